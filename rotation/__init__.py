@@ -1,0 +1,80 @@
+"""Rotation: every leader on the frontline once a year, and what they see there fixed."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from rotation import config as configuration
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application. ``test_config`` overrides the environment's settings."""
+    app = Flask(
+        __name__,
+        instance_path=str(REPOSITORY / "instance"),
+        template_folder=str(REPOSITORY / "templates"),
+        static_folder="static",
+    )
+    instance_path = (test_config or {}).get("INSTANCE_PATH", app.instance_path)
+    app.config.from_mapping(configuration.settings_from_environment(instance_path))
+    app.config.update(
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the signed session
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
+    )
+    if test_config:
+        app.config.update(test_config)
+    configuration.check_settings(app.config)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from rotation import db as database, errors, security, templating
+    from rotation.extensions import csrf, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    from rotation import models  # noqa: F401  (the whole schema, for Alembic)
+    from rotation.accounts.models import User
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        if not user_id.isdigit():
+            return None
+        return db.session.get(User, int(user_id))
+
+    database.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from rotation.accounts.views import bp as accounts
+    from rotation.home.views import bp as home
+
+    app.register_blueprint(accounts)
+    app.register_blueprint(home)
+
+
+def _register_commands(app: Flask) -> None:
+    from rotation.accounts.cli import users_cli
+    from rotation.demo.cli import demo_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

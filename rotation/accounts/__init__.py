@@ -1,0 +1,1 @@
+"""Log-in accounts, their roles, and signing in."""

@@ -1,0 +1,74 @@
+"""Configuration from the environment, as documented in the README.
+
+Every variable is optional. ``create_app(test_config)`` applies the test
+configuration last, so tests never depend on the developer's environment.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULTS = {
+    "ROTATION_BASE_URL": "http://127.0.0.1:5000",
+    "ROTATION_MAIL_FROM": "rotation@localhost",
+    "ROTATION_SMTP_HOST": "localhost",
+    "ROTATION_SMTP_PORT": 25,
+    "ROTATION_SMTP_USER": None,
+    "ROTATION_SMTP_PASSWORD": None,
+    "ROTATION_SMTP_SECURITY": "none",
+}
+
+SMTP_SECURITY_CHOICES = ("none", "starttls", "ssl")
+
+
+class ConfigurationError(RuntimeError):
+    """A configuration value that the app cannot start with."""
+
+
+def settings_from_environment(instance_path: str) -> dict:
+    """Read the documented environment variables into Flask config keys."""
+    env = os.environ
+    settings: dict = {}
+    for key, default in DEFAULTS.items():
+        settings[key] = env.get(key) or default
+    try:
+        settings["ROTATION_SMTP_PORT"] = int(settings["ROTATION_SMTP_PORT"])
+    except ValueError:
+        raise ConfigurationError(
+            f"ROTATION_SMTP_PORT must be a whole number, not {env.get('ROTATION_SMTP_PORT')!r}."
+        ) from None
+    settings["SQLALCHEMY_DATABASE_URI"] = env.get("DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "rotation.sqlite3")
+    )
+    settings["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret_key(instance_path)
+    return settings
+
+
+def check_settings(config: dict) -> None:
+    """Refuse to start with values that would fail later in a confusing way."""
+    security = config["ROTATION_SMTP_SECURITY"]
+    if security not in SMTP_SECURITY_CHOICES:
+        raise ConfigurationError(
+            f"ROTATION_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_CHOICES)}, not {security!r}."
+        )
+    base_url = config["ROTATION_BASE_URL"]
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"ROTATION_BASE_URL must start with http:// or https://, not {base_url!r}."
+        )
+    config["ROTATION_BASE_URL"] = base_url.rstrip("/")
+
+
+def _instance_secret_key(instance_path: str) -> str:
+    """A key generated on first start and kept, so sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created readable by the owner only; it signs every session.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,1 @@
+"""The demo company that ``make run`` loads into an empty database."""

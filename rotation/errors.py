@@ -1,0 +1,39 @@
+"""Error pages. Each one rolls back whatever the failed request had changed."""
+from __future__ import annotations
+
+from flask import render_template
+from flask_wtf.csrf import CSRFError
+
+from rotation.extensions import db
+
+MESSAGES = {
+    400: ("Bad request", "The request could not be understood. Go back, check what you entered and try again."),
+    403: ("Not allowed", "Your account does not have access to this page. If you think it should, ask an administrator."),
+    404: ("Not found", "There is nothing at this address. It may have moved, or the link may be mistyped."),
+    405: ("Not allowed", "This page cannot be used that way."),
+    429: ("Too many attempts", "Please wait a moment before trying again."),
+    500: ("Something went wrong", "The server could not finish your request and nothing was saved. Please try again; if it happens again, tell an administrator."),
+}
+
+
+def render_error(status: int, message: str | None = None):
+    db.session.rollback()
+    title, default = MESSAGES.get(status, MESSAGES[500])
+    return render_template("errors/error.html", status=status, title=title, message=message or default), status
+
+
+def init_app(app) -> None:
+    for status in (400, 403, 404, 405, 429):
+        app.register_error_handler(status, lambda error, status=status: render_error(status))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return render_error(
+            400,
+            "This form had expired or did not come from Rotation, so nothing was saved. "
+            "Go back, reload the page and send it again.",
+        )
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        return render_error(500)

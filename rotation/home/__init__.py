@@ -1,0 +1,1 @@
+"""The home page: who you are and what you can do next, per role."""

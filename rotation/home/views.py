@@ -1,0 +1,23 @@
+import sqlalchemy as sa
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from rotation.accounts.models import RoleGrant, User
+from rotation.accounts.roles import ADMIN, LABELS, ROLES
+from rotation.extensions import db
+from rotation.security import signed_in
+
+bp = Blueprint("home", __name__)
+
+
+@bp.get("/")
+@signed_in
+def index():
+    accounts_by_role = None
+    if current_user.has_role(ADMIN):
+        counts = dict(db.session.execute(
+            sa.select(RoleGrant.role, sa.func.count()).group_by(RoleGrant.role)
+        ).all())
+        accounts_by_role = [(LABELS[role], role, counts.get(role, 0)) for role in ROLES]
+        accounts_by_role.append(("All accounts", "", db.session.scalar(sa.select(sa.func.count(User.id)))))
+    return render_template("home/index.html", labels=LABELS, accounts_by_role=accounts_by_role)

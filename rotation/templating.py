@@ -1,0 +1,56 @@
+"""What every template can use: the navigation for the user's roles and filters."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import request, url_for
+from flask_login import current_user
+
+from rotation.accounts.roles import ADMIN, LABELS
+
+
+@dataclass
+class NavItem:
+    label: str
+    endpoint: str
+
+    @property
+    def url(self) -> str:
+        return url_for(self.endpoint)
+
+    @property
+    def current(self) -> bool:
+        return request.endpoint == self.endpoint
+
+
+# (label, endpoint, roles that see it; None means every signed-in account)
+NAVIGATION = [
+    ("Home", "home.index", None),
+    ("Accounts", "accounts.account_list", {ADMIN}),
+]
+
+
+def navigation() -> list[NavItem]:
+    if not current_user.is_authenticated:
+        return []
+    return [
+        NavItem(label, endpoint)
+        for label, endpoint, roles in NAVIGATION
+        if roles is None or current_user.has_any_role(roles)
+    ]
+
+
+def role_label(role: str) -> str:
+    return LABELS.get(role, role)
+
+
+def datetime_utc(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def init_app(app) -> None:
+    app.jinja_env.globals["navigation"] = navigation
+    app.jinja_env.filters["role_label"] = role_label
+    app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.filters["datetime_utc"] = datetime_utc

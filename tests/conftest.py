@@ -1,0 +1,193 @@
+"""Fixtures shared by every test.
+
+Each test runs on SQLite; when ``TEST_DATABASE_URL`` names a PostgreSQL server
+it runs there as well, in a database created for the run and dropped after it.
+Browser tests drive Debian's Chromium. Without PostgreSQL or Chromium those
+tests are skipped with the reason, except under CI, where that fails the run.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from contextlib import contextmanager
+
+import pytest
+import sqlalchemy as sa
+
+from rotation import create_app
+from rotation.extensions import db
+
+pytest_plugins = ["tests.browser_fixtures"]
+
+ENVIRONMENT_SETTINGS = (
+    "DATABASE_URL", "SECRET_KEY", "ROTATION_BASE_URL", "ROTATION_MAIL_FROM", "ROTATION_SMTP_HOST",
+    "ROTATION_SMTP_PORT", "ROTATION_SMTP_USER", "ROTATION_SMTP_PASSWORD", "ROTATION_SMTP_SECURITY",
+)
+PASSWORD = "correct horse battery"
+
+
+def required_or_skip(reason: str):
+    """Skip, or fail under CI where everything the suite needs must be present."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (required when CI is set)", pytrace=False)
+    pytest.skip(reason)
+
+
+def migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "migrate", "TESTING": True})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@contextmanager
+def postgresql_database(server_url: str):
+    """A new, empty database on the server of ``server_url``; dropped afterwards."""
+    url = sa.make_url(server_url)
+    name = f"{url.database or 'rotation_test'}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    except sa.exc.OperationalError as error:
+        admin.dispose()
+        required_or_skip(f"PostgreSQL at {url.host}:{url.port} is not reachable: {error.orig}")
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    """A migrated database for the whole run, on each backend in turn."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'rotation.sqlite3'}"
+        migrate(url)
+        yield url
+        return
+    server = os.environ.get("TEST_DATABASE_URL")
+    if not server:
+        required_or_skip("PostgreSQL tests need TEST_DATABASE_URL, e.g. postgresql+psycopg://postgres@127.0.0.1:5432/rotation_test")
+    with postgresql_database(server) as url:
+        migrate(url)
+        yield url
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path, monkeypatch):
+    """Builds apps on the test database; each test starts with empty tables."""
+    for name in ENVIRONMENT_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    built = []
+
+    def build(**overrides):
+        config = {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret",
+            "INSTANCE_PATH": str(tmp_path / "instance"),
+            "SERVER_NAME": None,
+        }
+        config.update(overrides)
+        app = create_app(config)
+        built.append(app)
+        return app
+
+    yield build
+    for app in built:
+        with app.app_context():
+            db.session.remove()
+            _empty_tables()
+            db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(make_app):
+    app = make_app()
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+@pytest.fixture
+def post_form(client):
+    """POST a form the way a browser does: fetch the page, then send it with its CSRF token."""
+
+    def post(url: str, data: dict, page: str | None = None, **kwargs):
+        token = csrf_token(client.get(page or url).get_data(as_text=True))
+        return client.post(url, data={"csrf_token": token, **data}, **kwargs)
+
+    return post
+
+
+@pytest.fixture
+def make_user(app):
+    """Creates an account (committed) and returns it."""
+    from rotation.accounts.services import save_user
+
+    counter = iter(range(1, 10_000))
+
+    def make(roles=("manager",), email: str | None = None, password: str | None = PASSWORD,
+             name: str | None = None, enabled: bool = True):
+        email = email or f"user{next(counter)}@example.com"
+        user, _ = save_user(email, list(roles), password, name)
+        user.is_enabled = enabled
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def login_as(client, post_form, make_user):
+    """Signs the test client in as a new account holding ``roles``; returns the account."""
+
+    def login(*roles: str, **kwargs):
+        user = make_user(roles=roles or ("manager",), **kwargs)
+        response = post_form("/login", {"email": user.email, "password": kwargs.get("password", PASSWORD)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return user
+
+    return login
+
+
+@contextmanager
+def count_queries():
+    """Counts the SQL statements run inside the block: ``with count_queries() as queries``."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)

@@ -1,0 +1,59 @@
+"""The main paths through the pages, in headless Chromium."""
+import pytest
+
+from tests.browser_fixtures import PHONE, sign_in
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+ROLE_HEADINGS = {"hr": "HR", "manager": "Your rotation", "owner": "Process owner", "admin": "Administrator"}
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_HEADINGS))
+def test_each_role_signs_in_and_sees_its_home_page(page, make_user, role):
+    user = make_user(roles=[role], name=f"Test {role}")
+    sign_in(page, user.email, PASSWORD)
+    page.get_by_role("heading", name=f"Welcome, Test {role}").wait_for()
+    assert page.get_by_role("heading", name=ROLE_HEADINGS[role], exact=True).is_visible()
+    assert page.console_errors == []
+
+
+def test_wrong_password_shows_a_message_and_keeps_the_email(page, make_user):
+    user = make_user()
+    sign_in(page, user.email, "wrong password")
+    assert page.get_by_role("alert").inner_text() == "That e-mail and password do not match an account."
+    assert page.get_by_label("E-mail").input_value() == user.email
+
+
+def test_sign_in_and_out_with_the_keyboard_at_phone_width(page, make_user):
+    user = make_user(roles=["manager", "owner"], name="Carla Esposito")
+    page.set_viewport_size(PHONE)
+    page.goto("/login")
+    page.keyboard.type(user.email)  # the e-mail field has the focus
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Welcome, Carla Esposito").wait_for()
+    # Nothing wider than the phone's screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_text("Carla Esposito", exact=True).click()
+    page.get_by_role("button", name="Sign out").click()
+    page.get_by_text("You are signed out.").wait_for()
+
+
+def test_a_manager_is_refused_an_admin_page(page, make_user):
+    user = make_user(roles=["manager"])
+    sign_in(page, user.email, PASSWORD)
+    page.get_by_role("heading", name="Welcome").wait_for()
+    response = page.goto("/accounts")
+    assert response.status == 403
+    assert page.get_by_role("heading", name="Not allowed").is_visible()
+
+
+def test_admin_lists_accounts_by_role(page, make_user):
+    admin = make_user(roles=["admin"])
+    make_user(roles=["hr"], email="hanna@example.com")
+    sign_in(page, admin.email, PASSWORD)
+    page.get_by_role("link", name="HR", exact=True).click()
+    assert page.get_by_role("cell", name="hanna@example.com").is_visible()
+    assert not page.get_by_role("cell", name=admin.email).is_visible()

@@ -1,0 +1,78 @@
+from tests.conftest import count_queries
+
+
+def test_each_role_sees_what_it_can_do(client, login_as):
+    login_as("hr", "owner", name="Olga Owner")
+    page = client.get("/").get_data(as_text=True)
+    assert "Welcome, Olga Owner" in page
+    assert "HR, Process owner" in page
+    assert 'id="role-hr"' in page and 'id="role-owner"' in page
+    assert 'id="role-admin"' not in page and 'id="role-manager"' not in page
+
+
+def test_navigation_shows_only_what_the_roles_allow(client, login_as):
+    login_as("manager")
+    assert 'href="/accounts"' not in client.get("/").get_data(as_text=True)
+
+
+def test_admin_home_counts_accounts_by_role(client, login_as, make_user):
+    login_as("admin")
+    make_user(roles=["hr"])
+    make_user(roles=["manager", "owner"])
+    make_user(roles=["manager"])
+    page = client.get("/").get_data(as_text=True)
+    assert _count(page, "Manager") == "2"
+    assert _count(page, "HR") == "1"
+    assert _count(page, "All accounts") == "4"
+
+
+def _count(page: str, label: str) -> str:
+    import re
+
+    match = re.search(rf">{re.escape(label)}</a></th><td class=\"number\">(\d+)</td>", page)
+    assert match, label
+    return match.group(1)
+
+
+def test_accounts_list_filters_and_paginates_in_few_queries(client, login_as, make_user):
+    login_as("admin")
+    for i in range(60):
+        make_user(roles=["manager"], email=f"m{i:02d}@example.com", password=None)
+    with count_queries() as queries:
+        page = client.get("/accounts?role=manager").get_data(as_text=True)
+    assert "Showing 1–50 of 60 accounts." in page
+    assert "m49@example.com" in page and "m50@example.com" not in page
+    assert len(queries) <= 5, queries
+    second = client.get("/accounts?role=manager&page=2").get_data(as_text=True)
+    assert "Showing 51–60 of 60 accounts." in second and "m50@example.com" in second
+    assert "m07@example.com" in client.get("/accounts?q=m07").get_data(as_text=True)
+
+
+def test_home_page_query_count_is_bounded(client, login_as, make_user):
+    login_as("admin", "hr", "manager", "owner")
+    for _ in range(10):
+        make_user(roles=["manager"], password=None)
+    with count_queries() as queries:
+        assert client.get("/").status_code == 200
+    assert len(queries) <= 5, queries
+
+
+def test_change_password(client, login_as, post_form):
+    user = login_as("manager")
+    wrong = post_form("/account/password", {"current": "not it at all", "new": "a brand new password",
+                                            "confirm": "a brand new password"}).get_data(as_text=True)
+    assert "Your current password is not right." in wrong
+    mismatch = post_form("/account/password", {"current": "correct horse battery", "new": "a brand new password",
+                                               "confirm": "another new password"}).get_data(as_text=True)
+    assert "The two new passwords differ." in mismatch
+    short = post_form("/account/password", {"current": "correct horse battery", "new": "short",
+                                            "confirm": "short"}).get_data(as_text=True)
+    assert "Use at least 10 characters." in short
+    done = post_form("/account/password", {"current": "correct horse battery", "new": "a brand new password",
+                                           "confirm": "a brand new password"})
+    assert done.status_code == 302
+    assert "Your password is changed." in client.get("/").get_data(as_text=True)
+    post_form("/logout", {}, page="/")
+    old = post_form("/login", {"email": user.email, "password": "correct horse battery"})
+    assert old.status_code == 200
+    assert post_form("/login", {"email": user.email, "password": "a brand new password"}).status_code == 302
