@@ -66,15 +66,21 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from rotation.accounts.views import bp as accounts
+    from rotation.blackouts.views import bp as blackouts
     from rotation.home.views import bp as home
+    from rotation.imports.views import bp as imports
+    from rotation.people.views import bp as people
+    from rotation.sites.views import bp as sites
 
-    app.register_blueprint(accounts)
-    app.register_blueprint(home)
+    for blueprint in (accounts, home, people, sites, blackouts, imports):
+        app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:
     from rotation.accounts.cli import users_cli
     from rotation.demo.cli import demo_cli
+    from rotation.imports.cli import blackouts_cli, people_cli, sites_cli
+    from rotation.sites.cli import slots_cli
 
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
+    for group in (users_cli, demo_cli, people_cli, sites_cli, blackouts_cli, slots_cli):
+        app.cli.add_command(group)

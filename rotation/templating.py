@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import request, url_for
 from flask_login import current_user
 
-from rotation.accounts.roles import ADMIN, LABELS
+from rotation.accounts.roles import ADMIN, HR, LABELS
 
 
 @dataclass
@@ -27,6 +27,10 @@ class NavItem:
 # (label, endpoint, roles that see it; None means every signed-in account)
 NAVIGATION = [
     ("Home", "home.index", None),
+    ("People", "people.person_list", {HR}),
+    ("Sites", "sites.site_list", {HR}),
+    ("Blackouts", "blackouts.blackout_list", {HR}),
+    ("Imports", "imports.upload", {HR}),
     ("Accounts", "accounts.account_list", {ADMIN}),
 ]
 

@@ -191,3 +191,64 @@ def count_queries():
         yield statements
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def make_site(app):
+    """Creates a site (committed); defaults give a Helsinki contact centre."""
+    from datetime import time
+
+    from rotation.sites.models import Site
+
+    counter = iter(range(1, 10_000))
+
+    def make(code: str | None = None, kind: str = "contact_center", timezone: str = "Europe/Helsinki",
+             seats: int = 2, region: str | None = "Nordics", name: str | None = None,
+             shift_start: time | None = time(9, 0), shift_end: time | None = time(17, 0)):
+        code = code or f"S{next(counter):03d}"
+        if kind == "warehouse" and shift_start == time(9, 0):
+            shift_start = shift_end = None
+        site = Site(code=code, name=name or f"Site {code}", kind=kind, timezone=timezone, seats=seats,
+                    region=region, shift_start=shift_start, shift_end=shift_end)
+        db.session.add(site)
+        db.session.commit()
+        return site
+
+    return make
+
+
+@pytest.fixture
+def make_person(app):
+    """Creates a roster person (committed)."""
+    from rotation.people.models import Person
+
+    counter = iter(range(1, 100_000))
+
+    def make(employee_id: str | None = None, full_name: str | None = None, email: str | None = None,
+             department: str = "Operations", manager=None, home_site=None, in_rotation: bool | None = None,
+             active: bool = True):
+        number = next(counter)
+        employee_id = employee_id or f"E{number:05d}"
+        person = Person(employee_id=employee_id, full_name=full_name or f"Person {employee_id}",
+                        email=(email or f"{employee_id.lower()}@example.com").lower(), department=department,
+                        manager=manager, home_site=home_site, in_rotation_override=in_rotation,
+                        is_active=active)
+        db.session.add(person)
+        db.session.commit()
+        return person
+
+    return make
+
+
+@pytest.fixture
+def make_blackout(app):
+    """Creates a blackout (committed) for a person, a site, or (neither given) the company."""
+    from rotation.blackouts.models import Blackout
+
+    def make(start, end=None, person=None, site=None, reason: str = ""):
+        blackout = Blackout(start=start, end=end or start, person=person, site=site, reason=reason)
+        db.session.add(blackout)
+        db.session.commit()
+        return blackout
+
+    return make

@@ -1,0 +1,1 @@
+"""CSV imports: read, validate the whole file, preview, then write in one go."""

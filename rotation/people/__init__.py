@@ -1,0 +1,1 @@
+"""The roster: people in scope, their line managers, and who is in the rotation."""

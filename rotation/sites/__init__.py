@@ -1,0 +1,1 @@
+"""Frontline sites (contact centres and warehouses) and their bookable slots."""
