@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app rotation
 
-.PHONY: run test setup migrate clean
+.PHONY: run test setup migrate clean bench-import
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -30,3 +30,7 @@ test: setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+.PHONY: bench-import
+bench-import: setup
+	$(BIN)/python -m tests.benchmarks.bench_import

@@ -11,6 +11,7 @@ MESSAGES = {
     403: ("Not allowed", "Your account does not have access to this page. If you think it should, ask an administrator."),
     404: ("Not found", "There is nothing at this address. It may have moved, or the link may be mistyped."),
     405: ("Not allowed", "This page cannot be used that way."),
+    413: ("File too large", "The upload is larger than Rotation accepts. Split the file or remove columns it does not need."),
     429: ("Too many attempts", "Please wait a moment before trying again."),
     500: ("Something went wrong", "The server could not finish your request and nothing was saved. Please try again; if it happens again, tell an administrator."),
 }
@@ -23,7 +24,7 @@ def render_error(status: int, message: str | None = None):
 
 
 def init_app(app) -> None:
-    for status in (400, 403, 404, 405, 429):
+    for status in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(status, lambda error, status=status: render_error(status))
 
     @app.errorhandler(CSRFError)

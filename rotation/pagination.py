@@ -44,9 +44,10 @@ def requested_page() -> int:
         return 1
 
 
-def paginate(statement: sa.Select, per_page: int = 50) -> Page:
-    """The requested page of ``statement``'s rows (ORM entities)."""
+def paginate(statement: sa.Select, per_page: int = 50, rows: bool = False) -> Page:
+    """The requested page of ``statement``: its entities, or whole rows when ``rows``."""
     number = requested_page()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery()))
-    items = list(db.session.scalars(statement.limit(per_page).offset((number - 1) * per_page)))
-    return Page(items=items, number=number, per_page=per_page, total=total or 0)
+    page = statement.limit(per_page).offset((number - 1) * per_page)
+    result = db.session.execute(page) if rows else db.session.scalars(page)
+    return Page(items=list(result), number=number, per_page=per_page, total=total or 0)

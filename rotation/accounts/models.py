@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from rotation.accounts.roles import ROLES
+from rotation.accounts.roles import MANAGER, ROLES
 from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import db
 
@@ -32,13 +33,26 @@ class User(UserMixin, db.Model):
 
     @property
     def roles(self) -> list[str]:
-        return sorted((grant.role for grant in self.role_grants), key=ROLES.index)
+        """The roles granted to the account, plus ``manager`` for everyone in the rotation."""
+        held = {grant.role for grant in self.role_grants}
+        if MANAGER not in held and self.in_rotation:
+            held.add(MANAGER)
+        return sorted(held, key=ROLES.index)
+
+    @cached_property
+    def in_rotation(self) -> bool:
+        """Whether the roster person with this account's address is active and in the rotation."""
+        from rotation.people.models import Person, in_rotation_clause
+
+        return bool(db.session.scalar(
+            sa.select(sa.exists().where(Person.email == self.email, in_rotation_clause()))
+        ))
 
     def has_role(self, role: str) -> bool:
-        return any(grant.role == role for grant in self.role_grants)
+        return role in self.roles
 
     def has_any_role(self, roles) -> bool:
-        return any(grant.role in roles for grant in self.role_grants)
+        return any(role in roles for role in self.roles)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses disabled accounts

@@ -3,11 +3,12 @@ from rotation.accounts.roles import ADMIN, HR, MANAGER, OWNER
 
 DEMO_PASSWORD = "frontline-demo"
 
-# (email, display name, roles)
+# (email, display name, roles). Each is a person in the demo roster too; those in
+# the rotation (the chief executive, Maria and Olli) sign in as managers as well.
 DEMO_ACCOUNTS = [
-    ("hr@example.com", "Hanna Virtanen (HR)", [HR]),
+    ("hr@example.com", "Henna Salo", [HR]),
     ("manager@example.com", "Maria Jansen", [MANAGER]),
     ("owner@example.com", "Olli Laine", [OWNER]),
-    ("admin@example.com", "Ada Admin", [ADMIN]),
+    ("admin@example.com", "Ada Lindqvist", [ADMIN]),
     ("ceo@example.com", "Carla Esposito", [MANAGER, OWNER]),
 ]

@@ -1,3 +1,6 @@
+from datetime import date
+from pathlib import Path
+
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
@@ -6,16 +9,31 @@ from rotation.accounts import services as accounts
 from rotation.accounts.models import User
 from rotation.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from rotation.extensions import db
+from rotation.imports.plan import apply
+from rotation.imports.registry import make_plan
+from rotation.people.models import Person
 
 demo_cli = AppGroup("demo", help="The demo company.")
+DATA = Path(__file__).parent / "data"
 
 
 def database_is_empty() -> bool:
-    return db.session.scalar(sa.select(sa.func.count(User.id))) == 0
+    return not db.session.scalar(sa.select(sa.exists().where(User.id.is_not(None)))) and \
+        not db.session.scalar(sa.select(sa.exists().where(Person.id.is_not(None))))
 
 
-def load_demo() -> None:
-    """Load the demo company: its accounts, one per role."""
+def load_demo(today: date | None = None) -> None:
+    """Load the demo company through the same imports HR uses, then its slots and log-ins."""
+    from rotation.sites.slots import generate_slots
+
+    today = today or date.today()
+    for kind in ("sites", "people", "blackouts"):
+        plan = make_plan(kind, (DATA / f"{kind}.csv").read_bytes())
+        if plan.problems:  # the files are ours; a problem here is a bug in the repository
+            raise click.ClickException(f"demo {kind}.csv: {plan.problems[0]}")
+        apply(plan)
+    for year in (today.year, today.year + 1):
+        generate_slots(year)
     for email, name, roles in DEMO_ACCOUNTS:
         accounts.save_user(email, roles, DEMO_PASSWORD, name)
 
@@ -40,5 +58,5 @@ def load(if_empty: bool):
         )
     load_demo()
     db.session.commit()
-    click.echo("Loaded the demo company.")
+    click.echo("Loaded the demo company: sites, people, blackouts and this year's and next year's slots.")
     print_logins()

@@ -18,7 +18,7 @@ class Person(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
-    full_name: Mapped[str] = mapped_column(sa.String(200))
+    full_name: Mapped[str] = mapped_column(sa.String(200), index=True)
     # Stored lower-case: unique whatever its spelling, and the link to a log-in account.
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     department: Mapped[str] = mapped_column(sa.String(120), index=True)

@@ -1,3 +1,65 @@
-from flask import Blueprint
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy.orm import joinedload
+
+from rotation.accounts.models import User
+from rotation.accounts.roles import HR
+from rotation.blackouts.models import Blackout
+from rotation.extensions import db
+from rotation.pagination import paginate
+from rotation.people.models import Person, in_rotation_expression
+from rotation.security import roles_required
 
 bp = Blueprint("people", __name__)
+
+CHOICES = ("yes", "no")
+
+
+@bp.get("/people")
+@roles_required(HR)
+def person_list():
+    query = request.args.get("q", "").strip()
+    in_rotation = request.args.get("in_rotation", "")
+    active = request.args.get("active", "yes")
+    in_rotation_column = in_rotation_expression().label("in_rotation")
+    statement = (
+        sa.select(Person, in_rotation_column)
+        .options(joinedload(Person.manager), joinedload(Person.home_site))
+        .order_by(Person.full_name, Person.id)
+    )
+    if query:
+        pattern = f"%{query}%"
+        statement = statement.where(sa.or_(
+            Person.full_name.ilike(pattern), Person.email.ilike(pattern), Person.department.ilike(pattern),
+            Person.employee_id == query,
+        ))
+    if active in CHOICES:
+        statement = statement.where(Person.is_active.is_(active == "yes"))
+    if in_rotation in CHOICES:
+        statement = statement.where(in_rotation_expression() == (in_rotation == "yes"))
+    page = paginate(statement, per_page=50, rows=True)
+    return render_template("people/list.html", page=page, query=query, in_rotation=in_rotation, active=active)
+
+
+@bp.get("/people/<int:person_id>")
+@roles_required(HR)
+def person_detail(person_id: int):
+    row = db.session.execute(
+        sa.select(Person, in_rotation_expression().label("in_rotation"))
+        .options(joinedload(Person.manager), joinedload(Person.home_site))
+        .where(Person.id == person_id)
+    ).first()
+    if row is None:
+        abort(404)
+    person, in_rotation = row
+    report = sa.orm.aliased(Person)
+    reports = db.session.execute(
+        sa.select(report.id, report.full_name, report.employee_id, report.department, report.is_active)
+        .where(report.manager_id == person.id).order_by(report.full_name)
+    ).all()
+    blackouts = db.session.scalars(
+        sa.select(Blackout).where(Blackout.person_id == person.id).order_by(Blackout.start)
+    ).all()
+    account = db.session.scalar(sa.select(User).where(User.email == person.email))
+    return render_template("people/detail.html", person=person, in_rotation=in_rotation, reports=reports,
+                           blackouts=blackouts, account=account)

@@ -1,8 +1,8 @@
 """The roster: sites, their slots, people, blackouts, and uploads awaiting confirmation.
 
-Revision ID: 7430a1bc765b
+Revision ID: e4fc18fde7de
 Revises: 74c2f7ea9ad0
-Create Date: 2026-11-23 09:45:46.226576
+Create Date: 2026-11-23 09:49:07.281093
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '7430a1bc765b'
+revision = 'e4fc18fde7de'
 down_revision = '74c2f7ea9ad0'
 branch_labels = None
 depends_on = None
@@ -64,6 +64,7 @@ def upgrade():
     )
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_person_department'), ['department'], unique=False)
+        batch_op.create_index(batch_op.f('ix_person_full_name'), ['full_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_home_site_id'), ['home_site_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_person_manager_id'), ['manager_id'], unique=False)
 
@@ -121,6 +122,7 @@ def downgrade():
     with op.batch_alter_table('person', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_person_manager_id'))
         batch_op.drop_index(batch_op.f('ix_person_home_site_id'))
+        batch_op.drop_index(batch_op.f('ix_person_full_name'))
         batch_op.drop_index(batch_op.f('ix_person_department'))
 
     op.drop_table('person')

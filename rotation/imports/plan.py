@@ -1,0 +1,49 @@
+"""What an import would do, computed before anything is written."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from rotation.imports.csvfile import Problem
+
+
+@dataclass
+class Change:
+    """A row that would be added or updated, or a record that would be deactivated."""
+
+    key: str
+    label: str
+    line: int | None = None
+    fields: list[str] = field(default_factory=list)  # what an update changes
+
+
+@dataclass
+class ImportPlan:
+    kind: str
+    problems: list[Problem] = field(default_factory=list)
+    added: list[Change] = field(default_factory=list)
+    updated: list[Change] = field(default_factory=list)
+    deactivated: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    # Writes the changes; set by the importer that made the plan.
+    write: Callable[[], None] | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.added or self.updated or self.deactivated)
+
+    def summary(self) -> str:
+        return (f"{len(self.added)} added, {len(self.updated)} updated, "
+                f"{len(self.deactivated)} deactivated, {self.unchanged} unchanged")
+
+
+def apply(plan: ImportPlan) -> None:
+    """Write a plan without problems. The caller commits."""
+    if plan.problems:
+        raise ValueError("an import with problems is never written")
+    if plan.write is not None and plan.has_changes:
+        plan.write()

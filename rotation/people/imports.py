@@ -1,0 +1,217 @@
+"""``people.csv``: the HR roster. Validates the whole file, then writes in bulk."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+
+from rotation.extensions import db
+from rotation.imports.csvfile import Problem, Row, read_table
+from rotation.imports.plan import Change, ImportPlan
+from rotation.people.models import Person
+from rotation.sites.models import Site
+
+REQUIRED = ("employee_id", "full_name", "email", "department")
+IN_ROTATION = {"": None, "yes": True, "no": False}
+LIMITS = {"employee_id": 64, "full_name": 200, "email": 254, "department": 120}
+# The common shape of an address; anything else goes to the full validator.
+_PLAIN_EMAIL = re.compile(r"^[a-z0-9._%+'-]+@[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}$")
+
+
+@dataclass
+class Wanted:
+    """A valid row of the file, as it should end up in the roster."""
+
+    line: int
+    employee_id: str
+    full_name: str
+    email: str
+    department: str
+    manager: str | None  # an employee id
+    home_site_id: int | None
+    override: bool | None
+
+
+def plan_people_import(content: bytes, deactivate_missing: bool = False) -> ImportPlan:
+    """Validate a whole roster file and work out what importing it would change."""
+    plan = ImportPlan("people")
+    table = read_table(content, REQUIRED)
+    plan.problems.extend(table.problems)
+    if table.problems:
+        return plan
+
+    sites = dict(db.session.execute(sa.select(Site.code, Site.id)).all())
+    current = {
+        row.employee_id: row
+        for row in db.session.execute(sa.select(
+            Person.id, Person.employee_id, Person.full_name, Person.email, Person.department,
+            Person.manager_id, Person.home_site_id, Person.in_rotation_override, Person.is_active))
+    }
+    employee_of_id = {row.id: employee_id for employee_id, row in current.items()}
+    owner_of_email = {row.email: employee_id for employee_id, row in current.items()}
+
+    wanted: dict[str, Wanted] = {}
+    emails: dict[str, Wanted] = {}
+    for row in table.rows:
+        problems, person = _read_row(row, sites)
+        if person is not None:
+            first = wanted.get(person.employee_id)
+            if first is not None:
+                problems.append(Problem(row.line, "employee_id", person.employee_id,
+                                        f"The employee id is used twice: already on line {first.line}."))
+            other = emails.get(person.email)
+            if other is not None:
+                problems.append(Problem(row.line, "email", row["email"],
+                                        f"The e-mail address is used twice (ignoring case): already on line "
+                                        f"{other.line} for {other.employee_id}."))
+        plan.problems.extend(problems)
+        if person is not None and not problems:
+            wanted[person.employee_id] = person
+            emails[person.email] = person
+        elif person is not None:
+            wanted.setdefault(person.employee_id, person)
+            emails.setdefault(person.email, person)
+
+    for person in wanted.values():
+        owner = owner_of_email.get(person.email)
+        if owner is not None and owner != person.employee_id and owner not in wanted:
+            plan.problems.append(Problem(person.line, "email", person.email,
+                                         f"The e-mail address already belongs to {owner} in the roster."))
+        if person.manager and person.manager not in wanted and person.manager not in current:
+            plan.problems.append(Problem(person.line, "manager_id", person.manager,
+                                         "This manager id is found neither in the file nor in the roster."))
+    plan.problems.extend(_reporting_cycles(wanted, current, employee_of_id))
+    if plan.problems:
+        plan.problems.sort(key=lambda p: (p.line or 0))
+        return plan
+
+    for person in wanted.values():
+        row = current.get(person.employee_id)
+        if row is None:
+            plan.added.append(Change(person.employee_id, person.full_name, person.line))
+            continue
+        manager_now = employee_of_id.get(row.manager_id) if row.manager_id else None
+        changed = [name for name, before, after in (
+            ("full_name", row.full_name, person.full_name),
+            ("email", row.email, person.email),
+            ("department", row.department, person.department),
+            ("manager_id", manager_now, person.manager),
+            ("home_site", row.home_site_id, person.home_site_id),
+            ("in_rotation", row.in_rotation_override, person.override),
+            ("active", row.is_active, True),
+        ) if before != after]
+        if changed:
+            plan.updated.append(Change(person.employee_id, person.full_name, person.line, changed))
+        else:
+            plan.unchanged += 1
+    if deactivate_missing:
+        plan.deactivated = [Change(employee_id, row.full_name)
+                            for employee_id, row in current.items() if row.is_active and employee_id not in wanted]
+
+    def write() -> None:
+        _write(plan, wanted, current)
+
+    plan.write = write
+    return plan
+
+
+def _read_row(row: Row, sites: dict[str, int]) -> tuple[list[Problem], Wanted | None]:
+    problems: list[Problem] = []
+
+    def problem(column: str, message: str, value: str | None = None) -> None:
+        problems.append(Problem(row.line, column, row[column] if value is None else value, message))
+
+    for column in REQUIRED:
+        if not row[column]:
+            problem(column, f"A value is required in {column}.")
+        elif len(row[column]) > LIMITS[column]:
+            problem(column, f"At most {LIMITS[column]} characters.")
+    email = row["email"].lower()
+    if email and not _PLAIN_EMAIL.match(email):
+        try:
+            email = validate_email(row["email"], check_deliverability=False).normalized.lower()
+        except EmailNotValidError as error:
+            problem("email", f"Not a valid e-mail address: {error}")
+    home_site_id = None
+    if row["home_site"]:
+        home_site_id = sites.get(row["home_site"])
+        if home_site_id is None:
+            problem("home_site", "Unknown home site: no site has this code (import sites.csv first).")
+    in_rotation = row["in_rotation"].lower()
+    if in_rotation not in IN_ROTATION:
+        problem("in_rotation", "Unknown value: use yes, no, or leave it empty for the default rule.")
+    if row["manager_id"] and row["manager_id"] == row["employee_id"]:
+        problem("manager_id", "A person cannot be their own line manager.")
+    if not row["employee_id"] or not email:
+        return problems, None
+    return problems, Wanted(
+        line=row.line, employee_id=row["employee_id"], full_name=row["full_name"], email=email,
+        department=row["department"], manager=row["manager_id"] or None, home_site_id=home_site_id,
+        override=IN_ROTATION.get(in_rotation),
+    )
+
+
+def _reporting_cycles(wanted: dict[str, Wanted], current: dict, employee_of_id: dict[int, str]) -> list[Problem]:
+    """Each loop in the reporting lines as they would be after the import, reported once."""
+    def manager_of(employee_id: str) -> str | None:
+        person = wanted.get(employee_id)
+        if person is not None:
+            return person.manager
+        row = current.get(employee_id)
+        return employee_of_id.get(row.manager_id) if row is not None and row.manager_id else None
+
+    problems = []
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    for start in wanted:
+        path: list[str] = []
+        node: str | None = start
+        while node is not None and state.get(node) is None:
+            state[node] = 1
+            path.append(node)
+            node = manager_of(node)
+        if node is not None and state.get(node) == 1:
+            loop = path[path.index(node):]
+            if len(loop) > 1:  # a person managing themself is reported on their row
+                first = min((wanted[e] for e in loop if e in wanted), key=lambda p: p.line)
+                chain = " → ".join(loop[loop.index(first.employee_id):] + loop[:loop.index(first.employee_id)]
+                                   + [first.employee_id])
+                problems.append(Problem(first.line, "manager_id", first.manager,
+                                        f"Reporting cycle: {chain}. Line managers must lead up to someone who has none."))
+        for visited in path:
+            state[visited] = 2
+    return problems
+
+
+def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
+    # Addresses may move between people in one file; park the changing ones on a
+    # unique placeholder first so no row briefly holds another's address.
+    moving = [{"id": current[c.key].id, "email": f"~{current[c.key].id}"}
+              for c in plan.updated if current[c.key].email != wanted[c.key].email]
+    for batch in _batches(moving):
+        db.session.execute(sa.update(Person), batch)
+    new_rows = [
+        {"employee_id": p.employee_id, "full_name": p.full_name, "email": p.email, "department": p.department,
+         "home_site_id": p.home_site_id, "in_rotation_override": p.override, "is_active": True}
+        for p in (wanted[change.key] for change in plan.added)
+    ]
+    for batch in _batches(new_rows):
+        db.session.execute(sa.insert(Person), batch)
+    ids = {e: i for e, i in db.session.execute(sa.select(Person.employee_id, Person.id))}
+    updates = [
+        {"id": ids[p.employee_id], "full_name": p.full_name, "email": p.email, "department": p.department,
+         "manager_id": ids[p.manager] if p.manager else None, "home_site_id": p.home_site_id,
+         "in_rotation_override": p.override, "is_active": True}
+        for p in (wanted[change.key] for change in plan.updated)
+    ]
+    updates += [{"id": ids[c.key], "manager_id": ids[wanted[c.key].manager]}
+                for c in plan.added if wanted[c.key].manager]
+    updates += [{"id": current[c.key].id, "is_active": False} for c in plan.deactivated]
+    for batch in _batches(updates):
+        db.session.execute(sa.update(Person), batch)
+
+
+def _batches(rows: list[dict], size: int = 5000):
+    for start in range(0, len(rows), size):
+        yield rows[start:start + size]

@@ -1,0 +1,107 @@
+"""``sites.csv``: code, name, kind, timezone, region, seats, shift_start, shift_end."""
+from __future__ import annotations
+
+import zoneinfo
+from functools import lru_cache
+
+import sqlalchemy as sa
+
+from rotation.extensions import db
+from rotation.imports.csvfile import Invalid, Problem, parse_hhmm, parse_positive_int, read_table
+from rotation.imports.plan import Change, ImportPlan
+from rotation.sites.models import CONTACT_CENTER, SITE_KINDS, Site
+
+REQUIRED = ("code", "name", "kind", "timezone", "seats")
+FIELDS = ("name", "kind", "timezone", "region", "seats", "shift_start", "shift_end")
+
+
+@lru_cache(maxsize=1)
+def known_time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def plan_sites_import(content: bytes) -> ImportPlan:
+    """Validate a whole sites file and work out what importing it would change."""
+    plan = ImportPlan("sites")
+    table = read_table(content, REQUIRED)
+    plan.problems.extend(table.problems)
+    if table.problems:
+        return plan
+
+    existing = {site.code: site for site in db.session.scalars(sa.select(Site))}
+    seen: dict[str, int] = {}
+    wanted: list[tuple[dict, Change]] = []
+    for row in table.rows:
+        problems: list[Problem] = []
+
+        def problem(column: str, message: str) -> None:
+            problems.append(Problem(row.line, column, row[column], message))
+
+        for column in REQUIRED:
+            if not row[column]:
+                problem(column, f"A value is required in {column}.")
+        code = row["code"]
+        if code and len(code) > 32:
+            problem("code", "A site code has at most 32 characters.")
+        if code in seen:
+            problem("code", f"The site code is used twice: already on line {seen[code]}.")
+        elif code:
+            seen[code] = row.line
+        kind = row["kind"].lower()
+        if kind and kind not in SITE_KINDS:
+            problem("kind", "Unknown kind: use contact_center or warehouse.")
+        if row["timezone"] and row["timezone"] not in known_time_zones():
+            problem("timezone", "Unknown time zone: use an IANA name such as Europe/Helsinki.")
+        seats = None
+        if row["seats"]:
+            try:
+                seats = parse_positive_int(row["seats"])
+            except Invalid as error:
+                problem("seats", f"Seats: {error}")
+        hours = {}
+        for column in ("shift_start", "shift_end"):
+            if row[column]:
+                try:
+                    hours[column] = parse_hhmm(row[column])
+                except Invalid as error:
+                    problem(column, str(error))
+            elif kind == CONTACT_CENTER:
+                problem(column, f"A contact centre needs {column} (local HH:MM).")
+        if len(hours) == 2 and hours["shift_end"] <= hours["shift_start"]:
+            problem("shift_end", f"The shift ends before it starts ({row['shift_start']}).")
+        if len(row["name"]) > 200:
+            problem("name", "A site name has at most 200 characters.")
+        plan.problems.extend(problems)
+        if problems:
+            continue
+        values = {
+            "code": code, "name": row["name"], "kind": kind, "timezone": row["timezone"],
+            "region": row["region"] or None, "seats": seats,
+            "shift_start": hours.get("shift_start") if kind == CONTACT_CENTER else None,
+            "shift_end": hours.get("shift_end") if kind == CONTACT_CENTER else None,
+        }
+        current = existing.get(code)
+        if current is None:
+            change = Change(code, row["name"], row.line)
+            plan.added.append(change)
+            wanted.append((values, change))
+            continue
+        changed = [name for name in FIELDS if getattr(current, name) != values[name]]
+        if changed:
+            plan.updated.append(Change(code, row["name"], row.line, changed))
+            wanted.append((values, plan.updated[-1]))
+        else:
+            plan.unchanged += 1
+
+    def write() -> None:
+        for values, change in wanted:
+            site = existing.get(values["code"])
+            if site is None:
+                db.session.add(Site(**values))
+            else:
+                for name in FIELDS:
+                    setattr(site, name, values[name])
+        db.session.flush()
+
+    plan.write = write
+    return plan

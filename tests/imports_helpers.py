@@ -1,0 +1,29 @@
+"""Helpers for import tests: write a CSV, run the command, count what is stored."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from rotation.extensions import db
+
+SITES = """code,name,kind,timezone,region,seats,shift_start,shift_end
+HEL-CC,Helsinki contact centre,contact_center,Europe/Helsinki,Nordics,3,09:00,17:00
+TMP-WH,Tampere warehouse,warehouse,Europe/Helsinki,Nordics,4,,
+"""
+
+PEOPLE = """employee_id,full_name,email,department,manager_id,home_site,in_rotation
+E1,"Esposito, Carla",ceo@example.com,Executive,,HEL-CC,
+E2,Maria Jansen,maria@example.com,Operations,E1,TMP-WH,
+E3,Anna Worker,anna@example.com,Operations,E2,,
+E4,Ben Expert,ben@example.com,Finance,E1,,yes
+"""
+
+
+def run_import(runner, tmp_path, kind: str, text: str | bytes, *options: str, name: str | None = None):
+    path = tmp_path / (name or f"{kind}.csv")
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return runner.invoke(args=[kind, "import", str(path), *options])
+
+
+def count(model) -> int:
+    db.session.expire_all()
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
