@@ -42,7 +42,8 @@ def test_accounts_list_filters_and_paginates_in_few_queries(client, login_as, ma
         page = client.get("/accounts?role=manager").get_data(as_text=True)
     assert "Showing 1–50 of 60 accounts." in page
     assert "m49@example.com" in page and "m50@example.com" not in page
-    assert len(queries) <= 5, queries
+    # the account (with its roles and rotation check), the count and the rows
+    assert len(queries) <= 6, queries
     second = client.get("/accounts?role=manager&page=2").get_data(as_text=True)
     assert "Showing 51–60 of 60 accounts." in second and "m50@example.com" in second
     assert "m07@example.com" in client.get("/accounts?q=m07").get_data(as_text=True)
@@ -54,7 +55,8 @@ def test_home_page_query_count_is_bounded(client, login_as, make_user):
         make_user(roles=["manager"], password=None)
     with count_queries() as queries:
         assert client.get("/").status_code == 200
-    assert len(queries) <= 5, queries
+    # the account: 3; the admin's counts: 2; HR's roster figures: 5
+    assert len(queries) <= 10, queries
 
 
 def test_change_password(client, login_as, post_form):
