@@ -47,6 +47,8 @@ INVALID = [
      "sites.csv, line 2, column shift_start, value '': A contact centre needs shift_start (local HH:MM)."),
     ("duplicate code", HEADER + "X,X,warehouse,Europe/Helsinki,,3,,\nX,Y,warehouse,Europe/Helsinki,,3,,\n",
      "sites.csv, line 3, column code, value 'X': The site code is used twice: already on line 2."),
+    ("code with a slash", HEADER + "HEL/CC,X,warehouse,Europe/Helsinki,,3,,\n",
+     "sites.csv, line 2, column code, value 'HEL/CC': A site code uses only letters, digits"),
     ("missing required column", "code,name,kind,seats\nX,X,warehouse,3\n",
      "sites.csv, line 1, column timezone: The required column timezone is missing from the header."),
     ("not UTF-8", b"code,name,kind,timezone,seats\nX,Z\xfcrich,warehouse,Europe/Zurich,3\n",

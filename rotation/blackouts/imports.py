@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from rotation.blackouts.models import Blackout
+from rotation.blackouts.services import MAX_REASON
 from rotation.extensions import db
 from rotation.imports.csvfile import Invalid, Problem, parse_date, read_table
 from rotation.imports.plan import Change, ImportPlan
@@ -11,7 +12,6 @@ from rotation.people.models import Person
 from rotation.sites.models import Site
 
 REQUIRED = ("start", "end")
-MAX_REASON = 500
 
 
 def plan_blackouts_import(content: bytes) -> ImportPlan:

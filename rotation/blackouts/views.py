@@ -1,3 +1,129 @@
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import joinedload
+from wtforms import SelectChoice
+
+from rotation.accounts.roles import HR
+from rotation.blackouts import services
+from rotation.blackouts.forms import BlackoutForm
+from rotation.blackouts.models import COMPANY, PERSON, SCOPE_LABELS, SITE, Blackout
+from rotation.extensions import db
+from rotation.pagination import paginate
+from rotation.people.models import Person
+from rotation.security import roles_required
+from rotation.sites.models import Site
 
 bp = Blueprint("blackouts", __name__)
+
+CURRENT = "current"  # blackouts that have not ended yet: the default
+ALL = "all"
+PERIODS = {CURRENT: "Current and future", ALL: "All, including past"}
+SCOPE_FILTERS = {
+    PERSON: Blackout.person_id.is_not(None),
+    SITE: Blackout.site_id.is_not(None),
+    COMPANY: sa.and_(Blackout.person_id.is_(None), Blackout.site_id.is_(None)),
+}
+
+
+@bp.get("/blackouts")
+@roles_required(HR)
+def blackout_list():
+    scope = request.args.get("scope", "")
+    period = request.args.get("period", CURRENT)
+    if period not in PERIODS:
+        period = CURRENT
+    statement = (
+        sa.select(Blackout)
+        .options(joinedload(Blackout.person).joinedload(Person.home_site), joinedload(Blackout.site))
+        .order_by(Blackout.start, Blackout.end, Blackout.id)
+    )
+    if scope in SCOPE_FILTERS:
+        statement = statement.where(SCOPE_FILTERS[scope])
+    if period == CURRENT:
+        statement = statement.where(Blackout.end >= date.today())
+    page = paginate(statement, per_page=50)
+    return render_template("blackouts/list.html", page=page, scope=scope, period=period, periods=PERIODS,
+                           scopes=SCOPE_LABELS)
+
+
+@bp.route("/blackouts/new", methods=["GET", "POST"])
+@roles_required(HR)
+def blackout_new():
+    # The person page links here with the person already chosen.
+    form = _form({key: request.args[key] for key in ("scope", "employee_id", "site") if key in request.args})
+    if form.validate_on_submit():
+        try:
+            blackout = services.save_blackout(None, form.scope.data, form.employee_id.data, form.site.data,
+                                              form.start.data, form.end.data, form.reason.data)
+        except services.BlackoutProblem as problem:
+            form.add_problem(problem)
+        else:
+            flash(f"Added a blackout for {services.describe_blackout(blackout)}.", "success")
+            return redirect(_list_showing(blackout))
+    return render_template("blackouts/form.html", form=form, blackout=None)
+
+
+@bp.route("/blackouts/<int:blackout_id>/edit", methods=["GET", "POST"])
+@roles_required(HR)
+def blackout_edit(blackout_id: int):
+    blackout = _load(blackout_id)
+    form = _form({
+        "scope": blackout.scope,
+        "employee_id": blackout.person.employee_id if blackout.person else "",
+        "site": blackout.site.code if blackout.site else "",
+        "start": blackout.start,
+        "end": blackout.end,
+        "reason": blackout.reason,
+    })
+    if form.validate_on_submit():
+        try:
+            services.save_blackout(blackout, form.scope.data, form.employee_id.data, form.site.data,
+                                   form.start.data, form.end.data, form.reason.data)
+        except services.BlackoutProblem as problem:
+            form.add_problem(problem)
+        else:
+            flash(f"Saved the blackout for {services.describe_blackout(blackout)}.", "success")
+            return redirect(_list_showing(blackout))
+    return render_template("blackouts/form.html", form=form, blackout=blackout)
+
+
+@bp.post("/blackouts/<int:blackout_id>/delete")
+@roles_required(HR)
+def blackout_delete(blackout_id: int):
+    """First a page asking to confirm; the blackout goes only when that page's button is pressed."""
+    blackout = _load(blackout_id)
+    if request.form.get("confirmed") != "yes":
+        return render_template("blackouts/confirm_delete.html", blackout=blackout,
+                               description=services.describe_blackout(blackout))
+    description = services.describe_blackout(blackout)
+    services.delete_blackout(blackout)
+    flash(f"Deleted the blackout for {description}.", "success")
+    return redirect(url_for("blackouts.blackout_list"))
+
+
+def _load(blackout_id: int) -> Blackout:
+    blackout = db.session.get(Blackout, blackout_id,
+                              options=[joinedload(Blackout.person), joinedload(Blackout.site)])
+    if blackout is None:
+        abort(404)
+    return blackout
+
+
+def _form(initial: dict) -> BlackoutForm:
+    """The blackout form: ``initial`` values on first show, what was sent on a POST."""
+    form = BlackoutForm(data=initial if request.method == "GET" else None)
+    sites = db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code)).all()
+    form.site.choices = [SelectChoice("", "Choose a site")] + [SelectChoice(code, f"{code} — {name}")
+                                                               for code, name in sites]
+    return form
+
+
+def _list_showing(blackout: Blackout) -> str:
+    """The list page, with past blackouts included when ``blackout`` is already over."""
+    if blackout.end < date.today():
+        return url_for("blackouts.blackout_list", period=ALL)
+    return url_for("blackouts.blackout_list")

@@ -1,6 +1,7 @@
 """``sites.csv``: code, name, kind, timezone, region, seats, shift_start, shift_end."""
 from __future__ import annotations
 
+import re
 import zoneinfo
 from functools import lru_cache
 
@@ -11,6 +12,7 @@ from rotation.imports.csvfile import Invalid, Problem, parse_hhmm, parse_positiv
 from rotation.imports.plan import Change, ImportPlan
 from rotation.sites.models import CONTACT_CENTER, SITE_KINDS, Site
 
+_CODE = re.compile(r"^[A-Za-z0-9._-]+$")
 REQUIRED = ("code", "name", "kind", "timezone", "seats")
 FIELDS = ("name", "kind", "timezone", "region", "seats", "shift_start", "shift_end")
 
@@ -43,6 +45,8 @@ def plan_sites_import(content: bytes) -> ImportPlan:
         code = row["code"]
         if code and len(code) > 32:
             problem("code", "A site code has at most 32 characters.")
+        elif code and not _CODE.match(code):
+            problem("code", "A site code uses only letters, digits, '-', '_' and '.'.")
         if code in seen:
             problem("code", f"The site code is used twice: already on line {seen[code]}.")
         elif code:

@@ -1,3 +1,134 @@
-from flask import Blueprint
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template, request
+
+from rotation.accounts.roles import HR
+from rotation.extensions import db
+from rotation.security import roles_required
+from rotation.sites.models import CONTACT_CENTER, Site, Slot
+from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("sites", __name__)
+
+
+@dataclass
+class SlotRow:
+    """One slot as the site's page shows it, in the site's local time."""
+
+    slot: Slot
+    days: str
+    hours: str
+
+
+@dataclass
+class Month:
+    """A month's slots, in the order of their first day."""
+
+    name: str
+    label: str
+    anchor: str
+    slots: list[SlotRow]
+
+
+def requested_year() -> int:
+    """``?year=`` when it is a year slots can exist in; otherwise the current year."""
+    try:
+        year = int(request.args.get("year", ""))
+    except ValueError:
+        return date.today().year
+    return year if FIRST_YEAR <= year <= LAST_YEAR else date.today().year
+
+
+def year_bounds(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
+def customer_service_hours(site: Site) -> str:
+    if site.kind != CONTACT_CENTER:
+        return "—"
+    if site.shift_start is None or site.shift_end is None:
+        return "not set"
+    return f"{site.shift_start:%H:%M}–{site.shift_end:%H:%M}"
+
+
+def local_days(slot: Slot) -> str:
+    if slot.first_day == slot.last_day:
+        return f"{slot.first_day:%a} {slot.first_day.isoformat()}"
+    return f"{slot.first_day:%a} {slot.first_day.isoformat()} to {slot.last_day:%a} {slot.last_day.isoformat()}"
+
+
+def local_hours(slot: Slot, zone: ZoneInfo) -> str:
+    """Local start and end with the zone's abbreviation, e.g. ``09:00–17:00 EET``."""
+    start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
+    if start.date() == end.date():
+        start_text, end_text = f"{start:%H:%M}", f"{end:%H:%M}"
+    else:
+        start_text, end_text = f"{start:%a %H:%M}", f"{end:%a %H:%M}"
+    if start.tzname() == end.tzname():
+        return f"{start_text}–{end_text} {end.tzname()}"
+    return f"{start_text} {start.tzname()}–{end_text} {end.tzname()}"
+
+
+def site_zone(site: Site) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(site.timezone)
+    except (KeyError, ValueError):
+        return None
+
+
+def months_of(slots: list[Slot], zone: ZoneInfo | None) -> list[Month]:
+    def row(slot: Slot) -> SlotRow:
+        hours = local_hours(slot, zone) if zone else f"{slot.starts_at:%H:%M}–{slot.ends_at:%H:%M} UTC"
+        return SlotRow(slot=slot, days=local_days(slot), hours=hours)
+
+    return [
+        Month(name=f"{first:%B %Y}", label=f"{first:%B}", anchor=f"{first:%Y-%m}", slots=[row(slot) for slot in group])
+        for first, group in groupby(slots, key=lambda slot: slot.first_day.replace(day=1))
+    ]
+
+
+@bp.get("/sites")
+@roles_required(HR)
+def site_list():
+    year = requested_year()
+    first, last = year_bounds(year)
+    slot_counts = (
+        sa.select(Slot.site_id, sa.func.count().label("slots"))
+        .where(Slot.first_day.between(first, last))
+        .group_by(Slot.site_id)
+        .subquery()
+    )
+    statement = (
+        sa.select(Site, sa.func.coalesce(slot_counts.c.slots, 0).label("slots"))
+        .outerjoin(slot_counts, slot_counts.c.site_id == Site.id)
+        .order_by(Site.code)
+    )
+    # A company has tens of sites, not thousands: one page holds them all.
+    sites = db.session.execute(statement).all()
+    return render_template("sites/list.html", sites=sites, slots_in_year=sum(slots for _, slots in sites), year=year, first_year=FIRST_YEAR, last_year=LAST_YEAR,
+                           customer_service_hours=customer_service_hours)
+
+
+@bp.get("/sites/<code>")
+@roles_required(HR)
+def site_detail(code: str):
+    site = db.session.scalar(sa.select(Site).where(Site.code == code))
+    if site is None:
+        abort(404)
+    year = requested_year()
+    first, last = year_bounds(year)
+    slots = list(db.session.scalars(
+        sa.select(Slot).where(Slot.site_id == site.id, Slot.first_day.between(first, last))
+        .order_by(Slot.first_day, Slot.kind)
+    ))
+    zone = site_zone(site)
+    now = datetime.now(zone) if zone else None
+    return render_template("sites/detail.html", site=site, year=year, months=months_of(slots, zone),
+                           slot_count=len(slots), zone_now=now, first_year=FIRST_YEAR, last_year=LAST_YEAR,
+                           customer_service_hours=customer_service_hours(site))

@@ -1,0 +1,133 @@
+"""Adding, changing and removing blackouts, with the rules every blackout keeps."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from rotation.blackouts.models import PERSON, SCOPE_LABELS, SITE, Blackout
+from rotation.extensions import db
+from rotation.people.models import Person
+from rotation.sites.models import Site
+
+MAX_REASON = 500
+
+
+class BlackoutProblem(ValueError):
+    """A blackout that cannot be saved: the field at fault and a sentence saying why."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def check_scope(scope: str, employee_id: str, site_code: str) -> None:
+    """Raise ``BlackoutProblem`` unless ``scope`` is known and names what it needs.
+
+    A person's blackout needs an employee id and a site's a site code; the
+    whole company's needs neither. Nothing is looked up here.
+    """
+    if scope not in SCOPE_LABELS:
+        raise BlackoutProblem("scope",
+                              "Choose whether the blackout is for a person, a whole site or the whole company.")
+    if scope == PERSON and not employee_id:
+        raise BlackoutProblem("employee_id", "Enter the employee id of the person the blackout is for.")
+    if scope == SITE and not site_code:
+        raise BlackoutProblem("site", "Choose the site the blackout is for.")
+
+
+def check_dates(start: date, end: date) -> None:
+    """Raise ``BlackoutProblem`` when the last day comes before the first."""
+    if end < start:
+        raise BlackoutProblem("end", f"The last day is before the first day ({start.isoformat()}).")
+
+
+def check_reason(reason: str) -> None:
+    """Raise ``BlackoutProblem`` when the reason is longer than a blackout keeps."""
+    if len(reason) > MAX_REASON:
+        raise BlackoutProblem("reason", f"A reason has at most {MAX_REASON} characters; this one has {len(reason)}.")
+
+
+def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None, site_code: str | None,
+                  start: date, end: date, reason: str | None) -> Blackout:
+    """Create a blackout (``blackout`` is None) or change ``blackout``, and flush.
+
+    ``scope`` is ``person``, ``site`` or ``company``; a person is found by
+    ``employee_id`` and a site by ``site_code``, and the one the scope does not
+    use is ignored. ``start`` and ``end`` are the first and last day, inclusive.
+    Raises ``BlackoutProblem`` naming the field at fault, and then changes nothing.
+    """
+    employee_id = (employee_id or "").strip()
+    site_code = (site_code or "").strip()
+    reason = (reason or "").strip()
+    check_scope(scope, employee_id, site_code)
+    person = site = None
+    if scope == PERSON:
+        person = db.session.scalar(sa.select(Person).where(Person.employee_id == employee_id))
+        if person is None:
+            raise BlackoutProblem("employee_id", f"No person in the roster has the employee id {employee_id}.")
+    elif scope == SITE:
+        site = db.session.scalar(sa.select(Site).where(Site.code == site_code))
+        if site is None:
+            raise BlackoutProblem("site", f"No site has the code {site_code}.")
+    check_dates(start, end)
+    check_reason(reason)
+    _check_not_repeated(blackout, person, site, start, end)
+
+    if blackout is None:
+        blackout = Blackout()
+        db.session.add(blackout)
+    blackout.person = person
+    blackout.site = site
+    blackout.start = start
+    blackout.end = end
+    blackout.reason = reason
+    db.session.flush()
+    return blackout
+
+
+def _check_not_repeated(blackout: Blackout | None, person: Person | None, site: Site | None,
+                        start: date, end: date) -> None:
+    """The same person, site or company with the same dates is one blackout, as in an import."""
+    statement = sa.select(Blackout.id).where(
+        Blackout.person_id == person.id if person else Blackout.person_id.is_(None),
+        Blackout.site_id == site.id if site else Blackout.site_id.is_(None),
+        Blackout.start == start,
+        Blackout.end == end,
+    )
+    if blackout is not None and blackout.id is not None:
+        statement = statement.where(Blackout.id != blackout.id)
+    if db.session.scalar(statement.limit(1)) is not None:
+        raise BlackoutProblem("start", "A blackout with exactly these dates already exists for "
+                                       f"{_subject(person, site)}; change that one instead.")
+
+
+def delete_blackout(blackout: Blackout) -> None:
+    """Remove ``blackout`` and flush."""
+    db.session.delete(blackout)
+    db.session.flush()
+
+
+def describe_blackout(blackout: Blackout) -> str:
+    """Who or what ``blackout`` covers and its days, as a phrase for messages.
+
+    Its ``person`` and ``site`` must be loaded already.
+    """
+    return f"{_subject(blackout.person, blackout.site)}, {describe_days(blackout.start, blackout.end)}"
+
+
+def describe_days(start: date, end: date) -> str:
+    """``2027-07-01`` for one day, ``2027-07-01 to 2027-07-31`` for several."""
+    if start == end:
+        return start.isoformat()
+    return f"{start.isoformat()} to {end.isoformat()}"
+
+
+def _subject(person: Person | None, site: Site | None) -> str:
+    if person is not None:
+        return f"{person.full_name} ({person.employee_id})"
+    if site is not None:
+        return f"the site {site.code} ({site.name})"
+    return "the whole company"
+

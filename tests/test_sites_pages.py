@@ -1,0 +1,150 @@
+"""HR's Sites pages: every site with its year's slot count, and one site's slots month by month."""
+import re
+from datetime import date, time
+
+from rotation.extensions import db
+from rotation.sites.slots import generate_slots
+from tests.conftest import count_queries
+
+
+def cell(page: str, label: str, value: str) -> bool:
+    return f'data-label="{label}"' in page and re.search(
+        rf'data-label="{re.escape(label)}"[^>]*>\s*{re.escape(value)}\s*</td>', page) is not None
+
+
+def site_statements(statements: list[str]) -> list[str]:
+    return [statement for statement in statements if re.search(r"\bFROM (site|slot)\b", statement)]
+
+
+def row_with(page: str, *cells: str) -> bool:
+    """A table row holding these cell texts, in this order."""
+    pattern = r"\s*</td>\s*<td[^>]*>\s*".join(re.escape(text) for text in cells)
+    return re.search(rf"<td[^>]*>\s*{pattern}\s*</td>", page) is not None
+
+
+def test_site_list_shows_each_site_and_its_slots_in_the_year(client, login_as, make_site):
+    login_as("hr")
+    make_site(code="HEL-CC", name="Helsinki contact centre", seats=3, region="Nordics",
+              shift_start=time(8, 0), shift_end=time(16, 0))
+    make_site(code="TMP-WH", name="Tampere fulfilment centre", kind="warehouse", region=None)
+    generate_slots(2026, "HEL-CC")
+    generate_slots(2027)
+    db.session.commit()
+
+    page = client.get("/sites?year=2027").get_data(as_text=True)
+    assert row_with(page, "Helsinki contact centre", "Contact centre", "Europe/Helsinki", "Nordics", "3",
+                    "08:00–16:00", "261")
+    assert row_with(page, "Tampere fulfilment centre", "Warehouse", "Europe/Helsinki", "—", "2", "—", "52")
+    assert 'href="/sites/HEL-CC?year=2027"' in page
+    assert "2 sites." in page and "313 slots in 2027." in page
+    assert 'href="/sites?year=2026"' in page and 'href="/sites?year=2028"' in page
+
+    earlier = client.get("/sites?year=2026").get_data(as_text=True)
+    assert row_with(earlier, "08:00–16:00", "261")  # 2026 also has 261 working days
+    assert row_with(earlier, "Warehouse", "Europe/Helsinki", "—", "2", "—", "0")
+
+    later = client.get("/sites?year=2028").get_data(as_text=True)
+    assert "No site has slots in 2028 yet." in later
+    assert "<code>flask --app rotation slots generate --year 2028</code>" in later
+
+
+def test_site_list_defaults_to_this_year(client, login_as, make_site):
+    login_as("hr")
+    make_site()
+    this_year = date.today().year
+    for url in ("/sites", "/sites?year=nonsense", "/sites?year=1492"):
+        page = client.get(url).get_data(as_text=True)
+        assert f"Slots in {this_year}" in page, url
+
+
+def test_site_list_without_sites_says_how_to_add_them(client, login_as):
+    login_as("hr")
+    page = client.get("/sites").get_data(as_text=True)
+    assert "There are no sites yet." in page
+    assert 'href="/imports' in page
+
+
+def test_site_list_runs_the_same_few_queries_however_many_sites(client, login_as, make_site):
+    login_as("hr")
+
+    def add_sites(count: int) -> None:
+        for number in range(count):
+            make_site(kind="warehouse" if number % 2 else "contact_center")
+        generate_slots(2027)
+        db.session.commit()
+
+    add_sites(3)
+    client.get("/sites")  # the first request after signing in looks the account up once more
+    with count_queries() as few:
+        assert client.get("/sites?year=2027").status_code == 200
+    add_sites(6)
+    with count_queries() as many:
+        page = client.get("/sites?year=2027").get_data(as_text=True)
+    assert "9 sites." in page
+    assert len(many) == len(few), many
+    # The signed-in account, then the sites with their slot counts.
+    assert len(many) <= 4, many
+    assert len(site_statements(many)) == 1, many
+
+
+def test_site_page_shows_facts_and_local_slot_times_by_month(client, login_as, make_site):
+    login_as("hr")
+    make_site(code="HEL-CC", name="Helsinki contact centre", seats=3, region="Nordics")
+    generate_slots(2027)
+    db.session.commit()
+    with count_queries() as queries:
+        page = client.get("/sites/HEL-CC?year=2027").get_data(as_text=True)
+    assert len(queries) <= 5, queries  # the account, the site, its slots
+    assert len(site_statements(queries)) == 2, queries
+    assert "<h1>Helsinki contact centre</h1>" in page
+    assert "<dt>Seats per slot</dt><dd>3</dd>" in page
+    assert "09:00–17:00 local time, Monday to Friday" in page
+    assert "261 customer-service days in 2027" in page
+    assert '<h3 id="month-2027-03">March 2027</h3>' in page
+    assert '<a href="#month-2027-12">December</a>' in page
+    # Winter time before the change on Sunday 28 March, summer time after it.
+    assert row_with(page, "Fri 2027-03-26", "09:00–17:00 EET", "3")
+    assert row_with(page, "Mon 2027-03-29", "09:00–17:00 EEST", "3")
+    assert "Sat 2027-03-27" not in page
+    assert 'href="/sites/HEL-CC?year=2026"' in page and 'href="/sites/HEL-CC?year=2028"' in page
+    # No assignments exist yet, so a slot shows its seats and nothing about seats taken or free.
+    headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', page)
+    assert headers == ["Day", "Local time", "Seats"] * 12
+
+
+def test_warehouse_page_shows_its_weeks(client, login_as, make_site):
+    login_as("hr")
+    make_site(code="RNO-WH", name="Reno fulfilment centre", kind="warehouse", timezone="America/Los_Angeles",
+              seats=2)
+    generate_slots(2027)
+    db.session.commit()
+    page = client.get("/sites/RNO-WH?year=2027").get_data(as_text=True)
+    assert "52 warehouse weeks in 2027" in page
+    assert row_with(page, "Mon 2027-03-08 to Fri 2027-03-12", "Mon 00:00–Sat 00:00 PST", "2")
+    assert row_with(page, "Mon 2027-03-15 to Fri 2027-03-19", "Mon 00:00–Sat 00:00 PDT", "2")
+
+
+def test_site_page_without_slots_gives_the_command_to_make_them(client, login_as, make_site):
+    login_as("hr")
+    make_site(code="HEL-CC", name="Helsinki contact centre")
+    page = client.get("/sites/HEL-CC?year=2028").get_data(as_text=True)
+    assert "There are no slots at Helsinki contact centre in 2028 yet." in page
+    assert "<code>flask --app rotation slots generate --year 2028 --site HEL-CC</code>" in page
+
+
+def test_unknown_site_is_404(client, login_as):
+    login_as("hr")
+    assert client.get("/sites/NOPE").status_code == 404
+
+
+def test_a_manager_is_refused_the_sites(client, login_as, make_site):
+    make_site(code="HEL-CC")
+    login_as("manager", "owner")
+    assert client.get("/sites").status_code == 403
+    assert client.get("/sites/HEL-CC").status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, make_site):
+    make_site(code="HEL-CC")
+    response = client.get("/sites/HEL-CC")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
