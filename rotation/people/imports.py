@@ -191,25 +191,48 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
               for c in plan.updated if current[c.key].email != wanted[c.key].email]
     for batch in _batches(moving):
         db.session.execute(sa.update(Person), batch)
-    new_rows = [
-        {"employee_id": p.employee_id, "full_name": p.full_name, "email": p.email, "department": p.department,
-         "home_site_id": p.home_site_id, "in_rotation_override": p.override, "is_active": True}
-        for p in (wanted[change.key] for change in plan.added)
-    ]
-    for batch in _batches(new_rows):
-        db.session.execute(sa.insert(Person), batch)
-    ids = {e: i for e, i in db.session.execute(sa.select(Person.employee_id, Person.id))}
+    # New people are inserted managers first, level by level, so each row can
+    # carry its manager's id at once instead of needing an update afterwards.
+    ids = {employee_id: row.id for employee_id, row in current.items()}
+    for level in _levels([wanted[change.key] for change in plan.added]):
+        for batch in _batches(level):
+            rows = [
+                {"employee_id": p.employee_id, "full_name": p.full_name, "email": p.email,
+                 "department": p.department, "manager_id": ids[p.manager] if p.manager else None,
+                 "home_site_id": p.home_site_id, "in_rotation_override": p.override, "is_active": True}
+                for p in batch
+            ]
+            inserted = db.session.execute(
+                sa.insert(Person).returning(Person.id, sort_by_parameter_order=True), rows)
+            ids.update(zip((p.employee_id for p in batch), inserted.scalars()))
     updates = [
         {"id": ids[p.employee_id], "full_name": p.full_name, "email": p.email, "department": p.department,
          "manager_id": ids[p.manager] if p.manager else None, "home_site_id": p.home_site_id,
          "in_rotation_override": p.override, "is_active": True}
         for p in (wanted[change.key] for change in plan.updated)
     ]
-    updates += [{"id": ids[c.key], "manager_id": ids[wanted[c.key].manager]}
-                for c in plan.added if wanted[c.key].manager]
     updates += [{"id": current[c.key].id, "is_active": False} for c in plan.deactivated]
     for batch in _batches(updates):
         db.session.execute(sa.update(Person), batch)
+
+
+def _levels(people: list[Wanted]) -> list[list[Wanted]]:
+    """``people`` grouped so that everyone's manager is in an earlier group or not among them."""
+    by_id = {p.employee_id: p for p in people}
+    depth: dict[str, int] = {}
+    for person in people:
+        chain = []
+        node = person
+        while node is not None and node.employee_id not in depth:
+            chain.append(node)
+            node = by_id.get(node.manager) if node.manager else None
+        base = depth[node.employee_id] + 1 if node is not None else 0
+        for offset, member in enumerate(reversed(chain)):
+            depth[member.employee_id] = base + offset
+    levels: dict[int, list[Wanted]] = {}
+    for person in people:
+        levels.setdefault(depth[person.employee_id], []).append(person)
+    return [levels[d] for d in sorted(levels)]
 
 
 def _batches(rows: list[dict], size: int = 5000):
