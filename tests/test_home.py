@@ -49,14 +49,19 @@ def test_accounts_list_filters_and_paginates_in_few_queries(client, login_as, ma
     assert "m07@example.com" in client.get("/accounts?q=m07").get_data(as_text=True)
 
 
-def test_home_page_query_count_is_bounded(client, login_as, make_user):
-    login_as("admin", "hr", "manager", "owner")
+def test_home_page_query_count_is_bounded(client, login_as, make_user, make_person, make_blackout):
+    from datetime import date
+
+    me = make_person(email="everything@example.com")
     for _ in range(10):
         make_user(roles=["manager"], password=None)
+        make_person(manager=me)
+        make_blackout(date(2099, 1, 1), person=me)
+    login_as("admin", "hr", "manager", "owner", email="everything@example.com")
     with count_queries() as queries:
         assert client.get("/").status_code == 200
-    # the account: 3; the admin's counts: 2; HR's roster figures: 5
-    assert len(queries) <= 10, queries
+    # the account: 3; the admin's counts: 2; HR's roster figures: 5; the manager's record: 3
+    assert len(queries) <= 13, "\n".join(q[:80] for q in queries)
 
 
 def test_change_password(client, login_as, post_form):
@@ -78,3 +83,33 @@ def test_change_password(client, login_as, post_form):
     old = post_form("/login", {"email": user.email, "password": "correct horse battery"})
     assert old.status_code == 200
     assert post_form("/login", {"email": user.email, "password": "a brand new password"}).status_code == 302
+
+
+def test_manager_home_shows_their_roster_record_and_coming_blackouts(client, login_as, make_person, make_site,
+                                                                     make_blackout):
+    from datetime import date, timedelta
+
+    site = make_site(name="Tampere fulfilment centre")
+    boss = make_person(full_name="Carla Esposito")
+    maria = make_person(full_name="Maria Jansen", email="maria@example.com", department="Operations",
+                        manager=boss, home_site=site)
+    make_person(manager=maria)
+    soon = date.today() + timedelta(days=30)
+    make_blackout(soon, soon + timedelta(days=2), person=maria, reason="Parental leave")
+    make_blackout(soon, soon, site=site, reason="Stock count")
+    make_blackout(soon, soon, reason="Company holiday")
+    make_blackout(date.today() - timedelta(days=30), reason="Already over")
+    other = make_site()
+    make_blackout(soon, soon, site=other, reason="Another site")
+    login_as("manager", email="maria@example.com")
+    page = client.get("/").get_data(as_text=True)
+    assert "Maria Jansen, Operations" in page and "Carla Esposito" in page
+    assert "Tampere fulfilment centre" in page
+    assert "yours: Parental leave" in page and "your home site: Stock count" in page
+    assert "whole company: Company holiday" in page
+    assert "Already over" not in page and "Another site" not in page
+
+
+def test_manager_outside_the_roster_is_told_why_nothing_is_planned(client, login_as):
+    login_as("manager")
+    assert "Your e-mail address is not in the roster" in client.get("/").get_data(as_text=True)

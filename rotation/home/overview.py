@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from rotation.blackouts.models import Blackout
 from rotation.extensions import db
@@ -37,3 +38,31 @@ def roster_overview(today: date) -> RosterOverview:
     upcoming = db.session.scalar(sa.select(sa.func.count()).where(Blackout.end >= today))
     return RosterOverview(people=people or 0, in_rotation=in_rotation or 0, left=left or 0, sites=sites,
                           slots=slots, upcoming_blackouts=upcoming or 0, years=years)
+
+
+@dataclass
+class RosterEntry:
+    person: Person
+    reports: int
+    blackouts: list[Blackout]
+
+
+def my_roster_entry(email: str, today: date) -> RosterEntry | None:
+    """The signed-in person's roster record, direct reports and coming blackouts (their own,
+    their home site's and the company's), or None when no roster person has this address."""
+    person = db.session.scalar(
+        sa.select(Person).options(joinedload(Person.manager), joinedload(Person.home_site))
+        .where(Person.email == email)
+    )
+    if person is None:
+        return None
+    reports = db.session.scalar(
+        sa.select(sa.func.count()).where(Person.manager_id == person.id, Person.is_active.is_(True)))
+    scope = sa.or_(
+        Blackout.person_id == person.id,
+        sa.and_(Blackout.person_id.is_(None), Blackout.site_id.is_(None)),
+        Blackout.site_id == person.home_site_id if person.home_site_id else sa.false(),
+    )
+    blackouts = list(db.session.scalars(
+        sa.select(Blackout).where(scope, Blackout.end >= today).order_by(Blackout.start).limit(5)))
+    return RosterEntry(person=person, reports=reports or 0, blackouts=blackouts)
