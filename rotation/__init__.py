@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from rotation import config as configuration
 
@@ -29,6 +30,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     configuration.check_settings(app.config)
+    if app.config["ROTATION_PROXIES"]:
+        # Behind a reverse proxy the client's address, scheme and host come from its headers;
+        # log-in throttling counts failures per client address.
+        proxies = app.config["ROTATION_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
     _register_blueprints(app)

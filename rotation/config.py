@@ -17,6 +17,7 @@ DEFAULTS = {
     "ROTATION_SMTP_USER": None,
     "ROTATION_SMTP_PASSWORD": None,
     "ROTATION_SMTP_SECURITY": "none",
+    "ROTATION_PROXIES": 0,
 }
 
 SMTP_SECURITY_CHOICES = ("none", "starttls", "ssl")
@@ -32,12 +33,11 @@ def settings_from_environment(instance_path: str) -> dict:
     settings: dict = {}
     for key, default in DEFAULTS.items():
         settings[key] = env.get(key) or default
-    try:
-        settings["ROTATION_SMTP_PORT"] = int(settings["ROTATION_SMTP_PORT"])
-    except ValueError:
-        raise ConfigurationError(
-            f"ROTATION_SMTP_PORT must be a whole number, not {env.get('ROTATION_SMTP_PORT')!r}."
-        ) from None
+    for key in ("ROTATION_SMTP_PORT", "ROTATION_PROXIES"):
+        try:
+            settings[key] = int(settings[key])
+        except ValueError:
+            raise ConfigurationError(f"{key} must be a whole number, not {env.get(key)!r}.") from None
     settings["SQLALCHEMY_DATABASE_URI"] = env.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "rotation.sqlite3")
     )
@@ -58,6 +58,8 @@ def check_settings(config: dict) -> None:
             f"ROTATION_BASE_URL must start with http:// or https://, not {base_url!r}."
         )
     config["ROTATION_BASE_URL"] = base_url.rstrip("/")
+    if config["ROTATION_PROXIES"] < 0:
+        raise ConfigurationError("ROTATION_PROXIES must be 0 or more: the number of reverse proxies in front.")
 
 
 def _instance_secret_key(instance_path: str) -> str:

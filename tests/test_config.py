@@ -55,6 +55,8 @@ def test_environment_variables_are_read(clean_environment, monkeypatch):
     ("ROTATION_SMTP_SECURITY", "tls", "ROTATION_SMTP_SECURITY must be one of none, starttls, ssl"),
     ("ROTATION_SMTP_PORT", "twenty-five", "ROTATION_SMTP_PORT must be a whole number"),
     ("ROTATION_BASE_URL", "rotation.example.com", "ROTATION_BASE_URL must start with http:// or https://"),
+    ("ROTATION_PROXIES", "yes", "ROTATION_PROXIES must be a whole number"),
+    ("ROTATION_PROXIES", "-1", "ROTATION_PROXIES must be 0 or more"),
 ])
 def test_bad_settings_are_refused_with_a_sentence(clean_environment, monkeypatch, name, value, message):
     monkeypatch.setenv(name, value)

@@ -116,3 +116,23 @@ def test_signing_out_needs_a_post(client, login_as):
     login_as("manager")
     assert client.get("/logout").status_code == 405
     assert client.get("/").status_code == 200
+
+
+def test_behind_a_proxy_failures_count_per_forwarded_client(make_app, make_user):
+    from tests.conftest import csrf_token
+
+    app = make_app(ROTATION_PROXIES=1)
+    with app.app_context():
+        user = make_user()
+        client = app.test_client()
+
+        def attempt(client_address: str, email: str, password: str):
+            headers = {"X-Forwarded-For": client_address}
+            token = csrf_token(client.get("/login", headers=headers).get_data(as_text=True))
+            return client.post("/login", headers=headers,
+                               data={"csrf_token": token, "email": email, "password": password})
+
+        for i in range(services.FREE_FAILURES_PER_CLIENT):
+            attempt("203.0.113.9", f"guess{i}@example.com", "wrong password")
+        assert attempt("203.0.113.9", user.email, PASSWORD).status_code == 429
+        assert attempt("198.51.100.7", user.email, PASSWORD).status_code == 302
