@@ -53,7 +53,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please sign in to see that page."
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "strong"
+    # "basic", not "strong": managers on the floor move between networks on their phones.
+    login_manager.session_protection = "basic"
 
     from rotation import models  # noqa: F401  (the whole schema, for Alembic)
     from rotation.accounts.models import User
