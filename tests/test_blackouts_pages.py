@@ -179,7 +179,7 @@ def test_the_list_shows_current_blackouts_and_filters(client, login_as, roster, 
     assert f'<span><a href="/people/{maria.id}">Maria Jansen</a> <small class="muted">E2</small></span>' in page
     assert '<span>HEL-CC <small class="muted">(home site)</small></span>' in page
     assert "Helsinki contact centre" in page and "Everyone" in page
-    assert f'<td data-label="Dates">{FIRST.isoformat()} to {LAST.isoformat()}</td>' in page
+    assert f'<td data-label="Dates" class="nowrap">{FIRST.isoformat()} to {LAST.isoformat()}</td>' in page
     assert '<td data-label="Days" class="number">5</td>' in page
     assert '<td data-label="Days" class="number">3</td>' in page  # today and the two days before
 

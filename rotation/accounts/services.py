@@ -159,8 +159,6 @@ def _required_wait(email: str, address: str, now: datetime) -> timedelta | None:
             )
         ).one()
         if count >= free and last is not None:
-            if last.tzinfo is None:  # SQLite aggregates lose the column's type
-                last = last.replace(tzinfo=now.tzinfo)
             delay = min(FIRST_DELAY * 2 ** (count - free), MAX_DELAY)
             remaining = last + delay - now
             if remaining > timedelta(0):

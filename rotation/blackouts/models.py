@@ -42,6 +42,3 @@ class Blackout(db.Model):
         if self.site_id is not None:
             return SITE
         return COMPANY
-
-    def covers(self, day: date) -> bool:
-        return self.start <= day <= self.end

@@ -16,7 +16,6 @@ SITE_KIND_LABELS = {CONTACT_CENTER: "Contact centre", WAREHOUSE: "Warehouse"}
 CUSTOMER_SERVICE = "customer_service"
 WAREHOUSE_WEEK = "warehouse"
 SLOT_KINDS = (CUSTOMER_SERVICE, WAREHOUSE_WEEK)
-SLOT_KIND_LABELS = {CUSTOMER_SERVICE: "Customer-service day", WAREHOUSE_WEEK: "Warehouse week"}
 SLOT_KIND_FOR_SITE = {CONTACT_CENTER: CUSTOMER_SERVICE, WAREHOUSE: WAREHOUSE_WEEK}
 
 
@@ -82,7 +81,3 @@ class Slot(db.Model):
     seats: Mapped[int]
 
     site: Mapped[Site] = relationship(back_populates="slots")
-
-    @property
-    def kind_label(self) -> str:
-        return SLOT_KIND_LABELS[self.kind]
