@@ -73,21 +73,26 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from rotation.accounts.views import bp as accounts
+    from rotation.assignments.views import bp as assignments
     from rotation.blackouts.views import bp as blackouts
     from rotation.home.views import bp as home
     from rotation.imports.views import bp as imports
     from rotation.people.views import bp as people
+    from rotation.plans.views import bp as plans
     from rotation.sites.views import bp as sites
 
-    for blueprint in (accounts, home, people, sites, blackouts, imports):
+    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments):
         app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:
     from rotation.accounts.cli import users_cli
+    from rotation.assignments.cli import assignments_cli
     from rotation.demo.cli import demo_cli
     from rotation.imports.cli import blackouts_cli, people_cli, sites_cli
+    from rotation.plans.cli import plan_command
     from rotation.sites.cli import slots_cli
 
-    for group in (users_cli, demo_cli, people_cli, sites_cli, blackouts_cli, slots_cli):
+    for group in (users_cli, demo_cli, people_cli, sites_cli, blackouts_cli, slots_cli, plan_command,
+                  assignments_cli):
         app.cli.add_command(group)

@@ -470,3 +470,33 @@ def test_ten_thousand_people_are_planned_quickly():
     assert elapsed < 15, f"{elapsed:.1f} s"
     assert len(result.assignments) + len(result.unplaced) == 20_000
     assert len(result.unplaced) < 50
+
+
+def test_history_before_not_before_is_kept_and_nobody_is_placed_there():
+    request = make_company(35, people=300)
+    published = published_from(plan_year(request))
+    slots = {slot.id: slot for slot in request.slots}
+    cutoff = date(request.year, 7, 1)
+    # Blackouts now cover every shift before the cut-off; the past still stands.
+    blackouts = {person: list(ranges) for person, ranges in request.person_blackouts.items()}
+    past = [p for p in published if slots[p.slot_id].first_day < cutoff]
+    for assignment in past:
+        slot = slots[assignment.slot_id]
+        blackouts.setdefault(assignment.person_id, []).append(DateRange(slot.first_day, slot.last_day))
+    leftover = [p for p in published if slots[p.slot_id].first_day >= cutoff][::3]
+    changed = replace(request, person_blackouts=blackouts, published=past + leftover, not_before=cutoff)
+    result = plan_year(changed)
+    placed = by_key(result)
+    for assignment in past:
+        kept = placed[(assignment.person_id, assignment.kind)]
+        assert kept.kept and (kept.slot_id, kept.uid) == (assignment.slot_id, assignment.uid)
+    history = {(p.person_id, p.kind) for p in past}
+    for key, assignment in placed.items():
+        if key not in history:
+            assert slots[assignment.slot_id].first_day >= cutoff, f"{key} placed in the past"
+    weeks = defaultdict(dict)
+    for (person_id, kind), assignment in placed.items():
+        weeks[person_id][kind] = slots[assignment.slot_id].first_day.isocalendar()[:2]
+    assert all(len(w) < 2 or w[CUSTOMER_SERVICE] != w[WAREHOUSE] for w in weeks.values())
+    assert result.lower_bound <= result.objective
+    assert len(result.assignments) + len(result.unplaced) == 2 * len(request.people)

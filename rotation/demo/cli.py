@@ -1,4 +1,4 @@
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import click
@@ -12,6 +12,7 @@ from rotation.extensions import db
 from rotation.imports.plan import apply
 from rotation.imports.registry import make_plan
 from rotation.people.models import Person
+from rotation.plans.runs import plan_run, start_run
 
 demo_cli = AppGroup("demo", help="The demo company.")
 DATA = Path(__file__).parent / "data"
@@ -36,6 +37,10 @@ def load_demo(today: date | None = None) -> None:
         generate_slots(year)
     for email, name, roles in DEMO_ACCOUNTS:
         accounts.save_user(email, roles, DEMO_PASSWORD, name)
+    # This year's plan as it was published at the start of the year, so past shifts exist; next year's
+    # as HR would publish it today.
+    for year, not_before in ((today.year, date(today.year, 1, 1)), (today.year + 1, today + timedelta(days=1))):
+        plan_run(start_run(year, user_id=None, source="demo", publish=True), not_before=not_before, publish=True)
 
 
 def print_logins() -> None:
@@ -58,5 +63,6 @@ def load(if_empty: bool):
         )
     load_demo()
     db.session.commit()
-    click.echo("Loaded the demo company: sites, people, blackouts and this year's and next year's slots.")
+    click.echo("Loaded the demo company: sites, people, blackouts, and this year's and next year's slots "
+               "and published plans.")
     print_logins()

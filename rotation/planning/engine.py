@@ -9,7 +9,7 @@ plan (``reasons``). ``README.md`` beside this file describes the model.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ortools.graph.python import min_cost_flow
@@ -33,8 +33,11 @@ from rotation.planning.weeks import group_classes, over_cap, pooled_weeks, relax
 from rotation.planning.year import PlanningYear, PlanState, load_cost
 
 
-def plan_year(request: PlanRequest) -> PlanResult:
+def plan_year(request: PlanRequest, on_stage: Callable[[str], None] | None = None) -> PlanResult:
     """Plan ``request.year``: keep what still fits, place everyone else, report who can't be placed.
+
+    ``on_stage``, when given, is called with the kind (``warehouse``, then
+    ``customer_service``) as each stage starts, for progress reports.
 
     Never breaks a hard rule of the contract (seats, blackouts, one shift of each
     kind, different ISO weeks, the department's weekly cap). Raises ``ValueError``
@@ -49,9 +52,13 @@ def plan_year(request: PlanRequest) -> PlanResult:
     unplaced_cost = (TIER_COSTS[ANYWHERE] + 2 * LOAD_SCALE) * (2 * len(year.people) + 1)
 
     outcomes: dict[str, _Outcome] = {}
+    if on_stage:
+        on_stage(WAREHOUSE)
     demand = [p for p in range(len(year.people)) if p not in state.slot_of[WAREHOUSE]]
     outcomes[WAREHOUSE] = _plan_kind(year, state, WAREHOUSE, demand, _warehouse_exclusions(year, state, demand),
                                      unplaced_cost)
+    if on_stage:
+        on_stage(CUSTOMER_SERVICE)
     demand = [p for p in range(len(year.people)) if p not in state.slot_of[CUSTOMER_SERVICE]]
     exclusions = {p: {week} for p in demand if (week := state.week_of(p, WAREHOUSE)) is not None}
     outcomes[CUSTOMER_SERVICE] = _plan_kind(year, state, CUSTOMER_SERVICE, demand, exclusions, unplaced_cost)
@@ -61,7 +68,8 @@ def plan_year(request: PlanRequest) -> PlanResult:
 def _keep_published(year: PlanningYear, state: PlanState) -> dict[tuple[int, str], str]:
     """Keep every published assignment that still fits; return the published uid per (person, kind).
 
-    One fits when its person is passed in, its slot still exists and is open, and
+    One in a slot before ``not_before`` is history and kept as it is. Any other
+    fits when its person is passed in, its slot still exists and is open, and
     none of the person's blackouts covers it. When a kept customer-service day and
     a kept warehouse week share an ISO week, the day moves. When seats or
     department caps no longer suffice, a max-flow (department-week → slot → sink)
@@ -69,18 +77,30 @@ def _keep_published(year: PlanningYear, state: PlanState) -> dict[tuple[int, str
     """
     published: dict[tuple[int, str], str] = {}
     fitting: dict[int, dict[str, tuple[int, str]]] = defaultdict(dict)
+    history: dict[str, tuple[list[int], list[int]]] = {kind: ([], []) for kind in SLOT_KINDS}
     for assignment in year.request.published:
         p = year.person_index.get(assignment.person_id)
         if p is None or assignment.kind not in SLOT_KINDS or (p, assignment.kind) in published:
             continue
         published[(p, assignment.kind)] = assignment.uid
         s = year.slot_index.get(assignment.slot_id)
-        if s is None or year.slots[s].kind != assignment.kind or not year.slot_open[s]:
+        if s is None or year.slots[s].kind != assignment.kind:
             continue
-        if year.calendars[assignment.kind].unit_of_slot[s] not in year.blocked[assignment.kind][p]:
+        if year.is_history(year.slots[s]):
+            history[assignment.kind][0].append(p)
+            history[assignment.kind][1].append(s)
+            state.kept_uid[(p, assignment.kind)] = assignment.uid
+        elif year.slot_open[s] and year.calendars[assignment.kind].unit_of_slot[s] not in year.blocked[assignment.kind][p]:
             fitting[p][assignment.kind] = (s, assignment.uid)
+    for kind, (people, slots_fixed) in history.items():
+        state.fix(kind, people, slots_fixed)
     candidates: list[tuple[int, str, int, str]] = []
     for p, kinds in fitting.items():
+        for kind in list(kinds):
+            # A shift in the ISO week of the person's other shift, already history, has to move.
+            other = CUSTOMER_SERVICE if kind == WAREHOUSE else WAREHOUSE
+            if state.week_of(p, other) == year.slot_week[kinds[kind][0]]:
+                del kinds[kind]
         if len(kinds) == 2 and year.slot_week[kinds[WAREHOUSE][0]] == year.slot_week[kinds[CUSTOMER_SERVICE][0]]:
             del kinds[CUSTOMER_SERVICE]
         candidates.extend((p, kind, s, uid) for kind, (s, uid) in kinds.items())
@@ -97,8 +117,9 @@ def _keep_published(year: PlanningYear, state: PlanState) -> dict[tuple[int, str
     week_node = {key: 2 + i for i, key in enumerate(department_weeks)}
     slot_node = {s: 2 + len(department_weeks) + i for i, s in enumerate(slots)}
     flow = min_cost_flow.SimpleMinCostFlow()
+    cap_left = state.cap_left()
     for d, w in department_weeks:
-        flow.add_arc_with_capacity_and_unit_cost(source, week_node[(d, w)], int(year.caps[d]), 0)
+        flow.add_arc_with_capacity_and_unit_cost(source, week_node[(d, w)], int(cap_left[d, w]), 0)
     group_arcs = [flow.add_arc_with_capacity_and_unit_cost(
         week_node[(d, w)], slot_node[s], len(members), 0 if year.slots[s].kind == WAREHOUSE else 1)
         for (d, w, s), members in groups.items()]
@@ -222,9 +243,10 @@ def _stage_report(year: PlanningYear, state: PlanState, kind: str, outcome: _Out
     placed = state.slot_of[kind]
     slots = year.calendars[kind].open_slots
     kept = [(p, s) for p, s in placed.items() if (p, kind) in state.kept_uid]
+    open_kept = [(p, s) for p, s in kept if year.slot_open[s]]
     kept_slots: dict[int, int] = defaultdict(int)
     kept_weeks: dict[int, int] = defaultdict(int)
-    for _, s in kept:
+    for _, s in open_kept:
         kept_slots[s] += 1
         kept_weeks[int(year.slot_week[s])] += 1
     taken, _ = state.week_load(kind)

@@ -83,7 +83,9 @@ class PlanRequest:
 
     ``person_blackouts`` and ``site_blackouts`` are keyed by person id and site
     id. A site's blackout closes the site's slots and also blocks the people
-    whose home site it is. ``department_sizes`` gives n, the number of rotation
+    whose home site it is. Slots before ``not_before`` are closed to new
+    placements; the published assignments in them are kept unchanged.
+    ``department_sizes`` gives n, the number of rotation
     members of each department, for the weekly cap ``max(1, floor(share × n))``;
     a department missing from it counts the people passed in.
     """
@@ -97,6 +99,9 @@ class PlanRequest:
     department_sizes: dict[str, int] = field(default_factory=dict)
     published: list[PublishedAssignment] = field(default_factory=list)
     department_share: Fraction = DEFAULT_DEPARTMENT_SHARE
+    # Slots starting before this day are history: nobody is placed in them or moved out of them, and a
+    # published assignment in one is kept as it is, whatever blackouts, seats or caps say now.
+    not_before: date | None = None
 
 
 @dataclass(frozen=True)

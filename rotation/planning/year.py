@@ -121,8 +121,14 @@ class PlanningYear:
                                       for slot in self.slots], dtype=np.int64)
 
     def _closed(self, slot: PlanSlot) -> bool:
+        if self.is_history(slot):
+            return True
         ranges = [*self.request.company_blackouts, *self.request.site_blackouts.get(slot.site_id, ())]
         return any(blackout.overlaps(slot.first_day, slot.last_day) for blackout in ranges)
+
+    def is_history(self, slot: PlanSlot) -> bool:
+        """True when ``slot`` starts before the request's ``not_before``: nobody is placed in it or moved."""
+        return self.request.not_before is not None and slot.first_day < self.request.not_before
 
     def _blocked_units(self, calendar: KindCalendar) -> list[frozenset[int]]:
         """Per person, the units their own or their home site's blackouts touch (one shared empty set)."""
@@ -193,9 +199,20 @@ class PlanState:
         p, s = np.asarray(people, dtype=np.int64), np.asarray(slots, dtype=np.int64)
         np.subtract.at(self.seats_left, s, 1)
         np.add.at(self.occupancy, s, 1)
-        np.add.at(self.used, (self.year.department_of[p], self.year.slot_week[s]), 1)
-        if self.seats_left.min(initial=0) < 0 or (self.used > self.year.caps[:, None]).any():
+        departments, weeks = self.year.department_of[p], self.year.slot_week[s]
+        np.add.at(self.used, (departments, weeks), 1)
+        if self.seats_left.min(initial=0) < 0 or (self.used[departments, weeks] > self.year.caps[departments]).any():
             raise AssertionError("a flow overfilled a slot or a department's week")
+        self.slot_of[kind].update(zip(people, slots))
+
+    def fix(self, kind: str, people: Sequence[int], slots: Sequence[int]) -> None:
+        """Record history: each of ``people`` already had their shift of ``kind`` in a closed slot of
+        ``slots``. It counts towards its department's week, and no rule is checked."""
+        if not people:
+            return
+        p, s = np.asarray(people, dtype=np.int64), np.asarray(slots, dtype=np.int64)
+        np.add.at(self.occupancy, s, 1)
+        np.add.at(self.used, (self.year.department_of[p], self.year.slot_week[s]), 1)
         self.slot_of[kind].update(zip(people, slots))
 
     def week_of(self, p: int, kind: str) -> int | None:
@@ -213,7 +230,7 @@ class PlanState:
 
     def cap_left(self) -> np.ndarray:
         """Departments × weeks: how many more people each department may send that week."""
-        return self.year.caps[:, None] - self.used
+        return np.maximum(self.year.caps[:, None] - self.used, 0)
 
     def open_slots(self, kind: str) -> list[int]:
         """The open slots of ``kind`` that still have a seat."""

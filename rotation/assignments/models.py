@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from rotation.db import UTCDateTime, utcnow
+from rotation.extensions import db
+from rotation.people.models import Person
+from rotation.sites.models import CUSTOMER_SERVICE, SLOT_KINDS, WAREHOUSE_WEEK, Slot
+
+# The statuses of contracts.md. An assignment is active unless it is cancelled.
+DRAFT = "draft"
+PUBLISHED = "published"
+CONFIRMED = "confirmed"
+COMPLETED = "completed"
+NO_SHOW = "no_show"
+CANCELLED = "cancelled"
+STATUSES = (DRAFT, PUBLISHED, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
+STATUS_LABELS = {DRAFT: "Draft", PUBLISHED: "Published", CONFIRMED: "Confirmed", COMPLETED: "Completed",
+                 NO_SHOW: "No-show", CANCELLED: "Cancelled"}
+# Statuses the attendee has been told about and that still hold a seat.
+ANNOUNCED = (PUBLISHED, CONFIRMED, COMPLETED, NO_SHOW)
+KIND_LABELS = {CUSTOMER_SERVICE: "Customer-service day", WAREHOUSE_WEEK: "Warehouse week"}
+
+# What the latest draft proposes for an announced assignment, applied when HR publishes.
+MOVE = "move"
+WITHDRAW = "withdraw"
+PROPOSALS = (MOVE, WITHDRAW)
+
+# What the attendee must be told next; the invitations outbox picks it up.
+NOTICE_REQUEST = "request"
+NOTICE_CANCEL = "cancel"
+NOTICES = (NOTICE_REQUEST, NOTICE_CANCEL)
+
+
+def new_uid() -> str:
+    """A calendar UID: globally unique and never reused."""
+    return f"{uuid.uuid4()}@rotation"
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+_OPEN = "status NOT IN ('cancelled', 'no_show')"
+
+
+class Assignment(db.Model):
+    """A person's customer-service day or warehouse week in one slot.
+
+    ``uid`` is the calendar UID and never changes. ``sequence`` rises with every
+    change the attendee would see (time, place, status). A draft assignment has
+    never been announced; an announced one that the latest draft would move or
+    withdraw carries that as its ``proposal`` until HR publishes.
+    """
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", STATUSES), name="known_status"),
+        sa.CheckConstraint(_in("kind", SLOT_KINDS), name="known_kind"),
+        sa.CheckConstraint(f"proposal IS NULL OR {_in('proposal', PROPOSALS)}", name="known_proposal"),
+        sa.CheckConstraint(f"notice IS NULL OR {_in('notice', NOTICES)}", name="known_notice"),
+        sa.CheckConstraint("proposed_slot_id IS NULL OR proposal = 'move'", name="move_has_slot"),
+        sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        # One assignment of each kind per person and year that is still to happen or done; a no-show's
+        # shift stays on record beside the one that re-books it.
+        sa.Index("uq_assignment_person_year_kind", "person_id", "year", "kind", unique=True,
+                 sqlite_where=sa.text(_OPEN), postgresql_where=sa.text(_OPEN)),
+        sa.Index("ix_assignment_year_status", "year", "status"),
+        sa.Index("ix_assignment_slot", "slot_id"),
+        sa.Index("ix_assignment_proposed_slot", "proposed_slot_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uid: Mapped[str] = mapped_column(sa.String(80), unique=True, default=new_uid)
+    person_id: Mapped[int] = mapped_column(sa.ForeignKey("person.id", ondelete="CASCADE"))
+    slot_id: Mapped[int] = mapped_column(sa.ForeignKey("slot.id", ondelete="RESTRICT"))
+    year: Mapped[int]
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    status: Mapped[str] = mapped_column(sa.String(20), default=DRAFT)
+    sequence: Mapped[int] = mapped_column(default=0)
+    proposal: Mapped[str | None] = mapped_column(sa.String(20))
+    proposed_slot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("slot.id", ondelete="RESTRICT"))
+    # A blackout now covers this announced assignment; the next plan run moves it.
+    needs_replan: Mapped[bool] = mapped_column(default=False)
+    notice: Mapped[str | None] = mapped_column(sa.String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    person: Mapped[Person] = relationship(lazy="raise_on_sql")
+    slot: Mapped[Slot] = relationship(foreign_keys=[slot_id], lazy="raise_on_sql")
+    proposed_slot: Mapped[Slot | None] = relationship(foreign_keys=[proposed_slot_id], lazy="raise_on_sql")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status != CANCELLED
+
+    @property
+    def is_announced(self) -> bool:
+        return self.status in ANNOUNCED
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    def __repr__(self) -> str:
+        return f"<Assignment {self.uid} {self.kind} {self.status}>"

@@ -1,0 +1,1 @@
+"""The annual plan in the app: plan runs, the draft, publishing."""

@@ -1,0 +1,87 @@
+"""Publishing a year's draft: what it would change, and the change itself in one transaction.
+
+Publishing turns every draft into a published assignment, applies every
+proposed move and withdrawal, raises the sequence of each assignment whose time,
+place or status the attendee sees change, and sets its ``notice``: what the
+invitations outbox sends (``request`` for a new or moved shift, ``cancel`` for a
+withdrawn one).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import sqlalchemy as sa
+
+from rotation.assignments.models import (
+    CANCELLED,
+    DRAFT,
+    MOVE,
+    NOTICE_CANCEL,
+    NOTICE_REQUEST,
+    PUBLISHED,
+    WITHDRAW,
+    Assignment,
+)
+from rotation.db import utcnow
+from rotation.extensions import db
+from rotation.plans.models import FINISHED, PlanRun
+from rotation.plans.planner import PlanningError
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    """What publishing ``year`` would do, and whether blackouts added since the last run stand in the way."""
+
+    year: int
+    new: int
+    moves: int
+    withdrawals: int
+    collisions: int
+
+    @property
+    def changes(self) -> int:
+        return self.new + self.moves + self.withdrawals
+
+
+def draft_summary(year: int) -> DraftSummary:
+    """Count the drafts, proposals and blackout collisions of ``year`` in one query."""
+    def count(condition):
+        return sa.func.count().filter(condition)
+
+    row = db.session.execute(
+        sa.select(count(Assignment.status == DRAFT), count(Assignment.proposal == MOVE),
+                  count(Assignment.proposal == WITHDRAW), count(Assignment.needs_replan.is_(True)))
+        .where(Assignment.year == year, Assignment.status != CANCELLED)).one()
+    return DraftSummary(year=year, new=row[0], moves=row[1], withdrawals=row[2], collisions=row[3])
+
+
+def publish_year(year: int, user_id: int | None) -> DraftSummary:
+    """Publish ``year``'s draft and flush; return what was published.
+
+    Raises ``PlanningError`` (and changes nothing) while blackouts added since the
+    last run collide with shifts: the plan has to run again first.
+    """
+    summary = draft_summary(year)
+    if summary.collisions:
+        shifts = "shift collides" if summary.collisions == 1 else "shifts collide"
+        raise PlanningError(f"{summary.collisions} {shifts} with blackouts added since the plan last ran. "
+                            f"Run the plan of {year} again, then publish.")
+    now = utcnow()
+    of_year = Assignment.year == year
+    db.session.execute(
+        sa.update(Assignment).where(of_year, Assignment.status == DRAFT)
+        .values(status=PUBLISHED, notice=NOTICE_REQUEST, updated_at=now))
+    db.session.execute(
+        sa.update(Assignment).where(of_year, Assignment.status != CANCELLED, Assignment.proposal == MOVE)
+        .values(slot_id=Assignment.proposed_slot_id, sequence=Assignment.sequence + 1, status=PUBLISHED,
+                notice=NOTICE_REQUEST, proposal=None, proposed_slot_id=None, updated_at=now))
+    db.session.execute(
+        sa.update(Assignment).where(of_year, Assignment.status != CANCELLED, Assignment.proposal == WITHDRAW)
+        .values(status=CANCELLED, sequence=Assignment.sequence + 1, notice=NOTICE_CANCEL, proposal=None,
+                updated_at=now))
+    run = db.session.scalar(sa.select(PlanRun).where(PlanRun.year == year, PlanRun.status == FINISHED)
+                            .order_by(PlanRun.id.desc()).limit(1))
+    if run is not None and run.published_at is None:
+        run.published_at = now
+        run.published_by_id = user_id
+    db.session.flush()
+    return summary
