@@ -8,7 +8,7 @@ import click
 import sqlalchemy as sa
 
 from rotation.extensions import db
-from rotation.plans.models import STEPS, PlanRun, UnplacedShift
+from rotation.plans.models import PUBLISH_STEP, STEPS, PlanRun, UnplacedShift
 from rotation.plans.planner import PlanningError
 from rotation.plans.publish import draft_summary
 from rotation.plans.runs import execute_run, start_run
@@ -34,7 +34,7 @@ def plan_command(year: int, publish: bool, output: str) -> None:
     except PlanningError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
-    labels = [*STEPS, "Publishing"][:run.steps]
+    labels = [*[*STEPS, PUBLISH_STEP][:run.steps], "Done"]
     # The bar goes to standard error, so standard output stays the report (or the JSON) alone.
     with click.progressbar(length=run.steps, label=labels[0], file=click.get_text_stream("stderr"),
                            show_eta=False, show_percent=False, show_pos=True) as bar:
@@ -84,11 +84,11 @@ def plan_command(year: int, publish: bool, output: str) -> None:
 def describe_run(run: PlanRun) -> str:
     """The run's figures as a few lines of text."""
     gap = run.gap
-    bound = f"{run.lower_bound:,}" + (f" ({gap:.4%} above it)" if gap is not None else "")
+    closeness = f", so at most {gap:.3%} above the best possible plan" if gap is not None else ""
     return "\n".join([
         f"{run.year}: {run.people} people in the rotation; {run.customer_service} customer-service days and "
         f"{run.warehouse} warehouse weeks assigned.",
         f"Published shifts kept {run.kept}, moved {run.moved}, withdrawn {run.withdrawn}; newly placed {run.placed}; "
         f"unplaced {run.unplaced}.",
-        f"Cost {run.objective:,}; lower bound {bound}; {run.seconds:.1f} s.",
+        f"Cost {run.objective:,} against a lower bound of {run.lower_bound:,}{closeness}; {run.seconds:.1f} s.",
     ])

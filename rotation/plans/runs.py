@@ -24,12 +24,12 @@ from rotation.plans.models import FAILED, FINISHED, RUNNING, STEPS, PlanRun, Unp
 from rotation.plans.planner import PlanningError, load_year, write_draft
 from rotation.plans.publish import publish_year
 from rotation.sites.models import Slot
+from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 log = logging.getLogger(__name__)
 
 # A run whose heartbeat is older than this died with its process; another may start.
 ABANDONED_AFTER = timedelta(minutes=15)
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 Progress = Callable[[PlanRun], None]
 
 
