@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 
 import click
 from flask.cli import AppGroup
@@ -23,7 +24,7 @@ def export(year: int, output: str) -> None:
     A customer-service day's start and end carry the site's UTC offset; a
     warehouse week's are its first and last day.
     """
-    stream = click.get_text_stream("stdout")
+    stream = sys.stdout
     if output == "csv":
         writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
         writer.writeheader()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 
 import click
@@ -36,7 +37,7 @@ def plan_command(year: int, publish: bool, output: str) -> None:
         raise click.ClickException(str(error)) from None
     labels = [*[*STEPS, PUBLISH_STEP][:run.steps], "Done"]
     # The bar goes to standard error, so standard output stays the report (or the JSON) alone.
-    with click.progressbar(length=run.steps, label=labels[0], file=click.get_text_stream("stderr"),
+    with click.progressbar(length=run.steps, label=labels[0], file=sys.stderr,
                            show_eta=False, show_percent=False, show_pos=True) as bar:
         done = 0
 
