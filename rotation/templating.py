@@ -21,7 +21,8 @@ class NavItem:
 
     @property
     def current(self) -> bool:
-        return request.endpoint == self.endpoint
+        # Every page of an area marks its entry: a person's page is under People.
+        return request.blueprint is not None and request.blueprint == self.endpoint.partition(".")[0]
 
 
 # (label, endpoint, roles that see it; None means every signed-in account)
@@ -31,6 +32,7 @@ NAVIGATION = [
     ("Sites", "sites.site_list", {HR}),
     ("Blackouts", "blackouts.blackout_list", {HR}),
     ("Imports", "imports.upload", {HR}),
+    ("Plan", "plans.plan_index", {HR}),
     ("Accounts", "accounts.account_list", {ADMIN}),
 ]
 

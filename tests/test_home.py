@@ -60,7 +60,7 @@ def test_home_page_query_count_is_bounded(client, login_as, make_user, make_pers
     login_as("admin", "hr", "manager", "owner", email="everything@example.com")
     with count_queries() as queries:
         assert client.get("/").status_code == 200
-    # the account: 3; the admin's counts: 2; HR's roster figures: 5; the manager's record: 3
+    # the account: 2; the admin's counts: 2; HR's roster figures: 5; the manager's record: 3; HR's plan states: 1
     assert len(queries) <= 13, "\n".join(q[:80] for q in queries)
 
 

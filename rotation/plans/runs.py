@@ -131,6 +131,8 @@ def plan_run(run: PlanRun, not_before: date | None, publish: bool = False,
     if publish:
         step(4)
         publish_year(run.year, run.started_by_id)
+        run.published_at = utcnow()
+        run.published_by_id = run.started_by_id
     run.status = FINISHED
     run.step = run.steps
     run.finished_at = run.heartbeat_at = utcnow()

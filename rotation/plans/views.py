@@ -1,6 +1,207 @@
-"""The plan page: run the plan, review the draft, publish it."""
+"""The plan page: run the plan, review the draft, publish it.
+
+HR starts a run from the year's page; it plans in a background thread while
+the page follows its progress. The page then shows the draft: the run's
+figures, the load by week and by site, the moves and withdrawals publishing
+would make and whoever could not be placed, and publishing after a confirmation.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
+from flask_login import current_user
+
+from rotation.accounts.roles import HR
+from rotation.assignments.models import KIND_LABELS
+from rotation.extensions import db
+from rotation.pagination import paginate
+from rotation.plans import charts, queries
+from rotation.plans.forms import PublishForm, RunPlanForm
+from rotation.plans.models import FAILED, FINISHED, PlanRun
+from rotation.plans.planner import PlanningError
+from rotation.plans.publish import DraftSummary, draft_summary, publish_year
+from rotation.plans.runs import check_year, run_in_background, running_run, start_run
+from rotation.security import roles_required
+from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("plans", __name__, url_prefix="/plan")
+# HR's home card shows each year's plan state; the home view stays unaware of plans.
+bp.app_template_global("plan_states")(queries.plan_states)
+
+PREVIEW = 10  # rows of each list on the year's page; the full lists have pages of their own
+PER_PAGE = 50
+
+
+@bp.context_processor
+def _labels() -> dict:
+    return {"kind_labels": KIND_LABELS}
+
+
+@bp.get("/")
+@roles_required(HR)
+def plan_index():
+    """This year's plan."""
+    return redirect(url_for(".year_page", year=date.today().year))
+
+
+@bp.get("/<int:year>")
+@roles_required(HR)
+def year_page(year: int):
+    """The state of ``year``'s plan: its latest run, what publishing would change, the load charts."""
+    _check_range(year)
+    years = _switchable(year)
+    slots = queries.slots_per_year(years)
+    runs = queries.year_runs(year)
+    summary = draft_summary(year)
+    proposals = (db.session.scalars(queries.proposals(year).limit(PREVIEW)).all()
+                 if summary.moves + summary.withdrawals else [])
+    unplaced = (db.session.scalars(queries.unplaced(runs.finished.id).limit(PREVIEW)).all()
+                if runs.finished is not None and runs.finished.unplaced else [])
+    return render_template(
+        "plans/year.html", year=year, years=years, slots=slots, no_slots=_no_slots_sentence(year, slots),
+        runs=runs, summary=summary, announced=queries.announced(year), collisions=collision_sentence(summary),
+        proposals=proposals, unplaced=unplaced, week_chart=charts.week_chart(year, charts.week_load(year)),
+        site_chart=charts.site_chart(charts.site_load(year)), run_form=RunPlanForm(), publish_form=PublishForm())
+
+
+@bp.get("/<int:year>/changes")
+@roles_required(HR)
+def change_list(year: int):
+    """Every move and withdrawal publishing ``year``'s draft would make, 50 a page."""
+    _check_range(year)
+    page = paginate(queries.proposals(year), per_page=PER_PAGE)
+    return render_template("plans/changes.html", year=year, page=page)
+
+
+@bp.get("/<int:year>/unplaced")
+@roles_required(HR)
+def unplaced_list(year: int):
+    """Everyone the latest finished run of ``year`` could not place, with the reason, 50 a page."""
+    _check_range(year)
+    finished = queries.year_runs(year).finished
+    page = paginate(queries.unplaced(finished.id), per_page=PER_PAGE) if finished is not None else None
+    return render_template("plans/unplaced.html", year=year, run=finished, page=page)
+
+
+@bp.post("/<int:year>/run")
+@roles_required(HR)
+def run_plan(year: int):
+    """Start planning ``year`` in the background and come straight back to the page that follows it."""
+    _check_range(year)
+    if not RunPlanForm().validate_on_submit():
+        abort(400)
+    try:
+        run = start_run(year, current_user.id, "page")
+    except PlanningError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for(".year_page", year=year))
+    # The documented exception to one commit per request: the planning thread must see the run.
+    db.session.commit()
+    run_in_background(run.id, date.today())
+    flash(f"The plan of {year} is running. This page follows its progress; the draft appears here when it is done.",
+          "success")
+    return redirect(url_for(".year_page", year=year))
+
+
+@bp.get("/<int:year>/runs/<int:run_id>/progress")
+@roles_required(HR)
+def run_progress(year: int, run_id: int):
+    """A run's progress as JSON, for the page to follow while it runs."""
+    run = db.session.get(PlanRun, run_id)
+    if run is None or run.year != year:
+        abort(404)
+    return jsonify(status=run.status, step=run.step, steps=run.steps, label=progress_label(run), error=run.error)
+
+
+@bp.post("/<int:year>/publish")
+@roles_required(HR)
+def publish(year: int):
+    """First a page saying what would be queued; publishing happens only when that page's button is pressed."""
+    _check_range(year)
+    form = PublishForm()
+    if not form.validate_on_submit():
+        abort(400)
+    back = redirect(url_for(".year_page", year=year))
+    if running_run(year) is not None:
+        flash(f"A plan of {year} is running. Publish once it has finished and you have reviewed its draft.", "error")
+        return back
+    summary = draft_summary(year)
+    if not summary.changes and not summary.collisions:
+        flash(f"There is nothing to publish in {year}: the published plan already matches the draft.", "info")
+        return back
+    if not form.is_confirmed:
+        return render_template("plans/confirm_publish.html", year=year, summary=summary, form=form,
+                               run_form=RunPlanForm(), queued=queued_sentence(summary, "will be"),
+                               collisions=collision_sentence(summary))
+    try:
+        published = publish_year(year, current_user.id)
+    except PlanningError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return back
+    flash(f"Published the plan of {year}: {queued_sentence(published, 'are')}.", "success")
+    return back
+
+
+def _check_range(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        abort(404)
+
+
+def _switchable(year: int) -> tuple[int, ...]:
+    """The years the page offers: this year, next year, and the one shown."""
+    today = date.today().year
+    return tuple(sorted({today, today + 1, year}))
+
+
+def _no_slots_sentence(year: int, slots: dict[int, int]) -> str | None:
+    """Why ``year`` cannot be planned yet, or None when it has slots."""
+    if slots.get(year):
+        return None
+    try:
+        check_year(year)
+    except PlanningError as error:
+        return str(error)
+    return None
+
+
+def _counted(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
+def queued_sentence(summary: DraftSummary, verb: str) -> str:
+    """What the invitations outbox will send: "3 invitations, 1 update and no cancellations are queued"."""
+    parts = [_counted(summary.new, "invitation", "invitations"), _counted(summary.moves, "update", "updates"),
+             _counted(summary.withdrawals, "cancellation", "cancellations")]
+    return f"{', '.join(parts[:2])} and {parts[2]} {verb} queued"
+
+
+def collision_sentence(summary: DraftSummary) -> str | None:
+    """Why publishing is refused while blackouts added since the last run collide with shifts."""
+    if not summary.collisions:
+        return None
+    shifts = _counted(summary.collisions, "shift collides", "shifts collide")
+    return (f"{shifts} with blackouts added since the plan last ran, so the draft cannot be published. "
+            f"Run the plan of {summary.year} again, then publish.")
+
+
+def progress_label(run: PlanRun) -> str:
+    if run.status == FINISHED:
+        return "Finished"
+    if run.status == FAILED:
+        return "Stopped"
+    return run.step_label
+
+
+@bp.app_template_filter("closeness")
+def closeness(gap: float | None) -> str:
+    """How close a run came to the best possible plan, modestly: "within 0.02 % of the best possible"."""
+    if gap is None:
+        return ""
+    if gap <= 0:
+        return "the best possible plan"
+    percent = gap * 100
+    shown = "0.01" if percent < 0.01 else f"{percent:.2f}".rstrip("0").rstrip(".")
+    return f"within {shown} % of the best possible"

@@ -1,0 +1,146 @@
+"""What the plan pages read: the runs of a year, the proposals and unplaced shifts to review, plan states.
+
+Each function reads a fixed few rows or counts in one to three queries, whatever
+the size of the year, so the pages stay fast with hundreds of thousands of
+assignments.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload
+
+from rotation.assignments.models import ANNOUNCED, CANCELLED, DRAFT, Assignment
+from rotation.db import utcnow
+from rotation.extensions import db
+from rotation.people.models import Person
+from rotation.plans.models import FAILED, FINISHED, RUNNING, PlanRun, UnplacedShift
+from rotation.plans.runs import ABANDONED_AFTER
+from rotation.sites.models import Slot
+
+
+@dataclass(frozen=True)
+class YearRuns:
+    """The runs a year's page shows: the latest of any status, the latest that finished (its draft is the
+    one to review) and the latest that was published."""
+
+    latest: PlanRun | None
+    finished: PlanRun | None
+    published: PlanRun | None
+
+    @property
+    def running(self) -> PlanRun | None:
+        """The latest run while it is still alive (one silent for too long is abandoned)."""
+        run = self.latest
+        if run is not None and run.status == RUNNING and run.heartbeat_at > utcnow() - ABANDONED_AFTER:
+            return run
+        return None
+
+    @property
+    def failed(self) -> PlanRun | None:
+        return self.latest if self.latest is not None and self.latest.status == FAILED else None
+
+
+def _latest_run(year: int, *conditions) -> PlanRun | None:
+    return db.session.scalar(
+        sa.select(PlanRun)
+        .options(joinedload(PlanRun.started_by), joinedload(PlanRun.published_by))
+        .where(PlanRun.year == year, *conditions).order_by(PlanRun.id.desc()).limit(1))
+
+
+def year_runs(year: int) -> YearRuns:
+    """The latest, latest finished and latest published runs of ``year``, in one to three queries."""
+    latest = _latest_run(year)
+    finished = latest if latest is None or latest.status == FINISHED else _latest_run(year, PlanRun.status == FINISHED)
+    published = (finished if finished is None or finished.published_at is not None
+                 else _latest_run(year, PlanRun.published_at.is_not(None)))
+    return YearRuns(latest=latest, finished=finished, published=published)
+
+
+def proposals(year: int) -> sa.Select:
+    """The announced assignments of ``year`` that publishing would move or withdraw, by person."""
+    return (sa.select(Assignment)
+            .join(Assignment.person)
+            .options(contains_eager(Assignment.person),
+                     joinedload(Assignment.slot).joinedload(Slot.site),
+                     joinedload(Assignment.proposed_slot).joinedload(Slot.site))
+            .where(Assignment.year == year, Assignment.status != CANCELLED, Assignment.proposal.is_not(None))
+            .order_by(Person.full_name, Person.id, Assignment.kind))
+
+
+def unplaced(run_id: int) -> sa.Select:
+    """The shifts run ``run_id`` could not give, with the person, by name."""
+    return (sa.select(UnplacedShift)
+            .join(UnplacedShift.person)
+            .options(contains_eager(UnplacedShift.person))
+            .where(UnplacedShift.plan_run_id == run_id)
+            .order_by(Person.full_name, Person.id, UnplacedShift.kind))
+
+
+def announced(year: int) -> int:
+    """How many shifts of ``year`` have been announced (published, or since confirmed, done or missed)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(Assignment.year == year, Assignment.status.in_(ANNOUNCED))) or 0
+
+
+def slots_per_year(years: tuple[int, ...]) -> dict[int, int]:
+    """How many slots each of ``years`` has (years without any are left out)."""
+    year = sa.extract("year", Slot.first_day)
+    first, last = date(min(years), 1, 1), date(max(years), 12, 31)
+    rows = db.session.execute(
+        sa.select(year, sa.func.count()).where(Slot.first_day.between(first, last)).group_by(year))
+    return {int(found): count for found, count in rows if int(found) in years}
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """A year's plan in a phrase for HR's home page."""
+
+    year: int
+    run_status: str | None = None
+    alive: bool = False
+    step: int = 0
+    steps: int = 0
+    pending: int = 0
+    collisions: int = 0
+    published: bool = False
+
+    @property
+    def phrase(self) -> str:
+        if self.run_status is None:
+            return "not planned yet"
+        if self.run_status == RUNNING and self.alive:
+            return f"running, step {min(self.step + 1, self.steps)} of {self.steps}"
+        if self.collisions:
+            return "blackouts collide: run the plan again"
+        if self.pending:
+            changes = "change" if self.pending == 1 else "changes"
+            return f"draft with {self.pending} {changes} to publish"
+        if self.run_status != FINISHED:
+            return "the last run failed"
+        return "published" if self.published else "planned, nothing to publish"
+
+
+def plan_states(years: tuple[int, ...]) -> list[PlanState]:
+    """The state of each year's plan (latest run, what is left to publish), read in one query."""
+    latest = (sa.select(sa.func.max(PlanRun.id)).where(PlanRun.year.in_(years)).group_by(PlanRun.year)
+              .scalar_subquery())
+    of_run_year = sa.and_(Assignment.year == PlanRun.year, Assignment.status != CANCELLED)
+    pending = (sa.select(sa.func.count())
+               .where(of_run_year, sa.or_(Assignment.status == DRAFT, Assignment.proposal.is_not(None)))
+               .correlate(PlanRun).scalar_subquery())
+    collisions = (sa.select(sa.func.count()).where(of_run_year, Assignment.needs_replan.is_(True))
+                  .correlate(PlanRun).scalar_subquery())
+    ever_published = sa.exists().where(of_run_year, Assignment.status.in_(ANNOUNCED)).correlate(PlanRun)
+    rows = db.session.execute(
+        sa.select(PlanRun.year, PlanRun.status, PlanRun.heartbeat_at, PlanRun.step, PlanRun.steps,
+                  pending.label("pending"), collisions.label("collisions"), ever_published.label("published"))
+        .where(PlanRun.id.in_(latest)))
+    alive_since = utcnow() - ABANDONED_AFTER
+    found = {row.year: PlanState(year=row.year, run_status=row.status, alive=row.heartbeat_at > alive_since,
+                                 step=row.step, steps=row.steps, pending=row.pending, collisions=row.collisions,
+                                 published=bool(row.published))
+             for row in rows}
+    return [found.get(year, PlanState(year=year)) for year in years]

@@ -1,0 +1,77 @@
+"""HR plans next year in the browser: runs the plan, reviews the draft and publishes it, on a desktop and a phone."""
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from rotation.assignments.models import NOTICE_REQUEST, PUBLISHED, Assignment
+from rotation.extensions import db
+from rotation.sites.slots import generate_slots
+from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, sign_in
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+YEAR = date.today().year + 1
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_hr_runs_reviews_and_publishes_next_years_plan(page, viewport, make_user, make_site, make_person,
+                                                       make_blackout):
+    hr = make_user(roles=["hr"], name="Henna Salo")
+    home = make_site("HEL-CC", name="Helsinki contact centre", seats=2)
+    make_site("TMP-WH", name="Tampere warehouse", kind="warehouse", seats=3)
+    chief = make_person("E001", full_name="Carla Chief", department="Board", home_site=home)
+    managers = [make_person(f"E1{n:02d}", full_name=f"Manager {n:02d}", manager=chief, home_site=home)
+                for n in range(4)]
+    for n, manager in enumerate(managers):
+        make_person(f"E2{n:02d}", manager=manager)
+    make_blackout(date(YEAR, 1, 1), date(YEAR, 12, 31), person=managers[3], reason="Sabbatical")
+    generate_slots(YEAR)
+    db.session.commit()
+    name = viewport["width"]
+    page.set_viewport_size(viewport)
+    sign_in(page, hr.email, PASSWORD)
+
+    if viewport == PHONE:
+        page.get_by_role("link", name=f"Plan {YEAR}").click()  # from the home card
+    else:
+        page.get_by_role("link", name="Plan", exact=True).click()
+        page.get_by_role("heading", name=f"Plan {date.today().year}", level=1).wait_for()
+        page.get_by_role("navigation", name="Years").get_by_role("link", name=str(YEAR)).click()
+    page.get_by_role("heading", name=f"Plan {YEAR}", level=1).wait_for()
+    page.get_by_role("button", name=f"Run the plan of {YEAR}").click()
+
+    # The page follows the run in the background and shows the draft when it is done.
+    expect(page.get_by_text("8 new assignments")).to_be_visible(timeout=30_000)
+    changes = page.get_by_role("region", name="What publishing would change")
+    assert "8 new assignments" in changes.inner_text() and "0 withdrawals" in changes.inner_text()
+    figures = page.locator(".run-figures").inner_text()
+    assert "Henna Salo" in figures and "4 customer-service days and 4 warehouse weeks" in figures
+    expect(page.get_by_role("img", name=f"Shifts per ISO week in {YEAR}")).to_be_visible()
+    expect(page.get_by_role("img", name=f"Seats used and offered per site in {YEAR}")).to_be_visible()
+    unplaced = page.get_by_role("region", name="Unplaced")
+    assert "Manager 03" in unplaced.inner_text() and "blacked out for the whole year" in unplaced.inner_text()
+    page.get_by_text("The numbers by site").click()
+    seats_used = page.get_by_role("row", name="HEL-CC").locator("td").first
+    expect(seats_used).to_have_text("4")  # everyone placed has their customer-service day at home
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"plan-draft-{name}.png"), full_page=True)
+
+    page.get_by_role("button", name=f"Publish the plan of {YEAR}…").click()
+    page.get_by_role("heading", name=f"Publish the plan of {YEAR}?").wait_for()
+    expect(page.get_by_text("8 invitations, 0 updates and 0 cancellations will be queued")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.get_by_role("button", name="Publish and queue the invitations").click()
+
+    page.get_by_text(f"Published the plan of {YEAR}: 8 invitations, 0 updates and 0 cancellations are queued.") \
+        .wait_for()
+    expect(page.get_by_text(f"Nothing to publish: the published plan of {YEAR} is up to date")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Publish the plan of {YEAR}…")).to_have_count(0)
+    page.screenshot(path=str(ARTIFACTS / f"plan-published-{name}.png"), full_page=True)
+    db.session.expire_all()
+    assert set(db.session.execute(sa.select(Assignment.status, Assignment.notice)).tuples()) == {
+        (PUBLISHED, NOTICE_REQUEST)}
+    assert page.console_errors == []

@@ -1,0 +1,364 @@
+"""HR's plan page: run the plan from the web, review the draft (figures, charts, changes, unplaced), publish."""
+from __future__ import annotations
+
+import re
+import time
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from rotation.assignments.models import (
+    CANCELLED,
+    DRAFT,
+    MOVE,
+    NOTICE_REQUEST,
+    PUBLISHED,
+    WITHDRAW,
+    Assignment,
+)
+from rotation.extensions import db
+from rotation.plans.models import FINISHED, RUNNING, PlanRun
+from rotation.plans.publish import publish_year
+from rotation.plans.runs import plan_run, start_run
+from rotation.sites.models import Slot
+from rotation.sites.slots import generate_slots
+from tests.conftest import count_queries, csrf_token
+
+YEAR = date.today().year + 1
+START_OF_YEAR = date(YEAR, 1, 1)
+PAGE = f"/plan/{YEAR}"
+
+
+def build_company(make_site, make_person, managers: int = 5) -> dict:
+    """Two sites and a chief executive with ``managers`` managers, each with a report (so in the rotation)."""
+    home = make_site("HEL-CC", name="Helsinki contact centre", seats=2)
+    make_site("TMP-WH", name="Tampere warehouse", kind="warehouse", seats=3)
+    chief = make_person("E001", full_name="Carla Chief", department="Board", home_site=home)
+    team = [make_person(f"E1{n:02d}", full_name=f"Manager {n:02d}", manager=chief, home_site=home,
+                        department=f"Department {n % 3}")
+            for n in range(managers)]
+    for n, manager in enumerate(team):
+        make_person(f"E2{n:02d}", manager=manager)
+    generate_slots(YEAR)
+    db.session.commit()
+    return {"chief": chief, "managers": team}
+
+
+@pytest.fixture
+def company(make_site, make_person):
+    return build_company(make_site, make_person)
+
+
+def run_plan() -> PlanRun:
+    """Plan the year the way the command does, synchronously."""
+    run = plan_run(start_run(YEAR, None, "command"), not_before=START_OF_YEAR)
+    db.session.commit()
+    return run
+
+
+def publish() -> None:
+    publish_year(YEAR, None)
+    db.session.commit()
+
+
+def statuses() -> set[tuple[str, str | None]]:
+    db.session.expire_all()
+    return set(db.session.execute(sa.select(Assignment.status, Assignment.notice)).tuples())
+
+
+def page_token(client) -> str:
+    return csrf_token(client.get(PAGE).get_data(as_text=True))
+
+
+def wait_for_run(client, run_id: int, timeout: float = 60) -> dict:
+    """Follow the run through its progress JSON, as the page does, until it is no longer running."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        progress = client.get(f"{PAGE}/runs/{run_id}/progress").get_json()
+        if progress["status"] != RUNNING:
+            return progress
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} still running after {timeout} s")
+
+
+def text(html: str) -> str:
+    """The page's words, tags removed and spaces collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+# Access -------------------------------------------------------------------------------------------
+
+
+def test_signed_out_visitors_are_sent_to_log_in(client):
+    for url in ("/plan/", PAGE, f"{PAGE}/changes", f"{PAGE}/unplaced", f"{PAGE}/runs/1/progress"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), url
+
+
+def test_a_manager_may_not_see_or_run_the_plan(client, login_as, company):
+    login_as("manager")
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    for url in ("/plan/", PAGE, f"{PAGE}/changes", f"{PAGE}/unplaced", f"{PAGE}/runs/1/progress"):
+        assert client.get(url).status_code == 403, url
+    assert client.post(f"{PAGE}/run", data={"csrf_token": token}).status_code == 403
+    assert client.post(f"{PAGE}/publish", data={"csrf_token": token, "confirmed": "yes"}).status_code == 403
+    assert db.session.scalar(sa.select(sa.func.count(PlanRun.id))) == 0
+
+
+def test_the_plan_link_leads_to_this_years_page(client, login_as):
+    login_as("hr")
+    assert 'href="/plan/"' in client.get("/").get_data(as_text=True)
+    response = client.get("/plan/")
+    assert response.status_code == 302 and response.headers["Location"] == f"/plan/{date.today().year}"
+    assert client.get("/plan/1850").status_code == 404
+
+
+# Running ------------------------------------------------------------------------------------------
+
+
+def test_hr_runs_the_plan_from_the_page_and_it_plans_in_the_background(client, login_as, company):
+    hr = login_as("hr", name="Henna HR")
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "No plan of" in page and f"Run the plan of {YEAR}" in page
+
+    response = client.post(f"{PAGE}/run", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302 and response.headers["Location"] == PAGE
+    run = db.session.scalar(sa.select(PlanRun))
+    assert (run.year, run.source, run.started_by_id) == (YEAR, "page", hr.id)
+    progress = wait_for_run(client, run.id)
+    assert progress == {"status": FINISHED, "step": 4, "steps": 4, "label": "Finished", "error": None}
+
+    page = text(client.get(PAGE).get_data(as_text=True))
+    assert f"The plan of {YEAR} is running." in page  # the flash the redirect carried
+    assert "by Henna HR" in page
+    assert "People in the rotation 6" in page
+    assert "6 customer-service days and 6 warehouse weeks" in page
+    assert "12 new assignments (invitations)" in page
+    assert f"Publish the plan of {YEAR}…" in page
+    assert statuses() == {(DRAFT, None)}
+
+
+def test_a_running_plan_shows_its_progress_and_no_run_button(client, login_as, company):
+    login_as("hr")
+    run = start_run(YEAR, None, "command")
+    run.step = 1
+    db.session.commit()
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Step 2 of 4" in text(page) and "Planning warehouse weeks" in page
+    assert f'data-progress-url="{PAGE}/runs/{run.id}/progress"' in page
+    assert "Refresh" in page
+    assert f"Run the plan of {YEAR}" not in page
+    assert client.get(f"{PAGE}/runs/{run.id}/progress").get_json() == {
+        "status": RUNNING, "step": 1, "steps": 4, "label": "Planning warehouse weeks", "error": None}
+    assert client.get(f"/plan/{YEAR - 1}/runs/{run.id}/progress").status_code == 404
+
+    refused = client.post(f"{PAGE}/run", data={"csrf_token": csrf_token(page)}, follow_redirects=True)
+    assert f"A plan of {YEAR} is already running" in refused.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(PlanRun.id))) == 1
+    not_now = client.post(f"{PAGE}/publish", data={"csrf_token": csrf_token(page), "confirmed": "yes"},
+                          follow_redirects=True)
+    assert "Publish once it has finished" in not_now.get_data(as_text=True)
+
+
+def test_a_year_without_slots_says_so_and_running_it_writes_nothing(client, login_as, company):
+    login_as("hr")
+    empty = YEAR + 3
+    page = client.get(f"/plan/{empty}").get_data(as_text=True)
+    assert f"{empty} has no slots yet." in page
+    assert f"Run the plan of {empty}" not in page
+    response = client.post(f"/plan/{empty}/run", data={"csrf_token": csrf_token(page)}, follow_redirects=True)
+    assert f"{empty} has no slots yet. Generate them first" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(PlanRun.id))) == 0
+
+
+def test_a_failed_run_shows_its_error(client, login_as, company):
+    login_as("hr")
+    run = start_run(YEAR, None, "command")
+    run.status, run.error = "failed", "The plan stopped: RuntimeError: solver exploded"
+    db.session.commit()
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "stopped." in page and "solver exploded" in page
+    assert f"Run the plan of {YEAR}" in page
+
+
+# Publishing ---------------------------------------------------------------------------------------
+
+
+def test_publishing_asks_first_then_announces_every_draft(client, login_as, company):
+    login_as("hr")
+    run_plan()
+    confirm = client.post(f"{PAGE}/publish", data={"csrf_token": page_token(client)})
+    assert confirm.status_code == 200
+    confirm_page = confirm.get_data(as_text=True)
+    assert "12 invitations, 0 updates and 0 cancellations will be queued" in confirm_page
+    assert statuses() == {(DRAFT, None)}  # nothing happens before the confirmation
+
+    done = client.post(f"{PAGE}/publish", data={"csrf_token": csrf_token(confirm_page), "confirmed": "yes"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert f"Published the plan of {YEAR}: 12 invitations, 0 updates and 0 cancellations are queued." in done
+    assert statuses() == {(PUBLISHED, NOTICE_REQUEST)}
+    assert "Nothing to publish: the published plan" in done
+    assert f"Publish the plan of {YEAR}…" not in done
+
+
+def test_publishing_is_refused_while_new_blackouts_collide(client, login_as, company):
+    login_as("hr")
+    run_plan()
+    hit = db.session.scalars(sa.select(Assignment).limit(1)).one()
+    hit.needs_replan = True
+    db.session.commit()
+    page = text(client.get(PAGE).get_data(as_text=True))
+    assert "1 shift collides with blackouts added since the plan last ran" in page
+    assert f"Publish the plan of {YEAR}…" not in page
+
+    refused = client.post(f"{PAGE}/publish", data={"csrf_token": page_token(client), "confirmed": "yes"},
+                          follow_redirects=True).get_data(as_text=True)
+    assert f"Run the plan of {YEAR} again, then publish." in refused
+    assert statuses() == {(DRAFT, None)}
+
+
+def test_moves_and_withdrawals_are_listed_from_and_to(client, login_as, company, make_blackout):
+    login_as("hr")
+    run_plan()
+    publish()
+    moved_person, leaving = company["managers"][0], company["managers"][1]
+    day = db.session.scalar(sa.select(Slot).join(Assignment, Assignment.slot_id == Slot.id).where(
+        Assignment.person_id == moved_person.id, Assignment.kind == "customer_service"))
+    make_blackout(day.first_day, person=moved_person, reason="Dentist")
+    leaving.in_rotation_override = False
+    db.session.commit()
+    run_plan()
+
+    page = text(client.get(PAGE).get_data(as_text=True))
+    assert "1 move (updates)" in page and "2 withdrawals (cancellations)" in page
+    assert f"Manager 00 E100 Customer-service day HEL-CC {day.first_day:%a %Y-%m-%d} →" in page
+    assert "Manager 01 E101 Warehouse week" in page and "withdrawn" in page
+    listing = client.get(f"{PAGE}/changes").get_data(as_text=True)
+    assert "Showing 1–3 of 3 moves and withdrawals." in listing
+    assert f'href="/people/{leaving.id}"' in listing
+
+
+# Charts -------------------------------------------------------------------------------------------
+
+
+def _slot(kind: str, monday: date, weekday: int = 0) -> Slot:
+    day = monday + timedelta(days=weekday)
+    return db.session.scalar(sa.select(Slot).where(Slot.kind == kind, Slot.first_day == day))
+
+
+def _weekdays(year: int, weekday_filter) -> int:
+    day, count = date(year, 1, 1), 0
+    while day.year == year:
+        count += weekday_filter(day.weekday())
+        day += timedelta(days=1)
+    return count
+
+
+def test_the_charts_count_each_shift_where_it_will_be(client, login_as, make_site, make_person):
+    """A hand-made draft: two days and a week in ISO week 3, a move from week 10 to week 12, and a
+    withdrawal and a cancellation that do not count."""
+    login_as("hr")
+    make_site("HEL-CC", seats=2)
+    make_site("TMP-WH", kind="warehouse", seats=3)
+    generate_slots(YEAR)
+    people = [make_person(f"E{n}", in_rotation=True) for n in range(6)]
+    week = {n: date.fromisocalendar(YEAR, n, 1) for n in (3, 5, 10, 12)}
+    rows = [
+        (people[0], "customer_service", _slot("customer_service", week[3], 1), DRAFT, None, None),
+        (people[1], "customer_service", _slot("customer_service", week[3], 2), DRAFT, None, None),
+        (people[2], "warehouse", _slot("warehouse", week[3]), DRAFT, None, None),
+        (people[3], "warehouse", _slot("warehouse", week[10]), PUBLISHED, MOVE, _slot("warehouse", week[12])),
+        (people[4], "customer_service", _slot("customer_service", week[5]), PUBLISHED, WITHDRAW, None),
+        (people[5], "customer_service", _slot("customer_service", week[5]), CANCELLED, None, None),
+    ]
+    for person, kind, slot, status, proposal, proposed in rows:
+        db.session.add(Assignment(person_id=person.id, slot_id=slot.id, year=YEAR, kind=kind, status=status,
+                                  proposal=proposal, proposed_slot_id=proposed.id if proposed else None))
+    db.session.commit()
+
+    html = client.get(PAGE).get_data(as_text=True)
+
+    def week_row(number: int) -> tuple[str, str]:
+        match = re.search(rf'<th scope="row">{YEAR}-W{number:02d}</th><td class="[^"]*wide-only">[^<]+</td>'
+                          r'<td class="number">(\d+)</td><td class="number">(\d+)</td>', html)
+        assert match, number
+        return match.groups()
+
+    assert week_row(3) == ("2", "1")
+    assert week_row(5) == ("0", "0")
+    assert week_row(10) == ("0", "0")
+    assert week_row(12) == ("0", "1")
+    assert "The busiest week is" in html and f"{YEAR}-W03 with 3 shifts" in html
+
+    def site_row(code: str) -> tuple[str, str]:
+        match = re.search(rf'<th scope="row" class="site">{code} <small[^>]*>[^<]*</small></th>'
+                          r'<td class="number">(\d+)</td><td class="number">(\d+)</td>', html)
+        assert match, code
+        return match.groups()
+
+    working_days = _weekdays(YEAR, lambda weekday: weekday < 5)
+    mondays = _weekdays(YEAR, lambda weekday: weekday == 0)
+    assert site_row("HEL-CC") == ("2", str(2 * working_days))
+    assert site_row("TMP-WH") == ("2", str(3 * mondays))
+    assert html.count('role="img"') == 2 and "<title" in html
+
+
+# Unplaced -----------------------------------------------------------------------------------------
+
+
+def test_unplaced_people_are_listed_with_the_reason_and_a_link(client, login_as, company, make_blackout):
+    login_as("hr")
+    away = company["managers"][3]
+    make_blackout(START_OF_YEAR, date(YEAR, 12, 31), person=away, reason="Sabbatical")
+    run_plan()
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "could not place 2 shifts" in text(page)
+    assert f'<a href="/people/{away.id}">Manager 03</a>' in page
+    assert "blacked out for the whole year" in page
+    listing = client.get(f"{PAGE}/unplaced").get_data(as_text=True)
+    assert "Showing 1–2 of 2 unplaced shifts." in listing
+    assert text(listing).count("blacked out for the whole year") == 2
+
+
+# Home and query counts ----------------------------------------------------------------------------
+
+
+def test_hrs_home_shows_each_years_plan(client, login_as, company):
+    login_as("hr")
+    run_plan()
+    home = text(client.get("/").get_data(as_text=True))
+    assert f"Plan {YEAR} draft with 12 changes to publish" in home
+    assert f"Plan {YEAR - 1} not planned yet" in home
+    publish()
+    assert f"Plan {YEAR} published" in text(client.get("/").get_data(as_text=True))
+
+
+def _year_page_queries(client, make_site, make_person, make_blackout, managers: int) -> int:
+    people = build_company(make_site, make_person, managers=managers)
+    run_plan()
+    publish()
+    make_blackout(START_OF_YEAR, date(YEAR, 12, 31), person=people["managers"][0])  # withdrawn, unplaced
+    people["managers"][1].in_rotation_override = False  # withdrawn
+    db.session.commit()
+    run_plan()
+    client.get(PAGE)  # the signed-in account's rotation check is then cached, as it is after any first page
+    with count_queries() as queries:
+        page = client.get(PAGE).get_data(as_text=True)
+    assert "Moves and withdrawals" in page and "Unplaced" in page
+    return len(queries)
+
+
+def test_the_year_page_reads_the_same_few_queries_whatever_the_size(make_app, make_site, make_person,
+                                                                     make_blackout, login_as, client):
+    login_as("hr")
+    small = _year_page_queries(client, make_site, make_person, make_blackout, managers=4)
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name not in ("user_account", "role_grant"):
+            db.session.execute(table.delete())
+    db.session.commit()
+    large = _year_page_queries(client, make_site, make_person, make_blackout, managers=30)
+    assert small == large
+    # the account and its roles, the slots, the runs, the summary, the announced shifts, the proposals,
+    # the unplaced, the week chart, the site chart (2)
+    assert large <= 12, large
