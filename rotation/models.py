@@ -1,8 +1,10 @@
 """Imports every model, so the metadata (and Alembic) sees the whole schema."""
-from rotation.accounts.models import LoginFailure, RoleGrant, User  # noqa: F401
+from rotation.accounts.models import LoginFailure, PasswordLink, RoleGrant, User  # noqa: F401
 from rotation.assignments.models import Assignment  # noqa: F401
 from rotation.blackouts.models import Blackout  # noqa: F401
+from rotation.feeds.models import FeedToken  # noqa: F401
 from rotation.imports.models import PendingImport  # noqa: F401
+from rotation.outbox.models import OutboxMessage  # noqa: F401
 from rotation.people.models import Person  # noqa: F401
 from rotation.plans.models import PlanRun, UnplacedShift  # noqa: F401
 from rotation.sites.models import Site, Slot  # noqa: F401

@@ -93,3 +93,22 @@ class LoginFailure(db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
     address: Mapped[str] = mapped_column(sa.String(64), index=True)
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class PasswordLink(db.Model):
+    """A single-use link to set a password: for someone new to Rotation, or who forgot theirs.
+
+    Only the SHA-256 hash of the link's secret is stored. It works once, until
+    ``expires_at``; a newer link for the same address replaces it.
+    """
+
+    __tablename__ = "password_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The address the link was sent to; the account is made for it (or found by it) when the link is used.
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(20))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

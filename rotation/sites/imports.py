@@ -1,4 +1,8 @@
-"""``sites.csv``: code, name, kind, timezone, region, seats, shift_start, shift_end."""
+"""``sites.csv``: code, name, kind, timezone, region, seats, shift_start, shift_end.
+
+Optional beyond the contract's columns: ``address``, ``host_name`` and ``host_email`` (who welcomes
+visiting managers), shown in invitations.
+"""
 from __future__ import annotations
 
 import re
@@ -7,6 +11,7 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
+from rotation.accounts.services import AccountError, normalise_email
 from rotation.extensions import db
 from rotation.imports.csvfile import Invalid, Problem, parse_hhmm, parse_positive_int, read_table
 from rotation.imports.plan import Change, ImportPlan
@@ -14,7 +19,8 @@ from rotation.sites.models import CONTACT_CENTER, SITE_KINDS, Site
 
 _CODE = re.compile(r"^[A-Za-z0-9._-]+$")
 REQUIRED = ("code", "name", "kind", "timezone", "seats")
-FIELDS = ("name", "kind", "timezone", "region", "seats", "shift_start", "shift_end")
+FIELDS = ("name", "kind", "timezone", "region", "seats", "shift_start", "shift_end", "address", "host_name",
+          "host_email")
 
 
 @lru_cache(maxsize=1)
@@ -75,6 +81,15 @@ def plan_sites_import(content: bytes) -> ImportPlan:
             problem("shift_end", f"The shift ends before it starts ({row['shift_start']}).")
         if len(row["name"]) > 200:
             problem("name", "A site name has at most 200 characters.")
+        for column, longest in (("address", 300), ("host_name", 200)):
+            if len(row[column]) > longest:
+                problem(column, f"{column} has at most {longest} characters.")
+        host_email = None
+        if row["host_email"]:
+            try:
+                host_email = normalise_email(row["host_email"])
+            except AccountError:
+                problem("host_email", "Not a valid e-mail address.")
         plan.problems.extend(problems)
         if problems:
             continue
@@ -83,6 +98,7 @@ def plan_sites_import(content: bytes) -> ImportPlan:
             "region": row["region"] or None, "seats": seats,
             "shift_start": hours.get("shift_start") if kind == CONTACT_CENTER else None,
             "shift_end": hours.get("shift_end") if kind == CONTACT_CENTER else None,
+            "address": row["address"] or None, "host_name": row["host_name"] or None, "host_email": host_email,
         }
         current = existing.get(code)
         if current is None:

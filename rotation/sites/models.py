@@ -38,6 +38,10 @@ class Site(db.Model):
     # Local customer-service hours of a contact centre.
     shift_start: Mapped[time | None]
     shift_end: Mapped[time | None]
+    # Shown in invitations: where the site is and who welcomes visiting managers.
+    address: Mapped[str | None] = mapped_column(sa.String(300))
+    host_name: Mapped[str | None] = mapped_column(sa.String(200))
+    host_email: Mapped[str | None] = mapped_column(sa.String(254))
 
     slots: Mapped[list[Slot]] = relationship(back_populates="site", cascade="all, delete-orphan",
                                              lazy="raise_on_sql", passive_deletes=True)

@@ -1,0 +1,46 @@
+"""Queueing messages: always inside the transaction of the change that causes them."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from rotation.assignments.models import NOTICE_CANCEL, NOTICE_REQUEST, Assignment
+from rotation.db import utcnow
+from rotation.extensions import db
+from rotation.outbox.models import CANCELLATION, INVITATION, QUEUED, SENT, SUPERSEDED, OutboxMessage
+from rotation.people.models import Person
+
+
+def queue_assignment_notices() -> int:
+    """Queue a calendar message for every assignment whose ``notice`` is set, clear the notices, and flush.
+
+    A ``request`` notice queues an invitation (REQUEST), a ``cancel`` notice a
+    cancellation (CANCEL), each for the assignment's current sequence. A message
+    still queued for the same assignment is superseded: the attendee gets only
+    the newest. A cancellation of a shift the attendee was never sent anything
+    about is not sent at all. Returns how many messages were queued.
+    """
+    noticed = sa.select(Assignment.id).where(Assignment.notice.is_not(None))
+    db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.status == QUEUED, OutboxMessage.assignment_id.in_(noticed))
+        .values(status=SUPERSEDED)
+        .execution_options(synchronize_session=False))
+    ever_sent = sa.exists().where(OutboxMessage.assignment_id == Assignment.id, OutboxMessage.status == SENT)
+    now = utcnow()
+    purpose = sa.case((Assignment.notice == NOTICE_CANCEL, CANCELLATION), else_=INVITATION)
+    rows = (
+        sa.select(purpose, Person.email, Person.full_name, Assignment.id, Assignment.sequence,
+                  sa.literal(QUEUED), sa.literal(0), sa.literal(now, type_=OutboxMessage.created_at.type),
+                  sa.literal(now, type_=OutboxMessage.next_attempt_at.type))
+        .join(Person, Person.id == Assignment.person_id)
+        .where(sa.or_(Assignment.notice == NOTICE_REQUEST, sa.and_(Assignment.notice == NOTICE_CANCEL, ever_sent))))
+    result = db.session.execute(
+        sa.insert(OutboxMessage).from_select(
+            ["purpose", "recipient", "recipient_name", "assignment_id", "sequence", "status", "attempts",
+             "created_at", "next_attempt_at"], rows)
+        .execution_options(synchronize_session=False))
+    db.session.execute(
+        sa.update(Assignment).where(Assignment.notice.is_not(None)).values(notice=None)
+        .execution_options(synchronize_session=False))
+    db.session.flush()
+    return result.rowcount
