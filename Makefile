@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app rotation
 
-.PHONY: run test setup migrate clean bench-import
+.PHONY: run test setup migrate clean bench-import bench-plan
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -34,3 +34,7 @@ clean:
 .PHONY: bench-import
 bench-import: setup
 	$(BIN)/python -m tests.benchmarks.bench_import
+
+.PHONY: bench-plan
+bench-plan: setup
+	$(BIN)/python -m tests.benchmarks.bench_plan $(BENCH_ARGS)

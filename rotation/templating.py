@@ -33,6 +33,7 @@ NAVIGATION = [
     ("Blackouts", "blackouts.blackout_list", {HR}),
     ("Imports", "imports.upload", {HR}),
     ("Plan", "plans.plan_index", {HR}),
+    ("Assignments", "assignments.assignment_list", {HR}),
     ("Accounts", "accounts.account_list", {ADMIN}),
 ]
 

@@ -253,3 +253,12 @@ def make_blackout(app):
         return blackout
 
     return make
+
+
+def outbox_of(assignment_id: int) -> list[tuple[str, int, str]]:
+    """The outbox messages of one assignment, oldest first: (purpose, sequence, status)."""
+    from rotation.outbox.models import OutboxMessage
+
+    return [tuple(row) for row in db.session.execute(
+        sa.select(OutboxMessage.purpose, OutboxMessage.sequence, OutboxMessage.status)
+        .where(OutboxMessage.assignment_id == assignment_id).order_by(OutboxMessage.id))]

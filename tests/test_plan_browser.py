@@ -5,7 +5,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from rotation.assignments.models import NOTICE_REQUEST, PUBLISHED, Assignment
+from rotation.assignments.models import PUBLISHED, Assignment
+from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
 from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, sign_in
@@ -72,6 +73,7 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, viewport, make_user
     expect(page.get_by_role("button", name=f"Publish the plan of {YEAR}…")).to_have_count(0)
     page.screenshot(path=str(ARTIFACTS / f"plan-published-{name}.png"), full_page=True)
     db.session.expire_all()
-    assert set(db.session.execute(sa.select(Assignment.status, Assignment.notice)).tuples()) == {
-        (PUBLISHED, NOTICE_REQUEST)}
+    assert {row.status for row in db.session.scalars(sa.select(Assignment))} == {PUBLISHED}
+    assert set(db.session.execute(sa.select(OutboxMessage.purpose, OutboxMessage.status)).tuples()) == {
+        (INVITATION, QUEUED)}
     assert page.console_errors == []

@@ -12,7 +12,6 @@ from rotation.assignments.models import (
     CANCELLED,
     DRAFT,
     MOVE,
-    NOTICE_REQUEST,
     PUBLISHED,
     WITHDRAW,
     Assignment,
@@ -23,6 +22,7 @@ from rotation.plans.publish import publish_year
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
+from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
 from tests.conftest import count_queries, csrf_token
 
 YEAR = date.today().year + 1
@@ -64,7 +64,10 @@ def publish() -> None:
 
 def statuses() -> set[tuple[str, str | None]]:
     db.session.expire_all()
-    return set(db.session.execute(sa.select(Assignment.status, Assignment.notice)).tuples())
+    return set(db.session.execute(
+        sa.select(Assignment.status, OutboxMessage.purpose)
+        .outerjoin(OutboxMessage, sa.and_(OutboxMessage.assignment_id == Assignment.id,
+                                          OutboxMessage.status == QUEUED))).tuples())
 
 
 def page_token(client) -> str:
@@ -197,7 +200,7 @@ def test_publishing_asks_first_then_announces_every_draft(client, login_as, comp
     done = client.post(f"{PAGE}/publish", data={"csrf_token": csrf_token(confirm_page), "confirmed": "yes"},
                        follow_redirects=True).get_data(as_text=True)
     assert f"Published the plan of {YEAR}: 12 invitations, 0 updates and 0 cancellations are queued." in done
-    assert statuses() == {(PUBLISHED, NOTICE_REQUEST)}
+    assert statuses() == {(PUBLISHED, INVITATION)}
     assert "Nothing to publish: the published plan" in done
     assert f"Publish the plan of {YEAR}…" not in done
 

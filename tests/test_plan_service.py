@@ -11,19 +11,19 @@ from rotation.assignments.models import (
     CONFIRMED,
     DRAFT,
     MOVE,
-    NOTICE_CANCEL,
-    NOTICE_REQUEST,
     PUBLISHED,
     WITHDRAW,
     Assignment,
 )
 from rotation.extensions import db
+from rotation.outbox.models import SENT, OutboxMessage
 from rotation.plans.models import FAILED, FINISHED, PlanRun, UnplacedShift
 from rotation.plans.planner import PlanningError
 from rotation.plans.publish import draft_summary, publish_year
 from rotation.plans.runs import execute_run, plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
+from tests.conftest import outbox_of
 
 YEAR = date.today().year + 1
 START_OF_YEAR = date(YEAR, 1, 1)
@@ -60,7 +60,7 @@ def test_a_first_run_writes_drafts_for_everyone_in_the_rotation(company):
     placed = assignments()
     in_rotation = {company["chief"].id, *(manager.id for manager in company["managers"])}
     assert {person for person, _ in placed} == in_rotation
-    assert all(row.status == DRAFT and row.sequence == 0 and row.notice is None for row in placed.values())
+    assert all(row.status == DRAFT and row.sequence == 0 and outbox_of(row.id) == [] for row in placed.values())
     assert (run.status, run.people, run.customer_service, run.warehouse, run.placed) == (FINISHED, 6, 6, 6, 12)
     assert run.lower_bound <= run.objective
     assert draft_summary(YEAR).new == 12
@@ -79,7 +79,7 @@ def test_publishing_announces_every_draft(company):
     summary = publish_year(YEAR, None)
     db.session.commit()
     assert summary.new == 12
-    assert all(row.status == PUBLISHED and row.notice == NOTICE_REQUEST and row.sequence == 0
+    assert all(row.status == PUBLISHED and row.sequence == 0 and outbox_of(row.id) == [("invitation", 0, "queued")]
                for row in assignments().values())
     assert db.session.get(PlanRun, run.id).published_at is not None
     assert draft_summary(YEAR).changes == 0
@@ -104,7 +104,9 @@ def test_a_move_is_proposed_until_published_then_keeps_its_uid_and_raises_the_se
     db.session.commit()
     db.session.expire_all()
     row = db.session.get(Assignment, hit.id)
-    assert (row.uid, row.status, row.sequence, row.notice, row.proposal) == (uid, PUBLISHED, 1, NOTICE_REQUEST, None)
+    assert (row.uid, row.status, row.sequence, row.proposal) == (uid, PUBLISHED, 1, None)
+    # The first invitation had not gone out yet: the update replaces it.
+    assert outbox_of(row.id) == [("invitation", 0, "superseded"), ("invitation", 1, "queued")]
     assert row.slot_id != old_slot and row.proposed_slot_id is None
     untouched = [a for key, a in assignments().items() if a.id != hit.id]
     assert all(a.sequence == 0 for a in untouched)
@@ -112,6 +114,7 @@ def test_a_move_is_proposed_until_published_then_keeps_its_uid_and_raises_the_se
 
 def test_someone_taken_out_of_the_rotation_has_their_shifts_withdrawn_on_publish(company):
     run_plan(publish=True)
+    db.session.execute(sa.update(OutboxMessage).values(status=SENT))
     leaving = company["managers"][1]
     leaving.in_rotation_override = False
     db.session.commit()
@@ -123,7 +126,9 @@ def test_someone_taken_out_of_the_rotation_has_their_shifts_withdrawn_on_publish
     db.session.commit()
     db.session.expire_all()
     theirs = db.session.scalars(sa.select(Assignment).where(Assignment.person_id == leaving.id)).all()
-    assert {(row.status, row.sequence, row.notice) for row in theirs} == {(CANCELLED, 1, NOTICE_CANCEL)}
+    assert {(row.status, row.sequence) for row in theirs} == {(CANCELLED, 1)}
+    for row in theirs:  # the invitations were sent, so the withdrawals are cancelled in their calendars
+        assert outbox_of(row.id) == [("invitation", 0, "sent"), ("cancellation", 1, "queued")]
 
 
 def test_a_draft_no_longer_needed_is_deleted_not_announced(company):

@@ -2,7 +2,11 @@
 import re
 from datetime import date, time
 
+import sqlalchemy as sa
+
+from rotation.assignments.models import Assignment
 from rotation.extensions import db
+from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
 from tests.conftest import count_queries
 
@@ -110,6 +114,37 @@ def test_site_page_shows_facts_and_local_slot_times_by_month(client, login_as, m
     # No assignments exist yet, so a slot shows its seats and nothing about seats taken or free.
     headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', page)
     assert headers == ["Day", "Local time", "Seats"] * 12
+
+
+def test_site_page_shows_the_seats_used_and_free_in_each_slot(client, login_as, make_site, make_person):
+    login_as("hr")
+    site = make_site(code="HEL-CC", name="Helsinki contact centre", seats=3)
+    generate_slots(2027)
+    slots = {slot.first_day: slot for slot in db.session.scalars(sa.select(Slot))}
+    monday, tuesday, wednesday = date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 3)
+
+    def assign(first_day: date, status: str = "published", **values) -> None:
+        person = make_person(home_site=site)
+        db.session.add(Assignment(person_id=person.id, slot_id=slots[first_day].id, year=2027,
+                                  kind="customer_service", status=status, **values))
+        db.session.commit()
+
+    assign(monday)
+    assign(monday, status="draft")
+    assign(monday, status="cancelled")  # holds no seat
+    assign(monday, status="no_show")    # nor does a missed shift
+    assign(tuesday, proposal="withdraw")  # the draft gives this seat back
+    assign(tuesday, proposal="move", proposed_slot_id=slots[wednesday].id)  # counted where it will be
+    client.get("/sites/HEL-CC?year=2027")  # the first page after signing in also settles the account's roles
+    with count_queries() as queries:
+        page = client.get("/sites/HEL-CC?year=2027").get_data(as_text=True)
+    assert len(queries) <= 5, queries  # the account, the site, its slots with their seats taken
+    assert len(site_statements(queries)) == 2, queries
+    headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', page)
+    assert headers[:5] == ["Day", "Local time", "Seats", "Used", "Free"]
+    assert row_with(page, "Mon 2027-03-01", "09:00–17:00 EET", "3", "2", "1")
+    assert row_with(page, "Tue 2027-03-02", "09:00–17:00 EET", "3", "0", "3")
+    assert row_with(page, "Wed 2027-03-03", "09:00–17:00 EET", "3", "1", "2")
 
 
 def test_warehouse_page_shows_its_weeks(client, login_as, make_site):

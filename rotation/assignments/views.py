@@ -1,6 +1,194 @@
 """Assignments for HR: the list, one assignment, moving and withdrawing it."""
 from __future__ import annotations
 
-from flask import Blueprint
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import contains_eager, joinedload
+
+from rotation.accounts.roles import HR
+from rotation.assignments.changes import (
+    AssignmentProblem, SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
+)
+from rotation.assignments.forms import MoveForm, WithdrawForm
+from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, NOTICE_CANCEL, STATUS_LABELS, WITHDRAW, Assignment
+from rotation.extensions import db
+from rotation.pagination import paginate
+from rotation.people.models import Person
+from rotation.security import roles_required
+from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
+from rotation.sites.views import requested_year, site_zone, slot_hours
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
+
+NEEDS_REPLAN = "replan"  # a status filter of its own: blackouts now cover these
+STATUS_FILTERS = {**STATUS_LABELS, NEEDS_REPLAN: "Needs re-planning"}
+
+
+@dataclass(frozen=True)
+class ShiftTime:
+    """When a slot is, in its site's local time: its first and last day, and the hours with the zone."""
+
+    first: str  # e.g. "Mon 2027-03-01"
+    last: str | None  # the last day of a warehouse week; None for a single day
+    hours: str
+
+    @classmethod
+    def of(cls, slot: Slot, site: Site) -> ShiftTime:
+        last = None if slot.last_day == slot.first_day else f"{slot.last_day:%a} {slot.last_day.isoformat()}"
+        return cls(first=f"{slot.first_day:%a} {slot.first_day.isoformat()}", last=last,
+                   hours=slot_hours(slot, site_zone(site)))
+
+    @property
+    def days(self) -> str:
+        return f"{self.first} to {self.last}" if self.last else self.first
+
+    def __str__(self) -> str:
+        return f"{self.days}, {self.hours}"
+
+
+@bp.get("/")
+@roles_required(HR)
+def assignment_list():
+    """Every assignment of a year, filtered by status, kind, site and person; 50 a page."""
+    year = requested_year()
+    status = request.args.get("status", "")
+    kind = request.args.get("kind", "")
+    site_code = request.args.get("site", "")
+    query = request.args.get("q", "").strip()
+    statement = (
+        sa.select(Assignment)
+        .join(Person, Person.id == Assignment.person_id)
+        .join(Slot, Slot.id == Assignment.slot_id)
+        .join(Site, Site.id == Slot.site_id)
+        .options(contains_eager(Assignment.person), contains_eager(Assignment.slot).contains_eager(Slot.site),
+                 joinedload(Assignment.proposed_slot).joinedload(Slot.site))
+        .where(Assignment.year == year)
+        .order_by(Slot.first_day, Site.code, Person.full_name, Assignment.id)
+    )
+    if status == NEEDS_REPLAN:
+        statement = statement.where(Assignment.needs_replan.is_(True))
+    elif status in STATUS_LABELS:
+        statement = statement.where(Assignment.status == status)
+    if kind in KIND_LABELS:
+        statement = statement.where(Assignment.kind == kind)
+    if site_code:
+        statement = statement.where(Site.code == site_code)
+    if query:
+        pattern = f"%{query}%"
+        statement = statement.where(sa.or_(Person.full_name.ilike(pattern), Person.email.ilike(pattern),
+                                           Person.employee_id == query))
+    page = paginate(statement, per_page=50)
+    sites = db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code)).all()
+    return render_template("assignments/list.html", page=page, year=year, status=status, kind=kind,
+                           site_code=site_code, query=query, sites=sites, statuses=STATUS_FILTERS,
+                           kinds=KIND_LABELS, shift_time=ShiftTime.of)
+
+
+@bp.get("/<int:assignment_id>")
+@roles_required(HR)
+def assignment_detail(assignment_id: int):
+    """One assignment with the forms to move and withdraw it."""
+    assignment = _load(assignment_id)
+    return _detail_page(assignment, MoveForm())
+
+
+@bp.post("/<int:assignment_id>/move")
+@roles_required(HR)
+def assignment_move(assignment_id: int):
+    """Move to the chosen slot; on any problem the page again, with the sentence beside the slot."""
+    assignment = _load(assignment_id)
+    form = MoveForm()
+    if form.validate_on_submit():
+        slot = _chosen_slot(form)
+        if slot is not None:
+            announced = assignment.status != DRAFT
+            try:
+                warnings = move_assignment(assignment, slot, current_user.id)
+            except AssignmentProblem as problem:
+                form.add_problem(problem)
+            else:
+                sent = " An updated invitation will be sent." if announced else ""
+                flash(f"Moved {_whose(assignment)} to {slot.site.code}, {ShiftTime.of(slot, slot.site)}.{sent}",
+                      "success")
+                for warning in warnings:
+                    flash(warning, "warning")
+                return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id))
+    return _detail_page(assignment, form)
+
+
+@bp.post("/<int:assignment_id>/withdraw")
+@roles_required(HR)
+def assignment_withdraw(assignment_id: int):
+    """First a page asking to confirm; the assignment is withdrawn only when that page's button is pressed."""
+    assignment = _load(assignment_id)
+    form = WithdrawForm()
+    problem = problem_with_changing(assignment)
+    if form.validate_on_submit() and problem is None:
+        if not form.is_confirmed:
+            return render_template("assignments/confirm_withdraw.html", assignment=assignment, form=form,
+                                   when=ShiftTime.of(assignment.slot, assignment.slot.site))
+        was_draft, whose, year = assignment.status == DRAFT, _whose(assignment), assignment.year
+        try:
+            withdraw_assignment(assignment, current_user.id)
+        except AssignmentProblem as error:
+            problem = error.message
+        else:
+            if was_draft:
+                flash(f"Withdrew {whose}; the draft is gone from the plan.", "success")
+                return redirect(url_for("assignments.assignment_list", year=year))
+            flash(f"Withdrew {whose}; a cancellation will be sent.", "success")
+            return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id))
+    return _detail_page(assignment, MoveForm(formdata=None), withdraw_problem=problem)
+
+
+def _load(assignment_id: int) -> Assignment:
+    assignment = db.session.scalar(
+        sa.select(Assignment)
+        .options(joinedload(Assignment.person).joinedload(Person.home_site),
+                 joinedload(Assignment.slot).joinedload(Slot.site),
+                 joinedload(Assignment.proposed_slot).joinedload(Slot.site))
+        .where(Assignment.id == assignment_id))
+    if assignment is None:
+        abort(404)
+    return assignment
+
+
+def _chosen_slot(form: MoveForm) -> Slot | None:
+    slot_id = form.chosen_slot_id()
+    if slot_id is None:
+        return None
+    slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.site)])
+    if slot is None:
+        form.add_problem(AssignmentProblem("slot", "That slot does not exist any more; choose one from the list."))
+    return slot
+
+
+def _whose(assignment: Assignment) -> str:
+    """E.g. ``Ann Example's customer-service day``."""
+    return f"{assignment.person.full_name}'s {assignment.kind_label.lower()}"
+
+
+def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str | None = None) -> str:
+    choices = valid_slots(assignment)
+    form.slot.choices = _grouped(choices)
+    return render_template(
+        "assignments/detail.html", assignment=assignment, form=form, withdraw_form=WithdrawForm(formdata=None),
+        choices=choices, change_problem=problem_with_changing(assignment), withdraw_problem=withdraw_problem,
+        when=ShiftTime.of(assignment.slot, assignment.slot.site),
+        proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
+                       if assignment.proposal == MOVE and assignment.proposed_slot else None),
+        MOVE=MOVE, WITHDRAW=WITHDRAW, NOTICE_CANCEL=NOTICE_CANCEL, CUSTOMER_SERVICE=CUSTOMER_SERVICE)
+
+
+def _grouped(choices: list[SlotChoice]) -> dict[str | None, list[tuple[str, str]]]:
+    """The select's options: one group per site, each option its time and note."""
+    groups: dict[str | None, list[tuple[str, str]]] = {None: [("", "Choose a slot")]}
+    for choice in choices:
+        label = f"{choice.site.code} — {choice.site.name}" + (f" ({choice.where})" if choice.where else "")
+        when = ShiftTime.of(choice.slot, choice.site)
+        text = when.days if choice.slot.kind != CUSTOMER_SERVICE else str(when)
+        groups.setdefault(label, []).append((str(choice.slot.id), f"{text} · {choice.note}"))
+    return groups

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from rotation.assignments.roster_effects import mark_collisions_of
 from rotation.blackouts.models import Blackout
 from rotation.blackouts.services import MAX_REASON
 from rotation.extensions import db
@@ -18,7 +19,8 @@ def plan_blackouts_import(content: bytes) -> ImportPlan:
     """Validate a whole blackouts file and work out what importing it would change.
 
     A blackout is identified by who or what it covers and its dates; importing
-    one that exists only updates its reason.
+    one that exists only updates its reason. Writing it marks the upcoming
+    assignments that the new and changed blackouts cover for re-planning.
     """
     plan = ImportPlan("blackouts")
     table = read_table(content, REQUIRED)
@@ -83,12 +85,16 @@ def plan_blackouts_import(content: bytes) -> ImportPlan:
                         "reason": row["reason"]}, current))
 
     def write() -> None:
+        written = []
         for values, current in writes:
             if current is None:
-                db.session.add(Blackout(**values))
+                current = Blackout(**values)
+                db.session.add(current)
             else:
                 current.reason = values["reason"]
+            written.append(current)
         db.session.flush()
+        mark_collisions_of([blackout.id for blackout in written])
 
     plan.write = write
     return plan

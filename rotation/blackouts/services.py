@@ -5,6 +5,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from rotation.assignments.roster_effects import mark_collisions
 from rotation.blackouts.models import PERSON, SCOPE_LABELS, SITE, Blackout
 from rotation.extensions import db
 from rotation.people.models import Person
@@ -56,6 +57,7 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     ``scope`` is ``person``, ``site`` or ``company``; a person is found by
     ``employee_id`` and a site by ``site_code``, and the one the scope does not
     use is ignored. ``start`` and ``end`` are the first and last day, inclusive.
+    Upcoming assignments the blackout now covers are marked for re-planning.
     Raises ``BlackoutProblem`` naming the field at fault, and then changes nothing.
     """
     employee_id = (employee_id or "").strip()
@@ -84,6 +86,7 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     blackout.end = end
     blackout.reason = reason
     db.session.flush()
+    mark_collisions(blackout)
     return blackout
 
 

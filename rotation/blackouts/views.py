@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
 from rotation.accounts.roles import HR
+from rotation.assignments.roster_effects import announced_collisions
 from rotation.blackouts import services
 from rotation.blackouts.forms import BlackoutForm
 from rotation.blackouts.models import COMPANY, PERSON, SCOPE_LABELS, SITE, Blackout
@@ -63,6 +64,7 @@ def blackout_new():
             form.add_problem(problem)
         else:
             flash(f"Added a blackout for {services.describe_blackout(blackout)}.", "success")
+            _flash_collisions(blackout)
             return redirect(_list_showing(blackout))
     return render_template("blackouts/form.html", form=form, blackout=None)
 
@@ -87,6 +89,7 @@ def blackout_edit(blackout_id: int):
             form.add_problem(problem)
         else:
             flash(f"Saved the blackout for {services.describe_blackout(blackout)}.", "success")
+            _flash_collisions(blackout)
             return redirect(_list_showing(blackout))
     return render_template("blackouts/form.html", form=form, blackout=blackout)
 
@@ -103,6 +106,15 @@ def blackout_delete(blackout_id: int):
     services.delete_blackout(blackout)
     flash(f"Deleted the blackout for {description}.", "success")
     return redirect(url_for("blackouts.blackout_list"))
+
+
+def _flash_collisions(blackout: Blackout) -> None:
+    """Say how many published shifts the blackout now covers: the next plan run has to move them."""
+    count = announced_collisions(blackout)
+    if count:
+        shifts = "1 published shift collides" if count == 1 else f"{count} published shifts collide"
+        flash(f"{shifts} with this blackout and now need{'s' if count == 1 else ''} re-planning: run the plan "
+              "again before publishing, or move them from their assignment pages.", "warning")
 
 
 def _load(blackout_id: int) -> Blackout:

@@ -16,9 +16,10 @@ def queue_assignment_notices() -> int:
     A ``request`` notice queues an invitation (REQUEST), a ``cancel`` notice a
     cancellation (CANCEL), each for the assignment's current sequence. A message
     still queued for the same assignment is superseded: the attendee gets only
-    the newest. A cancellation of a shift the attendee was never sent anything
-    about is not sent at all. Returns how many messages were queued.
+    the newest. A cancellation is not sent when every earlier message about the
+    shift was superseded before it went out: the attendee never heard of it. Returns how many messages were queued.
     """
+    db.session.flush()
     noticed = sa.select(Assignment.id).where(Assignment.notice.is_not(None))
     db.session.execute(
         sa.update(OutboxMessage)
@@ -26,6 +27,7 @@ def queue_assignment_notices() -> int:
         .values(status=SUPERSEDED)
         .execution_options(synchronize_session=False))
     ever_sent = sa.exists().where(OutboxMessage.assignment_id == Assignment.id, OutboxMessage.status == SENT)
+    never_queued = ~sa.exists().where(OutboxMessage.assignment_id == Assignment.id)
     now = utcnow()
     purpose = sa.case((Assignment.notice == NOTICE_CANCEL, CANCELLATION), else_=INVITATION)
     rows = (
@@ -33,7 +35,7 @@ def queue_assignment_notices() -> int:
                   sa.literal(QUEUED), sa.literal(0), sa.literal(now, type_=OutboxMessage.created_at.type),
                   sa.literal(now, type_=OutboxMessage.next_attempt_at.type))
         .join(Person, Person.id == Assignment.person_id)
-        .where(sa.or_(Assignment.notice == NOTICE_REQUEST, sa.and_(Assignment.notice == NOTICE_CANCEL, ever_sent))))
+        .where(sa.or_(Assignment.notice == NOTICE_REQUEST, sa.and_(Assignment.notice == NOTICE_CANCEL, sa.or_(ever_sent, never_queued)))))
     result = db.session.execute(
         sa.insert(OutboxMessage).from_select(
             ["purpose", "recipient", "recipient_name", "assignment_id", "sequence", "status", "attempts",

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
+from rotation.assignments.roster_effects import withdraw_future_assignments
 from rotation.extensions import db
 from rotation.imports.csvfile import Problem, Row, read_table
 from rotation.imports.plan import Change, ImportPlan
@@ -211,9 +213,12 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
          "in_rotation_override": p.override, "is_active": True}
         for p in (wanted[change.key] for change in plan.updated)
     ]
-    updates += [{"id": current[c.key].id, "is_active": False} for c in plan.deactivated]
+    leavers = [current[c.key].id for c in plan.deactivated]
+    updates += [{"id": person_id, "is_active": False} for person_id in leavers]
     for batch in _batches(updates):
         db.session.execute(sa.update(Person), batch)
+    # A leaver's shifts still to come are withdrawn at once; what has started stays on record.
+    withdraw_future_assignments(leavers, date.today())
 
 
 def _levels(people: list[Wanted]) -> list[list[Wanted]]:

@@ -2,9 +2,9 @@
 
 Publishing turns every draft into a published assignment, applies every
 proposed move and withdrawal, raises the sequence of each assignment whose time,
-place or status the attendee sees change, and sets its ``notice``: what the
-invitations outbox sends (``request`` for a new or moved shift, ``cancel`` for a
-withdrawn one).
+place or status the attendee sees change, and queues its message in the outbox
+in the same transaction: an invitation for a new or moved shift, a cancellation
+for a withdrawn one.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from rotation.assignments.models import (
 )
 from rotation.db import utcnow
 from rotation.extensions import db
+from rotation.outbox.queue import queue_assignment_notices
 from rotation.plans.models import FINISHED, PlanRun
 from rotation.plans.planner import PlanningError
 
@@ -78,6 +79,7 @@ def publish_year(year: int, user_id: int | None) -> DraftSummary:
         sa.update(Assignment).where(of_year, Assignment.status != CANCELLED, Assignment.proposal == WITHDRAW)
         .values(status=CANCELLED, sequence=Assignment.sequence + 1, notice=NOTICE_CANCEL, proposal=None,
                 updated_at=now))
+    queue_assignment_notices()
     run = db.session.scalar(sa.select(PlanRun).where(PlanRun.year == year, PlanRun.status == FINISHED)
                             .order_by(PlanRun.id.desc()).limit(1))
     if run is not None and run.published_at is None:

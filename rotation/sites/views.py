@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 
 from rotation.accounts.roles import HR
+from rotation.assignments.changes import seats_taken
 from rotation.extensions import db
 from rotation.security import roles_required
 from rotation.sites.models import CONTACT_CENTER, Site, Slot
@@ -19,11 +20,16 @@ bp = Blueprint("sites", __name__)
 
 @dataclass
 class SlotRow:
-    """One slot as the site's page shows it, in the site's local time."""
+    """One slot as the site's page shows it, in the site's local time, with the seats taken."""
 
     slot: Slot
     days: str
     hours: str
+    taken: int = 0
+
+    @property
+    def free(self) -> int:
+        return max(0, self.slot.seats - self.taken)
 
 
 @dataclass
@@ -82,14 +88,20 @@ def site_zone(site: Site) -> ZoneInfo | None:
         return None
 
 
-def months_of(slots: list[Slot], zone: ZoneInfo | None) -> list[Month]:
-    def row(slot: Slot) -> SlotRow:
-        hours = local_hours(slot, zone) if zone else f"{slot.starts_at:%H:%M}–{slot.ends_at:%H:%M} UTC"
-        return SlotRow(slot=slot, days=local_days(slot), hours=hours)
+def slot_hours(slot: Slot, zone: ZoneInfo | None) -> str:
+    """The slot's local hours with the zone, or its UTC hours when the site's zone is unknown."""
+    return local_hours(slot, zone) if zone else f"{slot.starts_at:%H:%M}–{slot.ends_at:%H:%M} UTC"
+
+
+def months_of(slots: list[tuple[Slot, int]], zone: ZoneInfo | None) -> list[Month]:
+    """``(slot, seats taken)`` pairs, in order, grouped by the month of their first day."""
+    def row(slot: Slot, taken: int) -> SlotRow:
+        return SlotRow(slot=slot, days=local_days(slot), hours=slot_hours(slot, zone), taken=taken)
 
     return [
-        Month(name=f"{first:%B %Y}", label=f"{first:%B}", anchor=f"{first:%Y-%m}", slots=[row(slot) for slot in group])
-        for first, group in groupby(slots, key=lambda slot: slot.first_day.replace(day=1))
+        Month(name=f"{first:%B %Y}", label=f"{first:%B}", anchor=f"{first:%Y-%m}",
+              slots=[row(slot, taken) for slot, taken in group])
+        for first, group in groupby(slots, key=lambda pair: pair[0].first_day.replace(day=1))
     ]
 
 
@@ -123,12 +135,17 @@ def site_detail(code: str):
         abort(404)
     year = requested_year()
     first, last = year_bounds(year)
-    slots = list(db.session.scalars(
-        sa.select(Slot).where(Slot.site_id == site.id, Slot.first_day.between(first, last))
+    taken = seats_taken()
+    # The slots with the seats their assignments take, in one query.
+    slots = [(slot, taken_seats) for slot, taken_seats in db.session.execute(
+        sa.select(Slot, sa.func.coalesce(taken.c.taken, 0))
+        .outerjoin(taken, taken.c.slot_id == Slot.id)
+        .where(Slot.site_id == site.id, Slot.first_day.between(first, last))
         .order_by(Slot.first_day, Slot.kind)
-    ))
+    )]
     zone = site_zone(site)
     now = datetime.now(zone) if zone else None
     return render_template("sites/detail.html", site=site, year=year, months=months_of(slots, zone),
                            slot_count=len(slots), zone_now=now, first_year=FIRST_YEAR, last_year=LAST_YEAR,
-                           customer_service_hours=customer_service_hours(site))
+                           customer_service_hours=customer_service_hours(site),
+                           seats_in_use=any(taken_seats for _, taken_seats in slots))

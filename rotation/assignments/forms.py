@@ -1,0 +1,46 @@
+"""The forms on an assignment's page: move it to another slot, withdraw it."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import HiddenField, SelectField
+from wtforms.validators import InputRequired
+
+from rotation.assignments.changes import AssignmentProblem
+
+
+class MoveForm(FlaskForm):
+    """The slot to move an assignment to.
+
+    ``slot.choices`` is set by the view from ``valid_slots``. The choice is not
+    checked against that list here: a slot that stopped fitting since the page
+    was shown gets the sentence of the rule it breaks from ``move_assignment``.
+    """
+
+    slot = SelectField("Move to", choices=[], validate_choice=False,
+                       validators=[InputRequired("Choose the slot to move it to.")],
+                       description="Only slots that keep every rule and have a free seat are listed.")
+
+    def chosen_slot_id(self) -> int | None:
+        """The chosen slot's id, or None (with the message beside the field) when it is not a number."""
+        try:
+            return int(self.slot.data)
+        except (TypeError, ValueError):
+            self.add_problem(AssignmentProblem("slot", "Choose a slot from the list."))
+            return None
+
+    def add_problem(self, problem: AssignmentProblem) -> None:
+        """Show ``problem`` beside the slot, or above the form when it is about the assignment itself."""
+        if problem.field == "slot":
+            self.slot.errors = [*self.slot.errors, problem.message]
+        else:
+            self.form_errors.append(problem.message)
+
+
+class WithdrawForm(FlaskForm):
+    """Withdrawing asks first; ``confirmed`` is ``yes`` only on the confirmation page's button."""
+
+    confirmed = HiddenField()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed.data == "yes"

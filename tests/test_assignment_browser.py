@@ -1,0 +1,88 @@
+"""HR changes a published plan in the browser: moves one assignment, withdraws another, on a desktop and a phone."""
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from rotation.assignments.models import CANCELLED, PUBLISHED, Assignment
+from rotation.extensions import db
+from rotation.plans.runs import plan_run, start_run
+from tests.browser_fixtures import ARTIFACTS, PHONE, sign_in
+from tests.conftest import PASSWORD, outbox_of
+from tests.test_assignment_changes import YEAR, company  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.browser
+
+
+def published_plan(person_id: int, kind: str) -> Assignment:
+    """Plan and publish the year as the ``plan --publish`` command does; return one person's shift."""
+    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
+    db.session.commit()
+    return db.session.scalar(sa.select(Assignment).where(Assignment.person_id == person_id, Assignment.kind == kind))
+
+
+def screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"assignments-{name}.png"), full_page=True)
+
+
+def fits_the_screen(page) -> bool:
+    page.wait_for_load_state("load")  # measured with its style sheets applied
+    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def test_hr_moves_one_assignment_and_withdraws_another(page, make_user, company):
+    ann, bo = company["managers"][:2]
+    service_day = published_plan(ann.id, "customer_service")
+    week = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == bo.id,
+                                                         Assignment.kind == "warehouse"))
+    hr = make_user(roles=["hr"])
+    sign_in(page, hr.email, PASSWORD)
+
+    page.goto(f"/assignments/?year={YEAR}")
+    page.get_by_role("heading", name=f"Assignments {YEAR}").wait_for()
+    page.get_by_label("Name, e-mail or employee id").fill("Ann Aalto")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("Showing 1–2 of 2 assignments.")).to_be_visible()
+    screenshot(page, "list-desktop")
+    page.get_by_role("link", name="Ann Aalto, customer-service day").click()
+    page.get_by_role("heading", name="Ann Aalto: customer-service day").wait_for()
+    screenshot(page, "detail-desktop")
+
+    # Nothing chosen: the message sits beside the select, which gets the focus.
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(page.locator("#slot-error")).to_have_text("Choose the slot to move it to.")
+    expect(page.get_by_label("Move to")).to_be_focused()
+    choice = page.locator('optgroup[label^="TLL-CC"] option').first
+    label = choice.inner_text()
+    assert "home region · 2 seats left" in label
+    page.get_by_label("Move to").select_option(label=label)
+    page.get_by_role("button", name="Move", exact=True).click()
+    expect(page.get_by_text("Moved Ann Aalto's customer-service day to TLL-CC,")).to_be_visible()
+    expect(page.get_by_text("Ann Aalto is not at their home site HEL-CC.")).to_be_visible()
+    expect(page.locator("dl.facts")).to_contain_text("Sequence1")
+    screenshot(page, "moved-desktop")
+
+    page.set_viewport_size(PHONE)
+    assert fits_the_screen(page)
+    screenshot(page, "moved-phone")
+    page.goto(f"/assignments/?year={YEAR}&kind=warehouse")
+    assert fits_the_screen(page)
+    screenshot(page, "list-phone")
+    page.get_by_role("link", name="Bo Berg, warehouse week").click()
+    page.get_by_role("button", name="Withdraw…").click()
+    page.get_by_role("heading", name="Withdraw this assignment?").wait_for()
+    assert fits_the_screen(page)
+    screenshot(page, "confirm-phone")
+    page.get_by_role("button", name="Withdraw", exact=True).click()
+    expect(page.get_by_text("Withdrew Bo Berg's warehouse week; a cancellation will be sent.")).to_be_visible()
+    assert fits_the_screen(page)
+    screenshot(page, "withdrawn-phone")
+    assert page.console_errors == []
+
+    db.session.expire_all()
+    moved, withdrawn = db.session.get(Assignment, service_day.id), db.session.get(Assignment, week.id)
+    assert (moved.status, moved.sequence) == (PUBLISHED, 1)
+    assert (withdrawn.status, withdrawn.sequence) == (CANCELLED, 1)
+    assert outbox_of(moved.id)[-1] == ("invitation", 1, "queued")
