@@ -138,6 +138,7 @@ def test_hr_moves_an_assignment_from_its_page(client, login_as, post_form, compa
     assert '<p class="flash flash-warning">Ann Aalto is not at their home site HEL-CC.</p>' in page
     moved = reloaded(assignment.id)
     assert (moved.slot_id, moved.sequence, moved.status) == (target.id, 1, PUBLISHED)
+    assert "Published; the updated invitation is waiting to be sent" in page
 
 
 def test_a_move_the_rules_refuse_shows_why_beside_the_slot_and_changes_nothing(client, login_as, post_form, company):

@@ -13,8 +13,9 @@ from rotation.assignments.changes import (
     AssignmentProblem, SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
 )
 from rotation.assignments.forms import MoveForm, WithdrawForm
-from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, NOTICE_CANCEL, STATUS_LABELS, WITHDRAW, Assignment
+from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
 from rotation.extensions import db
+from rotation.outbox.models import OutboxMessage
 from rotation.pagination import paginate
 from rotation.people.models import Person
 from rotation.security import roles_required
@@ -180,7 +181,10 @@ def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str |
         when=ShiftTime.of(assignment.slot, assignment.slot.site),
         proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
                        if assignment.proposal == MOVE and assignment.proposed_slot else None),
-        MOVE=MOVE, WITHDRAW=WITHDRAW, NOTICE_CANCEL=NOTICE_CANCEL, CUSTOMER_SERVICE=CUSTOMER_SERVICE)
+        latest_message=db.session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id)
+            .order_by(OutboxMessage.id.desc()).limit(1)),
+        MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE)
 
 
 def _grouped(choices: list[SlotChoice]) -> dict[str | None, list[tuple[str, str]]]:
