@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app rotation
 
-.PHONY: run test setup migrate clean bench-import bench-plan
+.PHONY: run test setup migrate clean bench-import bench-plan bench-invites
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -38,3 +38,7 @@ bench-import: setup
 .PHONY: bench-plan
 bench-plan: setup
 	$(BIN)/python -m tests.benchmarks.bench_plan $(BENCH_ARGS)
+
+.PHONY: bench-invites
+bench-invites: setup
+	$(BIN)/python -m tests.benchmarks.bench_invites $(BENCH_ARGS)

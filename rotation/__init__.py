@@ -75,13 +75,15 @@ def _register_blueprints(app: Flask) -> None:
     from rotation.accounts.views import bp as accounts
     from rotation.assignments.views import bp as assignments
     from rotation.blackouts.views import bp as blackouts
+    from rotation.feeds.views import bp as feeds
     from rotation.home.views import bp as home
     from rotation.imports.views import bp as imports
+    from rotation.outbox.views import bp as outbox
     from rotation.people.views import bp as people
     from rotation.plans.views import bp as plans
     from rotation.sites.views import bp as sites
 
-    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments):
+    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds):
         app.register_blueprint(blueprint)
 
 
@@ -89,10 +91,12 @@ def _register_commands(app: Flask) -> None:
     from rotation.accounts.cli import users_cli
     from rotation.assignments.cli import assignments_cli
     from rotation.demo.cli import demo_cli
+    from rotation.feeds.cli import feeds_cli
     from rotation.imports.cli import blackouts_cli, people_cli, sites_cli
+    from rotation.outbox.cli import invites_cli
     from rotation.plans.cli import plan_command
     from rotation.sites.cli import slots_cli
 
     for group in (users_cli, demo_cli, people_cli, sites_cli, blackouts_cli, slots_cli, plan_command,
-                  assignments_cli):
+                  assignments_cli, invites_cli, feeds_cli):
         app.cli.add_command(group)

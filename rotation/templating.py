@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import request, url_for
 from flask_login import current_user
 
-from rotation.accounts.roles import ADMIN, HR, LABELS
+from rotation.accounts.roles import ADMIN, HR, LABELS, MANAGER
 
 
 @dataclass
@@ -34,6 +34,8 @@ NAVIGATION = [
     ("Imports", "imports.upload", {HR}),
     ("Plan", "plans.plan_index", {HR}),
     ("Assignments", "assignments.assignment_list", {HR}),
+    ("Outbox", "outbox.outbox_list", {HR, ADMIN}),
+    ("Calendar", "feeds.calendar_page", {MANAGER}),
     ("Accounts", "accounts.account_list", {ADMIN}),
 ]
 

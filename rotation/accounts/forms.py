@@ -33,3 +33,30 @@ class ChangePasswordForm(FlaskForm):
         problem = password_problem(field.data or "", self._email)
         if problem:
             raise ValidationError(problem)
+
+
+class SetPasswordForm(FlaskForm):
+    """A new password, twice, chosen through a password link (no current password: the link stands for it)."""
+
+    new = PasswordField("New password", validators=[DataRequired("Choose a password.")],
+                        render_kw={"autocomplete": "new-password", "autofocus": True},
+                        description="At least 10 characters. A few unrelated words make a good one.")
+    confirm = PasswordField("New password again",
+                            validators=[DataRequired("Type the password again."),
+                                        EqualTo("new", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+
+    def __init__(self, email: str, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._email = email
+
+    def validate_new(self, field):
+        problem = password_problem(field.data or "", self._email)
+        if problem:
+            raise ValidationError(problem)
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = StringField("E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
+                        render_kw={"autocomplete": "username", "inputmode": "email", "autofocus": True},
+                        description="The address you sign in with, or the one HR has for you in the roster.")

@@ -4,14 +4,13 @@ import math
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
-from rotation.accounts import services
-from rotation.accounts.forms import ChangePasswordForm, LoginForm
+from rotation.accounts import links, services
+from rotation.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from rotation.accounts.models import RoleGrant, User
 from rotation.accounts.roles import ADMIN, ROLES
-from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.security import public, roles_required, signed_in
 
@@ -72,6 +71,50 @@ def change_password():
             flash("Your password is changed.", "success")
             return redirect(url_for("home.index"))
     return render_template("accounts/change_password.html", form=form)
+
+
+FORGOT_ANSWER = ("If that address has an account or is in the roster, a link to set a password is on its way. "
+                 "Check your inbox in a few minutes.")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@public
+def forgot_password():
+    """Ask for a link by e-mail. The answer is the same whether or not the address is known."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        try:
+            links.request_password_link(form.email.data)
+        except services.AccountError as error:
+            form.email.errors.append(str(error))
+        else:
+            flash(FORGOT_ANSWER, "info")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/<token>", methods=["GET", "POST"])
+@public
+def password_link(token: str):
+    """Choose a password through an e-mailed link; then signed in and on the home page."""
+    usable = links.usable_link(token)
+    if usable is None:
+        response = make_response(render_template("accounts/link_unusable.html"), 404)
+    else:
+        form = SetPasswordForm(usable.link.email)
+        if form.validate_on_submit():
+            try:
+                user = links.use_link(usable, form.new.data)
+            except services.AccountError as error:
+                form.new.errors.append(str(error))
+            else:
+                login_user(user)
+                flash("Your password is set and you are signed in. Welcome to Rotation.", "success")
+                return redirect(url_for("home.index"))
+        response = make_response(render_template("accounts/set_password.html", form=form, usable=usable))
+    # The address holds the link's secret: keep it out of caches.
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get("/accounts")

@@ -28,6 +28,9 @@ def load_demo(today: date | None = None) -> None:
     from rotation.sites.slots import generate_slots
 
     today = today or date.today()
+    # The log-ins first: people with an account are not sent a link to set a password.
+    for email, name, roles in DEMO_ACCOUNTS:
+        accounts.save_user(email, roles, DEMO_PASSWORD, name)
     for kind in ("sites", "people", "blackouts"):
         plan = make_plan(kind, (DATA / f"{kind}.csv").read_bytes())
         if plan.problems:  # the files are ours; a problem here is a bug in the repository
@@ -35,8 +38,6 @@ def load_demo(today: date | None = None) -> None:
         apply(plan)
     for year in (today.year, today.year + 1):
         generate_slots(year)
-    for email, name, roles in DEMO_ACCOUNTS:
-        accounts.save_user(email, roles, DEMO_PASSWORD, name)
     # This year's plan as it was published at the start of the year, so past shifts exist; next year's
     # as HR would publish it today.
     for year, not_before in ((today.year, date(today.year, 1, 1)), (today.year + 1, today + timedelta(days=1))):

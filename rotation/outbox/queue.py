@@ -8,6 +8,7 @@ from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import CANCELLATION, INVITATION, QUEUED, SENT, SUPERSEDED, OutboxMessage
 from rotation.people.models import Person
+from rotation.sites.models import Slot
 
 
 def queue_assignment_notices() -> int:
@@ -16,8 +17,10 @@ def queue_assignment_notices() -> int:
     A ``request`` notice queues an invitation (REQUEST), a ``cancel`` notice a
     cancellation (CANCEL), each for the assignment's current sequence. A message
     still queued for the same assignment is superseded: the attendee gets only
-    the newest. A cancellation is not sent when every earlier message about the
-    shift was superseded before it went out: the attendee never heard of it. Returns how many messages were queued.
+    the newest. Nothing is sent about a shift that is already over. A
+    cancellation is not sent when every earlier message about the shift was
+    superseded before it went out: the attendee never heard of it. Returns how
+    many messages were queued.
     """
     db.session.flush()
     noticed = sa.select(Assignment.id).where(Assignment.notice.is_not(None))
@@ -35,7 +38,11 @@ def queue_assignment_notices() -> int:
                   sa.literal(QUEUED), sa.literal(0), sa.literal(now, type_=OutboxMessage.created_at.type),
                   sa.literal(now, type_=OutboxMessage.next_attempt_at.type))
         .join(Person, Person.id == Assignment.person_id)
-        .where(sa.or_(Assignment.notice == NOTICE_REQUEST, sa.and_(Assignment.notice == NOTICE_CANCEL, sa.or_(ever_sent, never_queued)))))
+        .join(Slot, Slot.id == Assignment.slot_id)
+        # A shift that is over is not worth a message.
+        .where(Slot.ends_at > now,
+               sa.or_(Assignment.notice == NOTICE_REQUEST,
+                      sa.and_(Assignment.notice == NOTICE_CANCEL, sa.or_(ever_sent, never_queued)))))
     result = db.session.execute(
         sa.insert(OutboxMessage).from_select(
             ["purpose", "recipient", "recipient_name", "assignment_id", "sequence", "status", "attempts",

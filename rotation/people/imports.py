@@ -8,6 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
+from rotation.accounts.links import invite_new_accounts
 from rotation.assignments.roster_effects import withdraw_future_assignments
 from rotation.extensions import db
 from rotation.imports.csvfile import Problem, Row, read_table
@@ -219,6 +220,8 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
         db.session.execute(sa.update(Person), batch)
     # A leaver's shifts still to come are withdrawn at once; what has started stays on record.
     withdraw_future_assignments(leavers, date.today())
+    # Whoever is now in the rotation without an account gets a link to set a password.
+    invite_new_accounts()
 
 
 def _levels(people: list[Wanted]) -> list[list[Wanted]]:

@@ -1,0 +1,131 @@
+"""Personal calendar feeds: the secret link, what it shows, and who it belongs to.
+
+A feed link carries a random token of 256 bits. Only its SHA-256 hash is
+stored, so the raw token exists exactly once: in the answer to the request or
+command that issued it. Issuing a new token revokes the person's previous one,
+whose link then answers 404.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import contains_eager, joinedload
+
+from rotation.assignments.models import COMPLETED, CONFIRMED, PUBLISHED, Assignment
+from rotation.db import utcnow
+from rotation.extensions import db
+from rotation.feeds.models import FeedToken
+from rotation.people.models import Person
+from rotation.sites.models import Slot
+
+TOKEN_BYTES = 32  # 256 bits of randomness in every link
+# The longest token a link can carry (token_urlsafe(32) gives 43 characters); longer ones are not ours.
+MAX_TOKEN_LENGTH = 64
+# How often a poll may record itself: calendar apps poll often, and a write per poll is waste.
+USE_RECORDED_EVERY = timedelta(hours=1)
+# Shifts a feed shows: announced to the person and still on (drafts and cancelled shifts never appear).
+FEED_STATUSES = (PUBLISHED, CONFIRMED, COMPLETED)
+# Where a feed is served (the route in views.py); tokens are URL-safe as they are.
+FEED_PATH = "/calendar/{token}.ics"
+
+
+@dataclass(frozen=True)
+class FeedLinks:
+    """The two spellings of one feed link: ``https://`` for browsers and Google, ``webcal://`` for apps."""
+
+    https: str
+    webcal: str
+
+
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest stored in place of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def person_by_email(email: str) -> Person | None:
+    """The roster person with this e-mail address (any spelling), or None."""
+    return db.session.scalar(sa.select(Person).where(Person.email == email.strip().lower()))
+
+
+def live_token(person: Person) -> FeedToken | None:
+    """The person's working feed token, if they have one."""
+    return db.session.scalar(
+        sa.select(FeedToken).where(FeedToken.person_id == person.id, FeedToken.revoked_at.is_(None)))
+
+
+def issue_token(person: Person) -> str:
+    """Give the person a new feed token and return it raw; their previous link stops working.
+
+    The person's row is locked first (on PostgreSQL), so two requests at once
+    cannot both leave a working token behind.
+    """
+    db.session.execute(sa.select(Person.id).where(Person.id == person.id).with_for_update())
+    now = utcnow()
+    db.session.execute(
+        sa.update(FeedToken)
+        .where(FeedToken.person_id == person.id, FeedToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    db.session.add(FeedToken(person_id=person.id, token_hash=hash_token(token), created_at=now))
+    db.session.flush()
+    return token
+
+
+def find_live_token(token: str) -> FeedToken | None:
+    """The working token a link carries, with its person; None for unknown, revoked or malformed ones."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return db.session.scalar(
+        sa.select(FeedToken).options(joinedload(FeedToken.person))
+        .where(FeedToken.token_hash == hash_token(token), FeedToken.revoked_at.is_(None))
+    )
+
+
+def record_use(feed_token: FeedToken, now: datetime | None = None) -> None:
+    """Note that the feed was fetched, at most once an hour so that polling writes almost nothing."""
+    now = now or utcnow()
+    if feed_token.last_used_at is None or now - feed_token.last_used_at >= USE_RECORDED_EVERY:
+        feed_token.last_used_at = now
+
+
+def feed_assignments(person: Person) -> list[Assignment]:
+    """The person's announced shifts of every year, soonest first, with person, slot and site loaded."""
+    return list(db.session.scalars(
+        sa.select(Assignment)
+        .join(Assignment.slot)
+        .options(contains_eager(Assignment.slot).joinedload(Slot.site), joinedload(Assignment.person))
+        .where(Assignment.person_id == person.id, Assignment.status.in_(FEED_STATUSES))
+        .order_by(Slot.starts_at, Assignment.id)
+    ))
+
+
+def shift_for_download(uid: str) -> Assignment | None:
+    """An announced shift by its calendar UID, with its person, slot and site loaded; None otherwise."""
+    assignment = db.session.scalar(
+        sa.select(Assignment)
+        .options(joinedload(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site))
+        .where(Assignment.uid == uid)
+    )
+    if assignment is None or assignment.status not in FEED_STATUSES:
+        return None
+    return assignment
+
+
+def feed_links(token: str) -> FeedLinks:
+    """The feed's full address under ROTATION_BASE_URL, as https (or http) and as webcal."""
+    base = current_app.config["ROTATION_BASE_URL"].rstrip("/")
+    https = f"{base}{FEED_PATH.format(token=token)}"
+    return FeedLinks(https=https, webcal="webcal://" + https.split("://", 1)[1])
+
+
+def feed_name(person: Person) -> str:
+    """The calendar's name as calendar apps list it."""
+    return f"Rotation: {person.full_name}"
+

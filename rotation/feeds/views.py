@@ -1,0 +1,88 @@
+"""The personal calendar feed, the page where a manager gets its link, and one-off .ics downloads."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_login import current_user
+
+from rotation.accounts.roles import HR
+from rotation.assignments.models import Assignment
+from rotation.assignments.views import ShiftTime
+from rotation.feeds import services
+from rotation.feeds.services import FeedLinks
+from rotation.outbox.calendar import download_calendar, feed_calendar
+from rotation.people.models import Person
+from rotation.security import public, signed_in
+
+bp = Blueprint("feeds", __name__)
+
+CALENDAR_TYPE = "text/calendar; charset=utf-8"
+# Calendar apps poll about hourly (the feed says REFRESH-INTERVAL PT1H); a private cache may keep it a while.
+FEED_CACHE_CONTROL = "private, max-age=900"
+
+
+@bp.get("/calendar/<token>.ics")
+@public
+def feed(token: str):
+    """The person's announced shifts as a subscribed calendar; 404 for any link that does not work."""
+    found = services.find_live_token(token)
+    if found is None:
+        abort(404)
+    services.record_use(found)
+    shifts = services.feed_assignments(found.person)
+    # DTSTAMP of a calendar without METHOD is when its information last changed (RFC 5545), not "now":
+    # so an unchanged feed keeps its bytes and its ETag, and polls get 304.
+    body = feed_calendar(found.person, shifts, services.feed_name(found.person),
+                         stamp=max((shift.updated_at for shift in shifts), default=None))
+    response = Response(body, content_type=CALENDAR_TYPE)
+    response.set_etag(hashlib.sha256(body).hexdigest())
+    response.headers["Cache-Control"] = FEED_CACHE_CONTROL
+    return response.make_conditional(request)
+
+
+@bp.get("/calendar")
+@signed_in
+def calendar_page():
+    """The signed-in person's feed link (whether one exists, and a way to create or reset it) and shifts."""
+    return _page(services.person_by_email(current_user.email))
+
+
+@bp.post("/calendar/link")
+@signed_in
+def issue_link():
+    """Create the person's feed link, or reset it once they confirm; the new link is shown only now."""
+    person = services.person_by_email(current_user.email)
+    if person is None:
+        return _page(None)
+    existing = services.live_token(person)
+    if existing is not None and request.form.get("confirmed") != "yes":
+        return render_template("feeds/confirm_reset.html", existing=existing)
+    token = services.issue_token(person)
+    return _page(person, new_links=services.feed_links(token), replaced=existing is not None)
+
+
+@bp.get("/calendar/shift/<uid>.ics")
+@signed_in
+def download(uid: str):
+    """One announced shift as an .ics file, for the person themself or HR; 404 for anyone else."""
+    assignment = services.shift_for_download(uid)
+    if assignment is None or not _may_download(assignment):
+        abort(404)
+    response = Response(download_calendar(assignment), content_type=CALENDAR_TYPE)
+    filename = f"rotation-{assignment.kind.replace('_', '-')}-{assignment.slot.first_day.isoformat()}.ics"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _may_download(assignment: Assignment) -> bool:
+    return assignment.person.email == current_user.email or current_user.has_role(HR)
+
+
+def _page(person: Person | None, new_links: FeedLinks | None = None, replaced: bool = False) -> str:
+    token = services.live_token(person) if person is not None else None
+    shifts = services.feed_assignments(person) if person is not None else []
+    return render_template(
+        "feeds/calendar.html", person=person, token=token, new_links=new_links, replaced=replaced,
+        shifts=[(shift, ShiftTime.of(shift.slot, shift.slot.site)) for shift in shifts],
+    )

@@ -1,0 +1,181 @@
+"""HR's outbox page: every queued, sent, failed and superseded e-mail, and retrying the failed ones."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlalchemy.orm import aliased, joinedload
+
+from rotation.accounts.roles import ADMIN, HR
+from rotation.assignments.models import Assignment
+from rotation.assignments.views import ShiftTime
+from rotation.db import utcnow
+from rotation.extensions import db
+from rotation.outbox.models import (
+    CANCELLATION, FAILED, INVITATION, MESSAGE_STATUS_LABELS, MESSAGE_STATUSES, QUEUED, RESET_PASSWORD,
+    SET_PASSWORD, SUPERSEDED, OutboxMessage,
+)
+from rotation.pagination import paginate
+from rotation.security import roles_required
+from rotation.sites.models import Slot
+
+bp = Blueprint("outbox", __name__, url_prefix="/outbox")
+
+PURPOSE_LABELS = {INVITATION: "Invitations and updates", CANCELLATION: "Cancellations",
+                  SET_PASSWORD: "Set-password links", RESET_PASSWORD: "Reset-password links"}
+# What an account e-mail is, in place of its text: that text holds a secret link.
+ACCOUNT_MESSAGE_LABELS = {SET_PASSWORD: "A link to set a password",
+                          RESET_PASSWORD: "A link to reset a forgotten password"}
+
+
+def shown_status():
+    """SQL: the message's status as HR sees it.
+
+    A failed calendar message is superseded once a newer message about the same
+    assignment exists: the newer one tells the attendee the shift as it now is.
+    """
+    newer = aliased(OutboxMessage)
+    has_newer = sa.exists().where(newer.assignment_id == OutboxMessage.assignment_id, newer.id > OutboxMessage.id)
+    return sa.case(
+        (sa.and_(OutboxMessage.status == FAILED, OutboxMessage.assignment_id.is_not(None), has_newer), SUPERSEDED),
+        else_=OutboxMessage.status)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the outbox list: the message, what it is about, and its status as HR sees it."""
+
+    message: OutboxMessage
+    status: str
+
+    @property
+    def status_label(self) -> str:
+        return MESSAGE_STATUS_LABELS[self.status]
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status == FAILED
+
+    @property
+    def what(self) -> str:
+        """E.g. "Update", "Cancellation", "A link to set a password"."""
+        message = self.message
+        if message.purpose == INVITATION:
+            return "Update" if (message.sequence or 0) > 0 else "Invitation"
+        if message.purpose == CANCELLATION:
+            return "Cancellation"
+        return ACCOUNT_MESSAGE_LABELS[message.purpose]
+
+    @property
+    def shift(self) -> str | None:
+        """For a calendar message: whose shift, which kind, where and when."""
+        assignment = self.message.assignment
+        if assignment is None:
+            return None
+        slot = assignment.slot
+        return (f"{assignment.person.full_name}'s {assignment.kind_label.lower()} at {slot.site.code} "
+                f"({slot.site.name}), {ShiftTime.of(slot, slot.site).days}")
+
+
+@bp.get("/")
+@roles_required(HR, ADMIN)
+def outbox_list():
+    """Counts per status as tabs, then the messages newest first, filtered by status, purpose and recipient."""
+    status = request.args.get("status", "")
+    purpose = request.args.get("purpose", "")
+    query = request.args.get("q", "").strip()
+    status_column = shown_status().label("shown_status")
+    statement = (
+        sa.select(OutboxMessage, status_column)
+        .options(joinedload(OutboxMessage.assignment).joinedload(Assignment.person),
+                 joinedload(OutboxMessage.assignment).joinedload(Assignment.slot).joinedload(Slot.site))
+        .order_by(OutboxMessage.id.desc())
+    )
+    filtered = sa.select(OutboxMessage.id)
+    if purpose in PURPOSE_LABELS:
+        statement = statement.where(OutboxMessage.purpose == purpose)
+        filtered = filtered.where(OutboxMessage.purpose == purpose)
+    if query:
+        pattern = f"%{query}%"
+        matches = sa.or_(OutboxMessage.recipient.ilike(pattern), OutboxMessage.recipient_name.ilike(pattern))
+        statement = statement.where(matches)
+        filtered = filtered.where(matches)
+    counts = _counts(filtered)
+    if status in MESSAGE_STATUS_LABELS:
+        statement = statement.where(shown_status() == status)
+    page = paginate(statement, per_page=50, rows=True)
+    page.items = [Row(message, shown) for message, shown in page.items]
+    return render_template(
+        "outbox/list.html", page=page, status=status, purpose=purpose, query=query, counts=counts,
+        statuses=MESSAGE_STATUS_LABELS, purposes=PURPOSE_LABELS, back=request.full_path)
+
+
+@bp.post("/<int:message_id>/retry")
+@roles_required(HR, ADMIN)
+def retry(message_id: int):
+    """Put one failed message back in the queue, due now; one overtaken by a newer message is superseded instead."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None:
+        abort(404)
+    if message.status != FAILED:
+        flash(f"The message to {message.recipient} is {message.status_label.lower()}, not failed; "
+              "only failed messages are retried.", "warning")
+    elif _has_newer(message):
+        message.status = SUPERSEDED
+        flash(f"A newer message about this shift goes to {message.recipient}; this one is superseded "
+              "and not sent again.", "info")
+    else:
+        message.status, message.next_attempt_at = QUEUED, utcnow()
+        flash(f"The message to {message.recipient} is queued again and goes out on the next run.", "success")
+    db.session.flush()
+    return redirect(_back())
+
+
+@bp.post("/retry-failed")
+@roles_required(HR, ADMIN)
+def retry_all_failed():
+    """Every failed message back in the queue, due now; those overtaken by newer messages are superseded."""
+    overtaken = sa.select(OutboxMessage.id).where(shown_status() == SUPERSEDED, OutboxMessage.status == FAILED)
+    superseded = db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id.in_(overtaken))
+        .values(status=SUPERSEDED).execution_options(synchronize_session=False)).rowcount
+    queued = db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.status == FAILED)
+        .values(status=QUEUED, next_attempt_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if not queued and not superseded:
+        flash("No message has failed; nothing to retry.", "info")
+    else:
+        flash(_retried_sentence(queued, superseded), "success")
+    return redirect(_back())
+
+
+def _counts(filtered: sa.Select) -> dict[str, int]:
+    """How many messages have each status as HR sees it, within the purpose and recipient filters."""
+    shown = sa.select(shown_status().label("status")).where(OutboxMessage.id.in_(filtered)).subquery()
+    found = dict(db.session.execute(sa.select(shown.c.status, sa.func.count()).group_by(shown.c.status)).all())
+    return {status: found.get(status, 0) for status in MESSAGE_STATUSES}
+
+
+def _has_newer(message: OutboxMessage) -> bool:
+    if message.assignment_id is None:
+        return False
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        OutboxMessage.assignment_id == message.assignment_id, OutboxMessage.id > message.id))))
+
+
+def _retried_sentence(queued: int, superseded: int) -> str:
+    parts = []
+    if queued:
+        parts.append(f"{queued} failed message{'s are' if queued != 1 else ' is'} queued again")
+    if superseded:
+        parts.append(f"{superseded} overtaken by newer messages {'are' if superseded != 1 else 'is'} superseded")
+    return "; ".join(parts) + "."
+
+
+def _back() -> str:
+    """The outbox page the form was on (only a path of this site), else the failed tab."""
+    target = request.form.get("next", "")
+    if target.startswith("/outbox/") and not target.startswith("//"):
+        return target
+    return url_for("outbox.outbox_list", status=FAILED)

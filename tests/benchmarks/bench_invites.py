@@ -1,0 +1,234 @@
+"""``make bench-invites``: send 10,000 queued invitations to a local SMTP server.
+
+A fresh database gets two sites (a contact centre and a warehouse, with address
+and host), next year's slots from ``generate_slots``, 5,000 people in the
+rotation and, by bulk insert, their 10,000 published assignments (a
+customer-service day and a warehouse week each) with one queued invitation
+apiece, just as publishing leaves them. An aiosmtpd server that counts what it
+accepts runs in a process of its own, and the real command,
+``flask --app rotation invites send``, runs in another: the time is the whole
+command, start-up included, and the rate is messages accepted per second.
+
+Runs on SQLite, and on PostgreSQL when a server is reachable
+(``TEST_DATABASE_URL`` or the local one). Target on a 2-core machine: at least
+200 messages a second. ``--profile FILE`` keeps a cProfile of the send and
+prints where the time went.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pstats
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date, time as clock
+from pathlib import Path
+
+import sqlalchemy as sa
+
+MODULE = "tests.benchmarks.bench_invites"
+PG_DATABASE = "rotation_invites_bench"
+TARGET_RATE = 200
+HOST = "127.0.0.1"
+ORGANIZER = "rotation@bench.example"
+
+
+# --- The SMTP server, in its own process -------------------------------------------------------------
+
+class _Counter:
+    """Accepts every message and counts the messages and their bytes."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.octets = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages += 1
+        self.octets += len(envelope.original_content)
+        return "250 2.0.0 OK: queued"
+
+
+def serve(port: int) -> None:
+    """Run the counting server until SIGTERM, then print its counts as JSON."""
+    from aiosmtpd.controller import Controller
+
+    counter = _Counter()
+    controller = Controller(counter, hostname=HOST, port=port)
+    controller.start()
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    print("ready", flush=True)
+    stopping.wait()
+    controller.stop()
+    print(json.dumps({"messages": counter.messages, "octets": counter.octets}), flush=True)
+
+
+def start_server() -> tuple[subprocess.Popen, int]:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", MODULE, "--serve", str(port)], stdout=subprocess.PIPE, text=True)
+    if server.stdout.readline().strip() != "ready":
+        raise SystemExit("The SMTP server did not start.")
+    return server, port
+
+
+def stop_server(server: subprocess.Popen) -> dict:
+    server.send_signal(signal.SIGTERM)
+    output, _ = server.communicate(timeout=30)
+    return json.loads(output.strip().splitlines()[-1])
+
+
+# --- The queued invitations ---------------------------------------------------------------------------
+
+def build(url: str, messages: int, year: int) -> None:
+    """Migrate ``url`` and write the sites, slots, people, assignments and queued invitations."""
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("SECRET_KEY", "bench")
+    from flask_migrate import upgrade
+
+    from rotation import create_app
+    from rotation.assignments.models import PUBLISHED, Assignment, new_uid
+    from rotation.extensions import db
+    from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
+    from rotation.people.models import Person
+    from rotation.sites.models import Site, Slot
+    from rotation.sites.slots import generate_slots
+
+    app = create_app()
+    with app.app_context():
+        upgrade()
+        hel = Site(code="HEL-CC", name="Helsinki contact centre", kind="contact_center", timezone="Europe/Helsinki",
+                   region="Nordics", seats=50, shift_start=clock(9), shift_end=clock(17),
+                   address="Mannerheimintie 1, 00100 Helsinki", host_name="Hanna Host",
+                   host_email="hanna@bench.example")
+        tmp = Site(code="TMP-WH", name="Tampere warehouse", kind="warehouse", timezone="Europe/Helsinki",
+                   region="Nordics", seats=200, address="Varastokatu 5, 33100 Tampere", host_name="Ville Varasto")
+        db.session.add_all([hel, tmp])
+        db.session.flush()
+        generate_slots(year)
+        days = db.session.scalars(sa.select(Slot.id).where(Slot.site_id == hel.id).order_by(Slot.first_day)).all()
+        weeks = db.session.scalars(sa.select(Slot.id).where(Slot.site_id == tmp.id).order_by(Slot.first_day)).all()
+        people = messages // 2
+        db.session.execute(sa.insert(Person), [
+            {"employee_id": f"E{n:06d}", "full_name": f"Person, Number {n}", "email": f"person{n}@bench.example",
+             "department": f"Department {n % 40}", "in_rotation_override": True, "is_active": True}
+            for n in range(people)])
+        person_ids = db.session.scalars(sa.select(Person.id).order_by(Person.id)).all()
+        rows = []
+        for n, person_id in enumerate(person_ids):
+            rows.append({"uid": new_uid(), "person_id": person_id, "slot_id": days[n % len(days)], "year": year,
+                         "kind": "customer_service", "status": PUBLISHED, "sequence": 0})
+            rows.append({"uid": new_uid(), "person_id": person_id, "slot_id": weeks[n % len(weeks)], "year": year,
+                         "kind": "warehouse", "status": PUBLISHED, "sequence": 0})
+        db.session.execute(sa.insert(Assignment), rows)
+        queued = sa.select(
+            sa.literal(INVITATION), Person.email, Person.full_name, Assignment.id, Assignment.sequence,
+            sa.literal(QUEUED), sa.literal(0)).join(Person, Person.id == Assignment.person_id).order_by(Assignment.id)
+        db.session.execute(sa.insert(OutboxMessage).from_select(
+            ["purpose", "recipient", "recipient_name", "assignment_id", "sequence", "status", "attempts"], queued))
+        db.session.commit()
+        db.engine.dispose()
+
+
+# --- One run ------------------------------------------------------------------------------------------
+
+def bench(url: str, messages: int, year: int, profile: str | None) -> dict:
+    """Build the outbox in a child process, then time ``invites send`` against the counting server."""
+    subprocess.run([sys.executable, "-m", MODULE, "--build", url, "--messages", str(messages), "--year", str(year)],
+                   check=True)
+    server, port = start_server()
+    environment = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "ROTATION_SMTP_HOST": HOST,
+                   "ROTATION_SMTP_PORT": str(port), "ROTATION_MAIL_FROM": ORGANIZER,
+                   "ROTATION_SMTP_SECURITY": "none"}
+    command = [sys.executable, *(["-m", "cProfile", "-o", profile] if profile else []),
+               "-m", "flask", "--app", "rotation", "invites", "send"]
+    started = time.perf_counter()
+    result = subprocess.run(command, env=environment, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    received = stop_server(server)
+    if result.returncode != 0:
+        raise SystemExit(f"invites send failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+    return {"seconds": seconds, "report": result.stdout.strip().splitlines()[-1], **received}
+
+
+def fresh_postgresql(server: str) -> str | None:
+    url = sa.make_url(server).set(database=PG_DATABASE)
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
+            connection.execute(sa.text(f'CREATE DATABASE "{PG_DATABASE}"'))
+    except sa.exc.OperationalError:
+        return None
+    finally:
+        admin.dispose()
+    return url.render_as_string(hide_password=False)
+
+
+def drop_postgresql(url: str) -> None:
+    admin = sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def report(name: str, messages: int, outcome: dict) -> bool:
+    rate = outcome["messages"] / outcome["seconds"]
+    met = outcome["messages"] == messages and rate >= TARGET_RATE
+    print(f"{name}: {outcome['messages']:,} of {messages:,} messages accepted "
+          f"({outcome['octets'] / outcome['messages'] / 1024:.1f} KiB each) in {outcome['seconds']:.1f} s: "
+          f"{rate:,.0f} messages a second, start-up included "
+          f"({'meets' if met else 'MISSES'} the target of {TARGET_RATE}/s). Command: {outcome['report']}")
+    return met
+
+
+def print_profile(path: str) -> None:
+    print(f"Where the time went (cProfile, {path}), by cumulative time:")
+    pstats.Stats(path).sort_stats("cumulative").print_stats(25)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--year", type=int, default=date.today().year + 1)
+    parser.add_argument("--databases", default="sqlite,postgresql",
+                        help="comma-separated: sqlite, postgresql (default: both; PostgreSQL when reachable)")
+    parser.add_argument("--profile", help="keep a cProfile of the (last) send in this file and summarise it")
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--build", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        return serve(args.serve)
+    if args.build:
+        return build(args.build, args.messages, args.year)
+
+    databases = args.databases.split(",")
+    all_met = True
+    with tempfile.TemporaryDirectory(prefix="bench-invites-") as folder:
+        if "sqlite" in databases:
+            url = f"sqlite:///{Path(folder) / 'invites.sqlite3'}"
+            all_met &= report("SQLite", args.messages, bench(url, args.messages, args.year, args.profile))
+        if "postgresql" in databases:
+            server = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+            url = fresh_postgresql(server)
+            if url is None:
+                print("PostgreSQL: not reachable, skipped.")
+            else:
+                try:
+                    all_met &= report("PostgreSQL", args.messages, bench(url, args.messages, args.year, args.profile))
+                finally:
+                    drop_postgresql(url)
+    if args.profile:
+        print_profile(args.profile)
+    sys.exit(0 if all_met else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,388 @@
+"""Invitations, cancellations, feeds and downloads as calendar clients read them, and the e-mail around them."""
+from __future__ import annotations
+
+import email
+import email.policy
+import os
+import time as clock
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import ics
+import icalendar
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from rotation.assignments.models import CANCELLED, PUBLISHED, Assignment
+from rotation.extensions import db
+from rotation.outbox.calendar import download_calendar, feed_calendar, invitation_calendar
+from rotation.outbox.compose import ComposeError, compose
+from rotation.outbox.models import CANCELLATION, INVITATION, SET_PASSWORD, OutboxMessage
+from rotation.outbox.normalise import fold
+from rotation.outbox.texts import when_text
+from rotation.sites.models import Slot
+from rotation.sites.slots import local_instant
+from tests.ical_parsers import (
+    ParsedEvent,
+    check_structure,
+    icaljs,  # noqa: F401 (fixture)
+    icaljs_json,
+    read_with_icaljs,
+    read_with_icalendar,
+    read_with_vobject,
+    structure_problems,
+)
+
+NAME = 'Doe, Jane: "JJ"; Ops Åsa'
+# Long enough, and with enough multi-byte characters, that LOCATION and DESCRIPTION must be folded.
+ADDRESS = "Työpajankatu 10 A, 4th floor, the door beside the café — ring “Frontline visitors”, 00580 Helsinki"
+HOST = "Päivi Mäkinen"
+HOST_EMAIL = "paivi.makinen@example.com"
+
+
+@pytest.fixture
+def book(make_site, make_person):
+    """Books a person onto a new shift and returns the assignment with person, slot and site loaded."""
+
+    def book(*, kind: str = "contact_center", zone: str = "Europe/Helsinki", first_day: date = date(2027, 3, 2),
+             hours: tuple[time, time] = (time(9), time(17)), sequence: int = 0, status: str = PUBLISHED,
+             name: str = NAME, site_name: str | None = None, person=None) -> Assignment:
+        site = make_site(kind=kind, timezone=zone, name=site_name or f"{zone.split('/')[-1]} {kind.replace('_', ' ')}")
+        site.address, site.host_name, site.host_email = ADDRESS, HOST, HOST_EMAIL
+        person = person or make_person(full_name=name)
+        slot = _slot(site, first_day, hours)
+        assignment = Assignment(person=person, slot=slot, year=first_day.year, kind=slot.kind, status=status,
+                                sequence=sequence)
+        db.session.add(assignment)
+        db.session.commit()
+        return loaded(assignment.id)
+
+    return book
+
+
+def _slot(site, first_day: date, hours: tuple[time, time]) -> Slot:
+    zone = ZoneInfo(site.timezone)
+    if site.kind == "warehouse":
+        last_day = first_day + timedelta(days=4)
+        return Slot(site=site, kind="warehouse", first_day=first_day, last_day=last_day, seats=2,
+                    starts_at=local_instant(first_day, time(0), zone),
+                    ends_at=local_instant(last_day + timedelta(days=1), time(0), zone))
+    return Slot(site=site, kind="customer_service", first_day=first_day, last_day=first_day, seats=2,
+                starts_at=local_instant(first_day, hours[0], zone), ends_at=local_instant(first_day, hours[1], zone))
+
+
+def loaded(assignment_id: int) -> Assignment:
+    return db.session.scalar(
+        sa.select(Assignment).where(Assignment.id == assignment_id)
+        .options(joinedload(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site)))
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=timezone.utc)
+
+
+# Sites east and west of UTC, each on the day its clocks change, and a warehouse week east of UTC.
+SHIFTS = {
+    "Sydney day as summer time ends": dict(
+        book=dict(zone="Australia/Sydney", first_day=date(2027, 4, 4)),
+        start=utc(2027, 4, 3, 23), end=utc(2027, 4, 4, 7),
+        when="Sunday 4 April 2027, 09:00–17:00 Australia/Sydney (UTC+10:00)"),
+    "Los Angeles day as summer time starts": dict(
+        book=dict(zone="America/Los_Angeles", first_day=date(2027, 3, 14)),
+        start=utc(2027, 3, 14, 16), end=utc(2027, 3, 15, 0),
+        when="Sunday 14 March 2027, 09:00–17:00 America/Los_Angeles (UTC-07:00)"),
+    "Sydney warehouse week": dict(
+        book=dict(kind="warehouse", zone="Australia/Sydney", first_day=date(2027, 3, 1)),
+        start=date(2027, 3, 1), end=date(2027, 3, 6),
+        when="Monday 1 March 2027 to Friday 5 March 2027, all day (Australia/Sydney)"),
+}
+
+
+@pytest.mark.parametrize("method, status, sequence, alarms", [("REQUEST", "CONFIRMED", 1, 1),
+                                                              ("CANCEL", "CANCELLED", 4, 0)])
+@pytest.mark.parametrize("shift", list(SHIFTS))
+def test_every_parser_reads_the_shift_the_attendee_was_booked_on(book, icaljs, shift, method, status,
+                                                                 sequence, alarms):
+    case = SHIFTS[shift]
+    assignment = book(sequence=sequence, **case["book"])
+
+    raw = invitation_calendar(assignment, method)
+
+    check_structure(raw, method)
+    assert b"\r\n " in raw, "the long location and description are folded"
+    expected = ParsedEvent(method=method, uid=assignment.uid, sequence=sequence, status=status,
+                           start=case["start"], end=case["end"], attendee=f"mailto:{assignment.person.email}",
+                           cn=NAME, alarms=alarms)
+    assert read_with_icalendar(raw) == expected
+    assert read_with_vobject(raw) == expected
+    assert read_with_icaljs(raw, icaljs) == expected
+    event = icalendar.Calendar.from_ical(raw).walk("VEVENT")[0]
+    assert case["when"] in str(event["DESCRIPTION"])
+    assert str(event["LOCATION"]) == f"{assignment.slot.site.name}, {ADDRESS}"
+
+
+def test_a_request_and_its_cancellation_share_the_uid_and_the_sequence_rises(book, icaljs):
+    assignment = book()
+    invitation = read_with_icaljs(invitation_calendar(assignment, "REQUEST"), icaljs)
+    assignment.sequence += 1
+    cancellation = read_with_icaljs(invitation_calendar(assignment, "CANCEL"), icaljs)
+
+    assert cancellation.uid == invitation.uid == assignment.uid
+    assert cancellation.sequence > invitation.sequence
+    assert (invitation.method, cancellation.method) == ("REQUEST", "CANCEL")
+
+
+@pytest.fixture
+def server_far_east_of_utc(monkeypatch):
+    """The server's own clock zone is UTC+14, where a naive date conversion would move days."""
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")
+    clock.tzset()
+    yield
+    monkeypatch.undo()
+    clock.tzset()
+
+
+def test_a_warehouse_week_keeps_its_dates_whatever_the_servers_zone(book, server_far_east_of_utc):
+    assert clock.localtime().tm_gmtoff == 14 * 3600
+    assignment = book(kind="warehouse", zone="America/Los_Angeles", first_day=date(2027, 11, 1))
+
+    raw = invitation_calendar(assignment, "REQUEST")
+
+    assert b"\r\nDTSTART;VALUE=DATE:20271101\r\n" in raw
+    assert b"\r\nDTEND;VALUE=DATE:20271106\r\n" in raw
+    assert os.environ["TZ"] == "Pacific/Kiritimati"
+
+
+def test_the_checker_catches_what_ics_writes_without_our_normalising(book):
+    """The structural checks can fail: ics 0.7.3's own text breaks several rules."""
+    assignment = book()
+    event = ics.Event(name="Customer-service day", uid=assignment.uid, begin=assignment.slot.starts_at,
+                      end=assignment.slot.ends_at, status="CONFIRMED")
+    event.attendees.add(ics.Attendee("jane@example.com", common_name="Doe, Jane", rsvp="TRUE"))
+    calendar = ics.Calendar()
+    calendar.method = "REQUEST"
+    calendar.events.add(event)
+
+    problems = "\n".join(structure_problems(calendar.serialize().encode(), "REQUEST"))
+
+    assert "the last line does not end in CRLF" in problems
+    raw = calendar.serialize().encode() + b"\r\n"
+    problems = "\n".join(structure_problems(raw, "REQUEST"))
+    assert "METHOD comes after the first component" in problems
+    assert "DTSTAMP missing" in problems and "SEQUENCE missing" in problems
+    assert "ORGANIZER is not a mailto: address" in problems
+    assert "backslash-escaped" in problems
+
+
+@pytest.mark.parametrize("text", ["Å" * 100, "x" * 74 + "€" * 30, "y" * 75, "z" * 76])
+def test_folding_counts_octets_and_never_splits_a_character(text):
+    folded = fold(text)
+
+    physical = folded.split(b"\r\n")
+    assert all(len(line) <= 75 for line in physical)
+    assert all(line.startswith(b" ") for line in physical[1:])
+    for line in physical:
+        line.decode("utf-8")  # a split character would not decode
+    assert b"".join(line[1:] if index else line for index, line in enumerate(physical)).decode() == text
+    assert (len(physical) == 1) == (len(text.encode()) <= 75)
+
+
+def test_a_shift_across_a_clock_change_gives_both_offsets(book):
+    assignment = book(zone="Australia/Sydney", first_day=date(2027, 4, 4), hours=(time(1), time(5)))
+
+    assert when_text(assignment) == "Sunday 4 April 2027, 01:00 (UTC+11:00)–05:00 (UTC+10:00) Australia/Sydney"
+
+
+def test_a_feed_is_a_snapshot_without_method_or_attendees(book, icaljs):
+    day = book()
+    week = book(kind="warehouse", first_day=date(2027, 5, 3), person=day.person, status=CANCELLED)
+    day = loaded(day.id)
+
+    raw = feed_calendar(day.person, [day, week], "Frontline shifts, Jane")
+
+    check_structure(raw, None)
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in raw
+    assert b"\r\nX-PUBLISHED-TTL:PT1H\r\n" in raw
+    assert b"ATTENDEE" not in raw and b"METHOD" not in raw and b"VALARM" not in raw
+    calendar = icalendar.Calendar.from_ical(raw)
+    assert all(component.errors == [] for component in calendar.walk())
+    # Readers keep a name's escapes as written, so the name holds nothing that needs one.
+    assert str(calendar["NAME"]) == str(calendar["X-WR-CALNAME"]) == "Frontline shifts – Jane"
+    parsed = icaljs_json(raw, icaljs)
+    assert parsed["method"] is None and parsed["name"] == "Frontline shifts – Jane"
+    assert {(event["uid"], event["status"]) for event in parsed["events"]} == {
+        (day.uid, "CONFIRMED"), (week.uid, "CANCELLED")}
+
+
+def test_a_feed_leaves_out_other_peoples_shifts(book):
+    mine_id, theirs = book().id, book(name="Someone Else")
+    mine = loaded(mine_id)
+
+    raw = feed_calendar(mine.person, [mine, theirs], "Shifts")
+
+    assert mine.uid.encode() in raw and theirs.uid.encode() not in raw
+
+
+def test_a_download_is_one_published_event_without_attendees(book, icaljs):
+    assignment = book(sequence=2)
+
+    raw = download_calendar(assignment)
+
+    check_structure(raw, "PUBLISH")
+    parsed = read_with_icaljs(raw, icaljs)
+    assert (parsed.method, parsed.uid, parsed.sequence, parsed.attendee) == ("PUBLISH", assignment.uid, 2, None)
+    assert read_with_icalendar(raw).start == assignment.slot.starts_at
+
+
+# ---------------------------------------------------------------- the e-mail
+
+def queue(assignment: Assignment, purpose: str = INVITATION, **values) -> OutboxMessage:
+    message = OutboxMessage(purpose=purpose, recipient=assignment.person.email,
+                            recipient_name=assignment.person.full_name, assignment_id=assignment.id,
+                            sequence=assignment.sequence, **values)
+    db.session.add(message)
+    db.session.flush()
+    return message
+
+
+def received(message: OutboxMessage) -> email.message.EmailMessage:
+    """The e-mail as a recipient's client parses it from the bytes on the wire."""
+    return email.message_from_bytes(compose(message).as_bytes(), policy=email.policy.default)
+
+
+def parts(mail: email.message.EmailMessage) -> dict[str, email.message.EmailMessage]:
+    return {part.get_content_type(): part for part in mail.walk()}
+
+
+@pytest.mark.parametrize("purpose, method", [(INVITATION, "REQUEST"), (CANCELLATION, "CANCEL")])
+def test_an_invitation_email_has_the_imip_structure(app, book, purpose, method):
+    assignment = book(sequence=1)
+
+    mail = received(queue(assignment, purpose))
+
+    assert mail.get_content_type() == "multipart/mixed"
+    alternative = mail.get_payload()[0]
+    assert alternative.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in alternative.get_payload()] == [
+        "text/plain", "text/html", "text/calendar"]
+    calendar_part = alternative.get_payload()[2]
+    assert calendar_part.get_param("method") == method
+    assert calendar_part.get_content_charset() == "utf-8"
+    raw = calendar_part.get_payload(decode=True)
+    check_structure(raw, method)
+    assert f"\r\nMETHOD:{method}\r\n".encode() in raw
+    attachment = mail.get_payload()[1]
+    assert (attachment.get_content_type(), attachment.get_filename()) == ("application/ics", "invite.ics")
+    assert attachment.get_payload(decode=True) == raw
+    assert mail["To"].addresses[0].addr_spec == assignment.person.email
+    assert mail["To"].addresses[0].display_name == NAME
+    assert mail["From"].addresses[0].addr_spec == app.config["ROTATION_MAIL_FROM"]
+    assert mail["Message-ID"] and mail["Date"]
+
+
+def test_the_invitation_text_says_when_where_who_and_what_to_bring(app, book):
+    assignment = book()
+    base = app.config["ROTATION_BASE_URL"]
+
+    text = parts(received(queue(assignment)))["text/plain"].get_content()
+
+    assert "Tuesday 2 March 2027, 09:00–17:00 Europe/Helsinki (UTC+02:00)" in text
+    assert assignment.slot.site.name in text and ADDRESS in text
+    assert f"{HOST} <{HOST_EMAIL}>" in text
+    assert "a headset if you have one" in text and "no laptop" in text and "comfortable clothes" in text
+    assert f"{base}/\n" in text
+    assert f"file what you see: {base}/observations/new?assignment={assignment.uid.replace('@', '%40')}" in text
+
+
+def test_a_warehouse_invitation_asks_for_safety_shoes(book):
+    assignment = book(kind="warehouse", first_day=date(2027, 3, 1))
+
+    mail = received(queue(assignment))
+
+    text = parts(mail)["text/plain"].get_content()
+    assert "Monday 1 March 2027 to Friday 5 March 2027, all day (Europe/Helsinki)" in text
+    assert "safety shoes" in text and "a water bottle" in text
+    assert mail["Subject"] == "Invitation: Warehouse week at Helsinki warehouse, Monday 1 March 2027"
+
+
+def test_an_update_and_a_cancellation_say_so(book):
+    assignment = book(sequence=2)
+
+    update = received(queue(assignment))
+    cancellation = received(queue(assignment, CANCELLATION))
+
+    assert update["Subject"].startswith("Updated invitation: ")
+    assert "has changed" in parts(update)["text/plain"].get_content()
+    assert cancellation["Subject"].startswith("Cancelled: ")
+    assert "is cancelled" in parts(cancellation)["text/plain"].get_content()
+
+
+def test_the_html_escapes_names_and_addresses(book):
+    assignment = book(name='<script>alert("x")</script> & Co, Åsa')
+    assignment.slot.site.address = "<b>Main</b> street & yard"
+
+    html = parts(received(queue(assignment)))["text/html"].get_content()
+
+    assert "<script>" not in html and "<b>" not in html
+    assert "&lt;script&gt;" in html and "&lt;b&gt;Main&lt;/b&gt; street &amp; yard" in html
+    assert 'href="http://' in html and "file what you see</a>" in html
+
+
+def test_the_calendar_shows_the_assignment_as_it_is_when_sent(book):
+    """A message queued before a move is made from the moved shift, with the higher sequence."""
+    assignment = book(sequence=1)
+    message = queue(assignment)
+    assignment.sequence = 2
+    assignment.slot.starts_at += timedelta(days=7)
+    assignment.slot.ends_at += timedelta(days=7)
+    db.session.flush()
+
+    raw = parts(received(message))["text/calendar"].get_payload(decode=True)
+
+    event = read_with_icalendar(raw)
+    assert (event.sequence, event.start) == (2, utc(2027, 3, 9, 7))
+
+
+def test_a_message_whose_shift_is_gone_cannot_be_made(app):
+    message = OutboxMessage(purpose=INVITATION, recipient="jane@example.com", recipient_name="Jane",
+                            assignment_id=10**9, sequence=1)
+
+    with pytest.raises(ComposeError, match="no longer exists"):
+        compose(message)
+
+
+@pytest.mark.parametrize("address", ["jane.example.com", "jane@", "jane doe@example.com", "a@b,c@d"])
+def test_a_malformed_roster_address_cannot_be_made_into_an_email(book, address):
+    message = queue(book())
+    message.recipient = address
+
+    with pytest.raises(ComposeError, match="not a valid e-mail address"):
+        compose(message)
+
+
+def test_an_account_email_carries_its_stored_text_with_a_clickable_link(app):
+    message = OutboxMessage(purpose=SET_PASSWORD, recipient="new.leader@example.com", recipient_name="O'Neil, <Pat>",
+                            subject="Choose your Rotation password",
+                            body_text="Hello,\n\nChoose your password: https://rotation.example.com/password/abc?x=1&y=2\n")
+    db.session.add(message)
+    db.session.flush()
+
+    mail = received(message)
+
+    assert mail["Subject"] == "Choose your Rotation password"
+    assert mail.get_content_type() == "multipart/alternative"
+    found = parts(mail)
+    assert "https://rotation.example.com/password/abc?x=1&y=2" in found["text/plain"].get_content()
+    html = found["text/html"].get_content()
+    assert '<a href="https://rotation.example.com/password/abc?x=1&amp;y=2">' in html
+    assert mail["To"].addresses[0].display_name == "O'Neil, <Pat>"
+
+
+def test_an_account_email_without_text_cannot_be_made(app):
+    message = OutboxMessage(purpose=SET_PASSWORD, recipient="new.leader@example.com", recipient_name="")
+    db.session.add(message)
+    db.session.flush()
+
+    with pytest.raises(ComposeError):
+        compose(message)

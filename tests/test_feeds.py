@@ -1,0 +1,347 @@
+"""Personal calendar feeds, the manager's calendar page, one-off downloads and ``feeds issue``."""
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from datetime import date, datetime, timedelta, timezone
+
+import icalendar
+import pytest
+import sqlalchemy as sa
+
+from rotation.assignments.changes import move_assignment, valid_slots
+from rotation.assignments.models import CANCELLED, DRAFT, Assignment
+from rotation.extensions import db
+from rotation.feeds import services
+from rotation.feeds.models import FeedToken
+from rotation.plans.runs import plan_run, start_run
+from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
+from rotation.sites.slots import generate_slots
+from tests.conftest import PASSWORD, count_queries
+
+YEAR = date.today().year + 1
+BASE_URL = "https://rotation.example.com"
+TOKEN_IN_LINK = re.compile(r"/calendar/([A-Za-z0-9_-]{43})\.ics")
+
+
+@pytest.fixture
+def app(make_app):
+    """The app with a public address, so feed links are https links."""
+    app = make_app(ROTATION_BASE_URL=BASE_URL)
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def company(make_site, make_person):
+    """A contact centre and a warehouse; a chief executive and a manager (with a report), both published."""
+    home = make_site("HEL-CC", name="Helsinki contact centre", seats=2)
+    make_site("TMP-WH", name="Tampere warehouse", kind="warehouse", seats=2)
+    chief = make_person("E001", full_name="Chief, Cora", department="Board", home_site=home)
+    manager = make_person("E100", full_name="Ann Aalto", manager=chief, home_site=home)
+    make_person("E200", manager=manager)
+    generate_slots(YEAR)
+    db.session.commit()
+    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
+    db.session.commit()
+    return {"chief": chief, "manager": manager}
+
+
+def shifts_of(person) -> dict[str, Assignment]:
+    rows = db.session.scalars(sa.select(Assignment).where(Assignment.person_id == person.id)).all()
+    return {row.kind: row for row in rows}
+
+
+def issue(person) -> str:
+    token = services.issue_token(person)
+    db.session.commit()
+    return token
+
+
+def parsed(response) -> icalendar.Calendar:
+    calendar = icalendar.Calendar.from_ical(response.data)
+    assert calendar.errors == []
+    return calendar
+
+
+def events(calendar: icalendar.Calendar) -> dict[str, icalendar.Event]:
+    return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+
+
+def text(response) -> str:
+    """The page as a person reads it: entities decoded, whitespace collapsed (tags kept)."""
+    return " ".join(html.unescape(response.get_data(as_text=True)).split())
+
+
+def sign_in(client, post_form, make_user, email: str, roles=("manager",)):
+    make_user(roles=roles, email=email)
+    response = post_form("/login", {"email": email, "password": PASSWORD})
+    assert response.status_code == 302
+
+
+def link_on(page: str) -> str:
+    """The raw token of the https link a page shows once."""
+    found = TOKEN_IN_LINK.findall(page)
+    assert found, "the page shows no calendar link"
+    return found[0]
+
+
+# --- the feed -------------------------------------------------------------------------------------
+
+
+def test_the_feed_is_a_snapshot_of_the_persons_announced_shifts(client, company):
+    manager = company["manager"]
+    shifts = shifts_of(manager)
+    day, week = shifts[CUSTOMER_SERVICE], shifts[WAREHOUSE_WEEK]
+    token = issue(manager)
+
+    response = client.get(f"/calendar/{token}.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response.headers["Cache-Control"].startswith("private, max-age=")
+    calendar = parsed(response)
+    assert "METHOD" not in calendar
+    assert b"\r\nREFRESH-INTERVAL;VALUE=DURATION:PT1H\r\n" in response.data
+    assert calendar["X-PUBLISHED-TTL"] == "PT1H"
+    assert str(calendar["NAME"]) == str(calendar["X-WR-CALNAME"]) == "Rotation: Ann Aalto"
+    found = events(calendar)
+    assert set(found) == {day.uid, week.uid}
+    assert all("ATTENDEE" not in event for event in found.values())
+
+    timed = found[day.uid]
+    slot = db.session.get(Slot, day.slot_id)
+    assert timed.decoded("DTSTART") == slot.starts_at and timed.decoded("DTEND") == slot.ends_at
+    assert int(timed["SEQUENCE"]) == day.sequence == 0
+    all_day = found[week.uid]
+    slot = db.session.get(Slot, week.slot_id)
+    assert all_day.decoded("DTSTART") == slot.first_day  # a date, not a time
+    assert all_day.decoded("DTEND") == slot.last_day + timedelta(days=1)  # the day after Friday
+
+
+def test_drafts_and_cancelled_shifts_stay_out_of_the_feed(client, company):
+    manager = company["manager"]
+    shifts = shifts_of(manager)
+    day, week = shifts[CUSTOMER_SERVICE], shifts[WAREHOUSE_WEEK]
+    day.status = CANCELLED
+    # An unpublished draft in the cancelled shift's place, e.g. from a plan run HR has not published.
+    other = db.session.scalars(sa.select(Slot).where(Slot.kind == CUSTOMER_SERVICE, Slot.id != day.slot_id)).first()
+    draft = Assignment(person_id=manager.id, slot_id=other.id, year=YEAR, kind=CUSTOMER_SERVICE, status=DRAFT)
+    db.session.add(draft)
+    db.session.commit()
+    token = issue(manager)
+
+    assert set(events(parsed(client.get(f"/calendar/{token}.ics")))) == {week.uid}
+
+
+def test_a_moved_shift_changes_the_etag_and_an_unchanged_feed_answers_304(client, company):
+    manager = company["manager"]
+    token = issue(manager)
+    first = client.get(f"/calendar/{token}.ics")
+    etag = first.headers["ETag"]
+    assert etag
+
+    again = client.get(f"/calendar/{token}.ics", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    assert again.headers["ETag"] == etag
+
+    day = shifts_of(manager)[CUSTOMER_SERVICE]
+    move_assignment(day, valid_slots(day)[0].slot, None)
+    db.session.commit()
+    changed = client.get(f"/calendar/{token}.ics", headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert changed.headers["ETag"] != etag
+    moved = events(parsed(changed))[day.uid]
+    assert int(moved["SEQUENCE"]) == 1
+    assert moved.decoded("DTSTART") == db.session.get(Slot, day.slot_id).starts_at
+
+
+def test_a_poll_records_its_use_at_most_once_an_hour(client, company):
+    manager = company["manager"]
+    token = issue(manager)
+    client.get(f"/calendar/{token}.ics")
+    first_use = services.live_token(manager).last_used_at
+    assert first_use is not None
+
+    client.get(f"/calendar/{token}.ics")
+    db.session.expire_all()
+    assert services.live_token(manager).last_used_at == first_use
+
+    two_hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)
+    services.live_token(manager).last_used_at = two_hours_ago
+    db.session.commit()
+    client.get(f"/calendar/{token}.ics")
+    db.session.expire_all()
+    assert services.live_token(manager).last_used_at > two_hours_ago + timedelta(hours=1)
+
+
+def test_unknown_revoked_and_malformed_links_all_answer_the_same_404(client, company):
+    manager = company["manager"]
+    old = issue(manager)
+    issue(manager)  # the old link is revoked
+    answers = [client.get(f"/calendar/{token}.ics")
+               for token in (old, "x" * 43, "not-a-token", "y" * 500, old[:-1])]
+    assert {answer.status_code for answer in answers} == {404}
+    assert len({answer.data for answer in answers}) == 1
+
+
+def test_the_feed_runs_a_bounded_number_of_queries(client, company):
+    chief = company["chief"]
+    token = issue(chief)
+    client.get(f"/calendar/{token}.ics")  # records its use; later polls within the hour write nothing
+    with count_queries() as queries:
+        response = client.get(f"/calendar/{token}.ics")
+    assert response.status_code == 200
+    assert len(events(parsed(response))) == 2
+    assert len(queries) <= 2, queries
+
+
+# --- the calendar page ----------------------------------------------------------------------------
+
+
+def test_a_manager_creates_the_link_sees_it_once_and_it_works(client, post_form, make_user, company):
+    manager = company["manager"]
+    sign_in(client, post_form, make_user, manager.email)
+    page = text(client.get("/calendar"))
+    assert "You have no calendar link yet." in page
+    assert "Google only every 8 to 24 hours" in page
+    assert TOKEN_IN_LINK.search(page) is None
+
+    created = text(post_form("/calendar/link", {}, page="/calendar"))
+    assert "Copy it now." in created
+    token = link_on(created)
+    assert f'value="webcal://rotation.example.com/calendar/{token}.ics"' in created
+    assert f'value="{BASE_URL}/calendar/{token}.ics"' in created
+    assert client.get(f"/calendar/{token}.ics").status_code == 200
+
+    later = text(client.get("/calendar"))
+    assert token not in later  # shown once only
+    assert "Reset the link…" in later and "Last used" in later
+
+
+def test_resetting_asks_first_then_kills_the_old_link(client, post_form, make_user, company):
+    manager = company["manager"]
+    sign_in(client, post_form, make_user, manager.email)
+    old = link_on(text(post_form("/calendar/link", {}, page="/calendar")))
+
+    confirm = text(post_form("/calendar/link", {}, page="/calendar"))
+    assert "Reset your calendar link?" in confirm
+    assert "stops working" in confirm
+    assert client.get(f"/calendar/{old}.ics").status_code == 200  # nothing changed yet
+
+    reset = text(post_form("/calendar/link", {"confirmed": "yes"}, page="/calendar"))
+    new = link_on(reset)
+    assert new != old
+    assert "The old link has stopped working." in reset
+    assert client.get(f"/calendar/{old}.ics").status_code == 404
+    assert client.get(f"/calendar/{new}.ics").status_code == 200
+
+
+def test_the_token_is_stored_only_as_its_hash(client, post_form, make_user, company):
+    manager = company["manager"]
+    sign_in(client, post_form, make_user, manager.email)
+    token = link_on(text(post_form("/calendar/link", {}, page="/calendar")))
+    assert len(token) == 43  # 32 random bytes, base64url
+
+    stored = db.session.scalar(sa.select(FeedToken).where(FeedToken.person_id == manager.id))
+    assert stored.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    for table in db.metadata.sorted_tables:
+        for row in db.session.execute(sa.select(table)).all():
+            assert not any(token in str(value) for value in row), f"the raw token is stored in {table.name}"
+
+
+def test_someone_without_a_roster_person_is_told_so(client, login_as, post_form):
+    login_as("hr", email="auditor@example.com")
+    page = text(client.get("/calendar"))
+    assert "Your e-mail address, auditor@example.com, is not in the roster" in page
+    assert "Create my calendar link" not in page
+    posted = post_form("/calendar/link", {}, page="/calendar")
+    assert posted.status_code == 200 and "is not in the roster" in text(posted)
+    assert db.session.scalar(sa.select(sa.func.count(FeedToken.id))) == 0
+
+
+def test_managers_find_the_page_in_the_navigation(client, post_form, make_user, company):
+    sign_in(client, post_form, make_user, company["manager"].email)
+    assert '<a href="/calendar" aria-current="page">Calendar</a>' in text(client.get("/calendar"))
+    page = text(client.get("/calendar"))
+    assert "Your published shifts" in page and "Helsinki contact centre" in page and "Tampere warehouse" in page
+
+
+def test_the_page_and_downloads_need_a_signed_in_account(client, company):
+    uid = shifts_of(company["manager"])[CUSTOMER_SERVICE].uid
+    for url in ("/calendar", f"/calendar/shift/{uid}.ics"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login"), url
+    assert client.post("/calendar/link").status_code == 400  # no form token: refused before anything else
+    assert db.session.scalar(sa.select(sa.func.count(FeedToken.id))) == 0
+
+
+# --- one-off downloads ----------------------------------------------------------------------------
+
+
+def test_the_person_downloads_their_own_shift(client, post_form, make_user, company):
+    manager = company["manager"]
+    week = shifts_of(manager)[WAREHOUSE_WEEK]
+    sign_in(client, post_form, make_user, manager.email)
+    assert f"/calendar/shift/{week.uid}.ics" in text(client.get("/calendar"))
+
+    response = client.get(f"/calendar/shift/{week.uid}.ics")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    first_day = db.session.get(Slot, week.slot_id).first_day
+    assert response.headers["Content-Disposition"] == (
+        f'attachment; filename="rotation-warehouse-{first_day.isoformat()}.ics"')
+    calendar = icalendar.Calendar.from_ical(response.data)
+    assert calendar.errors == []
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert [str(event["UID"]) for event in calendar.walk("VEVENT")] == [week.uid]
+
+
+def test_hr_may_download_anyones_shift(client, login_as, company):
+    day = shifts_of(company["manager"])[CUSTOMER_SERVICE]
+    login_as("hr")
+    response = client.get(f"/calendar/shift/{day.uid}.ics")
+    assert response.status_code == 200
+    assert 'filename="rotation-customer-service-' in response.headers["Content-Disposition"]
+
+
+def test_nobody_else_may_download_a_shift(client, post_form, make_user, company):
+    theirs = shifts_of(company["chief"])[CUSTOMER_SERVICE]
+    mine = shifts_of(company["manager"])[WAREHOUSE_WEEK]
+    mine.status = CANCELLED
+    db.session.commit()
+    sign_in(client, post_form, make_user, company["manager"].email)
+    assert client.get(f"/calendar/shift/{theirs.uid}.ics").status_code == 404  # someone else's
+    assert client.get(f"/calendar/shift/{mine.uid}.ics").status_code == 404  # cancelled
+    assert client.get("/calendar/shift/no-such-shift@rotation.ics").status_code == 404
+
+
+def test_a_draft_cannot_be_downloaded_even_by_its_person(client, post_form, make_user, company):
+    day = shifts_of(company["manager"])[CUSTOMER_SERVICE]
+    day.status = DRAFT
+    db.session.commit()
+    sign_in(client, post_form, make_user, company["manager"].email)
+    assert client.get(f"/calendar/shift/{day.uid}.ics").status_code == 404
+
+
+# --- feeds issue ------------------------------------------------------------------------------------
+
+
+def test_feeds_issue_prints_a_working_url_and_kills_the_old_one(runner, client, company):
+    manager = company["manager"]
+    old = issue(manager)
+    result = runner.invoke(args=["feeds", "issue", "  E100@Example.com "])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    match = re.fullmatch(rf"{re.escape(BASE_URL)}/calendar/([A-Za-z0-9_-]{{43}})\.ics", url)
+    assert match, url
+    assert client.get(f"/calendar/{match.group(1)}.ics").status_code == 200
+    assert client.get(f"/calendar/{old}.ics").status_code == 404
+
+
+def test_feeds_issue_refuses_an_unknown_address(runner, company):
+    result = runner.invoke(args=["feeds", "issue", "nobody@example.com"])
+    assert result.exit_code != 0
+    assert "No one in the roster has the e-mail address 'nobody@example.com'." in result.output
+    assert db.session.scalar(sa.select(sa.func.count(FeedToken.id))) == 0

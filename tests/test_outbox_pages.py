@@ -1,0 +1,237 @@
+"""HR's outbox page: counts per status, the list with its filters, the server's reply, and retrying."""
+from __future__ import annotations
+
+import html
+import re
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from rotation.accounts.links import send_password_link
+from rotation.assignments.models import PUBLISHED, Assignment
+from rotation.db import utcnow
+from rotation.extensions import db
+from rotation.outbox.models import (
+    CANCELLATION, FAILED, INVITATION, QUEUED, RESET_PASSWORD, SENT, SET_PASSWORD, SUPERSEDED, OutboxMessage,
+)
+from rotation.sites.models import Slot
+from tests.conftest import count_queries, csrf_token
+
+MONDAY = date(2031, 3, 3)
+REPLY = "550 5.1.1 <ann@example.com>: Recipient address rejected: User unknown in virtual mailbox table"
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def rows(response) -> list[str]:
+    """Each body row's text as a person reads it, whitespace collapsed."""
+    page = response.get_data(as_text=True)
+    body = page.split("<tbody>", 1)[1] if "<tbody>" in page else ""
+    return [html.unescape(" ".join(re.sub(r"<[^>]+>", " ", row).split()))
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)]
+
+
+def tab(page: str, label: str) -> str:
+    match = re.search(rf">{label} <span class=\"count\">(\d+)</span>", page)
+    assert match, f"no tab {label}"
+    return match.group(1)
+
+
+@pytest.fixture
+def shift(make_site, make_person):
+    """Makes a published customer-service day for a new person at Helsinki: ``shift(name, email)``."""
+    site = make_site(code="HEL-CC", name="Helsinki contact centre")
+    slot = Slot(site=site, kind="customer_service", first_day=MONDAY, last_day=MONDAY, seats=2,
+                starts_at=datetime(2031, 3, 3, 7, tzinfo=timezone.utc),
+                ends_at=datetime(2031, 3, 3, 15, tzinfo=timezone.utc))
+    db.session.add(slot)
+    db.session.commit()
+
+    def make(name: str, email: str) -> Assignment:
+        person = make_person(full_name=name, email=email, in_rotation=True)
+        assignment = Assignment(person_id=person.id, slot_id=slot.id, year=2031, kind="customer_service",
+                                status=PUBLISHED)
+        db.session.add(assignment)
+        db.session.commit()
+        return assignment
+
+    return make
+
+
+def message(assignment: Assignment | None = None, purpose: str = INVITATION, status: str = QUEUED,
+            recipient: str = "ann@example.com", name: str = "Ann Aalto", sequence: int = 0,
+            attempts: int = 0, error: str | None = None, **values) -> OutboxMessage:
+    row = OutboxMessage(purpose=purpose, recipient=recipient, recipient_name=name, status=status,
+                        assignment_id=assignment.id if assignment else None,
+                        sequence=sequence if assignment else None, attempts=attempts, last_error=error, **values)
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def status_of(row: OutboxMessage) -> tuple[str, int, datetime]:
+    db.session.expire_all()
+    fresh = db.session.get(OutboxMessage, row.id)
+    return fresh.status, fresh.attempts, fresh.next_attempt_at
+
+
+def test_only_hr_and_administrators_see_the_outbox(client, login_as, make_user):
+    assert client.get("/outbox/").status_code == 302  # to the log-in page
+    login_as("manager", "owner")
+    assert client.get("/outbox/").status_code == 403
+    token = csrf_token(client.get("/").get_data(as_text=True))
+    assert client.post("/outbox/retry-failed", data={"csrf_token": token}).status_code == 403
+    assert "Outbox" not in text(client.get("/"))
+
+
+def test_the_list_shows_each_message_with_counts_per_status(client, login_as, shift):
+    ann = shift("Ann Aalto", "ann@example.com")
+    bo = shift("Bo Berg", "bo@example.com")
+    message(ann, status=SENT, attempts=1, sent_at=utcnow())
+    message(ann, sequence=1)
+    message(bo, purpose=CANCELLATION, recipient="bo@example.com", name="Bo Berg", sequence=1, status=FAILED,
+            attempts=5, error=REPLY)
+    send_password_link("ann@example.com", SET_PASSWORD)
+    db.session.commit()
+    login_as("hr")
+
+    response = client.get("/outbox/")
+    page = text(response)
+    assert (tab(page, "All"), tab(page, "Queued"), tab(page, "Sent"), tab(page, "Failed"),
+            tab(page, "Superseded")) == ("4", "2", "1", "1", "0")
+    shown = rows(response)
+    assert shown[0].startswith("Ann Aalto ann@example.com A link to set a password Queued 0")
+    assert shown[1] == ("Bo Berg bo@example.com Cancellation Bo Berg's customer-service day at HEL-CC "
+                        "(Helsinki contact centre), Mon 2031-03-03 Failed 5 — —")
+    assert shown[2] == f"The mail server's reply {REPLY} Retry"  # in full, under its message
+    assert shown[3].startswith("Ann Aalto ann@example.com Update Ann Aalto's customer-service day at HEL-CC")
+    assert shown[4].startswith("Ann Aalto ann@example.com Invitation Ann Aalto's customer-service day")
+    assert " Sent 1 — " in shown[4] and "UTC" in shown[4]
+    assert 'aria-label="Retry the message to bo@example.com"' in page
+    assert "Retry all failed (1)" in page
+
+
+def test_filters_by_status_purpose_and_recipient(client, login_as, shift):
+    ann = shift("Ann Aalto", "ann@example.com")
+    bo = shift("Bo Berg", "bo@example.com")
+    message(ann, status=SENT)
+    message(bo, purpose=CANCELLATION, recipient="bo@example.com", name="Bo Berg", status=FAILED, error=REPLY)
+    message(purpose=RESET_PASSWORD, recipient="hr@example.com", name="", subject="Reset", body_text="secret")
+    login_as("hr")
+
+    def addresses(query: str) -> list[str]:
+        return re.findall(r'<small class="muted">([^<@]+@[^<]+)</small>', text(client.get(f"/outbox/?{query}")))
+
+    assert addresses("") == ["hr@example.com", "bo@example.com", "ann@example.com"]
+    assert addresses("status=failed") == ["bo@example.com"]
+    assert addresses("status=sent") == ["ann@example.com"]
+    assert addresses("purpose=cancellation") == ["bo@example.com"]
+    assert addresses("purpose=reset_password") == ["hr@example.com"]
+    assert addresses("q=BERG") == ["bo@example.com"]
+    assert addresses("q=ann@") == ["ann@example.com"]
+    assert addresses("status=queued&q=ann") == []
+    assert "No message matches." in text(client.get("/outbox/?status=queued&q=ann"))
+    # The counts follow the purpose and recipient filters, not the status tab.
+    filtered = text(client.get("/outbox/?status=sent&q=bo"))
+    assert (tab(filtered, "All"), tab(filtered, "Failed"), tab(filtered, "Sent")) == ("1", "1", "0")
+    # Nonsense is ignored, never a 500.
+    assert len(addresses("status=nope&purpose=nope&page=x")) == 3
+
+
+def test_password_link_messages_never_show_their_text(client, login_as, make_person):
+    make_person(email="lead@example.com", in_rotation=True)
+    token = send_password_link("lead@example.com", SET_PASSWORD)
+    reset = send_password_link("lead@example.com", RESET_PASSWORD)
+    db.session.commit()
+    login_as("hr")
+    page = text(client.get("/outbox/"))
+    assert "A link to set a password" in page and "A link to reset a forgotten password" in page
+    assert token not in page and reset not in page and "/password/" not in page
+    stored = db.session.scalar(sa.select(OutboxMessage.body_text).where(OutboxMessage.purpose == SET_PASSWORD))
+    assert stored.splitlines()[2][:40] not in page  # nor any line of the e-mail's text
+
+
+def test_retry_puts_a_failed_message_back_in_the_queue_keeping_its_attempts(client, login_as, shift):
+    ann = shift("Ann Aalto", "ann@example.com")
+    failed = message(ann, status=FAILED, attempts=4, error=REPLY,
+                     next_attempt_at=utcnow() + timedelta(days=3))
+    sent = message(purpose=SET_PASSWORD, recipient="x@example.com", status=SENT, subject="s", body_text="b")
+    login_as("hr")
+    page = client.get("/outbox/?status=failed").get_data(as_text=True)
+    token = csrf_token(page)
+
+    before = utcnow()
+    response = client.post(f"/outbox/{failed.id}/retry", data={"csrf_token": token, "next": "/outbox/?status=failed"})
+    assert response.status_code == 302 and response.headers["Location"] == "/outbox/?status=failed"
+    status, attempts, due = status_of(failed)
+    assert (status, attempts) == (QUEUED, 4) and before - timedelta(seconds=1) <= due <= utcnow()
+    after = text(client.get("/outbox/"))
+    assert "is queued again and goes out on the next run" in after
+    assert REPLY in after  # the last reply stays visible while it waits
+    assert "Retry all failed" not in after
+
+    # Not failed: nothing changes, and a way off the site is never followed.
+    response = client.post(f"/outbox/{sent.id}/retry", data={"csrf_token": token, "next": "//evil.example/"})
+    assert response.headers["Location"] == "/outbox/?status=failed"
+    assert status_of(sent)[0] == SENT
+    assert "only failed messages are retried" in text(client.get("/outbox/"))
+    assert client.post("/outbox/99999/retry", data={"csrf_token": token}).status_code == 404
+    assert client.post(f"/outbox/{failed.id}/retry", data={}).status_code == 400  # no CSRF token
+
+
+def test_a_failed_message_overtaken_by_a_newer_one_is_superseded_not_retried(client, login_as, shift):
+    ann = shift("Ann Aalto", "ann@example.com")
+    bo = shift("Bo Berg", "bo@example.com")
+    old = message(ann, status=FAILED, attempts=5, error="421 4.7.0 Try again later")
+    message(ann, sequence=1)  # the shift moved since: a newer invitation is queued
+    lone = message(bo, status=FAILED, recipient="bo@example.com", name="Bo Berg", error=REPLY)
+    account = message(purpose=SET_PASSWORD, recipient="c@example.com", status=FAILED, error=REPLY, subject="s",
+                      body_text="b")
+    login_as("hr")
+
+    page = text(client.get("/outbox/"))
+    assert (tab(page, "Failed"), tab(page, "Superseded"), tab(page, "Queued")) == ("2", "1", "1")
+    assert "a newer message about this shift replaces it" in page
+    assert 'aria-label="Retry the message to ann@example.com"' not in page
+    assert re.findall(r'<small class="muted">([^<@]+@[^<]+)</small>', text(client.get("/outbox/?status=superseded"))) \
+        == ["ann@example.com"]
+
+    token = csrf_token(page)
+    client.post(f"/outbox/{old.id}/retry", data={"csrf_token": token})
+    assert status_of(old)[0] == SUPERSEDED
+    assert "this one is superseded and not sent again" in text(client.get("/outbox/"))
+
+    old.status = FAILED
+    db.session.commit()
+    response = client.post("/outbox/retry-failed", data={"csrf_token": token, "next": "/outbox/"})
+    assert response.headers["Location"] == "/outbox/"
+    assert [status_of(row)[0] for row in (old, lone, account)] == [SUPERSEDED, QUEUED, QUEUED]
+    assert "2 failed messages are queued again; 1 overtaken by newer messages is superseded." in \
+        text(client.get("/outbox/"))
+    client.post("/outbox/retry-failed", data={"csrf_token": token})
+    assert "No message has failed; nothing to retry." in text(client.get("/outbox/"))
+
+
+def test_the_list_pages_in_a_fixed_number_of_queries(client, login_as, shift):
+    login_as("hr")
+    people = [shift(f"Person {n}", f"p{n}@example.com") for n in range(3)]
+
+    def queries() -> int:
+        with count_queries() as statements:
+            assert client.get("/outbox/").status_code == 200
+        return len(statements)
+
+    for person in people:
+        message(person, recipient=f"{person.id}@example.com", status=FAILED, error=REPLY)
+    queries()  # the first page view also looks up the signed-in account's place in the roster
+    few = queries()
+    for n in range(30):
+        message(people[n % 3], recipient=f"{n}@example.com", sequence=n, status=SENT)
+        message(purpose=SET_PASSWORD, recipient=f"s{n}@example.com", subject="s", body_text="b")
+    assert queries() == few
+    many = text(client.get("/outbox/"))
+    assert "Showing 1–50 of 63 messages." in many
+    assert "Showing 51–63 of 63 messages." in text(client.get("/outbox/?page=2"))
