@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
+import sqlalchemy.orm
 from icalendar import Calendar
 
 from rotation import create_app
@@ -21,7 +22,9 @@ from rotation.outbox.sender import MAX_ATTEMPTS, Attempt, DEFERRED, UNREACHABLE,
 from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.slots import generate_slots
-from tests.ical_parsers import check_structure
+from tests.ical_parsers import (  # noqa: F401  (icaljs is a fixture)
+    check_structure, icaljs, read_with_icalendar, read_with_icaljs, read_with_vobject,
+)
 from tests.imports_helpers import PEOPLE, SITES, run_import
 from tests.smtp_server import HOST, smtp_server  # noqa: F401  (the fixture)
 
@@ -195,6 +198,58 @@ def test_a_leavers_withdrawn_shifts_send_a_cancel_with_the_same_uid(runner, publ
                for f in facts)
     assert all(a.status == CANCELLED for a in db.session.scalars(
         sa.select(Assignment).where(Assignment.person_id == ben.id)))
+
+
+def raw_calendar(received) -> tuple[str, bytes]:
+    """The MIME method and the raw bytes of the text/calendar part of one received e-mail."""
+    alternative = next(received.email.iter_parts())
+    part = next(p for p in alternative.iter_parts() if p.get_content_type() == "text/calendar")
+    return part.get_param("method"), part.get_payload(decode=True)
+
+
+def test_every_received_message_reads_the_same_in_three_independent_parsers(runner, published, tmp_path,
+                                                                            icaljs):
+    """Publish, send, move one shift, lose a leaver, send again: each message as it arrived, through
+    icalendar, vobject and Mozilla's ical.js, says what the database says."""
+    assert send(runner).exit_code == 0
+    maria = db.session.scalar(sa.select(Person).where(Person.email == "maria@example.com"))
+    moved = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == maria.id,
+                                                          Assignment.kind == "customer_service"))
+    move_assignment(moved, valid_slots(moved, today=BEFORE_THE_YEAR)[0].slot, None, today=BEFORE_THE_YEAR)
+    db.session.commit()
+    without_ben = PEOPLE.replace("E4,Ben Expert,ben@example.com,Finance,E1,,yes\n", "")
+    assert run_import(runner, tmp_path, "people", without_ben, "--deactivate-missing").exit_code == 0
+    assert send(runner).exit_code == 0
+
+    assignments = {a.uid: a for a in db.session.scalars(
+        sa.select(Assignment).options(sa.orm.joinedload(Assignment.slot)))}
+    people = {p.id: p for p in db.session.scalars(sa.select(Person))}
+    seen = []
+    assert len(published.received) == 6 + 1 + 2
+    for number, received in enumerate(published.received):
+        mime_method, raw = raw_calendar(received)
+        check_structure(raw, mime_method)
+        readings = [read_with_icalendar(raw), read_with_vobject(raw), read_with_icaljs(raw, icaljs)]
+        assert readings[0] == readings[1] == readings[2], readings
+        event = readings[0]
+        assignment = assignments[event.uid]
+        owner = people[assignment.person_id]
+        # The first six are the invitations; then the update and the leaver's two cancellations.
+        sequence = 0 if number < 6 else assignment.sequence
+        method = "CANCEL" if number >= 6 and assignment.status == CANCELLED else "REQUEST"
+        assert (event.method, mime_method, event.sequence) == (method, method, sequence)
+        assert event.status == ("CANCELLED" if method == "CANCEL" else "CONFIRMED")
+        assert event.attendee == f"mailto:{owner.email}" and event.cn == owner.full_name
+        assert received.recipients == (owner.email,)
+        slot = assignment.slot if number >= 6 or event.uid != moved.uid else None
+        if slot is not None and assignment.kind == "customer_service":
+            assert (event.start, event.end) == (slot.starts_at, slot.ends_at)
+        elif slot is not None:
+            assert (event.start, event.end) == (slot.first_day, slot.last_day + timedelta(days=1))
+        seen.append((event.uid, method, event.sequence))
+    assert "Esposito, Carla" in {people[assignments[uid].person_id].full_name for uid, _, _ in seen}
+    assert (moved.uid, "REQUEST", 1) in seen and (moved.uid, "REQUEST", 0) in seen
+    assert sorted(m for _, m, _ in seen).count("CANCEL") == 2
 
 
 # --- Refusals and faults ---------------------------------------------------------------------------

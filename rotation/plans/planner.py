@@ -27,8 +27,8 @@ from rotation.sites.models import Site, Slot
 # person is planned again for that kind.
 PLANNED_STATUSES = (DRAFT, PUBLISHED, CONFIRMED, COMPLETED)
 _BATCH = 5_000
-# Rows per INSERT: 11 parameters each stay well under SQLite's and PostgreSQL's limits.
-_INSERT_BATCH = 1_000
+_DRAFT_COLUMNS = ("uid", "person_id", "slot_id", "year", "kind", "status", "sequence", "proposal", "proposed_slot_id",
+                  "needs_replan", "notice", "created_at", "updated_at")
 
 
 class PlanningError(Exception):
@@ -174,9 +174,7 @@ def write_draft(loaded: LoadedYear, result: PlanResult) -> DraftChanges:
         db.session.execute(sa.delete(Assignment).where(Assignment.id.in_(deletes[start:start + _BATCH])))
     for start in range(0, len(updates), _BATCH):
         db.session.execute(sa.update(Assignment), updates[start:start + _BATCH])
-    # Multi-row VALUES statements: an executemany of single-row INSERTs is several times slower on PostgreSQL.
-    for start in range(0, len(inserts), _INSERT_BATCH):
-        db.session.execute(sa.insert(Assignment.__table__).values(inserts[start:start + _INSERT_BATCH]))
+    _insert_drafts(inserts)
     db.session.flush()
     return DraftChanges(kept=kept, moved=moved, placed=len(inserts), withdrawn=withdrawn)
 
@@ -185,3 +183,18 @@ def _new_draft(year: int, planned: PlannedAssignment, now: datetime) -> dict:
     return {"uid": new_uid(), "person_id": planned.person_id, "slot_id": planned.slot_id, "year": year,
             "kind": planned.kind, "status": DRAFT, "sequence": 0, "proposal": None, "proposed_slot_id": None,
             "needs_replan": False, "notice": None, "created_at": now, "updated_at": now}
+
+
+def _insert_drafts(rows: list[dict]) -> None:
+    """Insert new drafts in the session's transaction: with COPY on PostgreSQL (several times faster than
+    an INSERT per row for a whole year's plan), with one executemany elsewhere."""
+    if not rows:
+        return
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(sa.insert(Assignment.__table__), rows)
+        return
+    with connection.connection.driver_connection.cursor() as cursor:
+        with cursor.copy(f"COPY assignment ({', '.join(_DRAFT_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(tuple(row[column] for column in _DRAFT_COLUMNS))
