@@ -14,27 +14,6 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me signed in on this device")
 
 
-class ChangePasswordForm(FlaskForm):
-    current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")],
-                            render_kw={"autocomplete": "current-password"})
-    new = PasswordField("New password", validators=[DataRequired("Choose a new password.")],
-                        render_kw={"autocomplete": "new-password"},
-                        description="At least 10 characters. A few unrelated words make a good one.")
-    confirm = PasswordField("New password again",
-                            validators=[DataRequired("Type the new password again."),
-                                        EqualTo("new", "The two new passwords differ.")],
-                            render_kw={"autocomplete": "new-password"})
-
-    def __init__(self, email: str, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._email = email
-
-    def validate_new(self, field):
-        problem = password_problem(field.data or "", self._email)
-        if problem:
-            raise ValidationError(problem)
-
-
 class SetPasswordForm(FlaskForm):
     """A new password, twice, chosen through a password link (no current password: the link stands for it)."""
 
@@ -54,6 +33,20 @@ class SetPasswordForm(FlaskForm):
         problem = password_problem(field.data or "", self._email)
         if problem:
             raise ValidationError(problem)
+
+
+class ChangePasswordForm(SetPasswordForm):
+    """The signed-in account's new password, twice, after its current one."""
+
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current password.")],
+                            render_kw={"autocomplete": "current-password"})
+    new = PasswordField("New password", validators=[DataRequired("Choose a new password.")],
+                        render_kw={"autocomplete": "new-password"},
+                        description="At least 10 characters. A few unrelated words make a good one.")
+    confirm = PasswordField("New password again",
+                            validators=[DataRequired("Type the new password again."),
+                                        EqualTo("new", "The two new passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
 
 
 class ForgotPasswordForm(FlaskForm):
