@@ -75,15 +75,18 @@ def _register_blueprints(app: Flask) -> None:
     from rotation.accounts.views import bp as accounts
     from rotation.assignments.views import bp as assignments
     from rotation.blackouts.views import bp as blackouts
+    from rotation.coverage.views import bp as coverage
     from rotation.feeds.views import bp as feeds
     from rotation.home.views import bp as home
     from rotation.imports.views import bp as imports
+    from rotation.my_rotation.views import bp as my_rotation
     from rotation.outbox.views import bp as outbox
     from rotation.people.views import bp as people
     from rotation.plans.views import bp as plans
     from rotation.sites.views import bp as sites
 
-    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds):
+    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
+                      my_rotation, coverage):
         app.register_blueprint(blueprint)
 
 

@@ -35,7 +35,10 @@ NAVIGATION = [
     ("Plan", "plans.plan_index", {HR}),
     ("Assignments", "assignments.assignment_list", {HR}),
     ("Outbox", "outbox.outbox_list", {HR, ADMIN}),
+    ("My rotation", "my_rotation.index", {MANAGER}),
     ("Calendar", "feeds.calendar_page", {MANAGER}),
+    # Executives see their organisation; the page scopes it (and says so to a manager without reports).
+    ("Coverage", "coverage.overview", {HR, MANAGER}),
     ("Accounts", "accounts.account_list", {ADMIN}),
 ]
 

@@ -1,0 +1,140 @@
+"""Coverage: how far the year's rotation has got, for HR (the company) and executives (their organisation).
+
+HR sees the whole company, or one line manager's organisation by employee ID. A
+manager sees their own organisation — themself and everyone below them — and may
+narrow it to a direct report's part of it, never beyond.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from flask_login import current_user
+
+from rotation.accounts.roles import HR, MANAGER
+from rotation.assignments.models import KIND_LABELS
+from rotation.coverage import queries
+from rotation.coverage.queries import Scope
+from rotation.extensions import db
+from rotation.pagination import paginate
+from rotation.people.models import Person
+from rotation.security import roles_required
+from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
+
+bp = Blueprint("coverage", __name__, url_prefix="/coverage")
+
+OVERDUE_PER_PAGE = 25
+
+
+@dataclass
+class Viewer:
+    """Who is looking and at what: the scope, or why there is nothing to show."""
+
+    scope: Scope | None
+    own: Person | None = None          # a manager's roster person; None for HR
+    root_error: str | None = None      # HR's employee ID that matches nobody
+    sentence: str | None = None        # why a manager sees no figures
+
+
+def _year() -> int:
+    """The year asked for; this year when it is missing or makes no sense."""
+    year = request.args.get("year", type=int)
+    return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else date.today().year
+
+
+def _person_by_employee_id(employee_id: str) -> Person | None:
+    return db.session.scalar(sa.select(Person).where(Person.employee_id == employee_id))
+
+
+def _viewer() -> Viewer:
+    """The scope the signed-in account may see, narrowed by ``?root=EMPLOYEE_ID`` where allowed."""
+    wanted = request.args.get("root", "").strip()[:64]
+    if current_user.has_role(HR):
+        if not wanted:
+            return Viewer(scope=Scope())
+        root = _person_by_employee_id(wanted)
+        if root is None:
+            return Viewer(scope=Scope(), root_error=f"Nobody on the roster has the employee ID {wanted}.")
+        return Viewer(scope=Scope(root))
+    own = db.session.scalar(sa.select(Person).where(Person.email == current_user.email, Person.is_active.is_(True)))
+    if own is None:
+        return Viewer(scope=None, sentence="Your account is not linked to anyone on the roster, "
+                                           "so there is no organisation to show.")
+    if not wanted or wanted == own.employee_id:
+        return Viewer(scope=Scope(own), own=own)
+    root = _person_by_employee_id(wanted)
+    if root is None or not queries.is_in_organisation(root.id, own.id):
+        abort(404)  # outside the manager's organisation: as if it did not exist
+    return Viewer(scope=Scope(root), own=own)
+
+
+@bp.get("/")
+@roles_required(HR, MANAGER)
+def overview():
+    """The year's coverage for the viewer's scope: figures per kind, by department and by direct
+    report's organisation, the overdue people and the weekly load per site."""
+    year, today = _year(), date.today()
+    viewer = _viewer()
+    if viewer.scope is None:
+        return render_template("coverage/overview.html", year=year, viewer=viewer, kind_labels=KIND_LABELS)
+    scope = viewer.scope
+    figures = queries.coverage(scope, year, today)
+    page = paginate(queries.overdue_people(scope, year, today), per_page=OVERDUE_PER_PAGE, rows=True)
+    overdue = queries.overdue_rows(page.items, year, today)
+    return render_template(
+        "coverage/overview.html", year=year, years=_years(year), viewer=viewer, scope=scope, figures=figures,
+        page=page, overdue=overdue, sites=queries.site_weeks(scope, year), kind_labels=KIND_LABELS,
+        alone=scope.root is not None and _only_root(figures),
+        today=today, is_hr=current_user.has_role(HR))
+
+
+def _only_root(figures: queries.Coverage) -> bool:
+    """Whether the organisation is its root alone: nobody below them is in the rotation."""
+    return all(group.person_id is None for group in figures.organisations)
+
+
+def _years(year: int) -> list[int]:
+    this = date.today().year
+    return sorted({this - 1, this, this + 1, year})
+
+
+@bp.get("/export.csv")
+@roles_required(HR, MANAGER)
+def export():
+    """The viewer's scope as CSV, one row per person in the rotation, streamed."""
+    year = _year()
+    viewer = _viewer()
+    if viewer.scope is None:
+        abort(404)
+    rows = queries.export_rows(viewer.scope, year)
+    name = f"coverage-{year}" + (f"-{viewer.scope.root.employee_id}" if viewer.scope.root else "") + ".csv"
+    safe_name = "".join(character if character.isalnum() or character in "-_." else "_" for character in name)
+    return Response(stream_with_context(_csv(rows)), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{safe_name}"'})
+
+
+def _csv(rows: Iterator[tuple[str, ...]]) -> Iterator[str]:
+    """CSV text a line at a time; cells a spreadsheet would run as a formula are defused."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(queries.EXPORT_HEADER)
+    for row in rows:
+        writer.writerow([_defused(cell) for cell in row])
+        yield _drain(buffer)
+    yield _drain(buffer)
+
+
+def _drain(buffer: io.StringIO) -> str:
+    text = buffer.getvalue()
+    buffer.seek(0)
+    buffer.truncate()
+    return text
+
+
+def _defused(cell: str) -> str:
+    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

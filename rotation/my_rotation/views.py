@@ -1,0 +1,101 @@
+"""My rotation: the signed-in person's own shifts, confirming one, and their own blackouts."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from rotation.assignments.models import Assignment
+from rotation.blackouts.services import BlackoutProblem, describe_days
+from rotation.my_rotation import services
+from rotation.my_rotation.forms import MyBlackoutForm
+from rotation.outbox.texts import when_text
+from rotation.people.models import Person
+from rotation.security import signed_in
+
+bp = Blueprint("my_rotation", __name__, url_prefix="/my")
+
+
+@bp.get("/")
+@signed_in
+def index():
+    """This year's and next year's announced shifts, and the person's own coming blackouts."""
+    return _page(services.my_person(current_user.email), MyBlackoutForm())
+
+
+@bp.post("/shifts/<uid>/confirm")
+@signed_in
+def confirm(uid: str):
+    """Confirm one of one's own published shifts; 404 for a shift that is not one's own."""
+    person = services.my_person(current_user.email)
+    shift = services.my_shift(person, uid) if person is not None else None
+    if shift is None:
+        abort(404)
+    try:
+        services.confirm_shift(shift, date.today())
+    except services.ConfirmProblem as problem:
+        flash(str(problem), "error")
+    else:
+        flash(f"Confirmed: {shift.kind_label.lower()} at {shift.slot.site.name}, {when_text(shift)}.", "success")
+    return redirect(url_for("my_rotation.index"))
+
+
+@bp.post("/blackouts")
+@signed_in
+def add_blackout():
+    """Add a blackout for oneself; warn about the published shifts it sends back to HR for re-planning."""
+    person = services.my_person(current_user.email)
+    if person is None:
+        abort(404)
+    form = MyBlackoutForm()
+    if form.validate_on_submit():
+        try:
+            added = services.add_my_blackout(person, form.start.data, form.end.data, form.reason.data, date.today())
+        except BlackoutProblem as problem:
+            form.add_problem(problem)
+        else:
+            flash(f"Added your blackout: {describe_days(added.blackout.start, added.blackout.end)}.", "success")
+            _warn_collisions(added.collisions)
+            return redirect(url_for("my_rotation.index"))
+    return _page(person, form)
+
+
+@bp.post("/blackouts/<int:blackout_id>/delete")
+@signed_in
+def delete_blackout(blackout_id: int):
+    """First a page asking to confirm; the blackout goes only when that page's button is pressed."""
+    person = services.my_person(current_user.email)
+    blackout = services.my_blackout(person, blackout_id, date.today()) if person is not None else None
+    if blackout is None:
+        abort(404)
+    days = describe_days(blackout.start, blackout.end)
+    if request.form.get("confirmed") != "yes":
+        return render_template("my_rotation/confirm_delete.html", blackout=blackout, days=days)
+    services.remove_my_blackout(blackout)
+    flash(f"Removed your blackout: {days}. Shifts may be planned on those days again.", "success")
+    return redirect(url_for("my_rotation.index"))
+
+
+def _warn_collisions(collisions: list[Assignment]) -> None:
+    """Name the published shifts the new blackout covers: HR will re-plan them and send a new invitation."""
+    if not collisions:
+        return
+    names = "; ".join(f"{shift.kind_label.lower()} at {shift.slot.site.name}, {when_text(shift)}"
+                      for shift in collisions)
+    one = len(collisions) == 1
+    flash(f"This blackout collides with your published {'shift' if one else 'shifts'}: {names}. "
+          f"HR will re-plan {'it' if one else 'them'} and you will get an updated invitation.", "warning")
+
+
+def _page(person: Person | None, form: MyBlackoutForm) -> str:
+    today = date.today()
+    if person is None:
+        return render_template("my_rotation/index.html", person=None, form=form)
+    shifts = services.my_shifts(person, today)
+    return render_template(
+        "my_rotation/index.html", person=person, form=form, today=today,
+        shifts=[(shift, when_text(shift), services.can_confirm(shift, today)) for shift in shifts],
+        status_words=services.STATUS_WORDS, blackouts=services.my_blackouts(person, today),
+        describe_days=describe_days,
+    )

@@ -1,0 +1,219 @@
+"""Coverage: figures checked against a small company worked out by hand, scopes, access, CSV, query counts."""
+from __future__ import annotations
+
+import csv
+import html
+import io
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+
+from rotation.assignments.models import (CANCELLED, COMPLETED, CONFIRMED, DRAFT, NO_SHOW, PUBLISHED,
+                                         Assignment)
+from rotation.coverage import queries
+from rotation.coverage.queries import Scope
+from rotation.extensions import db
+from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
+from tests.conftest import count_queries
+
+YEAR = 2031
+TODAY = date(2031, 6, 15)  # mid-year: March shifts are over, September ones to come
+CS, WH = CUSTOMER_SERVICE, WAREHOUSE_WEEK
+
+
+def slot(site, first_day: date) -> Slot:
+    """A customer-service day at a contact centre, or the Monday–Friday week from ``first_day`` at a warehouse."""
+    kind = WH if site.kind == "warehouse" else CS
+    last_day = first_day + timedelta(days=4) if kind == WH else first_day
+    found = db.session.query(Slot).filter_by(site_id=site.id, first_day=first_day).one_or_none()
+    if found:
+        return found
+    made = Slot(site_id=site.id, kind=kind, first_day=first_day, last_day=last_day, seats=5,
+                starts_at=datetime.combine(first_day, time(7), timezone.utc),
+                ends_at=datetime.combine(last_day, time(15), timezone.utc))
+    db.session.add(made)
+    db.session.flush()
+    return made
+
+
+def book(person, where: Slot, status: str) -> None:
+    db.session.add(Assignment(person_id=person.id, slot_id=where.id, year=YEAR, kind=where.kind, status=status))
+    db.session.commit()
+
+
+@pytest.fixture
+def org(make_site, make_person):
+    """Cleo heads the company; Ann (with Bob below her), Dan and Eve report to her.
+
+    In the rotation: Cleo and Ann (people report to them), Bob and Dan (HR says so) — 4 people.
+    Not counted: Eve (HR says no) and Gus (left the company).
+    """
+    cc = make_site("HEL-CC", name="Helsinki contact centre")
+    wh = make_site("TMP-WH", kind="warehouse", name="Tampere warehouse")
+    cleo = make_person("E1", "Cleo Chief", department="Executive")
+    ann = make_person("E2", "Ann Aalto", department="Sales", manager=cleo)
+    bob = make_person("E3", "Bob Berg", department="Sales", manager=ann, in_rotation=True)
+    dan = make_person("E4", "Dan Dahl", department="Operations", manager=cleo, in_rotation=True)
+    eve = make_person("E5", "Eve Ek", department="Operations", manager=cleo, in_rotation=False)
+    make_person("E6", "Gus Gray", department="Sales", manager=bob, in_rotation=True, active=False)
+    march_day, april_day, september_day = date(2031, 3, 4), date(2031, 4, 1), date(2031, 9, 2)
+    march_week, october_week = date(2031, 3, 10), date(2031, 10, 6)
+    book(cleo, slot(cc, march_day), COMPLETED)
+    book(cleo, slot(wh, october_week), CONFIRMED)
+    book(ann, slot(cc, march_day), NO_SHOW)          # not re-booked
+    book(ann, slot(wh, march_week), PUBLISHED)       # over, attendance never recorded
+    book(bob, slot(cc, april_day), NO_SHOW)
+    book(bob, slot(cc, september_day), PUBLISHED)    # re-booked after the no-show
+    book(bob, slot(wh, october_week), DRAFT)         # not announced yet
+    book(dan, slot(cc, september_day), CANCELLED)
+    book(dan, slot(wh, march_week), COMPLETED)
+    book(eve, slot(cc, march_day), COMPLETED)        # not in the rotation: never counted
+    return {"cleo": cleo, "ann": ann, "bob": bob, "dan": dan, "eve": eve, "cc": cc, "wh": wh}
+
+
+def counts(figures) -> dict[str, tuple[int, int, int]]:
+    return {kind: (value.completed, value.booked, value.unbooked) for kind, value in figures.kinds.items()}
+
+
+def test_company_figures_match_the_hand_count(org):
+    result = queries.coverage(Scope(), YEAR, TODAY)
+    assert result.total.people == 4  # Cleo, Ann, Bob, Dan
+    # Customer service: completed Cleo; booked Bob (re-booked); unbooked Ann (no-show) and Dan (only cancelled).
+    # Warehouse: completed Dan; booked Cleo (confirmed) and Ann (published, even though it is over);
+    # unbooked Bob (a draft is not announced).
+    assert counts(result.total) == {CS: (1, 1, 2), WH: (1, 2, 1)}
+    assert result.total.kinds[WH].share(2) == 0.5
+    by_department = {group.label: (group.people, counts(group)) for group in result.departments}
+    assert by_department == {
+        "Executive": (1, {CS: (1, 0, 0), WH: (0, 1, 0)}),   # Cleo
+        "Operations": (1, {CS: (0, 0, 1), WH: (1, 0, 0)}),  # Dan; Eve is not in the rotation
+        "Sales": (2, {CS: (0, 1, 1), WH: (0, 1, 1)}),       # Ann and Bob; Gus has left
+    }
+    assert result.organisations == []  # the company view has no single root
+
+
+def test_an_organisation_is_split_by_direct_report(org):
+    result = queries.coverage(Scope(org["cleo"]), YEAR, TODAY)
+    assert result.total.people == 4
+    rows = [(group.label, group.people, counts(group)) for group in result.organisations]
+    assert rows == [
+        ("Cleo Chief (own shifts)", 1, {CS: (1, 0, 0), WH: (0, 1, 0)}),
+        ("Ann Aalto", 2, {CS: (0, 1, 1), WH: (0, 1, 1)}),   # Ann and Bob below her
+        ("Dan Dahl", 1, {CS: (0, 0, 1), WH: (1, 0, 0)}),
+    ]  # Eve heads no row: nobody in her part is in the rotation
+
+    ann = queries.coverage(Scope(org["ann"]), YEAR, TODAY)
+    assert ann.total.people == 2 and counts(ann.total) == {CS: (0, 1, 1), WH: (0, 1, 1)}
+    assert [group.label for group in ann.organisations] == ["Ann Aalto (own shifts)", "Bob Berg"]
+    assert queries.is_in_organisation(org["bob"].id, org["cleo"].id)
+    assert not queries.is_in_organisation(org["cleo"].id, org["ann"].id)
+
+
+def test_overdue_people_and_why(org):
+    rows = db.session.execute(queries.overdue_people(Scope(), YEAR, TODAY)).all()
+    overdue = {person.full_name: person.reasons for person in queries.overdue_rows(rows, YEAR, TODAY)}
+    assert overdue == {
+        "Ann Aalto": ["Customer-service day: no-show, not re-booked", "Warehouse week: attendance not recorded"],
+        "Bob Berg": ["Warehouse week: not booked"],         # only a draft
+        "Dan Dahl": ["Customer-service day: not booked"],   # his only day was cancelled
+    }  # Cleo is done or booked for both
+    # Before the year begins nobody is late for being unbooked; a no-show or unrecorded shift still is.
+    early = db.session.execute(queries.overdue_people(Scope(), YEAR, date(2030, 12, 1))).all()
+    assert [row.full_name for row in early] == ["Ann Aalto"]
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_hr_sees_the_company_and_can_look_at_one_organisation(client, login_as, org):
+    login_as("hr")
+    page = text(client.get(f"/coverage/?year={YEAR}"))
+    assert "The whole company: everyone active and in the rotation." in page
+    assert "Of 4 people in the rotation." in page
+    assert '<td data-label="Department" class="group">Sales</td>' in page
+    assert "Ann Aalto" in page and "Eve Ek" not in page
+    assert f'href="/people/{org["ann"].id}"' in page  # HR reaches the person from the overdue list
+
+    narrowed = text(client.get(f"/coverage/?year={YEAR}&root=E2"))
+    assert "The organisation of Ann Aalto" in narrowed and "Of 2 people in the rotation." in narrowed
+    unknown = client.get(f"/coverage/?year={YEAR}&root=NOPE")
+    assert unknown.status_code == 200
+    assert 'id="root-error" class="field-error">Nobody on the roster has the employee ID NOPE.' in text(unknown)
+    assert client.get("/coverage/?year=banana").status_code == 200  # nonsense falls back to this year
+
+
+def test_a_manager_sees_only_their_own_organisation(client, login_as, org):
+    login_as("manager", email=org["ann"].email)
+    page = text(client.get(f"/coverage/?year={YEAR}"))
+    assert "The organisation of Ann Aalto: you and everyone below" in page
+    assert "Of 2 people in the rotation." in page
+    assert "Bob Berg" in page and "Cleo Chief" not in page and "Dan Dahl" not in page
+    assert "/people/" not in page  # names only: the person pages are HR's
+    assert client.get(f"/coverage/?year={YEAR}&root=E3").status_code == 200  # her direct report's part
+    assert client.get(f"/coverage/?year={YEAR}&root=E1").status_code == 404  # above her
+    assert client.get(f"/coverage/?year={YEAR}&root=E4").status_code == 404  # beside her
+    assert client.get(f"/coverage/export.csv?year={YEAR}&root=E4").status_code == 404
+
+
+def test_a_manager_without_reports_is_told_the_figures_are_their_own(client, login_as, org):
+    login_as("manager", email=org["dan"].email)
+    page = text(client.get(f"/coverage/?year={YEAR}"))
+    assert "Nobody below you is in the rotation, so these figures are your own shifts only." in page
+    assert "Of 1 person in the rotation." in page and "By direct report" not in page
+
+
+def test_who_may_see_coverage(client, login_as, make_user):
+    assert client.get("/coverage/").status_code == 302  # to the log-in page
+    login_as("owner")
+    assert client.get("/coverage/").status_code == 403
+    assert client.get("/coverage/export.csv").status_code == 403
+
+
+def test_a_manager_not_on_the_roster_gets_a_sentence(client, login_as, org):
+    login_as("manager", email="stranger@example.com")
+    page = text(client.get("/coverage/"))
+    assert "Your account is not linked to anyone on the roster" in page
+    assert client.get("/coverage/export.csv").status_code == 404
+
+
+def test_the_csv_has_a_row_per_person_in_scope(client, login_as, org):
+    login_as("hr")
+    response = client.get(f"/coverage/export.csv?year={YEAR}")
+    assert response.mimetype == "text/csv"
+    assert f'filename="coverage-{YEAR}.csv"' in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["employee_id", "full_name", "department", "manager_employee_id",
+                       "customer_service_status", "customer_service_date", "customer_service_site",
+                       "warehouse_status", "warehouse_first_day", "warehouse_last_day", "warehouse_site"]
+    assert [row[0] for row in rows[1:]] == ["E1", "E4", "E2", "E3"]  # by department, then name
+    # Bob's re-booked day stands, not his no-show; his warehouse week is still a draft.
+    assert rows[4] == ["E3", "Bob Berg", "Sales", "E2", "published", "2031-09-02", "HEL-CC",
+                       "draft", "2031-10-06", "2031-10-10", "TMP-WH"]
+    assert rows[2][4:7] == ["unbooked", "", ""]  # Dan: his only day was cancelled
+
+    ann = client.get(f"/coverage/export.csv?year={YEAR}&root=E2")
+    assert [row[0] for row in csv.reader(io.StringIO(ann.get_data(as_text=True)))][1:] == ["E2", "E3"]
+
+
+def test_a_spreadsheet_formula_in_a_name_is_defused(client, login_as, make_person):
+    make_person("E9", "=HYPERLINK(1)", in_rotation=True)
+    login_as("hr")
+    body = client.get(f"/coverage/export.csv?year={YEAR}").get_data(as_text=True)
+    assert "'=HYPERLINK(1)" in body
+
+
+def test_the_page_costs_the_same_queries_for_a_bigger_company(client, login_as, make_person, org):
+    login_as("hr")
+    client.get(f"/coverage/?year={YEAR}")  # the first page after signing in also settles the account's roles
+    with count_queries() as few:
+        assert client.get(f"/coverage/?year={YEAR}&root=E1").status_code == 200
+    for number in range(30):
+        person = make_person(f"X{number:03d}", department=f"Team {number % 4}", manager=org["ann"], in_rotation=True)
+        book(person, slot(org["cc"], date(2031, 2, 3) + timedelta(days=7 * (number % 20))), PUBLISHED)
+        book(person, slot(org["wh"], date(2031, 5, 5) + timedelta(days=7 * (number % 20))), COMPLETED)
+    with count_queries() as many:
+        page = text(client.get(f"/coverage/?year={YEAR}&root=E1"))
+    assert "Of 34 people in the rotation." in page
+    # The account, the root, the department and organisation figures, the overdue count and page, the load.
+    assert len(few) == len(many) <= 8, many

@@ -1,0 +1,55 @@
+"""HR and an executive read the coverage page in the browser, on a desk and on a phone."""
+from pathlib import Path
+
+import pytest
+
+from tests.browser_fixtures import DESKTOP, PHONE, sign_in
+from tests.conftest import PASSWORD
+from tests.test_coverage import YEAR, org  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.browser
+
+SHOTS = Path("/tmp/coverage-shots")
+
+
+def test_hr_reads_the_company_then_drills_into_an_organisation(page, make_user, org):  # noqa: F811
+    hr = make_user(roles=["hr"])
+    sign_in(page, hr.email, PASSWORD)
+    page.get_by_role("link", name="Coverage", exact=True).click()
+    page.get_by_role("heading", name="Where the rotation stands").wait_for()
+    page.goto(f"/coverage/?year={YEAR}")
+    assert page.get_by_text("Of 4 people in the rotation.").is_visible()
+    sales = page.get_by_role("row", name="Sales 2", exact=False).first
+    assert sales.inner_text().split() == ["Sales", "2", "0", "(0", "%)", "1", "(50", "%)", "1", "(50", "%)",
+                                          "0", "(0", "%)", "1", "(50", "%)", "1", "(50", "%)"]
+    page.get_by_label("One line manager's organisation (employee ID)").fill("E1")
+    page.get_by_role("button", name="Show").click()
+    page.get_by_role("heading", name="By direct report's organisation").wait_for()
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "hr-desktop.png"), full_page=True)
+    organisations = page.get_by_role("region", name="By direct report's organisation")
+    organisations.get_by_role("link", name="Ann Aalto").click()
+    page.get_by_text("The organisation of Ann Aalto").wait_for()
+    assert page.get_by_text("Of 2 people in the rotation.").is_visible()
+    assert page.locator("svg[role=img]").count() >= 3  # two share bars and at least one site's weekly load
+
+    page.set_viewport_size(PHONE)
+    page.goto(f"/coverage/?year={YEAR}&root=E1")
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(SHOTS / "hr-phone.png"), full_page=True)
+    assert page.console_errors == []
+
+
+def test_an_executive_sees_only_their_organisation_on_a_phone(page, make_user, org):  # noqa: F811
+    ann = make_user(roles=["manager"], email=org["ann"].email)
+    page.set_viewport_size(PHONE)
+    sign_in(page, ann.email, PASSWORD)
+    page.goto(f"/coverage/?year={YEAR}")
+    page.get_by_text("The organisation of Ann Aalto: you and everyone below").wait_for()
+    assert page.get_by_text("Bob Berg").first.is_visible()
+    assert page.get_by_text("Cleo Chief").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.screenshot(path=str(SHOTS / "manager-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+    assert page.console_errors == []
