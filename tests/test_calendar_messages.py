@@ -4,7 +4,11 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import sys
+import threading
 import time as clock
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -12,6 +16,7 @@ import ics
 import icalendar
 import pytest
 import sqlalchemy as sa
+from ics.grammar.parse import ContentLine
 from sqlalchemy.orm import joinedload
 
 from rotation.assignments.models import CANCELLED, PUBLISHED, Assignment
@@ -23,6 +28,7 @@ from rotation.outbox.normalise import fold
 from rotation.outbox.texts import when_text
 from rotation.sites.models import Slot
 from rotation.sites.slots import local_instant
+from tests.conftest import count_queries
 from tests.ical_parsers import (
     ParsedEvent,
     check_structure,
@@ -272,9 +278,7 @@ def test_an_invitation_email_has_the_imip_structure(app, book, purpose, method):
     raw = calendar_part.get_payload(decode=True)
     check_structure(raw, method)
     assert f"\r\nMETHOD:{method}\r\n".encode() in raw
-    attachment = mail.get_payload()[1]
-    assert (attachment.get_content_type(), attachment.get_filename()) == ("application/ics", "invite.ics")
-    assert attachment.get_payload(decode=True) == raw
+    assert len(mail.get_payload()) == 1  # one calendar object, in the alternative part only
     assert mail["To"].addresses[0].addr_spec == assignment.person.email
     assert mail["To"].addresses[0].display_name == NAME
     assert mail["From"].addresses[0].addr_spec == app.config["ROTATION_MAIL_FROM"]
@@ -352,13 +356,77 @@ def test_a_message_whose_shift_is_gone_cannot_be_made(app):
         compose(message)
 
 
-@pytest.mark.parametrize("address", ["jane.example.com", "jane@", "jane doe@example.com", "a@b,c@d"])
+@pytest.mark.parametrize("address", ["jane.example.com", "jane@", "jane doe@example.com", "a@b,c@d",
+                                     "jane@example..com", "jane..doe@example.com", "jane@.example.com"])
 def test_a_malformed_roster_address_cannot_be_made_into_an_email(book, address):
     message = queue(book())
     message.recipient = address
 
     with pytest.raises(ComposeError, match="not a valid e-mail address"):
         compose(message)
+
+
+def test_a_default_installation_sends_from_its_dotless_sender_address(app, book):
+    """ROTATION_MAIL_FROM is the operator's own setting; its default, rotation@localhost, must work."""
+    assert app.config["ROTATION_MAIL_FROM"] == "rotation@localhost"
+
+    mail = received(queue(book()))
+
+    assert mail["From"].addresses[0].addr_spec == "rotation@localhost"
+    assert mail["Message-ID"].endswith("@localhost>")
+
+
+@pytest.mark.parametrize("sender", ["rotation", "rotation@", "rotation@.localhost", "Rotation <rotation@localhost"])
+def test_a_malformed_sender_setting_is_named_in_the_error(app, book, sender):
+    message = queue(book())
+    app.config["ROTATION_MAIL_FROM"] = sender
+
+    with pytest.raises(ComposeError, match="ROTATION_MAIL_FROM"):
+        compose(message)
+
+
+@pytest.mark.parametrize("site_name", ["Helsinki contact centre with a name long enough to fold the subject",
+                                       "Työmaa Åbo", 'Centre "=?utf-8?q?x?=" of words'])
+def test_headers_are_plain_ascii_lines_that_read_back_as_written(book, site_name):
+    assignment = book(site_name=site_name, name="Virtanen, Ella")
+
+    data = compose(queue(assignment)).as_bytes(policy=email.policy.SMTP)
+
+    headers = data.split(b"\r\n\r\n")[0].split(b"\r\n")
+    assert data.isascii() and all(len(line) <= 78 for line in headers)
+    mail = email.message_from_bytes(data, policy=email.policy.default)
+    assert mail["Subject"] == f"Invitation: Customer-service day at {site_name}, Tuesday 2 March 2027"
+    assert (mail["To"].addresses[0].display_name, mail["From"].addresses[0].display_name) == (
+        "Virtanen, Ella", "Rotation")
+    assert [defect for part in mail.walk() for defect in part.defects] == []
+
+
+def test_a_batch_of_messages_loads_its_shifts_in_one_query(app, book):
+    addresses = {}
+    for number in range(5):
+        assignment = book(name=f"Leader {number}", kind="warehouse" if number % 2 else "contact_center")
+        addresses[queue(assignment).id] = assignment.person.email
+        db.session.commit()
+    batch = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.id.in_(addresses))).all()
+
+    with count_queries() as queries:
+        mails = {message.id: compose(message) for message in batch}
+
+    assert len(queries) == 1
+    assert {message_id: mail["To"].addresses[0].addr_spec for message_id, mail in mails.items()} == addresses
+
+
+def test_calendars_are_made_without_parsing_text_with_ics(book, monkeypatch):
+    """ics's grammar parser is slow and breaks when threads share it: nothing may call it."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("ics's grammar parser was called")
+
+    monkeypatch.setattr(ContentLine, "parse", refuse)
+    assignment = book(kind="warehouse", first_day=date(2027, 3, 1))
+
+    check_structure(invitation_calendar(assignment, "REQUEST"), "REQUEST")
+    check_structure(download_calendar(assignment), "PUBLISH")
+    check_structure(feed_calendar(assignment.person, [assignment], "Shifts"), None)
 
 
 def test_an_account_email_carries_its_stored_text_with_a_clickable_link(app):
@@ -386,3 +454,55 @@ def test_an_account_email_without_text_cannot_be_made(app):
 
     with pytest.raises(ComposeError):
         compose(message)
+
+
+# ---------------------------------------------------------------- many senders at once
+
+@contextmanager
+def switching_threads_often():
+    """Let Python switch threads every few microseconds, so shared state between them shows up at once."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def test_eight_threads_build_correct_messages_at_the_same_time(app, book, icaljs):
+    """Feeds, downloads and sending run in threads: messages built at once must each come out whole and right."""
+    expected = {}  # message id -> the UID, address and name its calendar must carry
+    for number in range(8):
+        week = {"kind": "warehouse", "first_day": date(2027, 3, 1)} if number % 2 else {}
+        assignment = book(name=f"Doe, Jane {number}", sequence=number % 3, **week)
+        message = queue(assignment, CANCELLATION if number % 4 == 3 else INVITATION)
+        expected[message.id] = (assignment.uid, assignment.person.email, assignment.person.full_name)
+        db.session.commit()
+    start = threading.Barrier(8)
+
+    def build(message_id: int) -> list[tuple[bytes, bytes]]:
+        with app.app_context():
+            message = db.session.get(OutboxMessage, message_id)
+            start.wait(timeout=30)
+            return [(compose(message).as_bytes(policy=email.policy.SMTP),
+                     download_calendar(messages_assignment(message_id))) for _ in range(5)]
+
+    def messages_assignment(message_id: int) -> Assignment:
+        return loaded(db.session.get(OutboxMessage, message_id).assignment_id)
+
+    with switching_threads_often(), ThreadPoolExecutor(max_workers=8) as pool:
+        built = dict(zip(expected, pool.map(build, expected)))
+
+    for message_id, results in built.items():
+        uid, address, name = expected[message_id]
+        for data, download in results:
+            mail = email.message_from_bytes(data, policy=email.policy.default)
+            calendar_part = parts(mail)["text/calendar"]
+            raw = calendar_part.get_payload(decode=True)
+            method = calendar_part.get_param("method")
+            check_structure(raw, method)
+            event = read_with_icalendar(raw)
+            assert (event.uid, event.attendee, event.cn) == (uid, f"mailto:{address}", name)
+            assert mail["To"].addresses[0].addr_spec == address
+            check_structure(download, "PUBLISH")
+            assert read_with_icalendar(download).uid == uid

@@ -23,7 +23,7 @@ from ics.grammar.parse import ContentLine
 from rotation.assignments.models import CANCELLED, Assignment
 from rotation.db import utcnow
 from rotation.outbox.normalise import normalise
-from rotation.outbox.texts import event_description, location, summary
+from rotation.outbox.texts import ShiftFacts, event_description, location, summary
 from rotation.people.models import Person
 from rotation.sites.models import CUSTOMER_SERVICE
 
@@ -52,20 +52,22 @@ class Attendee:
 
 
 def invitation_calendar(assignment: Assignment, method: str, *, attendee: Attendee | None = None,
-                        sequence: int | None = None, stamp: datetime | None = None) -> bytes:
+                        sequence: int | None = None, stamp: datetime | None = None,
+                        facts: ShiftFacts | None = None) -> bytes:
     """An iMIP calendar for one assignment: ``METHOD:REQUEST`` (invite or update) or ``METHOD:CANCEL``.
 
     The attendee is the assignment's person unless given (the outbox passes the
     address it queued the message for); the SEQUENCE is the assignment's unless
-    given. A request asks for a reply and carries a reminder the day before; a
-    cancellation says ``STATUS:CANCELLED`` and has no reminder.
+    given; ``facts`` are the assignment's :func:`shift_facts` when the caller
+    already has them. A request asks for a reply and carries a reminder the day
+    before; a cancellation says ``STATUS:CANCELLED`` and has no reminder.
     """
     if method not in METHODS:
         raise ValueError(f"An invitation's method is REQUEST or CANCEL, not {method!r}.")
     attendee = attendee or Attendee(email=assignment.person.email, name=assignment.person.full_name)
     cancelled = method == CANCEL
     event = _event(assignment, sequence=assignment.sequence if sequence is None else sequence,
-                   cancelled=cancelled, alarm=not cancelled)
+                   cancelled=cancelled, alarm=not cancelled, facts=facts)
     event.organizer = _organizer()
     event.attendees.add(ics.Attendee(attendee.email, common_name=attendee.name or attendee.email,
                                      rsvp="FALSE" if cancelled else "TRUE", role="REQ-PARTICIPANT",
@@ -118,16 +120,15 @@ def _calendar(events: list[ics.Event], *, method: str | None, stamp: datetime | 
     calendar = ics.Calendar(creator=PRODID)
     calendar.method = method
     calendar.extra.extend(extra)
-    for event in events:
-        event.created = stamp  # ics writes this as DTSTAMP
-        calendar.events.add(event)
+    calendar.events.update(events)  # normalise() gives each event its DTSTAMP: ``stamp``
     return normalise(calendar, stamp=stamp)
 
 
-def _event(assignment: Assignment, *, sequence: int, cancelled: bool, alarm: bool) -> ics.Event:
+def _event(assignment: Assignment, *, sequence: int, cancelled: bool, alarm: bool,
+           facts: ShiftFacts | None = None) -> ics.Event:
     """The event both invitations and feeds show: what, where, when, and its details."""
     event = ics.Event(name=summary(assignment), uid=assignment.uid, location=location(assignment),
-                      description=event_description(assignment), transparent=False,
+                      description=event_description(assignment, facts=facts), transparent=False,
                       status="CANCELLED" if cancelled else "CONFIRMED")
     event.extra.append(ContentLine("SEQUENCE", params={}, value=str(sequence)))
     if assignment.kind == CUSTOMER_SERVICE:

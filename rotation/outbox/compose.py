@@ -2,43 +2,133 @@
 
 Calendar messages are made here, at send time, from the assignment as it now
 is: an iMIP e-mail (RFC 6047) whose first part offers the plain text, the HTML
-and the ``text/calendar`` invitation or cancellation side by side, with the
-same calendar attached as ``invite.ics`` for clients that only look at
-attachments. Account messages carry the subject and text stored when they were
+and the ``text/calendar`` invitation or cancellation side by side. There is no
+separate ``invite.ics`` attachment (calendar.md: optional; Outlook sends none):
+it would add a third to every message for clients that read the part anyway. Account messages carry the subject and text stored when they were
 queued (their link is a secret kept nowhere else).
+
+Making an e-mail is cheap, because the sender makes thousands in a row: the
+MIME tree is assembled from parts whose headers we write ourselves in plain
+ASCII (already folded, so the e-mail library neither parses nor refolds them
+when the message is read or flattened), and the bodies are encoded once by the
+C codecs (quoted-printable text, base64 calendars). A header that is not plain
+ASCII or too long to fold simply (a name with accents, say) goes through the
+library's header registry, which encodes it properly. Nothing is shared
+between calls, so several threads may compose at once.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import re
+import secrets
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from email import policy
+from email.policy import EmailPolicy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 
 import sqlalchemy as sa
 from flask import current_app
 from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.util import identity_key
 
 from rotation.assignments.models import Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.calendar import CANCEL, REQUEST, Attendee, invitation_calendar
 from rotation.outbox.models import CALENDAR_PURPOSES, CANCELLATION, OutboxMessage
-from rotation.outbox.texts import shift_texts
+from rotation.outbox.texts import shift_facts, shift_texts
 from rotation.sites.models import Slot
 
 # What the calendar part of each calendar purpose announces.
 METHOD_FOR_PURPOSE = {CANCELLATION: CANCEL}
-# A usable address: one @, no spaces, quotes, angle brackets, commas or control characters; the domain
-# may be dotless ("rotation@localhost") but not start or end with a dot.
+SENDER_NAME = "Rotation"
+# The longest header line we write ourselves, "Name: value" (RFC 5322 2.1.1); longer ones we fold.
+MAX_HEADER_LINE = 78
+# Headers of free text, which any text can be written into as encoded words (RFC 2047).
+TEXT_HEADERS = frozenset({"Subject"})
+# A usable address: one @, no spaces, quotes, angle brackets, commas or control characters, no empty part
+# between dots; the domain may be dotless ("rotation@localhost") but not start or end with a dot.
 _ATOM = r"[^\s@<>\"(),;:\\\[\]\x00-\x1f\x7f]+"
-_ADDRESS = re.compile(rf"^{_ATOM}@(?!\.){_ATOM}(?<!\.)$")
+_ADDRESS = re.compile(rf"^(?!.*\.\.){_ATOM}@(?!\.){_ATOM}(?<!\.)$")
 _LINK = re.compile(r"https?://[^\s<>\"]+")
+_LINE_BREAK = re.compile(r"\r\n?")
 
 
 class ComposeError(ValueError):
     """A message that cannot be made; the sentence says why and is shown to HR."""
+
+
+class ComposingPolicy(EmailPolicy):
+    """The standard e-mail policy, remembering how often each header may occur.
+
+    The standard policy builds a new header class to find that out, every time
+    a header is set: a tenth of the cost of making an invitation.
+    """
+
+    def header_max_count(self, name: str) -> int | None:
+        return _header_max_count(name.lower())
+
+
+@cache
+def _header_max_count(name: str) -> int | None:
+    return policy.default.header_max_count(name)
+
+
+# The policy of the e-mails made here: the standard one, as if they had been built with set_content.
+MAIL_POLICY = ComposingPolicy()
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    """An address and the name shown with it; ``header`` is what goes in From or To."""
+
+    address: str
+    name: str
+
+    @property
+    def domain(self) -> str:
+        return self.address.rpartition("@")[2]
+
+    @property
+    def header(self) -> str | Address:
+        if self.name.isascii() and self.address.isascii():
+            return formataddr((self.name, self.address))  # quotes a name with , ; : " < > as it must
+        return Address(display_name=self.name, addr_spec=self.address)  # encoded words, SMTPUTF8 addresses
+
+
+class ReadyHeader(str):
+    """A header we wrote ourselves as plain ASCII ``lines``: kept and written exactly as it is.
+
+    The e-mail library keeps a value that has a ``name`` as the header itself,
+    so it is never parsed when set or read, and writes it with ``fold``. Read
+    back from the message, it is the text it stands for, and offers what the
+    library's own header objects offer (``addresses``, ``params`` …), parsed
+    only when someone asks.
+    """
+
+    name: str
+    lines: tuple[str, ...]
+
+    @classmethod
+    def of(cls, name: str, text: str, lines: list[str]) -> ReadyHeader:
+        header = cls(text)
+        header.name, header.lines = name, tuple(lines)
+        return header
+
+    def fold(self, *, policy: policy.Policy) -> str:
+        return f"{self.name}: {policy.linesep.join(self.lines)}{policy.linesep}"
+
+    def __getattr__(self, attribute: str):
+        if attribute.startswith("_") or attribute in ("name", "lines"):
+            raise AttributeError(attribute)
+        return getattr(policy.default.header_factory(self.name, str(self)), attribute)
 
 
 def compose(message: OutboxMessage) -> EmailMessage:
@@ -48,7 +138,7 @@ def compose(message: OutboxMessage) -> EmailMessage:
     Message-ID is stable for the message, so a retried delivery carries the
     same one. Raises :class:`ComposeError` when the message cannot be made.
     """
-    recipient = _recipient_address(message)
+    recipient = _recipient(message)
     if message.purpose in CALENDAR_PURPOSES:
         email = _calendar_email(message, recipient)
     else:
@@ -57,24 +147,22 @@ def compose(message: OutboxMessage) -> EmailMessage:
     return email
 
 
-def _calendar_email(message: OutboxMessage, recipient: Address) -> EmailMessage:
-    """multipart/mixed → (multipart/alternative: plain, HTML, text/calendar) + invite.ics."""
+def _calendar_email(message: OutboxMessage, recipient: Mailbox) -> EmailMessage:
+    """multipart/mixed → multipart/alternative: plain, HTML, text/calendar."""
     assignment = _load_assignment(message)
     method = METHOD_FOR_PURPOSE.get(message.purpose, REQUEST)
     sequence = max(message.sequence or 0, assignment.sequence)
-    attendee = Attendee(email=recipient.addr_spec, name=message.recipient_name or recipient.display_name)
-    calendar = invitation_calendar(assignment, method, attendee=attendee, sequence=sequence)
-    texts = shift_texts(assignment, method, updated=sequence > 0)
-    email = EmailMessage()
-    email["Subject"] = texts.subject
-    email.make_mixed()
-    alternative = EmailMessage()
-    alternative.set_content(texts.plain, subtype="plain", charset="utf-8", cte="quoted-printable")
-    alternative.add_alternative(texts.html, subtype="html", charset="utf-8", cte="quoted-printable")
-    alternative.add_alternative(calendar, maintype="text", subtype="calendar",
-                                params={"charset": "UTF-8", "method": method})
-    email.attach(alternative)
-    email.add_attachment(calendar, maintype="application", subtype="ics", filename="invite.ics")
+    facts = shift_facts(assignment)
+    attendee = Attendee(email=recipient.address, name=message.recipient_name or recipient.name)
+    calendar = _base64(invitation_calendar(assignment, method, attendee=attendee, sequence=sequence, facts=facts))
+    texts = shift_texts(assignment, method, updated=sequence > 0, facts=facts)
+    alternative = _multipart("alternative", [
+        _text_part("plain", texts.plain),
+        _text_part("html", texts.html),
+        _part(f"text/calendar; charset=UTF-8; method={method}", "base64", calendar),
+    ])
+    email = _multipart("mixed", [alternative])
+    _set(email, "Subject", texts.subject)
     return email
 
 
@@ -82,12 +170,42 @@ def _account_email(message: OutboxMessage) -> EmailMessage:
     """Plain text and HTML from the subject and text stored when the message was queued."""
     if not message.subject or not message.body_text:
         raise ComposeError("This account e-mail has no subject or text to send.")
-    email = EmailMessage()
-    email["Subject"] = message.subject
-    email.set_content(message.body_text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    email.add_alternative(_text_as_html(message.body_text), subtype="html", charset="utf-8",
-                          cte="quoted-printable")
+    email = _multipart("alternative", [_text_part("plain", message.body_text),
+                                       _text_part("html", _text_as_html(message.body_text))])
+    _set(email, "Subject", message.subject)
     return email
+
+
+def _multipart(subtype: str, parts: list[EmailMessage]) -> EmailMessage:
+    """A multipart of ``parts`` with a boundary no encoded part can contain ("=_" is neither QP nor base64)."""
+    multipart = EmailMessage(policy=MAIL_POLICY)
+    _set(multipart, "Content-Type", f'multipart/{subtype}; boundary="=_{secrets.token_hex(12)}"')
+    for part in parts:
+        multipart.attach(part)
+    return multipart
+
+
+def _text_part(subtype: str, text: str) -> EmailMessage:
+    """UTF-8 text, quoted-printable, with lines ending in a newline as set_content would write them."""
+    text = _LINE_BREAK.sub("\n", text)
+    if not text.endswith("\n"):
+        text += "\n"
+    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii")
+    return _part(f'text/{subtype}; charset="utf-8"', "quoted-printable", encoded)
+
+
+def _part(content_type: str, encoding: str, payload: str, *, disposition: str | None = None) -> EmailMessage:
+    part = EmailMessage(policy=MAIL_POLICY)
+    _set(part, "Content-Type", content_type)
+    _set(part, "Content-Transfer-Encoding", encoding)
+    if disposition:
+        _set(part, "Content-Disposition", disposition)
+    part.set_payload(payload)
+    return part
+
+
+def _base64(data: bytes) -> str:
+    return base64.encodebytes(data).decode("ascii")
 
 
 def _text_as_html(text: str) -> str:
@@ -113,46 +231,136 @@ def _linkify(line: str) -> Markup:
     return Markup("").join(parts)
 
 
-def _recipient_address(message: OutboxMessage) -> Address:
-    """The To address, refusing a malformed one (it would fail at the server or worse)."""
+def _recipient(message: OutboxMessage) -> Mailbox:
+    """The To mailbox, refusing a malformed address (it would fail at the server or worse)."""
     address = (message.recipient or "").strip()
     if not _ADDRESS.match(address):
         raise ComposeError(f"The address {address!r} is not a valid e-mail address; correct it in the roster.")
-    name = _single_line(message.recipient_name or "")
-    try:
-        return Address(display_name=name, addr_spec=address)
-    except (ValueError, IndexError) as error:
-        raise ComposeError(f"The address {address!r} cannot be used: {error}.") from None
+    recipient = Mailbox(address=address, name=_single_line(message.recipient_name or ""))
+    if not address.isascii():
+        try:
+            recipient.header  # the registry checks what our pattern cannot
+        except (ValueError, IndexError) as error:
+            raise ComposeError(f"The address {address!r} cannot be used: {error}.") from None
+    return recipient
 
 
-def _sender_address() -> Address:
-    sender = current_app.config["ROTATION_MAIL_FROM"]
-    if not _ADDRESS.match(sender):
-        raise ComposeError(f"ROTATION_MAIL_FROM {sender!r} is not a valid e-mail address.")
-    return Address(display_name="Rotation", addr_spec=sender)
+def _sender() -> Mailbox:
+    """ROTATION_MAIL_FROM, the operator's own setting: a dotless domain such as "localhost" is fine."""
+    address = (current_app.config["ROTATION_MAIL_FROM"] or "").strip()
+    if not _ADDRESS.match(address):
+        raise ComposeError(f"ROTATION_MAIL_FROM {address!r} is not a valid e-mail address.")
+    return Mailbox(address=address, name=SENDER_NAME)
 
 
-def _add_headers(email: EmailMessage, message: OutboxMessage, recipient: Address) -> None:
-    sender = _sender_address()
-    if "MIME-Version" not in email:
-        email["MIME-Version"] = "1.0"
-    email["From"] = sender
-    email["To"] = recipient
-    email["Date"] = format_datetime(_now())
-    email["Message-ID"] = f"<outbox-{message.id}.{message.sequence or 0}@{sender.domain}>"
-    email["Auto-Submitted"] = "auto-generated"
+def _add_headers(email: EmailMessage, message: OutboxMessage, recipient: Mailbox) -> None:
+    """The envelope-like headers, then the content type (set when the tree was built) after them."""
+    sender = _sender()
+    content_type = email["Content-Type"]
+    del email["Content-Type"]
+    _set(email, "From", sender.header)
+    _set(email, "To", recipient.header)
+    _set(email, "Date", format_datetime(_now()))
+    _set(email, "Message-ID", f"<outbox-{message.id}.{message.sequence or 0}@{sender.domain}>")
+    _set(email, "Auto-Submitted", "auto-generated")
+    _set(email, "MIME-Version", "1.0")
+    email["Content-Type"] = content_type
+
+
+def _set(email: EmailMessage, name: str, value: str | Address) -> None:
+    """Add a header, ready-made when we can write it ourselves, else through the library's registry.
+
+    Plain ASCII is folded before spaces; free text (the subject) that is not
+    plain ASCII, or that looks like an encoded word, is written as UTF-8
+    encoded words.
+    """
+    if isinstance(value, str):
+        lines = _folded(name, value)
+        if lines is None and name in TEXT_HEADERS:
+            lines = Header(value, "utf-8", MAX_HEADER_LINE, name).encode(linesep="\n").split("\n")
+        if lines is not None:
+            email[name] = ReadyHeader.of(name, value, lines)
+            return
+    email[name] = value
+
+
+def _folded(name: str, value: str) -> list[str] | None:
+    """``value`` cut before spaces into lines that fit beside ``name``; None when it is not that simple."""
+    if not value.isascii() or "=?" in value or not value.isprintable():
+        return None
+    lines: list[str] = []
+    room = MAX_HEADER_LINE - len(name) - 2
+    while len(value) > room:
+        cut = value.rfind(" ", 1, room + 1)
+        if cut <= 0:
+            return None  # a word too long for a line
+        lines.append(value[:cut])
+        value, room = value[cut:], MAX_HEADER_LINE  # the continuation line starts with the space
+    lines.append(value)
+    return lines
 
 
 def _load_assignment(message: OutboxMessage) -> Assignment:
-    """The message's assignment with its person, slot and site, as it is now."""
-    assignment = None
+    """The message's assignment with its person, slot and site, as it is in this transaction.
+
+    The sender composes a claimed batch in one transaction, so the first
+    message of a batch loads the assignments of the calendar messages the
+    session holds in one query, and the others find theirs already loaded.
+    """
     if message.assignment_id is not None:
-        assignment = db.session.scalar(
-            sa.select(Assignment).where(Assignment.id == message.assignment_id)
-            .options(joinedload(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site)))
-    if assignment is None:
-        raise ComposeError("The shift this message was about no longer exists, so there is nothing to send.")
+        assignment = _loaded_assignment(message.assignment_id)
+        if assignment is None:
+            _load_ahead(message)
+            assignment = _loaded_assignment(message.assignment_id)
+        if assignment is not None:
+            return assignment
+    raise ComposeError("The shift this message was about no longer exists, so there is nothing to send.")
+
+
+# An assignment with what its messages say about it: the person, the slot and the site.
+_ASSIGNMENTS = sa.select(Assignment).options(joinedload(Assignment.person),
+                                             joinedload(Assignment.slot).joinedload(Slot.site))
+# How many assignments one look-up loads for the messages after this one.
+LOAD_AHEAD = 100
+# How many loaded assignments the session keeps alive (it holds objects only weakly) before letting go.
+HOLD_AT_MOST = 1_000
+_HELD = "rotation.outbox.compose: assignments loaded ahead"
+
+
+def _load_ahead(message: OutboxMessage) -> None:
+    """Load this message's assignment and those of the next calendar messages in the session."""
+    wanted = {message.assignment_id, *_assignments_wanted_next(message.id)}
+    held: dict[int, Assignment] = db.session.info.setdefault(_HELD, {})
+    if len(held) + len(wanted) > HOLD_AT_MOST:
+        held.clear()
+    loaded = db.session.scalars(_ASSIGNMENTS.where(Assignment.id.in_(sorted(wanted)))).unique().all()
+    held.update((assignment.id, assignment) for assignment in loaded)
+
+
+def _loaded_assignment(assignment_id: int) -> Assignment | None:
+    """The assignment if this session already holds it with its person, slot and site; else None."""
+    assignment = db.session.identity_map.get(identity_key(Assignment, assignment_id))
+    if assignment is None or {"person", "slot"} & sa.inspect(assignment).unloaded:
+        return None
+    if "site" in sa.inspect(assignment.slot).unloaded:
+        return None
     return assignment
+
+
+def _assignments_wanted_next(message_id: int | None) -> list[int]:
+    """Assignments of the calendar messages in this session after ``message_id`` (the sender's batch)."""
+    waiting: list[tuple[int, int]] = []
+    for held in list(db.session.identity_map.values()):
+        if not isinstance(held, OutboxMessage):
+            continue
+        values = sa.inspect(held).dict  # what is loaded; an expired message is left alone
+        held_id, assignment_id = values.get("id"), values.get("assignment_id")
+        if values.get("purpose") in CALENDAR_PURPOSES and assignment_id is not None and held_id is not None \
+                and (message_id is None or held_id > message_id):
+            waiting.append((held_id, assignment_id))
+    waiting.sort()
+    return [assignment_id for _, assignment_id in waiting[:LOAD_AHEAD]
+            if _loaded_assignment(assignment_id) is None]
 
 
 def _single_line(text: str) -> str:

@@ -2,9 +2,13 @@
 
 ``ics`` builds the events; this step takes what it built and writes iCalendar
 that every client accepts (docs: calendar.md, "An invitation is correct
-when"). It reads the content lines ``ics`` produces rather than its text,
-because that text cannot be parsed back: a name with a colon makes the
-attendee line ambiguous. What it guarantees:
+when"). It takes the content lines ``ics``'s own serialisers produce for the
+calendar, each event and each alarm, and never reads ``ics``'s text back:
+that text cannot be parsed back unambiguously (a name with a colon makes the
+attendee line ambiguous), and ``ics``'s grammar parser is slow and not safe to
+use from several threads at once. Nothing here keeps state between calls, so
+feeds, downloads and the sender may build calendars in parallel. What it
+guarantees:
 
 - every component's properties come before its sub-components, so ``METHOD``
   precedes the first VEVENT and a VALARM follows all of its event's properties;
@@ -18,12 +22,14 @@ attendee line ambiguous. What it guarantees:
 """
 from __future__ import annotations
 
-import warnings
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import cache
 
 import ics
-from ics.grammar.parse import Container, ContentLine, string_to_container
+from ics.grammar.parse import Container, ContentLine
 
 CRLF = b"\r\n"
 MAX_OCTETS = 75
@@ -36,6 +42,9 @@ EVENT_ORDER = ("UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOC
                "ATTENDEE")
 _NEEDS_QUOTES = (":", ";", ",")
 _UNESCAPE = {"\\": "\\", ";": ";", ",": ",", "n": "\n", "N": "\n", "r": "\r", "R": "\r"}
+_ESCAPED = re.compile(r"\\(.?)", re.DOTALL)
+# ics's serialisers that write whole sub-components as text; their content lines are taken directly instead.
+_TEXT_SERIALISERS = frozenset({"serialize_event", "serialize_todo", "serialize_alarm"})
 
 
 @dataclass
@@ -65,12 +74,13 @@ def normalise(calendar: ics.Calendar, *, stamp: datetime) -> bytes:
 
 
 def calendar_tree(calendar: ics.Calendar) -> Component:
-    """The calendar ``ics`` would write, as a tree of components and properties."""
-    container = _serialised(calendar)
-    tree = _tree(Container(container.name, *(item for item in container if not isinstance(item, str))))
-    # ics writes its events as finished text; rebuild them from their own content lines instead.
+    """The calendar ``ics`` would write, as a tree of components and properties.
+
+    Its events come in order of start (then UID), each with its alarms.
+    """
+    tree = _tree(_content_lines(calendar))
     events = sorted(calendar.events, key=lambda event: (event.begin or 0, event.uid))
-    tree.components.extend(_tree(_serialised(event)) for event in events)
+    tree.components.extend(_event_tree(event) for event in events)
     return tree
 
 
@@ -93,17 +103,18 @@ def fold(line: str) -> bytes:
     A continuation line starts with one space, which counts towards its 75
     octets; a multi-byte UTF-8 character is never split between lines.
     """
+    data = line.encode("utf-8")
+    if len(data) <= MAX_OCTETS:
+        return data
     pieces: list[bytes] = []
-    current = b""
-    limit = MAX_OCTETS
-    for character in line:
-        encoded = character.encode("utf-8")
-        if len(current) + len(encoded) > limit:
-            pieces.append(current)
-            current = b""
-            limit = MAX_OCTETS - 1
-        current += encoded
-    pieces.append(current)
+    start, room = 0, MAX_OCTETS
+    while len(data) - start > room:
+        cut = start + room
+        while data[cut] & 0xC0 == 0x80:  # a UTF-8 continuation byte: the character began before the cut
+            cut -= 1
+        pieces.append(data[start:cut])
+        start, room = cut, MAX_OCTETS - 1
+    pieces.append(data[start:])
     return b"\r\n ".join(pieces)
 
 
@@ -152,7 +163,7 @@ def _order(component: Component, leading: tuple[str, ...]) -> None:
     component.properties.sort(key=lambda prop: rank.get(prop.name, len(leading)))
 
 
-def _lines(component: Component):
+def _lines(component: Component) -> Iterator[str]:
     yield f"BEGIN:{component.name}"
     for prop in component.properties:
         yield content_line(prop)
@@ -161,15 +172,24 @@ def _lines(component: Component):
     yield f"END:{component.name}"
 
 
-def _serialised(component) -> Container:
-    """The content lines ``ics`` makes for a component, as its serialiser builds them."""
+def _event_tree(event: ics.Event) -> Component:
+    tree = _tree(_content_lines(event))
+    tree.components.extend(_tree(_content_lines(alarm)) for alarm in event.alarms)
+    return tree
+
+
+def _content_lines(component) -> Container:
+    """The content lines ``ics`` makes for a component's own properties, by its own serialisers."""
     container = component.extra.clone()
-    with warnings.catch_warnings():
-        # ics turns alarms into text with str(), which warns about its own future; that text is re-read below.
-        warnings.simplefilter("ignore", FutureWarning)
-        for output in component.Meta.serializer.get_serializers():
-            output(component, container)
+    for output in _own_serialisers(component.Meta.serializer):
+        output(component, container)
     return container
+
+
+@cache
+def _own_serialisers(serializer: type) -> tuple[Callable, ...]:
+    """A component class's serialisers in ics's order, less those that write sub-components as text."""
+    return tuple(output for output in serializer.get_serializers() if output.__name__ not in _TEXT_SERIALISERS)
 
 
 def _tree(container: Container) -> Component:
@@ -179,8 +199,8 @@ def _tree(container: Container) -> Component:
             tree.components.append(_tree(item))
         elif isinstance(item, ContentLine):
             tree.properties.append(_property(item))
-        else:  # a sub-component ics wrote as text (its alarms): plain, unambiguous lines
-            tree.components.extend(_tree(parsed) for parsed in string_to_container(str(item)))
+        else:
+            raise TypeError(f"ics wrote a {container.name} part as text, which is never read back: {item!r:.60}")
     return tree
 
 
@@ -192,15 +212,9 @@ def _property(line: ContentLine) -> Property:
 
 def _unescape(text: str) -> str:
     """Undo ics's backslash escaping (its ``escape_string``) exactly, one escape at a time."""
-    result: list[str] = []
-    characters = iter(text)
-    for character in characters:
-        if character == "\\":
-            following = next(characters, "")
-            result.append(_UNESCAPE.get(following, "\\" + following))
-        else:
-            result.append(character)
-    return "".join(result)
+    if "\\" not in text:
+        return text
+    return _ESCAPED.sub(lambda escape: _UNESCAPE.get(escape.group(1), "\\" + escape.group(1)), text)
 
 
 def _utc_text(instant: datetime) -> str:
@@ -208,4 +222,4 @@ def _utc_text(instant: datetime) -> str:
 
 
 def _date(text: str) -> date:
-    return datetime.strptime(text[:8], "%Y%m%d").date()
+    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))

@@ -38,6 +38,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -298,38 +299,60 @@ def claim_due(size: int, now: datetime | None = None) -> list[OutboxMessage]:
 
 
 def send_batch(batch: Sequence[OutboxMessage], mailer: Mailer) -> SendReport:
-    """Send each claimed message and record its outcome on it (the caller commits)."""
+    """Send each claimed message and record its outcome on it (the caller commits).
+
+    Messages go to the server one after the other, in order. While the server
+    answers one (in a helper thread: smtplib waits without holding the
+    interpreter), this thread composes the next from the database, so building
+    and waiting overlap.
+    """
     report = SendReport()
     # Outcomes stay in memory until the commit: composing reads the database, and an early flush would
     # hold SQLite's write lock (and so every web request that writes) while the SMTP server answers.
-    with db.session.no_autoflush:
+    with db.session.no_autoflush, ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as smtp:
+        sending: tuple[OutboxMessage, Future[Attempt]] | None = None
         for message in batch:
-            attempt = _attempt(message, mailer)
-            record(message, attempt, utcnow())
-            if message.status == SENT:
-                report.sent += 1
-                continue
-            if message.status == FAILED:
-                report.failed += 1
-                report.problems.append(f"Failed: {message.purpose} #{message.id} to {message.recipient}: "
-                                       f"{message.last_error}")
+            prepared = _prepare(message)
+            if sending is not None:
+                _count(report, _finish(*sending))
+                sending = None
+            if isinstance(prepared, Attempt) or mailer.down:
+                attempt = prepared if isinstance(prepared, Attempt) else Attempt(UNREACHABLE, mailer.down)
+                record(message, attempt, utcnow())
+                _count(report, message)
             else:
-                report.retrying += 1
-                report.problems.append(f"To retry: {message.purpose} #{message.id} to {message.recipient}: "
-                                       f"{message.last_error}")
+                sending = (message, smtp.submit(mailer.send, message.recipient.strip(), prepared))
+        if sending is not None:
+            _count(report, _finish(*sending))
     report.server_trouble = mailer.down
     return report
 
 
-def _attempt(message: OutboxMessage, mailer: Mailer) -> Attempt:
-    if mailer.down:
-        return Attempt(UNREACHABLE, mailer.down)
+def _prepare(message: OutboxMessage) -> bytes | Attempt:
+    """The message's bytes, or the refusal when it cannot be made."""
     try:
-        email = compose(message)
-        data = email.as_bytes(policy=policy.SMTP)
+        return compose(message).as_bytes(policy=policy.SMTP)
     except ValueError as error:  # ComposeError, or data the e-mail library cannot put in a header
         return Attempt(REFUSED, str(error))
-    return mailer.send(message.recipient.strip(), data)
+
+
+def _finish(message: OutboxMessage, future: Future[Attempt]) -> OutboxMessage:
+    """Wait for the server's answer about ``message`` and record it."""
+    record(message, future.result(), utcnow())
+    return message
+
+
+def _count(report: SendReport, message: OutboxMessage) -> None:
+    if message.status == SENT:
+        report.sent += 1
+    elif message.status == FAILED:
+        report.failed += 1
+        report.problems.append(f"Failed: {message.purpose} #{message.id} to {message.recipient}: "
+                               f"{message.last_error}")
+    else:
+        report.retrying += 1
+        report.problems.append(f"To retry: {message.purpose} #{message.id} to {message.recipient}: "
+                               f"{message.last_error}")
 
 
 def record(message: OutboxMessage, attempt: Attempt, now: datetime) -> None:

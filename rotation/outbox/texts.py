@@ -6,7 +6,7 @@ dates, for a warehouse week).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -45,6 +45,8 @@ class ShiftFacts:
     bring: tuple[str, ...]
     manager_url: str
     observations_url: str
+    # The details block (when, where, host, what to bring, links) as plain text, rendered once.
+    details: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,15 @@ class ShiftTexts:
 
 
 def shift_facts(assignment: Assignment) -> ShiftFacts:
-    """The facts of an assignment (with ``person`` and ``slot.site`` loaded), in words."""
+    """The facts of an assignment (with ``person`` and ``slot.site`` loaded), in words.
+
+    Their ``details`` are rendered here once, for both the e-mail's text and
+    the calendar event's DESCRIPTION.
+    """
     site = assignment.slot.site
     base_url = current_app.config["ROTATION_BASE_URL"].rstrip("/")
     kind_words = KIND_WORDS.get(assignment.kind, WAREHOUSE_WORDS)
-    return ShiftFacts(
+    facts = ShiftFacts(
         attendee=assignment.person.full_name,
         kind_words=kind_words,
         summary=summary(assignment),
@@ -75,6 +81,7 @@ def shift_facts(assignment: Assignment) -> ShiftFacts:
         manager_url=f"{base_url}/",
         observations_url=f"{base_url}/observations/new?assignment={quote(assignment.uid, safe='')}",
     )
+    return replace(facts, details=_render("email/shift_details.txt", facts=facts).strip())
 
 
 def summary(assignment: Assignment) -> str:
@@ -105,14 +112,21 @@ def when_text(assignment: Assignment) -> str:
     return f"{_day_text(start.date())}, {hours}"
 
 
-def event_description(assignment: Assignment) -> str:
-    """The plain text of the calendar event's DESCRIPTION: the details without the greeting."""
-    return _render("email/shift_details.txt", facts=shift_facts(assignment)).strip() + "\n"
+def event_description(assignment: Assignment, *, facts: ShiftFacts | None = None) -> str:
+    """The plain text of the calendar event's DESCRIPTION: the details without the greeting.
+
+    ``facts`` are the assignment's :func:`shift_facts` when the caller already has them.
+    """
+    return (facts or shift_facts(assignment)).details + "\n"
 
 
-def shift_texts(assignment: Assignment, method: str, *, updated: bool = False) -> ShiftTexts:
-    """Subject, plain text and HTML for an invitation (``REQUEST``) or a cancellation (``CANCEL``)."""
-    facts = shift_facts(assignment)
+def shift_texts(assignment: Assignment, method: str, *, updated: bool = False,
+                facts: ShiftFacts | None = None) -> ShiftTexts:
+    """Subject, plain text and HTML for an invitation (``REQUEST``) or a cancellation (``CANCEL``).
+
+    ``facts`` are the assignment's :func:`shift_facts` when the caller already has them.
+    """
+    facts = facts or shift_facts(assignment)
     cancelled = method == CANCEL
     if cancelled:
         subject = f"Cancelled: {facts.summary}, {facts.short_when}"
