@@ -8,3 +8,6 @@ from rotation.outbox.models import OutboxMessage  # noqa: F401
 from rotation.people.models import Person  # noqa: F401
 from rotation.plans.models import PlanRun, UnplacedShift  # noqa: F401
 from rotation.sites.models import Site, Slot  # noqa: F401
+from rotation.attendance.models import AttendanceLink  # noqa: F401
+from rotation.change_requests.models import ChangeRequest  # noqa: F401
+from rotation.notifications.models import Notification  # noqa: F401

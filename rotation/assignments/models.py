@@ -87,6 +87,9 @@ class Assignment(db.Model):
     # A blackout now covers this announced assignment; the next plan run moves it.
     needs_replan: Mapped[bool] = mapped_column(default=False)
     notice: Mapped[str | None] = mapped_column(sa.String(20))
+    # Who recorded the attendance (completed or no-show) and when: an HR account's or a site host's address.
+    attendance_by: Mapped[str | None] = mapped_column(sa.String(254))
+    attendance_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

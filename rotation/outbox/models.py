@@ -21,8 +21,19 @@ INVITATION = "invitation"          # a calendar REQUEST: a new or changed shift
 CANCELLATION = "cancellation"      # a calendar CANCEL: a withdrawn shift
 SET_PASSWORD = "set_password"      # a link for a new account to choose its password
 RESET_PASSWORD = "reset_password"  # a forgotten-password link
-PURPOSES = (INVITATION, CANCELLATION, SET_PASSWORD, RESET_PASSWORD)
+REMINDER = "reminder"              # a shift is coming up (a week, a day before)
+CHANGE_OUTCOME = "change_outcome"  # HR approved or declined a change request
+ATTENDANCE = "attendance"          # a site host's link to record who came
+NO_SHOW_NOTICE = "no_show"         # a line manager hears that someone missed their shift
+PURPOSES = (INVITATION, CANCELLATION, SET_PASSWORD, RESET_PASSWORD, REMINDER, CHANGE_OUTCOME, ATTENDANCE,
+            NO_SHOW_NOTICE)
 CALENDAR_PURPOSES = (INVITATION, CANCELLATION)
+# Messages about the shift as it is now: a newer change of the shift supersedes them while still queued.
+SHIFT_NEWS_PURPOSES = (INVITATION, CANCELLATION, REMINDER)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 
 class OutboxMessage(db.Model):
@@ -31,20 +42,27 @@ class OutboxMessage(db.Model):
     A calendar message refers to its assignment and the ``sequence`` it
     announces; its text and iCalendar body are made when it is sent, from the
     assignment as it then is (an older queued message for the same assignment is
-    superseded by the newer one). An account message carries its text, made
-    when it was queued, because its link holds a secret that is stored nowhere
-    else.
+    superseded by the newer one). Every other message (password and attendance
+    links, reminders, the outcome of a change request, a no-show notice)
+    carries its subject and text, made when it was queued: a link in it holds a
+    secret that is stored nowhere else, and the rest say what happened then. A
+    reminder still queued when its shift changes is superseded like an invitation.
     """
 
     __tablename__ = "outbox_message"
     __table_args__ = (
         sa.CheckConstraint("status IN ('queued', 'sent', 'failed', 'superseded')", name="known_status"),
-        sa.CheckConstraint(
-            "purpose IN ('invitation', 'cancellation', 'set_password', 'reset_password')", name="known_purpose"),
+        sa.CheckConstraint(_in("purpose", PURPOSES), name="known_purpose"),
         sa.CheckConstraint("purpose NOT IN ('invitation', 'cancellation') OR assignment_id IS NOT NULL",
                            name="calendar_has_assignment"),
         sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),
+        sa.CheckConstraint("reminder_days IS NULL OR (purpose = 'reminder' AND reminder_days > 0)",
+                           name="reminder_has_days"),
         sa.Index("ix_outbox_message_assignment", "assignment_id", "status"),
+        # A shift's reminder for each lead time goes out once for each version of the shift (its sequence).
+        sa.Index("uq_outbox_message_reminder", "assignment_id", "sequence", "reminder_days", unique=True,
+                 sqlite_where=sa.text("reminder_days IS NOT NULL"),
+                 postgresql_where=sa.text("reminder_days IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -62,6 +80,8 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The server's reply to the last failed attempt, shown to HR.
     last_error: Mapped[str | None] = mapped_column(sa.Text)
+    # For a reminder: how many days before the shift it is meant to arrive.
+    reminder_days: Mapped[int | None]
 
     assignment: Mapped[Assignment | None] = relationship(lazy="raise_on_sql")
 

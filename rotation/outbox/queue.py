@@ -6,7 +6,9 @@ import sqlalchemy as sa
 from rotation.assignments.models import NOTICE_CANCEL, NOTICE_REQUEST, Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.outbox.models import CANCELLATION, INVITATION, QUEUED, SENT, SUPERSEDED, OutboxMessage
+from rotation.outbox.models import (
+    CANCELLATION, INVITATION, QUEUED, SENT, SHIFT_NEWS_PURPOSES, SUPERSEDED, OutboxMessage,
+)
 from rotation.people.models import Person
 from rotation.sites.models import Slot
 
@@ -15,9 +17,9 @@ def queue_assignment_notices() -> int:
     """Queue a calendar message for every assignment whose ``notice`` is set, clear the notices, and flush.
 
     A ``request`` notice queues an invitation (REQUEST), a ``cancel`` notice a
-    cancellation (CANCEL), each for the assignment's current sequence. A message
-    still queued for the same assignment is superseded: the attendee gets only
-    the newest. Nothing is sent about a shift that is already over. A
+    cancellation (CANCEL), each for the assignment's current sequence. An
+    invitation, cancellation or reminder still queued for the same assignment is
+    superseded: the attendee gets only the newest. Nothing is sent about a shift that is already over. A
     cancellation is not sent when every earlier message about the shift was
     superseded before it went out: the attendee never heard of it. Returns how
     many messages were queued.
@@ -26,11 +28,13 @@ def queue_assignment_notices() -> int:
     noticed = sa.select(Assignment.id).where(Assignment.notice.is_not(None))
     db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.status == QUEUED, OutboxMessage.assignment_id.in_(noticed))
+        .where(OutboxMessage.status == QUEUED, OutboxMessage.purpose.in_(SHIFT_NEWS_PURPOSES),
+               OutboxMessage.assignment_id.in_(noticed))
         .values(status=SUPERSEDED)
         .execution_options(synchronize_session=False))
-    ever_sent = sa.exists().where(OutboxMessage.assignment_id == Assignment.id, OutboxMessage.status == SENT)
-    never_queued = ~sa.exists().where(OutboxMessage.assignment_id == Assignment.id)
+    calendar = OutboxMessage.purpose.in_((INVITATION, CANCELLATION))
+    ever_sent = sa.exists().where(OutboxMessage.assignment_id == Assignment.id, calendar, OutboxMessage.status == SENT)
+    never_queued = ~sa.exists().where(OutboxMessage.assignment_id == Assignment.id, calendar)
     now = utcnow()
     purpose = sa.case((Assignment.notice == NOTICE_CANCEL, CANCELLATION), else_=INVITATION)
     rows = (
@@ -53,3 +57,22 @@ def queue_assignment_notices() -> int:
         .execution_options(synchronize_session=False))
     db.session.flush()
     return result.rowcount
+
+
+def queue_text_message(purpose: str, recipient: str, recipient_name: str, subject: str, body: str, *,
+                       assignment_id: int | None = None, sequence: int | None = None,
+                       reminder_days: int | None = None) -> OutboxMessage:
+    """Queue an e-mail whose subject and plain text are written now (the sender adds the HTML); flush.
+
+    For everything but calendar messages: reminders, the outcome of a change
+    request, a host's attendance link, a no-show notice. ``assignment_id`` ties
+    it to a shift when it is about one.
+    """
+    now = utcnow()
+    message = OutboxMessage(purpose=purpose, recipient=recipient, recipient_name=recipient_name or "",
+                            subject=subject, body_text=body, assignment_id=assignment_id, sequence=sequence,
+                            reminder_days=reminder_days, status=QUEUED, attempts=0, created_at=now,
+                            next_attempt_at=now)
+    db.session.add(message)
+    db.session.flush()
+    return message

@@ -1,0 +1,1 @@
+"""A manager's request to move their shift, and HR's queue that approves or declines it."""

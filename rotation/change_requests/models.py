@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from rotation.assignments.models import Assignment
+from rotation.db import UTCDateTime, utcnow
+from rotation.extensions import db
+from rotation.sites.models import Slot
+
+PENDING = "pending"
+APPROVED = "approved"
+DECLINED = "declined"
+WITHDRAWN = "withdrawn"  # the manager took it back, or the shift changed or ended before HR decided
+REQUEST_STATUSES = (PENDING, APPROVED, DECLINED, WITHDRAWN)
+REQUEST_STATUS_LABELS = {PENDING: "Waiting for HR", APPROVED: "Approved", DECLINED: "Declined",
+                         WITHDRAWN: "Withdrawn"}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+
+
+class ChangeRequest(db.Model):
+    """A manager asks to move one of their announced shifts: to a slot they picked, or HR chooses one.
+
+    ``wanted_slot_id`` is the slot the manager picked, or None when they asked
+    HR to choose. At most one request per assignment waits at a time. When HR
+    approves, ``moved_to_slot_id`` is where the shift went; when HR declines,
+    ``decision_note`` says why.
+    """
+
+    __tablename__ = "change_request"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", REQUEST_STATUSES), name="known_status"),
+        sa.CheckConstraint("status != 'approved' OR moved_to_slot_id IS NOT NULL", name="approved_has_slot"),
+        sa.CheckConstraint("status != 'declined' OR decision_note IS NOT NULL", name="declined_has_reason"),
+        sa.Index("uq_change_request_pending", "assignment_id", unique=True,
+                 sqlite_where=sa.text("status = 'pending'"), postgresql_where=sa.text("status = 'pending'")),
+        sa.Index("ix_change_request_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(sa.ForeignKey("assignment.id", ondelete="CASCADE"), index=True)
+    wanted_slot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("slot.id", ondelete="SET NULL"))
+    # The slot the shift was in when the manager asked: what "from" means in the queue.
+    from_slot_id: Mapped[int] = mapped_column(sa.ForeignKey("slot.id", ondelete="RESTRICT"))
+    reason: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(20), default=PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The HR account's address that decided (kept as text: an account may be removed later).
+    decided_by: Mapped[str | None] = mapped_column(sa.String(254))
+    decision_note: Mapped[str | None] = mapped_column(sa.Text)
+    moved_to_slot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("slot.id", ondelete="RESTRICT"))
+
+    assignment: Mapped[Assignment] = relationship(lazy="raise_on_sql")
+    wanted_slot: Mapped[Slot | None] = relationship(foreign_keys=[wanted_slot_id], lazy="raise_on_sql")
+    from_slot: Mapped[Slot] = relationship(foreign_keys=[from_slot_id], lazy="raise_on_sql")
+    moved_to_slot: Mapped[Slot | None] = relationship(foreign_keys=[moved_to_slot_id], lazy="raise_on_sql")
+
+    @property
+    def status_label(self) -> str:
+        return REQUEST_STATUS_LABELS[self.status]
+
+    def __repr__(self) -> str:
+        return f"<ChangeRequest {self.id} {self.status}>"
