@@ -74,19 +74,22 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from rotation.accounts.views import bp as accounts
     from rotation.assignments.views import bp as assignments
+    from rotation.attendance.views import bp as attendance
     from rotation.blackouts.views import bp as blackouts
+    from rotation.change_requests.views import bp as change_requests
     from rotation.coverage.views import bp as coverage
     from rotation.feeds.views import bp as feeds
     from rotation.home.views import bp as home
     from rotation.imports.views import bp as imports
     from rotation.my_rotation.views import bp as my_rotation
+    from rotation.notifications.views import bp as notifications
     from rotation.outbox.views import bp as outbox
     from rotation.people.views import bp as people
     from rotation.plans.views import bp as plans
     from rotation.sites.views import bp as sites
 
     for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
-                      my_rotation, coverage):
+                      my_rotation, coverage, change_requests, attendance, notifications):
         app.register_blueprint(blueprint)
 
 

@@ -46,8 +46,9 @@ def requested_page() -> int:
 
 def paginate(statement: sa.Select, per_page: int = 50, rows: bool = False) -> Page:
     """The requested page of ``statement``: its entities, or whole rows when ``rows``."""
-    number = requested_page()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery()))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())) or 0
+    # A page past the end (the last row of the last page was just dealt with) shows the last page.
+    number = min(requested_page(), max(1, -(-total // per_page)))
     page = statement.limit(per_page).offset((number - 1) * per_page)
     result = db.session.execute(page) if rows else db.session.scalars(page)
     return Page(items=list(result), number=number, per_page=per_page, total=total or 0)

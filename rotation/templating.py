@@ -34,6 +34,8 @@ NAVIGATION = [
     ("Imports", "imports.upload", {HR}),
     ("Plan", "plans.plan_index", {HR}),
     ("Assignments", "assignments.assignment_list", {HR}),
+    ("Change requests", "change_requests.queue", {HR}),
+    ("Attendance", "attendance.attendance_list", {HR}),
     ("Outbox", "outbox.outbox_list", {HR, ADMIN}),
     ("My rotation", "my_rotation.index", {MANAGER}),
     ("Calendar", "feeds.calendar_page", {MANAGER}),
@@ -62,7 +64,10 @@ def datetime_utc(value: datetime) -> str:
 
 
 def init_app(app) -> None:
+    from rotation.notifications.views import unread_news
+
     app.jinja_env.globals["navigation"] = navigation
+    app.jinja_env.globals["unread_news"] = unread_news
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.filters["datetime_utc"] = datetime_utc

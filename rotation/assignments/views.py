@@ -15,7 +15,7 @@ from rotation.assignments.changes import (
 from rotation.assignments.forms import MoveForm, WithdrawForm
 from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
 from rotation.extensions import db
-from rotation.outbox.models import OutboxMessage
+from rotation.outbox.models import CALENDAR_PURPOSES, OutboxMessage
 from rotation.pagination import paginate
 from rotation.people.models import Person
 from rotation.security import roles_required
@@ -174,7 +174,7 @@ def _whose(assignment: Assignment) -> str:
 
 def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str | None = None) -> str:
     choices = valid_slots(assignment)
-    form.slot.choices = _grouped(choices)
+    form.slot.choices = grouped_choices(choices)
     return render_template(
         "assignments/detail.html", assignment=assignment, form=form, withdraw_form=WithdrawForm(formdata=None),
         choices=choices, change_problem=problem_with_changing(assignment), withdraw_problem=withdraw_problem,
@@ -182,12 +182,13 @@ def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str |
         proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
                        if assignment.proposal == MOVE and assignment.proposed_slot else None),
         latest_message=db.session.scalar(
-            sa.select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id)
+            sa.select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
+                                           OutboxMessage.purpose.in_(CALENDAR_PURPOSES))
             .order_by(OutboxMessage.id.desc()).limit(1)),
         MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE)
 
 
-def _grouped(choices: list[SlotChoice]) -> dict[str | None, list[tuple[str, str]]]:
+def grouped_choices(choices: list[SlotChoice]) -> dict[str | None, list[tuple[str, str]]]:
     """The select's options: one group per site, each option its time and note."""
     groups: dict[str | None, list[tuple[str, str]]] = {None: [("", "Choose a slot")]}
     for choice in choices:

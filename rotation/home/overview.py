@@ -7,7 +7,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.blackouts.models import Blackout
+from rotation.change_requests.models import PENDING, ChangeRequest
+from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
 from rotation.sites.models import Site, Slot
@@ -22,6 +25,8 @@ class RosterOverview:
     slots: dict[int, int]          # year → count
     upcoming_blackouts: int
     years: tuple[int, int]
+    waiting_changes: int = 0       # change requests HR has not decided
+    attendance_due: int = 0        # shifts that have started with attendance not recorded
 
 
 def roster_overview(today: date) -> RosterOverview:
@@ -36,8 +41,14 @@ def roster_overview(today: date) -> RosterOverview:
     slots = {int(y): n for y, n in db.session.execute(
         sa.select(year, sa.func.count()).where(year.in_(years)).group_by(year)).all()}
     upcoming = db.session.scalar(sa.select(sa.func.count()).where(Blackout.end >= today))
+    waiting, due = db.session.execute(sa.select(
+        sa.select(sa.func.count()).where(ChangeRequest.status == PENDING).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(Assignment).join(Slot, Slot.id == Assignment.slot_id)
+        .where(Assignment.status.in_((PUBLISHED, CONFIRMED)), Slot.starts_at <= utcnow()).scalar_subquery(),
+    )).one()
     return RosterOverview(people=people or 0, in_rotation=in_rotation or 0, left=left or 0, sites=sites,
-                          slots=slots, upcoming_blackouts=upcoming or 0, years=years)
+                          slots=slots, upcoming_blackouts=upcoming or 0, years=years, waiting_changes=waiting or 0,
+                          attendance_due=due or 0)
 
 
 @dataclass

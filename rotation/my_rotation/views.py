@@ -1,13 +1,17 @@
 """My rotation: the signed-in person's own shifts, confirming one, and their own blackouts."""
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from rotation.assignments.models import Assignment
+from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.blackouts.services import BlackoutProblem, describe_days
+from rotation.change_requests.models import PENDING, ChangeRequest
+from rotation.change_requests.services import latest_requests
+from rotation.db import utcnow
 from rotation.my_rotation import services
 from rotation.my_rotation.forms import MyBlackoutForm
 from rotation.outbox.texts import when_text
@@ -15,6 +19,34 @@ from rotation.people.models import Person
 from rotation.security import signed_in
 
 bp = Blueprint("my_rotation", __name__, url_prefix="/my")
+
+# How long the answer to a change request stays shown under the shift.
+ANSWER_SHOWN_FOR = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class MyShift:
+    """One shift as its owner sees it: when, what they can do, and their latest change request."""
+
+    shift: Assignment
+    when: str
+    can_confirm: bool
+    can_ask: bool
+    request: ChangeRequest | None
+
+    @property
+    def recent_answer(self) -> ChangeRequest | None:
+        """The latest request when HR answered it within the last month (shown until then)."""
+        request = self.request
+        if request is None or request.status == PENDING or request.decided_by is None:
+            return None
+        return request if request.decided_at and request.decided_at >= utcnow() - ANSWER_SHOWN_FOR else None
+
+
+def can_ask_for_change(shift: Assignment, request: ChangeRequest | None, today: date) -> bool:
+    """Whether the page offers "Ask for a change": announced, still to come, not being moved, nothing waiting."""
+    return (shift.status in (PUBLISHED, CONFIRMED) and shift.slot.first_day > today and not shift.needs_replan
+            and (request is None or request.status != PENDING))
 
 
 @bp.get("/")
@@ -93,9 +125,12 @@ def _page(person: Person | None, form: MyBlackoutForm) -> str:
     if person is None:
         return render_template("my_rotation/index.html", person=None, form=form)
     shifts = services.my_shifts(person, today)
+    requests = latest_requests([shift.id for shift in shifts])
     return render_template(
         "my_rotation/index.html", person=person, form=form, today=today,
-        shifts=[(shift, when_text(shift), services.can_confirm(shift, today)) for shift in shifts],
+        shifts=[MyShift(shift, when_text(shift), services.can_confirm(shift, today),
+                        can_ask_for_change(shift, requests.get(shift.id), today), requests.get(shift.id))
+                for shift in shifts],
         status_words=services.STATUS_WORDS, blackouts=services.my_blackouts(person, today),
         describe_days=describe_days,
     )

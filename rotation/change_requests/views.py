@@ -1,0 +1,191 @@
+"""Change requests: a manager asks to move their shift; HR's queue approves or declines."""
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from rotation.accounts.roles import HR
+from rotation.assignments.changes import valid_slots
+from rotation.assignments.models import Assignment
+from rotation.assignments.views import ShiftTime, grouped_choices
+from rotation.change_requests import services
+from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, DeclineForm
+from rotation.change_requests.models import PENDING, REQUEST_STATUS_LABELS, ChangeRequest
+from rotation.extensions import db
+from rotation.my_rotation.services import my_person, my_shift
+from rotation.outbox.texts import when_text
+from rotation.pagination import paginate
+from rotation.people.models import Person
+from rotation.security import roles_required, signed_in
+from rotation.sites.models import Slot
+
+bp = Blueprint("change_requests", __name__, url_prefix="/changes")
+
+
+# --- The manager asks -------------------------------------------------------------------------------
+
+@bp.route("/ask/<uid>", methods=["GET", "POST"])
+@signed_in
+def ask(uid: str):
+    """Ask to move one of one's own shifts: to a valid slot, or HR chooses. 404 for anyone else's shift."""
+    person = my_person(current_user.email)
+    shift = my_shift(person, uid) if person is not None else None
+    if shift is None:
+        abort(404)
+    today = date.today()
+    problem = services.problem_with_asking(shift, today)
+    choices = valid_slots(shift, today) if problem is None else []
+    form = AskForChangeForm()
+    form.slot.choices = {None: [(HR_CHOOSES, "Let HR choose a slot for me")],
+                         **{group: options for group, options in grouped_choices(choices).items() if group}}
+    if problem is None and form.validate_on_submit():
+        slot_id = form.chosen_slot_id()
+        if not form.slot.errors:
+            try:
+                services.ask_for_change(shift, slot_id, form.reason.data, today)
+            except services.ChangeProblem as error:
+                form.add_problem(error)
+            else:
+                flash("Your request is with HR. You will get an e-mail and a notification when they decide; "
+                      "until then your shift stays as it is.", "success")
+                return redirect(url_for("my_rotation.index"))
+    return render_template("change_requests/ask.html", shift=shift, when=when_text(shift), form=form,
+                           problem=problem, choices=choices)
+
+
+@bp.post("/<int:request_id>/withdraw")
+@signed_in
+def withdraw(request_id: int):
+    """Take back one's own request while HR has not decided it."""
+    person = my_person(current_user.email)
+    change = db.session.get(ChangeRequest, request_id)
+    if person is None or change is None or db.session.scalar(
+            sa.select(Assignment.person_id).where(Assignment.id == change.assignment_id)) != person.id:
+        abort(404)
+    try:
+        services.withdraw_request(change)
+    except services.ChangeProblem as problem:
+        flash(problem.message, "error")
+    else:
+        flash("You withdrew your change request; your shift stays as it is.", "success")
+    return redirect(url_for("my_rotation.index"))
+
+
+# --- HR decides -----------------------------------------------------------------------------------------
+
+@bp.get("/")
+@roles_required(HR)
+def queue():
+    """Requests by status: waiting ones oldest first (the longest wait on top), decided ones newest first."""
+    status = request.args.get("status", PENDING)
+    if status not in REQUEST_STATUS_LABELS:
+        status = PENDING
+    statement = _with_everything(sa.select(ChangeRequest)).where(ChangeRequest.status == status)
+    statement = statement.order_by(ChangeRequest.created_at.asc() if status == PENDING
+                                   else ChangeRequest.decided_at.desc(), ChangeRequest.id)
+    page = paginate(statement, per_page=25)
+    counts = dict(db.session.execute(
+        sa.select(ChangeRequest.status, sa.func.count()).group_by(ChangeRequest.status)).all())
+    return render_template("change_requests/queue.html", page=page, status=status, counts=counts,
+                           statuses=REQUEST_STATUS_LABELS, shift_time=_shift_time)
+
+
+@bp.get("/<int:request_id>")
+@roles_required(HR)
+def detail(request_id: int):
+    change = _load(request_id)
+    return _detail_page(change, ApproveForm(formdata=None), DeclineForm(formdata=None))
+
+
+@bp.post("/<int:request_id>/approve")
+@roles_required(HR)
+def approve(request_id: int):
+    change = _load(request_id)
+    form = ApproveForm()
+    _offer_slots(change, form)
+    if form.validate_on_submit():
+        slot_id = form.chosen_slot_id()
+        slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.site)]) if slot_id is not None else None
+        if slot is None and not form.slot.errors:
+            form.slot.errors = ["Choose the slot to move the shift to."]
+        if slot is not None:
+            try:
+                approval = services.approve(change, slot, current_user.email, form.note.data)
+            except services.ChangeProblem as problem:
+                db.session.rollback()
+                change = _load(request_id)
+                form.add_problem(problem)
+            else:
+                flash(f"Approved: {change.assignment.person.full_name}'s {change.assignment.kind_label.lower()} "
+                      f"moves to {slot.site.code}, {_shift_time(slot)}. The updated invitation and the answer "
+                      "are on their way.", "success")
+                for warning in approval.warnings:
+                    flash(warning, "warning")
+                return redirect(url_for("change_requests.queue"))
+    return _detail_page(change, form, DeclineForm(formdata=None))
+
+
+@bp.post("/<int:request_id>/decline")
+@roles_required(HR)
+def decline(request_id: int):
+    change = _load(request_id)
+    form = DeclineForm()
+    if form.validate_on_submit():
+        try:
+            services.decline(change, current_user.email, form.note.data)
+        except services.ChangeProblem as problem:
+            form.add_problem(problem)
+        else:
+            flash(f"Declined {change.assignment.person.full_name}'s request; they are told why.", "success")
+            return redirect(url_for("change_requests.queue"))
+    return _detail_page(change, ApproveForm(formdata=None), form)
+
+
+def _with_everything(statement: sa.Select) -> sa.Select:
+    """Load each request's shift, person and slots (with sites) in the same query."""
+    return statement.options(
+        joinedload(ChangeRequest.assignment).joinedload(Assignment.person),
+        joinedload(ChangeRequest.assignment).joinedload(Assignment.slot).joinedload(Slot.site),
+        joinedload(ChangeRequest.from_slot).joinedload(Slot.site),
+        joinedload(ChangeRequest.wanted_slot).joinedload(Slot.site),
+        joinedload(ChangeRequest.moved_to_slot).joinedload(Slot.site))
+
+
+def _load(request_id: int) -> ChangeRequest:
+    change = db.session.scalar(_with_everything(sa.select(ChangeRequest)).where(ChangeRequest.id == request_id)
+                               .execution_options(populate_existing=True))
+    if change is None:
+        abort(404)
+    return change
+
+
+def _shift_time(slot: Slot) -> str:
+    return ShiftTime.of(slot, slot.site).days if slot.first_day != slot.last_day else str(ShiftTime.of(slot, slot.site))
+
+
+def _offer_slots(change: ChangeRequest, form: ApproveForm) -> list:
+    """Put the shift's valid slots in the approval form, the manager's wish first when it still fits."""
+    choices = valid_slots(change.assignment) if change.status == PENDING else []
+    groups = grouped_choices(choices)
+    wanted = change.wanted_slot_id
+    if wanted is not None and any(choice.slot.id == wanted for choice in choices):
+        groups[None] = [(str(wanted), f"The slot {change.assignment.person.full_name} asked for: "
+                                      f"{change.wanted_slot.site.code}, {_shift_time(change.wanted_slot)}")]
+        if form.slot.data is None:
+            form.slot.data = str(wanted)
+    form.slot.choices = groups
+    return choices
+
+
+def _detail_page(change: ChangeRequest, approve_form: ApproveForm, decline_form: DeclineForm) -> str:
+    choices = _offer_slots(change, approve_form)
+    person = db.session.get(Person, change.assignment.person_id)
+    wanted_fits = change.wanted_slot_id is not None and any(c.slot.id == change.wanted_slot_id for c in choices)
+    return render_template(
+        "change_requests/detail.html", change=change, person=person, approve_form=approve_form,
+        decline_form=decline_form, choices=choices, wanted_fits=wanted_fits, shift_time=_shift_time,
+        shift_moved=change.assignment.slot_id != change.from_slot_id)

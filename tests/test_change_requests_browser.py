@@ -1,0 +1,104 @@
+"""Change requests in the browser: a manager asks to move a shift; HR approves one request and declines another."""
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from rotation.change_requests.models import APPROVED, DECLINED, PENDING, ChangeRequest
+from rotation.change_requests.services import ask_for_change
+from rotation.extensions import db
+from rotation.sites.models import Slot
+from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, sign_in
+from tests.conftest import PASSWORD
+from tests.test_my_rotation_browser import YEAR, manager, shift  # noqa: F401  (the fixture)
+
+pytestmark = pytest.mark.browser
+
+
+def check_layout(page, viewport, name: str) -> None:
+    page.wait_for_load_state("load")
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}_{'desktop' if viewport == DESKTOP else 'phone'}.png"),
+                    full_page=True)
+    assert page.console_errors == []
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_manager_asks_to_move_a_shift(page, manager, viewport):  # noqa: F811
+    page.set_viewport_size(viewport)
+    sign_in(page, manager.email, PASSWORD)
+    page.get_by_role("link", name="My rotation").first.click()
+    day_card = page.locator("article.shift", has=page.get_by_role("heading", name="Customer-service day"))
+    day_card.get_by_role("link", name="Ask for a change").click()
+    page.get_by_role("heading", name="Ask for a change", level=1).wait_for()
+
+    page.get_by_role("button", name="Send to HR").click()
+    expect(page.get_by_text("Say why you need the change; HR decides on it.")).to_be_visible()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeRequest)) == 0
+
+    choice = page.get_by_label("Move it to")
+    wanted = choice.locator("option").nth(1).get_attribute("value")
+    choice.select_option(wanted)
+    page.get_by_label("Why do you need the change?").fill("Quarter close falls on that day")
+    check_layout(page, viewport, "change_request_form")
+    page.get_by_role("button", name="Send to HR").click()
+    page.get_by_text("Your request is with HR.").wait_for()
+    expect(day_card).to_contain_text("Waiting for HR")
+    expect(day_card.get_by_role("button", name="Withdraw your change request")).to_be_visible()
+    db.session.expire_all()
+    change = db.session.scalar(sa.select(ChangeRequest))
+    assert (change.status, change.wanted_slot_id, change.reason) == \
+        (PENDING, int(wanted), "Quarter close falls on that day")
+    check_layout(page, viewport, "my_rotation_waiting")
+
+
+def test_hr_approves_one_request_and_declines_another(page, manager, make_person, make_user):  # noqa: F811
+    day_shift, week_shift = shift(manager, "customer_service"), shift(manager, "warehouse")
+    today = date(YEAR - 1, 12, 1)
+    approved = ask_for_change(day_shift, None, "Quarter close", today)
+    declined = ask_for_change(week_shift, None, "Holiday", today)
+    db.session.commit()
+    approved_id, declined_id = approved.id, declined.id
+    make_user(roles=["hr"], email="hr@example.com")
+
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, "hr@example.com", PASSWORD)
+    page.get_by_role("link", name="Change requests").first.click()
+    page.get_by_role("heading", name="Change requests", level=1).wait_for()
+    page.get_by_role("link", name="Request of Maija Manager, customer-service day").click()
+    page.get_by_label("Move the shift to").select_option(index=1)
+    page.get_by_label("Note to the manager (optional)").fill("Moved to the next free day")
+    page.get_by_role("button", name="Approve and move").click()
+    page.get_by_text("Approved: Maija Manager's customer-service day moves to").wait_for()
+
+    page.get_by_role("link", name="Request of Maija Manager, warehouse week").click()
+    page.get_by_role("button", name="Decline").click()
+    expect(page.get_by_text("Say why you decline; the manager reads it.")).to_be_visible()
+    page.get_by_label("Why do you decline?").fill("Peak season: every week is full")
+    page.get_by_role("button", name="Decline").click()
+    page.get_by_text("Declined Maija Manager's request; they are told why.").wait_for()
+    expect(page.get_by_text("No request is waiting for you.")).to_be_visible()
+
+    db.session.expire_all()
+    assert db.session.get(ChangeRequest, approved_id).status == APPROVED
+    assert db.session.get(ChangeRequest, declined_id).status == DECLINED
+    moved_to = db.session.get(Slot, db.session.get(ChangeRequest, approved_id).moved_to_slot_id)
+    assert shift(manager, "customer_service").slot_id == moved_to.id
+    check_layout(page, DESKTOP, "change_requests_queue")
+
+    # The manager reads both answers in the app.
+    page.locator("summary", has_text="hr@example.com").click()
+    page.get_by_role("button", name="Sign out").click()
+    page.set_viewport_size(PHONE)
+    sign_in(page, manager.email, PASSWORD)
+    page.get_by_role("link", name="News, 2 unread").click()
+    expect(page.get_by_text("HR approved your change request.")).to_be_visible()
+    expect(page.get_by_text("Peak season: every week is full")).to_be_visible()
+    check_layout(page, PHONE, "news")
+    page.get_by_role("button", name="Mark all read").click()
+    page.get_by_text("Marked 2 notifications read.").wait_for()
+    page.get_by_role("link", name="My rotation").first.click()
+    expect(page.locator("article.shift", has=page.get_by_role("heading", name="Warehouse week"))) \
+        .to_contain_text("HR declined")
