@@ -18,9 +18,13 @@ DEFAULTS = {
     "ROTATION_SMTP_PASSWORD": None,
     "ROTATION_SMTP_SECURITY": "none",
     "ROTATION_PROXIES": 0,
+    # Whole days before each shift at which its attendee gets a reminder; "none" sends none.
+    "ROTATION_REMINDER_DAYS": "7,1",
 }
 
 SMTP_SECURITY_CHOICES = ("none", "starttls", "ssl")
+# A reminder further ahead than a year would be about a shift not yet planned.
+MAX_REMINDER_DAYS = 365
 
 
 class ConfigurationError(RuntimeError):
@@ -60,6 +64,39 @@ def check_settings(config: dict) -> None:
     config["ROTATION_BASE_URL"] = base_url.rstrip("/")
     if config["ROTATION_PROXIES"] < 0:
         raise ConfigurationError("ROTATION_PROXIES must be 0 or more: the number of reverse proxies in front.")
+    config["ROTATION_REMINDER_DAYS"] = reminder_days(config["ROTATION_REMINDER_DAYS"])
+
+
+def reminder_days(value) -> tuple[int, ...]:
+    """``ROTATION_REMINDER_DAYS`` as a tuple of whole days, largest first; empty when reminders are off.
+
+    Takes the environment's text ("7,1", "none") or, from a test configuration,
+    a tuple or list of days.
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == "none":
+            return ()
+        parts = [part.strip() for part in text.split(",")]
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            raise ConfigurationError(
+                "ROTATION_REMINDER_DAYS must be whole days before a shift separated by commas, "
+                f"such as 7,1, or none; not {value!r}."
+            )
+        days = [int(part) for part in parts]
+    elif isinstance(value, (tuple, list)) and all(isinstance(day, int) and not isinstance(day, bool)
+                                                   for day in value):
+        days = list(value)
+    else:
+        raise ConfigurationError(
+            f"ROTATION_REMINDER_DAYS must be whole days before a shift, such as 7,1, or none; not {value!r}."
+        )
+    if not all(1 <= day <= MAX_REMINDER_DAYS for day in days):
+        raise ConfigurationError(
+            f"ROTATION_REMINDER_DAYS must be days from 1 to {MAX_REMINDER_DAYS} before a shift, "
+            f"such as 7,1, or none; not {value!r}."
+        )
+    return tuple(sorted(set(days), reverse=True))
 
 
 def _instance_secret_key(instance_path: str) -> str:

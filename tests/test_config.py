@@ -62,3 +62,43 @@ def test_bad_settings_are_refused_with_a_sentence(clean_environment, monkeypatch
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigurationError, match=message):
         create_app({"INSTANCE_PATH": str(clean_environment)})
+
+
+def test_reminders_go_a_week_and_a_day_before_by_default(clean_environment):
+    assert create_app({"INSTANCE_PATH": str(clean_environment)}).config["ROTATION_REMINDER_DAYS"] == (7, 1)
+
+
+@pytest.mark.parametrize("value, days", [
+    ("7,1", (7, 1)),
+    ("1, 7", (7, 1)),
+    (" 14 ,7,1,7 ", (14, 7, 1)),
+    ("3", (3,)),
+    ("none", ()),
+    ("None", ()),
+    ("", (7, 1)),  # empty is the same as not set
+])
+def test_reminder_days_are_read_from_the_environment(clean_environment, monkeypatch, value, days):
+    monkeypatch.setenv("ROTATION_REMINDER_DAYS", value)
+    assert create_app({"INSTANCE_PATH": str(clean_environment)}).config["ROTATION_REMINDER_DAYS"] == days
+
+
+@pytest.mark.parametrize("value, days", [((7, 1), (7, 1)), ([1, 2], (2, 1)), ((), ()), ("none", ())])
+def test_reminder_days_may_be_given_in_the_test_configuration(clean_environment, value, days):
+    app = create_app({"INSTANCE_PATH": str(clean_environment), "ROTATION_REMINDER_DAYS": value})
+    assert app.config["ROTATION_REMINDER_DAYS"] == days
+
+
+@pytest.mark.parametrize("value", ["0", "7,0", "-1", "1.5", "7;1", "7,,1", "a week", "+7", "366", "off", "7,1,"])
+def test_bad_reminder_days_are_refused_with_a_sentence(clean_environment, monkeypatch, value):
+    import re
+
+    monkeypatch.setenv("ROTATION_REMINDER_DAYS", value)
+    with pytest.raises(ConfigurationError, match=r"^ROTATION_REMINDER_DAYS must be .* such as 7,1, or none; "
+                                                 rf"not '{re.escape(value)}'\.$"):
+        create_app({"INSTANCE_PATH": str(clean_environment)})
+
+
+@pytest.mark.parametrize("value", [(0,), [7, "1"], (True,), 7])
+def test_bad_reminder_days_in_the_test_configuration_are_refused(clean_environment, value):
+    with pytest.raises(ConfigurationError, match="ROTATION_REMINDER_DAYS must be"):
+        create_app({"INSTANCE_PATH": str(clean_environment), "ROTATION_REMINDER_DAYS": value})

@@ -28,14 +28,19 @@ invites_cli = AppGroup("invites", help="Calendar invitations and account e-mails
 def send(limit: int | None) -> None:
     """Send what the outbox holds, once, over the ROTATION_SMTP_* server.
 
+    First queues what time has made due: reminders before shifts and the site
+    hosts' attendance links after them.
+
     Prints how many were sent and failed and how many are still queued. Exits
     non-zero when any message failed or could not be delivered this time; a
     message the server asked to retry, or that did not get through because the
     server was down, stays queued for the next run.
     """
+    from rotation.outbox.due import queue_due_messages
     from rotation.outbox.sender import SendingError, send_due, still_queued
 
     try:
+        queue_due_messages()
         report = send_due(limit=limit)
         queued = still_queued()
     except SendingError as error:
@@ -77,9 +82,13 @@ def worker(interval: float) -> None:
 
 def _one_pass(stopping: threading.Event) -> None:
     """One pass over what is due; a database that is briefly away is reported and tried again."""
+    from rotation.outbox.due import queue_due_messages
     from rotation.outbox.sender import SendingError, send_due
 
     try:
+        due = queue_due_messages()
+        if due.reminders or due.attendance_requests:
+            click.echo(f"{_now()} {due.summary()}")
         send_due(on_batch=_print_batch, keep_going=lambda: not stopping.is_set())
     except SendingError as error:
         raise click.ClickException(str(error)) from None

@@ -13,8 +13,9 @@ from rotation.assignments.views import ShiftTime
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
-    CANCELLATION, FAILED, INVITATION, MESSAGE_STATUS_LABELS, MESSAGE_STATUSES, QUEUED, RESET_PASSWORD,
-    SET_PASSWORD, SUPERSEDED, OutboxMessage,
+    ATTENDANCE, CALENDAR_PURPOSES, CANCELLATION, CHANGE_OUTCOME, FAILED, INVITATION, MESSAGE_STATUS_LABELS,
+    MESSAGE_STATUSES, NO_SHOW_NOTICE, QUEUED, REMINDER, RESET_PASSWORD, SET_PASSWORD,
+    SHIFT_NEWS_PURPOSES, SUPERSEDED, OutboxMessage,
 )
 from rotation.pagination import paginate
 from rotation.security import roles_required
@@ -22,24 +23,33 @@ from rotation.sites.models import Slot
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
-PURPOSE_LABELS = {INVITATION: "Invitations and updates", CANCELLATION: "Cancellations",
-                  SET_PASSWORD: "Set-password links", RESET_PASSWORD: "Reset-password links"}
-# What an account e-mail is, in place of its text: that text holds a secret link.
-ACCOUNT_MESSAGE_LABELS = {SET_PASSWORD: "A link to set a password",
-                          RESET_PASSWORD: "A link to reset a forgotten password"}
+PURPOSE_LABELS = {INVITATION: "Invitations and updates", CANCELLATION: "Cancellations", REMINDER: "Reminders",
+                  CHANGE_OUTCOME: "Answers to change requests", NO_SHOW_NOTICE: "No-show notices",
+                  ATTENDANCE: "Attendance links for hosts", SET_PASSWORD: "Set-password links",
+                  RESET_PASSWORD: "Reset-password links"}
+# What a message is when it is not a calendar message. The text of some holds a secret link and is never shown.
+MESSAGE_LABELS = {SET_PASSWORD: "A link to set a password", RESET_PASSWORD: "A link to reset a forgotten password",
+                  ATTENDANCE: "A link for the site's host to record attendance", REMINDER: "Reminder",
+                  CHANGE_OUTCOME: "Answer to a change request", NO_SHOW_NOTICE: "No-show notice to the line manager"}
 
 
 def shown_status():
     """SQL: the message's status as HR sees it.
 
-    A failed calendar message is superseded once a newer message about the same
-    assignment exists: the newer one tells the attendee the shift as it now is.
+    A failed invitation, cancellation or reminder is superseded once a newer
+    invitation or cancellation about the same assignment exists: the newer one
+    tells the attendee the shift as it now is.
     """
-    newer = aliased(OutboxMessage)
-    has_newer = sa.exists().where(newer.assignment_id == OutboxMessage.assignment_id, newer.id > OutboxMessage.id)
     return sa.case(
-        (sa.and_(OutboxMessage.status == FAILED, OutboxMessage.assignment_id.is_not(None), has_newer), SUPERSEDED),
+        (sa.and_(OutboxMessage.status == FAILED, OutboxMessage.assignment_id.is_not(None),
+                 OutboxMessage.purpose.in_(SHIFT_NEWS_PURPOSES), _newer_calendar_message()), SUPERSEDED),
         else_=OutboxMessage.status)
+
+
+def _newer_calendar_message() -> sa.Exists:
+    newer = aliased(OutboxMessage)
+    return sa.exists().where(newer.assignment_id == OutboxMessage.assignment_id, newer.id > OutboxMessage.id,
+                             newer.purpose.in_(CALENDAR_PURPOSES))
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,9 @@ class Row:
             return "Update" if (message.sequence or 0) > 0 else "Invitation"
         if message.purpose == CANCELLATION:
             return "Cancellation"
-        return ACCOUNT_MESSAGE_LABELS[message.purpose]
+        if message.purpose == REMINDER and message.reminder_days:
+            return f"Reminder, {message.reminder_days} day{'s' if message.reminder_days != 1 else ''} before"
+        return MESSAGE_LABELS[message.purpose]
 
     @property
     def shift(self) -> str | None:
@@ -158,10 +170,11 @@ def _counts(filtered: sa.Select) -> dict[str, int]:
 
 
 def _has_newer(message: OutboxMessage) -> bool:
-    if message.assignment_id is None:
+    if message.assignment_id is None or message.purpose not in SHIFT_NEWS_PURPOSES:
         return False
     return bool(db.session.scalar(sa.select(sa.exists().where(
-        OutboxMessage.assignment_id == message.assignment_id, OutboxMessage.id > message.id))))
+        OutboxMessage.assignment_id == message.assignment_id, OutboxMessage.id > message.id,
+        OutboxMessage.purpose.in_(CALENDAR_PURPOSES)))))
 
 
 def _retried_sentence(queued: int, superseded: int) -> str:
