@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from rotation.assignments.models import (
     CANCELLED,
+    CONFIRMED,
     DRAFT,
     MOVE,
     NOTICE_CANCEL,
@@ -26,6 +27,9 @@ from rotation.extensions import db
 from rotation.outbox.queue import queue_assignment_notices
 from rotation.plans.models import FINISHED, PlanRun
 from rotation.plans.planner import PlanningError
+
+# Announced shifts a publication may still move or withdraw.
+STILL_TO_HAPPEN = (PUBLISHED, CONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -68,15 +72,16 @@ def publish_year(year: int, user_id: int | None) -> DraftSummary:
                             f"Run the plan of {year} again, then publish.")
     now = utcnow()
     of_year = Assignment.year == year
+    # A shift that happened (completed, no-show) or was cancelled is never moved or withdrawn.
     db.session.execute(
         sa.update(Assignment).where(of_year, Assignment.status == DRAFT)
         .values(status=PUBLISHED, notice=NOTICE_REQUEST, updated_at=now))
     db.session.execute(
-        sa.update(Assignment).where(of_year, Assignment.status != CANCELLED, Assignment.proposal == MOVE)
+        sa.update(Assignment).where(of_year, Assignment.status.in_(STILL_TO_HAPPEN), Assignment.proposal == MOVE)
         .values(slot_id=Assignment.proposed_slot_id, sequence=Assignment.sequence + 1, status=PUBLISHED,
                 notice=NOTICE_REQUEST, proposal=None, proposed_slot_id=None, updated_at=now))
     db.session.execute(
-        sa.update(Assignment).where(of_year, Assignment.status != CANCELLED, Assignment.proposal == WITHDRAW)
+        sa.update(Assignment).where(of_year, Assignment.status.in_(STILL_TO_HAPPEN), Assignment.proposal == WITHDRAW)
         .values(status=CANCELLED, sequence=Assignment.sequence + 1, notice=NOTICE_CANCEL, proposal=None,
                 updated_at=now))
     queue_assignment_notices()

@@ -1,0 +1,50 @@
+"""The forms that record attendance: HR's two buttons on a shift, and the host's choice per attendee."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectChoice
+from wtforms.validators import InputRequired
+
+from rotation.assignments.models import Assignment
+from rotation.attendance.services import OUTCOME_LABELS, OUTCOMES
+
+OUTCOME_CHOICES = [SelectChoice(outcome, OUTCOME_LABELS[outcome]) for outcome in OUTCOMES]
+
+
+class RecordForm(FlaskForm):
+    """HR's "Came" and "No-show" buttons on one shift: the pressed button carries the outcome."""
+
+    outcome = RadioField("Attendance", choices=OUTCOME_CHOICES,
+                         validators=[InputRequired("Press Came or No-show.")])
+
+
+class HostForm(FlaskForm):
+    """One choice per attendee still to record, Came by default; built for a slot by :func:`host_form`."""
+
+    attendees: list[Assignment]
+
+    def choices_made(self) -> list[tuple[Assignment, str]]:
+        """Each attendee with the outcome the host chose."""
+        return [(assignment, self[field_name(assignment)].data) for assignment in self.attendees]
+
+
+def field_name(assignment: Assignment) -> str:
+    return f"attendee_{assignment.id}"
+
+
+def host_form(attendees: Sequence[Assignment]) -> HostForm:
+    """The host's form for ``attendees`` (each with its person loaded)."""
+
+    class SlotForm(HostForm):
+        pass
+
+    for assignment in attendees:
+        name = assignment.person.full_name
+        setattr(SlotForm, field_name(assignment),
+                RadioField(name, choices=OUTCOME_CHOICES, default=OUTCOMES[0],
+                           validators=[InputRequired(f"Choose came or no-show for {name}.")]))
+    form = SlotForm()
+    form.attendees = list(attendees)
+    return form
