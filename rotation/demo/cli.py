@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from rotation.accounts import services as accounts
 from rotation.accounts.models import User
 from rotation.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from rotation.demo.history import play_the_year
 from rotation.extensions import db
 from rotation.imports.plan import apply
 from rotation.imports.registry import make_plan
@@ -42,6 +43,8 @@ def load_demo(today: date | None = None) -> None:
     # as HR would publish it today.
     for year, not_before in ((today.year, date(today.year, 1, 1)), (today.year + 1, today + timedelta(days=1))):
         plan_run(start_run(year, user_id=None, source="demo", publish=True), not_before=not_before, publish=True)
+    # The year so far: who came to their shift, and the change requests managers made.
+    play_the_year(today)
 
 
 def print_logins() -> None:
@@ -64,6 +67,6 @@ def load(if_empty: bool):
         )
     load_demo()
     db.session.commit()
-    click.echo("Loaded the demo company: sites, people, blackouts, and this year's and next year's slots "
-               "and published plans.")
+    click.echo("Loaded the demo company: sites, people, blackouts, this year's and next year's slots and "
+               "published plans, attendance of past shifts, and a few change requests.")
     print_logins()
