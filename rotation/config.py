@@ -20,6 +20,10 @@ DEFAULTS = {
     "ROTATION_PROXIES": 0,
     # Whole days before each shift at which its attendee gets a reminder; "none" sends none.
     "ROTATION_REMINDER_DAYS": "7,1",
+    # Days after a shift's end during which its person may still file observations about it.
+    "ROTATION_OBSERVATION_DAYS": 14,
+    # Where evidence files are kept (outside the web root); the instance folder's "evidence" when unset.
+    "ROTATION_EVIDENCE_DIR": None,
 }
 
 SMTP_SECURITY_CHOICES = ("none", "starttls", "ssl")
@@ -37,7 +41,7 @@ def settings_from_environment(instance_path: str) -> dict:
     settings: dict = {}
     for key, default in DEFAULTS.items():
         settings[key] = env.get(key) or default
-    for key in ("ROTATION_SMTP_PORT", "ROTATION_PROXIES"):
+    for key in ("ROTATION_SMTP_PORT", "ROTATION_PROXIES", "ROTATION_OBSERVATION_DAYS"):
         try:
             settings[key] = int(settings[key])
         except ValueError:
@@ -46,6 +50,7 @@ def settings_from_environment(instance_path: str) -> dict:
         "sqlite:///" + str(Path(instance_path) / "rotation.sqlite3")
     )
     settings["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret_key(instance_path)
+    settings["ROTATION_EVIDENCE_DIR"] = settings["ROTATION_EVIDENCE_DIR"] or str(Path(instance_path) / "evidence")
     return settings
 
 
@@ -65,6 +70,9 @@ def check_settings(config: dict) -> None:
     if config["ROTATION_PROXIES"] < 0:
         raise ConfigurationError("ROTATION_PROXIES must be 0 or more: the number of reverse proxies in front.")
     config["ROTATION_REMINDER_DAYS"] = reminder_days(config["ROTATION_REMINDER_DAYS"])
+    if not 0 <= config["ROTATION_OBSERVATION_DAYS"] <= 365:
+        raise ConfigurationError("ROTATION_OBSERVATION_DAYS must be from 0 to 365: the days after a shift during "
+                                 f"which observations may be filed, not {config['ROTATION_OBSERVATION_DAYS']!r}.")
 
 
 def reminder_days(value) -> tuple[int, ...]:

@@ -25,8 +25,9 @@ REMINDER = "reminder"              # a shift is coming up (a week, a day before)
 CHANGE_OUTCOME = "change_outcome"  # HR approved or declined a change request
 ATTENDANCE = "attendance"          # a site host's link to record who came
 NO_SHOW_NOTICE = "no_show"         # a line manager hears that someone missed their shift
+ANDON = "andon"                    # a process area's owner hears of a severity-5 or safety observation at once
 PURPOSES = (INVITATION, CANCELLATION, SET_PASSWORD, RESET_PASSWORD, REMINDER, CHANGE_OUTCOME, ATTENDANCE,
-            NO_SHOW_NOTICE)
+            NO_SHOW_NOTICE, ANDON)
 CALENDAR_PURPOSES = (INVITATION, CANCELLATION)
 # Messages about the shift as it is now: a newer change of the shift supersedes them while still queued.
 SHIFT_NEWS_PURPOSES = (INVITATION, CANCELLATION, REMINDER)

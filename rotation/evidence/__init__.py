@@ -1,0 +1,1 @@
+"""Evidence: photos and files attached to observations, stored outside the web root."""

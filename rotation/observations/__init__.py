@@ -1,0 +1,1 @@
+"""Structured observations from each shift, and the "me too" seconds of them."""

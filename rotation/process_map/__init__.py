@@ -1,0 +1,1 @@
+"""The process map: process areas in a tree, each with one or more owners."""
