@@ -11,7 +11,8 @@ MESSAGES = {
     403: ("Not allowed", "Your account does not have access to this page. If you think it should, ask an administrator."),
     404: ("Not found", "There is nothing at this address. It may have moved, or the link may be mistyped."),
     405: ("Not allowed", "This page cannot be used that way."),
-    413: ("File too large", "The upload is larger than Rotation accepts. Split the file or remove columns it does not need."),
+    413: ("File too large", "The upload is larger than Rotation accepts: 20 MB at once, or 110 MB of photos for an "
+                            "observation. Split the file, or send fewer photos at a time."),
     429: ("Too many attempts", "Please wait a moment before trying again."),
     500: ("Something went wrong", "The server could not finish your request and nothing was saved. Please try again; if it happens again, tell an administrator."),
 }
