@@ -78,19 +78,28 @@ def _register_blueprints(app: Flask) -> None:
     from rotation.blackouts.views import bp as blackouts
     from rotation.change_requests.views import bp as change_requests
     from rotation.coverage.views import bp as coverage
+    from rotation.evidence.views import bp as evidence
     from rotation.feeds.views import bp as feeds
     from rotation.home.views import bp as home
     from rotation.imports.views import bp as imports
     from rotation.my_rotation.views import bp as my_rotation
     from rotation.notifications.views import bp as notifications
+    from rotation.observations.checks import bp as observation_checks
+    from rotation.observations.views import bp as observations
     from rotation.outbox.views import bp as outbox
     from rotation.people.views import bp as people
     from rotation.plans.views import bp as plans
+    from rotation.process_map.views import bp as process_map
     from rotation.sites.views import bp as sites
 
     for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
-                      my_rotation, coverage, change_requests, attendance, notifications):
+                      my_rotation, coverage, change_requests, attendance, notifications, observations,
+                      process_map, evidence, observation_checks):
         app.register_blueprint(blueprint)
+    # First of all request hooks: the CSRF check reads the form, and with it the upload.
+    from rotation.observations.views import allow_photo_uploads
+
+    app.before_request_funcs.setdefault(None, []).insert(0, allow_photo_uploads)
 
 
 def _register_commands(app: Flask) -> None:

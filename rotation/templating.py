@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import request, url_for
 from flask_login import current_user
 
-from rotation.accounts.roles import ADMIN, HR, LABELS, MANAGER
+from rotation.accounts.roles import ADMIN, HR, LABELS, MANAGER, OWNER
 
 
 @dataclass
@@ -39,6 +39,8 @@ NAVIGATION = [
     ("Outbox", "outbox.outbox_list", {HR, ADMIN}),
     ("My rotation", "my_rotation.index", {MANAGER}),
     ("Calendar", "feeds.calendar_page", {MANAGER}),
+    ("Observations", "observations.index", {MANAGER, OWNER, ADMIN}),
+    ("Process map", "process_map.index", None),
     # Executives see their organisation; the page scopes it (and says so to a manager without reports).
     ("Coverage", "coverage.overview", {HR, MANAGER}),
     ("Accounts", "accounts.account_list", {ADMIN}),

@@ -13,6 +13,7 @@ from rotation.assignments.changes import (
     AssignmentProblem, SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
 )
 from rotation.assignments.forms import MoveForm, WithdrawForm
+from rotation.observations.forms import WindowForm
 from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
 from rotation.extensions import db
 from rotation.outbox.models import CALENDAR_PURPOSES, OutboxMessage
@@ -181,11 +182,19 @@ def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str |
         when=ShiftTime.of(assignment.slot, assignment.slot.site),
         proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
                        if assignment.proposal == MOVE and assignment.proposed_slot else None),
+        observation_window=_observation_window(assignment), window_form=WindowForm(formdata=None),
         latest_message=db.session.scalar(
             sa.select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
                                            OutboxMessage.purpose.in_(CALENDAR_PURPOSES))
             .order_by(OutboxMessage.id.desc()).limit(1)),
         MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE)
+
+
+def _observation_window(assignment: Assignment):
+    """When the person may file observations about this shift (None for a shift that was not worked)."""
+    from rotation.observations.services import FILEABLE, window_of
+
+    return window_of(assignment, assignment.slot) if assignment.status in FILEABLE else None
 
 
 def grouped_choices(choices: list[SlotChoice]) -> dict[str | None, list[tuple[str, str]]]:

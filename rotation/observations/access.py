@@ -1,0 +1,44 @@
+"""Who may see and change an observation. Deny unless a rule allows it."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from rotation.accounts.roles import ADMIN
+from rotation.extensions import db
+from rotation.observations.models import DRAFT, SUBMITTED, Observation
+from rotation.people.models import Person
+from rotation.process_map.tree import owned_area_ids
+
+
+def person_of(user) -> Person | None:
+    """The active roster person behind a signed-in account, by e-mail address."""
+    if user is None or not user.is_authenticated:
+        return None
+    return db.session.scalar(sa.select(Person).where(Person.email == user.email.strip().lower(),
+                                                     Person.is_active.is_(True)))
+
+
+def can_view(user, observation: Observation) -> bool:
+    """The author; anyone in the rotation (to find what they saw too and second it); the owners of its area
+    or an area above it; admins.
+
+    Nobody but the author sees a draft.
+    """
+    if user is None or not user.is_authenticated:
+        return False
+    person = person_of(user)
+    if person is not None and observation.author_id == person.id:
+        return True
+    if observation.status == DRAFT:
+        return False
+    if user.has_role(ADMIN):
+        return True
+    if observation.area_id is not None and observation.area_id in owned_area_ids(user.id):
+        return True
+    return person is not None
+
+
+def can_edit(user, observation: Observation) -> bool:
+    """Only the author, and only until an owner has triaged it."""
+    person = person_of(user)
+    return person is not None and observation.author_id == person.id and observation.status in (DRAFT, SUBMITTED)

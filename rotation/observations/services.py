@@ -1,0 +1,278 @@
+"""Filing observations: the window, drafts, submitting, the andon alert and "me too".
+
+A person files observations only for their own shift, from its start until
+``ROTATION_OBSERVATION_DAYS`` after its end (HR may extend one shift's window).
+A draft keeps whatever was typed; submitting checks that everything an owner
+needs is there. The author edits it until an owner triages it. The services
+flush; the request commits.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from rotation.accounts.models import User
+from rotation.assignments.models import COMPLETED, CONFIRMED, PUBLISHED, Assignment
+from rotation.db import utcnow
+from rotation.extensions import db
+from rotation.notifications.services import notify
+from rotation.observations.models import (
+    CONTACT, DRAFT, SAFETY, SUBMITTED, WASTE, Observation, Second, WindowExtension,
+)
+from rotation.outbox.models import ANDON
+from rotation.outbox.queue import queue_text_message
+from rotation.people.models import Person
+from rotation.process_map.models import AreaOwner, ProcessArea
+from rotation.process_map.tree import area_paths
+from rotation.sites.models import Slot
+
+# Shifts one may file about: announced ones that have happened or are happening.
+FILEABLE = (PUBLISHED, CONFIRMED, COMPLETED)
+# The fields the form edits, in the form's order.
+FIELDS = ("area_id", "kind", "title", "contact_driver", "waste", "what_happened", "customer_minutes",
+          "customer_visible", "frequency", "severity", "why_1", "why_2", "why_3", "why_4", "why_5", "cause",
+          "suggested_fix", "frontline_quote", "reference_numbers")
+
+
+class ObservationProblems(ValueError):
+    """What stops a submission, field by field (``None`` for the observation as a whole). Nothing was changed."""
+
+    def __init__(self, problems: dict[str | None, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Window:
+    opens: datetime
+    closes: datetime
+    extended: bool
+
+    def is_open(self, now: datetime) -> bool:
+        return self.opens <= now <= self.closes
+
+
+def window_of(assignment: Assignment, slot: Slot | None = None) -> Window:
+    """When the person may file observations about ``assignment``: its start until N days after its end,
+    or until the end of the day HR extended it to."""
+    slot = slot or db.session.get(Slot, assignment.slot_id)
+    closes = slot.ends_at + timedelta(days=current_app.config["ROTATION_OBSERVATION_DAYS"])
+    extension = db.session.get(WindowExtension, assignment.id)
+    extended = False
+    if extension is not None:
+        until = datetime.combine(extension.until + timedelta(days=1), time(), tzinfo=timezone.utc)
+        if until > closes:
+            closes, extended = until, True
+    return Window(opens=slot.starts_at, closes=closes, extended=extended)
+
+
+def filing_problem(assignment: Assignment | None, person: Person | None, now: datetime) -> str | None:
+    """Why ``person`` cannot file an observation about ``assignment`` now, or None when they can."""
+    if assignment is None or person is None or assignment.person_id != person.id:
+        return "You can file observations only about your own shifts."
+    if assignment.status not in FILEABLE:
+        return "This shift was not worked (it is cancelled, a no-show or not published), so nothing can be filed."
+    window = window_of(assignment)
+    if now < window.opens:
+        return (f"You can file observations from the start of this shift, "
+                f"{window.opens:%Y-%m-%d %H:%M} UTC.")
+    if now > window.closes:
+        return (f"Observations about this shift could be filed until {window.closes:%Y-%m-%d}; ask HR to extend "
+                "the window if you still have one.")
+    return None
+
+
+def open_shifts(person: Person, now: datetime) -> list[Assignment]:
+    """The person's shifts whose window is open now, most recent first (slot and site loaded)."""
+    days = current_app.config["ROTATION_OBSERVATION_DAYS"]
+    extended = sa.select(WindowExtension.assignment_id).where(WindowExtension.until >= now.date())
+    shifts = db.session.scalars(
+        sa.select(Assignment).join(Slot, Slot.id == Assignment.slot_id)
+        .where(Assignment.person_id == person.id, Assignment.status.in_(FILEABLE), Slot.starts_at <= now,
+               sa.or_(Slot.ends_at >= now - timedelta(days=days), Assignment.id.in_(extended)))
+        .options(joinedload(Assignment.slot).joinedload(Slot.site))
+        .order_by(Slot.starts_at.desc())).unique().all()
+    return [shift for shift in shifts if window_of(shift, shift.slot).is_open(now)]
+
+
+def start_draft(assignment: Assignment, person: Person, now: datetime) -> Observation:
+    problem = filing_problem(assignment, person, now)
+    if problem:
+        raise ObservationProblems({None: problem})
+    observation = Observation(assignment_id=assignment.id, author_id=person.id, status=DRAFT, created_at=now,
+                              updated_at=now)
+    db.session.add(observation)
+    db.session.flush()
+    return observation
+
+
+def save(observation: Observation, values: dict, now: datetime) -> None:
+    """Keep what the author typed (a draft may be incomplete); a submitted one must stay complete. Flush."""
+    _check_editable(observation)
+    problems = _area_problem(values.get("area_id"))
+    if problems:
+        raise ObservationProblems(problems)
+    before = {name: getattr(observation, name) for name in FIELDS}
+    for name in FIELDS:
+        setattr(observation, name, values.get(name))
+    if observation.status == SUBMITTED:
+        missing = completeness_problems(observation)
+        if missing:
+            for name, value in before.items():
+                setattr(observation, name, value)
+            raise ObservationProblems(missing)
+        _raise_andon_if_needed(observation)
+    observation.updated_at = now
+    db.session.flush()
+
+
+def submit(observation: Observation, now: datetime) -> bool:
+    """Submit a complete draft (the author's shift window must still be open); flush.
+
+    Returns whether it raised the andon: severity 5 or safety alerts the area's
+    owners at once by e-mail and in the app.
+    """
+    _check_editable(observation)
+    if observation.status != DRAFT:
+        raise ObservationProblems({None: "This observation is already submitted."})
+    problem = filing_problem(db.session.get(Assignment, observation.assignment_id),
+                             db.session.get(Person, observation.author_id), now)
+    if problem:
+        raise ObservationProblems({None: problem})
+    problems = completeness_problems(observation)
+    if problems:
+        raise ObservationProblems(problems)
+    observation.status = SUBMITTED
+    observation.submitted_at = now
+    observation.updated_at = now
+    db.session.flush()
+    return _raise_andon_if_needed(observation)
+
+
+def delete_draft(observation: Observation) -> None:
+    if observation.status != DRAFT:
+        raise ObservationProblems({None: "Only a draft can be deleted; a submitted observation stays on record."})
+    from rotation.evidence.storage import delete as delete_evidence
+    from rotation.evidence.models import Evidence
+
+    for evidence in db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observation.id)):
+        delete_evidence(evidence)
+    db.session.delete(observation)
+    db.session.flush()
+
+
+def completeness_problems(observation: Observation) -> dict[str | None, str]:
+    """What a submission still lacks, field by field."""
+    problems: dict[str | None, str] = {}
+    if observation.area_id is None:
+        problems["area_id"] = "Choose the process area where you saw it."
+    if not observation.kind:
+        problems["kind"] = "Choose what kind of observation this is."
+    if not (observation.title or "").strip():
+        problems["title"] = "Give it a short title, e.g. “Refund needs a supervisor for every order”."
+    if not (observation.what_happened or "").strip():
+        problems["what_happened"] = "Say what happened: the facts you saw or heard."
+    if observation.kind == CONTACT and not (observation.contact_driver or "").strip():
+        problems["contact_driver"] = "Say why the customer had to contact us: the driver of the contact."
+    if observation.kind == WASTE and not observation.waste:
+        problems["waste"] = "Choose which of the eight wastes it is."
+    if observation.severity is None:
+        problems["severity"] = "Choose a severity from 1 to 5."
+    if not observation.frequency:
+        problems["frequency"] = "Say how often the frontline sees it."
+    return problems
+
+
+def _area_problem(area_id) -> dict[str | None, str]:
+    if area_id is None:
+        return {}
+    area = db.session.get(ProcessArea, area_id)
+    if area is None or not area.is_active:
+        return {"area_id": "That process area is not on the map any more; choose another."}
+    return {}
+
+
+def _check_editable(observation: Observation) -> None:
+    if observation.status not in (DRAFT, SUBMITTED):
+        raise ObservationProblems({None: "An owner has triaged this observation, so it can no longer be changed."})
+
+
+def _raise_andon_if_needed(observation: Observation) -> bool:
+    """Severity 5 or safety: tell the owners of the area (and the areas above it) now, once."""
+    if observation.andon or not (observation.severity == 5 or observation.kind == SAFETY):
+        return False
+    observation.andon = True
+    owners = area_owners(observation.area_id)
+    author = db.session.get(Person, observation.author_id)
+    path = area_paths().get(observation.area_id, "")
+    base_url = current_app.config["ROTATION_BASE_URL"].rstrip("/")
+    why = "a safety observation" if observation.kind == SAFETY else "a severity 5 observation"
+    subject = f"Andon: {observation.title} ({path})"
+    for owner in owners:
+        body = (f"Hello {owner.name},\n\n{author.full_name} has filed {why} in {path}, an area you own:\n\n"
+                f"{observation.title}\n\n{observation.what_happened}\n\n"
+                f"It is at the top of your queue: {base_url}/observations/{observation.id}\n")
+        queue_text_message(ANDON, owner.email, owner.display_name or "", subject, body)
+    emails = [owner.email for owner in owners]
+    if emails:
+        notify(db.session.scalars(sa.select(Person.id).where(Person.email.in_(emails))),
+               f"Andon in {path}: {observation.title}", link=f"/observations/{observation.id}")
+    db.session.flush()
+    return True
+
+
+def area_owners(area_id: int | None) -> list[User]:
+    """The enabled accounts owning the area or an area above it, nearest first."""
+    owners: list[User] = []
+    seen_areas: set[int] = set()
+    while area_id is not None and area_id not in seen_areas:
+        seen_areas.add(area_id)
+        for user in db.session.scalars(sa.select(User).join(AreaOwner, AreaOwner.user_id == User.id)
+                                       .where(AreaOwner.area_id == area_id, User.is_enabled.is_(True))
+                                       .order_by(User.email)):
+            if user not in owners:
+                owners.append(user)
+        area_id = db.session.scalar(sa.select(ProcessArea.parent_id).where(ProcessArea.id == area_id))
+    return owners
+
+
+# --- "Me too" --------------------------------------------------------------------------------------------
+
+def second(observation: Observation, person: Person, assignment: Assignment, note: str | None,
+           now: datetime) -> Second:
+    """Second someone else's submitted observation from one of one's own shifts with an open window; flush."""
+    if observation.author_id == person.id:
+        raise ObservationProblems({None: "This is your own observation; edit it instead."})
+    if observation.status not in (SUBMITTED, "triaged"):
+        raise ObservationProblems({None: "Only a submitted observation can be seconded."})
+    problem = filing_problem(assignment, person, now)
+    if problem:
+        raise ObservationProblems({"assignment_id": problem})
+    if db.session.scalar(sa.select(sa.exists().where(Second.observation_id == observation.id,
+                                                     Second.person_id == person.id))):
+        raise ObservationProblems({None: "You have already said “me too” to this one."})
+    note = (note or "").strip() or None
+    if note and len(note) > 2000:
+        raise ObservationProblems({"note": "Keep the note to 2,000 characters."})
+    seconded = Second(observation_id=observation.id, person_id=person.id, assignment_id=assignment.id, note=note,
+                      created_at=now)
+    db.session.add(seconded)
+    db.session.flush()
+    notify(observation.author_id, f"{person.full_name} saw it too: “{observation.title}”.",
+           link=f"/observations/{observation.id}")
+    return seconded
+
+
+def extend_window(assignment: Assignment, until: date, granted_by: str) -> None:
+    """HR lets the person file about ``assignment`` until the end of ``until``; flush."""
+    extension = db.session.get(WindowExtension, assignment.id)
+    if extension is None:
+        db.session.add(WindowExtension(assignment_id=assignment.id, until=until, granted_by=granted_by,
+                                       created_at=utcnow()))
+    else:
+        extension.until, extension.granted_by = until, granted_by
+    db.session.flush()

@@ -1,0 +1,343 @@
+"""Observations: filing one from a shift (draft, evidence, submit), reading one, "me too", my observations,
+and the observations in the areas an owner owns."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from rotation.accounts.roles import ADMIN, HR, OWNER
+from rotation.assignments.models import Assignment
+from rotation.db import utcnow
+from rotation.evidence.models import Evidence
+from rotation.extensions import db
+from rotation.observations import services
+from rotation.observations.access import can_edit, can_view, person_of
+from rotation.observations.forms import EvidenceForm, ObservationForm, SecondForm, WindowForm, form_data_of
+from rotation.observations.models import (
+    CAUSES, DRAFT, FREQUENCIES, SEVERITIES, STATUS_LABELS, SUBMITTED, WASTES, Observation, Second,
+)
+from rotation.outbox.texts import when_text
+from rotation.pagination import paginate
+from rotation.people.models import Person
+from rotation.process_map.tree import area_paths, owned_area_ids
+from rotation.security import roles_required, signed_in
+from rotation.sites.models import Slot
+
+bp = Blueprint("observations", __name__, url_prefix="/observations")
+
+# Photos from a phone are large: an upload of several may carry up to this much (each file is limited on its own).
+UPLOAD_LIMIT = 110 * 1024 * 1024
+
+
+def allow_photo_uploads() -> None:
+    """Before anything reads the form (the CSRF check does): let photo uploads be larger than other requests."""
+    if request.endpoint in ("observations.add_evidence", "observations.add_second"):
+        request.max_content_length = UPLOAD_LIMIT
+
+
+def _now() -> datetime:
+    return utcnow()
+
+
+def _me() -> Person:
+    person = person_of(current_user)
+    if person is None:
+        abort(404)
+    return person
+
+
+def _load(observation_id: int) -> Observation:
+    observation = db.session.scalar(
+        sa.select(Observation).where(Observation.id == observation_id)
+        .options(joinedload(Observation.author),
+                 joinedload(Observation.assignment).joinedload(Assignment.slot).joinedload(Slot.site)))
+    if observation is None:
+        abort(404)
+    return observation
+
+
+# --- My observations and an owner's areas -----------------------------------------------------------------
+
+@bp.get("/")
+@signed_in
+def index():
+    """The author's observations (drafts first) and "me too"s, with what became of each."""
+    person = person_of(current_user)
+    page = seconds = None
+    shifts = []
+    if person is not None:
+        statement = (sa.select(Observation).where(Observation.author_id == person.id)
+                     .options(joinedload(Observation.assignment).joinedload(Assignment.slot).joinedload(Slot.site))
+                     .order_by(sa.case((Observation.status == DRAFT, 0), else_=1),
+                               Observation.updated_at.desc(), Observation.id.desc()))
+        page = paginate(statement, per_page=25)
+        seconds = db.session.execute(
+            sa.select(Second, Observation).join(Observation, Observation.id == Second.observation_id)
+            .where(Second.person_id == person.id).order_by(Second.created_at.desc()).limit(25)).all()
+        shifts = services.open_shifts(person, _now())
+    return render_template("observations/index.html", person=person, page=page, seconds=seconds,
+                           shifts=[(shift, when_text(shift)) for shift in shifts], paths=area_paths(),
+                           owner=current_user.has_any_role({OWNER, ADMIN}))
+
+
+@bp.get("/areas")
+@roles_required(OWNER, ADMIN)
+def in_my_areas():
+    """Submitted observations in the areas the owner owns (and below): andon first, then newest."""
+    areas = owned_area_ids(current_user.id)
+    statement = (sa.select(Observation).where(Observation.area_id.in_(areas), Observation.status != DRAFT)
+                 .options(joinedload(Observation.author))
+                 .order_by(Observation.andon.desc(), sa.case((Observation.status == SUBMITTED, 0), else_=1),
+                           Observation.submitted_at.desc(), Observation.id.desc()))
+    page = paginate(statement, per_page=25)
+    seconded = dict(db.session.execute(
+        sa.select(Second.observation_id, sa.func.count()).where(
+            Second.observation_id.in_([observation.id for observation in page.items]))
+        .group_by(Second.observation_id)).all()) if page.items else {}
+    return render_template("observations/areas.html", page=page, paths=area_paths(), seconded=seconded,
+                           owns_any=bool(areas), severities=SEVERITIES)
+
+
+# --- Filing -------------------------------------------------------------------------------------------------
+
+@bp.get("/new")
+@signed_in
+def new():
+    """Choose the shift to file about (the invitation's link names it); starting makes a draft."""
+    person = _me()
+    now = _now()
+    uid = request.args.get("assignment", "")
+    named = db.session.scalar(sa.select(Assignment).where(Assignment.uid == uid)) if uid else None
+    problem = services.filing_problem(named, person, now) if uid else None
+    shifts = services.open_shifts(person, now)
+    return render_template("observations/new.html", shifts=[(shift, when_text(shift)) for shift in shifts],
+                           named=named if named is not None and named.person_id == person.id else None,
+                           problem=problem)
+
+
+@bp.post("/new")
+@signed_in
+def start():
+    person = _me()
+    assignment = db.session.scalar(sa.select(Assignment).where(Assignment.uid == request.form.get("assignment", "")))
+    try:
+        observation = services.start_draft(assignment, person, _now())
+    except services.ObservationProblems as problems:
+        flash(" ".join(problems.problems.values()), "error")
+        return redirect(url_for("observations.new"))
+    return redirect(url_for("observations.edit", observation_id=observation.id))
+
+
+@bp.route("/<int:observation_id>/edit", methods=["GET", "POST"])
+@signed_in
+def edit(observation_id: int):
+    """The form: "Save draft" keeps what is typed; "Submit" checks that everything is there."""
+    observation = _load(observation_id)
+    if not can_edit(current_user, observation):
+        abort(403 if can_view(current_user, observation) else 404)
+    form = _form(observation)
+    if request.method == "POST" and form.validate():
+        action = request.form.get("action", "save")
+        try:
+            services.save(observation, form.values(), _now())
+            if action == "submit" and observation.status == DRAFT:
+                andon = services.submit(observation, _now())
+                flash("Submitted. The owners of " + area_paths().get(observation.area_id, "the area") +
+                      (" were alerted at once (andon)." if andon else " will triage it; you will hear what "
+                                                                     "becomes of it."), "success")
+                return redirect(url_for("observations.detail", observation_id=observation.id))
+        except services.ObservationProblems as problems:
+            db.session.rollback()
+            observation = _load(observation_id)
+            form.show_problems(problems.problems)
+        else:
+            flash("Saved." if observation.status != DRAFT else "Draft saved. Submit it when it is complete.",
+                  "success")
+            return redirect(url_for("observations.edit", observation_id=observation.id))
+    return _edit_page(observation, form)
+
+
+@bp.post("/<int:observation_id>/autosave")
+@signed_in
+def autosave(observation_id: int):
+    """The form's background save of a draft: JSON with the time saved, or the problems by field."""
+    observation = _load(observation_id)
+    if not can_edit(current_user, observation) or observation.status != DRAFT:
+        return jsonify({"saved": False, "message": "This draft can no longer be changed here."}), 409
+    form = _form(observation)
+    if not form.validate():
+        return jsonify({"saved": False, "message": "Some answers need a look before they can be saved.",
+                        "errors": {name: errors for name, errors in form.errors.items()}}), 422
+    try:
+        services.save(observation, form.values(), _now())
+    except services.ObservationProblems as problems:
+        db.session.rollback()
+        return jsonify({"saved": False, "message": " ".join(problems.problems.values())}), 422
+    return jsonify({"saved": True, "at": f"{observation.updated_at:%H:%M} UTC"})
+
+
+@bp.post("/<int:observation_id>/evidence")
+@signed_in
+def add_evidence(observation_id: int):
+    from rotation.evidence.storage import EvidenceProblem, store
+
+    observation = _load(observation_id)
+    if not can_edit(current_user, observation):
+        abort(404)
+    form = EvidenceForm()
+    if not form.validate():
+        flash("The upload could not be read; try again.", "error")
+        return redirect(url_for("observations.edit", observation_id=observation.id))
+    uploads = [upload for upload in (form.files.data or []) if upload and upload.filename]
+    if not uploads:
+        flash("Choose a photo or file first.", "error")
+        return redirect(url_for("observations.edit", observation_id=observation.id))
+    try:
+        for upload in uploads:
+            store(upload, observation_id=observation.id, uploaded_by_id=observation.author_id)
+    except EvidenceProblem as problem:
+        db.session.rollback()
+        flash(f"{problem} None of the files were added." if len(uploads) > 1 else str(problem), "error")
+    else:
+        flash(f"Added {len(uploads)} file{'s' if len(uploads) != 1 else ''}.", "success")
+    return redirect(url_for("observations.edit", observation_id=observation.id) + "#evidence")
+
+
+@bp.post("/<int:observation_id>/evidence/<int:evidence_id>/delete")
+@signed_in
+def remove_evidence(observation_id: int, evidence_id: int):
+    from rotation.evidence.storage import delete
+
+    observation = _load(observation_id)
+    evidence = db.session.get(Evidence, evidence_id)
+    if not can_edit(current_user, observation) or evidence is None or evidence.observation_id != observation.id \
+            or evidence.second_id is not None:
+        abort(404)
+    delete(evidence)
+    flash(f"Removed {evidence.filename}.", "success")
+    return redirect(url_for("observations.edit", observation_id=observation.id) + "#evidence")
+
+
+@bp.post("/<int:observation_id>/delete")
+@signed_in
+def delete(observation_id: int):
+    observation = _load(observation_id)
+    if not can_edit(current_user, observation):
+        abort(404)
+    try:
+        services.delete_draft(observation)
+    except services.ObservationProblems as problems:
+        flash(" ".join(problems.problems.values()), "error")
+        return redirect(url_for("observations.detail", observation_id=observation_id))
+    flash("Draft deleted.", "success")
+    return redirect(url_for("observations.index"))
+
+
+# --- Reading, and "me too" -------------------------------------------------------------------------------------
+
+@bp.get("/<int:observation_id>")
+@signed_in
+def detail(observation_id: int):
+    observation = _load(observation_id)
+    if not can_view(current_user, observation):
+        abort(404)
+    return _detail_page(observation, SecondForm(formdata=None))
+
+
+@bp.post("/<int:observation_id>/second")
+@signed_in
+def add_second(observation_id: int):
+    from rotation.evidence.storage import EvidenceProblem, store
+
+    observation = _load(observation_id)
+    person = person_of(current_user)
+    if person is None or observation.status == DRAFT or observation.author_id == person.id:
+        abort(404)
+    form = SecondForm()
+    shifts = services.open_shifts(person, _now())
+    form.assignment_id.choices = [(shift.id, f"{shift.kind_label} at {shift.slot.site.name}") for shift in shifts]
+    if form.validate():
+        assignment = next((shift for shift in shifts if shift.id == form.assignment_id.data), None)
+        try:
+            seconded = services.second(observation, person, assignment, form.note.data, _now())
+            for upload in [upload for upload in (form.files.data or []) if upload and upload.filename]:
+                store(upload, observation_id=observation.id, uploaded_by_id=person.id, second_id=seconded.id)
+        except services.ObservationProblems as problems:
+            db.session.rollback()
+            form.assignment_id.errors = [*form.assignment_id.errors, *problems.problems.values()]
+        except EvidenceProblem as problem:
+            db.session.rollback()
+            form.files.errors = [*form.files.errors, f"{problem} Your “me too” was not saved either."]
+        else:
+            flash("Thank you: your “me too” is added. The owners see how many saw it.", "success")
+            return redirect(url_for("observations.detail", observation_id=observation.id))
+    observation = _load(observation_id)
+    return _detail_page(observation, form), 200
+
+
+@bp.post("/window/<int:assignment_id>")
+@roles_required(HR)
+def extend_window(assignment_id: int):
+    """HR lets the person file observations about one shift for longer."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None:
+        abort(404)
+    form = WindowForm()
+    if form.validate():
+        services.extend_window(assignment, form.until.data, current_user.email)
+        flash(f"Observations about this shift may now be filed until {form.until.data.isoformat()}.", "success")
+    else:
+        flash(" ".join(error for errors in form.errors.values() for error in errors), "error")
+    return redirect(url_for("assignments.assignment_detail", assignment_id=assignment_id))
+
+
+# --- Page helpers ----------------------------------------------------------------------------------------------
+
+def _form(observation: Observation) -> ObservationForm:
+    if request.method == "POST":
+        form = ObservationForm()
+    else:
+        form = ObservationForm(data=form_data_of(observation))
+    paths = area_paths(active_only=True)
+    if observation.area_id is not None and observation.area_id not in paths:
+        paths = {observation.area_id: area_paths().get(observation.area_id, "(retired area)"), **paths}
+    form.area_id.choices = [("", "Choose a process area")] + list(paths.items())
+    return form
+
+
+def _edit_page(observation: Observation, form: ObservationForm) -> str:
+    evidence = list(db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observation.id,
+                                                                 Evidence.second_id.is_(None))
+                                       .order_by(Evidence.id)))
+    window = services.window_of(observation.assignment, observation.assignment.slot)
+    return render_template("observations/edit.html", observation=observation, form=form,
+                           evidence_form=EvidenceForm(formdata=None), evidence=evidence, window=window,
+                           when=when_text(observation.assignment))
+
+
+def _detail_page(observation: Observation, second_form: SecondForm) -> str:
+    person = person_of(current_user)
+    evidence = list(db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observation.id)
+                                       .order_by(Evidence.id)))
+    seconds = db.session.execute(
+        sa.select(Second, Person).join(Person, Person.id == Second.person_id)
+        .where(Second.observation_id == observation.id).order_by(Second.created_at)).all()
+    can_second = False
+    if person is not None and person.id != observation.author_id and observation.status != DRAFT \
+            and all(second.person_id != person.id for second, _ in seconds):
+        shifts = services.open_shifts(person, _now())
+        if shifts:
+            can_second = True
+            if not second_form.assignment_id.choices:
+                second_form.assignment_id.choices = [(shift.id, f"{shift.kind_label} at {shift.slot.site.name}, "
+                                                                f"{shift.slot.first_day.isoformat()}")
+                                                     for shift in shifts]
+    return render_template(
+        "observations/detail.html", observation=observation, evidence=evidence, seconds=seconds,
+        path=area_paths().get(observation.area_id, ""), editable=can_edit(current_user, observation),
+        can_second=can_second, second_form=second_form, wastes=WASTES, frequencies=FREQUENCIES, causes=CAUSES,
+        severities=SEVERITIES, statuses=STATUS_LABELS, when=when_text(observation.assignment))

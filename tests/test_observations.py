@@ -1,0 +1,346 @@
+"""Observations: the filing window, drafts and submitting, permissions, the andon alert, "me too", my list."""
+from __future__ import annotations
+
+import html
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from rotation.assignments.models import CANCELLED, COMPLETED, PUBLISHED, Assignment
+from rotation.extensions import db
+from rotation.notifications.models import Notification
+from rotation.observations.models import DRAFT, SUBMITTED, TRIAGED, Observation, Second
+from rotation.observations.services import ObservationProblems, filing_problem, start_draft, submit
+from rotation.outbox.models import OutboxMessage
+from rotation.process_map.models import AreaOwner, ProcessArea
+from rotation.sites.models import Site, Slot
+from rotation.sites.slots import generate_slots
+from tests.conftest import PASSWORD, count_queries, csrf_token
+
+TODAY = date.today()
+YEAR = TODAY.year
+
+COMPLETE = {"area_id": None, "kind": "blocked", "title": "Refund needs a supervisor for every order",
+            "what_happened": "Every refund over 20 euros waits for a supervisor's approval; callers wait 6 minutes.",
+            "customer_minutes": "6", "customer_visible": "yes", "frequency": "hourly", "severity": "3",
+            "why_1": "The refund tool asks for approval above 20 euros.", "cause": "policy",
+            "suggested_fix": "Let agents approve refunds up to 100 euros.",
+            "frontline_quote": "We apologise more than we help.", "reference_numbers": "T-1001, T-1002"}
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@pytest.fixture
+def company(make_site, make_person, make_user):
+    """A contact centre, a process map (Customer service › Refunds) with an owner for Customer service, and two
+    managers, each with a customer-service day that started an hour ago."""
+    make_site("HEL-CC", name="Helsinki contact centre", seats=4)
+    generate_slots(YEAR)
+    generate_slots(YEAR + 1)
+    chief = make_person("E001", full_name="Carla Chief", department="Board")
+    ann = make_person("E100", full_name="Ann Author", manager=chief)
+    bo = make_person("E101", full_name="Bo Second", manager=chief, department="Finance")
+    for number, boss in enumerate((ann, bo)):
+        make_person(f"E20{number}", manager=boss)
+    service = ProcessArea(name="Customer service")
+    db.session.add(service)
+    db.session.flush()
+    refunds = ProcessArea(name="Refunds", parent_id=service.id)
+    db.session.add(refunds)
+    db.session.flush()
+    owner = make_user(roles=["owner"], email="olli@example.com", name="Olli Owner")
+    db.session.add(AreaOwner(area_id=service.id, user_id=owner.id))
+    slot = _slot_around(now() - timedelta(hours=1))
+    shifts = {}
+    for person in (ann, bo):
+        shifts[person.employee_id] = Assignment(person_id=person.id, slot_id=slot.id, year=slot.first_day.year,
+                                                kind=slot.kind, status=PUBLISHED)
+        db.session.add(shifts[person.employee_id])
+    db.session.commit()
+    return {"ann": ann, "bo": bo, "service": service, "refunds": refunds, "owner": owner,
+            "ann_shift": shifts["E100"], "bo_shift": shifts["E101"], "slot": slot}
+
+
+def _slot_around(moment: datetime) -> Slot:
+    """A customer-service slot whose hours are moved to start at ``moment`` (tests need a shift under way)."""
+    slot = db.session.scalar(sa.select(Slot).join(Site).where(Slot.first_day >= moment.date()).order_by(Slot.first_day))
+    slot.first_day = slot.last_day = moment.date()
+    slot.starts_at, slot.ends_at = moment, moment + timedelta(hours=8)
+    db.session.flush()
+    return slot
+
+
+@pytest.fixture
+def ann(company, login_as):
+    login_as("manager", email=company["ann"].email)
+    return company["ann"]
+
+
+def complete(company, **changes) -> dict:
+    return {**COMPLETE, "area_id": str(company["refunds"].id), **changes}
+
+
+def draft_of(company, person_key: str = "ann") -> Observation:
+    observation = start_draft(company[f"{person_key}_shift"], company[person_key], now())
+    db.session.commit()
+    return observation
+
+
+def reloaded(observation_id: int) -> Observation | None:
+    db.session.expire_all()
+    return db.session.get(Observation, observation_id)
+
+
+def sign_out(client) -> None:
+    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
+
+
+def switch_to(client, post_form, email: str) -> None:
+    """Sign out, then in as the account with ``email`` (its password is the fixtures' one)."""
+    sign_out(client)
+    assert post_form("/login", {"email": email, "password": PASSWORD}).status_code == 302
+
+
+def text(response) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+# --- The window -----------------------------------------------------------------------------------------------
+
+def test_the_window_opens_at_the_shifts_start_and_closes_14_days_after_its_end(app, company):
+    shift, ann = company["ann_shift"], company["ann"]
+    slot = company["slot"]
+    assert filing_problem(shift, ann, slot.starts_at) is None
+    assert "from the start of this shift" in filing_problem(shift, ann, slot.starts_at - timedelta(minutes=1))
+    assert filing_problem(shift, ann, slot.ends_at + timedelta(days=14)) is None
+    late = filing_problem(shift, ann, slot.ends_at + timedelta(days=14, minutes=1))
+    assert "ask HR to extend the window" in late
+    app.config["ROTATION_OBSERVATION_DAYS"] = 30
+    assert filing_problem(shift, ann, slot.ends_at + timedelta(days=20)) is None
+
+
+def test_hr_extends_the_window_from_the_assignment_page(client, company, login_as, post_form):
+    shift, ann, slot = company["ann_shift"], company["ann"], company["slot"]
+    later = slot.ends_at + timedelta(days=20)
+    assert filing_problem(shift, ann, later) is not None
+    login_as("hr")
+    until = (later + timedelta(days=1)).date()
+    response = post_form(f"/observations/window/{shift.id}", {"until": until.isoformat()},
+                         page=f"/assignments/{shift.id}")
+    assert response.status_code == 302
+    assert filing_problem(db.session.get(Assignment, shift.id), ann, later) is None
+    assert "(extended)" in client.get(f"/assignments/{shift.id}").get_data(as_text=True)
+
+
+def test_only_ones_own_worked_shifts_can_be_filed_about(company):
+    ann, bo_shift = company["ann"], company["bo_shift"]
+    assert filing_problem(bo_shift, ann, now()) == "You can file observations only about your own shifts."
+    shift = company["ann_shift"]
+    for status in (CANCELLED, "no_show", "draft"):
+        shift.status = status
+        assert "was not worked" in filing_problem(shift, ann, now())
+    shift.status = COMPLETED
+    assert filing_problem(shift, ann, now()) is None
+
+
+def test_the_invitations_link_names_the_shift_and_starting_makes_a_draft(client, company, ann, post_form):
+    shift = company["ann_shift"]
+    page = client.get(f"/observations/new?assignment={shift.uid}")
+    assert page.status_code == 200 and "Start an observation" in page.get_data(as_text=True)
+    response = post_form("/observations/new", {"assignment": shift.uid}, page="/observations/new")
+    assert response.status_code == 302
+    observation = db.session.scalar(sa.select(Observation))
+    assert (observation.status, observation.author_id, observation.assignment_id) == (DRAFT, company["ann"].id,
+                                                                                     shift.id)
+    refused = post_form("/observations/new", {"assignment": company["bo_shift"].uid}, page="/observations/new",
+                        follow_redirects=True)
+    assert "You can file observations only about your own shifts." in text(refused)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1
+
+
+# --- Drafts and submitting --------------------------------------------------------------------------------------
+
+def test_a_draft_keeps_whatever_was_typed_and_submitting_asks_for_the_rest(client, company, ann, post_form):
+    observation = draft_of(company)
+    url = f"/observations/{observation.id}/edit"
+    saved = post_form(url, {"title": "Refunds are slow", "action": "save"})
+    assert saved.status_code == 302
+    assert reloaded(observation.id).title == "Refunds are slow"
+    refused = post_form(url, {"title": "Refunds are slow", "action": "submit"})
+    page = text(refused)
+    for message in ("Choose the process area where you saw it.", "Choose what kind of observation this is.",
+                    "Say what happened: the facts you saw or heard.", "Choose a severity from 1 to 5.",
+                    "Say how often the frontline sees it."):
+        assert message in page
+    assert reloaded(observation.id).status == DRAFT
+    done = post_form(url, {**complete(company), "action": "submit"})
+    assert done.status_code == 302
+    submitted = reloaded(observation.id)
+    assert (submitted.status, submitted.severity, submitted.customer_visible, submitted.andon) == \
+        (SUBMITTED, 3, True, False)
+    assert submitted.why_1.startswith("The refund tool") and submitted.reference_numbers == "T-1001, T-1002"
+
+
+def test_kind_specific_answers_are_asked_for(client, company, ann, post_form):
+    observation = draft_of(company)
+    url = f"/observations/{observation.id}/edit"
+    contact = text(post_form(url, {**complete(company, kind="contact"), "action": "submit"}))
+    assert "Say why the customer had to contact us: the driver of the contact." in contact
+    waste = text(post_form(url, {**complete(company, kind="waste"), "action": "submit"}))
+    assert "Choose which of the eight wastes it is." in waste
+    assert reloaded(observation.id).status == DRAFT
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("customer_minutes", "-5", "Give whole minutes from 0 to 100,000."),
+    ("customer_minutes", "lots", "Not a valid integer value."),
+    ("severity", "7", "Choose a severity from 1 to 5."),
+    ("kind", "gossip", "Choose a kind from the list."),
+    ("area_id", "99999", "Choose a process area from the list."),
+    ("area_id", "abc", "Choose a process area from the list."),
+    ("frequency", "sometimes", "Choose how often from the list."),
+    ("title", "x" * 201, "Keep the title to 200 characters."),
+    ("why_3", "y" * 1001, "Keep each why to 1,000 characters."),
+])
+def test_bad_answers_are_explained_beside_the_field_and_nothing_is_saved(client, company, ann, post_form, field,
+                                                                        value, message):
+    observation = draft_of(company)
+    response = post_form(f"/observations/{observation.id}/edit",
+                         {**complete(company), field: value, "action": "submit"})
+    assert response.status_code == 200
+    assert message in text(response)
+    unchanged = reloaded(observation.id)
+    assert (unchanged.status, unchanged.title) == (DRAFT, "")
+
+
+def test_autosave_keeps_a_draft_and_reports_bad_answers(client, company, ann):
+    observation = draft_of(company)
+    token = csrf_token(client.get(f"/observations/{observation.id}/edit").get_data(as_text=True))
+    url = f"/observations/{observation.id}/autosave"
+    saved = client.post(url, data={"title": "Half a thought"}, headers={"X-CSRFToken": token})
+    assert saved.status_code == 200 and saved.json["saved"] is True
+    assert reloaded(observation.id).title == "Half a thought"
+    bad = client.post(url, data={"title": "x", "customer_minutes": "-1"}, headers={"X-CSRFToken": token})
+    assert bad.status_code == 422 and "customer_minutes" in bad.json["errors"]
+    assert reloaded(observation.id).title == "Half a thought"
+    assert client.post(url, data={"title": "no token"}).status_code == 400
+
+
+def test_the_author_edits_until_an_owner_triages(client, company, ann, post_form):
+    observation = draft_of(company)
+    post_form(f"/observations/{observation.id}/edit", {**complete(company), "action": "submit"})
+    edited = post_form(f"/observations/{observation.id}/edit", {**complete(company, title="Refunds wait"),
+                                                                "action": "save"})
+    assert edited.status_code == 302 and reloaded(observation.id).title == "Refunds wait"
+    emptied = post_form(f"/observations/{observation.id}/edit", {**complete(company, what_happened=""),
+                                                                 "action": "save"})
+    assert "Say what happened" in text(emptied)
+    assert reloaded(observation.id).what_happened.startswith("Every refund")
+    reloaded(observation.id).status = TRIAGED
+    db.session.commit()
+    assert client.get(f"/observations/{observation.id}/edit").status_code == 403
+
+
+# --- Who sees what --------------------------------------------------------------------------------------------
+
+def test_nobody_else_edits_and_only_the_right_people_see(client, company, login_as, post_form):
+    observation = draft_of(company)
+    login_as("manager", email=company["bo"].email)
+    assert client.get(f"/observations/{observation.id}").status_code == 404  # a draft is the author's alone
+    assert client.get(f"/observations/{observation.id}/edit").status_code == 404
+    observation = reloaded(observation.id)
+    for name, value in complete(company).items():
+        if name not in ("customer_minutes", "severity", "customer_visible", "area_id"):
+            setattr(observation, name, value)
+    observation.area_id, observation.severity, observation.customer_minutes = company["refunds"].id, 3, 6
+    submit(observation, now())
+    db.session.commit()
+    assert client.get(f"/observations/{observation.id}").status_code == 200  # bo has an open shift: may second
+    assert client.get(f"/observations/{observation.id}/edit").status_code == 403
+    sign_out(client)
+    login_as("owner", email="other-owner@example.com")
+    assert client.get(f"/observations/{observation.id}").status_code == 404  # owns nothing
+    switch_to(client, post_form, "olli@example.com")
+    detail = client.get(f"/observations/{observation.id}")
+    assert detail.status_code == 200 and "Refund needs a supervisor" in text(detail)
+    assert client.get(f"/observations/{observation.id}/edit").status_code == 403
+
+
+# --- Andon ----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("answers", [{"severity": "5"}, {"kind": "safety", "severity": "2"}],
+                         ids=["severity 5", "safety"])
+def test_andon_alerts_the_areas_owners_at_once_and_tops_their_queue(client, company, ann, post_form, login_as,
+                                                                    answers):
+    quiet = draft_of(company)
+    post_form(f"/observations/{quiet.id}/edit", {**complete(company, title="A quiet one"), "action": "submit"})
+    loud = draft_of(company)
+    post_form(f"/observations/{loud.id}/edit", {**complete(company, title="Forklift <alarm> broken", **answers),
+                                                 "action": "submit"})
+    assert reloaded(loud.id).andon is True and reloaded(quiet.id).andon is False
+    alerts = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.purpose == "andon")).all()
+    assert [(alert.recipient, alert.subject) for alert in alerts] == \
+        [("olli@example.com", "Andon: Forklift <alarm> broken (Customer service › Refunds)")]
+    assert f"/observations/{loud.id}" in alerts[0].body_text
+    # Saving it again alerts nobody twice.
+    post_form(f"/observations/{loud.id}/edit", {**complete(company, title="Forklift <alarm> broken", **answers),
+                                                 "action": "save"})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                             .where(OutboxMessage.purpose == "andon")) == 1
+    switch_to(client, post_form, "olli@example.com")
+    queue = client.get("/observations/areas").get_data(as_text=True)
+    assert queue.index("Forklift &lt;alarm&gt; broken") < queue.index("A quiet one")
+
+
+# --- Me too, and my list ---------------------------------------------------------------------------------------
+
+def test_another_manager_seconds_from_their_own_shift_once(client, company, login_as, post_form):
+    observation = draft_of(company)
+    for name, value in complete(company).items():
+        if name not in ("customer_minutes", "severity", "customer_visible", "area_id"):
+            setattr(observation, name, value)
+    observation.area_id, observation.severity = company["refunds"].id, 3
+    submit(observation, now())
+    db.session.commit()
+    login_as("manager", email=company["bo"].email)
+    page = client.get(f"/observations/{observation.id}")
+    assert "Did you see it too?" in text(page)
+    response = post_form(f"/observations/{observation.id}/second",
+                         {"assignment_id": str(company["bo_shift"].id), "note": "Same on my day"},
+                         page=f"/observations/{observation.id}")
+    assert response.status_code == 302
+    assert [(s.person_id, s.note) for s in db.session.scalars(sa.select(Second))] == [(company["bo"].id,
+                                                                                       "Same on my day")]
+    assert "Did you see it too?" not in text(client.get(f"/observations/{observation.id}"))
+    news = db.session.scalars(sa.select(Notification.text).where(Notification.person_id == company["ann"].id)).all()
+    assert news == ["Bo Second saw it too: “Refund needs a supervisor for every order”."]
+
+
+def test_my_observations_shows_what_became_of_each(client, company, ann, post_form):
+    draft = draft_of(company)
+    post_form(f"/observations/{draft.id}/edit", {"title": "Still thinking <b>", "action": "save"})
+    done = draft_of(company)
+    post_form(f"/observations/{done.id}/edit", {**complete(company), "action": "submit"})
+    with count_queries() as queries:
+        page = client.get("/observations/").get_data(as_text=True)
+    assert "Still thinking &lt;b&gt;" in page and "Refund needs a supervisor for every order" in page
+    assert page.index("Still thinking") < page.index("Refund needs a supervisor")
+    assert "Draft" in page and "Submitted" in page and "File an observation" in page
+    assert len(queries) <= 12, queries
+
+
+def test_a_draft_is_deleted_but_a_submitted_one_stays(client, company, ann, post_form):
+    draft = draft_of(company)
+    post_form(f"/observations/{draft.id}/delete", {}, page=f"/observations/{draft.id}/edit")
+    assert reloaded(draft.id) is None
+    kept = draft_of(company)
+    post_form(f"/observations/{kept.id}/edit", {**complete(company), "action": "submit"})
+    with pytest.raises(ObservationProblems):
+        from rotation.observations.services import delete_draft
+
+        delete_draft(reloaded(kept.id))
+    db.session.rollback()
+    assert reloaded(kept.id) is not None
