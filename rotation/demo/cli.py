@@ -9,6 +9,8 @@ from rotation.accounts import services as accounts
 from rotation.accounts.models import User
 from rotation.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from rotation.demo.history import play_the_year
+from rotation.demo.observations import file_demo_observations
+from rotation.demo.process_map import load_process_map
 from rotation.extensions import db
 from rotation.imports.plan import apply
 from rotation.imports.registry import make_plan
@@ -45,6 +47,9 @@ def load_demo(today: date | None = None) -> None:
         plan_run(start_run(year, user_id=None, source="demo", publish=True), not_before=not_before, publish=True)
     # The year so far: who came to their shift, and the change requests managers made.
     play_the_year(today)
+    # The process map, and what managers saw on their recent shifts.
+    load_process_map()
+    file_demo_observations(today)
 
 
 def print_logins() -> None:
@@ -68,5 +73,5 @@ def load(if_empty: bool):
     load_demo()
     db.session.commit()
     click.echo("Loaded the demo company: sites, people, blackouts, this year's and next year's slots and "
-               "published plans, attendance of past shifts, and a few change requests.")
+               "published plans, attendance of past shifts, change requests, the process map and observations.")
     print_logins()
