@@ -25,8 +25,9 @@ run: migrate
 	@echo "Rotation is serving on http://127.0.0.1:5000 (Ctrl-C stops it)."
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# The suite runs in one process per core (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one.
 test: setup
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

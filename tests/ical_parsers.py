@@ -10,6 +10,7 @@
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import shutil
@@ -392,11 +393,14 @@ def install_icaljs() -> str:
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         required_or_skip("Node.js and npm are needed to read invitations with ical.js")
-    if not (JS_DIRECTORY / "node_modules" / "ical.js" / "package.json").exists():
-        completed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIRECTORY,
-                                   capture_output=True, text=True, timeout=300)
-        if completed.returncode != 0:
-            required_or_skip(f"npm could not install ical.js: {completed.stderr.strip()[-500:]}")
+    # The suite runs in several processes at once: one installs while the others wait.
+    with open(JS_DIRECTORY / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (JS_DIRECTORY / "node_modules" / "ical.js" / "package.json").exists():
+            completed = subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIRECTORY,
+                                       capture_output=True, text=True, timeout=300)
+            if completed.returncode != 0:
+                required_or_skip(f"npm could not install ical.js: {completed.stderr.strip()[-500:]}")
     return node
 
 

@@ -344,3 +344,39 @@ def test_a_draft_is_deleted_but_a_submitted_one_stays(client, company, ann, post
         delete_draft(reloaded(kept.id))
     db.session.rollback()
     assert reloaded(kept.id) is not None
+
+
+def test_a_me_too_carries_its_own_photo_and_a_bad_file_saves_nothing(client, company, login_as, post_form):
+    import io
+
+    from PIL import Image
+
+    from rotation.evidence.models import Evidence
+
+    observation = draft_of(company)
+    for name, value in complete(company).items():
+        if name not in ("customer_minutes", "severity", "customer_visible", "area_id"):
+            setattr(observation, name, value)
+    observation.area_id, observation.severity = company["refunds"].id, 3
+    submit(observation, now())
+    db.session.commit()
+    login_as("manager", email=company["bo"].email)
+    token = csrf_token(client.get(f"/observations/{observation.id}").get_data(as_text=True))
+    url = f"/observations/{observation.id}/second"
+    bad = client.post(url, data={"csrf_token": token, "assignment_id": str(company["bo_shift"].id),
+                                 "files": (io.BytesIO(b"<html>hi</html>"), "photo.jpg")},
+                      content_type="multipart/form-data")
+    assert bad.status_code == 200 and "was not saved either" in text(bad)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Second)) == 0
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(photo, "JPEG")
+    photo.seek(0)
+    good = client.post(url, data={"csrf_token": token, "assignment_id": str(company["bo_shift"].id),
+                                  "note": "Same here", "files": (photo, "mine.jpg")},
+                       content_type="multipart/form-data")
+    assert good.status_code == 302
+    second = db.session.scalar(sa.select(Second))
+    evidence = db.session.scalar(sa.select(Evidence))
+    assert (evidence.second_id, evidence.uploaded_by_id, evidence.filename) == (second.id, company["bo"].id,
+                                                                                "mine.jpg")
+    assert "(from a “me too”)" in text(client.get(f"/observations/{observation.id}"))

@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional, Val
 
 from rotation.observations.models import CAUSES, FREQUENCIES, KIND_LABELS, SEVERITIES, WASTES
 
-YES_NO = [("", "Not sure"), ("yes", "Yes, the customer saw it"), ("no", "No, only we saw it")]
+YES_NO = {"": "Not sure", "yes": "Yes, the customer saw it", "no": "No, only we saw it"}
 
 
 def _optional_int(value):
@@ -36,7 +36,7 @@ def _blank_is_none(value):
 class ObservationForm(FlaskForm):
     area_id = SelectField("Process area", coerce=_optional_int, choices=[], validate_choice=False,
                           description="Where in the process did it happen?")
-    kind = RadioField("What did you see?", choices=list(KIND_LABELS.items()), validate_choice=False,
+    kind = RadioField("What did you see?", choices=dict(KIND_LABELS), validate_choice=False,
                       validators=[Optional()])
     title = StringField("Title", filters=[lambda v: (v or "").strip()],
                         validators=[Length(max=200, message="Keep the title to 200 characters.")],
@@ -45,7 +45,7 @@ class ObservationForm(FlaskForm):
                                  validators=[Length(max=300, message="Keep it to 300 characters.")],
                                  description="For a customer contact: its driver, e.g. “parcel promised Friday, "
                                              "arrived Tuesday”.")
-    waste = SelectField("Which waste?", choices=[("", "Choose a waste")] + list(WASTES.items()),
+    waste = SelectField("Which waste?", choices={"": "Choose a waste", **WASTES},
                         filters=[_blank_is_none], validate_choice=False)
     what_happened = TextAreaField("What happened", filters=[lambda v: (v or "").strip()],
                                   validators=[Length(max=5000, message="Keep it to 5,000 characters.")],
@@ -56,9 +56,9 @@ class ObservationForm(FlaskForm):
     customer_visible = RadioField("Did the customer see it?", choices=YES_NO, validate_choice=False,
                                   validators=[Optional()])
     frequency = SelectField("How often does the frontline see it?",
-                            choices=[("", "Choose how often")] + list(FREQUENCIES.items()),
+                            choices={"": "Choose how often", **FREQUENCIES},
                             filters=[_blank_is_none], validate_choice=False)
-    severity = RadioField("Severity", choices=[(str(level), text) for level, text in SEVERITIES.items()],
+    severity = RadioField("Severity", choices={str(level): text for level, text in SEVERITIES.items()},
                           validate_choice=False, validators=[Optional()])
     why_1 = TextAreaField("Why did it happen?", filters=[_blank_is_none],
                           validators=[Length(max=1000, message="Keep each why to 1,000 characters.")])
@@ -70,7 +70,7 @@ class ObservationForm(FlaskForm):
                           validators=[Length(max=1000, message="Keep each why to 1,000 characters.")])
     why_5 = TextAreaField("Why, a fifth time?", filters=[_blank_is_none],
                           validators=[Length(max=1000, message="Keep each why to 1,000 characters.")])
-    cause = SelectField("Suspected cause", choices=[("", "Choose a category")] + list(CAUSES.items()),
+    cause = SelectField("Suspected cause", choices={"": "Choose a category", **CAUSES},
                         filters=[_blank_is_none], validate_choice=False)
     suggested_fix = TextAreaField("Suggested fix", filters=[_blank_is_none],
                                   validators=[Length(max=3000, message="Keep it to 3,000 characters.")])
@@ -81,6 +81,9 @@ class ObservationForm(FlaskForm):
                                     validators=[Length(max=500, message="Keep it to 500 characters.")],
                                     description="Separated by commas.")
 
+    # The ids of the areas offered (set with the choices by the view).
+    area_ids: set[int] = set()
+
     def validate_kind(self, field) -> None:
         _known(field, KIND_LABELS, "Choose a kind from the list.")
 
@@ -88,7 +91,7 @@ class ObservationForm(FlaskForm):
         _known(field, {str(level): text for level, text in SEVERITIES.items()}, "Choose a severity from 1 to 5.")
 
     def validate_customer_visible(self, field) -> None:
-        _known(field, {"": "", "yes": "", "no": ""}, "Choose yes, no or not sure.")
+        _known(field, YES_NO, "Choose yes, no or not sure.")
 
     def validate_waste(self, field) -> None:
         _known(field, WASTES, "Choose a waste from the list.")
@@ -100,7 +103,7 @@ class ObservationForm(FlaskForm):
         _known(field, CAUSES, "Choose a cause category from the list.")
 
     def validate_area_id(self, field) -> None:
-        if field.data is not None and field.data not in {value for value, _ in field.choices if value}:
+        if field.data is not None and field.data not in self.area_ids:
             raise ValidationError("Choose a process area from the list.")
 
     def values(self) -> dict:

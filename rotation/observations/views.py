@@ -259,7 +259,7 @@ def add_second(observation_id: int):
         abort(404)
     form = SecondForm()
     shifts = services.open_shifts(person, _now())
-    form.assignment_id.choices = [(shift.id, f"{shift.kind_label} at {shift.slot.site.name}") for shift in shifts]
+    form.assignment_id.choices = {shift.id: f"{shift.kind_label} at {shift.slot.site.name}" for shift in shifts}
     if form.validate():
         assignment = next((shift for shift in shifts if shift.id == form.assignment_id.data), None)
         try:
@@ -305,7 +305,8 @@ def _form(observation: Observation) -> ObservationForm:
     paths = area_paths(active_only=True)
     if observation.area_id is not None and observation.area_id not in paths:
         paths = {observation.area_id: area_paths().get(observation.area_id, "(retired area)"), **paths}
-    form.area_id.choices = [("", "Choose a process area")] + list(paths.items())
+    form.area_id.choices = {"": "Choose a process area", **paths}
+    form.area_ids = set(paths)
     return form
 
 
@@ -333,9 +334,9 @@ def _detail_page(observation: Observation, second_form: SecondForm) -> str:
         if shifts:
             can_second = True
             if not second_form.assignment_id.choices:
-                second_form.assignment_id.choices = [(shift.id, f"{shift.kind_label} at {shift.slot.site.name}, "
-                                                                f"{shift.slot.first_day.isoformat()}")
-                                                     for shift in shifts]
+                second_form.assignment_id.choices = {
+                    shift.id: f"{shift.kind_label} at {shift.slot.site.name}, {shift.slot.first_day.isoformat()}"
+                    for shift in shifts}
     return render_template(
         "observations/detail.html", observation=observation, evidence=evidence, seconds=seconds,
         path=area_paths().get(observation.area_id, ""), editable=can_edit(current_user, observation),
