@@ -235,3 +235,24 @@ def test_the_list_pages_in_a_fixed_number_of_queries(client, login_as, shift):
     many = text(client.get("/outbox/"))
     assert "Showing 1–50 of 63 messages." in many
     assert "Showing 51–63 of 63 messages." in text(client.get("/outbox/?page=2"))
+
+
+def test_every_kind_of_message_is_listed_with_what_it_is_and_secret_links_stay_hidden(client, login_as, shift):
+    from rotation.outbox.models import PURPOSES
+    from rotation.outbox.views import PURPOSE_LABELS
+
+    assignment = shift("Ann Aalto", "ann@example.com")
+    for purpose in PURPOSES:
+        extra = {"reminder_days": 7} if purpose == "reminder" else {}
+        message(assignment, purpose=purpose, subject=f"About {purpose}", body_text=f"secret-{purpose}", **extra)
+    login_as("hr")
+    response = client.get("/outbox/")
+    assert response.status_code == 200
+    page = text(response)
+    assert set(PURPOSE_LABELS) == set(PURPOSES)
+    for label in ("Reminder, 7 days before", "Answer to a change request", "No-show notice to the line manager",
+                  "A link for the site's host to record attendance", "Andon: a severity-5 or safety observation"):
+        assert label in page
+    assert "secret-" not in page
+    for purpose in PURPOSES:
+        assert client.get(f"/outbox/?purpose={purpose}").status_code == 200
