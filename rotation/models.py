@@ -14,3 +14,4 @@ from rotation.notifications.models import Notification  # noqa: F401
 from rotation.evidence.models import Evidence  # noqa: F401
 from rotation.observations.models import Observation, Second, WindowExtension  # noqa: F401
 from rotation.process_map.models import AreaOwner, ProcessArea  # noqa: F401
+from rotation.problems.models import Problem, ProblemEvent, VerificationRequest  # noqa: F401

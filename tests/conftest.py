@@ -112,6 +112,9 @@ def _empty_tables() -> None:
     with db.engine.begin() as connection:
         # The map's areas point at each other; SQLite checks that row by row as they go.
         connection.execute(sa.text("UPDATE process_area SET parent_id = NULL"))
+        # A merged problem points at the one it was merged into: it goes first.
+        connection.execute(sa.text("DELETE FROM observation"))
+        connection.execute(sa.text("DELETE FROM problem WHERE duplicate_of_id IS NOT NULL"))
         for table in reversed(db.metadata.sorted_tables):
             connection.execute(table.delete())
 

@@ -100,6 +100,8 @@ class Observation(db.Model):
         sa.CheckConstraint(f"cause IS NULL OR {_in('cause', tuple(CAUSES))}", name="known_cause"),
         sa.CheckConstraint("severity IS NULL OR severity BETWEEN 1 AND 5", name="severity_1_to_5"),
         sa.CheckConstraint("customer_minutes IS NULL OR customer_minutes >= 0", name="minutes_not_negative"),
+        sa.CheckConstraint("verdict IS NULL OR verdict IN ('fixed', 'still_broken')", name="known_verdict"),
+        sa.CheckConstraint("status != 'triaged' OR problem_id IS NOT NULL", name="triaged_has_problem"),
         sa.CheckConstraint("status = 'draft' OR (area_id IS NOT NULL AND kind IS NOT NULL AND severity IS NOT NULL)",
                            name="submitted_is_complete"),
         sa.Index("ix_observation_author_status", "author_id", "status"),
@@ -132,6 +134,11 @@ class Observation(db.Model):
     andon: Mapped[bool] = mapped_column(default=False)
     # Why an owner declined it; the author reads it.
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
+    # The problem an owner linked it to at triage.
+    problem_id: Mapped[int | None] = mapped_column(sa.ForeignKey("problem.id", ondelete="RESTRICT"), index=True)
+    # Filed to verify a problem's fix: which problem, and whether it is fixed or still broken.
+    verifies_problem_id: Mapped[int | None] = mapped_column(sa.ForeignKey("problem.id", ondelete="SET NULL"))
+    verdict: Mapped[str | None] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

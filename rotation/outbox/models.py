@@ -26,8 +26,10 @@ CHANGE_OUTCOME = "change_outcome"  # HR approved or declined a change request
 ATTENDANCE = "attendance"          # a site host's link to record who came
 NO_SHOW_NOTICE = "no_show"         # a line manager hears that someone missed their shift
 ANDON = "andon"                    # a process area's owner hears of a severity-5 or safety observation at once
+PROBLEM_NEWS = "problem_news"      # a problem's status changed, told to everyone subscribed to it
+OBSERVATION_DECLINED = "observation_declined"  # an owner declined an observation, told to its author
 PURPOSES = (INVITATION, CANCELLATION, SET_PASSWORD, RESET_PASSWORD, REMINDER, CHANGE_OUTCOME, ATTENDANCE,
-            NO_SHOW_NOTICE, ANDON)
+            NO_SHOW_NOTICE, ANDON, PROBLEM_NEWS, OBSERVATION_DECLINED)
 CALENDAR_PURPOSES = (INVITATION, CANCELLATION)
 # Messages about the shift as it is now: a newer change of the shift supersedes them while still queued.
 SHIFT_NEWS_PURPOSES = (INVITATION, CANCELLATION, REMINDER)
