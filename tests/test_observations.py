@@ -239,8 +239,12 @@ def test_the_author_edits_until_an_owner_triages(client, company, ann, post_form
                                                                  "action": "save"})
     assert "Say what happened" in text(emptied)
     assert reloaded(observation.id).what_happened.startswith("Every refund")
-    reloaded(observation.id).status = TRIAGED
+    from rotation.problems.services import create_from
+
+    create_from(reloaded(observation.id), company["owner"], title="Refund approvals", area_id=company["refunds"].id,
+                severity=3)
     db.session.commit()
+    assert reloaded(observation.id).status == TRIAGED
     assert client.get(f"/observations/{observation.id}/edit").status_code == 403
 
 

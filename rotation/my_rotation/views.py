@@ -16,6 +16,7 @@ from rotation.my_rotation import services
 from rotation.my_rotation.forms import MyBlackoutForm
 from rotation.outbox.texts import when_text
 from rotation.people.models import Person
+from rotation.problems.services import open_verifications
 from rotation.security import signed_in
 
 bp = Blueprint("my_rotation", __name__, url_prefix="/my")
@@ -126,11 +127,14 @@ def _page(person: Person | None, form: MyBlackoutForm) -> str:
         return render_template("my_rotation/index.html", person=None, form=form)
     shifts = services.my_shifts(person, today)
     requests = latest_requests([shift.id for shift in shifts])
+    checks: dict[int, list] = {}
+    for request_row, problem, shift in open_verifications(person.id):
+        checks.setdefault(shift.id, []).append(problem)
     return render_template(
         "my_rotation/index.html", person=person, form=form, today=today,
         shifts=[MyShift(shift, when_text(shift), services.can_confirm(shift, today),
                         can_ask_for_change(shift, requests.get(shift.id), today), requests.get(shift.id))
                 for shift in shifts],
-        status_words=services.STATUS_WORDS, blackouts=services.my_blackouts(person, today),
+        status_words=services.STATUS_WORDS, checks=checks, blackouts=services.my_blackouts(person, today),
         describe_days=describe_days,
     )

@@ -77,6 +77,10 @@ class ObservationForm(FlaskForm):
     frontline_quote = TextAreaField("What the frontline said", filters=[_blank_is_none],
                                     validators=[Length(max=1000, message="Keep it to 1,000 characters.")],
                                     description="In their words, without their name.")
+    verifies_problem_id = SelectField("Is this about a fix you were asked to check?", coerce=_optional_int,
+                                      choices=[], validate_choice=False)
+    verdict = RadioField("Is it fixed?", choices={"fixed": "Yes, it is fixed", "still_broken": "No, it is still broken"},
+                         validate_choice=False, validators=[Optional()])
     reference_numbers = StringField("Order or ticket numbers", filters=[_blank_is_none],
                                     validators=[Length(max=500, message="Keep it to 500 characters.")],
                                     description="Separated by commas.")
@@ -92,6 +96,9 @@ class ObservationForm(FlaskForm):
 
     def validate_customer_visible(self, field) -> None:
         _known(field, YES_NO, "Choose yes, no or not sure.")
+
+    def validate_verdict(self, field) -> None:
+        _known(field, {"fixed": "", "still_broken": ""}, "Choose fixed or still broken.")
 
     def validate_waste(self, field) -> None:
         _known(field, WASTES, "Choose a waste from the list.")
@@ -119,6 +126,8 @@ class ObservationForm(FlaskForm):
             "why_4": self.why_4.data, "why_5": self.why_5.data, "cause": self.cause.data,
             "suggested_fix": self.suggested_fix.data, "frontline_quote": self.frontline_quote.data,
             "reference_numbers": self.reference_numbers.data,
+            "verifies_problem_id": self.verifies_problem_id.data if self.verifies_problem_id.data != -1 else None,
+            "verdict": self.verdict.data or None,
         }
 
     def show_problems(self, problems: dict) -> None:
@@ -140,7 +149,7 @@ def form_data_of(observation) -> dict:
     data = {name: getattr(observation, name) for name in (
         "area_id", "kind", "title", "contact_driver", "waste", "what_happened", "customer_minutes", "frequency",
         "why_1", "why_2", "why_3", "why_4", "why_5", "cause", "suggested_fix", "frontline_quote",
-        "reference_numbers")}
+        "reference_numbers", "verifies_problem_id", "verdict")}
     data["severity"] = str(observation.severity) if observation.severity else None
     data["customer_visible"] = {True: "yes", False: "no"}.get(observation.customer_visible, "")
     return data

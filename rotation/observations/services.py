@@ -35,7 +35,7 @@ FILEABLE = (PUBLISHED, CONFIRMED, COMPLETED)
 # The fields the form edits, in the form's order.
 FIELDS = ("area_id", "kind", "title", "contact_driver", "waste", "what_happened", "customer_minutes",
           "customer_visible", "frequency", "severity", "why_1", "why_2", "why_3", "why_4", "why_5", "cause",
-          "suggested_fix", "frontline_quote", "reference_numbers")
+          "suggested_fix", "frontline_quote", "reference_numbers", "verifies_problem_id", "verdict")
 
 
 class ObservationProblems(ValueError):
@@ -113,7 +113,8 @@ def start_draft(assignment: Assignment, person: Person, now: datetime) -> Observ
 def save(observation: Observation, values: dict, now: datetime) -> None:
     """Keep what the author typed (a draft may be incomplete); a submitted one must stay complete. Flush."""
     _check_editable(observation)
-    problems = _area_problem(values.get("area_id"))
+    problems = {**_area_problem(values.get("area_id")),
+                **_verification_problem(observation, values.get("verifies_problem_id"), values.get("verdict"))}
     if problems:
         raise ObservationProblems(problems)
     before = {name: getattr(observation, name) for name in FIELDS}
@@ -150,7 +151,12 @@ def submit(observation: Observation, now: datetime) -> bool:
     observation.submitted_at = now
     observation.updated_at = now
     db.session.flush()
-    return _raise_andon_if_needed(observation)
+    andon = _raise_andon_if_needed(observation)
+    if observation.verifies_problem_id is not None:
+        from rotation.problems.services import record_verdict
+
+        record_verdict(observation, now)
+    return andon
 
 
 def delete_draft(observation: Observation) -> None:
@@ -184,6 +190,8 @@ def completeness_problems(observation: Observation) -> dict[str | None, str]:
         problems["severity"] = "Choose a severity from 1 to 5."
     if not observation.frequency:
         problems["frequency"] = "Say how often the frontline sees it."
+    if observation.verifies_problem_id is not None and not observation.verdict:
+        problems["verdict"] = "Say whether the fix works: is it fixed, or still broken?"
     return problems
 
 
@@ -193,6 +201,28 @@ def _area_problem(area_id) -> dict[str | None, str]:
     area = db.session.get(ProcessArea, area_id)
     if area is None or not area.is_active:
         return {"area_id": "That process area is not on the map any more; choose another."}
+    return {}
+
+
+def verification_choices(assignment_id: int) -> dict[int, str]:
+    """The problems this shift was asked to check (still being verified): ``id → title``."""
+    from rotation.problems.models import VERIFYING, Problem, VerificationRequest
+
+    return dict(db.session.execute(
+        sa.select(Problem.id, Problem.title).join(VerificationRequest, VerificationRequest.problem_id == Problem.id)
+        .where(VerificationRequest.assignment_id == assignment_id, Problem.status == VERIFYING)
+        .order_by(Problem.title)).all())
+
+
+def _verification_problem(observation: Observation, problem_id, verdict) -> dict[str | None, str]:
+    if problem_id is None:
+        if verdict:
+            return {"verifies_problem_id": "Choose the fix you checked, or leave the verdict empty."}
+        return {}
+    if problem_id == observation.verifies_problem_id:  # already chosen (it may have been verified meanwhile)
+        return {}
+    if problem_id not in verification_choices(observation.assignment_id):
+        return {"verifies_problem_id": "Choose one of the fixes this shift was asked to check."}
     return {}
 
 

@@ -307,6 +307,13 @@ def _form(observation: Observation) -> ObservationForm:
         paths = {observation.area_id: area_paths().get(observation.area_id, "(retired area)"), **paths}
     form.area_id.choices = {"": "Choose a process area", **paths}
     form.area_ids = set(paths)
+    checks = services.verification_choices(observation.assignment_id)
+    if observation.verifies_problem_id is not None and observation.verifies_problem_id not in checks:
+        from rotation.problems.models import Problem
+
+        chosen = db.session.get(Problem, observation.verifies_problem_id)
+        checks = {observation.verifies_problem_id: chosen.title if chosen else "(a problem)", **checks}
+    form.verifies_problem_id.choices = {"": "No", **checks}
     return form
 
 
@@ -337,8 +344,13 @@ def _detail_page(observation: Observation, second_form: SecondForm) -> str:
                 second_form.assignment_id.choices = {
                     shift.id: f"{shift.kind_label} at {shift.slot.site.name}, {shift.slot.first_day.isoformat()}"
                     for shift in shifts}
+    from rotation.problems.access import can_triage
+    from rotation.problems.models import Problem
+
+    problem = db.session.get(Problem, observation.problem_id) if observation.problem_id else None
     return render_template(
-        "observations/detail.html", observation=observation, evidence=evidence, seconds=seconds,
+        "observations/detail.html", observation=observation, evidence=evidence, seconds=seconds, problem=problem,
+        may_triage=observation.status == SUBMITTED and can_triage(current_user, observation.area_id),
         path=area_paths().get(observation.area_id, ""), editable=can_edit(current_user, observation),
         can_second=can_second, second_form=second_form, wastes=WASTES, frequencies=FREQUENCIES, causes=CAUSES,
         severities=SEVERITIES, statuses=STATUS_LABELS, when=when_text(observation.assignment))
