@@ -88,13 +88,15 @@ def _register_blueprints(app: Flask) -> None:
     from rotation.observations.views import bp as observations
     from rotation.outbox.views import bp as outbox
     from rotation.people.views import bp as people
+    from rotation.problems.insights import bp as insights
+    from rotation.problems.views import bp as problems
     from rotation.plans.views import bp as plans
     from rotation.process_map.views import bp as process_map
     from rotation.sites.views import bp as sites
 
     for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
                       my_rotation, coverage, change_requests, attendance, notifications, observations,
-                      process_map, evidence, observation_checks):
+                      process_map, evidence, observation_checks, problems, insights):
         app.register_blueprint(blueprint)
     # First of all request hooks: the CSRF check reads the form, and with it the upload.
     from rotation.observations.views import allow_photo_uploads
@@ -108,10 +110,12 @@ def _register_commands(app: Flask) -> None:
     from rotation.demo.cli import demo_cli
     from rotation.feeds.cli import feeds_cli
     from rotation.imports.cli import blackouts_cli, people_cli, sites_cli
+    from rotation.observations.cli import observations_cli
     from rotation.outbox.cli import invites_cli
     from rotation.plans.cli import plan_command
+    from rotation.problems.cli import problems_cli
     from rotation.sites.cli import slots_cli
 
     for group in (users_cli, demo_cli, people_cli, sites_cli, blackouts_cli, slots_cli, plan_command,
-                  assignments_cli, invites_cli, feeds_cli):
+                  assignments_cli, invites_cli, feeds_cli, observations_cli, problems_cli):
         app.cli.add_command(group)

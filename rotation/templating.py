@@ -1,6 +1,7 @@
 """What every template can use: the navigation for the user's roles and filters."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,10 +20,8 @@ class NavItem:
     def url(self) -> str:
         return url_for(self.endpoint)
 
-    @property
-    def current(self) -> bool:
-        # Every page of an area marks its entry: a person's page is under People.
-        return request.blueprint is not None and request.blueprint == self.endpoint.partition(".")[0]
+    # Set by ``navigation()``: whether this entry is the area of the page shown.
+    current: bool = False
 
 
 # (label, endpoint, roles that see it; None means every signed-in account)
@@ -40,6 +39,9 @@ NAVIGATION = [
     ("My rotation", "my_rotation.index", {MANAGER}),
     ("Calendar", "feeds.calendar_page", {MANAGER}),
     ("Observations", "observations.index", {MANAGER, OWNER, ADMIN}),
+    ("Triage", "problems.triage", {OWNER, ADMIN}),
+    ("Problems", "problems.problem_list", None),
+    ("Insights", "insights.pareto", {OWNER, ADMIN, MANAGER}),
     ("Process map", "process_map.index", None),
     # Executives see their organisation; the page scopes it (and says so to a manager without reports).
     ("Coverage", "coverage.overview", {HR, MANAGER}),
@@ -48,13 +50,21 @@ NAVIGATION = [
 
 
 def navigation() -> list[NavItem]:
+    """The entries the account may use; the one whose area the page belongs to is marked current.
+
+    Every page of an area marks its entry (a person's page is under People). When two entries share an
+    area (Triage and Problems), the one whose endpoint has the longest beginning in common with the page's
+    wins: a problem's page is under Problems, an observation's triage under Triage.
+    """
     if not current_user.is_authenticated:
         return []
-    return [
-        NavItem(label, endpoint)
-        for label, endpoint, roles in NAVIGATION
-        if roles is None or current_user.has_any_role(roles)
-    ]
+    items = [NavItem(label, endpoint) for label, endpoint, roles in NAVIGATION
+             if roles is None or current_user.has_any_role(roles)]
+    endpoint = request.endpoint or ""
+    same_area = [item for item in items if request.blueprint and item.endpoint.partition(".")[0] == request.blueprint]
+    if same_area:
+        max(same_area, key=lambda item: len(os.path.commonprefix([item.endpoint, endpoint]))).current = True
+    return items
 
 
 def role_label(role: str) -> str:
