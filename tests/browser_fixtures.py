@@ -16,6 +16,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="session")
 def chromium():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=15_000)  # assertions wait for a busy machine too
     from tests.conftest import required_or_skip
 
     if not Path(CHROMIUM).exists():
@@ -49,7 +52,9 @@ def live_server(app):
 def page(chromium, live_server, request):
     """A fresh browser page at desktop size; ``page.base`` is the live server's address."""
     context = chromium.new_context(viewport=DESKTOP, base_url=live_server.url)
-    context.set_default_timeout(10_000)
+    # Generous: with one test process per core, a page may wait for a busy machine; a failure still fails.
+    context.set_default_timeout(30_000)
+    context.set_default_navigation_timeout(30_000)
     page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))

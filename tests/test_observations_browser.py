@@ -52,7 +52,7 @@ def test_a_manager_files_an_observation_with_a_photo_on_a_phone(page, company, m
     expect(page.locator("#blame-warning")).to_contain_text("This names Anna")
     page.get_by_label("What happened").fill("Every refund over 20 euros waited for a supervisor's approval.")
     expect(page.locator("#blame-warning")).to_be_hidden()
-    expect(page.locator("#autosave-status")).to_contain_text("Saved at", timeout=10_000)
+    expect(page.locator("#autosave-status")).to_contain_text("Saved at", timeout=20_000)
     db.session.expire_all()
     draft = db.session.scalar(sa.select(Observation))
     assert draft.title == "Refunds over 20 euros wait for a supervisor" and draft.status == "draft"

@@ -10,6 +10,7 @@ from rotation.accounts.models import User
 from rotation.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from rotation.demo.history import play_the_year
 from rotation.demo.observations import file_demo_observations
+from rotation.demo.problems import triage_demo_observations
 from rotation.demo.process_map import load_process_map
 from rotation.extensions import db
 from rotation.imports.plan import apply
@@ -50,6 +51,8 @@ def load_demo(today: date | None = None) -> None:
     # The process map, and what managers saw on their recent shifts.
     load_process_map()
     file_demo_observations(today)
+    # What the owners made of them: problems in every status, a merged duplicate, a fix being verified.
+    triage_demo_observations(today)
 
 
 def print_logins() -> None:
@@ -73,5 +76,5 @@ def load(if_empty: bool):
     load_demo()
     db.session.commit()
     click.echo("Loaded the demo company: sites, people, blackouts, this year's and next year's slots and "
-               "published plans, attendance of past shifts, change requests, the process map and observations.")
+               "published plans, attendance, change requests, the process map, observations and problems.")
     print_logins()

@@ -38,7 +38,19 @@ CUSTOMER_SERVICE_OBSERVATIONS = [
     ("Customer service › Billing", "good_practice", "Agents keep a shared note of billing fixes",
      "The team keeps a shared document of the ten most common invoice corrections with the exact steps. New "
      "agents resolve billing calls in half the time.", None, None, None, None, "daily", 1, [], "training",
-     "Put the note into the knowledge base and keep it owned.", "Ask Liisa's sheet, everyone says."),
+     "Put the note into the knowledge base and keep it owned.", "Ask the sheet, everyone says."),
+    ("Customer service › Refunds", "blocked", "Supervisor sign-off needed for every refund",
+     "Agents queue for a supervisor to approve refunds; the supervisor approves them without looking.",
+     None, None, 5, True, "daily", 3, ["Approval limit set at 20 euros."], "policy",
+     "Raise the limit.", None),
+    ("Customer service › Contact channels", "waste", "Chat hands customers over to the phone",
+     "Chat agents cannot see orders older than 90 days and ask customers to call instead.", None, "waiting", 8,
+     True, "daily", 3, ["The chat tool reads a 90-day order cache."], "machine",
+     "Let chat read the full order history.", "Sorry, please call us: I hear it every hour."),
+    ("Customer service › Returns", "contact", "Return label e-mail goes to spam",
+     "Three callers had not received their return label; it was in their spam folder.",
+     "Return label e-mail not received", None, 7, True, "daily", 2, ["The e-mail is sent from a no-reply domain."],
+     "machine", "Send labels from the main domain and show the label on the order page.", None),
 ]
 WAREHOUSE_OBSERVATIONS = [
     ("Warehouse › Picking", "waste", "Pickers walk to the far aisle for fast movers",
