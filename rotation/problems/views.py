@@ -97,16 +97,10 @@ def create_problem(observation_id: int):
     form = CreateProblemForm()
     _create_choices(form, observation)
     if form.validate():
-        try:
-            problem = services.create_from(observation, current_user, **form.values())
-        except services.ProblemError as error:
-            db.session.rollback()
-            if _about_the_observation(error):
-                return redirect(url_for("problems.triage"))
-            form.show_problems(error.problems)
-        else:
-            flash(f"Made the problem “{problem.title}” of “{observation.title}”.", "success")
-            return redirect(url_for("problems.triage"))
+        done = _triage_action(form, lambda: services.create_from(observation, current_user, **form.values()),
+                              lambda problem: f"Made the problem “{problem.title}” of “{observation.title}”.")
+        if done:
+            return done
     return _triage_page(_triageable(observation_id), create_form=form)
 
 
@@ -118,18 +112,15 @@ def link_problem(observation_id: int):
     _link_choices(form, observation)
     if form.validate():
         problem = db.session.get(Problem, form.problem_id.data)
-        try:
+
+        def link() -> None:
             if problem is None:
                 raise services.ProblemError({"problem_id": "Choose the problem from the list."})
             services.link(observation, problem, current_user)
-        except services.ProblemError as error:
-            db.session.rollback()
-            if _about_the_observation(error):
-                return redirect(url_for("problems.triage"))
-            form.show_problems(error.problems)
-        else:
-            flash(f"Linked “{observation.title}” to the problem “{problem.title}”.", "success")
-            return redirect(url_for("problems.triage"))
+
+        done = _triage_action(form, link, lambda _: f"Linked “{observation.title}” to the problem “{problem.title}”.")
+        if done:
+            return done
     return _triage_page(_triageable(observation_id), link_form=form)
 
 
@@ -139,17 +130,27 @@ def decline(observation_id: int):
     observation = _triageable(observation_id)
     form = DeclineForm()
     if form.validate():
-        try:
-            services.decline_observation(observation, current_user, form.reason.data)
-        except services.ProblemError as error:
-            db.session.rollback()
-            if _about_the_observation(error):
-                return redirect(url_for("problems.triage"))
-            form.show_problems(error.problems)
-        else:
-            flash(f"Declined “{observation.title}”. {observation.author.full_name} is told why.", "success")
-            return redirect(url_for("problems.triage"))
+        author = observation.author.full_name
+        done = _triage_action(form, lambda: services.decline_observation(observation, current_user, form.reason.data),
+                              lambda _: f"Declined “{observation.title}”. {author} is told why.")
+        if done:
+            return done
     return _triage_page(_triageable(observation_id), decline_form=form)
+
+
+def _triage_action(form, action, success):
+    """Run one triage ``action``: back to the queue with ``success(result)`` when it worked, or with the
+    refusal when it was about the observation as a whole; None (the messages beside the form's fields) else."""
+    try:
+        result = action()
+    except services.ProblemError as error:
+        db.session.rollback()
+        if _about_the_observation(error):
+            return redirect(url_for("problems.triage"))
+        form.show_problems(error.problems)
+        return None
+    flash(success(result), "success")
+    return redirect(url_for("problems.triage"))
 
 
 def _about_the_observation(error: services.ProblemError) -> bool:
