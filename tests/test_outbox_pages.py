@@ -251,7 +251,9 @@ def test_every_kind_of_message_is_listed_with_what_it_is_and_secret_links_stay_h
     page = text(response)
     assert set(PURPOSE_LABELS) == set(PURPOSES)
     for label in ("Reminder, 7 days before", "Answer to a change request", "No-show notice to the line manager",
-                  "A link for the site's host to record attendance", "Andon: a severity-5 or safety observation"):
+                  "A link for the site's host to record attendance", "Andon: a severity-5 or safety observation",
+                  "News about a problem to someone following it",
+                  "An owner declined an observation, told to its author"):
         assert label in page
     assert "secret-" not in page
     for purpose in PURPOSES:

@@ -13,7 +13,7 @@ from rotation.assignments.views import ShiftTime
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
-    ANDON, ATTENDANCE, CALENDAR_PURPOSES, CANCELLATION, CHANGE_OUTCOME, FAILED, INVITATION, MESSAGE_STATUS_LABELS,
+    ANDON, ATTENDANCE, CALENDAR_PURPOSES, OBSERVATION_DECLINED, PROBLEM_NEWS, CANCELLATION, CHANGE_OUTCOME, FAILED, INVITATION, MESSAGE_STATUS_LABELS,
     MESSAGE_STATUSES, NO_SHOW_NOTICE, QUEUED, REMINDER, RESET_PASSWORD, SET_PASSWORD,
     SHIFT_NEWS_PURPOSES, SUPERSEDED, OutboxMessage,
 )
@@ -26,13 +26,16 @@ bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 PURPOSE_LABELS = {INVITATION: "Invitations and updates", CANCELLATION: "Cancellations", REMINDER: "Reminders",
                   CHANGE_OUTCOME: "Answers to change requests", NO_SHOW_NOTICE: "No-show notices",
                   ATTENDANCE: "Attendance links for hosts", ANDON: "Andon alerts to owners",
+                  PROBLEM_NEWS: "News about problems", OBSERVATION_DECLINED: "Declined observations",
                   SET_PASSWORD: "Set-password links",
                   RESET_PASSWORD: "Reset-password links"}
 # What a message is when it is not a calendar message. The text of some holds a secret link and is never shown.
 MESSAGE_LABELS = {SET_PASSWORD: "A link to set a password", RESET_PASSWORD: "A link to reset a forgotten password",
                   ATTENDANCE: "A link for the site's host to record attendance", REMINDER: "Reminder",
                   CHANGE_OUTCOME: "Answer to a change request", NO_SHOW_NOTICE: "No-show notice to the line manager",
-                  ANDON: "Andon: a severity-5 or safety observation"}
+                  ANDON: "Andon: a severity-5 or safety observation",
+                  PROBLEM_NEWS: "News about a problem to someone following it",
+                  OBSERVATION_DECLINED: "An owner declined an observation, told to its author"}
 
 
 def shown_status():
