@@ -65,9 +65,18 @@ def observe(make_site, make_person):
     db.session.commit()
 
     def file(area: ProcessArea, count: int = 1, status: str = SUBMITTED) -> None:
+        from rotation.problems.models import Problem
+
         for n in range(count):
+            problem = None
+            if status == "triaged":  # a triaged observation belongs to a problem
+                problem = Problem(title=f"Seen {n}", area_id=area.id, severity=3, due_on=date(2026, 4, 1),
+                                  status="triaged")
+                db.session.add(problem)
+                db.session.flush()
             db.session.add(Observation(assignment_id=shift.id, author_id=author.id, area_id=area.id, status=status,
-                                       kind="contact", severity=3, title=f"Seen {n}", what_happened="It broke."))
+                                       kind="contact", severity=3, title=f"Seen {n}", what_happened="It broke.",
+                                       problem_id=problem.id if problem else None))
         db.session.commit()
 
     return file

@@ -67,7 +67,7 @@ def observe(people):
     def observe(author, area, title, text, status=SUBMITTED, kind=CONTACT, seconds=()):
         observation = Observation(assignment_id=assignments[author.id], author_id=author.id,
                                   area_id=area.id if area else None, status=status, kind=kind, title=title,
-                                  what_happened=text, severity=3,
+                                  what_happened=text, severity=3, problem_id=_problem_for(status, title, area),
                                   submitted_at=None if status == DRAFT else next(moments))
         db.session.add(observation)
         db.session.flush()
@@ -78,6 +78,18 @@ def observe(people):
         return observation
 
     return observe
+
+
+def _problem_for(status: str, title: str, area) -> int | None:
+    """A triaged observation belongs to a problem."""
+    if status != TRIAGED:
+        return None
+    from rotation.problems.models import Problem
+
+    problem = Problem(title=title, area_id=area.id, severity=3, due_on=date(2025, 4, 1), status="triaged")
+    db.session.add(problem)
+    db.session.flush()
+    return problem.id
 
 
 def ids(matches):
