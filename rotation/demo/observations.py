@@ -100,6 +100,8 @@ def file_demo_observations(today: date) -> None:
 def _file(shift: Assignment, entry: tuple, area_id: int, now: datetime):
     (_, kind, title, what, driver, waste, minutes, visible, frequency, severity, whys, cause, fix, quote) = entry
     _keep_window_open(shift, now.date())
+    # Filed as the shift ended, as managers do.
+    now = min(now, shift.slot.ends_at - timedelta(minutes=30))
     observation = start_draft(shift, db.session.get(Person, shift.person_id), now)
     whys = [*whys, None, None, None, None, None][:5]
     save(observation, {"area_id": area_id, "kind": kind, "title": title, "contact_driver": driver, "waste": waste,

@@ -2,7 +2,7 @@
 the triage queue, the problem pages, News and Insights have something true to show in every status."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import sqlalchemy as sa
 
@@ -36,13 +36,15 @@ TRIAGE = {
 
 
 def triage_demo_observations(today: date) -> None:
-    now = datetime.combine(today, time(13), tzinfo=timezone.utc)
+    """Triage the demo's observations two days after each was filed, and move each problem along; flush."""
+    today_noon = datetime.combine(today, time(13), tzinfo=timezone.utc)
     made = {}
     for title, (problem_title, status, details) in TRIAGE.items():
         observation = db.session.scalar(sa.select(Observation).where(Observation.title == title,
                                                                      Observation.status == SUBMITTED))
         if observation is None:
             continue
+        now = min(today_noon, observation.submitted_at + timedelta(days=2))
         owner = _owner_for(observation)
         problem = create_from(observation, owner, title=problem_title, area_id=observation.area_id,
                               severity=observation.severity, now=now)
@@ -69,7 +71,7 @@ def triage_demo_observations(today: date) -> None:
     duplicate, survivor = made.get("Supervisor sign-off needed for every refund"), made.get(
         "Refunds over 20 euros wait for a supervisor")
     if duplicate and survivor:
-        merge(duplicate[0], survivor[0], survivor[1], now=now)
+        merge(duplicate[0], survivor[0], survivor[1], now=today_noon)
 
 
 def _owner_for(observation: Observation) -> User:
