@@ -34,6 +34,7 @@ from rotation.extensions import db
 from rotation.outbox.queue import queue_assignment_notices
 from rotation.people.models import Person, in_rotation_clause
 from rotation.planning.model import DEFAULT_DEPARTMENT_SHARE, KIND_LABELS
+from rotation.refusals import FieldProblem
 from rotation.sites.models import Site, Slot
 
 log = logging.getLogger(__name__)
@@ -50,14 +51,9 @@ HOME_SITE, HOME_REGION, OUTSIDE_REGION = "home site", "home region", "outside ho
 BY_PERSON = sa.text("assignment.status NOT IN ('cancelled', 'no_show')")
 
 
-class AssignmentProblem(ValueError):
+class AssignmentProblem(FieldProblem):
     """A change HR cannot make: the form field at fault (``slot``, or ``assignment`` for the
     assignment as a whole) and a sentence saying why. Nothing was changed."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -9,18 +9,14 @@ from rotation.assignments.roster_effects import mark_collisions
 from rotation.blackouts.models import PERSON, SCOPE_LABELS, SITE, Blackout
 from rotation.extensions import db
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem
 from rotation.sites.models import Site
 
 MAX_REASON = 500
 
 
-class BlackoutProblem(ValueError):
+class BlackoutProblem(FieldProblem):
     """A blackout that cannot be saved: the field at fault and a sentence saying why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def check_scope(scope: str, employee_id: str, site_code: str) -> None:

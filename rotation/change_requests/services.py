@@ -25,6 +25,7 @@ from rotation.notifications.services import notify
 from rotation.outbox.models import CHANGE_OUTCOME
 from rotation.outbox.queue import queue_text_message
 from rotation.outbox.texts import summary, when_text
+from rotation.refusals import FieldProblem
 from rotation.sites.models import Slot
 
 MAX_REASON = 1000
@@ -32,14 +33,9 @@ MAX_REASON = 1000
 MY_ROTATION = "/my/"
 
 
-class ChangeProblem(ValueError):
+class ChangeProblem(FieldProblem):
     """A request that cannot be made or decided: the form field at fault (``slot``, ``reason``, ``note``,
     or ``request`` for the whole) and a sentence saying why. Nothing was changed."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)

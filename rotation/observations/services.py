@@ -28,6 +28,7 @@ from rotation.outbox.queue import queue_text_message
 from rotation.people.models import Person
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.process_map.tree import area_paths
+from rotation.refusals import FieldProblems
 from rotation.sites.models import Slot
 
 # Shifts one may file about: announced ones that have happened or are happening.
@@ -38,12 +39,8 @@ FIELDS = ("area_id", "kind", "title", "contact_driver", "waste", "what_happened"
           "suggested_fix", "frontline_quote", "reference_numbers", "verifies_problem_id", "verdict")
 
 
-class ObservationProblems(ValueError):
+class ObservationProblems(FieldProblems):
     """What stops a submission, field by field (``None`` for the observation as a whole). Nothing was changed."""
-
-    def __init__(self, problems: dict[str | None, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

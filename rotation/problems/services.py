@@ -30,6 +30,7 @@ from rotation.problems.models import (
     VERIFIED, VERIFIED_BROKEN, VERIFIED_FIXED, VERIFYING, Problem, ProblemEvent, VerificationRequest,
 )
 from rotation.process_map.models import AreaOwner, ProcessArea
+from rotation.refusals import FieldProblems
 from rotation.sites.models import Slot
 
 # Days to fix, by severity; a safety problem is due as soon as a severity 5 one.
@@ -39,12 +40,8 @@ VERIFYING_SHIFTS = 3
 MAX_TEXT = 5000
 
 
-class ProblemError(ValueError):
+class ProblemError(FieldProblems):
     """A change that cannot be made, field by field (``None`` for the problem as a whole). Nothing was changed."""
-
-    def __init__(self, problems: dict[str | None, str]) -> None:
-        super().__init__(" ".join(problems.values()))
-        self.problems = problems
 
 
 def due_on(severity: int, safety: bool, start: date) -> date:

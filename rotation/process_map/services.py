@@ -13,18 +13,14 @@ from rotation.extensions import db
 from rotation.observations.models import Observation
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.process_map.tree import SEPARATOR, subtree_ids
+from rotation.refusals import FieldProblem
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 1000
 
 
-class AreaProblem(ValueError):
+class AreaProblem(FieldProblem):
     """A change to the map that cannot be made: the field at fault and a sentence saying why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
 
 
 def check_name(name: str) -> None:
