@@ -267,3 +267,19 @@ def outbox_of(assignment_id: int) -> list[tuple[str, int, str]]:
     return [tuple(row) for row in db.session.execute(
         sa.select(OutboxMessage.purpose, OutboxMessage.sequence, OutboxMessage.status)
         .where(OutboxMessage.assignment_id == assignment_id).order_by(OutboxMessage.id))]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests walk the pages as a user does; the database under those pages is tested on both backends
+    by the page and service tests. With PostgreSQL at hand the walks run on it alone, production's database,
+    which keeps the suite's time in check; without it they run on SQLite."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    kept, dropped = [], []
+    for item in items:
+        on_sqlite = getattr(item, "callspec", None) is not None and \
+            item.callspec.params.get("database_url") == "sqlite"
+        (dropped if on_sqlite and item.get_closest_marker("browser") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
