@@ -79,3 +79,10 @@ def sign_in(page, email: str, password: str) -> None:
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def page_width(page) -> int:
+    """How wide the page lays out, once its stylesheets have loaded (a page reached by a click may still be
+    loading them)."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from rotation.assignments.models import CANCELLED, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
-from tests.browser_fixtures import ARTIFACTS, PHONE, sign_in
+from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD, outbox_of
 from tests.test_assignment_changes import YEAR, company  # noqa: F401 (fixture)
 
@@ -29,7 +29,7 @@ def screenshot(page, name: str) -> None:
 
 def fits_the_screen(page) -> bool:
     page.wait_for_load_state("load")  # measured with its style sheets applied
-    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    return page_width(page) <= page.viewport_size["width"]
 
 
 def test_hr_moves_one_assignment_and_withdraws_another(page, make_user, company):

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from rotation.assignments.models import COMPLETED, NO_SHOW, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.outbox.models import NO_SHOW_NOTICE, OutboxMessage
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, sign_in
+from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 from tests.test_attendance import host_link, recent  # noqa: F401 (fixtures)
 
@@ -20,7 +20,7 @@ def status_of(assignment_id: int) -> str:
 
 def fits(page, viewport) -> None:
     page.wait_for_load_state("load")
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert page_width(page) <= viewport["width"]
 
 
 def shot(page, name: str) -> None:

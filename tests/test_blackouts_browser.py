@@ -4,7 +4,7 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_fixtures import PHONE, sign_in
+from tests.browser_fixtures import PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -44,11 +44,11 @@ def test_hr_adds_changes_and_deletes_a_site_blackout(page, make_user, make_site)
 
     page.set_viewport_size(PHONE)
     page.wait_for_load_state("load")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.get_by_role("link", name=f"Edit the blackout of TMP-WH, {DAYS}").click()
     page.get_by_role("heading", name="Change a blackout").wait_for()
     page.wait_for_load_state("load")  # measured with its style sheets applied
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     assert page.get_by_label("A whole site").is_checked()
     page.get_by_label("Reason").fill("Annual stock-taking")
     page.get_by_role("button", name="Save changes").click()

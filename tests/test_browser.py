@@ -1,7 +1,7 @@
 """The main paths through the pages, in headless Chromium."""
 import pytest
 
-from tests.browser_fixtures import PHONE, sign_in
+from tests.browser_fixtures import PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ def test_sign_in_and_out_with_the_keyboard_at_phone_width(page, make_user):
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Welcome, Carla Esposito").wait_for()
     # Nothing wider than the phone's screen.
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.get_by_text("Carla Esposito", exact=True).click()
     page.get_by_role("button", name="Sign out").click()
     page.get_by_text("You are signed out.").wait_for()

@@ -9,7 +9,7 @@ from rotation.change_requests.models import APPROVED, DECLINED, PENDING, ChangeR
 from rotation.change_requests.services import ask_for_change
 from rotation.extensions import db
 from rotation.sites.models import Slot
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, sign_in
+from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 from tests.test_my_rotation_browser import YEAR, manager, shift  # noqa: F401  (the fixture)
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.browser
 
 def check_layout(page, viewport, name: str) -> None:
     page.wait_for_load_state("load")
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert page_width(page) <= viewport["width"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}_{'desktop' if viewport == DESKTOP else 'phone'}.png"),
                     full_page=True)

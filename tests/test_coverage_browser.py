@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_fixtures import DESKTOP, PHONE, sign_in
+from tests.browser_fixtures import DESKTOP, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 from tests.test_coverage import YEAR, org  # noqa: F401 (fixture)
 
@@ -36,7 +36,7 @@ def test_hr_reads_the_company_then_drills_into_an_organisation(page, make_user, 
     page.set_viewport_size(PHONE)
     page.goto(f"/coverage/?year={YEAR}&root=E1")
     page.wait_for_load_state("load")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path=str(SHOTS / "hr-phone.png"), full_page=True)
     assert page.console_errors == []
 
@@ -49,7 +49,7 @@ def test_an_executive_sees_only_their_organisation_on_a_phone(page, make_user, o
     page.get_by_text("The organisation of Ann Aalto: you and everyone below").wait_for()
     assert page.get_by_text("Bob Berg").first.is_visible()
     assert page.get_by_text("Cleo Chief").count() == 0
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path=str(SHOTS / "manager-phone.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
     assert page.console_errors == []

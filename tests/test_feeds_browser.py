@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.slots import generate_slots
-from tests.browser_fixtures import ARTIFACTS, PHONE, sign_in
+from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -25,7 +25,7 @@ def screenshot(page, name: str) -> None:
 
 def fits_the_screen(page) -> bool:
     page.wait_for_load_state("load")  # measured with its style sheets applied
-    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    return page_width(page) <= page.viewport_size["width"]
 
 
 def test_a_manager_creates_copies_and_resets_their_calendar_link(page, live_server, app, make_user, make_person,

@@ -1,7 +1,7 @@
 """HR walks through an import in the browser: upload, see problems, fix, confirm."""
 import pytest
 
-from tests.browser_fixtures import PHONE, sign_in
+from tests.browser_fixtures import PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 from tests.imports_helpers import SITES
 
@@ -39,7 +39,7 @@ def test_hr_uploads_fixes_and_confirms(page, make_user, tmp_path):
     assert "NOPE" in rows.nth(1).inner_text()
     assert page.get_by_role("button", name="Confirm and import").count() == 0
     page.set_viewport_size(PHONE)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.get_by_role("button", name="Upload a corrected file").click()
 
     people.write_text(BAD_PEOPLE.replace("maria-at-example.com", "maria@example.com").replace("NOPE", "TMP-WH"))

@@ -16,7 +16,7 @@ from rotation.problems.insights import Group, lumped, pareto_chart
 from rotation.problems.models import DUPLICATE, VERIFIED, Problem
 from rotation.process_map.models import ProcessArea
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
-from tests.browser_fixtures import PHONE, sign_in
+from tests.browser_fixtures import PHONE, page_width, sign_in
 from tests.conftest import PASSWORD, count_queries
 
 TODAY = utcnow().date()
@@ -364,7 +364,7 @@ def test_an_owner_reads_the_charts_on_a_laptop_and_a_phone(page, world):
 
     page.set_viewport_size(PHONE)
     page.reload()
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= PHONE["width"], f"the page scrolls sideways: {width}px wide"
     box = page.get_by_role("img", name="Pain by process area").bounding_box()
     assert box["width"] <= PHONE["width"]

@@ -10,7 +10,7 @@ from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, sign_in
+from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -68,7 +68,7 @@ def test_a_manager_confirms_a_shift_and_adds_a_colliding_blackout(page, manager,
     assert shift(manager, "warehouse").needs_replan is True
 
     page.wait_for_load_state("load")
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert page_width(page) <= viewport["width"]
     ARTIFACTS.mkdir(exist_ok=True)
     name = "desktop" if viewport == DESKTOP else "phone"
     page.screenshot(path=str(ARTIFACTS / f"my_rotation_{name}.png"), full_page=True)

@@ -13,7 +13,7 @@ from rotation.evidence.models import Evidence
 from rotation.evidence.storage import path_of
 from rotation.extensions import db
 from rotation.observations.models import SUBMITTED, Observation, Second
-from tests.browser_fixtures import ARTIFACTS, PHONE, sign_in
+from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 from tests.test_observations import company  # noqa: F401  (the fixture)
 
@@ -33,7 +33,7 @@ def photo_with_location(tmp_path) -> str:
 
 def fits(page) -> None:
     page.wait_for_load_state("load")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
 
 
 def test_a_manager_files_an_observation_with_a_photo_on_a_phone(page, company, make_user, tmp_path):  # noqa: F811

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from rotation.accounts.links import send_password_link
 from rotation.extensions import db
 from rotation.outbox.models import FAILED, RESET_PASSWORD, SET_PASSWORD, OutboxMessage
-from tests.browser_fixtures import ARTIFACTS, PHONE, sign_in
+from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -27,7 +27,7 @@ def screenshot(page, name: str) -> None:
 
 def fits_the_screen(page) -> bool:
     page.wait_for_load_state("load")  # measured with its style sheets applied
-    return page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    return page_width(page) <= page.viewport_size["width"]
 
 
 def emailed_link(recipient: str, purpose: str) -> str:

@@ -9,7 +9,7 @@ from rotation.assignments.models import PUBLISHED, Assignment
 from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, sign_in
+from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -57,14 +57,14 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, viewport, make_user
     page.get_by_text("The numbers by site").click()
     seats_used = page.get_by_role("row", name="HEL-CC").locator("td").first
     expect(seats_used).to_have_text("4")  # everyone placed has their customer-service day at home
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert page_width(page) <= viewport["width"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"plan-draft-{name}.png"), full_page=True)
 
     page.get_by_role("button", name=f"Publish the plan of {YEAR}…").click()
     page.get_by_role("heading", name=f"Publish the plan of {YEAR}?").wait_for()
     expect(page.get_by_text("8 invitations, 0 updates and 0 cancellations will be queued")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    assert page_width(page) <= viewport["width"]
     page.get_by_role("button", name="Publish and queue the invitations").click()
 
     page.get_by_text(f"Published the plan of {YEAR}: 8 invitations, 0 updates and 0 cancellations are queued.") \

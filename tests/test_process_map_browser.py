@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rotation.extensions import db
-from tests.browser_fixtures import PHONE, sign_in
+from tests.browser_fixtures import PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -67,7 +67,7 @@ def test_an_admin_adds_an_area_and_its_owner(page, make_user):
     gift_cards.get_by_role("link", name="Gift cards", exact=True).click()
     page.get_by_role("heading", name="Owners").wait_for()
     page.wait_for_load_state("load")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     shot(page, "area_phone")
     assert page.console_errors == []
 
@@ -88,7 +88,7 @@ def test_the_tree_fits_a_phone(page, make_user):
     page.goto("/process-map/")
     page.get_by_role("heading", name="Process map").wait_for()
     page.wait_for_load_state("load")  # measured with its style sheets applied
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     expect(page.get_by_text("Handheld scanners")).to_be_visible()
     expect(page.get_by_text("Fax orders")).to_have_count(0)  # retired: only administrators see it
     expect(page.get_by_role("link", name="Add an area")).to_have_count(0)

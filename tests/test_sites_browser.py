@@ -5,7 +5,7 @@ import pytest
 
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
-from tests.browser_fixtures import PHONE, sign_in
+from tests.browser_fixtures import PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -27,10 +27,10 @@ def test_hr_opens_the_sites_and_a_sites_slots(page, make_user, make_site):
     assert page.get_by_role("columnheader", name=f"Slots in {year}").is_visible()
 
     page.set_viewport_size(PHONE)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.get_by_role("link", name="HEL-CC", exact=True).click()
     page.get_by_role("heading", name="Helsinki contact centre", level=1).wait_for()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     assert page.get_by_role("heading", name=f"Slots in {year}").is_visible()
     assert page.get_by_role("heading", name=f"January {year}").is_visible()
     first_row = page.locator("tbody tr").first
@@ -39,5 +39,5 @@ def test_hr_opens_the_sites_and_a_sites_slots(page, make_user, make_site):
     page.get_by_role("link", name=f"{year + 1} →").click()
     page.get_by_role("heading", name=f"Slots in {year + 1}").wait_for()
     assert page.get_by_text(f"flask --app rotation slots generate --year {year + 1} --site HEL-CC").is_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     assert page.console_errors == []

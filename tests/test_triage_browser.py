@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from rotation.extensions import db
 from rotation.observations.models import TRIAGED, Observation
 from rotation.problems.models import DUPLICATE, INVESTIGATING, Problem
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, sign_in
+from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
 from tests.test_triage import world  # noqa: F401  (the fixture)
 
@@ -35,7 +35,7 @@ def both_widths(page, name: str) -> None:
     shoot(page, f"{name}_desktop")
     page.set_viewport_size(PHONE)
     page.wait_for_load_state("load")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], name
+    assert page_width(page) <= PHONE["width"], name
     shoot(page, f"{name}_phone")
     page.set_viewport_size(DESKTOP)
 
@@ -118,10 +118,10 @@ def test_an_owner_triages_merges_and_moves_a_problem_and_an_executive_sees_the_n
     expect(page.locator(".status-investigating").first).to_have_text("Investigating")
     expect(page.get_by_role("button", name="Change status")).to_have_count(0)
     page.set_viewport_size(PHONE)
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     shoot(page, "problems_detail_executive_phone")
     page.goto("/problems/")
     expect(page.get_by_role("link", name="Refunds over 20 euros need a supervisor's approval")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     shoot(page, "problems_list_phone")
     assert page.console_errors == []
