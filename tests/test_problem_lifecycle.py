@@ -83,6 +83,14 @@ def _assign(person, slot: Slot) -> Assignment:
     return assignment
 
 
+def under_way(shift: Assignment) -> Assignment:
+    """Moves the shift's hours so that it started two hours ago (committed): its person may file about it."""
+    slot = db.session.get(Slot, shift.slot_id)
+    slot.starts_at, slot.ends_at = now() - timedelta(hours=2), now() + timedelta(hours=6)
+    db.session.commit()
+    return shift
+
+
 def observe(world, who: str, title: str, **values) -> Observation:
     observation = start_draft(world["shifts"][who], world["people"][who], now())
     save(observation, {"area_id": world["refunds"].id, "kind": "blocked", "title": title,
@@ -161,10 +169,7 @@ def test_a_later_shift_at_the_same_site_verifies_the_fix(world):
         Notification.person_id == world["people"]["Cai"].id, Notification.text.like("%please look at%")))
 
     # Cai's shift comes; Cai files an observation answering the request: fixed.
-    cai_shift = world["shifts"]["Cai"]
-    slot = db.session.get(Slot, cai_shift.slot_id)
-    slot.starts_at, slot.ends_at = now() - timedelta(hours=2), now() + timedelta(hours=6)
-    db.session.commit()
+    cai_shift = under_way(world["shifts"]["Cai"])
     check = start_draft(cai_shift, world["people"]["Cai"], now())
     save(check, {"area_id": world["refunds"].id, "kind": "good_practice", "title": "Refunds now instant",
                  "what_happened": "Agents approve refunds themselves.", "severity": 1, "frequency": "daily",
@@ -187,10 +192,7 @@ def test_still_broken_reopens_the_problem(world):
                           area_id=world["refunds"].id, severity=3)
     change_status(problem, FIX_IN_PLACE, world["olli"])
     request_verification(problem, world["olli"])
-    cai_shift = world["shifts"]["Cai"]
-    slot = db.session.get(Slot, cai_shift.slot_id)
-    slot.starts_at, slot.ends_at = now() - timedelta(hours=2), now() + timedelta(hours=6)
-    db.session.commit()
+    cai_shift = under_way(world["shifts"]["Cai"])
     check = start_draft(cai_shift, world["people"]["Cai"], now())
     save(check, {"area_id": world["refunds"].id, "kind": "blocked", "title": "Refunds still wait",
                  "what_happened": "Still a supervisor.", "severity": 3, "frequency": "daily",
@@ -224,10 +226,7 @@ def test_the_form_offers_the_fix_to_check_and_asks_for_a_verdict(client, world, 
                           area_id=world["refunds"].id, severity=3)
     change_status(problem, FIX_IN_PLACE, world["olli"])
     request_verification(problem, world["olli"])
-    cai_shift = world["shifts"]["Cai"]
-    slot = db.session.get(Slot, cai_shift.slot_id)
-    slot.starts_at, slot.ends_at = now() - timedelta(hours=2), now() + timedelta(hours=6)
-    db.session.commit()
+    cai_shift = under_way(world["shifts"]["Cai"])
     login_as("manager", email=world["people"]["Cai"].email)
     my_page = client.get("/my/").get_data(as_text=True)
     assert "Please check" in my_page and "Refunds wait &lt;for&gt; approval" in my_page
