@@ -10,11 +10,12 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 
-from rotation.assignments.changes import move_assignment, valid_slots
-from rotation.assignments.models import CANCELLED, DRAFT, Assignment
+from rotation.assignments.changes import move_assignment, valid_slots, withdraw_assignment
+from rotation.assignments.models import CANCELLED, CONFIRMED, DRAFT, PUBLISHED, Assignment
 from rotation.extensions import db
-from rotation.feeds import services
+from rotation.feeds import polls, services
 from rotation.feeds.models import FeedToken
+from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
 from rotation.sites.slots import generate_slots
@@ -157,23 +158,47 @@ def test_a_moved_shift_changes_the_etag_and_an_unchanged_feed_answers_304(client
     assert moved.decoded("DTSTART") == db.session.get(Slot, day.slot_id).starts_at
 
 
+def writes(statements: list[str]) -> list[str]:
+    return [statement for statement in statements
+            if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]
+
+
 def test_a_poll_records_its_use_at_most_once_an_hour(client, company):
     manager = company["manager"]
     token = issue(manager)
-    client.get(f"/calendar/{token}.ics")
+    first = client.get(f"/calendar/{token}.ics")
     first_use = services.live_token(manager).last_used_at
     assert first_use is not None
 
-    client.get(f"/calendar/{token}.ics")
+    with count_queries() as full:
+        assert client.get(f"/calendar/{token}.ics").status_code == 200
+    with count_queries() as unchanged:
+        assert client.get(f"/calendar/{token}.ics", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert writes(full) == [] and writes(unchanged) == []  # polls within the hour write nothing
     db.session.expire_all()
     assert services.live_token(manager).last_used_at == first_use
 
-    two_hours_ago = datetime.now(timezone.utc) - timedelta(hours=2)
-    services.live_token(manager).last_used_at = two_hours_ago
+    an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1, minutes=1)
+    services.live_token(manager).last_used_at = an_hour_ago
     db.session.commit()
-    client.get(f"/calendar/{token}.ics")
+    with count_queries() as later:
+        assert client.get(f"/calendar/{token}.ics", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert len(writes(later)) == 1
     db.session.expire_all()
-    assert services.live_token(manager).last_used_at > two_hours_ago + timedelta(hours=1)
+    assert services.live_token(manager).last_used_at > an_hour_ago + timedelta(hours=1)
+
+
+def test_the_calendar_page_shows_when_the_link_was_last_used(client, post_form, make_user, company):
+    manager = company["manager"]
+    sign_in(client, post_form, make_user, manager.email)
+    token = link_on(text(post_form("/calendar/link", {}, page="/calendar")))
+    assert "Last used</dt><dd>not yet</dd>" in text(client.get("/calendar"))
+
+    client.get(f"/calendar/{token}.ics")
+    used = services.live_token(manager).last_used_at
+    page = text(client.get("/calendar"))
+    assert f"Last used</dt><dd>{used:%Y-%m-%d %H:%M} UTC" in page
+    assert "noted at most once an hour" in page
 
 
 def test_unknown_revoked_and_malformed_links_all_answer_the_same_404(client, company):
@@ -181,7 +206,7 @@ def test_unknown_revoked_and_malformed_links_all_answer_the_same_404(client, com
     old = issue(manager)
     issue(manager)  # the old link is revoked
     answers = [client.get(f"/calendar/{token}.ics")
-               for token in (old, "x" * 43, "not-a-token", "y" * 500, old[:-1])]
+               for token in (old, "x" * 43, "not-a-token", "y" * 500, old[:-1], "%00", "\u00e9" * 43, "..%5C..")]
     assert {answer.status_code for answer in answers} == {404}
     assert len({answer.data for answer in answers}) == 1
 
@@ -189,12 +214,110 @@ def test_unknown_revoked_and_malformed_links_all_answer_the_same_404(client, com
 def test_the_feed_runs_a_bounded_number_of_queries(client, company):
     chief = company["chief"]
     token = issue(chief)
-    client.get(f"/calendar/{token}.ics")  # records its use; later polls within the hour write nothing
+    etag = client.get(f"/calendar/{token}.ics").headers["ETag"]  # records its use; later polls write nothing
     with count_queries() as queries:
         response = client.get(f"/calendar/{token}.ics")
     assert response.status_code == 200
     assert len(events(parsed(response))) == 2
     assert len(queries) <= 2, queries
+
+    with count_queries() as queries:
+        response = client.get(f"/calendar/{token}.ics", headers={"If-None-Match": etag})
+    assert response.status_code == 304
+    assert len(queries) == 1, queries
+
+
+def test_an_unchanged_feed_answers_304_without_building_the_calendar(client, company, monkeypatch):
+    token = issue(company["manager"])
+    etag = client.get(f"/calendar/{token}.ics").headers["ETag"]
+    built = []
+    monkeypatch.setattr(polls, "feed_calendar", lambda *args, **kwargs: built.append(args) or b"")
+    monkeypatch.setattr(polls, "feed_contents", lambda *args: pytest.fail("a 304 loaded the calendar's shifts"))
+
+    for _ in range(3):
+        response = client.get(f"/calendar/{token}.ics", headers={"If-None-Match": etag})
+        assert response.status_code == 304
+        assert response.headers["ETag"] == etag
+        assert response.headers["Cache-Control"].startswith("private, max-age=")
+    assert built == []
+
+
+@pytest.fixture
+def feed_of(client, company):
+    """Fetches the manager's whole feed (no If-None-Match) and checks that a poll with its ETag answers 304."""
+    token = issue(company["manager"])
+
+    def fetch() -> tuple[str, bytes]:
+        response = client.get(f"/calendar/{token}.ics")
+        assert response.status_code == 200
+        etag = response.headers["ETag"]
+        assert client.get(f"/calendar/{token}.ics", headers={"If-None-Match": etag}).status_code == 304
+        return etag, response.data
+
+    return fetch
+
+
+def test_every_change_the_calendar_shows_changes_its_etag(app, feed_of, company):
+    manager = company["manager"]
+    day = shifts_of(manager)[CUSTOMER_SERVICE]
+    site = db.session.get(Slot, day.slot_id).site
+    generate_slots(YEAR + 1)
+    db.session.commit()
+
+    def a_new_shift():
+        slot = db.session.scalars(sa.select(Slot).where(Slot.kind == CUSTOMER_SERVICE,
+                                                        Slot.first_day > date(YEAR + 1, 3, 1))).first()
+        db.session.add(Assignment(person_id=manager.id, slot_id=slot.id, year=YEAR + 1, kind=CUSTOMER_SERVICE,
+                                  status=PUBLISHED))
+
+    def later_hours():  # e.g. the site's hours changed: the slot's instants move, its assignment row does not
+        slot = db.session.get(Slot, shifts_of(manager)[CUSTOMER_SERVICE].slot_id)
+        db.session.execute(sa.update(Slot).where(Slot.id == slot.id)
+                           .values(starts_at=slot.starts_at + timedelta(hours=1),
+                                   ends_at=slot.ends_at + timedelta(hours=1)))
+
+    # Each change, and whether its words show in the calendar: a confirmation shows only in the events'
+    # DTSTAMP, which counts whole seconds, so within the second of the move before it the bytes stay as they are.
+    changes = {
+        "a move": (lambda: move_assignment(day, valid_slots(day)[0].slot, None), True),
+        "a confirmation": (lambda: setattr(shifts_of(manager)[WAREHOUSE_WEEK], "status", CONFIRMED), False),
+        "the site renamed": (lambda: setattr(site, "name", "Helsinki customer centre"), True),
+        "the site's address": (lambda: setattr(site, "address", "Mannerheimintie 1"), True),
+        "the site's host": (lambda: setattr(site, "host_name", "Hanna Host"), True),
+        "the person renamed": (lambda: setattr(db.session.get(Person, manager.id), "full_name", "Ann Aalto-Berg"),
+                               True),
+        "later hours": (later_hours, True),
+        "a new shift": (a_new_shift, True),
+        "a withdrawal": (lambda: withdraw_assignment(shifts_of(manager)[WAREHOUSE_WEEK], None), True),
+        "the app's address": (lambda: app.config.update(ROTATION_BASE_URL="https://shifts.example.com"), True),
+    }
+    calendars = {}
+    etag, body = feed_of()
+    for change, (make, shows) in changes.items():
+        make()
+        db.session.commit()
+        new_etag, new_body = feed_of()
+        assert new_etag != etag, f"{change} did not change the ETag"
+        if shows:
+            assert new_body != body, f"{change} does not show in the calendar"
+        calendars[new_etag] = new_body
+        etag, body = new_etag, new_body
+    assert len(calendars) == len(changes)  # every change gave a new ETag, never one seen before
+
+
+def test_changes_the_calendar_does_not_show_keep_its_etag(feed_of, company, make_site):
+    manager, chief = company["manager"], company["chief"]
+    etag, body = feed_of()
+
+    make_site("OUL-CC", name="Oulu contact centre")
+    chiefs_day = shifts_of(chief)[CUSTOMER_SERVICE]
+    move_assignment(chiefs_day, valid_slots(chiefs_day)[0].slot, None)
+    db.session.add(Assignment(person_id=manager.id, slot_id=chiefs_day.slot_id, year=YEAR + 2,
+                              kind=CUSTOMER_SERVICE, status=DRAFT))  # a draft is not announced
+    db.session.get(Person, chief.id).full_name = "Cora Chief"
+    db.session.commit()
+
+    assert feed_of() == (etag, body)
 
 
 # --- the calendar page ----------------------------------------------------------------------------

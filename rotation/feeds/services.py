@@ -10,13 +10,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.assignments.models import COMPLETED, CONFIRMED, PUBLISHED, Assignment
+from rotation.assignments.models import CANCELLED, COMPLETED, CONFIRMED, NO_SHOW, PUBLISHED, Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.feeds.models import FeedToken
@@ -30,6 +30,9 @@ MAX_TOKEN_LENGTH = 64
 USE_RECORDED_EVERY = timedelta(hours=1)
 # Shifts a feed shows: announced to the person and still on (drafts and cancelled shifts never appear).
 FEED_STATUSES = (PUBLISHED, CONFIRMED, COMPLETED)
+# A feed's shifts, also said in the words of the partial index on (person, year, kind) of open assignments, so
+# that SQLite and PostgreSQL look a person's shifts up through it (every status a feed shows is open).
+IN_FEED = (Assignment.status.in_(FEED_STATUSES), sa.text(f"assignment.status NOT IN ('{CANCELLED}', '{NO_SHOW}')"))
 # Where a feed is served (the route in views.py); tokens are URL-safe as they are.
 FEED_PATH = "/calendar/{token}.ics"
 
@@ -78,30 +81,13 @@ def issue_token(person: Person) -> str:
     return token
 
 
-def find_live_token(token: str) -> FeedToken | None:
-    """The working token a link carries, with its person; None for unknown, revoked or malformed ones."""
-    if not token or len(token) > MAX_TOKEN_LENGTH:
-        return None
-    return db.session.scalar(
-        sa.select(FeedToken).options(joinedload(FeedToken.person))
-        .where(FeedToken.token_hash == hash_token(token), FeedToken.revoked_at.is_(None))
-    )
-
-
-def record_use(feed_token: FeedToken, now: datetime | None = None) -> None:
-    """Note that the feed was fetched, at most once an hour so that polling writes almost nothing."""
-    now = now or utcnow()
-    if feed_token.last_used_at is None or now - feed_token.last_used_at >= USE_RECORDED_EVERY:
-        feed_token.last_used_at = now
-
-
 def feed_assignments(person: Person) -> list[Assignment]:
     """The person's announced shifts of every year, soonest first, with person, slot and site loaded."""
     return list(db.session.scalars(
         sa.select(Assignment)
         .join(Assignment.slot)
         .options(contains_eager(Assignment.slot).joinedload(Slot.site), joinedload(Assignment.person))
-        .where(Assignment.person_id == person.id, Assignment.status.in_(FEED_STATUSES))
+        .where(Assignment.person_id == person.id, *IN_FEED)
         .order_by(Slot.starts_at, Assignment.id)
     ))
 

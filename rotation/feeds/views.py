@@ -1,17 +1,16 @@
 """The personal calendar feed, the page where a manager gets its link, and one-off .ics downloads."""
 from __future__ import annotations
 
-import hashlib
-
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
+from werkzeug.http import is_resource_modified
 
 from rotation.accounts.roles import HR
 from rotation.assignments.models import Assignment
 from rotation.assignments.views import ShiftTime
-from rotation.feeds import services
+from rotation.feeds import polls, services
 from rotation.feeds.services import FeedLinks
-from rotation.outbox.calendar import download_calendar, feed_calendar
+from rotation.outbox.calendar import download_calendar
 from rotation.people.models import Person
 from rotation.security import public, signed_in
 
@@ -25,18 +24,26 @@ FEED_CACHE_CONTROL = "private, max-age=900"
 @bp.get("/calendar/<token>.ics")
 @public
 def feed(token: str):
-    """The person's announced shifts as a subscribed calendar; 404 for any link that does not work."""
-    found = services.find_live_token(token)
-    if found is None:
+    """The person's announced shifts as a subscribed calendar; 404 for any link that does not work.
+
+    The ETag is known from one query (see :mod:`rotation.feeds.polls`), so an unchanged feed answers
+    304 without building the calendar.
+    """
+    poll = polls.find_poll(token)
+    if poll is None:
         abort(404)
-    services.record_use(found)
-    shifts = services.feed_assignments(found.person)
-    # DTSTAMP of a calendar without METHOD is when its information last changed (RFC 5545), not "now":
-    # so an unchanged feed keeps its bytes and its ETag, and polls get 304.
-    body = feed_calendar(found.person, shifts, services.feed_name(found.person),
-                         stamp=max((shift.updated_at for shift in shifts), default=None))
+    polls.record_use(poll)
+    if not is_resource_modified(request.environ, etag=poll.etag):
+        return _feed_response(b"", poll.etag)
+    person, shifts = polls.feed_contents(poll.person_id)
+    if person is None:  # gone since the first query, and the link with them
+        abort(404)
+    return _feed_response(*polls.feed_body(person, shifts))
+
+
+def _feed_response(body: bytes, etag: str) -> Response:
     response = Response(body, content_type=CALENDAR_TYPE)
-    response.set_etag(hashlib.sha256(body).hexdigest())
+    response.set_etag(etag)
     response.headers["Cache-Control"] = FEED_CACHE_CONTROL
     return response.make_conditional(request)
 

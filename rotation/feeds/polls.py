@@ -1,0 +1,162 @@
+"""Answering a calendar app's poll: the feed's ETag is known before its calendar is built.
+
+Calendar apps poll a feed about hourly and nearly always find it unchanged, so
+the ETag is not a hash of the calendar's bytes but of everything those bytes
+are made from:
+
+- for each shift the feed shows: its UID, kind, status, sequence and last change
+  (the events' DTSTAMP), its slot's days and instants, and its site's name,
+  address, host and time zone (the event's title, place, times and details);
+- the person's name (the calendar's name);
+- the app's base URL (the links in each event);
+- the feed's format: a digest of the code and the template that write a feed,
+  and the version of ``ics``.
+
+One query reads the link and those fields. Equal fields make equal bytes, so a
+poll whose If-None-Match names the fingerprint is answered 304 without building
+anything, and any change to a field changes the ETag. The fields are read as
+they are, not through a version number every writer would have to remember to
+raise: a move, a withdrawal, recorded attendance or a site renamed by an import
+all change the ETag whichever code made them.
+"""
+from __future__ import annotations
+
+import hashlib
+import sys
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import contains_eager
+
+from rotation.assignments.models import Assignment
+from rotation.db import utcnow
+from rotation.extensions import db
+from rotation.feeds import services
+from rotation.feeds.models import FeedToken
+from rotation.feeds.services import IN_FEED, MAX_TOKEN_LENGTH, USE_RECORDED_EVERY, feed_name, hash_token
+from rotation.outbox import calendar as calendar_module
+from rotation.outbox import normalise, texts
+from rotation.outbox.calendar import feed_calendar
+from rotation.people.models import Person
+from rotation.sites.models import Site, Slot
+
+# Everything of a shift that its event shows; the order is the fingerprint's.
+SHOWN = (Assignment.uid, Assignment.kind, Assignment.status, Assignment.sequence, Assignment.updated_at,
+         Slot.first_day, Slot.last_day, Slot.starts_at, Slot.ends_at,
+         Site.name, Site.address, Site.host_name, Site.host_email, Site.timezone)
+# Where each shown field comes from, starting at the assignment.
+_SHOWN_PATHS = tuple(({Assignment: (), Slot: ("slot",), Site: ("slot", "site")}[column.class_], column.key)
+                     for column in SHOWN)
+# The code and template that write a feed: when they change, every feed's bytes may change.
+FORMAT_MODULES = (calendar_module, normalise, texts, services, sys.modules[__name__])
+FORMAT_TEMPLATES = ("email/shift_details.txt",)
+_FORMAT_KEY = "rotation.feeds.format"
+
+_POLL = (
+    sa.select(FeedToken.id, FeedToken.person_id, FeedToken.last_used_at, Person.full_name, *SHOWN)
+    .join(Person, Person.id == FeedToken.person_id)
+    .outerjoin(Assignment, sa.and_(Assignment.person_id == Person.id, *IN_FEED))
+    .outerjoin(Slot, Slot.id == Assignment.slot_id)
+    .outerjoin(Site, Site.id == Slot.site_id)
+    .where(FeedToken.token_hash == sa.bindparam("token_hash"), FeedToken.revoked_at.is_(None))
+    .order_by(Slot.starts_at, Assignment.id)
+)
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A working feed link, when its use was last noted, and the ETag of its calendar as it is now."""
+
+    token_id: int
+    person_id: int
+    last_used_at: datetime | None
+    etag: str
+
+
+def find_poll(token: str) -> Poll | None:
+    """The poll of the link carrying ``token``, in one query; None for unknown, revoked or malformed links."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    # Plain rows on the session's connection and transaction: nothing here needs the ORM's bookkeeping.
+    rows = db.session.connection().execute(_POLL, {"token_hash": hash_token(token)}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    shown = [tuple(row[4:]) for row in rows if row.uid is not None]
+    return Poll(token_id=first.id, person_id=first.person_id, last_used_at=first.last_used_at,
+                etag=fingerprint(first.full_name, shown))
+
+
+def record_use(poll: Poll, now: datetime | None = None) -> None:
+    """Note that the link was used, at most once an hour: the polls in between write nothing."""
+    now = now or utcnow()
+    if poll.last_used_at is not None and now - poll.last_used_at < USE_RECORDED_EVERY:
+        return
+    db.session.execute(
+        sa.update(FeedToken)
+        .where(FeedToken.id == poll.token_id,
+               sa.or_(FeedToken.last_used_at.is_(None), FeedToken.last_used_at <= now - USE_RECORDED_EVERY))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def feed_contents(person_id: int) -> tuple[Person | None, list[Assignment]]:
+    """The person and their shifts a feed shows, soonest first, with slot and site loaded, in one query."""
+    rows = db.session.execute(
+        sa.select(Person, Assignment)
+        .outerjoin(Assignment, sa.and_(Assignment.person_id == Person.id, *IN_FEED))
+        .outerjoin(Slot, Slot.id == Assignment.slot_id)
+        .outerjoin(Site, Site.id == Slot.site_id)
+        .options(contains_eager(Assignment.slot).contains_eager(Slot.site))
+        .where(Person.id == person_id)
+        .order_by(Slot.starts_at, Assignment.id)
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [assignment for _, assignment in rows if assignment is not None]
+
+
+def feed_body(person: Person, shifts: list[Assignment]) -> tuple[bytes, str]:
+    """The person's feed as bytes, and its ETag (the fingerprint of what it was made from)."""
+    # DTSTAMP of a calendar without METHOD is when its information last changed (RFC 5545), not "now":
+    # so an unchanged feed keeps its bytes.
+    body = feed_calendar(person, shifts, feed_name(person),
+                         stamp=max((shift.updated_at for shift in shifts), default=None))
+    return body, fingerprint(person.full_name, [shown_of(shift) for shift in shifts])
+
+
+def shown_of(assignment: Assignment) -> tuple:
+    """The :data:`SHOWN` fields of a loaded assignment, as :func:`find_poll` reads them."""
+    values = []
+    for path, key in _SHOWN_PATHS:
+        source = assignment
+        for step in path:
+            source = getattr(source, step)
+        values.append(getattr(source, key))
+    return tuple(values)
+
+
+def fingerprint(full_name: str, shown: list[tuple]) -> str:
+    """The ETag of a feed made from these fields, with this app's base URL and feed format."""
+    digest = hashlib.sha256(feed_format().encode())
+    digest.update(repr((current_app.config["ROTATION_BASE_URL"], full_name, shown)).encode())
+    return digest.hexdigest()
+
+
+def feed_format() -> str:
+    """A digest of the code and template that write a feed and of the ``ics`` version; worked out once per app."""
+    known = current_app.extensions.get(_FORMAT_KEY)
+    if known is None:
+        digest = hashlib.sha256(version("ics").encode())
+        for module in FORMAT_MODULES:
+            digest.update(Path(module.__file__).read_bytes())
+        environment = current_app.jinja_env
+        for name in FORMAT_TEMPLATES:
+            digest.update(environment.loader.get_source(environment, name)[0].encode())
+        known = current_app.extensions[_FORMAT_KEY] = digest.hexdigest()
+    return known
