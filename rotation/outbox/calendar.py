@@ -1,28 +1,24 @@
 """The iCalendar objects Rotation sends and serves: invitations, cancellations, feeds, downloads.
 
-Each event is built with ``ics`` 0.7.3 and written by our normalising step
-(:mod:`rotation.outbox.normalise`), which fixes what ``ics`` gets wrong. A
-customer-service day is a timed event in UTC; a warehouse week is an all-day
-event from Monday to the Saturday after it (the end is exclusive), made from
-the site's local dates so the server's zone never moves it. Every object passed
-in must have ``person`` and ``slot`` with ``slot.site`` loaded.
+Each calendar is built as a small tree of components and properties and written
+by :mod:`rotation.outbox.normalise`, which makes it meet calendar.md's
+checklist. A customer-service day is a timed event in UTC; a warehouse week is
+an all-day event from Monday to the Saturday after it (the end is exclusive),
+made from the site's local dates so the server's zone never moves it. Every
+object passed in must have ``person`` and ``slot`` with ``slot.site`` loaded.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 
-import arrow
-import ics
 from flask import current_app
-from ics.alarm import DisplayAlarm
-from ics.grammar.parse import ContentLine
 
 from rotation.assignments.models import CANCELLED, Assignment
 from rotation.db import utcnow
-from rotation.outbox.normalise import normalise
+from rotation.outbox.normalise import Component, Property, date_text, duration_text, normalise, text, utc_text
 from rotation.outbox.texts import ShiftFacts, event_description, location, summary
 from rotation.people.models import Person
 from rotation.sites.models import CUSTOMER_SERVICE
@@ -68,10 +64,10 @@ def invitation_calendar(assignment: Assignment, method: str, *, attendee: Attend
     cancelled = method == CANCEL
     event = _event(assignment, sequence=assignment.sequence if sequence is None else sequence,
                    cancelled=cancelled, alarm=not cancelled, facts=facts)
-    event.organizer = _organizer()
-    event.attendees.add(ics.Attendee(attendee.email, common_name=attendee.name or attendee.email,
-                                     rsvp="FALSE" if cancelled else "TRUE", role="REQ-PARTICIPANT",
-                                     partstat="NEEDS-ACTION", cutype="INDIVIDUAL"))
+    event.properties.append(_organizer())
+    event.properties.append(Property("ATTENDEE", {
+        "CN": [attendee.name or attendee.email], "CUTYPE": ["INDIVIDUAL"], "PARTSTAT": ["NEEDS-ACTION"],
+        "ROLE": ["REQ-PARTICIPANT"], "RSVP": ["FALSE" if cancelled else "TRUE"]}, f"mailto:{attendee.email}"))
     return _calendar([event], method=method, stamp=stamp)
 
 
@@ -79,7 +75,7 @@ def download_calendar(assignment: Assignment, *, stamp: datetime | None = None) 
     """A one-off ``.ics`` of one assignment to open in any calendar app (``METHOD:PUBLISH``, no attendee)."""
     cancelled = assignment.status == CANCELLED
     event = _event(assignment, sequence=assignment.sequence, cancelled=cancelled, alarm=not cancelled)
-    event.organizer = _organizer()
+    event.properties.append(_organizer())
     return _calendar([event], method=PUBLISH, stamp=stamp)
 
 
@@ -89,17 +85,19 @@ def feed_calendar(person: Person, assignments: Iterable[Assignment], name: str, 
 
     It asks clients to refresh hourly and names itself ``name`` (see
     :func:`calendar_name`). Cancelled assignments appear as ``STATUS:CANCELLED``
-    so clients that kept them drop them.
+    so clients that kept them drop them. Events come in order of start, then UID, each UID once.
     """
+    mine = {assignment.uid: assignment for assignment in assignments if assignment.person_id == person.id}
+    shown = sorted(mine.values(), key=lambda assignment: (_start(assignment), assignment.uid))
     events = [_event(assignment, sequence=assignment.sequence, cancelled=assignment.status == CANCELLED,
                      alarm=False)
-              for assignment in assignments if assignment.person_id == person.id]
+              for assignment in shown]
     name = calendar_name(name)
     extra = [
-        ContentLine("NAME", params={}, value=name),
-        ContentLine("X-WR-CALNAME", params={}, value=name),
-        ContentLine("REFRESH-INTERVAL", params={"VALUE": ["DURATION"]}, value=FEED_REFRESH),
-        ContentLine("X-PUBLISHED-TTL", params={}, value=FEED_REFRESH),
+        Property("NAME", {}, name),
+        Property("X-WR-CALNAME", {}, name),
+        Property("REFRESH-INTERVAL", {"VALUE": ["DURATION"]}, FEED_REFRESH),
+        Property("X-PUBLISHED-TTL", {}, FEED_REFRESH),
     ]
     return _calendar(events, method=None, stamp=stamp, extra=extra)
 
@@ -114,48 +112,58 @@ def calendar_name(name: str) -> str:
     return _NAME_BREAK.sub(" – ", " ".join(name.split())).strip(" –") or "Rotation"
 
 
-def _calendar(events: list[ics.Event], *, method: str | None, stamp: datetime | None,
-              extra: list[ContentLine] = ()) -> bytes:
+def _calendar(events: list[Component], *, method: str | None, stamp: datetime | None,
+              extra: Iterable[Property] = ()) -> bytes:
     stamp = (stamp or utcnow()).replace(microsecond=0)
-    calendar = ics.Calendar(creator=PRODID)
-    calendar.method = method
-    calendar.extra.extend(extra)
-    calendar.events.update(events)  # normalise() gives each event its DTSTAMP: ``stamp``
-    return normalise(calendar, stamp=stamp)
+    properties = [Property("VERSION", {}, "2.0"), Property("PRODID", {}, PRODID)]
+    if method:
+        properties.append(Property("METHOD", {}, method))
+    properties.extend(extra)
+    return normalise(Component("VCALENDAR", properties, events), stamp=stamp)  # each event's DTSTAMP: ``stamp``
 
 
 def _event(assignment: Assignment, *, sequence: int, cancelled: bool, alarm: bool,
-           facts: ShiftFacts | None = None) -> ics.Event:
+           facts: ShiftFacts | None = None) -> Component:
     """The event both invitations and feeds show: what, where, when, and its details."""
-    event = ics.Event(name=summary(assignment), uid=assignment.uid, location=location(assignment),
-                      description=event_description(assignment, facts=facts), transparent=False,
-                      status="CANCELLED" if cancelled else "CONFIRMED")
-    event.extra.append(ContentLine("SEQUENCE", params={}, value=str(sequence)))
-    if assignment.kind == CUSTOMER_SERVICE:
-        event.begin, event.end = assignment.slot.starts_at, assignment.slot.ends_at
-    else:
-        _make_all_day(event, assignment.slot.first_day, assignment.slot.last_day)
+    name = summary(assignment)
+    event = Component("VEVENT", [
+        Property("UID", {}, assignment.uid),
+        Property("SEQUENCE", {}, str(sequence)),
+        *_times(assignment),
+        Property("SUMMARY", {}, text(name)),
+        Property("LOCATION", {}, text(location(assignment))),
+        Property("STATUS", {}, "CANCELLED" if cancelled else "CONFIRMED"),
+        Property("DESCRIPTION", {}, text(event_description(assignment, facts=facts))),
+        Property("TRANSP", {}, "OPAQUE"),
+    ])
     if alarm:
         trigger = DAY_REMINDER if assignment.kind == CUSTOMER_SERVICE else WEEK_REMINDER
-        event.alarms.append(DisplayAlarm(trigger=trigger, display_text=f"Tomorrow: {event.name}"))
+        event.components.append(Component("VALARM", [
+            Property("ACTION", {}, "DISPLAY"),
+            Property("DESCRIPTION", {}, text(f"Tomorrow: {name}")),
+            Property("TRIGGER", {}, duration_text(trigger)),
+        ]))
     return event
 
 
-def _make_all_day(event: ics.Event, first_day: date, last_day: date) -> None:
-    """All day from ``first_day`` through ``last_day``, the local dates as they are.
+def _times(assignment: Assignment) -> list[Property]:
+    """A customer-service day's instants in UTC; a warehouse week's local dates, the end the day after the last.
 
-    ics's ``make_all_day`` counts the end day in (it writes the day after) and
-    floors in the instants' zone, so it is given the dates as UTC midnights,
-    which no zone shifts.
+    The dates are the slot's as they are, never converted through a zone.
     """
-    event.begin = _utc_midnight(first_day)
-    event.end = _utc_midnight(last_day)
-    event.make_all_day()
+    slot = assignment.slot
+    if assignment.kind == CUSTOMER_SERVICE:
+        return [Property("DTSTART", {}, utc_text(slot.starts_at)), Property("DTEND", {}, utc_text(slot.ends_at))]
+    return [Property("DTSTART", {"VALUE": ["DATE"]}, date_text(slot.first_day)),
+            Property("DTEND", {"VALUE": ["DATE"]}, date_text(slot.last_day + timedelta(days=1)))]
 
 
-def _utc_midnight(day: date) -> arrow.Arrow:
-    return arrow.get(datetime.combine(day, time(0), tzinfo=timezone.utc))
+def _start(assignment: Assignment) -> datetime:
+    """When the event starts, as an instant: a warehouse week at midnight UTC of its first day."""
+    if assignment.kind == CUSTOMER_SERVICE:
+        return assignment.slot.starts_at
+    return datetime.combine(assignment.slot.first_day, time(0), tzinfo=timezone.utc)
 
 
-def _organizer() -> ics.Organizer:
-    return ics.Organizer(current_app.config["ROTATION_MAIL_FROM"], common_name=ORGANIZER_NAME)
+def _organizer() -> Property:
+    return Property("ORGANIZER", {"CN": [ORGANIZER_NAME]}, f"mailto:{current_app.config['ROTATION_MAIL_FROM']}")

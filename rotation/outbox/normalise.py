@@ -1,50 +1,40 @@
-"""The one small normalising step between ``ics`` 0.7.3 and the bytes we send.
+"""iCalendar as every client accepts it: a tree of components, the rules it must meet, and its bytes.
 
-``ics`` builds the events; this step takes what it built and writes iCalendar
-that every client accepts (docs: calendar.md, "An invitation is correct
-when"). It takes the content lines ``ics``'s own serialisers produce for the
-calendar, each event and each alarm, and never reads ``ics``'s text back:
-that text cannot be parsed back unambiguously (a name with a colon makes the
-attendee line ambiguous), and ``ics``'s grammar parser is slow and not safe to
-use from several threads at once. Nothing here keeps state between calls, so
-feeds, downloads and the sender may build calendars in parallel. What it
-guarantees:
+:mod:`rotation.outbox.calendar` builds each calendar as a small tree of
+:class:`Component` and :class:`Property`; this module makes it meet calendar.md's
+checklist ("An invitation is correct when") and writes it. It does what
+``ics`` 0.7.3 gets wrong (calendar.md lists it), which is why the events are no
+longer built with ``ics`` at all: building and re-reading its objects cost a
+millisecond a message, and its text cannot be parsed back unambiguously.
+Nothing here keeps state between calls, so feeds, downloads and the sender may
+build calendars in parallel. What it guarantees:
 
 - every component's properties come before its sub-components, so ``METHOD``
   precedes the first VEVENT and a VALARM follows all of its event's properties;
 - every VEVENT has ``DTSTAMP`` (UTC, when the message was made) and ``SEQUENCE``;
 - an all-day event has an exclusive ``DTEND;VALUE=DATE`` after its start;
-- a parameter value holding ``:`` ``;`` or ``,`` is double-quoted, never
-  backslash-escaped (a double quote inside it is written ``^'`` as RFC 6868 says);
+- text values are backslash-escaped (:func:`text`); a parameter value holding
+  ``:`` ``;`` or ``,`` is double-quoted, never backslash-escaped (a double quote
+  inside it is written ``^'`` as RFC 6868 says);
 - calendar addresses (``mailto:``) are written unescaped;
 - lines are folded at 75 octets without splitting a UTF-8 character, and
   every line, the last one too, ends in CRLF.
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from functools import cache
-
-import ics
-from ics.grammar.parse import Container, ContentLine
 
 CRLF = b"\r\n"
 MAX_OCTETS = 75
-# Properties whose value is a calendar address (a URI), which iCalendar never backslash-escapes.
-ADDRESS_PROPERTIES = ("ATTENDEE", "ORGANIZER")
 # Calendar properties in the order clients expect them; any other keeps its place after these.
 CALENDAR_ORDER = ("VERSION", "PRODID", "CALSCALE", "METHOD")
 # Event properties written first, in this order, so the raw text reads from identity to details.
 EVENT_ORDER = ("UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "STATUS", "ORGANIZER",
                "ATTENDEE")
 _NEEDS_QUOTES = (":", ";", ",")
-_UNESCAPE = {"\\": "\\", ";": ";", ",": ",", "n": "\n", "N": "\n", "r": "\r", "R": "\r"}
-_ESCAPED = re.compile(r"\\(.?)", re.DOTALL)
-# ics's serialisers that write whole sub-components as text; their content lines are taken directly instead.
-_TEXT_SERIALISERS = frozenset({"serialize_event", "serialize_todo", "serialize_alarm"})
+_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\r": "\\r"})
 
 
 @dataclass
@@ -66,22 +56,36 @@ class Component:
         return next((prop for prop in self.properties if prop.name == name), None)
 
 
-def normalise(calendar: ics.Calendar, *, stamp: datetime) -> bytes:
+def text(value: str) -> str:
+    """A TEXT value (SUMMARY, LOCATION, DESCRIPTION …) with ``\\`` ``;`` ``,`` and line breaks escaped."""
+    return value.translate(_TEXT_ESCAPES)
+
+
+def utc_text(instant: datetime) -> str:
+    """A DATE-TIME in UTC, e.g. ``20270302T070000Z``."""
+    return instant.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def date_text(day: date) -> str:
+    """A DATE, e.g. ``20270301``."""
+    return day.strftime("%Y%m%d")
+
+
+def duration_text(span: timedelta) -> str:
+    """A DURATION such as ``-P1D`` or ``-PT15H`` (RFC 5545 3.3.6)."""
+    sign = "-" if span < timedelta(0) else ""
+    seconds = int(abs(span).total_seconds())
+    days, seconds = divmod(seconds, 86_400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    clock = "".join(f"{amount}{unit}" for amount, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if amount)
+    return f"{sign}P{f'{days}D' if days else ''}{f'T{clock}' if clock else ''}" if days or clock else "PT0S"
+
+
+def normalise(tree: Component, *, stamp: datetime) -> bytes:
     """The calendar as UTF-8 bytes that meet calendar.md's checklist; ``stamp`` is the DTSTAMP."""
-    tree = calendar_tree(calendar)
     tidy(tree, stamp=stamp)
     return serialise(tree)
-
-
-def calendar_tree(calendar: ics.Calendar) -> Component:
-    """The calendar ``ics`` would write, as a tree of components and properties.
-
-    Its events come in order of start (then UID), each with its alarms.
-    """
-    tree = _tree(_content_lines(calendar))
-    events = sorted(calendar.events, key=lambda event: (event.begin or 0, event.uid))
-    tree.components.extend(_event_tree(event) for event in events)
-    return tree
 
 
 def tidy(tree: Component, *, stamp: datetime) -> None:
@@ -135,14 +139,14 @@ def _param_value(value: str) -> str:
 
 def _complete_event(event: Component, stamp: datetime) -> None:
     if event.first("DTSTAMP") is None:
-        event.properties.append(Property("DTSTAMP", {}, _utc_text(stamp)))
+        event.properties.append(Property("DTSTAMP", {}, utc_text(stamp)))
     if event.first("SEQUENCE") is None:
         event.properties.append(Property("SEQUENCE", {}, "0"))
     _exclusive_all_day_end(event)
 
 
 def _exclusive_all_day_end(event: Component) -> None:
-    """An all-day event ends on the day after its last day, written out (ics leaves it off for one day)."""
+    """An all-day event ends on a day after its first, written out."""
     start = event.first("DTSTART")
     if start is None or start.params.get("VALUE") != ["DATE"] or event.first("DURATION") is not None:
         return
@@ -150,7 +154,7 @@ def _exclusive_all_day_end(event: Component) -> None:
     end = event.first("DTEND")
     if end is not None and end.params.get("VALUE") == ["DATE"] and _date(end.value) > first_day:
         return
-    following = (first_day + timedelta(days=1)).strftime("%Y%m%d")
+    following = date_text(first_day + timedelta(days=1))
     if end is None:
         event.properties.append(Property("DTEND", {"VALUE": ["DATE"]}, following))
     else:
@@ -172,54 +176,5 @@ def _lines(component: Component) -> Iterator[str]:
     yield f"END:{component.name}"
 
 
-def _event_tree(event: ics.Event) -> Component:
-    tree = _tree(_content_lines(event))
-    tree.components.extend(_tree(_content_lines(alarm)) for alarm in event.alarms)
-    return tree
-
-
-def _content_lines(component) -> Container:
-    """The content lines ``ics`` makes for a component's own properties, by its own serialisers."""
-    container = component.extra.clone()
-    for output in _own_serialisers(component.Meta.serializer):
-        output(component, container)
-    return container
-
-
-@cache
-def _own_serialisers(serializer: type) -> tuple[Callable, ...]:
-    """A component class's serialisers in ics's order, less those that write sub-components as text."""
-    return tuple(output for output in serializer.get_serializers() if output.__name__ not in _TEXT_SERIALISERS)
-
-
-def _tree(container: Container) -> Component:
-    tree = Component(container.name)
-    for item in container:
-        if isinstance(item, Container):
-            tree.components.append(_tree(item))
-        elif isinstance(item, ContentLine):
-            tree.properties.append(_property(item))
-        else:
-            raise TypeError(f"ics wrote a {container.name} part as text, which is never read back: {item!r:.60}")
-    return tree
-
-
-def _property(line: ContentLine) -> Property:
-    params = {name: [_unescape(str(value)) for value in values] for name, values in line.params.items()}
-    value = _unescape(line.value) if line.name in ADDRESS_PROPERTIES else line.value
-    return Property(line.name, params, value)
-
-
-def _unescape(text: str) -> str:
-    """Undo ics's backslash escaping (its ``escape_string``) exactly, one escape at a time."""
-    if "\\" not in text:
-        return text
-    return _ESCAPED.sub(lambda escape: _UNESCAPE.get(escape.group(1), "\\" + escape.group(1)), text)
-
-
-def _utc_text(instant: datetime) -> str:
-    return instant.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _date(text: str) -> date:
-    return date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+def _date(value: str) -> date:
+    return date(int(value[:4]), int(value[4:6]), int(value[6:8]))
