@@ -20,10 +20,13 @@ setup: $(STAMP)
 migrate: setup
 	$(FLASK) db upgrade
 
+# The background worker (plan runs and imports from the pages, the outbox) runs beside the server and stops with it.
 run: migrate
 	$(FLASK) demo load --if-empty
-	@echo "Rotation is serving on http://127.0.0.1:5000 (Ctrl-C stops it)."
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "Rotation is serving on http://127.0.0.1:5000, with its background worker (Ctrl-C stops both)."
+	@$(FLASK) worker --interval 5 & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(FLASK) run --host 127.0.0.1 --port 5000
 
 # The suite runs in one process per core (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one.
 test: setup

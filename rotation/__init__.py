@@ -39,6 +39,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
     _register_commands(app)
+    _register_background_work()
     return app
 
 
@@ -110,6 +111,7 @@ def _register_commands(app: Flask) -> None:
     from rotation.demo.cli import demo_cli
     from rotation.feeds.cli import feeds_cli
     from rotation.imports.cli import blackouts_cli, people_cli, sites_cli
+    from rotation.jobs.worker import worker_command
     from rotation.observations.cli import observations_cli
     from rotation.outbox.cli import invites_cli
     from rotation.plans.cli import plan_command
@@ -117,5 +119,12 @@ def _register_commands(app: Flask) -> None:
     from rotation.sites.cli import slots_cli
 
     for group in (users_cli, demo_cli, people_cli, sites_cli, blackouts_cli, slots_cli, plan_command,
-                  assignments_cli, invites_cli, feeds_cli, observations_cli, problems_cli):
+                  assignments_cli, invites_cli, feeds_cli, observations_cli, problems_cli, worker_command):
         app.cli.add_command(group)
+
+
+def _register_background_work() -> None:
+    """What the worker does: each area registers its jobs and passes when its module is imported."""
+    from rotation.imports import background as import_jobs  # noqa: F401
+    from rotation.outbox import background as outbox_pass  # noqa: F401
+    from rotation.plans import background as plan_jobs  # noqa: F401

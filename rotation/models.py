@@ -4,6 +4,7 @@ from rotation.assignments.models import Assignment  # noqa: F401
 from rotation.blackouts.models import Blackout  # noqa: F401
 from rotation.feeds.models import FeedToken  # noqa: F401
 from rotation.imports.models import PendingImport  # noqa: F401
+from rotation.jobs.models import Job  # noqa: F401
 from rotation.outbox.models import OutboxMessage  # noqa: F401
 from rotation.people.models import Person  # noqa: F401
 from rotation.plans.models import PlanRun, UnplacedShift  # noqa: F401

@@ -49,6 +49,21 @@ def live_server(app):
 
 
 @pytest.fixture
+def worker(app):
+    """The background worker's job loop in a thread, as ``flask --app rotation worker`` runs it; its log lines."""
+    from rotation.jobs.worker import run_jobs
+
+    stopping = threading.Event()
+    lines: list[str] = []
+    thread = threading.Thread(target=run_jobs, args=(app, stopping),
+                              kwargs={"poll": 0.2, "say": lines.append}, daemon=True)
+    thread.start()
+    yield lines
+    stopping.set()
+    thread.join(timeout=60)
+
+
+@pytest.fixture
 def page(chromium, live_server, request):
     """A fresh browser page at desktop size; ``page.base`` is the live server's address."""
     context = chromium.new_context(viewport=DESKTOP, base_url=live_server.url)

@@ -127,6 +127,14 @@ def app(make_app):
 
 
 @pytest.fixture
+def run_jobs(app):
+    """Does what the background worker would: runs every queued job, in order; returns their outcomes."""
+    from rotation.jobs.queue import run_pending
+
+    return lambda: run_pending(worker="test-worker")
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -389,7 +389,8 @@ def test_the_worker_sends_batch_by_batch_and_stops_cleanly_on_sigterm(runner, pu
         stopper.join()
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[0] == "Sending the outbox every 0.2 s; stop with Ctrl-C or SIGTERM."
+    assert lines[0].startswith("Rotation's worker (") and lines[0].endswith(
+        "the outbox every 0.2 s, jobs as they come; stop with Ctrl-C or SIGTERM.")
     assert lines[1].endswith(" 6 sent, 0 failed, 0 to retry")
     assert lines[-1] == "Stopped."
     db.session.expire_all()

@@ -18,7 +18,7 @@ YEAR = date.today().year + 1
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_hr_runs_reviews_and_publishes_next_years_plan(page, viewport, make_user, make_site, make_person,
+def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, make_user, make_site, make_person,
                                                        make_blackout):
     hr = make_user(roles=["hr"], name="Henna Salo")
     home = make_site("HEL-CC", name="Helsinki contact centre", seats=2)

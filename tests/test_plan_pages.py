@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import time
 from datetime import date, timedelta
 
 import pytest
@@ -16,8 +15,10 @@ from rotation.assignments.models import (
     WITHDRAW,
     Assignment,
 )
+from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.plans.models import FINISHED, RUNNING, PlanRun
+from rotation.jobs.models import Job
+from rotation.plans.models import FINISHED, QUEUED as RUN_QUEUED, RUNNING, PlanRun
 from rotation.plans.publish import publish_year
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
@@ -74,17 +75,6 @@ def page_token(client) -> str:
     return csrf_token(client.get(PAGE).get_data(as_text=True))
 
 
-def wait_for_run(client, run_id: int, timeout: float = 60) -> dict:
-    """Follow the run through its progress JSON, as the page does, until it is no longer running."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        progress = client.get(f"{PAGE}/runs/{run_id}/progress").get_json()
-        if progress["status"] != RUNNING:
-            return progress
-        time.sleep(0.05)
-    raise AssertionError(f"run {run_id} still running after {timeout} s")
-
-
 def text(html: str) -> str:
     """The page's words, tags removed and spaces collapsed."""
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
@@ -120,7 +110,7 @@ def test_the_plan_link_leads_to_this_years_page(client, login_as):
 # Running ------------------------------------------------------------------------------------------
 
 
-def test_hr_runs_the_plan_from_the_page_and_it_plans_in_the_background(client, login_as, company):
+def test_hr_runs_the_plan_from_the_page_and_the_worker_plans_it(client, login_as, company, run_jobs):
     hr = login_as("hr", name="Henna HR")
     page = client.get(PAGE).get_data(as_text=True)
     assert "No plan of" in page and f"Run the plan of {YEAR}" in page
@@ -128,18 +118,55 @@ def test_hr_runs_the_plan_from_the_page_and_it_plans_in_the_background(client, l
     response = client.post(f"{PAGE}/run", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 302 and response.headers["Location"] == PAGE
     run = db.session.scalar(sa.select(PlanRun))
-    assert (run.year, run.source, run.started_by_id) == (YEAR, "page", hr.id)
-    progress = wait_for_run(client, run.id)
-    assert progress == {"status": FINISHED, "step": 4, "steps": 4, "label": "Finished", "error": None}
+    assert (run.year, run.source, run.started_by_id, run.status) == (YEAR, "page", hr.id, RUN_QUEUED)
+    waiting = text(client.get(PAGE).get_data(as_text=True))
+    assert f"The plan of {YEAR} is running." in waiting  # the flash the redirect carried
+    assert "Step 1 of 4: Waiting for the background worker" in waiting
+    assert f"Run the plan of {YEAR}" not in waiting and "ask your administrator" not in waiting
+    assert client.get(f"{PAGE}/runs/{run.id}/progress").get_json() == {
+        "status": RUN_QUEUED, "done": False, "step": 0, "steps": 4, "label": "Waiting for the background worker",
+        "error": None}
+    assert statuses() == set()  # the request itself plans nothing
 
+    [outcome] = run_jobs()
+    assert outcome.finished and outcome.line == f"plan of {YEAR}: 6 customer-service days and 6 warehouse weeks, 0 unplaced"
+    assert client.get(f"{PAGE}/runs/{run.id}/progress").get_json() == {
+        "status": FINISHED, "done": True, "step": 4, "steps": 4, "label": "Finished", "error": None}
     page = text(client.get(PAGE).get_data(as_text=True))
-    assert f"The plan of {YEAR} is running." in page  # the flash the redirect carried
     assert "by Henna HR" in page
     assert "People in the rotation 6" in page
     assert "6 customer-service days and 6 warehouse weeks" in page
     assert "12 new assignments (invitations)" in page
     assert f"Publish the plan of {YEAR}…" in page
     assert statuses() == {(DRAFT, None)}
+    assert db.session.scalar(sa.select(Job.status)) == "finished"
+
+
+def test_a_run_no_worker_takes_says_whom_to_ask(client, login_as, company):
+    login_as("hr")
+    client.post(f"{PAGE}/run", data={"csrf_token": page_token(client)})
+    db.session.execute(sa.update(Job).values(created_at=utcnow() - timedelta(minutes=2)))
+    db.session.commit()
+    page = text(client.get(PAGE).get_data(as_text=True))
+    assert "No background worker has taken this run for a while" in page and "ask your administrator" in page
+
+
+def test_a_failing_run_shows_why_on_the_page(client, login_as, company, run_jobs, monkeypatch):
+    from rotation.plans import runs
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("solver exploded")
+
+    monkeypatch.setattr(runs, "plan_year", broken)
+    login_as("hr")
+    client.post(f"{PAGE}/run", data={"csrf_token": page_token(client)})
+    [outcome] = run_jobs()
+    assert not outcome.finished and "solver exploded" in outcome.line
+    page = text(client.get(PAGE).get_data(as_text=True))
+    assert "The plan stopped: RuntimeError: solver exploded" in page
+    assert f"Run the plan of {YEAR}" in page  # HR may try again
+    assert statuses() == set()
+    assert db.session.scalar(sa.select(Job.status)) == "failed"
 
 
 def test_a_running_plan_shows_its_progress_and_no_run_button(client, login_as, company):
@@ -153,7 +180,7 @@ def test_a_running_plan_shows_its_progress_and_no_run_button(client, login_as, c
     assert "Refresh" in page
     assert f"Run the plan of {YEAR}" not in page
     assert client.get(f"{PAGE}/runs/{run.id}/progress").get_json() == {
-        "status": RUNNING, "step": 1, "steps": 4, "label": "Planning warehouse weeks", "error": None}
+        "status": RUNNING, "done": False, "step": 1, "steps": 4, "label": "Planning warehouse weeks", "error": None}
     assert client.get(f"/plan/{YEAR - 1}/runs/{run.id}/progress").status_code == 404
 
     refused = client.post(f"{PAGE}/run", data={"csrf_token": csrf_token(page)}, follow_redirects=True)

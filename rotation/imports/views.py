@@ -1,23 +1,29 @@
+"""The Imports page: upload a file, wait for the worker's check, review the preview, confirm, wait for the import."""
+from __future__ import annotations
+
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from rotation.accounts.roles import HR
 from rotation.db import utcnow
 from rotation.extensions import db
+from rotation.imports.background import IMPORT, queue_check, queue_import
 from rotation.imports.forms import MAX_FILE_BYTES, UploadForm
-from rotation.imports.models import PendingImport
-from rotation.imports.plan import apply
-from rotation.imports.registry import import_kinds, make_plan
+from rotation.imports.models import CHECKED, FAILED, IMPORTED, IMPORTING, IN_PROGRESS, PendingImport
+from rotation.imports.preview import Preview
+from rotation.imports.registry import import_kinds
+from rotation.jobs.queue import job_for, waiting_for_a_worker
 from rotation.security import roles_required
 
 bp = Blueprint("imports", __name__)
 
-SHOWN = 200  # rows of each list on the preview; the counts are always complete
 LIST_PAGE = {"people": "people.person_list", "sites": "sites.site_list", "blackouts": "blackouts.blackout_list"}
+KEPT_FOR = timedelta(days=1)  # uploads are forgotten a day later, once nothing is in progress
+RECENT = 10
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -31,16 +37,27 @@ def upload():
         if len(content) > MAX_FILE_BYTES:
             form.file.errors.append(f"The file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB.")
         else:
-            db.session.execute(sa.delete(PendingImport).where(PendingImport.uploaded_at < utcnow() - timedelta(days=1)))
+            db.session.execute(sa.delete(PendingImport).where(
+                PendingImport.uploaded_at < utcnow() - KEPT_FOR, PendingImport.status.not_in(IN_PROGRESS)))
             pending = PendingImport(
                 kind=form.kind.data, filename=secure_filename(form.file.data.filename) or "upload.csv",
-                content=content, deactivate_missing=bool(form.deactivate_missing.data) and kinds[form.kind.data].can_deactivate,
+                content=content, lines=_data_lines(content),
+                deactivate_missing=bool(form.deactivate_missing.data) and kinds[form.kind.data].can_deactivate,
                 uploaded_by_id=current_user.id,
             )
             db.session.add(pending)
             db.session.flush()
+            queue_check(pending)
             return redirect(url_for("imports.preview", pending_id=pending.id))
-    return render_template("imports/upload.html", form=form, kinds=kinds)
+    recent = db.session.scalars(
+        sa.select(PendingImport).where(PendingImport.uploaded_by_id == current_user.id)
+        .order_by(PendingImport.id.desc()).limit(RECENT)).all()
+    return render_template("imports/upload.html", form=form, kinds=kinds, recent=recent)
+
+
+def _data_lines(content: bytes) -> int:
+    lines = content.count(b"\n") + (0 if content.endswith(b"\n") else 1)
+    return max(lines - 1, 0)
 
 
 def _load(pending_id: int) -> PendingImport:
@@ -53,31 +70,49 @@ def _load(pending_id: int) -> PendingImport:
 @bp.get("/imports/<int:pending_id>")
 @roles_required(HR)
 def preview(pending_id: int):
+    """Where the upload stands: being checked, its preview, being imported, imported, or why it stopped."""
     pending = _load(pending_id)
-    plan = make_plan(pending.kind, pending.content, pending.deactivate_missing)
-    return render_template("imports/preview.html", pending=pending, plan=plan, shown=SHOWN,
-                           kind=import_kinds()[pending.kind])
+    preview = Preview.from_json(pending.preview) if pending.preview is not None else None
+    worker_missing = pending.in_progress and waiting_for_a_worker(job_for(IMPORT, pending.id))
+    return render_template("imports/preview.html", pending=pending, plan=preview, kind=import_kinds()[pending.kind],
+                           list_page=LIST_PAGE[pending.kind], worker_missing=worker_missing)
+
+
+@bp.get("/imports/<int:pending_id>/progress")
+@roles_required(HR)
+def progress(pending_id: int):
+    """Whether the worker is still at it, as JSON, for the page to follow."""
+    pending = _load(pending_id)
+    label = "Checking the file" if pending.status != IMPORTING else "Importing"
+    return jsonify(status=pending.status, done=not pending.in_progress, step=0, steps=1, label=label)
 
 
 @bp.post("/imports/<int:pending_id>/confirm")
 @roles_required(HR)
 def confirm(pending_id: int):
     pending = _load(pending_id)
-    plan = make_plan(pending.kind, pending.content, pending.deactivate_missing)
-    if plan.problems:
-        # The roster changed since the preview; show what is wrong now.
-        flash("Nothing was imported: the file no longer fits the data. See the problems below.", "error")
-        return redirect(url_for("imports.preview", pending_id=pending.id))
-    apply(plan)
-    db.session.delete(pending)
-    flash(f"Imported {pending.filename}: {plan.summary()}.", "success")
-    return redirect(url_for(LIST_PAGE[pending.kind]))
+    back = redirect(url_for("imports.preview", pending_id=pending.id))
+    if pending.status != CHECKED or pending.preview is None:
+        return back  # still being checked, or already confirmed: the page says which
+    preview = Preview.from_json(pending.preview)
+    if preview.problem_count or not preview.has_changes:
+        abort(400)
+    if queue_import(pending):
+        flash(f"Importing {pending.filename}. This page shows when it is done; you may leave it and come back "
+              "from the Imports page.", "info")
+    return back
 
 
 @bp.post("/imports/<int:pending_id>/cancel")
 @roles_required(HR)
 def cancel(pending_id: int):
     pending = _load(pending_id)
+    if pending.status == IMPORTING:
+        flash(f"{pending.filename} is being imported; it can no longer be discarded.", "error")
+        return redirect(url_for("imports.preview", pending_id=pending.id))
     db.session.delete(pending)
-    flash(f"Discarded {pending.filename}; nothing was imported.", "info")
+    if pending.status in (IMPORTED, FAILED):
+        flash(f"Removed {pending.filename} from your recent imports.", "info")
+    else:
+        flash(f"Discarded {pending.filename}; nothing was imported.", "info")
     return redirect(url_for("imports.upload"))

@@ -1,24 +1,18 @@
-"""``invites send [--limit N]`` and ``invites worker [--interval S]``: deliver the outbox over SMTP.
+"""``invites send [--limit N]``: deliver the outbox over SMTP once; ``invites worker`` is ``worker``'s old name.
 
 The sending machinery, with the calendar libraries behind it, is imported when
 a command runs, so starting the web app or another command does not load it.
 """
 from __future__ import annotations
 
-import signal
 import sys
-import threading
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from rotation.extensions import db
-
-if TYPE_CHECKING:
-    from rotation.outbox.sender import SendReport
+from rotation.jobs.worker import run_worker
 
 invites_cli = AppGroup("invites", help="Calendar invitations and account e-mails waiting in the outbox.")
 
@@ -59,53 +53,10 @@ def send(limit: int | None) -> None:
 
 @invites_cli.command("worker")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=5.0, show_default=True,
-              help="Seconds to wait between looks at the outbox.")
+              help="Seconds between passes over the outbox.")
 def worker(interval: float) -> None:
-    """Send the outbox in a loop, for production; stop with Ctrl-C or SIGTERM.
+    """The same as ``worker``: all background work in a loop, the outbox included.
 
-    Prints a line for each batch it sends. Several workers may run at once
-    against PostgreSQL without sending anything twice.
+    Kept under this name for the services that already run it.
     """
-    stopping = threading.Event()
-    previous = {number: signal.signal(number, lambda *_: stopping.set())
-                for number in (signal.SIGTERM, signal.SIGINT)}
-    click.echo(f"Sending the outbox every {interval:g} s; stop with Ctrl-C or SIGTERM.")
-    try:
-        while not stopping.is_set():
-            _one_pass(stopping)
-            stopping.wait(interval)
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
-    click.echo("Stopped.")
-
-
-def _one_pass(stopping: threading.Event) -> None:
-    """One pass over what is due; a database that is briefly away is reported and tried again."""
-    from rotation.outbox.due import queue_due_messages
-    from rotation.outbox.sender import SendingError, send_due
-
-    try:
-        due = queue_due_messages()
-        if due.reminders or due.attendance_requests:
-            click.echo(f"{_now()} {due.summary()}")
-        send_due(on_batch=_print_batch, keep_going=lambda: not stopping.is_set())
-    except SendingError as error:
-        raise click.ClickException(str(error)) from None
-    except sa.exc.DBAPIError as error:
-        db.session.rollback()
-        click.echo(f"{_now()} The database could not be used, trying again: {error.orig}", err=True)
-    finally:
-        db.session.remove()
-
-
-def _print_batch(report: SendReport) -> None:
-    click.echo(f"{_now()} {report.summary()}")
-    for line in report.problems:
-        click.echo(f"{_now()} {line}", err=True)
-    if report.server_trouble:
-        click.echo(f"{_now()} {report.server_trouble}", err=True)
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    run_worker(interval)

@@ -10,10 +10,11 @@ from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import db
 from rotation.people.models import Person
 
+QUEUED = "queued"  # started from the plan page, waiting for the background worker
 RUNNING = "running"
 FINISHED = "finished"
 FAILED = "failed"
-RUN_STATUSES = (RUNNING, FINISHED, FAILED)
+RUN_STATUSES = (QUEUED, RUNNING, FINISHED, FAILED)
 
 # The steps of a run, in order, as its progress shows them.
 STEPS = (
@@ -23,19 +24,21 @@ STEPS = (
     "Writing the draft",
 )
 PUBLISH_STEP = "Publishing"
+WAITING_STEP = "Waiting for the background worker"
 
 
 class PlanRun(db.Model):
     """One computation of a year's plan, from the plan page or the ``plan`` command, and what it found.
 
-    A run that is still ``running`` shows its progress through ``step`` and
+    A run started from the plan page is ``queued`` until the background worker
+    takes it. A run that is ``running`` shows its progress through ``step`` and
     ``heartbeat_at``; a finished run holds the figures the draft page shows, and
     ``published_at`` once HR published the draft it wrote.
     """
 
     __tablename__ = "plan_run"
     __table_args__ = (
-        sa.CheckConstraint("status IN ('running', 'finished', 'failed')", name="known_status"),
+        sa.CheckConstraint("status IN ('queued', 'running', 'finished', 'failed')", name="known_status"),
         sa.Index("ix_plan_run_year_started", "year", "started_at"),
     )
 
@@ -72,6 +75,8 @@ class PlanRun(db.Model):
 
     @property
     def step_label(self) -> str:
+        if self.status == QUEUED:
+            return WAITING_STEP
         if self.step < len(STEPS):
             return STEPS[self.step]
         return PUBLISH_STEP

@@ -16,7 +16,7 @@ from rotation.assignments.models import ANNOUNCED, CANCELLED, DRAFT, Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.people.models import Person
-from rotation.plans.models import FAILED, FINISHED, RUNNING, PlanRun, UnplacedShift
+from rotation.plans.models import FAILED, FINISHED, QUEUED, RUNNING, PlanRun, UnplacedShift
 from rotation.plans.runs import ABANDONED_AFTER
 from rotation.sites.models import Slot
 
@@ -32,9 +32,10 @@ class YearRuns:
 
     @property
     def running(self) -> PlanRun | None:
-        """The latest run while it is still alive (one silent for too long is abandoned)."""
+        """The latest run while it waits for the worker or is still alive (one silent for too long is abandoned)."""
         run = self.latest
-        if run is not None and run.status == RUNNING and run.heartbeat_at > utcnow() - ABANDONED_AFTER:
+        if run is not None and (run.status == QUEUED or
+                                (run.status == RUNNING and run.heartbeat_at > utcnow() - ABANDONED_AFTER)):
             return run
         return None
 
@@ -111,6 +112,8 @@ class PlanState:
     def phrase(self) -> str:
         if self.run_status is None:
             return "not planned yet"
+        if self.run_status == QUEUED:
+            return "waiting for the background worker to plan it"
         if self.run_status == RUNNING and self.alive:
             return f"running, step {min(self.step + 1, self.steps)} of {self.steps}"
         if self.collisions:

@@ -1,32 +1,28 @@
 """Plan runs: start one, follow its progress, and finish it with the draft written in one transaction.
 
-The ``plan`` command runs in its own process. The plan page starts a run in a
-background thread and returns at once; the page then follows the run's
-``step``. Either way the draft, the run's figures and its unplaced shifts are
-committed together, or not at all.
+The ``plan`` command runs in its own process. The plan page queues a run for
+the background worker (``plans.background``) and returns at once; the page then
+follows the run's ``step``. Either way the draft, the run's figures and its
+unplaced shifts are committed together, or not at all.
 """
 from __future__ import annotations
 
-import logging
-import threading
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, current_app
 
 from rotation.db import utcnow
 from rotation.extensions import db
+from rotation.jobs.queue import JobTakenOver
 from rotation.planning.engine import plan_year
 from rotation.planning.model import CUSTOMER_SERVICE, WAREHOUSE
-from rotation.plans.models import FAILED, FINISHED, RUNNING, STEPS, PlanRun, UnplacedShift
+from rotation.plans.models import FAILED, FINISHED, QUEUED, RUNNING, STEPS, PlanRun, UnplacedShift
 from rotation.plans.planner import PlanningError, load_year, write_draft
 from rotation.plans.publish import publish_year
 from rotation.sites.models import Slot
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
-
-log = logging.getLogger(__name__)
 
 # A run whose heartbeat is older than this died with its process; another may start.
 ABANDONED_AFTER = timedelta(minutes=15)
@@ -44,12 +40,16 @@ def check_year(year: int) -> None:
                             "or from a site's page.")
 
 
+def in_progress() -> sa.ColumnElement[bool]:
+    """Waiting for the worker, or running and heard from lately (one silent for too long counts as abandoned)."""
+    return sa.or_(PlanRun.status == QUEUED,
+                  sa.and_(PlanRun.status == RUNNING, PlanRun.heartbeat_at > utcnow() - ABANDONED_AFTER))
+
+
 def running_run(year: int) -> PlanRun | None:
-    """The run of ``year`` still in progress, if any (one silent for too long counts as abandoned)."""
+    """The run of ``year`` waiting or in progress, if any."""
     return db.session.scalar(
-        sa.select(PlanRun)
-        .where(PlanRun.year == year, PlanRun.status == RUNNING, PlanRun.heartbeat_at > utcnow() - ABANDONED_AFTER)
-        .order_by(PlanRun.started_at.desc()).limit(1))
+        sa.select(PlanRun).where(PlanRun.year == year, in_progress()).order_by(PlanRun.id.desc()).limit(1))
 
 
 def latest_run(year: int) -> PlanRun | None:
@@ -57,26 +57,32 @@ def latest_run(year: int) -> PlanRun | None:
         sa.select(PlanRun).where(PlanRun.year == year).order_by(PlanRun.id.desc()).limit(1))
 
 
-def start_run(year: int, user_id: int | None, source: str, publish: bool = False) -> PlanRun:
-    """Record a new run of ``year`` and flush; raise ``PlanningError`` when it can't start."""
+def start_run(year: int, user_id: int | None, source: str, publish: bool = False, queued: bool = False) -> PlanRun:
+    """Record a new run of ``year`` and flush; raise ``PlanningError`` when it can't start.
+
+    ``queued``: the run waits for the background worker rather than starting here.
+    """
     check_year(year)
     other = running_run(year)
     if other is not None:
         raise PlanningError(f"A plan of {year} is already running (started {other.started_at:%Y-%m-%d %H:%M} UTC); "
                             "wait for it to finish.")
-    run = PlanRun(year=year, status=RUNNING, started_by_id=user_id, source=source,
+    run = PlanRun(year=year, status=QUEUED if queued else RUNNING, started_by_id=user_id, source=source,
                   steps=len(STEPS) + (1 if publish else 0))
     db.session.add(run)
     db.session.flush()
     return run
 
 
-def execute_run(run_id: int, today: date, publish: bool = False, progress: Progress | None = None) -> PlanRun:
+def execute_run(run_id: int, today: date, publish: bool = False, progress: Progress | None = None,
+                before_commit: Callable[[], None] | None = None) -> PlanRun:
     """Plan the run's year and commit the draft with the run's figures; on failure record why and re-raise.
 
     Slots starting on or before ``today`` are history: nobody is placed in them
     and what is there stays. With ``publish`` the draft is published in the same
-    transaction. ``progress`` is called with the run at every step.
+    transaction. ``progress`` is called with the run at every step;
+    ``before_commit`` just before the draft is committed (the worker records its
+    job as done in the same transaction).
     """
     def step(run: PlanRun) -> None:
         if run.step < len(STEPS):
@@ -88,10 +94,15 @@ def execute_run(run_id: int, today: date, publish: bool = False, progress: Progr
     try:
         run = plan_run(db.session.get(PlanRun, run_id), not_before=today + timedelta(days=1), publish=publish,
                        on_step=step)
+        if before_commit:
+            before_commit()
         db.session.commit()
         if progress:
             progress(run)
         return run
+    except JobTakenOver:
+        db.session.rollback()  # another worker plans this run now; it records the outcome
+        raise
     except Exception as error:
         db.session.rollback()
         _fail(run_id, error)
@@ -143,22 +154,11 @@ def plan_run(run: PlanRun, not_before: date | None, publish: bool = False,
 
 def _fail(run_id: int, error: Exception) -> None:
     message = str(error) if isinstance(error, PlanningError) else f"The plan stopped: {error.__class__.__name__}: {error}"
-    db.session.execute(sa.update(PlanRun).where(PlanRun.id == run_id).values(
+    record_failure(run_id, message)
+
+
+def record_failure(run_id: int, message: str) -> None:
+    """Mark the run failed with ``message`` and commit, unless it already ended (finished, or failed saying why)."""
+    db.session.execute(sa.update(PlanRun).where(PlanRun.id == run_id, PlanRun.status.in_((QUEUED, RUNNING))).values(
         status=FAILED, error=message[:2000], finished_at=utcnow(), heartbeat_at=utcnow()))
     db.session.commit()
-
-
-def run_in_background(run_id: int, today: date) -> threading.Thread:
-    """Plan in a thread of this process, so a page that starts a plan returns at once."""
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=_background, args=(app, run_id, today), name=f"plan-run-{run_id}", daemon=True)
-    thread.start()
-    return thread
-
-
-def _background(app: Flask, run_id: int, today: date) -> None:
-    with app.app_context():
-        try:
-            execute_run(run_id, today)
-        except Exception:  # recorded on the run, which the page shows
-            log.exception("Plan run %s failed", run_id)

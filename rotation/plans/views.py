@@ -1,7 +1,7 @@
 """The plan page: run the plan, review the draft, publish it.
 
-HR starts a run from the year's page; it plans in a background thread while
-the page follows its progress. The page then shows the draft: the run's
+HR starts a run from the year's page; the background worker plans while the
+page follows its progress. The page then shows the draft: the run's
 figures, the load by week and by site, the moves and withdrawals publishing
 would make and whoever could not be placed, and publishing after a confirmation.
 """
@@ -21,7 +21,9 @@ from rotation.plans.forms import PublishForm, RunPlanForm
 from rotation.plans.models import FAILED, FINISHED, PlanRun
 from rotation.plans.planner import PlanningError
 from rotation.plans.publish import DraftSummary, draft_summary, publish_year
-from rotation.plans.runs import check_year, run_in_background, running_run, start_run
+from rotation.jobs.queue import job_for, waiting_for_a_worker
+from rotation.plans.background import PLAN_RUN, queue_run
+from rotation.plans.runs import check_year, running_run
 from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
@@ -62,7 +64,8 @@ def year_page(year: int):
         "plans/year.html", year=year, years=years, slots=slots, no_slots=_no_slots_sentence(year, slots),
         runs=runs, summary=summary, announced=queries.announced(year), collisions=collision_sentence(summary),
         proposals=proposals, unplaced=unplaced, week_chart=charts.week_chart(year, charts.week_load(year)),
-        site_chart=charts.site_chart(charts.site_load(year)), run_form=RunPlanForm(), publish_form=PublishForm())
+        site_chart=charts.site_chart(charts.site_load(year)), run_form=RunPlanForm(), publish_form=PublishForm(),
+        worker_missing=runs.running is not None and waiting_for_a_worker(job_for(PLAN_RUN, runs.running.id)))
 
 
 @bp.get("/<int:year>/changes")
@@ -87,19 +90,16 @@ def unplaced_list(year: int):
 @bp.post("/<int:year>/run")
 @roles_required(HR)
 def run_plan(year: int):
-    """Start planning ``year`` in the background and come straight back to the page that follows it."""
+    """Queue a run of ``year`` for the background worker and come straight back to the page that follows it."""
     _check_range(year)
     if not RunPlanForm().validate_on_submit():
         abort(400)
     try:
-        run = start_run(year, current_user.id, "page")
+        queue_run(year, current_user.id)
     except PlanningError as error:
         db.session.rollback()
         flash(str(error), "error")
         return redirect(url_for(".year_page", year=year))
-    # The documented exception to one commit per request: the planning thread must see the run.
-    db.session.commit()
-    run_in_background(run.id, date.today())
     flash(f"The plan of {year} is running. This page follows its progress; the draft appears here when it is done.",
           "success")
     return redirect(url_for(".year_page", year=year))
@@ -112,7 +112,8 @@ def run_progress(year: int, run_id: int):
     run = db.session.get(PlanRun, run_id)
     if run is None or run.year != year:
         abort(404)
-    return jsonify(status=run.status, step=run.step, steps=run.steps, label=progress_label(run), error=run.error)
+    return jsonify(status=run.status, done=run.status in (FINISHED, FAILED), step=run.step, steps=run.steps,
+                   label=progress_label(run), error=run.error)
 
 
 @bp.post("/<int:year>/publish")

@@ -1,12 +1,13 @@
-// While a plan runs, follow its progress and show the draft when it is done.
-// Without this file the page offers a plain "Refresh" link instead.
+// While background work runs (a plan run, an import), follow its progress and show the outcome when it is done.
+// The box names its progress URL; the JSON says {done, step, steps, label}. Without this file the page
+// offers a plain "Refresh" link instead.
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.querySelector("[data-progress-url]");
   if (!box) return;
   const url = box.getAttribute("data-progress-url");
   const step = box.querySelector("[data-step]");
   const label = box.querySelector("[data-label]");
-  const bar = box.querySelector("progress");
+  const bar = box.querySelector("progress[max]");
   const every = 1500;
 
   const follow = async () => {
@@ -19,14 +20,16 @@ document.addEventListener("DOMContentLoaded", () => {
       window.setTimeout(follow, every * 2); // the server may be busy; try again a little later
       return;
     }
-    if (progress.status !== "running") {
+    if (progress.done) {
       window.location.reload();
       return;
     }
-    step.textContent = String(Math.min(progress.step + 1, progress.steps));
-    label.textContent = progress.label;
-    bar.value = progress.step;
-    bar.max = progress.steps;
+    if (step) step.textContent = String(Math.min(progress.step + 1, progress.steps));
+    if (label) label.textContent = progress.label;
+    if (bar) {
+      bar.value = progress.step;
+      bar.max = progress.steps;
+    }
     window.setTimeout(follow, every);
   };
   window.setTimeout(follow, every);

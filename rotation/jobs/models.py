@@ -1,0 +1,45 @@
+"""One piece of work a page asked for and the worker does."""
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rotation.db import UTCDateTime, utcnow
+from rotation.extensions import db
+
+QUEUED = "queued"
+RUNNING = "running"
+FINISHED = "finished"
+FAILED = "failed"
+JOB_STATUSES = (QUEUED, RUNNING, FINISHED, FAILED)
+
+
+class Job(db.Model):
+    """Work for the worker: ``kind`` names its handler, ``subject_id`` the record it works on.
+
+    A worker claims a queued job (or one whose worker stopped sending its
+    heartbeat) by raising ``attempts``; that number fences the job: only the
+    worker holding the current attempt may record the outcome, in the same
+    transaction as the work itself.
+    """
+
+    __tablename__ = "job"
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('queued', 'running', 'finished', 'failed')", name="known_status"),
+        sa.Index("ix_job_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    subject_id: Mapped[int]
+    status: Mapped[str] = mapped_column(sa.String(20), default=QUEUED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    # The worker process holding it, as "host:pid", for operators reading the log.
+    worker: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    error: Mapped[str | None] = mapped_column(sa.Text)
