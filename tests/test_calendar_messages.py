@@ -17,12 +17,13 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 from ics.grammar.parse import ContentLine
+from markupsafe import escape
 from sqlalchemy.orm import joinedload
 
 from rotation.assignments.models import CANCELLED, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.outbox.calendar import download_calendar, feed_calendar, invitation_calendar
-from rotation.outbox.compose import ComposeError, compose
+from rotation.outbox.compose import ComposeError, Composer, compose
 from rotation.outbox.models import CANCELLATION, INVITATION, SET_PASSWORD, OutboxMessage
 from rotation.outbox.normalise import fold
 from rotation.outbox.texts import when_text
@@ -331,6 +332,46 @@ def test_the_html_escapes_names_and_addresses(book):
     assert "<script>" not in html and "<b>" not in html
     assert "&lt;script&gt;" in html and "&lt;b&gt;Main&lt;/b&gt; street &amp; yard" in html
     assert 'href="http://' in html and "file what you see</a>" in html
+
+
+def test_people_on_one_shift_each_read_their_own_name_and_link_from_one_composer(app, book, make_person, icaljs):
+    """The sender renders a shift's texts once and fills in each person: nobody gets another's name or link."""
+    first = book(name='<b>Ann</b> & "Co", Åsa')
+    slot_id, kind = first.slot_id, first.kind
+    others = [make_person(full_name="Bob O'Brien; Ops"), make_person(full_name="Cy")]
+    shifts = [first] + [Assignment(person=person, slot_id=slot_id, year=2027, kind=kind, status=PUBLISHED,
+                                   sequence=number) for number, person in enumerate(others, start=1)]
+    db.session.add_all(shifts[1:])
+    db.session.commit()
+    shifts = [loaded(shift.id) for shift in shifts]
+    purposes = [INVITATION, CANCELLATION, INVITATION]
+    composer = Composer()
+
+    def read(data: bytes) -> email.message.EmailMessage:
+        return email.message_from_bytes(data, policy=email.policy.default)
+
+    mails = [read(composer.message_bytes(queue(shift, purpose))) for shift, purpose in zip(shifts, purposes)]
+
+    base = app.config["ROTATION_BASE_URL"]
+    for shift, purpose, mail in zip(shifts, purposes, mails):
+        name, link = shift.person.full_name, f"{base}/observations/new?assignment={shift.uid.replace('@', '%40')}"
+        found = parts(mail)
+        assert found["text/plain"].get_content().startswith(f"Hello {name},\r\n")
+        assert str(escape(name)) in found["text/html"].get_content()
+        raw = found["text/calendar"].get_payload(decode=True)
+        event = read_with_icaljs(raw, icaljs)
+        assert (event.uid, event.cn, event.attendee) == (shift.uid, name, f"mailto:{shift.person.email}")
+        assert event.method == ("CANCEL" if purpose == CANCELLATION else "REQUEST")
+        assert event.sequence == shift.sequence
+        if purpose == INVITATION:
+            assert link in found["text/plain"].get_content()
+            assert str(escape(link)) in found["text/html"].get_content()
+            assert link in str(icalendar.Calendar.from_ical(raw).walk("VEVENT")[0]["DESCRIPTION"])
+        # Word for word what a message made on its own says.
+        alone = parts(read(Composer().message_bytes(queue(shift, purpose))))
+        assert [found[kind].get_content() for kind in ("text/plain", "text/html")] == [
+            alone[kind].get_content() for kind in ("text/plain", "text/html")]
+    assert "<b>Ann</b>" not in parts(mails[0])["text/html"].get_content()
 
 
 def test_the_calendar_shows_the_assignment_as_it_is_when_sent(book):

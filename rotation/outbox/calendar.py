@@ -18,8 +18,10 @@ from flask import current_app
 
 from rotation.assignments.models import CANCELLED, Assignment
 from rotation.db import utcnow
-from rotation.outbox.normalise import Component, Property, date_text, duration_text, normalise, text, utc_text
-from rotation.outbox.texts import ShiftFacts, event_description, location, summary
+from rotation.outbox.normalise import (
+    CRLF, Component, Property, content_line, date_text, duration_text, fold, serialise, text, tidy, utc_text,
+)
+from rotation.outbox.texts import Shift, ShiftFacts, event_description, location, summary
 from rotation.people.models import Person
 from rotation.sites.models import CUSTOMER_SERVICE
 
@@ -35,6 +37,8 @@ FEED_REFRESH = "PT1H"
 DAY_REMINDER = timedelta(days=-1)
 # A reminder on the Sunday before a warehouse week, at 09:00 (the week starts at Monday 00:00).
 WEEK_REMINDER = timedelta(hours=-15)
+# An invitation event's lines that differ between two people on the same shift (see Invitations).
+OWN_LINES = frozenset({"UID", "DTSTAMP", "SEQUENCE", "ATTENDEE", "DESCRIPTION"})
 # What a calendar name cannot hold for every reader to show it as written.
 _NAME_BREAK = re.compile(r"\s*[,;\\]+\s*")
 
@@ -58,17 +62,65 @@ def invitation_calendar(assignment: Assignment, method: str, *, attendee: Attend
     already has them. A request asks for a reply and carries a reminder the day
     before; a cancellation says ``STATUS:CANCELLED`` and has no reminder.
     """
-    if method not in METHODS:
-        raise ValueError(f"An invitation's method is REQUEST or CANCEL, not {method!r}.")
-    attendee = attendee or Attendee(email=assignment.person.email, name=assignment.person.full_name)
-    cancelled = method == CANCEL
-    event = _event(assignment, sequence=assignment.sequence if sequence is None else sequence,
-                   cancelled=cancelled, alarm=not cancelled, facts=facts)
-    event.properties.append(_organizer())
-    event.properties.append(Property("ATTENDEE", {
-        "CN": [attendee.name or attendee.email], "CUTYPE": ["INDIVIDUAL"], "PARTSTAT": ["NEEDS-ACTION"],
-        "ROLE": ["REQ-PARTICIPANT"], "RSVP": ["FALSE" if cancelled else "TRUE"]}, f"mailto:{attendee.email}"))
-    return _calendar([event], method=method, stamp=stamp)
+    return Invitations().calendar(assignment, method, attendee=attendee, sequence=sequence, stamp=stamp,
+                                  facts=facts)
+
+
+class Invitations:
+    """Invitation and cancellation calendars of one assignment after another (the sender's thousands).
+
+    Everyone booked on the same shift gets the same calendar but for its own
+    lines (:data:`OWN_LINES`), so the lines they share are written once per
+    shift and method, and each calendar then writes only its own: the bytes
+    are those the whole calendar would make. One instance serves one thread.
+    """
+
+    def __init__(self) -> None:
+        self._layouts: dict[tuple[Shift, str, str], tuple[bytes | str, ...]] = {}
+
+    def calendar(self, assignment: Assignment, method: str, *, attendee: Attendee | None = None,
+                 sequence: int | None = None, stamp: datetime | None = None,
+                 facts: ShiftFacts | None = None) -> bytes:
+        """What :func:`invitation_calendar` says."""
+        if method not in METHODS:
+            raise ValueError(f"An invitation's method is REQUEST or CANCEL, not {method!r}.")
+        attendee = attendee or Attendee(email=assignment.person.email, name=assignment.person.full_name)
+        cancelled = method == CANCEL
+        sequence = assignment.sequence if sequence is None else sequence
+        stamp = _stamp(stamp)
+        own = {prop.name: prop for prop in (
+            _uid(assignment), Property("DTSTAMP", {}, utc_text(stamp)), _sequence(sequence),
+            _attendee(attendee, cancelled), _description(assignment, facts))}
+        key = (Shift.of(assignment), method, current_app.config["ROTATION_MAIL_FROM"])
+        layout = self._layouts.get(key)
+        if layout is None:
+            event = _event(assignment, sequence=sequence, cancelled=cancelled, alarm=not cancelled, facts=facts)
+            event.properties.extend([_organizer(), own["ATTENDEE"]])
+            layout = self._layouts[key] = _layout(_tree([event], method=method, stamp=stamp))
+        return b"".join(item if isinstance(item, bytes) else fold(content_line(own[item])) + CRLF
+                        for item in layout)
+
+
+def _layout(tree: Component) -> tuple[bytes | str, ...]:
+    """A tidied calendar's lines in order: the shared ones written out, each event's own ones by name."""
+    layout: list[bytes | str] = []
+    shared: list[bytes] = []
+
+    def walk(component: Component) -> None:
+        shared.append(fold(f"BEGIN:{component.name}") + CRLF)
+        for prop in component.properties:
+            if component.name == "VEVENT" and prop.name in OWN_LINES:
+                layout.extend([b"".join(shared), prop.name])
+                shared.clear()
+            else:
+                shared.append(fold(content_line(prop)) + CRLF)
+        for child in component.components:
+            walk(child)
+        shared.append(fold(f"END:{component.name}") + CRLF)
+
+    walk(tree)
+    layout.append(b"".join(shared))
+    return tuple(item for item in layout if item)
 
 
 def download_calendar(assignment: Assignment, *, stamp: datetime | None = None) -> bytes:
@@ -114,12 +166,23 @@ def calendar_name(name: str) -> str:
 
 def _calendar(events: list[Component], *, method: str | None, stamp: datetime | None,
               extra: Iterable[Property] = ()) -> bytes:
-    stamp = (stamp or utcnow()).replace(microsecond=0)
+    return serialise(_tree(events, method=method, stamp=_stamp(stamp), extra=extra))
+
+
+def _tree(events: list[Component], *, method: str | None, stamp: datetime,
+          extra: Iterable[Property] = ()) -> Component:
+    """The calendar of ``events``, tidied: each event's DTSTAMP is ``stamp``."""
     properties = [Property("VERSION", {}, "2.0"), Property("PRODID", {}, PRODID)]
     if method:
         properties.append(Property("METHOD", {}, method))
     properties.extend(extra)
-    return normalise(Component("VCALENDAR", properties, events), stamp=stamp)  # each event's DTSTAMP: ``stamp``
+    tree = Component("VCALENDAR", properties, events)
+    tidy(tree, stamp=stamp)
+    return tree
+
+
+def _stamp(stamp: datetime | None) -> datetime:
+    return (stamp or utcnow()).replace(microsecond=0)
 
 
 def _event(assignment: Assignment, *, sequence: int, cancelled: bool, alarm: bool,
@@ -127,13 +190,13 @@ def _event(assignment: Assignment, *, sequence: int, cancelled: bool, alarm: boo
     """The event both invitations and feeds show: what, where, when, and its details."""
     name = summary(assignment)
     event = Component("VEVENT", [
-        Property("UID", {}, assignment.uid),
-        Property("SEQUENCE", {}, str(sequence)),
+        _uid(assignment),
+        _sequence(sequence),
         *_times(assignment),
         Property("SUMMARY", {}, text(name)),
         Property("LOCATION", {}, text(location(assignment))),
         Property("STATUS", {}, "CANCELLED" if cancelled else "CONFIRMED"),
-        Property("DESCRIPTION", {}, text(event_description(assignment, facts=facts))),
+        _description(assignment, facts),
         Property("TRANSP", {}, "OPAQUE"),
     ])
     if alarm:
@@ -144,6 +207,24 @@ def _event(assignment: Assignment, *, sequence: int, cancelled: bool, alarm: boo
             Property("TRIGGER", {}, duration_text(trigger)),
         ]))
     return event
+
+
+def _uid(assignment: Assignment) -> Property:
+    return Property("UID", {}, assignment.uid)
+
+
+def _sequence(sequence: int) -> Property:
+    return Property("SEQUENCE", {}, str(sequence))
+
+
+def _description(assignment: Assignment, facts: ShiftFacts | None) -> Property:
+    return Property("DESCRIPTION", {}, text(event_description(assignment, facts=facts)))
+
+
+def _attendee(attendee: Attendee, cancelled: bool) -> Property:
+    return Property("ATTENDEE", {
+        "CN": [attendee.name or attendee.email], "CUTYPE": ["INDIVIDUAL"], "PARTSTAT": ["NEEDS-ACTION"],
+        "ROLE": ["REQ-PARTICIPANT"], "RSVP": ["FALSE" if cancelled else "TRUE"]}, f"mailto:{attendee.email}")
 
 
 def _times(assignment: Assignment) -> list[Property]:

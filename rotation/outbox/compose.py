@@ -4,29 +4,33 @@ Calendar messages are made here, at send time, from the assignment as it now
 is: an iMIP e-mail (RFC 6047) whose first part offers the plain text, the HTML
 and the ``text/calendar`` invitation or cancellation side by side. There is no
 separate ``invite.ics`` attachment (calendar.md: optional; Outlook sends none):
-it would add a third to every message for clients that read the part anyway. Account messages carry the subject and text stored when they were
-queued (their link is a secret kept nowhere else).
+it would add a third to every message for clients that read the part anyway.
+Account messages carry the subject and text stored when they were queued
+(their link is a secret kept nowhere else).
 
-Making an e-mail is cheap, because the sender makes thousands in a row: the
-MIME tree is assembled from parts whose headers we write ourselves in plain
-ASCII (already folded, so the e-mail library neither parses nor refolds them
-when the message is read or flattened), and the bodies are encoded once by the
-C codecs (quoted-printable text, base64 calendars). A header that is not plain
-ASCII or too long to fold simply (a name with accents, say) goes through the
-library's header registry, which encodes it properly. Nothing is shared
-between calls, so several threads may compose at once.
+The sender makes thousands of e-mails in a row, so they are written straight
+to the bytes the e-mail library would write (CRLF lines, as ``policy.SMTP``
+flattens them), without building a tree of message objects: headers in plain
+ASCII folded before spaces, bodies encoded once by the C codecs
+(quoted-printable text, base64 calendars), parts joined by boundaries no
+encoded part can contain. A header that is not plain ASCII or too long to fold
+simply (a name with accents, say) goes through the library's header registry,
+which encodes it properly. :func:`compose` gives the same bytes read back as a
+message. A :class:`Composer` keeps what many messages share (the texts and
+calendar lines of a shift: :class:`ShiftWording`, :class:`Invitations`) and
+serves one thread; nothing else is shared, so several threads may compose at
+once.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import email
 import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from email import policy
-from email.policy import EmailPolicy
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -41,9 +45,9 @@ from sqlalchemy.orm.util import identity_key
 from rotation.assignments.models import Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.outbox.calendar import CANCEL, REQUEST, Attendee, invitation_calendar
+from rotation.outbox.calendar import CANCEL, REQUEST, Attendee, Invitations
 from rotation.outbox.models import CALENDAR_PURPOSES, CANCELLATION, OutboxMessage
-from rotation.outbox.texts import shift_facts, shift_texts
+from rotation.outbox.texts import ShiftWording
 from rotation.sites.models import Slot
 
 # What the calendar part of each calendar purpose announces.
@@ -59,30 +63,11 @@ _ATOM = r"[^\s@<>\"(),;:\\\[\]\x00-\x1f\x7f]+"
 _ADDRESS = re.compile(rf"^(?!.*\.\.){_ATOM}@(?!\.){_ATOM}(?<!\.)$")
 _LINK = re.compile(r"https?://[^\s<>\"]+")
 _LINE_BREAK = re.compile(r"\r\n?")
+CRLF = "\r\n"
 
 
 class ComposeError(ValueError):
     """A message that cannot be made; the sentence says why and is shown to HR."""
-
-
-class ComposingPolicy(EmailPolicy):
-    """The standard e-mail policy, remembering how often each header may occur.
-
-    The standard policy builds a new header class to find that out, every time
-    a header is set: a tenth of the cost of making an invitation.
-    """
-
-    def header_max_count(self, name: str) -> int | None:
-        return _header_max_count(name.lower())
-
-
-@cache
-def _header_max_count(name: str) -> int | None:
-    return policy.default.header_max_count(name)
-
-
-# The policy of the e-mails made here: the standard one, as if they had been built with set_content.
-MAIL_POLICY = ComposingPolicy()
 
 
 @dataclass(frozen=True)
@@ -103,109 +88,96 @@ class Mailbox:
         return Address(display_name=self.name, addr_spec=self.address)  # encoded words, SMTPUTF8 addresses
 
 
-class ReadyHeader(str):
-    """A header we wrote ourselves as plain ASCII ``lines``: kept and written exactly as it is.
-
-    The e-mail library keeps a value that has a ``name`` as the header itself,
-    so it is never parsed when set or read, and writes it with ``fold``. Read
-    back from the message, it is the text it stands for, and offers what the
-    library's own header objects offer (``addresses``, ``params`` …), parsed
-    only when someone asks.
-    """
-
-    name: str
-    lines: tuple[str, ...]
-
-    @classmethod
-    def of(cls, name: str, text: str, lines: list[str]) -> ReadyHeader:
-        header = cls(text)
-        header.name, header.lines = name, tuple(lines)
-        return header
-
-    def fold(self, *, policy: policy.Policy) -> str:
-        return f"{self.name}: {policy.linesep.join(self.lines)}{policy.linesep}"
-
-    def __getattr__(self, attribute: str):
-        if attribute.startswith("_") or attribute in ("name", "lines"):
-            raise AttributeError(attribute)
-        return getattr(policy.default.header_factory(self.name, str(self)), attribute)
-
-
 def compose(message: OutboxMessage) -> EmailMessage:
-    """The complete e-mail for one queued message, ready to hand to an SMTP server.
+    """The complete e-mail for one queued message, as its recipient's client reads it.
 
-    From is ``ROTATION_MAIL_FROM``, To the recipient with their name; the
-    Message-ID is stable for the message, so a retried delivery carries the
-    same one. Raises :class:`ComposeError` when the message cannot be made.
+    Raises :class:`ComposeError` when the message cannot be made.
     """
-    recipient = _recipient(message)
-    if message.purpose in CALENDAR_PURPOSES:
-        email = _calendar_email(message, recipient)
-    else:
-        email = _account_email(message)
-    _add_headers(email, message, recipient)
-    return email
+    return email.message_from_bytes(Composer().message_bytes(message), policy=policy.default)
 
 
-def _calendar_email(message: OutboxMessage, recipient: Mailbox) -> EmailMessage:
-    """multipart/mixed → multipart/alternative: plain, HTML, text/calendar."""
-    assignment = _load_assignment(message)
-    method = METHOD_FOR_PURPOSE.get(message.purpose, REQUEST)
-    sequence = max(message.sequence or 0, assignment.sequence)
-    facts = shift_facts(assignment)
-    attendee = Attendee(email=recipient.address, name=message.recipient_name or recipient.name)
-    calendar = _base64(invitation_calendar(assignment, method, attendee=attendee, sequence=sequence, facts=facts))
-    texts = shift_texts(assignment, method, updated=sequence > 0, facts=facts)
-    alternative = _multipart("alternative", [
-        _text_part("plain", texts.plain),
-        _text_part("html", texts.html),
-        _part(f"text/calendar; charset=UTF-8; method={method}", "base64", calendar),
-    ])
-    email = _multipart("mixed", [alternative])
-    _set(email, "Subject", texts.subject)
-    return email
+class Composer:
+    """Makes the bytes of one message after another, for an SMTP server; one instance per thread."""
+
+    def __init__(self) -> None:
+        self.wording = ShiftWording()
+        self.calendars = Invitations()
+
+    def message_bytes(self, message: OutboxMessage) -> bytes:
+        """The e-mail for one queued message, CRLF lines ready to hand to an SMTP server.
+
+        From is ``ROTATION_MAIL_FROM``, To the recipient with their name; the
+        Message-ID is stable for the message, so a retried delivery carries the
+        same one. Raises :class:`ComposeError` when the message cannot be made.
+        """
+        recipient = _recipient(message)
+        if message.purpose in CALENDAR_PURPOSES:
+            subject, content_type, body = self._calendar_email(message, recipient)
+        else:
+            subject, content_type, body = _account_email(message)
+        return b"".join([_headers(message, recipient, subject), _header("Content-Type", content_type),
+                         b"\r\n", body])
+
+    def _calendar_email(self, message: OutboxMessage, recipient: Mailbox) -> tuple[str, str, bytes]:
+        """multipart/mixed → multipart/alternative: plain, HTML, text/calendar."""
+        assignment = _load_assignment(message)
+        method = METHOD_FOR_PURPOSE.get(message.purpose, REQUEST)
+        sequence = max(message.sequence or 0, assignment.sequence)
+        facts = self.wording.facts(assignment)
+        attendee = Attendee(email=recipient.address, name=message.recipient_name or recipient.name)
+        calendar = self.calendars.calendar(assignment, method, attendee=attendee, sequence=sequence, facts=facts,
+                                           stamp=_now())
+        texts = self.wording.texts(assignment, method, updated=sequence > 0)
+        alternative = _multipart("alternative", [
+            _text_part("plain", texts.plain),
+            _text_part("html", texts.html),
+            _part(f"text/calendar; charset=UTF-8; method={method}", "base64", _base64(calendar)),
+        ])
+        return (texts.subject, *_multipart("mixed", [_multipart_part(*alternative)]))
 
 
-def _account_email(message: OutboxMessage) -> EmailMessage:
+def _account_email(message: OutboxMessage) -> tuple[str, str, bytes]:
     """Plain text and HTML from the subject and text stored when the message was queued."""
     if not message.subject or not message.body_text:
         raise ComposeError("This account e-mail has no subject or text to send.")
-    email = _multipart("alternative", [_text_part("plain", message.body_text),
-                                       _text_part("html", _text_as_html(message.body_text))])
-    _set(email, "Subject", message.subject)
-    return email
+    content_type, body = _multipart("alternative", [_text_part("plain", message.body_text),
+                                                    _text_part("html", _text_as_html(message.body_text))])
+    return message.subject, content_type, body
 
 
-def _multipart(subtype: str, parts: list[EmailMessage]) -> EmailMessage:
-    """A multipart of ``parts`` with a boundary no encoded part can contain ("=_" is neither QP nor base64)."""
-    multipart = EmailMessage(policy=MAIL_POLICY)
-    _set(multipart, "Content-Type", f'multipart/{subtype}; boundary="=_{secrets.token_hex(12)}"')
-    for part in parts:
-        multipart.attach(part)
-    return multipart
+def _multipart(subtype: str, parts: list[bytes]) -> tuple[str, bytes]:
+    """The content type and body of a multipart of ``parts``.
+
+    Its boundary is one no encoded part can contain ("=_" is neither
+    quoted-printable nor base64), written as the e-mail library writes one.
+    """
+    boundary = f"=_{secrets.token_hex(12)}"
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    body = delimiter + (b"\r\n" + delimiter).join(parts) + f"\r\n--{boundary}--\r\n".encode("ascii")
+    return f'multipart/{subtype}; boundary="{boundary}"', body
 
 
-def _text_part(subtype: str, text: str) -> EmailMessage:
+def _multipart_part(content_type: str, body: bytes) -> bytes:
+    return _header("Content-Type", content_type) + b"\r\n" + body
+
+
+def _text_part(subtype: str, text: str) -> bytes:
     """UTF-8 text, quoted-printable, with lines ending in a newline as set_content would write them."""
     text = _LINE_BREAK.sub("\n", text)
     if not text.endswith("\n"):
         text += "\n"
-    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True).decode("ascii")
+    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
     return _part(f'text/{subtype}; charset="utf-8"', "quoted-printable", encoded)
 
 
-def _part(content_type: str, encoding: str, payload: str, *, disposition: str | None = None) -> EmailMessage:
-    part = EmailMessage(policy=MAIL_POLICY)
-    _set(part, "Content-Type", content_type)
-    _set(part, "Content-Transfer-Encoding", encoding)
-    if disposition:
-        _set(part, "Content-Disposition", disposition)
-    part.set_payload(payload)
-    return part
+def _part(content_type: str, encoding: str, payload: bytes) -> bytes:
+    """One leaf part: its two headers, and its encoded payload (ASCII lines ending in a newline) in CRLF lines."""
+    return b"".join([_header("Content-Type", content_type), _header("Content-Transfer-Encoding", encoding),
+                     b"\r\n", payload.replace(b"\n", b"\r\n")])
 
 
-def _base64(data: bytes) -> str:
-    return base64.encodebytes(data).decode("ascii")
+def _base64(data: bytes) -> bytes:
+    return base64.encodebytes(data)
 
 
 def _text_as_html(text: str) -> str:
@@ -253,22 +225,22 @@ def _sender() -> Mailbox:
     return Mailbox(address=address, name=SENDER_NAME)
 
 
-def _add_headers(email: EmailMessage, message: OutboxMessage, recipient: Mailbox) -> None:
-    """The envelope-like headers, then the content type (set when the tree was built) after them."""
+def _headers(message: OutboxMessage, recipient: Mailbox, subject: str) -> bytes:
+    """The message's headers but its content type, which follows them."""
     sender = _sender()
-    content_type = email["Content-Type"]
-    del email["Content-Type"]
-    _set(email, "From", sender.header)
-    _set(email, "To", recipient.header)
-    _set(email, "Date", format_datetime(_now()))
-    _set(email, "Message-ID", f"<outbox-{message.id}.{message.sequence or 0}@{sender.domain}>")
-    _set(email, "Auto-Submitted", "auto-generated")
-    _set(email, "MIME-Version", "1.0")
-    email["Content-Type"] = content_type
+    return b"".join([
+        _header("Subject", subject),
+        _header("From", sender.header),
+        _header("To", recipient.header),
+        _header("Date", format_datetime(_now())),
+        _header("Message-ID", f"<outbox-{message.id}.{message.sequence or 0}@{sender.domain}>"),
+        _header("Auto-Submitted", "auto-generated"),
+        _header("MIME-Version", "1.0"),
+    ])
 
 
-def _set(email: EmailMessage, name: str, value: str | Address) -> None:
-    """Add a header, ready-made when we can write it ourselves, else through the library's registry.
+def _header(name: str, value: str | Address) -> bytes:
+    """One header as it goes on the wire: written ourselves when we can, else by the library's registry.
 
     Plain ASCII is folded before spaces; free text (the subject) that is not
     plain ASCII, or that looks like an encoded word, is written as UTF-8
@@ -279,9 +251,8 @@ def _set(email: EmailMessage, name: str, value: str | Address) -> None:
         if lines is None and name in TEXT_HEADERS:
             lines = Header(value, "utf-8", MAX_HEADER_LINE, name).encode(linesep="\n").split("\n")
         if lines is not None:
-            email[name] = ReadyHeader.of(name, value, lines)
-            return
-    email[name] = value
+            return f"{name}: {CRLF.join(lines)}{CRLF}".encode("ascii")
+    return policy.SMTP.fold_binary(name, policy.default.header_store_parse(name, value)[1])
 
 
 def _folded(name: str, value: str) -> list[str] | None:

@@ -34,7 +34,6 @@ CALENDAR_ORDER = ("VERSION", "PRODID", "CALSCALE", "METHOD")
 EVENT_ORDER = ("UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "STATUS", "ORGANIZER",
                "ATTENDEE")
 _NEEDS_QUOTES = (":", ";", ",")
-_TEXT_ESCAPES = str.maketrans({"\\": "\\\\", ";": "\\;", ",": "\\,", "\n": "\\n", "\r": "\\r"})
 
 
 @dataclass
@@ -58,7 +57,8 @@ class Component:
 
 def text(value: str) -> str:
     """A TEXT value (SUMMARY, LOCATION, DESCRIPTION …) with ``\\`` ``;`` ``,`` and line breaks escaped."""
-    return value.translate(_TEXT_ESCAPES)
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+            .replace("\r", "\\r"))
 
 
 def utc_text(instant: datetime) -> str:
@@ -80,12 +80,6 @@ def duration_text(span: timedelta) -> str:
     minutes, seconds = divmod(seconds, 60)
     clock = "".join(f"{amount}{unit}" for amount, unit in ((hours, "H"), (minutes, "M"), (seconds, "S")) if amount)
     return f"{sign}P{f'{days}D' if days else ''}{f'T{clock}' if clock else ''}" if days or clock else "PT0S"
-
-
-def normalise(tree: Component, *, stamp: datetime) -> bytes:
-    """The calendar as UTF-8 bytes that meet calendar.md's checklist; ``stamp`` is the DTSTAMP."""
-    tidy(tree, stamp=stamp)
-    return serialise(tree)
 
 
 def tidy(tree: Component, *, stamp: datetime) -> None:

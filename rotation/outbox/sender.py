@@ -42,7 +42,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import policy
 from email.utils import parseaddr
 
 import sqlalchemy as sa
@@ -50,7 +49,7 @@ from flask import current_app
 
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.outbox.compose import compose
+from rotation.outbox.compose import Composer
 from rotation.outbox.models import FAILED, QUEUED, SENT, OutboxMessage
 
 BATCH_SIZE = 25
@@ -271,6 +270,7 @@ def send_due(limit: int | None = None, batch_size: int = BATCH_SIZE,
     """
     settings = SmtpSettings.from_config(current_app.config)
     total = SendReport()
+    composer = Composer()  # what many messages share is made once a pass
     with _mailer(settings) as mailer:
         while (limit is None or total.attempted < limit) and keep_going():
             size = batch_size if limit is None else min(batch_size, limit - total.attempted)
@@ -278,7 +278,7 @@ def send_due(limit: int | None = None, batch_size: int = BATCH_SIZE,
             if not batch:
                 db.session.rollback()  # end the read transaction
                 break
-            report = send_batch(batch, mailer)
+            report = send_batch(batch, mailer, composer)
             db.session.commit()
             total.add(report)
             if on_batch:
@@ -298,7 +298,7 @@ def claim_due(size: int, now: datetime | None = None) -> list[OutboxMessage]:
         .with_for_update(skip_locked=True)))
 
 
-def send_batch(batch: Sequence[OutboxMessage], mailer: Mailer) -> SendReport:
+def send_batch(batch: Sequence[OutboxMessage], mailer: Mailer, composer: Composer | None = None) -> SendReport:
     """Send each claimed message and record its outcome on it (the caller commits).
 
     Messages go to the server one after the other, in order. While the server
@@ -307,12 +307,13 @@ def send_batch(batch: Sequence[OutboxMessage], mailer: Mailer) -> SendReport:
     and waiting overlap.
     """
     report = SendReport()
+    composer = composer or Composer()
     # Outcomes stay in memory until the commit: composing reads the database, and an early flush would
     # hold SQLite's write lock (and so every web request that writes) while the SMTP server answers.
     with db.session.no_autoflush, ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as smtp:
         sending: tuple[OutboxMessage, Future[Attempt]] | None = None
         for message in batch:
-            prepared = _prepare(message)
+            prepared = _prepare(message, composer)
             if sending is not None:
                 _count(report, _finish(*sending))
                 sending = None
@@ -328,10 +329,10 @@ def send_batch(batch: Sequence[OutboxMessage], mailer: Mailer) -> SendReport:
     return report
 
 
-def _prepare(message: OutboxMessage) -> bytes | Attempt:
+def _prepare(message: OutboxMessage, composer: Composer) -> bytes | Attempt:
     """The message's bytes, or the refusal when it cannot be made."""
     try:
-        return compose(message).as_bytes(policy=policy.SMTP)
+        return composer.message_bytes(message)
     except ValueError as error:  # ComposeError, or data the e-mail library cannot put in a header
         return Attempt(REFUSED, str(error))
 

@@ -3,15 +3,23 @@
 Local times come with the site's zone name and UTC offset, because the reader
 may sit in another zone than the site; the calendar itself carries UTC (or
 dates, for a warehouse week).
+
+Everyone booked on the same shift reads the same words but for their own name
+and their own link to file what they see, so a :class:`ShiftWording` renders
+each shift's texts once, with stand-ins for those two, and fills them in for
+each person: the sender makes thousands of e-mails in a row from a few hundred
+shifts.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from markupsafe import escape
 
 from rotation.assignments.models import Assignment
 from rotation.sites.models import CUSTOMER_SERVICE
@@ -27,6 +35,11 @@ WAREHOUSE_BRING = ("safety shoes", "comfortable clothes", "a water bottle")
 KIND_WORDS = {CUSTOMER_SERVICE: "customer-service day"}
 WAREHOUSE_WORDS = "warehouse week"
 CANCEL = "CANCEL"
+# Stand-ins for the attendee's name and their link in a shift's texts rendered once for everyone on it. A NUL
+# character is in no name or link (PostgreSQL cannot even store one) and passes HTML escaping unchanged.
+_NAME = "\x00name\x00"
+_LINK = "\x00link\x00"
+_STAND_INS = re.compile("\x00(?:name|link)\x00")
 
 
 @dataclass(frozen=True)
@@ -58,36 +71,82 @@ class ShiftTexts:
     html: str
 
 
+@dataclass(frozen=True)
+class Shift:
+    """What the texts of an assignment are made from, but for who is on it: equal shifts read the same."""
+
+    kind: str
+    site_name: str
+    address: str | None
+    host_name: str | None
+    host_email: str | None
+    timezone: str
+    first_day: date
+    last_day: date
+    starts_at: datetime
+    ends_at: datetime
+    base_url: str
+
+    @classmethod
+    def of(cls, assignment: Assignment) -> Shift:
+        """The shift of an assignment with ``slot.site`` loaded, as it is now."""
+        slot, site = assignment.slot, assignment.slot.site
+        return cls(kind=assignment.kind, site_name=site.name, address=site.address, host_name=site.host_name,
+                   host_email=site.host_email, timezone=site.timezone, first_day=slot.first_day,
+                   last_day=slot.last_day, starts_at=slot.starts_at, ends_at=slot.ends_at,
+                   base_url=current_app.config["ROTATION_BASE_URL"].rstrip("/"))
+
+
+class ShiftWording:
+    """The facts and texts of shifts, each rendered once and filled in for every person on it.
+
+    What it renders is keyed by everything it is made from (:class:`Shift`), so
+    a site or slot changed meanwhile is rendered afresh. One instance serves
+    one thread, for as long as its caller likes (the sender: one pass).
+    """
+
+    def __init__(self) -> None:
+        self._facts: dict[Shift, ShiftFacts] = {}
+        self._texts: dict[tuple[Shift, str, bool], ShiftTexts] = {}
+
+    def facts(self, assignment: Assignment) -> ShiftFacts:
+        """The assignment's :func:`shift_facts`."""
+        shared = self._shared_facts(Shift.of(assignment))
+        name, link = assignment.person.full_name, _observations_url(shared.manager_url, assignment)
+        return replace(shared, attendee=name, observations_url=link,
+                       details=_fill(shared.details, name=name, link=link))
+
+    def texts(self, assignment: Assignment, method: str, *, updated: bool = False) -> ShiftTexts:
+        """The assignment's :func:`shift_texts`."""
+        shift = Shift.of(assignment)
+        key = (shift, method, updated)
+        shared = self._texts.get(key)
+        if shared is None:
+            shared = self._texts[key] = _render_texts(self._shared_facts(shift), method, updated)
+        name = assignment.person.full_name
+        link = _observations_url(f"{shift.base_url}/", assignment)
+        return ShiftTexts(subject=shared.subject, plain=_fill(shared.plain, name=name, link=link),
+                          html=_fill(shared.html, name=escape(name), link=escape(link)))
+
+    def _shared_facts(self, shift: Shift) -> ShiftFacts:
+        facts = self._facts.get(shift)
+        if facts is None:
+            facts = self._facts[shift] = _facts_with_stand_ins(shift)
+        return facts
+
+
 def shift_facts(assignment: Assignment) -> ShiftFacts:
     """The facts of an assignment (with ``person`` and ``slot.site`` loaded), in words.
 
     Their ``details`` are rendered here once, for both the e-mail's text and
     the calendar event's DESCRIPTION.
     """
-    site = assignment.slot.site
-    base_url = current_app.config["ROTATION_BASE_URL"].rstrip("/")
-    kind_words = KIND_WORDS.get(assignment.kind, WAREHOUSE_WORDS)
-    facts = ShiftFacts(
-        attendee=assignment.person.full_name,
-        kind_words=kind_words,
-        summary=summary(assignment),
-        when=when_text(assignment),
-        short_when=_day_text(assignment.slot.first_day),
-        site_name=site.name,
-        address=site.address or None,
-        host_name=site.host_name or None,
-        host_email=site.host_email or None,
-        bring=WHAT_TO_BRING.get(assignment.kind, WAREHOUSE_BRING),
-        manager_url=f"{base_url}/",
-        observations_url=f"{base_url}/observations/new?assignment={quote(assignment.uid, safe='')}",
-    )
-    return replace(facts, details=_render("email/shift_details.txt", facts=facts).strip())
+    return ShiftWording().facts(assignment)
 
 
 def summary(assignment: Assignment) -> str:
     """The event title, e.g. "Customer-service day at Helsinki contact centre"."""
-    kind_words = KIND_WORDS.get(assignment.kind, WAREHOUSE_WORDS)
-    return f"{kind_words[0].upper()}{kind_words[1:]} at {assignment.slot.site.name}"
+    return _summary(assignment.kind, assignment.slot.site.name)
 
 
 def location(assignment: Assignment) -> str:
@@ -99,17 +158,7 @@ def location(assignment: Assignment) -> str:
 def when_text(assignment: Assignment) -> str:
     """Local time with the zone, e.g. "Tuesday 2 March 2027, 09:00–17:00 Europe/Helsinki (UTC+02:00)"."""
     slot = assignment.slot
-    zone_name = slot.site.timezone
-    if assignment.kind != CUSTOMER_SERVICE:
-        return f"{_day_text(slot.first_day)} to {_day_text(slot.last_day)}, all day ({zone_name})"
-    zone = ZoneInfo(zone_name)
-    start, end = slot.starts_at.astimezone(zone), slot.ends_at.astimezone(zone)
-    start_offset, end_offset = _offset_text(start), _offset_text(end)
-    if start_offset == end_offset:
-        hours = f"{start:%H:%M}–{end:%H:%M} {zone_name} ({start_offset})"
-    else:  # the clocks change during the shift: say so on both ends
-        hours = f"{start:%H:%M} ({start_offset})–{end:%H:%M} ({end_offset}) {zone_name}"
-    return f"{_day_text(start.date())}, {hours}"
+    return _when(assignment.kind, slot.site.timezone, slot.first_day, slot.last_day, slot.starts_at, slot.ends_at)
 
 
 def event_description(assignment: Assignment, *, facts: ShiftFacts | None = None) -> str:
@@ -120,13 +169,32 @@ def event_description(assignment: Assignment, *, facts: ShiftFacts | None = None
     return (facts or shift_facts(assignment)).details + "\n"
 
 
-def shift_texts(assignment: Assignment, method: str, *, updated: bool = False,
-                facts: ShiftFacts | None = None) -> ShiftTexts:
-    """Subject, plain text and HTML for an invitation (``REQUEST``) or a cancellation (``CANCEL``).
+def shift_texts(assignment: Assignment, method: str, *, updated: bool = False) -> ShiftTexts:
+    """Subject, plain text and HTML for an invitation (``REQUEST``) or a cancellation (``CANCEL``)."""
+    return ShiftWording().texts(assignment, method, updated=updated)
 
-    ``facts`` are the assignment's :func:`shift_facts` when the caller already has them.
-    """
-    facts = facts or shift_facts(assignment)
+
+def _facts_with_stand_ins(shift: Shift) -> ShiftFacts:
+    """The facts of everyone on ``shift``, with stand-ins for the attendee's name and link."""
+    kind_words = KIND_WORDS.get(shift.kind, WAREHOUSE_WORDS)
+    facts = ShiftFacts(
+        attendee=_NAME,
+        kind_words=kind_words,
+        summary=_summary(shift.kind, shift.site_name),
+        when=_when(shift.kind, shift.timezone, shift.first_day, shift.last_day, shift.starts_at, shift.ends_at),
+        short_when=_day_text(shift.first_day),
+        site_name=shift.site_name,
+        address=shift.address or None,
+        host_name=shift.host_name or None,
+        host_email=shift.host_email or None,
+        bring=WHAT_TO_BRING.get(shift.kind, WAREHOUSE_BRING),
+        manager_url=f"{shift.base_url}/",
+        observations_url=_LINK,
+    )
+    return replace(facts, details=_render("email/shift_details.txt", facts=facts).strip())
+
+
+def _render_texts(facts: ShiftFacts, method: str, updated: bool) -> ShiftTexts:
     cancelled = method == CANCEL
     if cancelled:
         subject = f"Cancelled: {facts.summary}, {facts.short_when}"
@@ -137,6 +205,34 @@ def shift_texts(assignment: Assignment, method: str, *, updated: bool = False,
     context = {"facts": facts, "cancelled": cancelled, "updated": updated, "subject": subject}
     return ShiftTexts(subject=subject, plain=_render("email/shift.txt", **context),
                       html=_render("email/shift.html", **context))
+
+
+def _fill(text: str, *, name: str, link: str) -> str:
+    """``text`` with the stand-ins replaced in one pass (what is filled in is never looked at again)."""
+    return _STAND_INS.sub(lambda found: name if found.group() == _NAME else link, text)
+
+
+def _observations_url(manager_url: str, assignment: Assignment) -> str:
+    return f"{manager_url}observations/new?assignment={quote(assignment.uid, safe='')}"
+
+
+def _summary(kind: str, site_name: str) -> str:
+    kind_words = KIND_WORDS.get(kind, WAREHOUSE_WORDS)
+    return f"{kind_words[0].upper()}{kind_words[1:]} at {site_name}"
+
+
+def _when(kind: str, zone_name: str, first_day: date, last_day: date, starts_at: datetime,
+          ends_at: datetime) -> str:
+    if kind != CUSTOMER_SERVICE:
+        return f"{_day_text(first_day)} to {_day_text(last_day)}, all day ({zone_name})"
+    zone = ZoneInfo(zone_name)
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    start_offset, end_offset = _offset_text(start), _offset_text(end)
+    if start_offset == end_offset:
+        hours = f"{start:%H:%M}–{end:%H:%M} {zone_name} ({start_offset})"
+    else:  # the clocks change during the shift: say so on both ends
+        hours = f"{start:%H:%M} ({start_offset})–{end:%H:%M} ({end_offset}) {zone_name}"
+    return f"{_day_text(start.date())}, {hours}"
 
 
 def _render(template: str, **context) -> str:

@@ -152,18 +152,17 @@ def capture(url: str, path: str) -> None:
     """Write the bytes the outbox would send for every queued message to ``path``; record nothing."""
     os.environ.update(DATABASE_URL=url, ROTATION_MAIL_FROM=ORGANIZER)
     os.environ.setdefault("SECRET_KEY", "bench")
-    from email import policy
-
     from rotation import create_app
     from rotation.extensions import db
-    from rotation.outbox.compose import compose
+    from rotation.outbox.compose import Composer
     from rotation.outbox.models import QUEUED, OutboxMessage
 
     app = create_app()
     with app.app_context():
         queued = db.session.scalars(
             sa.select(OutboxMessage).where(OutboxMessage.status == QUEUED).order_by(OutboxMessage.id)).all()
-        ready = [(message.recipient, compose(message).as_bytes(policy=policy.SMTP)) for message in queued]
+        composer = Composer()  # as the sender composes them
+        ready = [(message.recipient, composer.message_bytes(message)) for message in queued]
         db.session.rollback()
         db.engine.dispose()
     with open(path, "wb") as file:
