@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app rotation
 
-.PHONY: run test setup migrate clean bench-import bench-plan bench-invites
+.PHONY: run test setup migrate clean bench-import bench-plan bench-invites bench-pages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -46,3 +46,10 @@ bench-plan: setup
 .PHONY: bench-invites
 bench-invites: setup
 	$(BIN)/python -m tests.benchmarks.bench_invites $(BENCH_ARGS)
+
+# Needs the load generator wrk (Debian: apt-get install -y wrk); installed by the benchmark when run as root.
+.PHONY: bench-pages
+bench-pages: setup
+	@command -v wrk >/dev/null || [ "$$(id -u)" = 0 ] \
+	  || { echo "make bench-pages needs wrk: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python -m tests.benchmarks.bench_pages $(BENCH_ARGS)
