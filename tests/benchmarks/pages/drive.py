@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import html
+import http.client
 import math
 import re
 import time
@@ -16,6 +17,7 @@ WORKING = 0.1    # HR's and owners' working pages, and every other page
 FEED_304 = 0.7   # a calendar app's poll of an unchanged feed
 P95_MS, P99_MS = 100, 200
 LONGEST_RUN = 60  # seconds of one wrk run, at most
+DROPPED = (OSError, http.client.HTTPException)  # the connection closed before the whole answer came
 
 
 @dataclass
@@ -127,7 +129,13 @@ def drive(server: Server, wrk: str, note: dict, chosen: list[Page], seconds: int
         result = Result(page, page.path)
         headers = {"Cookie": cookies[page.role]} if page.role in cookies else {}
         if page.last_page:
-            last = last_page_path(server, headers["Cookie"], page.path)
+            try:
+                last = last_page_path(server, headers["Cookie"], page.path)
+            except DROPPED as error:
+                result.problem = f"its first page gave no whole answer ({error.__class__.__name__})"
+                results.append(result)
+                progress(result)
+                continue
             if last is None:
                 result.skipped = "one page only"
                 results.append(result)
@@ -139,12 +147,18 @@ def drive(server: Server, wrk: str, note: dict, chosen: list[Page], seconds: int
             headers["If-None-Match"] = first.headers.get("etag", "")
         offset = server.log_size()
         started = time.perf_counter()
-        answer = fetch(server.base, result.path, headers)
+        try:
+            answer = fetch(server.base, result.path, headers)
+        except DROPPED as error:  # a worker killed for its timeout, or crashed
+            answer = None
+            result.problem = (f"no whole answer ({error.__class__.__name__}: {error}) after "
+                              f"{time.perf_counter() - started:.0f} s")
         took = time.perf_counter() - started
-        result.status = answer.status
-        if answer.status != page.expect:
+        if answer is not None and answer.status != page.expect:
             where = answer.headers.get("location", "")
+            result.status = answer.status
             result.problem = f"answered {answer.status}{' → ' + where if where else ''}, not {page.expect}"
+        if result.problem:
             trace = server.log_since(offset).strip()
             if trace:
                 result.problem += "\n" + trace[-4000:]
