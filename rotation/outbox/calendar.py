@@ -21,7 +21,7 @@ from rotation.db import utcnow
 from rotation.outbox.normalise import (
     CRLF, Component, Property, content_line, date_text, duration_text, fold, serialise, text, tidy, utc_text,
 )
-from rotation.outbox.texts import Shift, ShiftFacts, event_description, location, summary
+from rotation.outbox.texts import Shift, ShiftFacts, event_description
 from rotation.people.models import Person
 from rotation.sites.models import CUSTOMER_SERVICE
 
@@ -62,8 +62,10 @@ def invitation_calendar(assignment: Assignment, method: str, *, attendee: Attend
     already has them. A request asks for a reply and carries a reminder the day
     before; a cancellation says ``STATUS:CANCELLED`` and has no reminder.
     """
-    return Invitations().calendar(assignment, method, attendee=attendee, sequence=sequence, stamp=stamp,
-                                  facts=facts)
+    attendee = attendee or Attendee(email=assignment.person.email, name=assignment.person.full_name)
+    return Invitations().calendar(Shift.of(assignment), assignment.uid, method, attendee=attendee,
+                                  sequence=assignment.sequence if sequence is None else sequence, stamp=stamp,
+                                  description=event_description(assignment, facts=facts))
 
 
 class Invitations:
@@ -78,27 +80,27 @@ class Invitations:
     def __init__(self) -> None:
         self._layouts: dict[tuple[Shift, str, str], tuple[bytes | str, ...]] = {}
 
-    def calendar(self, assignment: Assignment, method: str, *, attendee: Attendee | None = None,
-                 sequence: int | None = None, stamp: datetime | None = None,
-                 facts: ShiftFacts | None = None) -> bytes:
-        """What :func:`invitation_calendar` says."""
+    def calendar(self, shift: Shift, uid: str, method: str, *, attendee: Attendee, sequence: int,
+                 description: str, stamp: datetime | None = None) -> bytes:
+        """The calendar of assignment ``uid`` on ``shift``, as :func:`invitation_calendar` describes it.
+
+        ``description`` is the event's plain text (:func:`event_description`).
+        """
         if method not in METHODS:
             raise ValueError(f"An invitation's method is REQUEST or CANCEL, not {method!r}.")
-        attendee = attendee or Attendee(email=assignment.person.email, name=assignment.person.full_name)
         cancelled = method == CANCEL
-        sequence = assignment.sequence if sequence is None else sequence
         stamp = _stamp(stamp)
-        own = {prop.name: prop for prop in (
-            _uid(assignment), Property("DTSTAMP", {}, utc_text(stamp)), _sequence(sequence),
-            _attendee(attendee, cancelled), _description(assignment, facts))}
-        key = (Shift.of(assignment), method, current_app.config["ROTATION_MAIL_FROM"])
+        attendee_line = _attendee(attendee, cancelled)
+        key = (shift, method, current_app.config["ROTATION_MAIL_FROM"])
         layout = self._layouts.get(key)
         if layout is None:
-            event = _event(assignment, sequence=sequence, cancelled=cancelled, alarm=not cancelled, facts=facts)
-            event.properties.extend([_organizer(), own["ATTENDEE"]])
+            event = _event(shift, uid, sequence=sequence, cancelled=cancelled, alarm=not cancelled,
+                           description=description)
+            event.properties.extend([_organizer(), attendee_line])
             layout = self._layouts[key] = _layout(_tree([event], method=method, stamp=stamp))
-        return b"".join(item if isinstance(item, bytes) else fold(content_line(own[item])) + CRLF
-                        for item in layout)
+        own = {"UID": f"UID:{uid}", "DTSTAMP": f"DTSTAMP:{utc_text(stamp)}", "SEQUENCE": f"SEQUENCE:{sequence}",
+               "ATTENDEE": content_line(attendee_line), "DESCRIPTION": f"DESCRIPTION:{text(description)}"}
+        return b"".join(item if isinstance(item, bytes) else fold(own[item]) + CRLF for item in layout)
 
 
 def _layout(tree: Component) -> tuple[bytes | str, ...]:
@@ -126,7 +128,8 @@ def _layout(tree: Component) -> tuple[bytes | str, ...]:
 def download_calendar(assignment: Assignment, *, stamp: datetime | None = None) -> bytes:
     """A one-off ``.ics`` of one assignment to open in any calendar app (``METHOD:PUBLISH``, no attendee)."""
     cancelled = assignment.status == CANCELLED
-    event = _event(assignment, sequence=assignment.sequence, cancelled=cancelled, alarm=not cancelled)
+    event = _event(Shift.of(assignment), assignment.uid, sequence=assignment.sequence, cancelled=cancelled,
+                   alarm=not cancelled, description=event_description(assignment))
     event.properties.append(_organizer())
     return _calendar([event], method=PUBLISH, stamp=stamp)
 
@@ -141,8 +144,9 @@ def feed_calendar(person: Person, assignments: Iterable[Assignment], name: str, 
     """
     mine = {assignment.uid: assignment for assignment in assignments if assignment.person_id == person.id}
     shown = sorted(mine.values(), key=lambda assignment: (_start(assignment), assignment.uid))
-    events = [_event(assignment, sequence=assignment.sequence, cancelled=assignment.status == CANCELLED,
-                     alarm=False)
+    events = [_event(Shift.of(assignment), assignment.uid, sequence=assignment.sequence,
+                     cancelled=assignment.status == CANCELLED, alarm=False,
+                     description=event_description(assignment))
               for assignment in shown]
     name = calendar_name(name)
     extra = [
@@ -185,40 +189,35 @@ def _stamp(stamp: datetime | None) -> datetime:
     return (stamp or utcnow()).replace(microsecond=0)
 
 
-def _event(assignment: Assignment, *, sequence: int, cancelled: bool, alarm: bool,
-           facts: ShiftFacts | None = None) -> Component:
+def _event(shift: Shift, uid: str, *, sequence: int, cancelled: bool, alarm: bool, description: str) -> Component:
     """The event both invitations and feeds show: what, where, when, and its details."""
-    name = summary(assignment)
+    summary = shift.summary
     event = Component("VEVENT", [
-        _uid(assignment),
+        Property("UID", {}, uid),
         _sequence(sequence),
-        *_times(assignment),
-        Property("SUMMARY", {}, text(name)),
-        Property("LOCATION", {}, text(location(assignment))),
+        *_times(shift),
+        Property("SUMMARY", {}, text(summary)),
+        Property("LOCATION", {}, text(shift.location)),
         Property("STATUS", {}, "CANCELLED" if cancelled else "CONFIRMED"),
-        _description(assignment, facts),
+        _description(description),
         Property("TRANSP", {}, "OPAQUE"),
     ])
     if alarm:
-        trigger = DAY_REMINDER if assignment.kind == CUSTOMER_SERVICE else WEEK_REMINDER
+        trigger = DAY_REMINDER if shift.kind == CUSTOMER_SERVICE else WEEK_REMINDER
         event.components.append(Component("VALARM", [
             Property("ACTION", {}, "DISPLAY"),
-            Property("DESCRIPTION", {}, text(f"Tomorrow: {name}")),
+            Property("DESCRIPTION", {}, text(f"Tomorrow: {summary}")),
             Property("TRIGGER", {}, duration_text(trigger)),
         ]))
     return event
-
-
-def _uid(assignment: Assignment) -> Property:
-    return Property("UID", {}, assignment.uid)
 
 
 def _sequence(sequence: int) -> Property:
     return Property("SEQUENCE", {}, str(sequence))
 
 
-def _description(assignment: Assignment, facts: ShiftFacts | None) -> Property:
-    return Property("DESCRIPTION", {}, text(event_description(assignment, facts=facts)))
+def _description(description: str) -> Property:
+    return Property("DESCRIPTION", {}, text(description))
 
 
 def _attendee(attendee: Attendee, cancelled: bool) -> Property:
@@ -227,16 +226,15 @@ def _attendee(attendee: Attendee, cancelled: bool) -> Property:
         "ROLE": ["REQ-PARTICIPANT"], "RSVP": ["FALSE" if cancelled else "TRUE"]}, f"mailto:{attendee.email}")
 
 
-def _times(assignment: Assignment) -> list[Property]:
+def _times(shift: Shift) -> list[Property]:
     """A customer-service day's instants in UTC; a warehouse week's local dates, the end the day after the last.
 
     The dates are the slot's as they are, never converted through a zone.
     """
-    slot = assignment.slot
-    if assignment.kind == CUSTOMER_SERVICE:
-        return [Property("DTSTART", {}, utc_text(slot.starts_at)), Property("DTEND", {}, utc_text(slot.ends_at))]
-    return [Property("DTSTART", {"VALUE": ["DATE"]}, date_text(slot.first_day)),
-            Property("DTEND", {"VALUE": ["DATE"]}, date_text(slot.last_day + timedelta(days=1)))]
+    if shift.kind == CUSTOMER_SERVICE:
+        return [Property("DTSTART", {}, utc_text(shift.starts_at)), Property("DTEND", {}, utc_text(shift.ends_at))]
+    return [Property("DTSTART", {"VALUE": ["DATE"]}, date_text(shift.first_day)),
+            Property("DTEND", {"VALUE": ["DATE"]}, date_text(shift.last_day + timedelta(days=1)))]
 
 
 def _start(assignment: Assignment) -> datetime:

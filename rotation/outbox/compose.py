@@ -8,33 +8,24 @@ it would add a third to every message for clients that read the part anyway.
 Account messages carry the subject and text stored when they were queued
 (their link is a secret kept nowhere else).
 
-The sender makes thousands of e-mails in a row, so they are written straight
-to the bytes the e-mail library would write (CRLF lines, as ``policy.SMTP``
-flattens them), without building a tree of message objects: headers in plain
-ASCII folded before spaces, bodies encoded once by the C codecs
-(quoted-printable text, base64 calendars), parts joined by boundaries no
-encoded part can contain. A header that is not plain ASCII or too long to fold
-simply (a name with accents, say) goes through the library's header registry,
-which encodes it properly. :func:`compose` gives the same bytes read back as a
-message. A :class:`Composer` keeps what many messages share (the texts and
-calendar lines of a shift: :class:`ShiftWording`, :class:`Invitations`) and
-serves one thread; nothing else is shared, so several threads may compose at
-once.
+The bytes are written directly (:mod:`rotation.outbox.mime`); :func:`compose`
+gives them read back as a message. A :class:`Composer` makes one message after
+another and keeps what many of them share: the texts and calendar lines of a
+shift (:class:`ShiftWording`, :class:`Invitations`) and the sender's header.
+One serves one thread; nothing else is shared, so threads may compose at once.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import email
 import re
-import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
-from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from typing import Protocol
 
 import sqlalchemy as sa
 from flask import current_app
@@ -45,29 +36,41 @@ from sqlalchemy.orm.util import identity_key
 from rotation.assignments.models import Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
+from rotation.outbox import mime
 from rotation.outbox.calendar import CANCEL, REQUEST, Attendee, Invitations
 from rotation.outbox.models import CALENDAR_PURPOSES, CANCELLATION, OutboxMessage
-from rotation.outbox.texts import ShiftWording
-from rotation.sites.models import Slot
+from rotation.outbox.texts import Shift, ShiftWording, base_url
+from rotation.people.models import Person
+from rotation.sites.models import Site, Slot
 
 # What the calendar part of each calendar purpose announces.
 METHOD_FOR_PURPOSE = {CANCELLATION: CANCEL}
 SENDER_NAME = "Rotation"
-# The longest header line we write ourselves, "Name: value" (RFC 5322 2.1.1); longer ones we fold.
-MAX_HEADER_LINE = 78
-# Headers of free text, which any text can be written into as encoded words (RFC 2047).
-TEXT_HEADERS = frozenset({"Subject"})
+GONE = "The shift this message was about no longer exists, so there is nothing to send."
+# How many written Subject headers a composer keeps (account e-mails' subjects are their own).
+SUBJECTS_KEPT = 10_000
 # A usable address: one @, no spaces, quotes, angle brackets, commas or control characters, no empty part
 # between dots; the domain may be dotless ("rotation@localhost") but not start or end with a dot.
 _ATOM = r"[^\s@<>\"(),;:\\\[\]\x00-\x1f\x7f]+"
 _ADDRESS = re.compile(rf"^(?!.*\.\.){_ATOM}@(?!\.){_ATOM}(?<!\.)$")
 _LINK = re.compile(r"https?://[^\s<>\"]+")
-_LINE_BREAK = re.compile(r"\r\n?")
-CRLF = "\r\n"
 
 
 class ComposeError(ValueError):
     """A message that cannot be made; the sentence says why and is shown to HR."""
+
+
+class QueuedMessage(Protocol):
+    """What composing reads of a queued message: an :class:`OutboxMessage`, or a row of its columns."""
+
+    id: int
+    purpose: str
+    recipient: str
+    recipient_name: str
+    assignment_id: int | None
+    sequence: int | None
+    subject: str | None
+    body_text: str | None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,21 @@ class Mailbox:
         return Address(display_name=self.name, addr_spec=self.address)  # encoded words, SMTPUTF8 addresses
 
 
+@dataclass(frozen=True)
+class Booking:
+    """What a calendar message tells of its assignment: which one, its sequence, whose, and the shift."""
+
+    uid: str
+    sequence: int
+    person_name: str
+    shift: Shift
+
+    @classmethod
+    def of(cls, assignment: Assignment) -> Booking:
+        return cls(uid=assignment.uid, sequence=assignment.sequence, person_name=assignment.person.full_name,
+                   shift=Shift.of(assignment))
+
+
 def compose(message: OutboxMessage) -> EmailMessage:
     """The complete e-mail for one queued message, as its recipient's client reads it.
 
@@ -97,13 +115,36 @@ def compose(message: OutboxMessage) -> EmailMessage:
 
 
 class Composer:
-    """Makes the bytes of one message after another, for an SMTP server; one instance per thread."""
+    """Makes the bytes of one message after another, for an SMTP server; one instance per thread.
+
+    The sender reads each batch's bookings at once (:meth:`load`); otherwise a
+    calendar message finds its assignment as :func:`compose` does.
+    """
 
     def __init__(self) -> None:
         self.wording = ShiftWording()
         self.calendars = Invitations()
+        self._boundaries = mime.Boundaries()
+        self._bookings: dict[int, Booking | None] = {}
+        self._from: tuple[str, Mailbox, bytes] | None = None  # ROTATION_MAIL_FROM, its mailbox and header
+        self._date: tuple[datetime, bytes] | None = None  # the second the last Date header was written for
+        self._subjects: dict[str, bytes] = {}
 
-    def message_bytes(self, message: OutboxMessage) -> bytes:
+    def load(self, messages: Iterable[QueuedMessage], connection: sa.Connection) -> None:
+        """Read the bookings of the calendar messages among ``messages`` in one query on ``connection``."""
+        wanted = sorted({message.assignment_id for message in messages
+                         if message.purpose in CALENDAR_PURPOSES and message.assignment_id is not None})
+        self._bookings = dict.fromkeys(wanted)
+        if wanted:
+            url = base_url()
+            self._bookings.update((row.id, _booking(row, url)) for row in connection.execute(_BOOKINGS,
+                                                                                              {"ids": wanted}))
+
+    def forget(self) -> None:
+        """Let go of what :meth:`load` read."""
+        self._bookings = {}
+
+    def message_bytes(self, message: QueuedMessage) -> bytes:
         """The e-mail for one queued message, CRLF lines ready to hand to an SMTP server.
 
         From is ``ROTATION_MAIL_FROM``, To the recipient with their name; the
@@ -111,73 +152,96 @@ class Composer:
         same one. Raises :class:`ComposeError` when the message cannot be made.
         """
         recipient = _recipient(message)
+        sender, from_header = self._sender()
+        now = _now().replace(microsecond=0)
         if message.purpose in CALENDAR_PURPOSES:
-            subject, content_type, body = self._calendar_email(message, recipient)
+            subject, content_type, body = self._calendar_email(message, recipient, now)
         else:
-            subject, content_type, body = _account_email(message)
-        return b"".join([_headers(message, recipient, subject), _header("Content-Type", content_type),
-                         b"\r\n", body])
-
-    def _calendar_email(self, message: OutboxMessage, recipient: Mailbox) -> tuple[str, str, bytes]:
-        """multipart/mixed → multipart/alternative: plain, HTML, text/calendar."""
-        assignment = _load_assignment(message)
-        method = METHOD_FOR_PURPOSE.get(message.purpose, REQUEST)
-        sequence = max(message.sequence or 0, assignment.sequence)
-        facts = self.wording.facts(assignment)
-        attendee = Attendee(email=recipient.address, name=message.recipient_name or recipient.name)
-        calendar = self.calendars.calendar(assignment, method, attendee=attendee, sequence=sequence, facts=facts,
-                                           stamp=_now())
-        texts = self.wording.texts(assignment, method, updated=sequence > 0)
-        alternative = _multipart("alternative", [
-            _text_part("plain", texts.plain),
-            _text_part("html", texts.html),
-            _part(f"text/calendar; charset=UTF-8; method={method}", "base64", _base64(calendar)),
+            subject, content_type, body = self._account_email(message)
+        return b"".join([
+            self._subject(subject),
+            from_header,
+            mime.header("To", recipient.header),
+            self._date_header(now),
+            mime.header("Message-ID", f"<outbox-{message.id}.{message.sequence or 0}@{sender.domain}>"),
+            b"Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n",
+            content_type,
+            mime.CRLF,
+            body,
         ])
-        return (texts.subject, *_multipart("mixed", [_multipart_part(*alternative)]))
+
+    def _calendar_email(self, message: QueuedMessage, recipient: Mailbox, now: datetime) -> tuple[str, bytes, bytes]:
+        """multipart/mixed → multipart/alternative: plain, HTML, text/calendar."""
+        booking = self._booking(message)
+        method = METHOD_FOR_PURPOSE.get(message.purpose, REQUEST)
+        sequence = max(message.sequence or 0, booking.sequence)
+        texts, description = self.wording.for_person(booking.shift, name=booking.person_name, uid=booking.uid,
+                                                     method=method, updated=sequence > 0)
+        attendee = Attendee(email=recipient.address, name=message.recipient_name or recipient.name)
+        calendar = self.calendars.calendar(booking.shift, booking.uid, method, attendee=attendee, sequence=sequence,
+                                           description=description, stamp=now)
+        alternative = mime.multipart("alternative", [mime.text_part("plain", texts.plain),
+                                                     mime.text_part("html", texts.html),
+                                                     mime.calendar_part(method, calendar)], self._boundaries.next())
+        return (texts.subject, *mime.multipart("mixed", [mime.part(*alternative)], self._boundaries.next()))
+
+    def _account_email(self, message: QueuedMessage) -> tuple[str, bytes, bytes]:
+        """Plain text and HTML from the subject and text stored when the message was queued."""
+        if not message.subject or not message.body_text:
+            raise ComposeError("This account e-mail has no subject or text to send.")
+        return (message.subject, *mime.multipart("alternative", [
+            mime.text_part("plain", message.body_text),
+            mime.text_part("html", _text_as_html(message.body_text)),
+        ], self._boundaries.next()))
+
+    def _booking(self, message: QueuedMessage) -> Booking:
+        if message.assignment_id in self._bookings:
+            booking = self._bookings[message.assignment_id]
+            if booking is None:
+                raise ComposeError(GONE)
+            return booking
+        return Booking.of(_load_assignment(message))
+
+    def _subject(self, subject: str) -> bytes:
+        """The Subject header; a shift's subject is shared by everyone on it, so each is written once."""
+        written = self._subjects.get(subject)
+        if written is None:
+            if len(self._subjects) >= SUBJECTS_KEPT:
+                self._subjects.clear()
+            written = self._subjects[subject] = mime.header("Subject", subject)
+        return written
+
+    def _date_header(self, now: datetime) -> bytes:
+        if self._date is None or self._date[0] != now:
+            self._date = (now, mime.header("Date", format_datetime(now)))
+        return self._date[1]
+
+    def _sender(self) -> tuple[Mailbox, bytes]:
+        """ROTATION_MAIL_FROM and its From header, worked out again only when the setting changes."""
+        setting = current_app.config["ROTATION_MAIL_FROM"]
+        if self._from is None or self._from[0] != setting:
+            sender = _sender()
+            self._from = (setting, sender, mime.header("From", sender.header))
+        return self._from[1], self._from[2]
 
 
-def _account_email(message: OutboxMessage) -> tuple[str, str, bytes]:
-    """Plain text and HTML from the subject and text stored when the message was queued."""
-    if not message.subject or not message.body_text:
-        raise ComposeError("This account e-mail has no subject or text to send.")
-    content_type, body = _multipart("alternative", [_text_part("plain", message.body_text),
-                                                    _text_part("html", _text_as_html(message.body_text))])
-    return message.subject, content_type, body
+# A booking, read in one query for a batch of messages.
+_BOOKINGS = (
+    sa.select(Assignment.id, Assignment.uid, Assignment.sequence, Assignment.kind, Person.full_name,
+              Slot.first_day, Slot.last_day, Slot.starts_at, Slot.ends_at, Site.name, Site.address, Site.host_name,
+              Site.host_email, Site.timezone)
+    .join(Person, Person.id == Assignment.person_id)
+    .join(Slot, Slot.id == Assignment.slot_id)
+    .join(Site, Site.id == Slot.site_id)
+    .where(Assignment.id.in_(sa.bindparam("ids", expanding=True)))
+)
 
 
-def _multipart(subtype: str, parts: list[bytes]) -> tuple[str, bytes]:
-    """The content type and body of a multipart of ``parts``.
-
-    Its boundary is one no encoded part can contain ("=_" is neither
-    quoted-printable nor base64), written as the e-mail library writes one.
-    """
-    boundary = f"=_{secrets.token_hex(12)}"
-    delimiter = f"--{boundary}\r\n".encode("ascii")
-    body = delimiter + (b"\r\n" + delimiter).join(parts) + f"\r\n--{boundary}--\r\n".encode("ascii")
-    return f'multipart/{subtype}; boundary="{boundary}"', body
-
-
-def _multipart_part(content_type: str, body: bytes) -> bytes:
-    return _header("Content-Type", content_type) + b"\r\n" + body
-
-
-def _text_part(subtype: str, text: str) -> bytes:
-    """UTF-8 text, quoted-printable, with lines ending in a newline as set_content would write them."""
-    text = _LINE_BREAK.sub("\n", text)
-    if not text.endswith("\n"):
-        text += "\n"
-    encoded = binascii.b2a_qp(text.encode("utf-8"), istext=True)
-    return _part(f'text/{subtype}; charset="utf-8"', "quoted-printable", encoded)
-
-
-def _part(content_type: str, encoding: str, payload: bytes) -> bytes:
-    """One leaf part: its two headers, and its encoded payload (ASCII lines ending in a newline) in CRLF lines."""
-    return b"".join([_header("Content-Type", content_type), _header("Content-Transfer-Encoding", encoding),
-                     b"\r\n", payload.replace(b"\n", b"\r\n")])
-
-
-def _base64(data: bytes) -> bytes:
-    return base64.encodebytes(data)
+def _booking(row: sa.Row, url: str) -> Booking:
+    return Booking(uid=row.uid, sequence=row.sequence, person_name=row.full_name, shift=Shift(
+        kind=row.kind, site_name=row.name, address=row.address, host_name=row.host_name, host_email=row.host_email,
+        timezone=row.timezone, first_day=row.first_day, last_day=row.last_day, starts_at=row.starts_at,
+        ends_at=row.ends_at, base_url=url))
 
 
 def _text_as_html(text: str) -> str:
@@ -203,7 +267,7 @@ def _linkify(line: str) -> Markup:
     return Markup("").join(parts)
 
 
-def _recipient(message: OutboxMessage) -> Mailbox:
+def _recipient(message: QueuedMessage) -> Mailbox:
     """The To mailbox, refusing a malformed address (it would fail at the server or worse)."""
     address = (message.recipient or "").strip()
     if not _ADDRESS.match(address):
@@ -225,58 +289,13 @@ def _sender() -> Mailbox:
     return Mailbox(address=address, name=SENDER_NAME)
 
 
-def _headers(message: OutboxMessage, recipient: Mailbox, subject: str) -> bytes:
-    """The message's headers but its content type, which follows them."""
-    sender = _sender()
-    return b"".join([
-        _header("Subject", subject),
-        _header("From", sender.header),
-        _header("To", recipient.header),
-        _header("Date", format_datetime(_now())),
-        _header("Message-ID", f"<outbox-{message.id}.{message.sequence or 0}@{sender.domain}>"),
-        _header("Auto-Submitted", "auto-generated"),
-        _header("MIME-Version", "1.0"),
-    ])
-
-
-def _header(name: str, value: str | Address) -> bytes:
-    """One header as it goes on the wire: written ourselves when we can, else by the library's registry.
-
-    Plain ASCII is folded before spaces; free text (the subject) that is not
-    plain ASCII, or that looks like an encoded word, is written as UTF-8
-    encoded words.
-    """
-    if isinstance(value, str):
-        lines = _folded(name, value)
-        if lines is None and name in TEXT_HEADERS:
-            lines = Header(value, "utf-8", MAX_HEADER_LINE, name).encode(linesep="\n").split("\n")
-        if lines is not None:
-            return f"{name}: {CRLF.join(lines)}{CRLF}".encode("ascii")
-    return policy.SMTP.fold_binary(name, policy.default.header_store_parse(name, value)[1])
-
-
-def _folded(name: str, value: str) -> list[str] | None:
-    """``value`` cut before spaces into lines that fit beside ``name``; None when it is not that simple."""
-    if not value.isascii() or "=?" in value or not value.isprintable():
-        return None
-    lines: list[str] = []
-    room = MAX_HEADER_LINE - len(name) - 2
-    while len(value) > room:
-        cut = value.rfind(" ", 1, room + 1)
-        if cut <= 0:
-            return None  # a word too long for a line
-        lines.append(value[:cut])
-        value, room = value[cut:], MAX_HEADER_LINE  # the continuation line starts with the space
-    lines.append(value)
-    return lines
-
-
-def _load_assignment(message: OutboxMessage) -> Assignment:
+def _load_assignment(message: QueuedMessage) -> Assignment:
     """The message's assignment with its person, slot and site, as it is in this transaction.
 
-    The sender composes a claimed batch in one transaction, so the first
-    message of a batch loads the assignments of the calendar messages the
-    session holds in one query, and the others find theirs already loaded.
+    :func:`compose` may be called for each message of a batch held in the
+    session, so the first message loads the assignments of the calendar
+    messages the session holds in one query, and the others find theirs
+    already loaded.
     """
     if message.assignment_id is not None:
         assignment = _loaded_assignment(message.assignment_id)
@@ -285,7 +304,7 @@ def _load_assignment(message: OutboxMessage) -> Assignment:
             assignment = _loaded_assignment(message.assignment_id)
         if assignment is not None:
             return assignment
-    raise ComposeError("The shift this message was about no longer exists, so there is nothing to send.")
+    raise ComposeError(GONE)
 
 
 # An assignment with what its messages say about it: the person, the slot and the site.
@@ -298,7 +317,7 @@ HOLD_AT_MOST = 1_000
 _HELD = "rotation.outbox.compose: assignments loaded ahead"
 
 
-def _load_ahead(message: OutboxMessage) -> None:
+def _load_ahead(message: QueuedMessage) -> None:
     """Load this message's assignment and those of the next calendar messages in the session."""
     wanted = {message.assignment_id, *_assignments_wanted_next(message.id)}
     held: dict[int, Assignment] = db.session.info.setdefault(_HELD, {})
@@ -319,7 +338,7 @@ def _loaded_assignment(assignment_id: int) -> Assignment | None:
 
 
 def _assignments_wanted_next(message_id: int | None) -> list[int]:
-    """Assignments of the calendar messages in this session after ``message_id`` (the sender's batch)."""
+    """Assignments of the calendar messages in this session after ``message_id`` (a batch held there)."""
     waiting: list[tuple[int, int]] = []
     for held in list(db.session.identity_map.values()):
         if not isinstance(held, OutboxMessage):

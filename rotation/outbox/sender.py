@@ -1,10 +1,10 @@
 """Delivering the outbox over SMTP: what ``invites send`` and ``invites worker`` do.
 
 A pass claims the messages that are due (queued, ``next_attempt_at`` reached)
-in small batches, oldest first, and sends each batch over one SMTP connection,
-one e-mail per recipient whose envelope recipient is that recipient alone. A
-message becomes ``sent`` only once the server has accepted it. What the server
-or the message says decides the rest:
+in small batches, oldest first, and sends them over one SMTP connection, in
+order, one e-mail per recipient whose envelope recipient is that recipient
+alone. A message becomes ``sent`` only once the server has accepted it. What
+the server or the message says decides the rest:
 
 * the server refuses the recipient or the message for good (a 5xx reply), the
   address is malformed, or the message cannot be made: ``failed`` at once, with
@@ -17,6 +17,15 @@ or the message says decides the rest:
   given up (nothing is lost while the server is down), and the pass stops
   rather than waiting on a dead server for every message.
 
+Keeping the server busy: the server answers each message in four round trips,
+and a helper thread does nothing but hand it message after message. Two
+batches are in flight at once, each claimed, recorded and committed in a
+database transaction of its own (a "lane"): while the server works through one,
+this thread records and commits the batch before it, claims the next and
+composes its messages. Outcomes stay in memory until their batch is done and
+are then written in one statement, so a pass holds SQLite's write lock only
+for that moment, never while the server answers.
+
 Several workers: on PostgreSQL a batch is claimed with ``SELECT … FOR UPDATE
 SKIP LOCKED``, so each worker takes rows no other worker holds and keeps them
 locked until it commits the batch's outcomes; no message is sent by two
@@ -24,25 +33,25 @@ workers. (A change that supersedes a message being sent waits for that batch's
 commit, and then queues its newer message after it.) SQLite has no row locks:
 run one worker there.
 
-Crash window: outcomes are committed once per batch (``BATCH_SIZE`` messages).
-A message the server refused or never acknowledged is never marked sent, and
-one that was marked sent was accepted, so a server that goes down, restarts or
-drops the connection never causes a loss or a duplicate. Only if *this*
-process dies (or loses its database) after the server accepted some messages
-of a batch and before the commit are those messages sent again by the next
-pass: delivery is at-least-once, with at most one batch repeated, and exactly
-once in every other case. SMTP offers no way to close that window.
+Crash window: outcomes are committed once per batch (``BATCH_SIZE`` messages),
+two batches at a time. A message the server refused or never acknowledged is
+never marked sent, and one that was marked sent was accepted, so a server that
+goes down, restarts or drops the connection never causes a loss or a
+duplicate. Only if *this* process dies (or loses its database) after the
+server accepted some messages and before their batch's commit are those
+messages sent again by the next pass: delivery is at-least-once, with at most
+the two batches in flight (``IN_FLIGHT_AT_MOST`` messages) repeated, and
+exactly once in every other case. SMTP offers no way to close that window.
 """
 from __future__ import annotations
 
-import smtplib
-import ssl
+import sys
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parseaddr
 
 import sqlalchemy as sa
 from flask import current_app
@@ -50,60 +59,38 @@ from flask import current_app
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.compose import Composer
+from rotation.outbox.mailer import (  # noqa: F401  (the outcomes are part of this module's vocabulary)
+    DEFERRED, DELIVERED, REFUSED, UNREACHABLE, Attempt, Mailer, SendingError, SmtpSettings,
+)
 from rotation.outbox.models import FAILED, QUEUED, SENT, OutboxMessage
 
-BATCH_SIZE = 25
+# Messages claimed, recorded and committed together; two batches are in flight at once.
+BATCH_SIZE = 12
+LANES = 2
+IN_FLIGHT_AT_MOST = BATCH_SIZE * LANES
 MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
-SMTP_TIMEOUT_SECONDS = 30
-# Server-level errors in a row (without a message accepted between them) after which a pass stops.
-SERVER_ERRORS_TO_STOP = 2
+# How often Python may switch threads while a pass runs (5 ms by default): the SMTP thread needs a moment of
+# the interpreter for each of the server's replies, and should not wait for this thread to finish composing.
+SWITCH_INTERVAL = 0.0002
 
-# What became of one message in one attempt.
-DELIVERED = "delivered"      # the server accepted it
-REFUSED = "refused"          # refused for good, or cannot be sent at all: failed
-DEFERRED = "deferred"        # the server said "later" for this message: retry, up to MAX_ATTEMPTS
-UNREACHABLE = "unreachable"  # the server itself is in trouble: retry, never given up
-
-
-class SendingError(RuntimeError):
-    """Sending cannot start at all (the configuration is wrong); nothing was changed."""
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to hand messages over, from the ROTATION_SMTP_* and ROTATION_MAIL_FROM settings."""
-
-    host: str
-    port: int
-    security: str
-    user: str | None
-    password: str | None
-    envelope_sender: str
-    timeout: float = SMTP_TIMEOUT_SECONDS
-
-    @classmethod
-    def from_config(cls, config) -> SmtpSettings:
-        _, sender = parseaddr(config["ROTATION_MAIL_FROM"] or "")
-        if "@" not in sender or not sender.isascii():
-            raise SendingError(f"ROTATION_MAIL_FROM {config['ROTATION_MAIL_FROM']!r} is not an e-mail address "
-                               "the mail server can take as the sender.")
-        return cls(host=config["ROTATION_SMTP_HOST"], port=int(config["ROTATION_SMTP_PORT"]),
-                   security=config["ROTATION_SMTP_SECURITY"], user=config["ROTATION_SMTP_USER"],
-                   password=config["ROTATION_SMTP_PASSWORD"], envelope_sender=sender)
-
-    @property
-    def server(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """The result of trying to send one message: one of the four outcomes, and the reply or sentence."""
-
-    outcome: str
-    error: str | None = None
+_TABLE = OutboxMessage.__table__
+# What a pass reads of a claimed message: what composing needs, and the columns its outcome may leave as they are.
+_CLAIMED = (_TABLE.c.id, _TABLE.c.purpose, _TABLE.c.recipient, _TABLE.c.recipient_name, _TABLE.c.assignment_id,
+            _TABLE.c.sequence, _TABLE.c.subject, _TABLE.c.body_text, _TABLE.c.attempts, _TABLE.c.sent_at,
+            _TABLE.c.next_attempt_at)
+# The oldest due messages but those already in flight, locked against other workers (PostgreSQL) until the commit.
+_CLAIM = (sa.select(*_CLAIMED)
+          .where(_TABLE.c.status == QUEUED, _TABLE.c.next_attempt_at <= sa.bindparam("now"),
+                 _TABLE.c.id.not_in(sa.bindparam("elsewhere", expanding=True)))
+          .order_by(_TABLE.c.id)
+          .limit(sa.bindparam("size"))
+          .with_for_update(skip_locked=True))
+# The columns an outcome writes.
+_OUTCOME_COLUMNS = ("status", "attempts", "sent_at", "last_error", "next_attempt_at")
+_RECORD = (sa.update(_TABLE).where(_TABLE.c.id == sa.bindparam("message_id"))
+           .values({name: sa.bindparam(name) for name in _OUTCOME_COLUMNS}))
 
 
 @dataclass
@@ -138,126 +125,14 @@ class SendReport:
         return f"{self.sent} sent, {self.failed} failed, {self.retrying} to retry"
 
 
-class Mailer:
-    """One SMTP connection, opened on the first message and reused for every following one.
+@dataclass
+class _Batch:
+    """Claimed messages on their lane, each with the server's answer to come or its refusal already known."""
 
-    ``down`` holds the reason once the server is unusable for this pass: it
-    could not be connected to, or failed ``SERVER_ERRORS_TO_STOP`` times in a row.
-    """
+    lane: sa.Connection
+    messages: Sequence[sa.Row]
+    answers: list[Future[Attempt] | Attempt]
 
-    def __init__(self, settings: SmtpSettings) -> None:
-        self.settings = settings
-        self.connection: smtplib.SMTP | None = None
-        self.down: str | None = None
-        self._errors_in_a_row = 0
-
-    def send(self, recipient: str, data: bytes) -> Attempt:
-        """Hand one message for one recipient to the server; say how it went."""
-        if self.down:
-            return Attempt(UNREACHABLE, self.down)
-        try:
-            connection = self._connection()
-        except (smtplib.SMTPException, OSError) as error:
-            self.down = f"The mail server {self.settings.server} could not be used: {_describe(error)}"
-            return Attempt(UNREACHABLE, self.down)
-        options = []
-        if not recipient.isascii():
-            if not connection.has_extn("smtputf8"):
-                return Attempt(REFUSED, f"The address {recipient!r} has characters the mail server does not "
-                                        "accept (it does not offer SMTPUTF8); correct it in the roster.")
-            options.append("SMTPUTF8")
-        try:
-            connection.sendmail(self.settings.envelope_sender, [recipient], data, mail_options=options)
-        except (smtplib.SMTPException, OSError) as error:
-            attempt = classify(error)
-        else:
-            attempt = Attempt(DELIVERED)
-        self._note(attempt)
-        return attempt
-
-    def close(self) -> None:
-        """Say goodbye to the server, or just drop the connection if it is already broken."""
-        if self.connection is None:
-            return
-        try:
-            self.connection.quit()
-        except (smtplib.SMTPException, OSError):
-            self.connection.close()
-        self.connection = None
-
-    def _connection(self) -> smtplib.SMTP:
-        if self.connection is None:
-            self.connection = connect(self.settings)
-        return self.connection
-
-    def _note(self, attempt: Attempt) -> None:
-        if attempt.outcome != UNREACHABLE:
-            self._errors_in_a_row = 0
-            return
-        self._errors_in_a_row += 1
-        if self.connection is not None:
-            self.connection.close()  # broken or in an unknown state: the next message reconnects
-            self.connection = None
-        if self._errors_in_a_row >= SERVER_ERRORS_TO_STOP:
-            self.down = attempt.error
-
-
-def connect(settings: SmtpSettings) -> smtplib.SMTP:
-    """An SMTP session, encrypted and logged in as the settings ask."""
-    if settings.security == "ssl":
-        connection: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                                    context=ssl.create_default_context())
-    else:
-        connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-    try:
-        connection.ehlo()
-        if settings.security == "starttls":
-            connection.starttls(context=ssl.create_default_context())
-            connection.ehlo()
-        if settings.user:
-            connection.login(settings.user, settings.password or "")
-    except BaseException:
-        connection.close()
-        raise
-    return connection
-
-
-def classify(error: Exception) -> Attempt:
-    """Turn what smtplib raised for one message into an outcome with the server's reply."""
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        address, (code, reply) = next(iter(error.recipients.items()))
-        return _by_code(code, f"The mail server refused {address}: {code} {_text(reply)}")
-    if isinstance(error, smtplib.SMTPSenderRefused):
-        # The organiser's address is refused: no message can go until the settings are fixed.
-        return Attempt(UNREACHABLE, f"The mail server refused the sender {_text(error.sender)}: "
-                                    f"{error.smtp_code} {_text(error.smtp_error)}")
-    if isinstance(error, smtplib.SMTPDataError):
-        return _by_code(error.smtp_code, f"The mail server refused the message: {error.smtp_code} "
-                                         f"{_text(error.smtp_error)}")
-    return Attempt(UNREACHABLE, f"The mail server could not take the message: {_describe(error)}")
-
-
-def _by_code(code: int, sentence: str) -> Attempt:
-    if 500 <= code < 600:
-        return Attempt(REFUSED, sentence)
-    if code == 421:  # "service not available, closing the channel": the server, not this message
-        return Attempt(UNREACHABLE, sentence)
-    return Attempt(DEFERRED, sentence)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, smtplib.SMTPResponseException):
-        return f"{error.smtp_code} {_text(error.smtp_error)}"
-    if isinstance(error, TimeoutError):
-        return "no answer in time"
-    return str(error) or error.__class__.__name__
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-# --- Passes over the outbox ------------------------------------------------------------------------
 
 def send_due(limit: int | None = None, batch_size: int = BATCH_SIZE,
              on_batch: Callable[[SendReport], None] | None = None,
@@ -265,71 +140,59 @@ def send_due(limit: int | None = None, batch_size: int = BATCH_SIZE,
     """Send what is due, batch by batch, committing each batch's outcomes; at most ``limit`` messages.
 
     Stops early when the mail server cannot be used (``server_trouble`` says
-    why) or ``keep_going`` says so between batches; what it did not reach stays
-    queued for the next pass.
+    why) or ``keep_going`` says so between batches (the batches in flight are
+    finished); what it did not reach stays queued for the next pass.
     """
     settings = SmtpSettings.from_config(current_app.config)
     total = SendReport()
     composer = Composer()  # what many messages share is made once a pass
-    with _mailer(settings) as mailer:
-        while (limit is None or total.attempted < limit) and keep_going():
-            size = batch_size if limit is None else min(batch_size, limit - total.attempted)
-            batch = claim_due(size)
-            if not batch:
-                db.session.rollback()  # end the read transaction
+    with ExitStack() as stack:
+        mailer = stack.enter_context(_mailer(settings))
+        free = deque(stack.enter_context(db.engine.connect()) for _ in range(LANES))
+        smtp = stack.enter_context(_smtp_thread())  # stopped first if anything fails
+        in_flight: deque[_Batch] = deque()
+        claimed, more = 0, True
+        while True:
+            while more and free and not mailer.down and (limit is None or claimed < limit) and keep_going():
+                size = batch_size if limit is None else min(batch_size, limit - claimed)
+                batch = _claim(free[0], size, in_flight, composer, mailer, smtp)
+                if batch is None:
+                    more = False
+                    break
+                free.popleft()
+                in_flight.append(batch)
+                claimed += len(batch.messages)
+            if not in_flight:
                 break
-            report = send_batch(batch, mailer, composer)
-            db.session.commit()
+            batch = in_flight.popleft()
+            report = _finish(batch)
+            report.server_trouble = mailer.down
+            free.append(batch.lane)
             total.add(report)
             if on_batch:
                 on_batch(report)
-            if mailer.down:
-                break
     return total
 
 
-def claim_due(size: int, now: datetime | None = None) -> list[OutboxMessage]:
-    """The oldest ``size`` due messages, locked against other workers (PostgreSQL) until the commit."""
-    return list(db.session.scalars(
-        sa.select(OutboxMessage)
-        .where(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= (now or utcnow()))
-        .order_by(OutboxMessage.id)
-        .limit(size)
-        .with_for_update(skip_locked=True)))
+def _claim(lane: sa.Connection, size: int, in_flight: Sequence[_Batch], composer: Composer, mailer: Mailer,
+           smtp: ThreadPoolExecutor) -> _Batch | None:
+    """Claim the next batch on ``lane``, compose its messages and hand them to the SMTP thread in order."""
+    elsewhere = [message.id for batch in in_flight for message in batch.messages]  # SQLite has no row locks
+    messages = lane.execute(_CLAIM, {"now": utcnow(), "elsewhere": elsewhere, "size": size}).all()
+    if not messages:
+        lane.rollback()
+        return None
+    composer.load(messages, lane)
+    answers: list[Future[Attempt] | Attempt] = []
+    for message in messages:
+        prepared = _prepare(message, composer)
+        answers.append(prepared if isinstance(prepared, Attempt)
+                       else smtp.submit(mailer.send, message.recipient.strip(), prepared))
+    composer.forget()
+    return _Batch(lane, messages, answers)
 
 
-def send_batch(batch: Sequence[OutboxMessage], mailer: Mailer, composer: Composer | None = None) -> SendReport:
-    """Send each claimed message and record its outcome on it (the caller commits).
-
-    Messages go to the server one after the other, in order. While the server
-    answers one (in a helper thread: smtplib waits without holding the
-    interpreter), this thread composes the next from the database, so building
-    and waiting overlap.
-    """
-    report = SendReport()
-    composer = composer or Composer()
-    # Outcomes stay in memory until the commit: composing reads the database, and an early flush would
-    # hold SQLite's write lock (and so every web request that writes) while the SMTP server answers.
-    with db.session.no_autoflush, ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp") as smtp:
-        sending: tuple[OutboxMessage, Future[Attempt]] | None = None
-        for message in batch:
-            prepared = _prepare(message, composer)
-            if sending is not None:
-                _count(report, _finish(*sending))
-                sending = None
-            if isinstance(prepared, Attempt) or mailer.down:
-                attempt = prepared if isinstance(prepared, Attempt) else Attempt(UNREACHABLE, mailer.down)
-                record(message, attempt, utcnow())
-                _count(report, message)
-            else:
-                sending = (message, smtp.submit(mailer.send, message.recipient.strip(), prepared))
-        if sending is not None:
-            _count(report, _finish(*sending))
-    report.server_trouble = mailer.down
-    return report
-
-
-def _prepare(message: OutboxMessage, composer: Composer) -> bytes | Attempt:
+def _prepare(message: sa.Row, composer: Composer) -> bytes | Attempt:
     """The message's bytes, or the refusal when it cannot be made."""
     try:
         return composer.message_bytes(message)
@@ -337,41 +200,56 @@ def _prepare(message: OutboxMessage, composer: Composer) -> bytes | Attempt:
         return Attempt(REFUSED, str(error))
 
 
-def _finish(message: OutboxMessage, future: Future[Attempt]) -> OutboxMessage:
-    """Wait for the server's answer about ``message`` and record it."""
-    record(message, future.result(), utcnow())
-    return message
+def _finish(batch: _Batch) -> SendReport:
+    """Wait for the server's answers about a batch, write their outcomes in one statement and commit."""
+    report = SendReport()
+    rows = []
+    for message, answer in zip(batch.messages, batch.answers):
+        attempt = answer.result() if isinstance(answer, Future) else answer
+        values = {"status": QUEUED, "sent_at": message.sent_at, "next_attempt_at": message.next_attempt_at,
+                  **outcome(message.attempts, attempt, utcnow())}
+        rows.append({"message_id": message.id, **values})
+        _count(report, message, values)
+    batch.lane.execute(_RECORD, rows)
+    batch.lane.commit()
+    return report
 
 
-def _count(report: SendReport, message: OutboxMessage) -> None:
-    if message.status == SENT:
+def _count(report: SendReport, message: sa.Row, values: dict) -> None:
+    if values["status"] == SENT:
         report.sent += 1
-    elif message.status == FAILED:
+        return
+    if values["status"] == FAILED:
         report.failed += 1
-        report.problems.append(f"Failed: {message.purpose} #{message.id} to {message.recipient}: "
-                               f"{message.last_error}")
+        label = "Failed"
     else:
         report.retrying += 1
-        report.problems.append(f"To retry: {message.purpose} #{message.id} to {message.recipient}: "
-                               f"{message.last_error}")
+        label = "To retry"
+    report.problems.append(f"{label}: {message.purpose} #{message.id} to {message.recipient}: "
+                           f"{values['last_error']}")
+
+
+def outcome(attempts: int, attempt: Attempt, now: datetime) -> dict:
+    """What one attempt writes on a message tried ``attempts`` times before: sent, failed, or a back-off.
+
+    The columns it leaves out stay as they are.
+    """
+    attempts += 1
+    if attempt.outcome == DELIVERED:
+        return {"status": SENT, "attempts": attempts, "sent_at": now, "last_error": None}
+    if attempt.outcome == REFUSED:
+        return {"status": FAILED, "attempts": attempts, "last_error": attempt.error}
+    if attempt.outcome == DEFERRED and attempts >= MAX_ATTEMPTS:
+        return {"status": FAILED, "attempts": attempts,
+                "last_error": f"Gave up after {attempts} attempts. {attempt.error}"}
+    return {"status": QUEUED, "attempts": attempts, "last_error": attempt.error,
+            "next_attempt_at": now + backoff(attempts)}
 
 
 def record(message: OutboxMessage, attempt: Attempt, now: datetime) -> None:
-    """Write one attempt's outcome on the message: sent, failed, or queued again after a back-off."""
-    message.attempts += 1
-    if attempt.outcome == DELIVERED:
-        message.status = SENT
-        message.sent_at = now
-        message.last_error = None
-        return
-    message.last_error = attempt.error
-    if attempt.outcome == REFUSED:
-        message.status = FAILED
-    elif attempt.outcome == DEFERRED and message.attempts >= MAX_ATTEMPTS:
-        message.status = FAILED
-        message.last_error = f"Gave up after {message.attempts} attempts. {attempt.error}"
-    else:
-        message.next_attempt_at = now + backoff(message.attempts)
+    """Write one attempt's :func:`outcome` on a loaded message."""
+    for name, value in outcome(message.attempts, attempt, now).items():
+        setattr(message, name, value)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -392,3 +270,19 @@ def _mailer(settings: SmtpSettings) -> Iterator[Mailer]:
         yield mailer
     finally:
         mailer.close()
+
+
+@contextmanager
+def _smtp_thread() -> Iterator[ThreadPoolExecutor]:
+    """The thread that talks to the server; if the pass fails, what it has not begun to send is dropped."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
+    smtp = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp")
+    try:
+        yield smtp
+    except BaseException:
+        smtp.shutdown(cancel_futures=True)
+        raise
+    finally:
+        smtp.shutdown()
+        sys.setswitchinterval(interval)

@@ -12,7 +12,6 @@ shifts.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import quote
@@ -39,7 +38,6 @@ CANCEL = "CANCEL"
 # character is in no name or link (PostgreSQL cannot even store one) and passes HTML escaping unchanged.
 _NAME = "\x00name\x00"
 _LINK = "\x00link\x00"
-_STAND_INS = re.compile("\x00(?:name|link)\x00")
 
 
 @dataclass(frozen=True)
@@ -94,7 +92,21 @@ class Shift:
         return cls(kind=assignment.kind, site_name=site.name, address=site.address, host_name=site.host_name,
                    host_email=site.host_email, timezone=site.timezone, first_day=slot.first_day,
                    last_day=slot.last_day, starts_at=slot.starts_at, ends_at=slot.ends_at,
-                   base_url=current_app.config["ROTATION_BASE_URL"].rstrip("/"))
+                   base_url=base_url())
+
+    @property
+    def summary(self) -> str:
+        """The event title, e.g. "Customer-service day at Helsinki contact centre"."""
+        return _summary(self.kind, self.site_name)
+
+    @property
+    def location(self) -> str:
+        """The event location: the site's name, and its address when HR gave one."""
+        return f"{self.site_name}, {self.address}" if self.address else self.site_name
+
+    def observations_url(self, uid: str) -> str:
+        """Where the attendee of assignment ``uid`` files what they see."""
+        return f"{self.base_url}/observations/new?assignment={quote(uid, safe='')}"
 
 
 class ShiftWording:
@@ -106,33 +118,46 @@ class ShiftWording:
     """
 
     def __init__(self) -> None:
-        self._facts: dict[Shift, ShiftFacts] = {}
-        self._texts: dict[tuple[Shift, str, bool], ShiftTexts] = {}
+        # A shift's facts with stand-ins, and their details with blanks for the name and the link.
+        self._facts: dict[Shift, tuple[ShiftFacts, str]] = {}
+        # The subject, and the plain text and HTML with blanks, of a shift's e-mail for a method.
+        self._texts: dict[tuple[Shift, str, bool], tuple[str, str, str]] = {}
 
     def facts(self, assignment: Assignment) -> ShiftFacts:
         """The assignment's :func:`shift_facts`."""
-        shared = self._shared_facts(Shift.of(assignment))
-        name, link = assignment.person.full_name, _observations_url(shared.manager_url, assignment)
-        return replace(shared, attendee=name, observations_url=link,
-                       details=_fill(shared.details, name=name, link=link))
-
-    def texts(self, assignment: Assignment, method: str, *, updated: bool = False) -> ShiftTexts:
-        """The assignment's :func:`shift_texts`."""
         shift = Shift.of(assignment)
-        key = (shift, method, updated)
-        shared = self._texts.get(key)
-        if shared is None:
-            shared = self._texts[key] = _render_texts(self._shared_facts(shift), method, updated)
-        name = assignment.person.full_name
-        link = _observations_url(f"{shift.base_url}/", assignment)
-        return ShiftTexts(subject=shared.subject, plain=_fill(shared.plain, name=name, link=link),
-                          html=_fill(shared.html, name=escape(name), link=escape(link)))
+        shared, details = self._shared_facts(shift)
+        name, link = assignment.person.full_name, shift.observations_url(assignment.uid)
+        return replace(shared, attendee=name, observations_url=link, details=details.format(name, link))
 
-    def _shared_facts(self, shift: Shift) -> ShiftFacts:
+    def for_person(self, shift: Shift, *, name: str, uid: str, method: str,
+                   updated: bool = False) -> tuple[ShiftTexts, str]:
+        """The texts of the e-mail to ``name`` about their assignment ``uid`` on ``shift``, and its event's text.
+
+        The same as :func:`shift_texts` and :func:`event_description`.
+        """
+        key = (shift, method, updated)
+        texts = self._texts.get(key)
+        if texts is None:
+            rendered = _render_texts(self._shared_facts(shift)[0], method, updated)
+            texts = self._texts[key] = (rendered.subject, _blanks(rendered.plain), _blanks(rendered.html))
+        subject, plain, html = texts
+        link = shift.observations_url(uid)
+        mail = ShiftTexts(subject=subject, plain=plain.format(name, link),
+                          html=html.format(escape(name), escape(link)))
+        return mail, self._shared_facts(shift)[1].format(name, link) + "\n"
+
+    def _shared_facts(self, shift: Shift) -> tuple[ShiftFacts, str]:
         facts = self._facts.get(shift)
         if facts is None:
-            facts = self._facts[shift] = _facts_with_stand_ins(shift)
+            shared = _facts_with_stand_ins(shift)
+            facts = self._facts[shift] = (shared, _blanks(shared.details))
         return facts
+
+
+def base_url() -> str:
+    """The app's address without a closing slash, which its links follow."""
+    return current_app.config["ROTATION_BASE_URL"].rstrip("/")
 
 
 def shift_facts(assignment: Assignment) -> ShiftFacts:
@@ -171,7 +196,9 @@ def event_description(assignment: Assignment, *, facts: ShiftFacts | None = None
 
 def shift_texts(assignment: Assignment, method: str, *, updated: bool = False) -> ShiftTexts:
     """Subject, plain text and HTML for an invitation (``REQUEST``) or a cancellation (``CANCEL``)."""
-    return ShiftWording().texts(assignment, method, updated=updated)
+    texts, _ = ShiftWording().for_person(Shift.of(assignment), name=assignment.person.full_name,
+                                         uid=assignment.uid, method=method, updated=updated)
+    return texts
 
 
 def _facts_with_stand_ins(shift: Shift) -> ShiftFacts:
@@ -207,13 +234,12 @@ def _render_texts(facts: ShiftFacts, method: str, updated: bool) -> ShiftTexts:
                       html=_render("email/shift.html", **context))
 
 
-def _fill(text: str, *, name: str, link: str) -> str:
-    """``text`` with the stand-ins replaced in one pass (what is filled in is never looked at again)."""
-    return _STAND_INS.sub(lambda found: name if found.group() == _NAME else link, text)
+def _blanks(text: str) -> str:
+    """``text`` as a format string: ``{0}`` where the name stands, ``{1}`` where the link does.
 
-
-def _observations_url(manager_url: str, assignment: Assignment) -> str:
-    return f"{manager_url}observations/new?assignment={quote(assignment.uid, safe='')}"
+    ``str.format`` fills both in one pass and never looks into what it filled in.
+    """
+    return text.replace("{", "{{").replace("}", "}}").replace(_NAME, "{0}").replace(_LINK, "{1}")
 
 
 def _summary(kind: str, site_name: str) -> str:

@@ -149,22 +149,26 @@ def build(url: str, messages: int, year: int) -> None:
 # --- The yardstick: the same messages, ready-made, through a bare smtplib loop --------------------------
 
 def capture(url: str, path: str) -> None:
-    """Write the bytes the outbox would send for every queued message to ``path``; record nothing."""
+    """Write the bytes the outbox would send for every due message to ``path``, made as the sender makes them
+    (batch by batch, one composer for the pass); nothing is recorded."""
     os.environ.update(DATABASE_URL=url, ROTATION_MAIL_FROM=ORGANIZER)
     os.environ.setdefault("SECRET_KEY", "bench")
     from rotation import create_app
+    from rotation.db import utcnow
     from rotation.extensions import db
     from rotation.outbox.compose import Composer
-    from rotation.outbox.models import QUEUED, OutboxMessage
+    from rotation.outbox.sender import _CLAIM, BATCH_SIZE
 
     app = create_app()
-    with app.app_context():
-        queued = db.session.scalars(
-            sa.select(OutboxMessage).where(OutboxMessage.status == QUEUED).order_by(OutboxMessage.id)).all()
-        composer = Composer()  # as the sender composes them
-        ready = [(message.recipient, composer.message_bytes(message)) for message in queued]
-        db.session.rollback()
-        db.engine.dispose()
+    ready = []
+    with app.app_context(), db.engine.connect() as connection:
+        composer = Composer()
+        due = connection.execute(_CLAIM, {"now": utcnow(), "elsewhere": [], "size": 10**9}).all()
+        for start in range(0, len(due), BATCH_SIZE):
+            batch = due[start:start + BATCH_SIZE]
+            composer.load(batch, connection)
+            ready.extend((message.recipient, composer.message_bytes(message)) for message in batch)
+        connection.rollback()
     with open(path, "wb") as file:
         pickle.dump(ready, file)
 
