@@ -72,8 +72,9 @@ MAX_ATTEMPTS = 10
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
 # How often Python may switch threads while a pass runs (5 ms by default): the SMTP thread needs a moment of
-# the interpreter for each of the server's replies, and should not wait for this thread to finish composing.
-SWITCH_INTERVAL = 0.0002
+# the interpreter for each of the server's replies, and should not wait long for this thread to finish composing,
+# nor be interrupted while it handles one.
+SWITCH_INTERVAL = 0.001
 
 _TABLE = OutboxMessage.__table__
 # What a pass reads of a claimed message: what composing needs, and the columns its outcome may leave as they are.

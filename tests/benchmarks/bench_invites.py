@@ -28,6 +28,7 @@ import json
 import os
 import pickle
 import pstats
+import resource
 import signal
 import smtplib
 import socket
@@ -75,7 +76,8 @@ def serve(port: int) -> None:
     print("ready", flush=True)
     stopping.wait()
     controller.stop()
-    print(json.dumps({"messages": counter.messages, "octets": counter.octets}), flush=True)
+    print(json.dumps({"messages": counter.messages, "octets": counter.octets,
+                      "server_cpu": time.process_time()}), flush=True)
 
 
 def start_server() -> tuple[subprocess.Popen, int]:
@@ -190,12 +192,14 @@ def bench_bare(url: str, folder: str) -> dict:
     path = str(Path(folder) / "ready-made.pickle")
     subprocess.run([sys.executable, "-m", MODULE, "--capture", url, "--ready", path], check=True)
     server, port = start_server()
+    before = _children_cpu()
     result = subprocess.run([sys.executable, "-m", MODULE, "--bare", str(port), "--ready", path],
                             capture_output=True, text=True)
+    cpu = _children_cpu() - before
     received = stop_server(server)
     if result.returncode != 0:
         raise SystemExit(f"The bare loop failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-    return {**json.loads(result.stdout.strip().splitlines()[-1]), **received}
+    return {**json.loads(result.stdout.strip().splitlines()[-1]), **received, "cpu": cpu}
 
 
 # --- One run ------------------------------------------------------------------------------------------
@@ -211,13 +215,20 @@ def bench(url: str, messages: int, year: int, profile: str | None, folder: str) 
                    "ROTATION_SMTP_SECURITY": "none"}
     command = [sys.executable, *(["-m", "cProfile", "-o", profile] if profile else []),
                "-m", "flask", "--app", "rotation", "invites", "send"]
-    started = time.perf_counter()
+    started, before = time.perf_counter(), _children_cpu()
     result = subprocess.run(command, env=environment, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _children_cpu() - before
     received = stop_server(server)
     if result.returncode != 0:
         raise SystemExit(f"invites send failed ({result.returncode}):\n{result.stdout}{result.stderr}")
-    return {"seconds": seconds, "report": result.stdout.strip().splitlines()[-1], **received, "bare": bare}
+    return {"seconds": seconds, "cpu": cpu, "report": result.stdout.strip().splitlines()[-1], **received,
+            "bare": bare}
+
+
+def _children_cpu() -> float:
+    """Processor seconds used by the child processes that have ended so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def fresh_postgresql(server: str) -> str | None:
@@ -250,11 +261,17 @@ def report(name: str, messages: int, outcome: dict) -> bool:
     print(f"{name}: {outcome['messages']:,} of {messages:,} messages accepted "
           f"({outcome['octets'] / outcome['messages'] / 1024:.1f} KiB each).\n"
           f"  invites send: {outcome['seconds']:.1f} s, {rate:,.0f} messages a second, start-up included "
-          f"(command: {outcome['report']})\n"
+          f"(command: {outcome['report']}); processor per message: {_per(outcome['cpu'], outcome)} the command, "
+          f"{_per(outcome['server_cpu'], outcome)} the server\n"
           f"  bare smtplib loop, the same {bare['messages']:,} ready-made messages over one connection: "
-          f"{bare['seconds']:.1f} s, {bare_rate:,.0f} messages a second\n"
+          f"{bare['seconds']:.1f} s, {bare_rate:,.0f} messages a second; processor per message: "
+          f"{_per(bare['cpu'], bare)} the loop (start-up included), {_per(bare['server_cpu'], bare)} the server\n"
           f"  ratio {ratio:.2f} ({'meets' if met else 'MISSES'} the target of {TARGET_RATIO})")
     return met
+
+
+def _per(seconds: float, outcome: dict) -> str:
+    return f"{seconds / outcome['messages'] * 1000:.2f} ms"
 
 
 def print_profile(path: str) -> None:
