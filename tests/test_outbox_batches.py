@@ -37,7 +37,7 @@ def delivered_ids(server) -> list[int]:
     return [int(_MESSAGE_ID.match(received.email["Message-ID"]).group(1)) for received in server.received]
 
 
-def test_many_batches_deliver_every_message_once_oldest_first(runner, many):
+def test_many_batches_deliver_every_message_once_in_the_order_queued(runner, many):
     result = send(runner)
 
     assert (result.exit_code, last_line(result)) == (0, f"{MESSAGES} sent, 0 failed, 0 still queued")

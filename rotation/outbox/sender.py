@@ -1,10 +1,10 @@
 """Delivering the outbox over SMTP: what ``invites send`` and ``invites worker`` do.
 
 A pass claims the messages that are due (queued, ``next_attempt_at`` reached)
-in small batches, oldest first, and sends them over one SMTP connection, in
-order, one e-mail per recipient whose envelope recipient is that recipient
-alone. A message becomes ``sent`` only once the server has accepted it. What
-the server or the message says decides the rest:
+in small batches, in the order they fell due, and sends them in that order
+over one SMTP connection, one e-mail per recipient whose envelope recipient is
+that recipient alone. A message becomes ``sent`` only once the server has
+accepted it. What the server or the message says decides the rest:
 
 * the server refuses the recipient or the message for good (a 5xx reply), the
   address is malformed, or the message cannot be made: ``failed`` at once, with
@@ -81,11 +81,13 @@ _TABLE = OutboxMessage.__table__
 _CLAIMED = (_TABLE.c.id, _TABLE.c.purpose, _TABLE.c.recipient, _TABLE.c.recipient_name, _TABLE.c.assignment_id,
             _TABLE.c.sequence, _TABLE.c.subject, _TABLE.c.body_text, _TABLE.c.attempts, _TABLE.c.sent_at,
             _TABLE.c.next_attempt_at)
-# The oldest due messages but those already in flight, locked against other workers (PostgreSQL) until the commit.
+# The due messages that fell due first, but those already in flight, locked against other workers (PostgreSQL)
+# until the commit. They come in the order of the index on (status, next_attempt_at), which needs no sorting
+# however many wait (messages queued together, as publishing queues them, in the order they were written).
 _CLAIM = (sa.select(*_CLAIMED)
           .where(_TABLE.c.status == QUEUED, _TABLE.c.next_attempt_at <= sa.bindparam("now"),
                  _TABLE.c.id.not_in(sa.bindparam("elsewhere", expanding=True)))
-          .order_by(_TABLE.c.id)
+          .order_by(_TABLE.c.next_attempt_at)
           .limit(sa.bindparam("size"))
           .with_for_update(skip_locked=True))
 # The columns an outcome writes.
