@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import email
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -115,47 +115,31 @@ def compose(message: OutboxMessage) -> EmailMessage:
 
 
 class Composer:
-    """Makes the bytes of one message after another, for an SMTP server; one instance per thread.
-
-    The sender reads each batch's bookings at once (:meth:`load`); otherwise a
-    calendar message finds its assignment as :func:`compose` does.
-    """
+    """Makes the bytes of one message after another, for an SMTP server; one instance per thread."""
 
     def __init__(self) -> None:
         self.wording = ShiftWording()
         self.calendars = Invitations()
         self._boundaries = mime.Boundaries()
-        self._bookings: dict[int, Booking | None] = {}
         self._from: tuple[str, Mailbox, bytes] | None = None  # ROTATION_MAIL_FROM, its mailbox and header
         self._date: tuple[datetime, bytes] | None = None  # the second the last Date header was written for
         self._subjects: dict[str, bytes] = {}
 
-    def load(self, messages: Iterable[QueuedMessage], connection: sa.Connection) -> None:
-        """Read the bookings of the calendar messages among ``messages`` in one query on ``connection``."""
-        wanted = sorted({message.assignment_id for message in messages
-                         if message.purpose in CALENDAR_PURPOSES and message.assignment_id is not None})
-        self._bookings = dict.fromkeys(wanted)
-        if wanted:
-            url = base_url()
-            self._bookings.update((row.id, _booking(row, url)) for row in connection.execute(_BOOKINGS,
-                                                                                              {"ids": wanted}))
-
-    def forget(self) -> None:
-        """Let go of what :meth:`load` read."""
-        self._bookings = {}
-
-    def message_bytes(self, message: QueuedMessage) -> bytes:
+    def message_bytes(self, message: QueuedMessage, bookings: Mapping[int, Booking] | None = None) -> bytes:
         """The e-mail for one queued message, CRLF lines ready to hand to an SMTP server.
 
         From is ``ROTATION_MAIL_FROM``, To the recipient with their name; the
         Message-ID is stable for the message, so a retried delivery carries the
-        same one. Raises :class:`ComposeError` when the message cannot be made.
+        same one. ``bookings`` are those :func:`read_bookings` read for the
+        message's batch (an assignment missing from them is gone); without
+        them a calendar message finds its assignment as :func:`compose` does.
+        Raises :class:`ComposeError` when the message cannot be made.
         """
         recipient = _recipient(message)
         sender, from_header = self._sender()
         now = _now().replace(microsecond=0)
         if message.purpose in CALENDAR_PURPOSES:
-            subject, content_type, body = self._calendar_email(message, recipient, now)
+            subject, content_type, body = self._calendar_email(message, recipient, now, bookings)
         else:
             subject, content_type, body = self._account_email(message)
         return b"".join([
@@ -170,9 +154,15 @@ class Composer:
             body,
         ])
 
-    def _calendar_email(self, message: QueuedMessage, recipient: Mailbox, now: datetime) -> tuple[str, bytes, bytes]:
+    def _calendar_email(self, message: QueuedMessage, recipient: Mailbox, now: datetime,
+                        bookings: Mapping[int, Booking] | None) -> tuple[str, bytes, bytes]:
         """multipart/mixed → multipart/alternative: plain, HTML, text/calendar."""
-        booking = self._booking(message)
+        if bookings is None:
+            booking: Booking | None = Booking.of(_load_assignment(message))
+        else:
+            booking = bookings.get(message.assignment_id)  # type: ignore[arg-type]
+            if booking is None:
+                raise ComposeError(GONE)
         method = METHOD_FOR_PURPOSE.get(message.purpose, REQUEST)
         sequence = max(message.sequence or 0, booking.sequence)
         texts, description = self.wording.for_person(booking.shift, name=booking.person_name, uid=booking.uid,
@@ -193,14 +183,6 @@ class Composer:
             mime.text_part("plain", message.body_text),
             mime.text_part("html", _text_as_html(message.body_text)),
         ], self._boundaries.next()))
-
-    def _booking(self, message: QueuedMessage) -> Booking:
-        if message.assignment_id in self._bookings:
-            booking = self._bookings[message.assignment_id]
-            if booking is None:
-                raise ComposeError(GONE)
-            return booking
-        return Booking.of(_load_assignment(message))
 
     def _subject(self, subject: str) -> bytes:
         """The Subject header; a shift's subject is shared by everyone on it, so each is written once."""
@@ -223,6 +205,19 @@ class Composer:
             sender = _sender()
             self._from = (setting, sender, mime.header("From", sender.header))
         return self._from[1], self._from[2]
+
+
+def read_bookings(messages: Iterable[QueuedMessage], connection: sa.Connection) -> dict[int, Booking]:
+    """The bookings of the calendar messages among ``messages``, by assignment, in one query on ``connection``.
+
+    An assignment that no longer exists has none.
+    """
+    wanted = sorted({message.assignment_id for message in messages
+                     if message.purpose in CALENDAR_PURPOSES and message.assignment_id is not None})
+    if not wanted:
+        return {}
+    url = base_url()
+    return {row.id: _booking(row, url) for row in connection.execute(_BOOKINGS, {"ids": wanted})}
 
 
 # A booking, read in one query for a batch of messages.

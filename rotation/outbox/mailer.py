@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
 
 SMTP_TIMEOUT_SECONDS = 30
+# smtplib waits for four replies a message: to MAIL, RCPT, DATA, and to the message itself, which the server
+# takes longest over.
+REPLY_TO_THE_MESSAGE = 4
 # Server-level errors in a row (without a message accepted between them) after which a pass stops.
 SERVER_ERRORS_TO_STOP = 2
 
@@ -66,16 +70,22 @@ class Mailer:
 
     ``down`` holds the reason once the server is unusable for this pass: it
     could not be connected to, or failed ``SERVER_ERRORS_TO_STOP`` times in a row.
+    ``meanwhile``, when given, is called once a message, while the server
+    works on the message itself (after its last line went out, before its
+    reply is read): the moment to make the next one.
     """
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, meanwhile: Callable[[], None] | None = None) -> None:
         self.settings = settings
         self.connection: smtplib.SMTP | None = None
         self.down: str | None = None
+        self.meanwhile = meanwhile
         self._errors_in_a_row = 0
+        self._replies = 0  # replies this message has waited for so far
 
     def send(self, recipient: str, data: bytes) -> Attempt:
         """Hand one message for one recipient to the server; say how it went."""
+        self._replies = 0
         if self.down:
             return Attempt(UNREACHABLE, self.down)
         try:
@@ -111,7 +121,13 @@ class Mailer:
     def _connection(self) -> smtplib.SMTP:
         if self.connection is None:
             self.connection = connect(self.settings)
+            self.connection.before_reply = self._before_reply
         return self.connection
+
+    def _before_reply(self) -> None:
+        self._replies += 1
+        if self._replies == REPLY_TO_THE_MESSAGE and self.meanwhile is not None:
+            self.meanwhile()
 
     def _note(self, attempt: Attempt) -> None:
         if attempt.outcome != UNREACHABLE:
@@ -125,13 +141,32 @@ class Mailer:
             self.down = attempt.error
 
 
+class _Attentive:
+    """smtplib's client, calling ``before_reply`` whenever it is about to wait for the server's reply."""
+
+    before_reply: Callable[[], None] | None = None
+
+    def getreply(self):
+        if self.before_reply is not None:
+            self.before_reply()
+        return super().getreply()
+
+
+class _SMTP(_Attentive, smtplib.SMTP):
+    pass
+
+
+class _SMTPOverSSL(_Attentive, smtplib.SMTP_SSL):
+    pass
+
+
 def connect(settings: SmtpSettings) -> smtplib.SMTP:
     """An SMTP session, encrypted and logged in as the settings ask."""
     if settings.security == "ssl":
-        connection: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                                    context=ssl.create_default_context())
+        connection: smtplib.SMTP = _SMTPOverSSL(settings.host, settings.port, timeout=settings.timeout,
+                                                context=ssl.create_default_context())
     else:
-        connection = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
+        connection = _SMTP(settings.host, settings.port, timeout=settings.timeout)
     try:
         connection.ehlo()
         if settings.security == "starttls":

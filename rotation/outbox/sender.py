@@ -17,14 +17,15 @@ accepted it. What the server or the message says decides the rest:
   given up (nothing is lost while the server is down), and the pass stops
   rather than waiting on a dead server for every message.
 
-Keeping the server busy: the server answers each message in four round trips,
-and a helper thread does nothing but hand it message after message. Two
-batches are in flight at once, each claimed, recorded and committed in a
-database transaction of its own (a "lane"): while the server works through one,
-this thread records and commits the batch before it, claims the next and
-composes its messages. Outcomes stay in memory until their batch is done and
-are then written in one statement, so a pass holds SQLite's write lock only
-for that moment, never while the server answers.
+Keeping the server busy: the server answers each message in four round trips.
+A thread of its own (:class:`Courier`) hands it message after message, making
+each while the server works on the one before. Two batches are in flight at
+once, each claimed, recorded and committed in a database transaction of its
+own (a "lane"): while the server works through one, this thread records and
+commits the batch before it, and claims the next with the bookings its
+messages tell of. Outcomes stay in memory until their batch is done and are
+then written in one statement, so a pass holds SQLite's write lock only for
+that moment, never while the server answers.
 
 Several workers: on PostgreSQL a batch is claimed with ``SELECT … FOR UPDATE
 SKIP LOCKED``, so each worker takes rows no other worker holds and keeps them
@@ -48,7 +49,7 @@ from __future__ import annotations
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,9 +59,10 @@ from flask import current_app
 
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.outbox.compose import Composer
+from rotation.outbox.compose import Composer, read_bookings
+from rotation.outbox.courier import Courier
 from rotation.outbox.mailer import (  # noqa: F401  (the outcomes are part of this module's vocabulary)
-    DEFERRED, DELIVERED, REFUSED, UNREACHABLE, Attempt, Mailer, SendingError, SmtpSettings,
+    DEFERRED, DELIVERED, REFUSED, UNREACHABLE, Attempt, SendingError, SmtpSettings,
 )
 from rotation.outbox.models import FAILED, QUEUED, SENT, OutboxMessage
 
@@ -130,11 +132,11 @@ class SendReport:
 
 @dataclass
 class _Batch:
-    """Claimed messages on their lane, each with the server's answer to come or its refusal already known."""
+    """Claimed messages on their lane, each with the server's answer to come."""
 
     lane: sa.Connection
     messages: Sequence[sa.Row]
-    answers: list[Future[Attempt] | Attempt]
+    answers: list[Future[Attempt]]
 
 
 def send_due(limit: int | None = None, batch_size: int = BATCH_SIZE,
@@ -148,17 +150,15 @@ def send_due(limit: int | None = None, batch_size: int = BATCH_SIZE,
     """
     settings = SmtpSettings.from_config(current_app.config)
     total = SendReport()
-    composer = Composer()  # what many messages share is made once a pass
     with ExitStack() as stack:
-        mailer = stack.enter_context(_mailer(settings))
         free = deque(stack.enter_context(db.engine.connect()) for _ in range(LANES))
-        smtp = stack.enter_context(_smtp_thread())  # stopped first if anything fails
+        courier = stack.enter_context(_courier(settings))  # stopped first if anything fails
         in_flight: deque[_Batch] = deque()
         claimed, more = 0, True
         while True:
-            while more and free and not mailer.down and (limit is None or claimed < limit) and keep_going():
+            while more and free and not courier.down and (limit is None or claimed < limit) and keep_going():
                 size = batch_size if limit is None else min(batch_size, limit - claimed)
-                batch = _claim(free[0], size, in_flight, composer, mailer, smtp)
+                batch = _claim(free[0], size, in_flight, courier)
                 if batch is None:
                     more = False
                     break
@@ -169,7 +169,7 @@ def send_due(limit: int | None = None, batch_size: int = BATCH_SIZE,
                 break
             batch = in_flight.popleft()
             report = _finish(batch)
-            report.server_trouble = mailer.down
+            report.server_trouble = courier.down
             free.append(batch.lane)
             total.add(report)
             if on_batch:
@@ -177,30 +177,15 @@ def send_due(limit: int | None = None, batch_size: int = BATCH_SIZE,
     return total
 
 
-def _claim(lane: sa.Connection, size: int, in_flight: Sequence[_Batch], composer: Composer, mailer: Mailer,
-           smtp: ThreadPoolExecutor) -> _Batch | None:
-    """Claim the next batch on ``lane``, compose its messages and hand them to the SMTP thread in order."""
+def _claim(lane: sa.Connection, size: int, in_flight: Sequence[_Batch], courier: Courier) -> _Batch | None:
+    """Claim the next batch on ``lane``, read its bookings and hand its messages to the courier in order."""
     elsewhere = [message.id for batch in in_flight for message in batch.messages]  # SQLite has no row locks
     messages = lane.execute(_CLAIM, {"now": utcnow(), "elsewhere": elsewhere, "size": size}).all()
     if not messages:
         lane.rollback()
         return None
-    composer.load(messages, lane)
-    answers: list[Future[Attempt] | Attempt] = []
-    for message in messages:
-        prepared = _prepare(message, composer)
-        answers.append(prepared if isinstance(prepared, Attempt)
-                       else smtp.submit(mailer.send, message.recipient.strip(), prepared))
-    composer.forget()
-    return _Batch(lane, messages, answers)
-
-
-def _prepare(message: sa.Row, composer: Composer) -> bytes | Attempt:
-    """The message's bytes, or the refusal when it cannot be made."""
-    try:
-        return composer.message_bytes(message)
-    except ValueError as error:  # ComposeError, or data the e-mail library cannot put in a header
-        return Attempt(REFUSED, str(error))
+    bookings = read_bookings(messages, lane)
+    return _Batch(lane, messages, [courier.hand(message, bookings) for message in messages])
 
 
 def _finish(batch: _Batch) -> SendReport:
@@ -208,7 +193,7 @@ def _finish(batch: _Batch) -> SendReport:
     report = SendReport()
     rows = []
     for message, answer in zip(batch.messages, batch.answers):
-        attempt = answer.result() if isinstance(answer, Future) else answer
+        attempt = answer.result()
         values = {"status": QUEUED, "sent_at": message.sent_at, "next_attempt_at": message.next_attempt_at,
                   **outcome(message.attempts, attempt, utcnow())}
         rows.append({"message_id": message.id, **values})
@@ -267,25 +252,17 @@ def still_queued() -> int:
 
 
 @contextmanager
-def _mailer(settings: SmtpSettings) -> Iterator[Mailer]:
-    mailer = Mailer(settings)
-    try:
-        yield mailer
-    finally:
-        mailer.close()
-
-
-@contextmanager
-def _smtp_thread() -> Iterator[ThreadPoolExecutor]:
-    """The thread that talks to the server; if the pass fails, what it has not begun to send is dropped."""
+def _courier(settings: SmtpSettings) -> Iterator[Courier]:
+    """The SMTP thread for a pass; if the pass fails, what it has not begun to send is dropped."""
     interval = sys.getswitchinterval()
     sys.setswitchinterval(min(interval, SWITCH_INTERVAL))
-    smtp = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smtp")
+    courier = Courier(settings, Composer())  # what many messages share is made once a pass
     try:
-        yield smtp
+        yield courier
     except BaseException:
-        smtp.shutdown(cancel_futures=True)
+        courier.stop(drop_waiting=True)
         raise
+    else:
+        courier.stop()
     finally:
-        smtp.shutdown()
         sys.setswitchinterval(interval)
