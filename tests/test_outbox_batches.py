@@ -85,3 +85,18 @@ def test_a_pass_that_dies_repeats_at_most_the_batches_in_flight(app, runner, man
     ids = delivered_ids(many)
     assert sorted(set(ids)) == [message.id for message in messages(purpose=INVITATION)]
     assert len(ids) - MESSAGES <= IN_FLIGHT_AT_MOST - BATCH_SIZE  # only the second batch's may repeat
+
+
+def test_a_message_that_cannot_be_made_amid_a_batch_fails_alone(runner, many):
+    """Each e-mail is made while the server takes the one before: a bad one among them changes nothing else."""
+    queued = messages(purpose=INVITATION)
+    broken = {queued[4].id, queued[BATCH_SIZE + 1].id}
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id.in_(broken)).values(recipient="not an address"))
+    db.session.commit()
+
+    result = send(runner)
+
+    assert (result.exit_code, last_line(result)) == (1, f"{MESSAGES - 2} sent, 2 failed, 0 still queued")
+    assert delivered_ids(many) == [message.id for message in queued if message.id not in broken]
+    assert all("'not an address' is not a valid e-mail address" in message.last_error
+               for message in messages(status="failed"))
