@@ -49,7 +49,7 @@ from __future__ import annotations
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -192,10 +192,11 @@ def _finish(batch: _Batch) -> SendReport:
     """Wait for the server's answers about a batch, write their outcomes in one statement and commit."""
     report = SendReport()
     rows = []
+    wait(batch.answers)  # woken once for the batch, not once a message
+    now = utcnow()
     for message, answer in zip(batch.messages, batch.answers):
-        attempt = answer.result()
         values = {"status": QUEUED, "sent_at": message.sent_at, "next_attempt_at": message.next_attempt_at,
-                  **outcome(message.attempts, attempt, utcnow())}
+                  **outcome(message.attempts, answer.result(), now)}
         rows.append({"message_id": message.id, **values})
         _count(report, message, values)
     batch.lane.execute(_RECORD, rows)
