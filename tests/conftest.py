@@ -150,6 +150,13 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def next_page_url(html: str) -> str:
+    """The address of a list page's "Next" link."""
+    match = re.search(r'<a href="([^"]+)" rel="next">', html)
+    assert match, "the page has no link to a next page"
+    return match.group(1).replace("&amp;", "&")
+
+
 @pytest.fixture
 def post_form(client):
     """POST a form the way a browser does: fetch the page, then send it with its CSRF token."""

@@ -18,13 +18,13 @@ from rotation.assignments.models import (
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.jobs.models import Job
-from rotation.plans.models import FINISHED, QUEUED as RUN_QUEUED, RUNNING, PlanRun
+from rotation.plans.models import FINISHED, QUEUED as RUN_QUEUED, RUNNING, PlanRun, UnplacedShift
 from rotation.plans.publish import publish_year
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
 from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
-from tests.conftest import count_queries, csrf_token
+from tests.conftest import count_queries, csrf_token, next_page_url
 
 YEAR = date.today().year + 1
 START_OF_YEAR = date(YEAR, 1, 1)
@@ -349,6 +349,22 @@ def test_unplaced_people_are_listed_with_the_reason_and_a_link(client, login_as,
     listing = client.get(f"{PAGE}/unplaced").get_data(as_text=True)
     assert "Showing 1–2 of 2 unplaced shifts." in listing
     assert text(listing).count("blacked out for the whole year") == 2
+
+
+def test_a_long_unplaced_list_pages_within_its_year(client, login_as, company, make_person):
+    login_as("hr")
+    run = run_plan()
+    extra = [make_person(f"U{number:03d}", full_name=f"Unplaced {number:03d}") for number in range(60)]
+    db.session.execute(sa.insert(UnplacedShift), [
+        {"plan_run_id": run.id, "person_id": person.id, "kind": "warehouse", "reason": "every slot is full"}
+        for person in extra])
+    db.session.execute(sa.update(PlanRun).where(PlanRun.id == run.id).values(unplaced=60))
+    db.session.commit()
+    listing = client.get(f"{PAGE}/unplaced").get_data(as_text=True)
+    assert "Showing 1–50 of 60 unplaced shifts." in listing
+    following = next_page_url(listing)
+    assert following.startswith(f"{PAGE}/unplaced?after=")
+    assert "Showing 51–60 of 60 unplaced shifts." in client.get(following).get_data(as_text=True)
 
 
 # Home and query counts ----------------------------------------------------------------------------

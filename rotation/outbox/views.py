@@ -122,7 +122,7 @@ def outbox_list():
     if status in MESSAGE_STATUS_LABELS:
         statement = statement.where(shown_status() == status)
     page = paginate(statement, per_page=50, rows=True)
-    page.items = [Row(message, shown) for message, shown in page.items]
+    page.items = [Row(row[0], row[1]) for row in page.items]
     return render_template(
         "outbox/list.html", page=page, status=status, purpose=purpose, query=query, counts=counts,
         statuses=MESSAGE_STATUS_LABELS, purposes=PURPOSE_LABELS, back=request.full_path)

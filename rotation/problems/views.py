@@ -20,7 +20,7 @@ from rotation.evidence.models import Evidence
 from rotation.extensions import db
 from rotation.observations.models import DRAFT, KIND_LABELS, SEVERITIES, SUBMITTED, Observation, Second
 from rotation.observations.services import area_owners
-from rotation.pagination import Page, paginate, requested_page
+from rotation.pagination import paginate, paginate_sequence
 from rotation.people.models import Person
 from rotation.problems import services
 from rotation.problems.access import can_triage
@@ -250,13 +250,12 @@ def problem_list():
     pains = pain_of(rows)
     ordered = [row.id for row in sorted(rows, key=lambda row: (pains[row.id].sort_key, row.id))]
 
-    number = min(requested_page(), max(1, -(-len(ordered) // LIST_PAGE)))
-    shown = ordered[(number - 1) * LIST_PAGE:number * LIST_PAGE]
+    page = paginate_sequence(ordered, per_page=LIST_PAGE)
+    shown = page.items
     loaded = {problem.id: problem for problem in db.session.scalars(
         sa.select(Problem).where(Problem.id.in_(shown))
         .options(joinedload(Problem.area), joinedload(Problem.owner)))} if shown else {}
-    page = Page(items=[loaded[problem_id] for problem_id in shown], number=number, per_page=LIST_PAGE,
-                total=len(ordered))
+    page.items = [loaded[problem_id] for problem_id in shown]
     return render_template("problems/list.html", page=page, pains=pains, paths=paths, group=group, groups=STATUS_GROUPS,
                            area_id=area_id, mine=mine, observations=_observations_of(shown), today=utcnow().date())
 
