@@ -37,6 +37,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
+    from rotation.feeds.revalidation import ConditionalFeedPolls
+
+    app.wsgi_app = ConditionalFeedPolls(app, app.wsgi_app)  # type: ignore[method-assign]
     _register_blueprints(app)
     _register_commands(app)
     _register_background_work()
@@ -58,13 +61,14 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = "basic"
 
     from rotation import models  # noqa: F401  (the whole schema, for Alembic)
-    from rotation.accounts.models import User
+
+    from rotation.accounts.signed_in import load_signed_in
 
     @login_manager.user_loader
     def _load_user(user_id: str):
         if not user_id.isdigit():
             return None
-        return db.session.get(User, int(user_id))
+        return load_signed_in(int(user_id))
 
     database.init_app(app)
     security.init_app(app)

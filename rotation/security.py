@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, current_app, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 
 ACCESS_ATTRIBUTE = "_rotation_access"
@@ -80,15 +80,24 @@ def _enforce_access():
     return None
 
 
+# Sent with every response, also those answered before Flask dispatches (rotation.feeds.revalidation).
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
 def _security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_user and getattr(current_user, "is_authenticated", False):
-        # Pages behind a log-in must not linger in shared caches.
+    for name, value in SECURITY_HEADERS:
+        headers.setdefault(name, value)
+    # Pages behind a log-in must not linger in shared caches. A request that never asked who is signed in
+    # (a calendar feed, a static file) showed nothing personal to the session, and need not load the account.
+    user = g.get("_login_user")
+    if user is not None and user.is_authenticated:
         headers.setdefault("Cache-Control", "no-store")
     return response
 

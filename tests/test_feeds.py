@@ -242,6 +242,31 @@ def test_an_unchanged_feed_answers_304_without_building_the_calendar(client, com
     assert built == []
 
 
+def test_an_unchanged_feed_is_answered_before_the_app_dispatches_the_request(app, client, company):
+    from flask import request_started
+
+    token = issue(company["manager"])
+    first = client.get(f"/calendar/{token}.ics")
+    etag = first.headers["ETag"]
+    dispatched = []
+    request_started.connect(lambda sender, **extra: dispatched.append(1), app, weak=False)
+    for method in (client.get, client.head):
+        answer = method(f"/calendar/{token}.ics", headers={"If-None-Match": f'W/"other", {etag}'})
+        assert answer.status_code == 304 and answer.data == b""
+        assert answer.headers["ETag"] == etag and answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
+    assert dispatched == []
+    # Anything else goes through the app: a changed feed, an unknown link, a first poll of the hour.
+    assert client.get(f"/calendar/{token}.ics", headers={"If-None-Match": '"stale"'}).status_code == 200
+    assert client.get("/calendar/unknown.ics", headers={"If-None-Match": etag}).status_code == 404
+    services.live_token(company["manager"]).last_used_at = datetime.now(timezone.utc) - timedelta(hours=2)
+    db.session.commit()
+    assert client.get(f"/calendar/{token}.ics", headers={"If-None-Match": etag}).status_code == 304
+    assert len(dispatched) == 3
+    db.session.expire_all()
+    assert datetime.now(timezone.utc) - services.live_token(company["manager"]).last_used_at < timedelta(minutes=1)
+
+
 @pytest.fixture
 def feed_of(client, company):
     """Fetches the manager's whole feed (no If-None-Match) and checks that a poll with its ETag answers 304."""

@@ -31,10 +31,28 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="RoleGrant.role"
     )
 
+    # Known without a further query when the account was loaded as the one signed in (``remember_signed_in``).
+    _granted = None  # set[str] | None
+    person_id = None  # int | None: the active roster person with the account's address
+    unread_news = None  # int | None
+
+    def remember_signed_in(self, granted: set[str], person_id: int | None, in_rotation: bool,
+                           unread_news: int) -> None:
+        """What the request's single who-is-signed-in query found (``rotation.accounts.signed_in``)."""
+        self._granted = granted
+        self.person_id = person_id
+        self.__dict__["in_rotation"] = in_rotation
+        self.unread_news = unread_news
+
+    def forget_signed_in(self) -> None:
+        """After the account's roles changed in this request, read them from its grants again."""
+        self._granted = None
+        self.__dict__.pop("in_rotation", None)
+
     @property
     def roles(self) -> list[str]:
         """The roles granted to the account, plus ``manager`` for everyone in the rotation."""
-        held = {grant.role for grant in self.role_grants}
+        held = set(self._granted) if self._granted is not None else {grant.role for grant in self.role_grants}
         if MANAGER not in held and self.in_rotation:
             held.add(MANAGER)
         return sorted(held, key=ROLES.index)

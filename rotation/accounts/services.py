@@ -106,6 +106,7 @@ def save_user(email: str, roles: list[str], password: str | None = None,
     for role in roles:
         if role not in held:
             user.role_grants.append(RoleGrant(role=role))
+    user.forget_signed_in()
     db.session.flush()
     return user, created
 

@@ -28,6 +28,8 @@ TOKEN_BYTES = 32  # 256 bits of randomness in every link
 MAX_TOKEN_LENGTH = 64
 # How often a poll may record itself: calendar apps poll often, and a write per poll is waste.
 USE_RECORDED_EVERY = timedelta(hours=1)
+# Calendar apps poll about hourly (the feed says REFRESH-INTERVAL PT1H); a private cache may keep it a while.
+FEED_CACHE_CONTROL = "private, max-age=900"
 # Shifts a feed shows: announced to the person and still on (drafts and cancelled shifts never appear).
 FEED_STATUSES = (PUBLISHED, CONFIRMED, COMPLETED)
 # A feed's shifts, also said in the words of the partial index on (person, year, kind) of open assignments, so

@@ -9,7 +9,7 @@ from rotation.accounts.roles import HR
 from rotation.assignments.models import Assignment
 from rotation.assignments.views import ShiftTime
 from rotation.feeds import polls, services
-from rotation.feeds.services import FeedLinks
+from rotation.feeds.services import FEED_CACHE_CONTROL, FeedLinks
 from rotation.outbox.calendar import download_calendar
 from rotation.people.models import Person
 from rotation.security import public, signed_in
@@ -17,8 +17,6 @@ from rotation.security import public, signed_in
 bp = Blueprint("feeds", __name__)
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
-# Calendar apps poll about hourly (the feed says REFRESH-INTERVAL PT1H); a private cache may keep it a while.
-FEED_CACHE_CONTROL = "private, max-age=900"
 
 
 @bp.get("/calendar/<token>.ics")

@@ -37,4 +37,5 @@ def unread_news() -> int:
     """How many unread notifications the signed-in person has (0 for accounts outside the rotation)."""
     if not current_user.is_authenticated or not current_user.has_role(MANAGER):
         return 0
-    return services.unread_count_for_email(current_user.email)
+    known = current_user.unread_news  # read with the account in the request's first query, when it was
+    return known if known is not None else services.unread_count_for_email(current_user.email)
