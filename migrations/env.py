@@ -107,8 +107,14 @@ def run_migrations_online():
             **conf_args
         )
 
-        with context.begin_transaction():
-            context.run_migrations()
+        # Schema changes are not data changes: no table versions (rotation.data_versions) while migrating.
+        connection.info["rotation_migrating"] = True
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            connection.info.pop("rotation_migrating", None)
+            connection.info.pop("rotation_touched_tables", None)
 
 
 if context.is_offline_mode():

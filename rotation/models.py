@@ -16,3 +16,4 @@ from rotation.evidence.models import Evidence  # noqa: F401
 from rotation.observations.models import Observation, Second, WindowExtension  # noqa: F401
 from rotation.process_map.models import AreaOwner, ProcessArea  # noqa: F401
 from rotation.problems.models import Problem, ProblemEvent, VerificationRequest  # noqa: F401
+from rotation.data_versions import DataVersion  # noqa: F401
