@@ -108,14 +108,26 @@ def reminder_days(value) -> tuple[int, ...]:
 
 
 def _instance_secret_key(instance_path: str) -> str:
-    """A key generated on first start and kept, so sessions survive restarts."""
+    """A key generated on first start and kept, so sessions survive restarts.
+
+    Several processes may start at once (gunicorn's workers, the worker beside the server): the key is
+    written whole to a file of its own and then linked into place, so the first to link wins and every
+    other process reads that same key, never a half-written one.
+    """
     path = Path(instance_path) / "secret_key"
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
     # Created readable by the owner only; it signs every session.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
+    draft = path.with_name(f"secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        os.link(draft, path)
+    except FileExistsError:
+        return path.read_text().strip()
+    finally:
+        draft.unlink(missing_ok=True)
     return key

@@ -31,6 +31,20 @@ def test_secret_key_is_generated_once_and_kept(clean_environment):
     assert (clean_environment / "secret_key").stat().st_mode & 0o077 == 0
 
 
+def test_processes_starting_at_once_all_sign_with_the_same_key(clean_environment):
+    """gunicorn's workers and the background worker may generate the key at the same moment."""
+    import concurrent.futures
+    import multiprocessing
+
+    from rotation.config import _instance_secret_key
+
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(6, mp_context=context) as pool:
+        keys = list(pool.map(_instance_secret_key, [str(clean_environment)] * 12))
+    assert len(set(keys)) == 1 and len(keys[0]) == 64
+    assert [path.name for path in clean_environment.iterdir()] == ["secret_key"]
+
+
 def test_environment_variables_are_read(clean_environment, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://rotation@db.internal/rotation")
     monkeypatch.setenv("SECRET_KEY", "from-the-environment")
