@@ -108,11 +108,13 @@ def _versions(conn: Connection) -> dict[str, str]:
     return known
 
 
-def kept(key: Hashable, tables: Iterable[str], compute: Callable[[], T]) -> T:
+def kept(key: Hashable, tables: Iterable[str], compute: Callable[[], T],
+         still_true: Callable[[T], bool] | None = None) -> T:
     """``compute()``, or the value it gave for ``key`` in this process while none of ``tables`` changed.
 
     ``key`` names the figure and everything it depends on besides the tables (a year, a scope, today's
-    date); the value must not be changed by its users.
+    date); ``still_true(value)``, when given, says whether a value that depends on the time still holds.
+    The value must not be changed by its users.
     """
     tables = tuple(sorted(tables))
     conn = db.session.connection()
@@ -124,9 +126,11 @@ def kept(key: Hashable, tables: Iterable[str], compute: Callable[[], T]) -> T:
     now = time.monotonic()
     with _lock:
         entry = _kept.get(key)
-        if entry is not None and entry[0] == stamp and now - entry[1] < MAX_AGE:
+        fresh = entry is not None and entry[0] == stamp and now - entry[1] < MAX_AGE
+        if fresh:
             _kept.move_to_end(key)
-            return entry[2]  # type: ignore[return-value]
+    if fresh and (still_true is None or still_true(entry[2])):  # type: ignore[index, arg-type]
+        return entry[2]  # type: ignore[index, return-value]
     value = compute()
     with _lock:
         _kept[key] = (stamp, now, value)

@@ -60,9 +60,13 @@ def test_home_page_query_count_is_bounded(client, login_as, make_user, make_pers
     login_as("admin", "hr", "manager", "owner", email="everything@example.com")
     with count_queries() as queries:
         assert client.get("/").status_code == 200
-    # the account: 2; the admin's counts: 2; HR's roster figures and to-dos: 6; the manager's record: 3;
-    # HR's plan states: 1; the unread news in the menu: 1
-    assert len(queries) <= 15, "\n".join(q[:80] for q in queries)
+    # the account: 2; the admin's counts: 2; the tables' versions: 1; HR's roster figures and to-dos: 6;
+    # the manager's record: 3; HR's plan states: 1; the unread news in the menu: 1
+    assert len(queries) <= 16, "\n".join(q[:80] for q in queries)
+    with count_queries() as again:
+        assert client.get("/").status_code == 200
+    # HR's roster figures and what is left to publish are kept while their tables do not change
+    assert len(again) <= len(queries) - 5, "\n".join(q[:80] for q in again)
 
 
 def test_change_password(client, login_as, post_form):
@@ -114,3 +118,35 @@ def test_manager_home_shows_their_roster_record_and_coming_blackouts(client, log
 def test_manager_outside_the_roster_is_told_why_nothing_is_planned(client, login_as):
     login_as("manager")
     assert "Your e-mail address is not in the roster" in client.get("/").get_data(as_text=True)
+
+
+def test_hr_home_figures_follow_the_roster_and_the_clock(client, login_as, make_site, make_person, monkeypatch):
+    """The roster's figures are kept between requests, yet a new person or a shift that starts shows at once."""
+    import re
+    from datetime import datetime, timedelta, timezone
+
+    import rotation.home.overview as overview
+    from rotation.assignments.models import PUBLISHED, Assignment
+    from rotation.extensions import db
+    from rotation.sites.models import Slot
+
+    site = make_site("HEL-CC")
+    ann = make_person(full_name="Ann Aalto", home_site=site)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    slot = Slot(site_id=site.id, kind=site.slot_kind, first_day=now.date(), last_day=now.date(),
+                starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=9), seats=3)
+    db.session.add(slot)
+    db.session.flush()
+    db.session.add(Assignment(person_id=ann.id, slot_id=slot.id, year=now.year, kind=slot.kind, status=PUBLISHED))
+    db.session.commit()
+    login_as("hr")
+
+    def figure(label: str) -> int:
+        page = client.get("/").get_data(as_text=True)
+        return int(re.search(rf">{label}</a></th><td class=\"number\">(?:<strong>)?(\d+)", page).group(1))
+
+    assert (figure("People in the roster"), figure("Shifts without attendance")) == (1, 0)
+    make_person(full_name="Bo Berg", home_site=site)
+    assert figure("People in the roster") == 2
+    monkeypatch.setattr(overview, "utcnow", lambda: now + timedelta(hours=2))
+    assert figure("Shifts without attendance") == 1

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -11,6 +11,7 @@ from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.blackouts.models import Blackout
 from rotation.change_requests.models import PENDING, ChangeRequest
 from rotation.db import utcnow
+from rotation.data_versions import kept
 from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
 from rotation.sites.models import Site, Slot
@@ -27,9 +28,27 @@ class RosterOverview:
     years: tuple[int, int]
     waiting_changes: int = 0       # change requests HR has not decided
     attendance_due: int = 0        # shifts that have started with attendance not recorded
+    counted_at: datetime | None = None
+    next_start: datetime | None = None  # the first announced shift to start after ``counted_at``
+
+    def still_true(self) -> bool:
+        """Whether no announced shift has started since the figures were counted."""
+        return self.next_start is None or utcnow() < self.next_start
+
+
+# The tables the roster overview is counted from: kept until one of them changes.
+OVERVIEW_TABLES = ("person", "site", "slot", "blackout", "change_request", "assignment")
 
 
 def roster_overview(today: date) -> RosterOverview:
+    """The roster's figures, counted over the whole company: kept until the roster, the plan, the
+    blackouts or the change requests change, or the next announced shift starts."""
+    return kept(("roster overview", today), OVERVIEW_TABLES, lambda: _count_roster(today),
+                still_true=RosterOverview.still_true)
+
+
+def _count_roster(today: date) -> RosterOverview:
+    now = utcnow()
     years = (today.year, today.year + 1)
     people, left = db.session.execute(sa.select(
         sa.func.count().filter(Person.is_active.is_(True)),
@@ -41,14 +60,24 @@ def roster_overview(today: date) -> RosterOverview:
     slots = {int(y): n for y, n in db.session.execute(
         sa.select(year, sa.func.count()).where(year.in_(years)).group_by(year)).all()}
     upcoming = db.session.scalar(sa.select(sa.func.count()).where(Blackout.end >= today))
-    waiting, due = db.session.execute(sa.select(
+    announced = (sa.select(sa.func.count()).select_from(Assignment).join(Slot, Slot.id == Assignment.slot_id)
+                 .where(Assignment.status.in_((PUBLISHED, CONFIRMED))))
+    waiting, due, next_start = db.session.execute(sa.select(
         sa.select(sa.func.count()).where(ChangeRequest.status == PENDING).scalar_subquery(),
-        sa.select(sa.func.count()).select_from(Assignment).join(Slot, Slot.id == Assignment.slot_id)
-        .where(Assignment.status.in_((PUBLISHED, CONFIRMED)), Slot.starts_at <= utcnow()).scalar_subquery(),
+        announced.where(Slot.starts_at <= now).scalar_subquery(),
+        announced.with_only_columns(sa.func.min(Slot.starts_at)).where(Slot.starts_at > now).scalar_subquery(),
     )).one()
     return RosterOverview(people=people or 0, in_rotation=in_rotation or 0, left=left or 0, sites=sites,
                           slots=slots, upcoming_blackouts=upcoming or 0, years=years, waiting_changes=waiting or 0,
-                          attendance_due=due or 0)
+                          attendance_due=due or 0, counted_at=now, next_start=_instant(next_start))
+
+
+def _instant(value) -> datetime | None:
+    """A time read by a bare subquery, as an aware UTC instant (SQLite returns text or a naive value)."""
+    if value is None or isinstance(value, datetime):
+        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 @dataclass

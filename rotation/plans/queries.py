@@ -14,6 +14,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.models import ANNOUNCED, CANCELLED, DRAFT, Assignment
 from rotation.db import utcnow
+from rotation.data_versions import kept
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.plans.models import FAILED, FINISHED, QUEUED, RUNNING, PlanRun, UnplacedShift
@@ -127,23 +128,31 @@ class PlanState:
 
 
 def plan_states(years: tuple[int, ...]) -> list[PlanState]:
-    """The state of each year's plan (latest run, what is left to publish), read in one query."""
+    """The state of each year's plan: its latest run (read each time) and what is left to publish (counted
+    over the year's shifts, kept until a shift changes)."""
     latest = (sa.select(sa.func.max(PlanRun.id)).where(PlanRun.year.in_(years)).group_by(PlanRun.year)
               .scalar_subquery())
-    of_run_year = sa.and_(Assignment.year == PlanRun.year, Assignment.status != CANCELLED)
-    pending = (sa.select(sa.func.count())
-               .where(of_run_year, sa.or_(Assignment.status == DRAFT, Assignment.proposal.is_not(None)))
-               .correlate(PlanRun).scalar_subquery())
-    collisions = (sa.select(sa.func.count()).where(of_run_year, Assignment.needs_replan.is_(True))
-                  .correlate(PlanRun).scalar_subquery())
-    ever_published = sa.exists().where(of_run_year, Assignment.status.in_(ANNOUNCED)).correlate(PlanRun)
-    rows = db.session.execute(
-        sa.select(PlanRun.year, PlanRun.status, PlanRun.heartbeat_at, PlanRun.step, PlanRun.steps,
-                  pending.label("pending"), collisions.label("collisions"), ever_published.label("published"))
-        .where(PlanRun.id.in_(latest)))
+    runs = db.session.execute(
+        sa.select(PlanRun.year, PlanRun.status, PlanRun.heartbeat_at, PlanRun.step, PlanRun.steps)
+        .where(PlanRun.id.in_(latest))).all()
+    counts = kept(("plan states", tuple(sorted(row.year for row in runs))), ("assignment",),
+                  lambda: _left_to_publish([row.year for row in runs]))
     alive_since = utcnow() - ABANDONED_AFTER
     found = {row.year: PlanState(year=row.year, run_status=row.status, alive=row.heartbeat_at > alive_since,
-                                 step=row.step, steps=row.steps, pending=row.pending, collisions=row.collisions,
-                                 published=bool(row.published))
-             for row in rows}
+                                 step=row.step, steps=row.steps, **counts[row.year])
+             for row in runs}
     return [found.get(year, PlanState(year=year)) for year in years]
+
+
+def _left_to_publish(years: list[int]) -> dict[int, dict]:
+    """Per year: shifts left to publish, shifts a blackout collides with, whether any was ever announced."""
+    counts = {}
+    for year in years:
+        of_year = sa.and_(Assignment.year == year, Assignment.status != CANCELLED)
+        pending, collisions, published = db.session.execute(sa.select(
+            sa.select(sa.func.count()).where(
+                of_year, sa.or_(Assignment.status == DRAFT, Assignment.proposal.is_not(None))).scalar_subquery(),
+            sa.select(sa.func.count()).where(of_year, Assignment.needs_replan.is_(True)).scalar_subquery(),
+            sa.exists().where(of_year, Assignment.status.in_(ANNOUNCED)))).one()
+        counts[year] = {"pending": pending or 0, "collisions": collisions or 0, "published": bool(published)}
+    return counts
