@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import html
+import re
 import io
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -10,8 +11,8 @@ import pytest
 
 from rotation.assignments.models import (CANCELLED, COMPLETED, CONFIRMED, DRAFT, NO_SHOW, PUBLISHED,
                                          Assignment)
-from rotation.coverage import queries
-from rotation.coverage.queries import Scope
+from rotation.coverage import standing
+from rotation.coverage.scope import Scope, is_in_organisation
 from rotation.extensions import db
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
 from tests.conftest import count_queries
@@ -76,7 +77,7 @@ def counts(figures) -> dict[str, tuple[int, int, int]]:
 
 
 def test_company_figures_match_the_hand_count(org):
-    result = queries.coverage(Scope(), YEAR, TODAY)
+    result = standing.coverage(Scope(), YEAR, TODAY)
     assert result.total.people == 4  # Cleo, Ann, Bob, Dan
     # Customer service: completed Cleo; booked Bob (re-booked); unbooked Ann (no-show) and Dan (only cancelled).
     # Warehouse: completed Dan; booked Cleo (confirmed) and Ann (published, even though it is over);
@@ -93,7 +94,7 @@ def test_company_figures_match_the_hand_count(org):
 
 
 def test_an_organisation_is_split_by_direct_report(org):
-    result = queries.coverage(Scope(org["cleo"]), YEAR, TODAY)
+    result = standing.coverage(Scope(org["cleo"]), YEAR, TODAY)
     assert result.total.people == 4
     rows = [(group.label, group.people, counts(group)) for group in result.organisations]
     assert rows == [
@@ -102,23 +103,22 @@ def test_an_organisation_is_split_by_direct_report(org):
         ("Dan Dahl", 1, {CS: (0, 0, 1), WH: (1, 0, 0)}),
     ]  # Eve heads no row: nobody in her part is in the rotation
 
-    ann = queries.coverage(Scope(org["ann"]), YEAR, TODAY)
+    ann = standing.coverage(Scope(org["ann"]), YEAR, TODAY)
     assert ann.total.people == 2 and counts(ann.total) == {CS: (0, 1, 1), WH: (0, 1, 1)}
     assert [group.label for group in ann.organisations] == ["Ann Aalto (own shifts)", "Bob Berg"]
-    assert queries.is_in_organisation(org["bob"].id, org["cleo"].id)
-    assert not queries.is_in_organisation(org["cleo"].id, org["ann"].id)
+    assert is_in_organisation(org["bob"].id, org["cleo"].id)
+    assert not is_in_organisation(org["cleo"].id, org["ann"].id)
 
 
 def test_overdue_people_and_why(org):
-    rows = db.session.execute(queries.overdue_people(Scope(), YEAR, TODAY)).all()
-    overdue = {person.full_name: person.reasons for person in queries.overdue_rows(rows, YEAR, TODAY)}
+    overdue = {person.full_name: person.reasons for person in standing.overdue(Scope(), YEAR, TODAY)}
     assert overdue == {
         "Ann Aalto": ["Customer-service day: no-show, not re-booked", "Warehouse week: attendance not recorded"],
         "Bob Berg": ["Warehouse week: not booked"],         # only a draft
         "Dan Dahl": ["Customer-service day: not booked"],   # his only day was cancelled
     }  # Cleo is done or booked for both
     # Before the year begins nobody is late for being unbooked; a no-show or unrecorded shift still is.
-    early = db.session.execute(queries.overdue_people(Scope(), YEAR, date(2030, 12, 1))).all()
+    early = standing.overdue(Scope(), YEAR, date(2030, 12, 1))
     assert [row.full_name for row in early] == ["Ann Aalto"]
 
 
@@ -215,5 +215,39 @@ def test_the_page_costs_the_same_queries_for_a_bigger_company(client, login_as, 
     with count_queries() as many:
         page = text(client.get(f"/coverage/?year={YEAR}&root=E1"))
     assert "Of 34 people in the rotation." in page
-    # The account, the root, the department and organisation figures, the overdue count and page, the load.
-    assert len(few) == len(many) <= 8, many
+    # The account, the root, the tables' versions, the scope's people and their shifts, the heads of its
+    # organisations, the page of overdue people, the load per site.
+    assert len(few) == len(many) <= 9, many
+    with count_queries() as kept:
+        assert "Of 34 people in the rotation." in text(client.get(f"/coverage/?year={YEAR}&root=E1"))
+    # Until the people or their shifts change, the figures, the overdue list and the load are kept: the
+    # account, the root, the versions, the page of overdue people.
+    assert len(kept) <= 5, kept
+
+
+def test_many_departments_show_the_furthest_behind_and_list_all_on_their_own_page(client, login_as, make_person,
+                                                                                  org):
+    """With more departments than fit, the overview names the 20 with most people unbooked and links to all."""
+    for number in range(30):
+        for _ in range(1 + number % 3):
+            person = make_person(department=f"Team {number:02d}", manager=org["dan"], in_rotation=True)
+            if number % 3 == 0:
+                book(person, slot(org["cc"], date(2031, 9, 2)), PUBLISHED)
+    login_as("hr")
+    page = text(client.get(f"/coverage/?year={YEAR}"))
+    departments = re.findall(r'<td data-label="Department" class="group">([^<]+)</td>', page)
+    assert len(departments) == 20 and "The 20 departments with the most people unbooked, of 33." in page
+    # Three people (two kinds each) unbooked rank above two, above one booked for the day
+    assert departments[:2] == ["Team 02", "Team 05"] and "Team 00" not in departments
+    listing = text(client.get(f"/coverage/departments?year={YEAR}"))
+    assert "Showing 1–33 of 33 departments." in listing
+    listed = re.findall(r'<td data-label="Department" class="group">([^<]+)</td>', listing)
+    assert len(listed) == 33 and listed[:2] == ["Team 02", "Team 05"]
+
+
+def test_a_manager_lists_only_organisations_of_their_own(client, login_as, org):
+    login_as("manager", email=org["ann"].email)
+    mine = text(client.get(f"/coverage/organisations?year={YEAR}"))
+    assert "Bob Berg" in mine and "Dan Dahl" not in mine
+    assert client.get(f"/coverage/organisations?year={YEAR}&root=E4").status_code == 404
+    assert client.get(f"/coverage/departments?year={YEAR}&root=E1").status_code == 404

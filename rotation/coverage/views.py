@@ -18,10 +18,10 @@ from flask_login import current_user
 
 from rotation.accounts.roles import HR, MANAGER
 from rotation.assignments.models import KIND_LABELS
-from rotation.coverage import queries
-from rotation.coverage.queries import Scope
+from rotation.coverage import queries, standing
+from rotation.coverage.scope import Scope, is_in_organisation
 from rotation.extensions import db
-from rotation.pagination import paginate
+from rotation.pagination import paginate_sequence
 from rotation.people.models import Person
 from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
@@ -29,6 +29,10 @@ from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 
 OVERDUE_PER_PAGE = 25
+# Departments and organisations shown on the overview; more are listed, furthest behind first, on their own page.
+GROUPS_SHOWN = 20
+GROUPS_PER_PAGE = 50
+GROUP_WORDS = {"departments": ("Department", "department"), "organisations": ("Organisation", "organisation")}
 
 
 @dataclass
@@ -68,7 +72,7 @@ def _viewer() -> Viewer:
     if not wanted or wanted == own.employee_id:
         return Viewer(scope=Scope(own), own=own)
     root = _person_by_employee_id(wanted)
-    if root is None or not queries.is_in_organisation(root.id, own.id):
+    if root is None or not is_in_organisation(root.id, own.id):
         abort(404)  # outside the manager's organisation: as if it did not exist
     return Viewer(scope=Scope(root), own=own)
 
@@ -83,17 +87,47 @@ def overview():
     if viewer.scope is None:
         return render_template("coverage/overview.html", year=year, viewer=viewer, kind_labels=KIND_LABELS)
     scope = viewer.scope
-    figures = queries.coverage(scope, year, today)
-    page = paginate(queries.overdue_people(scope, year, today), per_page=OVERDUE_PER_PAGE, rows=True)
-    overdue = queries.overdue_rows(page.items, year, today)
+    tally = standing.standing(scope, year, today)
+    figures = tally.coverage
+    page = paginate_sequence(tally.overdue_ids, per_page=OVERDUE_PER_PAGE)
+    start = (page.start or 1) - 1
+    overdue = tally.overdue(start, start + len(page.items))
     return render_template(
         "coverage/overview.html", year=year, years=_years(year), viewer=viewer, scope=scope, figures=figures,
+        departments=_shown(figures.departments), organisations=_shown(figures.organisations), shown=GROUPS_SHOWN,
         page=page, overdue=overdue, sites=queries.site_weeks(scope, year), kind_labels=KIND_LABELS,
         alone=scope.root is not None and _only_root(figures),
         today=today, is_hr=current_user.has_role(HR))
 
 
-def _only_root(figures: queries.Coverage) -> bool:
+def _shown(groups: list[standing.Figures]) -> list[standing.Figures]:
+    """All the groups when they are few; else the ones furthest behind (most people unbooked)."""
+    if len(groups) <= GROUPS_SHOWN:
+        return groups
+    return sorted(groups, key=_behind)[:GROUPS_SHOWN]
+
+
+def _behind(group: standing.Figures) -> tuple[int, str]:
+    return -sum(figures.unbooked for figures in group.kinds.values()), group.label
+
+
+@bp.get("/<any(departments, organisations):groups>")
+@roles_required(HR, MANAGER)
+def group_list(groups: str):
+    """Every department (or direct report's organisation) of the viewer's scope, furthest behind first."""
+    year, today = _year(), date.today()
+    viewer = _viewer()
+    if viewer.scope is None or (groups == "organisations" and viewer.scope.root is None):
+        abort(404)
+    figures = standing.coverage(viewer.scope, year, today)
+    listed = sorted(getattr(figures, groups), key=_behind)
+    page = paginate_sequence(listed, per_page=GROUPS_PER_PAGE)
+    heading, word = GROUP_WORDS[groups]
+    return render_template("coverage/groups.html", year=year, viewer=viewer, scope=viewer.scope, groups=groups,
+                           heading=heading, word=word, page=page, kind_labels=KIND_LABELS)
+
+
+def _only_root(figures: standing.Coverage) -> bool:
     """Whether the organisation is its root alone: nobody below them is in the rotation."""
     return all(group.person_id is None for group in figures.organisations)
 
