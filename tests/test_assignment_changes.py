@@ -301,7 +301,7 @@ def test_valid_slots_keep_every_rule_and_say_how_near_and_how_full(company, make
     db.session.expire_all()
     with count_queries() as queries:
         choices = valid_slots(service_day, today=today)
-    assert len(queries) <= 10, queries
+    assert len(queries) <= 12, queries  # the seats taken are kept between pages: two more when counted
     by_slot = {choice.slot.id: choice for choice in choices}
     days = {choice.slot.first_day for choice in choices}
     assert slot_at("HEL-CC", day(10)).id not in by_slot  # where it is now
@@ -320,7 +320,7 @@ def test_valid_slots_keep_every_rule_and_say_how_near_and_how_full(company, make
     db.session.commit()
     with count_queries() as more:
         valid_slots(service_day, today=today)
-    assert len(more) == len(queries)
+    assert len(more) <= len(queries)
 
 
 def test_a_slot_that_is_full_only_because_of_this_assignment_is_offered(company):

@@ -30,6 +30,7 @@ from rotation.assignments.models import (
     Assignment,
 )
 from rotation.blackouts.models import Blackout
+from rotation.data_versions import kept
 from rotation.extensions import db
 from rotation.outbox.queue import queue_assignment_notices
 from rotation.people.models import Person, in_rotation_clause
@@ -90,6 +91,17 @@ def seats_taken(excluding: int | None = None) -> sa.Subquery:
     if excluding is not None:
         statement = statement.where(Assignment.id != excluding)
     return statement.group_by(slot_id).subquery("seats_taken")
+
+
+def seats_taken_in(year: int, kind: str) -> dict[int, int]:
+    """Slot id → seats taken, over the slots of one year and kind: counted in one query and kept until
+    an assignment changes."""
+    def count() -> dict[int, int]:
+        slot_id = effective_slot_id()
+        return dict(db.session.execute(
+            sa.select(slot_id, sa.func.count())
+            .where(Assignment.year == year, Assignment.kind == kind, holds_a_seat()).group_by(slot_id)).tuples().all())
+    return kept(("seats taken", year, kind), ("assignment",), count)
 
 
 # --- Moving and withdrawing one assignment -------------------------------------------------------
@@ -189,20 +201,28 @@ def valid_slots(assignment: Assignment, today: date | None = None) -> list[SlotC
     if problem_with_changing(assignment, today):
         return []
     limits = _limits_for(assignment, site_ids=None)
-    taken = seats_taken(excluding=assignment.id)
-    rows = db.session.execute(
-        sa.select(Slot, Site, sa.func.coalesce(taken.c.taken, 0))
-        .join(Site, Site.id == Slot.site_id)
-        .outerjoin(taken, taken.c.slot_id == Slot.id)
+    taken = seats_taken_in(assignment.year, assignment.kind)
+    # The assignment's own seat is free to it: where a proposed move holds it, it is not taken.
+    own = assignment.proposed_slot_id if assignment.proposal == MOVE else assignment.slot_id
+    slots = db.session.scalars(
+        sa.select(Slot)
         .where(Slot.kind == assignment.kind, Slot.first_day > today,
                Slot.first_day.between(date(assignment.year, 1, 1), date(assignment.year, 12, 31)),
                Slot.id != assignment.slot_id)
-        .order_by(Slot.first_day, Site.code)).all()
-    choices = [SlotChoice(slot, site, slot.seats - taken_seats, limits.where(site))
-               for slot, site, taken_seats in rows
-               if taken_seats < slot.seats and limits.broken_rule(slot, site) is None]
+        .order_by(Slot.first_day, Slot.site_id)).all()
+    sites = {site.id: site for site in db.session.scalars(sa.select(Site))}
+    choices = []
+    for slot in slots:
+        taken_seats = taken.get(slot.id, 0) - (1 if slot.id == own and _holds_a_seat(assignment) else 0)
+        site = sites[slot.site_id]
+        if taken_seats < slot.seats and limits.broken_rule(slot, site) is None:
+            choices.append(SlotChoice(slot, site, slot.seats - taken_seats, limits.where(site)))
     order = {HOME_SITE: 0, HOME_REGION: 1, OUTSIDE_REGION: 2, "": 2}
     return sorted(choices, key=lambda choice: (order[choice.where], choice.site.code, choice.slot.first_day))
+
+
+def _holds_a_seat(assignment: Assignment) -> bool:
+    return assignment.status in SEATED and assignment.proposal != WITHDRAW
 
 
 # --- The rules, loaded once per assignment --------------------------------------------------------
