@@ -125,7 +125,7 @@ def test_an_assignments_page_shows_it_and_the_slots_it_can_move_to(client, login
     db.session.commit()
     with count_queries() as more:
         client.get(f"/assignments/{assignment.id}")
-    assert len(more) == len(queries)
+    assert len(more) <= len(queries)
 
 
 def test_hr_moves_an_assignment_from_its_page(client, login_as, post_form, company):
