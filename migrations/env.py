@@ -40,6 +40,9 @@ target_db = current_app.extensions['migrate'].db
 # ... etc.
 
 
+from rotation.people.search import outside_the_models  # noqa: E402
+
+
 def get_metadata():
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
@@ -95,6 +98,8 @@ def run_migrations_online():
 
     conf_args = dict(current_app.extensions['migrate'].configure_args)
     conf_args.setdefault("render_item", render_item)
+    # The people search's index (rotation.people.search) is kept by the migrations, not by a model.
+    conf_args.setdefault("include_object", outside_the_models)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -18,6 +18,7 @@ from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS,
 from rotation.extensions import db
 from rotation.outbox.models import CALENDAR_PURPOSES, OutboxMessage
 from rotation.pagination import paginate
+from rotation.people import search
 from rotation.people.models import Person
 from rotation.security import roles_required
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
@@ -79,9 +80,7 @@ def assignment_list():
     if site_code:
         statement = statement.where(Site.code == site_code)
     if query:
-        pattern = f"%{query}%"
-        statement = statement.where(sa.or_(Person.full_name.ilike(pattern), Person.email.ilike(pattern),
-                                           Person.employee_id == query))
+        statement = statement.where(search.matching(query))
     page = paginate(statement, per_page=50)
     sites = db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code)).all()
     return render_template("assignments/list.html", page=page, year=year, status=status, kind=kind,

@@ -9,6 +9,7 @@ from rotation.blackouts.models import Blackout
 from rotation.extensions import db
 from rotation.outbox.models import SET_PASSWORD
 from rotation.pagination import paginate
+from rotation.people import search
 from rotation.people.models import Person, in_rotation_expression
 from rotation.security import roles_required
 
@@ -30,11 +31,7 @@ def person_list():
         .order_by(Person.full_name, Person.id)
     )
     if query:
-        pattern = f"%{query}%"
-        statement = statement.where(sa.or_(
-            Person.full_name.ilike(pattern), Person.email.ilike(pattern), Person.department.ilike(pattern),
-            Person.employee_id == query,
-        ))
+        statement = statement.where(search.matching(query))
     if active in CHOICES:
         statement = statement.where(Person.is_active.is_(active == "yes"))
     if in_rotation in CHOICES:
