@@ -150,8 +150,7 @@ def paginate(statement: sa.Select, per_page: int = 50, rows: bool = False, count
     """
     arguments = request.args.to_dict()
     keys = order_keys(statement)
-    counted = db.session.scalar(sa.select(sa.func.count()).select_from(
-        statement.order_by(None).limit(count_limit + 1).subquery())) or 0
+    counted = db.session.scalar(sa.select(sa.func.count()).select_from(_countable(statement, count_limit))) or 0
     total = counted if counted <= count_limit else None
     after = decode_cursor(arguments["after"], len(keys)) if arguments.get("after") else None
     before = decode_cursor(arguments["before"], len(keys)) if arguments.get("before") else None
@@ -177,6 +176,15 @@ def paginate(statement: sa.Select, per_page: int = 50, rows: bool = False, count
     found = _fetch(statement, keys, per_page, rows, None, backwards=False)
     return _page(found, keys, per_page, total, 1 if found else None, arguments, count_limit,
                  has_previous=False, has_next=len(found) > per_page)
+
+
+def _countable(statement: sa.Select, count_limit: int) -> sa.Subquery:
+    """The list's first ``count_limit`` + 1 rows, with none of the columns it shows (they may cost a subquery
+    each), for counting."""
+    if statement._distinct:
+        return statement.order_by(None).limit(count_limit + 1).subquery()
+    return (statement.order_by(None).with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
+            .limit(count_limit + 1).subquery())
 
 
 def _fetch(statement: sa.Select, keys, per_page: int, rows: bool, values: list[Any] | None,

@@ -17,7 +17,7 @@ from rotation.observations.forms import WindowForm
 from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
 from rotation.extensions import db
 from rotation.outbox.models import CALENDAR_PURPOSES, OutboxMessage
-from rotation.pagination import paginate
+from rotation.pagination import COUNT_LIMIT, paginate
 from rotation.people import search
 from rotation.people.models import Person
 from rotation.security import roles_required
@@ -81,7 +81,7 @@ def assignment_list():
         statement = statement.where(Site.code == site_code)
     if query:
         statement = statement.where(search.matching(query))
-    page = paginate(statement, per_page=50)
+    page = paginate(statement, per_page=50, count_limit=search.SEARCH_COUNT_LIMIT if query else COUNT_LIMIT)
     sites = db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code)).all()
     return render_template("assignments/list.html", page=page, year=year, status=status, kind=kind,
                            site_code=site_code, query=query, sites=sites, statuses=STATUS_FILTERS,

@@ -27,6 +27,9 @@ MAX_WORDS = 8
 DOCUMENT = ("to_tsvector('simple'::regconfig, regexp_replace("
             "person.full_name || ' ' || person.email || ' ' || person.department, '[^[:alnum:]]+', ' ', 'g'))")
 
+# A list found by a search counts at most this many ("more than 1,000"): a common surname matches thousands.
+SEARCH_COUNT_LIMIT = 1_000
+
 # Tables and indexes the search keeps outside the models (for schema comparisons).
 SEARCH_OBJECTS = ("person_search", "ix_person_search")
 
@@ -42,13 +45,15 @@ def matching(text: str) -> sa.ColumnElement[bool]:
     words = words_of(text)
     if not words:
         return exact
+    # A subquery of ids, so the database reads the index first rather than testing each person in the list's order.
     if db.session.get_bind().dialect.name == "postgresql":
         query = " & ".join(f"{word}:*" for word in words)
-        return sa.or_(exact, sa.text(f"{DOCUMENT} @@ to_tsquery('simple'::regconfig, :person_words)")
-                      .bindparams(person_words=query))
-    query = " AND ".join(f'"{word}"*' for word in words)
-    found = (sa.text("SELECT rowid FROM person_search WHERE person_search MATCH :person_words")
-             .bindparams(person_words=query).columns(sa.column("rowid", sa.Integer)))
+        found = sa.text(f"SELECT person.id FROM person WHERE {DOCUMENT} @@ to_tsquery('simple'::regconfig, "
+                        ":person_words)").bindparams(person_words=query).columns(sa.column("id", sa.Integer))
+    else:
+        query = " AND ".join(f'"{word}"*' for word in words)
+        found = (sa.text("SELECT rowid FROM person_search WHERE person_search MATCH :person_words")
+                 .bindparams(person_words=query).columns(sa.column("rowid", sa.Integer)))
     return sa.or_(exact, Person.id.in_(found))
 
 

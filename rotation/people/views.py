@@ -8,7 +8,7 @@ from rotation.accounts.roles import HR
 from rotation.blackouts.models import Blackout
 from rotation.extensions import db
 from rotation.outbox.models import SET_PASSWORD
-from rotation.pagination import paginate
+from rotation.pagination import COUNT_LIMIT, paginate
 from rotation.people import search
 from rotation.people.models import Person, in_rotation_expression
 from rotation.security import roles_required
@@ -36,7 +36,8 @@ def person_list():
         statement = statement.where(Person.is_active.is_(active == "yes"))
     if in_rotation in CHOICES:
         statement = statement.where(in_rotation_expression() == (in_rotation == "yes"))
-    page = paginate(statement, per_page=50, rows=True)
+    page = paginate(statement, per_page=50, rows=True,
+                    count_limit=search.SEARCH_COUNT_LIMIT if query else COUNT_LIMIT)
     return render_template("people/list.html", page=page, query=query, in_rotation=in_rotation, active=active)
 
 
