@@ -71,6 +71,8 @@ class Assignment(db.Model):
                  sqlite_where=sa.text(_OPEN), postgresql_where=sa.text(_OPEN)),
         sa.Index("ix_assignment_year_status", "year", "status"),
         sa.Index("ix_assignment_slot", "slot_id"),
+        # A person's shifts (My rotation, their feed, their observations), whatever their status.
+        sa.Index("ix_assignment_person_year", "person_id", "year"),
         sa.Index("ix_assignment_proposed_slot", "proposed_slot_id"),
     )
 
