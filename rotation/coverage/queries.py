@@ -43,11 +43,15 @@ class SiteWeeks:
         return [week for week in self.weeks if week.total]
 
 
+# The tables the weekly load is counted from.
+SITE_WEEK_TABLES = ("person", "assignment", "slot", "site")
+
+
 def site_weeks(scope: Scope, year: int) -> list[SiteWeeks]:
     """Each site where people of ``scope`` have announced shifts in ``year``, by ISO week: counted in one
     query and kept until the people, shifts, slots or sites change."""
     root = scope.root.id if scope.root is not None else None
-    return kept(("coverage site weeks", root, year), ("person", "assignment", "slot", "site"),
+    return kept(("coverage site weeks", root, year), SITE_WEEK_TABLES,
                 lambda: _count_site_weeks(scope, year))
 
 

@@ -14,12 +14,14 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
+from markupsafe import Markup
 from flask_login import current_user
 
 from rotation.accounts.roles import HR, MANAGER
 from rotation.assignments.models import KIND_LABELS
 from rotation.coverage import queries, standing
 from rotation.coverage.scope import Scope, is_in_organisation
+from rotation.data_versions import kept
 from rotation.extensions import db
 from rotation.pagination import paginate_sequence
 from rotation.people.models import Person
@@ -95,9 +97,18 @@ def overview():
     return render_template(
         "coverage/overview.html", year=year, years=_years(year), viewer=viewer, scope=scope, figures=figures,
         departments=_shown(figures.departments), organisations=_shown(figures.organisations), shown=GROUPS_SHOWN,
-        page=page, overdue=overdue, sites=queries.site_weeks(scope, year), kind_labels=KIND_LABELS,
+        page=page, overdue=overdue, load=_load(scope, year), kind_labels=KIND_LABELS,
         alone=scope.root is not None and _only_root(figures),
         today=today, is_hr=current_user.has_role(HR))
+
+
+def _load(scope: Scope, year: int) -> Markup:
+    """The weekly load per site as HTML: a chart and a table for each of dozens of sites, rendered once and
+    kept as long as the counts it shows."""
+    root = scope.root.id if scope.root is not None else None
+    return kept(("coverage load", root, year), queries.SITE_WEEK_TABLES,
+                lambda: Markup(render_template("coverage/_load.html", sites=queries.site_weeks(scope, year),
+                                               year=year)))
 
 
 def _shown(groups: list[standing.Figures]) -> list[standing.Figures]:
