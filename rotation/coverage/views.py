@@ -103,12 +103,14 @@ def overview():
 
 
 def _load(scope: Scope, year: int) -> Markup:
-    """The weekly load per site as HTML: a chart and a table for each of dozens of sites, rendered once and
-    kept as long as the counts it shows."""
-    root = scope.root.id if scope.root is not None else None
-    return kept(("coverage load", root, year), queries.SITE_WEEK_TABLES,
-                lambda: Markup(render_template("coverage/_load.html", sites=queries.site_weeks(scope, year),
-                                               year=year)))
+    """The weekly load per site as HTML: a chart and a table for each of dozens of sites. The whole company's
+    (half a megabyte at 33 sites) is rendered once and kept as long as the counts it shows; an organisation's
+    is rendered from its kept counts, so the memory kept stays bounded however many managers look."""
+    def render() -> Markup:
+        return Markup(render_template("coverage/_load.html", sites=queries.site_weeks(scope, year), year=year))
+    if scope.root is not None:
+        return render()
+    return kept(("coverage load", year), queries.SITE_WEEK_TABLES, render)
 
 
 def _shown(groups: list[standing.Figures]) -> list[standing.Figures]:
