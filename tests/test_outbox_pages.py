@@ -227,14 +227,79 @@ def test_the_list_pages_in_a_fixed_number_of_queries(client, login_as, shift):
     for person in people:
         message(person, recipient=f"{person.id}@example.com", status=FAILED, error=REPLY)
     queries()  # the first page view also looks up the signed-in account's place in the roster
-    few = queries()
+    few = queries()  # the counts are kept while no message is written
     for n in range(30):
         message(people[n % 3], recipient=f"{n}@example.com", sequence=n, status=SENT)
         message(purpose=SET_PASSWORD, recipient=f"s{n}@example.com", subject="s", body_text="b")
+    assert queries() == few + 2  # messages were written: the counts are made again, in two queries
     assert queries() == few
     many = text(client.get("/outbox/"))
     assert "Showing 1–50 of 63 messages." in many
     assert "Showing 51–63 of 63 messages." in text(client.get(next_page_url(client.get("/outbox/").get_data(as_text=True))))
+
+
+def test_the_counts_are_kept_until_a_message_is_written(client, login_as, shift):
+    ann = shift("Ann Aalto", "ann@example.com")
+    message(ann, status=FAILED, attempts=5, error=REPLY)
+    message(purpose=SET_PASSWORD, recipient="c@example.com", status=SENT, subject="s", body_text="b")
+    login_as("hr")
+
+    def tabs(query: str = "") -> tuple[tuple[str, ...], list[str]]:
+        """The tabs' counts (All, Queued, Sent, Failed, Superseded) and the statements that grouped messages."""
+        with count_queries() as statements:
+            page = text(client.get(f"/outbox/{query}"))
+        shown = tuple(tab(page, label) for label in ("All", "Queued", "Sent", "Failed", "Superseded"))
+        return shown, [statement for statement in statements if "GROUP BY" in statement]
+
+    assert tabs()[0] == ("2", "0", "1", "1", "0")
+    assert tabs() == (("2", "0", "1", "1", "0"), [])  # nothing written since: nothing counted again
+    assert tabs("?purpose=invitation")[0] == ("1", "0", "0", "1", "0")
+
+    message(ann, sequence=1)  # the shift moved: a newer invitation overtakes the failed one
+    shown, grouped = tabs()
+    assert shown == ("3", "1", "1", "0", "1") and grouped
+    assert tabs("?purpose=invitation")[0] == ("2", "1", "0", "0", "1")
+    assert tabs("?purpose=set_password")[0] == ("1", "0", "1", "0", "0")
+    assert tabs("?purpose=reminder")[0] == ("0", "0", "0", "0", "0")
+    assert tabs("?status=superseded&purpose=invitation")[0] == ("2", "1", "0", "0", "1")
+
+    # A bulk change shows at once as well.
+    token = csrf_token(client.get("/outbox/").get_data(as_text=True))
+    client.post("/outbox/retry-failed", data={"csrf_token": token})
+    assert tabs()[0] == ("3", "1", "1", "0", "1")  # the overtaken message is now stored as superseded
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.status == QUEUED).values(status=SENT))
+    db.session.commit()
+    assert tabs()[0] == ("3", "0", "2", "0", "1")
+    assert tabs("?purpose=invitation")[0] == ("2", "0", "1", "0", "1")
+
+
+def test_each_status_tab_lists_what_its_count_says(client, login_as, shift):
+    ann = shift("Ann Aalto", "ann@example.com")
+    bo = shift("Bo Berg", "bo@example.com")
+    message(ann, status=FAILED, error=REPLY, recipient="old@example.com")
+    message(ann, purpose=CANCELLATION, sequence=1, status=SENT, recipient="cancel@example.com")
+    message(bo, status=FAILED, error=REPLY, recipient="bo@example.com")
+    message(bo, status=SUPERSEDED, recipient="gone@example.com")
+    message(bo, purpose=INVITATION, sequence=2, recipient="new@example.com")
+    message(purpose=RESET_PASSWORD, status=FAILED, recipient="hr@example.com", subject="s", body_text="b",
+            error=REPLY)
+    login_as("hr")
+
+    def addresses(query: str) -> list[str]:
+        return re.findall(r'<small class="muted">([^<@]+@[^<]+)</small>', text(client.get(f"/outbox/?{query}")))
+
+    page = text(client.get("/outbox/"))
+    assert (tab(page, "Queued"), tab(page, "Sent"), tab(page, "Failed"), tab(page, "Superseded")) == \
+        ("1", "1", "1", "3")
+    assert addresses("status=queued") == ["new@example.com"]
+    assert addresses("status=sent") == ["cancel@example.com"]
+    assert addresses("status=failed") == ["hr@example.com"]  # Bo's failed invitation has a newer one after it
+    assert addresses("status=superseded") == ["gone@example.com", "bo@example.com", "old@example.com"]
+    assert addresses("status=superseded&purpose=invitation") == ["gone@example.com", "bo@example.com",
+                                                                 "old@example.com"]
+    assert addresses("status=failed&purpose=invitation") == []
+    assert addresses("status=failed&q=hr@") == ["hr@example.com"]
+    assert "Showing 1–3 of 3 messages." in text(client.get("/outbox/?status=superseded"))
 
 
 def test_every_kind_of_message_is_listed_with_what_it_is_and_secret_links_stay_hidden(client, login_as, shift):

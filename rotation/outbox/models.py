@@ -62,6 +62,8 @@ class OutboxMessage(db.Model):
         sa.CheckConstraint("reminder_days IS NULL OR (purpose = 'reminder' AND reminder_days > 0)",
                            name="reminder_has_days"),
         sa.Index("ix_outbox_message_assignment", "assignment_id", "status"),
+        # HR's outbox list: a status tab newest first, and the counts per status.
+        sa.Index("ix_outbox_message_status_id", "status", "id"),
         # A shift's reminder for each lead time goes out once for each version of the shift (its sequence).
         sa.Index("uq_outbox_message_reminder", "assignment_id", "sequence", "reminder_days", unique=True,
                  sqlite_where=sa.text("reminder_days IS NOT NULL"),

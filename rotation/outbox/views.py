@@ -5,21 +5,20 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy.orm import aliased, joinedload
 
 from rotation.accounts.roles import ADMIN, HR
-from rotation.assignments.models import Assignment
 from rotation.assignments.views import ShiftTime
 from rotation.db import utcnow
 from rotation.extensions import db
+from rotation.outbox import listing
+from rotation.outbox.listing import listed, status_counts
 from rotation.outbox.models import (
     ANDON, ATTENDANCE, CALENDAR_PURPOSES, OBSERVATION_DECLINED, PROBLEM_NEWS, CANCELLATION, CHANGE_OUTCOME, FAILED, INVITATION, MESSAGE_STATUS_LABELS,
-    MESSAGE_STATUSES, NO_SHOW_NOTICE, QUEUED, REMINDER, RESET_PASSWORD, SET_PASSWORD,
+    NO_SHOW_NOTICE, QUEUED, REMINDER, RESET_PASSWORD, SET_PASSWORD,
     SHIFT_NEWS_PURPOSES, SUPERSEDED, OutboxMessage,
 )
 from rotation.pagination import paginate
 from rotation.security import roles_required
-from rotation.sites.models import Slot
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 
@@ -36,25 +35,6 @@ MESSAGE_LABELS = {SET_PASSWORD: "A link to set a password", RESET_PASSWORD: "A l
                   ANDON: "Andon: a severity-5 or safety observation",
                   PROBLEM_NEWS: "News about a problem to someone following it",
                   OBSERVATION_DECLINED: "An owner declined an observation, told to its author"}
-
-
-def shown_status():
-    """SQL: the message's status as HR sees it.
-
-    A failed invitation, cancellation or reminder is superseded once a newer
-    invitation or cancellation about the same assignment exists: the newer one
-    tells the attendee the shift as it now is.
-    """
-    return sa.case(
-        (sa.and_(OutboxMessage.status == FAILED, OutboxMessage.assignment_id.is_not(None),
-                 OutboxMessage.purpose.in_(SHIFT_NEWS_PURPOSES), _newer_calendar_message()), SUPERSEDED),
-        else_=OutboxMessage.status)
-
-
-def _newer_calendar_message() -> sa.Exists:
-    newer = aliased(OutboxMessage)
-    return sa.exists().where(newer.assignment_id == OutboxMessage.assignment_id, newer.id > OutboxMessage.id,
-                             newer.purpose.in_(CALENDAR_PURPOSES))
 
 
 @dataclass(frozen=True)
@@ -102,26 +82,10 @@ def outbox_list():
     status = request.args.get("status", "")
     purpose = request.args.get("purpose", "")
     query = request.args.get("q", "").strip()
-    status_column = shown_status().label("shown_status")
-    statement = (
-        sa.select(OutboxMessage, status_column)
-        .options(joinedload(OutboxMessage.assignment).joinedload(Assignment.person),
-                 joinedload(OutboxMessage.assignment).joinedload(Assignment.slot).joinedload(Slot.site))
-        .order_by(OutboxMessage.id.desc())
-    )
-    filtered = sa.select(OutboxMessage.id)
-    if purpose in PURPOSE_LABELS:
-        statement = statement.where(OutboxMessage.purpose == purpose)
-        filtered = filtered.where(OutboxMessage.purpose == purpose)
-    if query:
-        pattern = f"%{query}%"
-        matches = sa.or_(OutboxMessage.recipient.ilike(pattern), OutboxMessage.recipient_name.ilike(pattern))
-        statement = statement.where(matches)
-        filtered = filtered.where(matches)
-    counts = _counts(filtered)
-    if status in MESSAGE_STATUS_LABELS:
-        statement = statement.where(shown_status() == status)
-    page = paginate(statement, per_page=50, rows=True)
+    tab = status if status in MESSAGE_STATUS_LABELS else None
+    kind = purpose if purpose in PURPOSE_LABELS else None
+    counts = status_counts(kind, query)
+    page = paginate(listed(tab, kind, query), per_page=50, rows=True)
     page.items = [Row(row[0], row[1]) for row in page.items]
     return render_template(
         "outbox/list.html", page=page, status=status, purpose=purpose, query=query, counts=counts,
@@ -153,7 +117,7 @@ def retry(message_id: int):
 @roles_required(HR, ADMIN)
 def retry_all_failed():
     """Every failed message back in the queue, due now; those overtaken by newer messages are superseded."""
-    overtaken = sa.select(OutboxMessage.id).where(shown_status() == SUPERSEDED, OutboxMessage.status == FAILED)
+    overtaken = sa.select(OutboxMessage.id).where(OutboxMessage.status == FAILED, listing.overtaken())
     superseded = db.session.execute(
         sa.update(OutboxMessage).where(OutboxMessage.id.in_(overtaken))
         .values(status=SUPERSEDED).execution_options(synchronize_session=False)).rowcount
@@ -165,13 +129,6 @@ def retry_all_failed():
     else:
         flash(_retried_sentence(queued, superseded), "success")
     return redirect(_back())
-
-
-def _counts(filtered: sa.Select) -> dict[str, int]:
-    """How many messages have each status as HR sees it, within the purpose and recipient filters."""
-    shown = sa.select(shown_status().label("status")).where(OutboxMessage.id.in_(filtered)).subquery()
-    found = dict(db.session.execute(sa.select(shown.c.status, sa.func.count()).group_by(shown.c.status)).all())
-    return {status: found.get(status, 0) for status in MESSAGE_STATUSES}
 
 
 def _has_newer(message: OutboxMessage) -> bool:

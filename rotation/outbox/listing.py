@@ -1,0 +1,125 @@
+"""HR's outbox list: the messages newest first with their status as HR sees it, and the counts per status.
+
+The outbox holds every e-mail ever sent, hundreds of thousands of them, so the
+list never reads it whole: a status tab reads the messages stored with the
+statuses that can show as it (by the index on status and id), and the counts
+per status are kept until a message is written (see
+:mod:`rotation.data_versions`). Only a recipient search counts the messages it
+matches each time.
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, joinedload
+
+from rotation.assignments.models import Assignment
+from rotation.data_versions import kept
+from rotation.extensions import db
+from rotation.outbox.models import (
+    CALENDAR_PURPOSES, FAILED, MESSAGE_STATUSES, PURPOSES, QUEUED, SENT, SHIFT_NEWS_PURPOSES, SUPERSEDED,
+    OutboxMessage,
+)
+from rotation.sites.models import Slot
+
+# The tables the counts are made from: a message's status as HR sees it depends only on other messages.
+COUNTED_TABLES = ("outbox_message",)
+# The stored statuses a message may have when HR sees it with each status.
+STORED_AS = {QUEUED: (QUEUED,), SENT: (SENT,), FAILED: (FAILED,), SUPERSEDED: (FAILED, SUPERSEDED)}
+
+
+def overtaken() -> sa.ColumnElement[bool]:
+    """SQL: a message about a shift that a newer invitation or cancellation about the same assignment follows."""
+    newer = aliased(OutboxMessage)
+    return sa.and_(OutboxMessage.assignment_id.is_not(None), OutboxMessage.purpose.in_(SHIFT_NEWS_PURPOSES),
+                   sa.exists().where(newer.assignment_id == OutboxMessage.assignment_id,
+                                     newer.id > OutboxMessage.id, newer.purpose.in_(CALENDAR_PURPOSES)))
+
+
+def shown_status() -> sa.Case:
+    """SQL: the message's status as HR sees it.
+
+    A failed invitation, cancellation or reminder is superseded once a newer
+    invitation or cancellation about the same assignment exists: the newer one
+    tells the attendee the shift as it now is.
+    """
+    return sa.case((sa.and_(OutboxMessage.status == FAILED, overtaken()), SUPERSEDED), else_=OutboxMessage.status)
+
+
+def shown_as(status: str) -> sa.ColumnElement[bool]:
+    """SQL: the message shows as ``status``; the stored status narrows the messages to look at first."""
+    stored = STORED_AS[status]
+    narrowed = OutboxMessage.status == stored[0] if len(stored) == 1 else OutboxMessage.status.in_(stored)
+    if status in (QUEUED, SENT):  # only a failed message shows as another status than its own
+        return narrowed
+    return sa.and_(narrowed, shown_status() == status)
+
+
+def recipient_matches(query: str) -> sa.ColumnElement[bool]:
+    """SQL: the recipient's address or name holds ``query``, in any case."""
+    pattern = f"%{query}%"
+    return sa.or_(OutboxMessage.recipient.ilike(pattern), OutboxMessage.recipient_name.ilike(pattern))
+
+
+def listed(status: str | None, purpose: str | None, query: str) -> sa.Select:
+    """The messages of the list, newest first, each with its status as HR sees it (``shown_status``) and what
+    it is about loaded; ``status`` and ``purpose`` are known values or None, ``query`` may be empty."""
+    statement = (
+        sa.select(OutboxMessage, shown_status().label("shown_status"))
+        .options(joinedload(OutboxMessage.assignment).joinedload(Assignment.person),
+                 joinedload(OutboxMessage.assignment).joinedload(Assignment.slot).joinedload(Slot.site))
+        .order_by(OutboxMessage.id.desc())
+    )
+    if status:
+        statement = statement.where(shown_as(status))
+    if purpose:
+        statement = statement.where(OutboxMessage.purpose == purpose)
+    if query:
+        statement = statement.where(recipient_matches(query))
+    return statement
+
+
+def status_counts(purpose: str | None, query: str) -> dict[str, int]:
+    """How many messages have each status as HR sees it, of one kind (``purpose``) or all, and whose recipient
+    matches ``query`` when given.
+
+    Without a search the counts are kept until a message is written: those of
+    the whole outbox come from the index on status, those of each kind from
+    one pass over the messages when a kind is first asked for. A search counts
+    what it matches, each time.
+    """
+    if query:
+        return _searched_counts(purpose, query)
+    if purpose:
+        return dict(kept(("outbox counts per kind",), COUNTED_TABLES, _counts_per_kind)[purpose])
+    return dict(kept(("outbox counts",), COUNTED_TABLES, _counts))
+
+
+def _counts() -> dict[str, int]:
+    """How many messages have each status as HR sees it: the stored statuses, counted from the index on status,
+    with the failed messages a newer one overtook moved to superseded."""
+    counts = dict.fromkeys(MESSAGE_STATUSES, 0)
+    counts.update(db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)).tuples().all())
+    moved = db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.status == FAILED, overtaken())) or 0
+    counts[FAILED] -= moved
+    counts[SUPERSEDED] += moved
+    return counts
+
+
+def _counts_per_kind() -> dict[str, dict[str, int]]:
+    """Per kind of e-mail, how many messages have each status as HR sees it."""
+    shown = sa.select(OutboxMessage.purpose, shown_status().label("status")).subquery()
+    tally = {purpose: dict.fromkeys(MESSAGE_STATUSES, 0) for purpose in PURPOSES}
+    for purpose, status, number in db.session.execute(
+            sa.select(shown.c.purpose, shown.c.status, sa.func.count()).group_by(shown.c.purpose, shown.c.status)):
+        tally[purpose][status] = number
+    return tally
+
+
+def _searched_counts(purpose: str | None, query: str) -> dict[str, int]:
+    matching = sa.select(shown_status().label("status"))
+    if purpose:  # the cheap test first: the search then reads only this kind's recipients
+        matching = matching.where(OutboxMessage.purpose == purpose)
+    shown = matching.where(recipient_matches(query)).subquery()
+    found = dict(db.session.execute(sa.select(shown.c.status, sa.func.count()).group_by(shown.c.status)).tuples().all())
+    return {status: found.get(status, 0) for status in MESSAGE_STATUSES}
