@@ -74,6 +74,9 @@ class Assignment(db.Model):
         # A person's shifts (My rotation, their feed, their observations), whatever their status.
         sa.Index("ix_assignment_person_year", "person_id", "year"),
         sa.Index("ix_assignment_proposed_slot", "proposed_slot_id"),
+        # The moves and withdrawals a draft proposes (HR's plan page): a few among a year's shifts.
+        sa.Index("ix_assignment_year_proposal", "year", sqlite_where=sa.text("proposal IS NOT NULL"),
+                 postgresql_where=sa.text("proposal IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,10 +1,11 @@
 """The draft's load as HR sees it on the plan page: by ISO week and by site, ready to draw as SVG.
 
-The numbers are aggregated in SQL (a few hundred rows at most, whatever the
-number of assignments). Each assignment counts at its effective slot: where the
-draft puts it, or for an announced assignment with a ``move`` proposal, where
-the move would take it. Cancelled assignments and ``withdraw`` proposals do not
-count.
+The numbers are aggregated in SQL, in one pass over the year's assignments (a
+few thousand rows come back, one per slot in use and kind, whatever the number
+of assignments). Each assignment counts at its effective slot: where the draft
+puts it, or for an announced assignment with a ``move`` proposal, where the move
+would take it. Cancelled assignments and ``withdraw`` proposals do not count.
+The drawn charts are kept until an assignment, a slot or a site changes.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 
 from rotation.assignments.models import CANCELLED, MOVE, WITHDRAW, Assignment
+from rotation.data_versions import kept
 from rotation.extensions import db
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
 
@@ -26,6 +28,8 @@ SITE_ROW = 30
 SITE_LABEL = 92
 SITE_VALUE = 78
 SITE_LABEL_CHARACTERS = 12
+# The tables the charts count: a shift, a slot's day or seats, or a site's name changes them.
+CHART_TABLES = ("assignment", "site", "slot")
 
 
 @dataclass(frozen=True)
@@ -80,16 +84,35 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def week_load(year: int) -> list[WeekLoad]:
+@dataclass(frozen=True)
+class SlotLoad:
+    """The shifts of one kind that the draft puts in one slot."""
+
+    first_day: date
+    site_id: int
+    kind: str
+    count: int
+
+
+def slot_load(year: int) -> list[SlotLoad]:
+    """The counted shifts of ``year`` per effective slot and kind: grouped by slot id first, then joined to
+    the few thousand slots in use, so the assignments are read once for both charts."""
+    effective = _effective_slot_id().label("effective_slot_id")  # grouped by name: its CASE has parameters
+    per_slot = (sa.select(effective, Assignment.kind, sa.func.count().label("count"))
+                .where(_counted(year))
+                .group_by(effective, Assignment.kind)
+                .subquery())
+    rows = db.session.execute(
+        sa.select(Slot.first_day, Slot.site_id, per_slot.c.kind, per_slot.c.count)
+        .join(per_slot, per_slot.c.effective_slot_id == Slot.id))
+    return [SlotLoad(first_day, site_id, kind, count) for first_day, site_id, kind, count in rows]
+
+
+def week_load(year: int, slots: list[SlotLoad]) -> list[WeekLoad]:
     """Every ISO week that touches ``year``, in order, with its customer-service days and warehouse weeks."""
-    per_day = db.session.execute(
-        sa.select(Slot.first_day, Assignment.kind, sa.func.count())
-        .select_from(Assignment).join(Slot, Slot.id == _effective_slot_id())
-        .where(_counted(year))
-        .group_by(Slot.first_day, Assignment.kind))
     counts: Counter[tuple[date, str]] = Counter()
-    for first_day, kind, count in per_day:
-        counts[_monday(first_day), kind] += count
+    for slot in slots:
+        counts[_monday(slot.first_day), slot.kind] += slot.count
     weeks = []
     monday = _monday(date(year, 1, 1))
     while monday <= date(year, 12, 31):
@@ -99,7 +122,7 @@ def week_load(year: int) -> list[WeekLoad]:
     return weeks
 
 
-def site_load(year: int) -> list[SiteLoad]:
+def site_load(year: int, slots: list[SlotLoad]) -> list[SiteLoad]:
     """Each site with slots in ``year``: the seats its slots offer and how many the draft uses."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     offered = db.session.execute(
@@ -108,13 +131,25 @@ def site_load(year: int) -> list[SiteLoad]:
         .where(Slot.first_day.between(first, last))
         .group_by(Site.id, Site.code, Site.name, Site.kind)
         .order_by(Site.kind, Site.code)).all()
-    used = dict(db.session.execute(
-        sa.select(Slot.site_id, sa.func.count())
-        .select_from(Assignment).join(Slot, Slot.id == _effective_slot_id())
-        .where(_counted(year))
-        .group_by(Slot.site_id)).all())
-    return [SiteLoad(code=code, name=name, kind=kind, used=used.get(site_id, 0), offered=int(seats))
+    used: Counter[int] = Counter()
+    for slot in slots:
+        used[slot.site_id] += slot.count
+    return [SiteLoad(code=code, name=name, kind=kind, used=used[site_id], offered=int(seats))
             for site_id, code, name, kind, seats in offered]
+
+
+@dataclass(frozen=True)
+class YearCharts:
+    weeks: WeekChart
+    sites: SiteChart
+
+
+def year_charts(year: int) -> YearCharts:
+    """The plan page's two charts of ``year``, drawn once and kept until their counts may have changed."""
+    def draw() -> YearCharts:
+        slots = slot_load(year)
+        return YearCharts(weeks=week_chart(year, week_load(year, slots)), sites=site_chart(site_load(year, slots)))
+    return kept(("plan charts", year), CHART_TABLES, draw)
 
 
 # Drawing -----------------------------------------------------------------------------------------

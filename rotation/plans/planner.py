@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from rotation.assignments.models import COMPLETED, CONFIRMED, DRAFT, MOVE, PUBLISHED, WITHDRAW, Assignment, new_uid
 from rotation.blackouts.models import Blackout
+from rotation.data_versions import TOUCHED
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
@@ -198,3 +199,6 @@ def _insert_drafts(rows: list[dict]) -> None:
         with cursor.copy(f"COPY assignment ({', '.join(_DRAFT_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(tuple(row[column] for column in _DRAFT_COLUMNS))
+    # COPY goes around the engine, which versions the tables each transaction writes: name it here, so the
+    # figures kept over the assignments (the plan page's counts and charts) are counted again after the commit.
+    connection.info.setdefault(TOUCHED, set()).add(Assignment.__tablename__)

@@ -47,15 +47,19 @@ class DraftSummary:
         return self.new + self.moves + self.withdrawals
 
 
-def draft_summary(year: int) -> DraftSummary:
-    """Count the drafts, proposals and blackout collisions of ``year`` in one query."""
+def summary_counts() -> tuple[sa.ColumnElement[int], ...]:
+    """SQL: the drafts, moves, withdrawals and blackout collisions among the shifts selected, in that order."""
     def count(condition):
         return sa.func.count().filter(condition)
 
+    return (count(Assignment.status == DRAFT), count(Assignment.proposal == MOVE),
+            count(Assignment.proposal == WITHDRAW), count(Assignment.needs_replan.is_(True)))
+
+
+def draft_summary(year: int) -> DraftSummary:
+    """Count the drafts, proposals and blackout collisions of ``year`` in one query."""
     row = db.session.execute(
-        sa.select(count(Assignment.status == DRAFT), count(Assignment.proposal == MOVE),
-                  count(Assignment.proposal == WITHDRAW), count(Assignment.needs_replan.is_(True)))
-        .where(Assignment.year == year, Assignment.status != CANCELLED)).one()
+        sa.select(*summary_counts()).where(Assignment.year == year, Assignment.status != CANCELLED)).one()
     return DraftSummary(year=year, new=row[0], moves=row[1], withdrawals=row[2], collisions=row[3])
 
 

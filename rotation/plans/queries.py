@@ -1,8 +1,9 @@
 """What the plan pages read: the runs of a year, the proposals and unplaced shifts to review, plan states.
 
-Each function reads a fixed few rows or counts in one to three queries, whatever
-the size of the year, so the pages stay fast with hundreds of thousands of
-assignments.
+Each function reads a fixed few rows in one to three queries, whatever the size
+of the year, so the pages stay fast with hundreds of thousands of assignments.
+Figures counted over a whole year (what publishing would change, the shifts
+announced, the slots per year) are kept until the tables they count change.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from rotation.data_versions import kept
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.plans.models import FAILED, FINISHED, QUEUED, RUNNING, PlanRun, UnplacedShift
+from rotation.plans.publish import DraftSummary, summary_counts
 from rotation.plans.runs import ABANDONED_AFTER
 from rotation.sites.models import Slot
 
@@ -81,14 +83,33 @@ def unplaced(run_id: int) -> sa.Select:
             .order_by(Person.full_name, Person.id, UnplacedShift.kind))
 
 
-def announced(year: int) -> int:
-    """How many shifts of ``year`` have been announced (published, or since confirmed, done or missed)."""
-    return db.session.scalar(
-        sa.select(sa.func.count()).where(Assignment.year == year, Assignment.status.in_(ANNOUNCED))) or 0
+@dataclass(frozen=True)
+class YearFigures:
+    """What publishing ``year`` would change, and how many of its shifts have been announced (published, or
+    since confirmed, done or missed)."""
+
+    summary: DraftSummary
+    announced: int
+
+
+def year_figures(year: int) -> YearFigures:
+    """The year page's counts over all of ``year``'s shifts, in one query, kept until a shift changes."""
+    return kept(("plan year figures", year), ("assignment",), lambda: _year_figures(year))
+
+
+def _year_figures(year: int) -> YearFigures:
+    row = db.session.execute(
+        sa.select(*summary_counts(), sa.func.count().filter(Assignment.status.in_(ANNOUNCED)))
+        .where(Assignment.year == year, Assignment.status != CANCELLED)).one()
+    return YearFigures(summary=DraftSummary(year, *row[:4]), announced=row[4])
 
 
 def slots_per_year(years: tuple[int, ...]) -> dict[int, int]:
-    """How many slots each of ``years`` has (years without any are left out)."""
+    """How many slots each of ``years`` has (years without any are left out), kept until a slot changes."""
+    return kept(("plan slots per year", years), ("slot",), lambda: _slots_per_year(years))
+
+
+def _slots_per_year(years: tuple[int, ...]) -> dict[int, int]:
     year = sa.extract("year", Slot.first_day)
     first, last = date(min(years), 1, 1), date(max(years), 12, 31)
     rows = db.session.execute(

@@ -55,16 +55,18 @@ def year_page(year: int):
     years = _switchable(year)
     slots = queries.slots_per_year(years)
     runs = queries.year_runs(year)
-    summary = draft_summary(year)
+    figures = queries.year_figures(year)
+    summary = figures.summary
     proposals = (db.session.scalars(queries.proposals(year).limit(PREVIEW)).all()
                  if summary.moves + summary.withdrawals else [])
     unplaced = (db.session.scalars(queries.unplaced(runs.finished.id).limit(PREVIEW)).all()
                 if runs.finished is not None and runs.finished.unplaced else [])
+    year_charts = charts.year_charts(year)
     return render_template(
         "plans/year.html", year=year, years=years, slots=slots, no_slots=_no_slots_sentence(year, slots),
-        runs=runs, summary=summary, announced=queries.announced(year), collisions=collision_sentence(summary),
-        proposals=proposals, unplaced=unplaced, week_chart=charts.week_chart(year, charts.week_load(year)),
-        site_chart=charts.site_chart(charts.site_load(year)), run_form=RunPlanForm(), publish_form=PublishForm(),
+        runs=runs, summary=summary, announced=figures.announced, collisions=collision_sentence(summary),
+        proposals=proposals, unplaced=unplaced, week_chart=year_charts.weeks, site_chart=year_charts.sites,
+        run_form=RunPlanForm(), publish_form=PublishForm(),
         worker_missing=runs.running is not None and waiting_for_a_worker(job_for(PLAN_RUN, runs.running.id)))
 
 
