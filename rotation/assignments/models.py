@@ -77,6 +77,10 @@ class Assignment(db.Model):
         # The moves and withdrawals a draft proposes (HR's plan page): a few among a year's shifts.
         sa.Index("ix_assignment_year_proposal", "year", sqlite_where=sa.text("proposal IS NOT NULL"),
                  postgresql_where=sa.text("proposal IS NOT NULL")),
+        # A slot's shifts whose attendance is still to record (HR's attendance list): few but for slots to come.
+        sa.Index("ix_assignment_waiting", "slot_id", "kind",
+                 sqlite_where=sa.text(_in("status", (PUBLISHED, CONFIRMED))),
+                 postgresql_where=sa.text(_in("status", (PUBLISHED, CONFIRMED)))),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from rotation.accounts.roles import HR
 from rotation.assignments.models import ANNOUNCED, COMPLETED, KIND_LABELS, NO_SHOW, Assignment
 from rotation.assignments.views import ShiftTime
+from rotation.attendance import listing
 from rotation.attendance.forms import RecordForm, field_name, host_form
 from rotation.attendance.requests import EXPIRED, INVALID, LIFETIME, USED, open_link, spend_link
 from rotation.attendance.services import (
@@ -40,23 +41,11 @@ def attendance_list():
     tab = tab if tab in TABS else TO_DO
     site_code = request.args.get("site", "")
     kind = request.args.get("kind", "")
-    statement = (
-        sa.select(Assignment)
-        .join(Person, Person.id == Assignment.person_id)
-        .join(Slot, Slot.id == Assignment.slot_id)
-        .join(Site, Site.id == Slot.site_id)
-        .options(contains_eager(Assignment.person), contains_eager(Assignment.slot).contains_eager(Slot.site)))
+    kind_shown = kind if kind in KIND_LABELS else ""
     if tab == TO_DO:
-        statement = (statement.where(Assignment.status.in_(TO_RECORD), Slot.starts_at <= utcnow())
-                     .order_by(Slot.starts_at, Site.code, Person.full_name, Assignment.id))
+        page = listing.waiting_page(site_code, kind_shown, per_page=PER_PAGE)
     else:
-        statement = (statement.where(Assignment.status.in_(RECORDED))
-                     .order_by(Assignment.attendance_at.desc().nulls_last(), Assignment.id.desc()))
-    if site_code:
-        statement = statement.where(Site.code == site_code)
-    if kind in KIND_LABELS:
-        statement = statement.where(Assignment.kind == kind)
-    page = paginate(statement, per_page=PER_PAGE)
+        page = paginate(listing.recorded(site_code, kind_shown), per_page=PER_PAGE)
     sites = db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code)).all()
     return render_template("attendance/list.html", page=page, tab=tab, tabs=TABS, site_code=site_code,
                            kind=kind, kinds=KIND_LABELS, sites=sites, shift_time=ShiftTime.of,

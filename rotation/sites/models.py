@@ -73,6 +73,8 @@ class Slot(db.Model):
         sa.CheckConstraint("last_day >= first_day", name="days_in_order"),
         sa.CheckConstraint("ends_at > starts_at", name="instants_in_order"),
         sa.Index("ix_slot_first_day", "first_day"),
+        # The slots that have started, in the order they started (HR's attendance list).
+        sa.Index("ix_slot_starts_at", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 
 from rotation.accounts.roles import HR
-from rotation.assignments.changes import seats_taken
+from rotation.assignments.changes import effective_slot_id, holds_a_seat
+from rotation.assignments.models import Assignment
+from rotation.data_versions import kept
 from rotation.extensions import db
 from rotation.security import roles_required
 from rotation.sites.models import CONTACT_CENTER, Site, Slot
@@ -105,6 +107,26 @@ def months_of(slots: list[tuple[Slot, int]], zone: ZoneInfo | None) -> list[Mont
     ]
 
 
+def seats_taken_at(site_id: int, year: int, slot_ids: list[int]) -> dict[int, int]:
+    """Slot id → seats taken (drafts included, at the slot a draft moves a shift to), for ``slot_ids``: the
+    slots of one site and year. Counted from the indexes on the shifts of a slot and the shifts a draft moves
+    there, and kept until a shift, person or slot changes."""
+    def count() -> dict[int, int]:
+        wanted = set(slot_ids)
+        slot_id = effective_slot_id()
+        found = db.session.execute(
+            sa.select(slot_id, sa.func.count())
+            .where(holds_a_seat(),
+                   sa.or_(Assignment.slot_id.in_(slot_ids), Assignment.proposed_slot_id.in_(slot_ids)))
+            .group_by(slot_id)).tuples()
+        return {slot: taken for slot, taken in found if slot in wanted}
+
+    if not slot_ids:
+        return {}
+    # The database deletes a person's shifts with the person.
+    return kept(("site seats taken", site_id, year), ("assignment", "person", "slot"), count)
+
+
 @bp.get("/sites")
 @roles_required(HR)
 def site_list():
@@ -135,14 +157,11 @@ def site_detail(code: str):
         abort(404)
     year = requested_year()
     first, last = year_bounds(year)
-    taken = seats_taken()
-    # The slots with the seats their assignments take, in one query.
-    slots = [(slot, taken_seats) for slot, taken_seats in db.session.execute(
-        sa.select(Slot, sa.func.coalesce(taken.c.taken, 0))
-        .outerjoin(taken, taken.c.slot_id == Slot.id)
-        .where(Slot.site_id == site.id, Slot.first_day.between(first, last))
-        .order_by(Slot.first_day, Slot.kind)
-    )]
+    rows = db.session.scalars(
+        sa.select(Slot).where(Slot.site_id == site.id, Slot.first_day.between(first, last))
+        .order_by(Slot.first_day, Slot.kind)).all()
+    taken = seats_taken_at(site.id, year, [slot.id for slot in rows])
+    slots = [(slot, taken.get(slot.id, 0)) for slot in rows]
     zone = site_zone(site)
     now = datetime.now(zone) if zone else None
     return render_template("sites/detail.html", site=site, year=year, months=months_of(slots, zone),

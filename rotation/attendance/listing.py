@@ -1,0 +1,167 @@
+"""HR's attendance list: the shifts that have started and wait for their attendance, and the recorded ones.
+
+A company has hundreds of thousands of shifts, and those published for the
+slots still to come are as unrecorded as those waiting, so the list of those
+waiting never reads them all. How many shifts
+of each slot wait is counted once, per slot that has started (each reading
+its waiting shifts from the partial index ``ix_assignment_waiting``), and kept
+(see :mod:`rotation.data_versions`) until a shift, person, slot or site
+changes, or until a slot starts that the count did not cover. A page then
+walks, in the order of their start (by the index on ``slot.starts_at``), the
+slots from the first one with a waiting shift to now, and stops once it has
+its rows; the recorded tab is paged as any other list.
+"""
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import request
+from sqlalchemy.orm import contains_eager, joinedload
+
+from rotation.assignments.models import KIND_LABELS, Assignment
+from rotation.attendance.services import RECORDED, TO_RECORD
+from rotation.data_versions import kept
+from rotation.db import utcnow
+from rotation.extensions import db
+from rotation.pagination import COUNT_LIMIT, Page, _fetch, _page, decode_cursor, order_keys
+from rotation.people.models import Person
+from rotation.sites.models import Site, Slot
+
+# Word for word the condition of the partial index on the waiting shifts of a slot (``ix_assignment_waiting``):
+# with it in a query, SQLite and PostgreSQL read a slot's waiting shifts from that index.
+WAITING = sa.text(f"assignment.status IN ({', '.join(repr(status) for status in TO_RECORD)})")
+# The tables the count of waiting shifts is made from (the database deletes a person's shifts with the person).
+COUNTED_TABLES = ("assignment", "person", "site", "slot")
+# The count also covers the slots that start this long after it is made, so it holds that long without writes.
+AHEAD = timedelta(days=1)
+
+
+def waiting_page(site_code: str, kind: str, per_page: int) -> Page:
+    """The requested page of the shifts that have started and wait for their attendance, oldest first (of one
+    site and kind when given), with their person, slot and site loaded."""
+    now = utcnow()
+    counts = kept(("attendance waiting per slot",), COUNTED_TABLES, _count_waiting,
+                  still_true=lambda counts: now < counts.until)
+    total, first = counts.matching(now, site_code, kind)
+    return paginate_counted(waiting(now, site_code, kind, first), total, per_page)
+
+
+def waiting(now: datetime, site_code: str, kind: str, first: datetime | None) -> sa.Select:
+    """The shifts of the list, whose slots started from ``first`` (the first slot with a waiting shift) to ``now``.
+
+    The database walks those slots in the order of their start and reads each one's waiting shifts from the
+    partial index; the person's name is read for the rows being sorted only (joining the people would let it
+    read every waiting shift, those of the slots to come too, first).
+    """
+    return (
+        sa.select(Assignment)
+        .join(Slot, Slot.id == Assignment.slot_id)
+        .join(Site, Site.id == Slot.site_id)
+        .options(contains_eager(Assignment.slot).contains_eager(Slot.site), joinedload(Assignment.person))
+        .where(WAITING, Slot.starts_at <= now, Slot.starts_at >= first if first else sa.false(),
+               # Every shift has one of the kinds: naming them all lets SQLite, which keeps no statistics, see
+               # that the index on the waiting shifts of a slot serves better than the one on all its shifts.
+               Assignment.kind.in_((kind,) if kind else tuple(KIND_LABELS)),
+               *([Site.code == site_code] if site_code else []))
+        .order_by(Slot.starts_at, Site.code, _person_name(), Assignment.id))
+
+
+def recorded(site_code: str, kind: str) -> sa.Select:
+    """The shifts whose attendance is recorded, newest recording first, with their person, slot and site loaded."""
+    statement = (
+        sa.select(Assignment)
+        .join(Person, Person.id == Assignment.person_id)
+        .join(Slot, Slot.id == Assignment.slot_id)
+        .join(Site, Site.id == Slot.site_id)
+        .options(contains_eager(Assignment.person), contains_eager(Assignment.slot).contains_eager(Slot.site))
+        .where(Assignment.status.in_(RECORDED))
+        .order_by(Assignment.attendance_at.desc().nulls_last(), Assignment.id.desc()))
+    if site_code:
+        statement = statement.where(Site.code == site_code)
+    if kind:
+        statement = statement.where(Assignment.kind == kind)
+    return statement
+
+
+def _person_name() -> sa.ScalarSelect:
+    return sa.select(Person.full_name).where(Person.id == Assignment.person_id).scalar_subquery()
+
+
+# How many are waiting -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitingCounts:
+    """The waiting shifts of each slot starting before ``until`` that has any, in the order of their start."""
+
+    until: datetime
+    starts: tuple[datetime, ...]
+    slots: tuple[tuple[str, tuple[tuple[str, int], ...]], ...]  # (site code, ((kind, waiting), ...)) per slot
+
+    def matching(self, now: datetime, site_code: str, kind: str) -> tuple[int, datetime | None]:
+        """How many shifts of the slots started by ``now`` wait (of one site and kind when given), and when the
+        first slot with one of them started (None when none waits)."""
+        total, first = 0, None
+        for starts_at, (code, kinds) in zip(self.starts, self.slots[:bisect_right(self.starts, now)]):
+            number = sum(waiting for each, waiting in kinds if not kind or each == kind)
+            if number and (not site_code or code == site_code):
+                total += number
+                first = first or starts_at
+        return total, first
+
+
+def _count_waiting() -> WaitingCounts:
+    """One pass over the slots starting before tomorrow, each counting its waiting shifts of each kind from the
+    partial index: a correlated count per slot, so neither database reads the waiting shifts of the slots
+    still to come (next year's published shifts, hundreds of thousands of them)."""
+    until = utcnow() + AHEAD
+    kinds = tuple(KIND_LABELS)
+    per_kind = [sa.select(sa.func.count()).where(Assignment.slot_id == Slot.id, WAITING, Assignment.kind == each)
+                .correlate(Slot).scalar_subquery() for each in kinds]
+    starts, slots = [], []
+    for starts_at, code, *numbers in db.session.execute(
+            sa.select(Slot.starts_at, Site.code, *per_kind).join(Site, Site.id == Slot.site_id)
+            .where(Slot.starts_at <= until).order_by(Slot.starts_at, Slot.id)):
+        if any(numbers):
+            starts.append(starts_at)
+            slots.append((code, tuple((each, number) for each, number in zip(kinds, numbers) if number)))
+    return WaitingCounts(until=until, starts=tuple(starts), slots=tuple(slots))
+
+
+# Paging a list whose length is known --------------------------------------------------------------
+
+
+def paginate_counted(statement: sa.Select, total: int, per_page: int) -> Page:
+    """The requested page of ``statement``, as :func:`rotation.pagination.paginate` gives it (the same cursors
+    and pages), for a list whose length ``total`` is already known: the rows are not counted again."""
+    arguments: dict[str, Any] = request.args.to_dict()
+    keys = order_keys(statement)
+    shown_total = total if total <= COUNT_LIMIT else None
+    after = decode_cursor(arguments["after"], len(keys)) if arguments.get("after") else None
+    before = decode_cursor(arguments["before"], len(keys)) if arguments.get("before") else None
+
+    if before is not None:
+        found = _fetch(statement, keys, per_page, False, before[0], backwards=True)
+        if found:
+            start = before[1] - min(len(found), per_page) if before[1] else None
+            return _page(found, keys, per_page, shown_total, start, arguments, COUNT_LIMIT,
+                         has_previous=len(found) > per_page, has_next=True, backwards=True)
+    elif after is not None:
+        found = _fetch(statement, keys, per_page, False, after[0], backwards=False)
+        if found:
+            start = after[1] + 1 if after[1] else None
+            return _page(found, keys, per_page, shown_total, start, arguments, COUNT_LIMIT,
+                         has_previous=True, has_next=len(found) > per_page)
+    if arguments.get("page") == "last" or after is not None:  # the last page, or nothing left after the cursor
+        found = _fetch(statement, keys, per_page, False, None, backwards=True)
+        shown = min(len(found), per_page)
+        start = shown_total - shown + 1 if shown_total is not None and shown else None
+        return _page(found, keys, per_page, shown_total, start, arguments, COUNT_LIMIT,
+                     has_previous=len(found) > per_page, has_next=False, backwards=True)
+    found = _fetch(statement, keys, per_page, False, None, backwards=False)
+    return _page(found, keys, per_page, shown_total, 1 if found else None, arguments, COUNT_LIMIT,
+                 has_previous=False, has_next=len(found) > per_page)
