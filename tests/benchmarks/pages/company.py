@@ -165,6 +165,8 @@ def prepare_child(url: str, this_year: int, seed: int) -> None:
                ((emails[person_id], names[person_id], password_hash, True,
                  joined + timedelta(minutes=person_id % 50_000), joined + timedelta(days=1))
                 for person_id in with_account))
+        if engine.dialect.name == "postgresql":  # without fresh statistics each key check scans the table
+            execute(engine, "ANALYZE user_account")
         execute(engine, "INSERT INTO role_grant (user_id, role) SELECT id, 'manager' FROM user_account "
                         f"WHERE email LIKE 'person%@{EMAIL_DOMAIN}'")
 
