@@ -90,43 +90,51 @@ EXPORT_HEADER = ("employee_id", "full_name", "department", "manager_employee_id"
                  "warehouse_status", "warehouse_first_day", "warehouse_last_day", "warehouse_site")
 
 
-def _latest_shift(year: int, kind: str):
-    """Subquery: per person, the shift of ``kind`` in ``year`` that stands — the one still to happen or
-    done, else the latest no-show."""
-    rank = sa.func.row_number().over(
-        partition_by=Assignment.person_id,
-        order_by=(sa.case((Assignment.status == NO_SHOW, 1), else_=0), Slot.first_day.desc(), Assignment.id.desc()))
-    ranked = (sa.select(Assignment.person_id, Assignment.status, Slot.first_day, Slot.last_day,
-                        Site.code.label("site"), rank.label("rank"))
-              .join(Slot, Slot.id == Assignment.slot_id).join(Site, Site.id == Slot.site_id)
-              .where(Assignment.year == year, Assignment.kind == kind, Assignment.status != CANCELLED)
-              .subquery(f"ranked_{kind}"))
-    return sa.select(ranked).where(ranked.c.rank == 1).subquery(f"latest_{kind}")
+# A standing shift: (status, first day, last day, site code).
+Standing = tuple[str, date, date, str]
+
+
+def _standing_shifts(year: int, kind: str) -> dict[int, Standing]:
+    """Per person, the shift of ``kind`` in ``year`` that stands: the one still to happen or done (the
+    latest), else the latest no-show. One ordered read of the year's shifts of that kind."""
+    rows = db.session.execute(
+        sa.select(Assignment.person_id, Assignment.status, Slot.first_day, Slot.last_day, Site.code)
+        .join(Slot, Slot.id == Assignment.slot_id).join(Site, Site.id == Slot.site_id)
+        .where(Assignment.year == year, Assignment.kind == kind, Assignment.status != CANCELLED)
+        .order_by(Assignment.person_id, Slot.first_day, Assignment.id))
+    standing: dict[int, Standing] = {}
+    for person_id, status, first_day, last_day, site in rows:
+        held = standing.get(person_id)
+        # Later rows are later shifts: they replace what is held, except that a no-show never replaces
+        # a shift that stands.
+        if held is None or status != NO_SHOW or held[0] == NO_SHOW:
+            standing[person_id] = (status, first_day, last_day, site)
+    return standing
 
 
 def export_rows(scope: Scope, year: int) -> Iterator[tuple[str, ...]]:
-    """One row per person of ``scope`` in the rotation, by department and name, streamed from one
-    query: who they are, their line manager and where each kind of shift stands (``unbooked`` when
-    there is none). The query is made at once, while the scope's root is still loaded: the rows are read
-    as the response streams, after the request's transaction has ended."""
+    """One row per person of ``scope`` in the rotation, by department and name: who they are, their line
+    manager and where each kind of shift stands (``unbooked`` when there is none).
+
+    The standing shifts are read now, within the request, and the people's query is made at once while the
+    scope's root is still loaded; the people are then read as the response streams. Neither read joins the
+    other, so the export takes seconds at 100,000 people on either database."""
     manager = aliased(Person)
-    service, warehouse = _latest_shift(year, CUSTOMER_SERVICE), _latest_shift(year, WAREHOUSE_WEEK)
-    statement = (people_of(scope, Person.employee_id, Person.full_name, Person.department,
-                         manager.employee_id.label("manager"),
-                         service.c.status, service.c.first_day, service.c.site,
-                         warehouse.c.status, warehouse.c.first_day, warehouse.c.last_day, warehouse.c.site)
+    service, warehouse = _standing_shifts(year, CUSTOMER_SERVICE), _standing_shifts(year, WAREHOUSE_WEEK)
+    statement = (people_of(scope, Person.id, Person.employee_id, Person.full_name, Person.department,
+                           manager.employee_id.label("manager"))
                  .outerjoin(manager, manager.id == Person.manager_id)
-                 .outerjoin(service, service.c.person_id == Person.id)
-                 .outerjoin(warehouse, warehouse.c.person_id == Person.id)
                  .order_by(Person.department, Person.full_name, Person.id))
-    return _export_lines(statement)
+    return _export_lines(statement, service, warehouse)
 
 
-def _export_lines(statement: sa.Select) -> Iterator[tuple[str, ...]]:
-    for row in db.session.execute(statement).yield_per(500):
-        (employee_id, full_name, department, manager_id, cs_status, cs_day, cs_site,
-         wh_status, wh_first, wh_last, wh_site, _branch) = row
+def _export_lines(statement: sa.Select, service: dict[int, Standing],
+                  warehouse: dict[int, Standing]) -> Iterator[tuple[str, ...]]:
+    for person_id, employee_id, full_name, department, manager_id, _branch in \
+            db.session.execute(statement).yield_per(1000):
+        cs = service.get(person_id)
+        wh = warehouse.get(person_id)
         yield (employee_id, full_name, department, manager_id or "",
-               cs_status or "unbooked", cs_day.isoformat() if cs_day else "", cs_site or "",
-               wh_status or "unbooked", wh_first.isoformat() if wh_first else "",
-               wh_last.isoformat() if wh_last else "", wh_site or "")
+               cs[0] if cs else "unbooked", cs[1].isoformat() if cs else "", cs[3] if cs else "",
+               wh[0] if wh else "unbooked", wh[1].isoformat() if wh else "",
+               wh[2].isoformat() if wh else "", wh[3] if wh else "")
