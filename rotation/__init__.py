@@ -62,13 +62,13 @@ def _init_extensions(app: Flask) -> None:
 
     from rotation import models  # noqa: F401  (the whole schema, for Alembic)
 
+    from flask_login import user_loaded_from_cookie
+
+    from rotation.accounts.sign_ins import renew_on_cookie
     from rotation.accounts.signed_in import load_signed_in
 
-    @login_manager.user_loader
-    def _load_user(user_id: str):
-        if not user_id.isdigit():
-            return None
-        return load_signed_in(int(user_id))
+    login_manager.user_loader(load_signed_in)
+    user_loaded_from_cookie.connect(renew_on_cookie)  # the same receiver connects once, whatever the apps
 
     database.init_app(app)
     security.init_app(app)

@@ -39,6 +39,9 @@ VERSIONS = "rotation_data_versions"  # the versions its transaction read
 MIGRATING = "rotation_migrating"     # set by migrations/env.py: schema changes are not versioned
 MAX_AGE = 600.0   # seconds: a kept figure is computed again at least this often
 KEPT_FIGURES = 256  # per process; the least recently used goes first
+# Written by nearly every request and counted by no figure: versioning them would only make every request
+# of every person wait for one row of ``data_version``.
+UNVERSIONED = frozenset({"data_version", "sign_in", "login_throttle"})
 _WRITE = re.compile(r'\s*(?:WITH\b.*?\b)?(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+"?(\w+)',
                     re.IGNORECASE | re.DOTALL)
 
@@ -60,7 +63,7 @@ def _note_write(conn: Connection, _cursor, statement: str, _parameters, _context
     if not first or first not in "IiUuDdWw" or MIGRATING in conn.info:
         return
     match = _WRITE.match(statement)
-    if match is not None and match.group(1).lower() != DataVersion.__tablename__:
+    if match is not None and match.group(1).lower() not in UNVERSIONED:
         conn.info.setdefault(TOUCHED, set()).add(match.group(1).lower())
 
 

@@ -1,5 +1,5 @@
 """Imports every model, so the metadata (and Alembic) sees the whole schema."""
-from rotation.accounts.models import LoginFailure, PasswordLink, RoleGrant, User  # noqa: F401
+from rotation.accounts.models import LoginThrottle, PasswordLink, RoleGrant, SignIn, User  # noqa: F401
 from rotation.assignments.models import Assignment  # noqa: F401
 from rotation.blackouts.models import Blackout  # noqa: F401
 from rotation.feeds.models import FeedToken  # noqa: F401

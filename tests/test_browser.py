@@ -55,5 +55,5 @@ def test_admin_lists_accounts_by_role(page, make_user):
     make_user(roles=["hr"], email="hanna@example.com")
     sign_in(page, admin.email, PASSWORD)
     page.get_by_role("link", name="HR", exact=True).click()
-    assert page.get_by_role("cell", name="hanna@example.com").is_visible()
-    assert not page.get_by_role("cell", name=admin.email).is_visible()
+    assert page.get_by_role("cell", name="hanna@example.com", exact=True).is_visible()
+    assert not page.get_by_role("cell", name=admin.email, exact=True).is_visible()

@@ -245,3 +245,27 @@ def test_only_hr_may_send_a_link_from_the_person_page(app, client, login_as, mak
     assert client.post(f"/people/{lead.id}/password-link", data={"csrf_token": token}).status_code == 403
     assert messages() == []
 
+
+
+def test_forgot_password_takes_the_same_time_for_a_known_and_an_unknown_address(app, client, make_user,
+                                                                                 monkeypatch):
+    """The answer's timing must not tell which addresses have an account: every answer waits out the same
+    quarter of a second, the link's e-mail queued and committed inside it."""
+    from rotation.accounts import views
+
+    make_user(email="hr@example.com", roles=["hr"])
+    took = {}
+    real_sleep = views.time.sleep
+    for address in ("hr@example.com", "nobody@example.com"):
+        slept = []
+        monkeypatch.setattr(views.time, "sleep", lambda seconds: slept.append(seconds))
+        token = csrf_token(client.get("/password/forgot").get_data(as_text=True))
+        started = views.time.perf_counter()
+        response = client.post("/password/forgot", data={"csrf_token": token, "email": address})
+        monkeypatch.setattr(views.time, "sleep", real_sleep)
+        assert response.status_code == 302
+        assert len(slept) == 1 and 0 < slept[0] <= views.FORGOT_TAKES
+        took[address] = views.time.perf_counter() - started + slept[0]
+    # The work of each fitted inside the quarter second; with the wait both answers take it whole.
+    assert all(views.FORGOT_TAKES <= seconds < views.FORGOT_TAKES + 0.2 for seconds in took.values())
+    assert messages() == [(RESET_PASSWORD, "hr@example.com", QUEUED)]

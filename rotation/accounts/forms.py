@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from rotation.accounts.services import MAX_PASSWORD_LENGTH, password_problem
+from rotation.forms import Form
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = StringField("E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
                         render_kw={"autocomplete": "username", "inputmode": "email", "autofocus": True})
     password = PasswordField("Password", validators=[DataRequired("Enter your password."),
@@ -14,7 +14,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField("Keep me signed in on this device")
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     """A new password, twice, chosen through a password link (no current password: the link stands for it)."""
 
     new = PasswordField("New password", validators=[DataRequired("Choose a password.")],
@@ -49,7 +49,7 @@ class ChangePasswordForm(SetPasswordForm):
                             render_kw={"autocomplete": "new-password"})
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = StringField("E-mail", validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
                         render_kw={"autocomplete": "username", "inputmode": "email", "autofocus": True},
                         description="The address you sign in with, or the one HR has for you in the roster.")

@@ -35,6 +35,23 @@ class User(UserMixin, db.Model):
     _granted = None  # set[str] | None
     person_id = None  # int | None: the active roster person with the account's address
     unread_news = None  # int | None
+    # This request's sign-in (``rotation.accounts.sign_ins``): what the cookies carry, and its row.
+    sign_in_token = None  # str | None
+    sign_in_id = None  # int | None
+
+    def __eq__(self, other) -> bool:  # the same account, not the same sign-in (Flask-Login compares get_id)
+        return other is self or (isinstance(other, User) and self.id is not None and self.id == other.id)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
+    __hash__ = object.__hash__
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the cookies: the sign-in, never the bare account id."""
+        if self.sign_in_token is None:
+            raise RuntimeError("Sign an account in with rotation.accounts.sign_ins.sign_in.")
+        return self.sign_in_token
 
     def remember_signed_in(self, granted: set[str], person_id: int | None, in_rotation: bool,
                            unread_news: int) -> None:
@@ -102,15 +119,41 @@ class RoleGrant(db.Model):
     user: Mapped[User] = relationship(back_populates="role_grants")
 
 
-class LoginFailure(db.Model):
-    """A failed log-in, kept for a short while to slow down password guessing."""
+class SignIn(db.Model):
+    """One signed-in browser: made at log-in, ended by signing out, a password change or an administrator.
 
-    __tablename__ = "login_failure"
+    The browser holds ``<id>.<secret>`` in its session cookie (and, when kept signed in, its remember cookie);
+    only the secret's SHA-256 hash is stored. Using the remember cookie to start a new browser session
+    replaces the secret; the one before stays good for a minute, for the browser's other tabs.
+    """
+
+    __tablename__ = "sign_in"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(sa.String(254), index=True)
-    address: Mapped[str] = mapped_column(sa.String(64), index=True)
-    failed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))
+    previous_hash: Mapped[str | None] = mapped_column(sa.String(64))
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    device: Mapped[str] = mapped_column(sa.String(200))
+    address: Mapped[str] = mapped_column(sa.String(64))
+    remembered: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Without use until then it ends by itself: 12 hours for a browser session, 30 days when kept signed in.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_because: Mapped[str | None] = mapped_column(sa.String(60))
+
+
+class LoginThrottle(db.Model):
+    """Failed log-ins counted under one key: an account and address, an address, or an account
+    (``rotation.accounts.throttle``)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(sa.String(340), primary_key=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PasswordLink(db.Model):

@@ -9,22 +9,14 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from rotation.accounts.models import LoginFailure, RoleGrant, User
+from rotation.accounts import sign_ins, throttle
+from rotation.accounts.models import RoleGrant, User
 from rotation.accounts.roles import ROLES
 from rotation.db import utcnow
 from rotation.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
-
-# Failed log-ins are counted over this window. After FREE_FAILURES for one
-# address (or FREE_FAILURES_PER_CLIENT from one network address) each further
-# attempt waits twice as long as the one before, up to MAX_DELAY.
-FAILURE_WINDOW = timedelta(hours=1)
-FREE_FAILURES = 5
-FREE_FAILURES_PER_CLIENT = 20
-FIRST_DELAY = timedelta(seconds=15)
-MAX_DELAY = timedelta(minutes=15)
 
 # Checked when no account matches, so a wrong e-mail costs as long as a wrong password.
 _UNUSABLE_HASH = generate_password_hash(secrets.token_hex(16))
@@ -118,54 +110,46 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 @dataclass
-class SignIn:
+class LoginAttempt:
     user: User | None = None
     wait: timedelta | None = None  # set when the attempt was refused unchecked
+    message: str | None = None     # why it must wait
 
 
-def sign_in(email: str, password: str, address: str, now: datetime | None = None) -> SignIn:
-    """Check a log-in. Refuses without checking while the account or client must wait.
-
-    A failure is recorded; a success clears the account's failures.
-    """
+def sign_in(email: str, password: str, address: str, now: datetime | None = None) -> LoginAttempt:
+    """Check a log-in, counted by ``rotation.accounts.throttle``; refused unchecked while it must wait."""
     now = now or utcnow()
     key = (email or "").strip().lower()[:254]
     address = (address or "unknown")[:64]
-    wait = _required_wait(key, address, now)
-    if wait:
-        return SignIn(wait=wait)
     user = find_user_by_email(key) if key else None
+    known = user is not None and throttle.known_address(user.id, address, now)
+    counters = throttle.counters(key, address, known)
+    refusal, counts = throttle.check(counters, now)
+    if refusal is None:
+        refusal = throttle.reserve(counters, counts, now)
+    if refusal is not None:
+        return LoginAttempt(wait=refusal.wait, message=refusal.message)
     hashed = user.password_hash if user and user.password_hash else _UNUSABLE_HASH
     good = check_password_hash(hashed, password or "")
     if user and user.password_hash and good and user.is_enabled:
-        db.session.execute(sa.delete(LoginFailure).where(LoginFailure.email == key))
+        throttle.succeeded(counters)
         user.last_login_at = now
-        return SignIn(user=user)
-    db.session.execute(sa.delete(LoginFailure).where(LoginFailure.failed_at < now - FAILURE_WINDOW))
-    db.session.add(LoginFailure(email=key, address=address, failed_at=now))
-    db.session.flush()
-    return SignIn()
-
-
-def _required_wait(email: str, address: str, now: datetime) -> timedelta | None:
-    since = now - FAILURE_WINDOW
-    waits = []
-    for column, value, free in (
-        (LoginFailure.email, email, FREE_FAILURES),
-        (LoginFailure.address, address, FREE_FAILURES_PER_CLIENT),
-    ):
-        count, last = db.session.execute(
-            sa.select(sa.func.count(), sa.func.max(LoginFailure.failed_at)).where(
-                column == value, LoginFailure.failed_at >= since
-            )
-        ).one()
-        if count >= free and last is not None:
-            delay = min(FIRST_DELAY * 2 ** (count - free), MAX_DELAY)
-            remaining = last + delay - now
-            if remaining > timedelta(0):
-                waits.append(remaining)
-    return max(waits) if waits else None
+        return LoginAttempt(user=user)
+    throttle.forget_old(now)
+    return LoginAttempt()
 
 
 def generate_password() -> str:
     return secrets.token_urlsafe(12)
+
+
+def disable_account(user: User, by: User | None = None) -> int:
+    """Disable ``user``: refused at sign-in, and every device they are signed in on is signed out.
+
+    An administrator may not disable their own account (another administrator may). Returns how many
+    sign-ins were ended.
+    """
+    if by is not None and by.id == user.id:
+        raise AccountError("You cannot disable your own account; ask another administrator.")
+    user.is_enabled = False
+    return sign_ins.end_all(user.id, sign_ins.ACCOUNT_DISABLED)

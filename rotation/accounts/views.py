@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import math
+import time
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user, logout_user
 
-from rotation.accounts import links, services
+from rotation.accounts import links, services, sign_ins
 from rotation.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from rotation.accounts.models import RoleGrant, User
 from rotation.accounts.roles import ADMIN, ROLES
-from rotation.pagination import paginate
+from rotation.extensions import db
+from rotation.pagination import paginate, search_text
 from rotation.security import public, roles_required, signed_in
 
 bp = Blueprint("accounts", __name__)
@@ -38,14 +40,12 @@ def login():
         attempt = services.sign_in(form.email.data, form.password.data, request.remote_addr or "")
         if attempt.wait:
             seconds = max(1, math.ceil(attempt.wait.total_seconds()))
-            form.form_errors.append(
-                f"Too many failed log-ins. Wait {seconds} seconds, then try again."
-            )
+            form.form_errors.append(attempt.message.format(seconds=f"{seconds:,}"))
             status = 429
         elif attempt.user is None:
             form.form_errors.append("That e-mail and password do not match an account.")
         else:
-            login_user(attempt.user, remember=form.remember.data)
+            sign_ins.sign_in(attempt.user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
     return render_template("accounts/login.html", form=form), status
 
@@ -53,6 +53,7 @@ def login():
 @bp.post("/logout")
 @signed_in
 def logout():
+    sign_ins.end(current_user.sign_in_id, sign_ins.SIGNED_OUT)
     logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("accounts.login"))
@@ -68,11 +69,14 @@ def change_password():
         except services.AccountError as error:
             form.current.errors.append(str(error))
         else:
-            flash("Your password is changed.", "success")
-            return redirect(url_for("home.index"))
+            ended = sign_ins.end_all(current_user.id, sign_ins.PASSWORD_CHANGED, keep=current_user.sign_in_id)
+            flash("Your password is changed." + (
+                f" {_devices(ended).capitalize()} signed out." if ended else ""), "success")
+            return redirect(url_for("accounts.account"))
     return render_template("accounts/change_password.html", form=form)
 
 
+FORGOT_TAKES = 0.25  # seconds: every answer to the forgotten-password form, at least
 FORGOT_ANSWER = ("If that address has an account or is in the roster, a link to set a password is on its way. "
                  "Check your inbox in a few minutes.")
 
@@ -83,8 +87,13 @@ def forgot_password():
     """Ask for a link by e-mail. The answer is the same whether or not the address is known."""
     form = ForgotPasswordForm()
     if form.validate_on_submit():
+        started = time.perf_counter()
         try:
             links.request_password_link(form.email.data)
+            # Known or not, the answer takes the same time: its timing must not tell which addresses exist. The
+            # link is committed here, inside the measured time, rather than after the answer is made.
+            db.session.commit()
+            time.sleep(max(0.0, FORGOT_TAKES - (time.perf_counter() - started)))
         except services.AccountError as error:
             form.email.errors.append(str(error))
         else:
@@ -108,7 +117,8 @@ def password_link(token: str):
             except services.AccountError as error:
                 form.new.errors.append(str(error))
             else:
-                login_user(user)
+                sign_ins.end_all(user.id, sign_ins.PASSWORD_SET_BY_LINK)
+                sign_ins.sign_in(user)
                 flash("Your password is set and you are signed in. Welcome to Rotation.", "success")
                 return redirect(url_for("home.index"))
         response = make_response(render_template("accounts/set_password.html", form=form, usable=usable))
@@ -121,11 +131,91 @@ def password_link(token: str):
 @roles_required(ADMIN)
 def account_list():
     role = request.args.get("role", "")
-    query = request.args.get("q", "").strip()
+    query = search_text()
     statement = sa.select(User).order_by(User.email)
     if role in ROLES:
         statement = statement.where(User.role_grants.any(RoleGrant.role == role))
     if query:
         statement = statement.where(User.email.contains(query.lower(), autoescape=True))
     page = paginate(statement, per_page=50)
-    return render_template("accounts/list.html", page=page, role=role, query=query, roles=ROLES)
+    signed_in_on = sign_ins.counts([user.id for user in page.items])
+    return render_template("accounts/list.html", page=page, role=role, query=query, roles=ROLES,
+                           signed_in_on=signed_in_on)
+
+
+def _devices(count: int) -> str:
+    return "one other device" if count == 1 else f"{count:,} other devices"
+
+
+@bp.get("/account")
+@signed_in
+def account():
+    """The person's account: their roles, their password, and every device signed in, each to sign out."""
+    return render_template("accounts/account.html", sign_ins=sign_ins.current(current_user.id),
+                           this_one=current_user.sign_in_id)
+
+
+@bp.post("/account/sign-ins/<int:sign_in_id>/end")
+@signed_in
+def end_sign_in(sign_in_id: int):
+    if sign_in_id == current_user.sign_in_id:
+        return logout()
+    if not sign_ins.end(sign_in_id, sign_ins.SIGNED_OUT_ELSEWHERE, user_id=current_user.id):
+        abort(404)
+    flash("That device is signed out.", "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/sign-ins/end-others")
+@signed_in
+def end_other_sign_ins():
+    ended = sign_ins.end_all(current_user.id, sign_ins.SIGNED_OUT_ELSEWHERE, keep=current_user.sign_in_id)
+    flash(f"{_devices(ended).capitalize()} signed out." if ended else "No other device was signed in.",
+          "success")
+    return redirect(url_for("accounts.account"))
+
+
+@bp.post("/account/sign-ins/end-all")
+@signed_in
+def end_every_sign_in():
+    sign_ins.end_all(current_user.id, sign_ins.SIGNED_OUT)
+    logout_user()
+    flash("You are signed out everywhere.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/accounts/<int:user_id>/sign-out")
+@roles_required(ADMIN)
+def sign_account_out(user_id: int):
+    """An administrator ends every sign-in of an account (their own included, when they ask for it)."""
+    user = db.get_or_404(User, user_id)
+    ended = sign_ins.end_all(user.id, sign_ins.ENDED_BY_ADMIN)
+    if user.id == current_user.id:
+        logout_user()
+        flash("You are signed out everywhere.", "info")
+        return redirect(url_for("accounts.login"))
+    flash(f"{user.email} is signed out on {ended:,} device{'s' if ended != 1 else ''}.", "success")
+    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.account_list"))
+
+
+@bp.post("/accounts/<int:user_id>/disable")
+@roles_required(ADMIN)
+def disable_account(user_id: int):
+    user = db.get_or_404(User, user_id)
+    try:
+        services.disable_account(user, by=current_user)
+    except services.AccountError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{user.email} is disabled and signed out everywhere; it cannot sign in until enabled again.",
+              "success")
+    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.account_list"))
+
+
+@bp.post("/accounts/<int:user_id>/enable")
+@roles_required(ADMIN)
+def enable_account(user_id: int):
+    user = db.get_or_404(User, user_id)
+    user.is_enabled = True
+    flash(f"{user.email} can sign in again.", "success")
+    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.account_list"))

@@ -117,3 +117,15 @@ def feed_name(person: Person) -> str:
     """The calendar's name as calendar apps list it."""
     return f"Rotation: {person.full_name}"
 
+
+
+def revoke_tokens(person_ids: list[int]) -> int:
+    """Stop these people's feed links (leavers'); how many were working."""
+    revoked = 0
+    now = utcnow()
+    for start in range(0, len(person_ids), 1_000):
+        revoked += db.session.execute(
+            sa.update(FeedToken)
+            .where(FeedToken.person_id.in_(person_ids[start:start + 1_000]), FeedToken.revoked_at.is_(None))
+            .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+    return revoked

@@ -8,9 +8,11 @@ from datetime import date
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
+from rotation.accounts import sign_ins
 from rotation.accounts.links import invite_new_accounts
 from rotation.assignments.roster_effects import withdraw_future_assignments
 from rotation.extensions import db
+from rotation.feeds.services import revoke_tokens
 from rotation.imports.csvfile import Problem, Row, read_table
 from rotation.imports.plan import Change, ImportPlan
 from rotation.people.models import Person
@@ -220,6 +222,9 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
         db.session.execute(sa.update(Person), batch)
     # A leaver's shifts still to come are withdrawn at once; what has started stays on record.
     withdraw_future_assignments(leavers, date.today())
+    # A leaver's calendar link stops, and every device they are signed in on is signed out.
+    revoke_tokens(leavers)
+    sign_ins.end_for_people(leavers, sign_ins.LEFT_THE_COMPANY)
     # Whoever is now in the rotation without an account gets a link to set a password.
     invite_new_accounts()
 
