@@ -1,7 +1,10 @@
 """Error pages. Each one rolls back whatever the failed request had changed."""
 from __future__ import annotations
 
-from flask import render_template
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from rotation.extensions import db
@@ -18,10 +21,22 @@ MESSAGES = {
 }
 
 
+UNSTORABLE = ("Something you entered cannot be stored (a NUL character, or a number or date far out of range), "
+              "so nothing was saved. Go back, correct it and send it again.")
+
+
 def render_error(status: int, message: str | None = None):
     db.session.rollback()
     title, default = MESSAGES.get(status, MESSAGES[500])
-    return render_template("errors/error.html", status=status, title=title, message=message or default), status
+    return render_template("errors/error.html", status=status, title=title, message=message or default,
+                           reference=g.get("error_reference")), status
+
+
+def _log_with_reference(exc_info) -> None:
+    """Log an unexpected error under a short reference the error page shows, so a person's report finds it."""
+    g.error_reference = secrets.token_hex(4).upper()
+    current_app.logger.error("Exception on %s [%s], reference %s", request.path, request.method,
+                             g.error_reference, exc_info=exc_info)
 
 
 def init_app(app) -> None:
@@ -36,6 +51,17 @@ def init_app(app) -> None:
             "Go back, reload the page and send it again.",
         )
 
+    @app.errorhandler(sa.exc.DataError)
+    @app.errorhandler(OverflowError)
+    def _unstorable(error):
+        # A value the database refuses (PostgreSQL: a NUL, a number too large for its column; SQLite: an integer
+        # past 64 bits) or that date arithmetic cannot hold is bad input, not a fault of the server.
+        current_app.logger.warning("Refused a value that cannot be stored on %s: %s", request.path,
+                                   getattr(error, "orig", error))
+        return render_error(400, UNSTORABLE)
+
     @app.errorhandler(500)
     def _server_error(error):
         return render_error(500)
+
+    app.log_exception = _log_with_reference

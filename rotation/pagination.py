@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -266,3 +267,14 @@ def paginate_sequence(sequence: list, per_page: int = 50) -> Page:
                 previous_cursor=encode_cursor([start + 1], None) if has_previous else None,
                 next_cursor=encode_cursor([start + per_page], None) if has_next else None,
                 _arguments=arguments)
+
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+SEARCH_LENGTH = 100  # characters of a list's search box that count
+
+
+def search_text(name: str = "q") -> str:
+    """What was typed in a list's search box: trimmed, control characters made spaces, at most 100 characters
+    (a search is a few words; a megabyte pasted in is not, and SQLite refuses such a pattern)."""
+    typed = request.args.get(name, "")[:SEARCH_LENGTH * 4]
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", typed).split())[:SEARCH_LENGTH]

@@ -137,6 +137,10 @@ INVALID = [
      "people.csv, line 2, column full_name, value '': A value is required in full_name."),
     ("not UTF-8", (HEADER + "E1,J\xf6rg,a@example.com,Ops,,,\n").encode("latin-1"),
      "people.csv, line 2: The file is not UTF-8 text: byte F6 at line 2 cannot be read."),
+    ("a NUL in a name", HEADER + "E1,Ann\x00Smith,a@example.com,Ops,,,\n",
+     "people.csv, line 2, column full_name, value 'Ann\\x00Smith': Remove a NUL character from this value."),
+    ("a line break in a name", HEADER + 'E1,"Ann\nBcc: x@example.com",a@example.com,Ops,,,\n',
+     "people.csv, line 2, column full_name, value 'Ann\\nBcc: x@example.com': Remove a line break from this value."),
     ("empty file", "", "people.csv, The file is empty"),
     ("header only", HEADER, "people.csv, The file has a header line but no rows."),
 ]

@@ -1,14 +1,14 @@
 """The forms on an assignment's page: move it to another slot, withdraw it."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired
 
 from rotation.assignments.changes import AssignmentProblem
+from rotation.forms import LARGEST_NUMBER, Form
 
 
-class MoveForm(FlaskForm):
+class MoveForm(Form):
     """The slot to move an assignment to.
 
     ``slot.choices`` is set by the view from ``valid_slots``. The choice is not
@@ -23,7 +23,10 @@ class MoveForm(FlaskForm):
     def chosen_slot_id(self) -> int | None:
         """The chosen slot's id, or None (with the message beside the field) when it is not a number."""
         try:
-            return int(self.slot.data)
+            chosen = int(self.slot.data)
+            if not 0 < chosen <= LARGEST_NUMBER:
+                raise ValueError(self.slot.data)
+            return chosen
         except (TypeError, ValueError):
             self.add_problem(AssignmentProblem("slot", "Choose a slot from the list."))
             return None
@@ -36,7 +39,7 @@ class MoveForm(FlaskForm):
             self.form_errors.append(problem.message)
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     """Withdrawing asks first; ``confirmed`` is ``yes`` only on the confirmation page's button."""
 
     confirmed = HiddenField()

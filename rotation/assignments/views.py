@@ -17,7 +17,7 @@ from rotation.observations.forms import WindowForm
 from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
 from rotation.extensions import db
 from rotation.outbox.models import CALENDAR_PURPOSES, OutboxMessage
-from rotation.pagination import COUNT_LIMIT, paginate
+from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person
 from rotation.security import roles_required
@@ -60,7 +60,7 @@ def assignment_list():
     status = request.args.get("status", "")
     kind = request.args.get("kind", "")
     site_code = request.args.get("site", "")
-    query = request.args.get("q", "").strip()
+    query = search_text()
     statement = (
         sa.select(Assignment)
         .join(Person, Person.id == Assignment.person_id)

@@ -3,24 +3,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
 from rotation.assignments.models import Assignment
 from rotation.attendance.services import OUTCOME_LABELS, OUTCOMES
+from rotation.forms import Form
 
 OUTCOME_CHOICES = [SelectChoice(outcome, OUTCOME_LABELS[outcome]) for outcome in OUTCOMES]
 
 
-class RecordForm(FlaskForm):
+class RecordForm(Form):
     """HR's "Came" and "No-show" buttons on one shift: the pressed button carries the outcome."""
 
     outcome = RadioField("Attendance", choices=OUTCOME_CHOICES,
                          validators=[InputRequired("Press Came or No-show.")])
 
 
-class HostForm(FlaskForm):
+class HostForm(Form):
     """One choice per attendee still to record, Came by default; built for a slot by :func:`host_form`."""
 
     attendees: list[Assignment]

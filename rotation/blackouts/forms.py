@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Length
 
 from rotation.blackouts.models import PERSON, SCOPE_LABELS
 from rotation.blackouts.services import MAX_REASON, BlackoutProblem, check_dates, check_reason, check_scope
+from rotation.forms import Form
 
 
 def _strip(value: str | None) -> str | None:
@@ -32,7 +32,7 @@ class DayField(DateField):
         super().process_formdata([typed])
 
 
-class BlackoutForm(FlaskForm):
+class BlackoutForm(Form):
     """Who or what a blackout covers, its days and its reason.
 
     ``site.choices`` is set by the view from the sites in the database. The

@@ -1,17 +1,17 @@
 """The forms of change requests: the manager's request, HR's approval and HR's decline."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from rotation.change_requests.services import MAX_REASON, ChangeProblem
+from rotation.forms import LARGEST_NUMBER, Form
 
 # The slot choice that leaves the choosing to HR.
 HR_CHOOSES = "hr"
 
 
-class _ProblemForm(FlaskForm):
+class _ProblemForm(Form):
     def add_problem(self, problem: ChangeProblem) -> None:
         """Show ``problem`` beside its field, or above the form when it is about the request as a whole."""
         field = getattr(self, problem.field, None) if problem.field != "request" else None
@@ -26,7 +26,10 @@ class _ProblemForm(FlaskForm):
         if value == HR_CHOOSES:
             return None
         try:
-            return int(value)
+            chosen = int(value)
+            if not 0 < chosen <= LARGEST_NUMBER:
+                raise ValueError(value)
+            return chosen
         except (TypeError, ValueError):
             self.slot.errors = [*self.slot.errors, "Choose a slot from the list."]
             return None

@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, time
 
+from rotation.characters import unwanted_character
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -90,7 +92,12 @@ def read_table(content: bytes, required: tuple[str, ...]) -> Table:
                                           f"This line has {len(cells)} values but the header names {len(header)} columns."))
             continue
         values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header) if name}
-        table.rows.append(Row(start, values))
+        unwanted = [(name, value, what) for name, value in values.items()
+                    if (what := unwanted_character(value)) is not None]
+        for name, value, what in unwanted:
+            table.problems.append(Problem(start, name, value, f"Remove {what} from this value."))
+        if not unwanted:
+            table.rows.append(Row(start, values))
     if header is not None and not table.rows and not table.problems:
         table.problems.append(Problem(None, None, None, "The file has a header line but no rows."))
     return table

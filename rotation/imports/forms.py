@@ -1,11 +1,12 @@
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, RadioField, ValidationError
+
+from rotation.forms import Form
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     kind = RadioField("What the file holds", choices=[], validators=[], default="people")
     file = FileField("CSV file", validators=[FileRequired("Choose a CSV file to upload.")],
                      render_kw={"accept": ".csv,text/csv"},

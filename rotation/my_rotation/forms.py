@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from rotation.blackouts.forms import DayField
 from rotation.blackouts.services import MAX_REASON, BlackoutProblem, check_dates, check_reason
+from rotation.forms import Form
 
 
 def _strip(value: str | None) -> str | None:
     return value.strip() if isinstance(value, str) else value
 
 
-class MyBlackoutForm(FlaskForm):
+class MyBlackoutForm(Form):
     """First and last day (inclusive) and an optional reason; problems are shown beside their fields."""
 
     start = DayField("First day", "Enter the first day you cannot take a shift.")

@@ -6,11 +6,11 @@ is checked by ``services.completeness_problems``.
 """
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from rotation.forms import Form
 from rotation.observations.models import CAUSES, FREQUENCIES, KIND_LABELS, SEVERITIES, WASTES
 
 YES_NO = {"": "Not sure", "yes": "Yes, the customer saw it", "no": "No, only we saw it"}
@@ -33,7 +33,7 @@ def _blank_is_none(value):
     return value or None
 
 
-class ObservationForm(FlaskForm):
+class ObservationForm(Form):
     area_id = SelectField("Process area", coerce=_optional_int, choices=[], validate_choice=False,
                           description="Where in the process did it happen?")
     kind = RadioField("What did you see?", choices=dict(KIND_LABELS), validate_choice=False,
@@ -155,13 +155,13 @@ def form_data_of(observation) -> dict:
     return data
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(Form):
     files = MultipleFileField("Add photos or files",
                               description="Photos (JPEG, PNG, WebP, GIF), PDF or text; up to 10 MB each and 10 "
                                           "in all. Location and camera details are removed from photos.")
 
 
-class SecondForm(FlaskForm):
+class SecondForm(Form):
     assignment_id = SelectField("From your shift", coerce=_optional_int, choices=[], validate_choice=False,
                                 validators=[InputRequired("Choose the shift where you saw it.")])
     note = TextAreaField("What you saw (optional)", filters=[_blank_is_none],
@@ -169,5 +169,5 @@ class SecondForm(FlaskForm):
     files = MultipleFileField("Your own photos or files (optional)")
 
 
-class WindowForm(FlaskForm):
+class WindowForm(Form):
     until = DateField("Allow observations until", validators=[InputRequired("Give the last day, YYYY-MM-DD.")])

@@ -17,7 +17,7 @@ from rotation.outbox.models import (
     NO_SHOW_NOTICE, QUEUED, REMINDER, RESET_PASSWORD, SET_PASSWORD,
     SHIFT_NEWS_PURPOSES, SUPERSEDED, OutboxMessage,
 )
-from rotation.pagination import paginate
+from rotation.pagination import paginate, search_text
 from rotation.security import roles_required
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
@@ -81,7 +81,7 @@ def outbox_list():
     """Counts per status as tabs, then the messages newest first, filtered by status, purpose and recipient."""
     status = request.args.get("status", "")
     purpose = request.args.get("purpose", "")
-    query = request.args.get("q", "").strip()
+    query = search_text()
     tab = status if status in MESSAGE_STATUS_LABELS else None
     kind = purpose if purpose in PURPOSE_LABELS else None
     counts = status_counts(kind, query)

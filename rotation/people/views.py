@@ -8,7 +8,7 @@ from rotation.accounts.roles import HR
 from rotation.blackouts.models import Blackout
 from rotation.extensions import db
 from rotation.outbox.models import SET_PASSWORD
-from rotation.pagination import COUNT_LIMIT, paginate
+from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person, in_rotation_expression
 from rotation.security import roles_required
@@ -21,7 +21,7 @@ CHOICES = ("yes", "no")
 @bp.get("/people")
 @roles_required(HR)
 def person_list():
-    query = request.args.get("q", "").strip()
+    query = search_text()
     in_rotation = request.args.get("in_rotation", "")
     active = request.args.get("active", "yes")
     in_rotation_column = in_rotation_expression().label("in_rotation")

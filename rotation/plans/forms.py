@@ -1,15 +1,16 @@
 """The plan page's buttons: each a form that carries its CSRF token."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import HiddenField
 
+from rotation.forms import Form
 
-class RunPlanForm(FlaskForm):
+
+class RunPlanForm(Form):
     """Run the year's plan: nothing to fill in; the button starts a run in the background."""
 
 
-class PublishForm(FlaskForm):
+class PublishForm(Form):
     """Publish the year's draft. Sent first without ``confirmed``, which shows what would be queued;
     the confirmation page sends it again with ``confirmed=yes``."""
 

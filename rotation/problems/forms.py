@@ -7,10 +7,10 @@ field they are about.
 """
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
+from rotation.forms import Form
 from rotation.observations.models import SEVERITIES
 from rotation.problems.models import COUNTERMEASURES, DECLINED, DUPLICATE, NEW, STATUS_LABELS
 from rotation.problems.services import MAX_TEXT
@@ -59,7 +59,7 @@ class ShowsProblems:
 
 # --- Triage ---------------------------------------------------------------------------------------------------
 
-class CreateProblemForm(ShowsProblems, FlaskForm):
+class CreateProblemForm(ShowsProblems, Form):
     """Make a new problem of an observation: title, area and severity start as the observation's."""
 
     title = StringField("Problem title", filters=[_strip],
@@ -93,7 +93,7 @@ class CreateProblemForm(ShowsProblems, FlaskForm):
                 "owner_id": self.owner_id.data}
 
 
-class LinkForm(ShowsProblems, FlaskForm):
+class LinkForm(ShowsProblems, Form):
     """Link an observation to a problem already on record."""
 
     problem_id = SelectField("Problem", coerce=chosen_id, choices=[], validate_choice=False,
@@ -106,7 +106,7 @@ class LinkForm(ShowsProblems, FlaskForm):
             raise ValidationError("Choose the problem from the list.")
 
 
-class DeclineForm(ShowsProblems, FlaskForm):
+class DeclineForm(ShowsProblems, Form):
     """Decline an observation; its author reads the reason."""
 
     reason = TextAreaField("Why decline it?", filters=[_strip],
@@ -121,7 +121,7 @@ class DeclineForm(ShowsProblems, FlaskForm):
 
 # --- A problem's page -------------------------------------------------------------------------------------------
 
-class ProblemForm(ShowsProblems, FlaskForm):
+class ProblemForm(ShowsProblems, Form):
     """A problem's details: what is broken, who owns it, the fix and how it will be verified."""
 
     title = StringField("Title", filters=[_strip],
@@ -211,7 +211,7 @@ def _lines(text: str | None) -> str | None:
     return "\n".join(lines) or None
 
 
-class StatusForm(ShowsProblems, FlaskForm):
+class StatusForm(ShowsProblems, Form):
     """Move a problem to another status, with a note everyone subscribed reads."""
 
     status = SelectField("New status", choices=[], validate_choice=False)
@@ -232,7 +232,7 @@ class StatusForm(ShowsProblems, FlaskForm):
             raise ValidationError("Say why you decline the problem; everyone who reported it reads it.")
 
 
-class MergeForm(ShowsProblems, FlaskForm):
+class MergeForm(ShowsProblems, Form):
     """"This is the same problem as …": merge this one into another, after a confirmation."""
 
     survivor_id = SelectField("This is the same problem as", coerce=chosen_id, choices=[], validate_choice=False,
@@ -246,5 +246,5 @@ class MergeForm(ShowsProblems, FlaskForm):
         _offered(field, "Choose the problem from the list.")
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A button with nothing to fill in; the CSRF token only."""

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
+from rotation.forms import Form
 from rotation.process_map.services import MAX_DESCRIPTION, MAX_NAME, AreaProblem, check_description, check_name
 
 TOP = ""  # the parent choice for an area at the top of the map
@@ -28,7 +28,7 @@ class _ShowsProblems:
             field.errors = [*field.errors, problem.message]
 
 
-class AreaForm(_ShowsProblems, FlaskForm):
+class AreaForm(_ShowsProblems, Form):
     """An area's name, where it sits in the map and what it covers.
 
     ``parent.choices`` is set by the view. The rules that need the database
@@ -65,7 +65,7 @@ class AreaForm(_ShowsProblems, FlaskForm):
         return valid
 
 
-class OwnerForm(_ShowsProblems, FlaskForm):
+class OwnerForm(_ShowsProblems, Form):
     """An account to add as an owner of an area; ``user.choices`` is set by the view."""
 
     user = SelectField("Account", choices=[], validate_choice=False)
