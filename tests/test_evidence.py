@@ -445,13 +445,18 @@ def test_the_author_sees_photos_inline_and_downloads_other_files(app, company, f
     assert_locked_down(again)
 
 
-def test_an_account_outside_the_roster_gets_not_found(app, company, files, make_user):
-    # Everyone in the roster may read a submitted observation (to second it) and its files; an account that is
-    # no roster person, and owns no area, may not.
+def test_an_account_outside_the_rotation_gets_not_found(app, company, files, make_user, make_person):
+    # Everyone in the rotation may read a submitted observation (to second it) and its files; an account that is
+    # no roster person, or whose person is not in the rotation (HR, most often), and owns no area, may not.
     stranger = signed_in_client(app, make_user([MANAGER], email="stranger@example.com"))
     for evidence_id in files.values():
         assert stranger.get(f"/evidence/{evidence_id}").status_code == 404
     assert stranger.get("/evidence/999999").status_code == 404
+    make_person("E900", full_name="Henna HR", email="henna@example.com", in_rotation=False)
+    hr = signed_in_client(app, make_user(["hr"], email="henna@example.com"))
+    assert hr.get(f"/evidence/{files['pdf']}").status_code == 404
+    company["other"].in_rotation_override = True
+    db.session.commit()
     colleague = signed_in_client(app, make_user([MANAGER], email=company["other"].email))
     assert colleague.get(f"/evidence/{files['pdf']}").status_code == 200
 

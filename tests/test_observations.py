@@ -273,6 +273,21 @@ def test_nobody_else_edits_and_only_the_right_people_see(client, company, login_
     assert client.get(f"/observations/{observation.id}/edit").status_code == 403
 
 
+def test_hr_on_the_roster_but_not_in_the_rotation_reads_no_observation(client, company, login_as, make_person):
+    """The written rule: the author, everyone in the rotation, the area's owners and admins read a submitted
+    observation; an HR account whose roster person is not in the rotation does not, nor its photos."""
+    observation = draft_of(company)
+    for name, value in complete(company).items():
+        if name not in ("customer_minutes", "severity", "customer_visible", "area_id"):
+            setattr(observation, name, value)
+    observation.area_id, observation.severity, observation.customer_minutes = company["refunds"].id, 3, 6
+    submit(observation, now())
+    db.session.commit()
+    make_person("E900", full_name="Henna HR", email="henna@example.com", in_rotation=False)
+    login_as("hr", email="henna@example.com")
+    assert client.get(f"/observations/{observation.id}").status_code == 404
+
+
 # --- Andon ----------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("answers", [{"severity": "5"}, {"kind": "safety", "severity": "2"}],

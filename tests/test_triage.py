@@ -544,3 +544,58 @@ def test_status_changes_are_in_the_audit_trail_and_reopening_counts_up(client, w
     assert history.index("Seen again on Monday.") < history.index("Verified</del> → Investigating") \
         < history.index("Fix in place</del> → Verified") < history.index("Investigating</del> → Fix in place")
     assert "Rita Refunds" in history
+
+
+def test_linking_never_reopens_another_areas_verified_problem(client, world):
+    """Rita owns Refunds; the verified problem is Wendy's (Warehouse). Linking may not reopen it."""
+    world.problem("Refund approval wait", "refunds")  # an open one: the page offers linking
+    fixed = world.problem("Pick lists out of order", "picking", status=VERIFIED)
+    observation = world.observe("ann", "refunds", "Pick list wrong again")
+    sign_in(client, "rita@example.com")
+    url = f"/problems/triage/{observation.id}"
+    response = post(client, url + "/link", {"problem_id": fixed.id}, page=url)
+    assert response.status_code == 200
+    assert "only they can reopen it" in text(response)
+    assert reloaded(Problem, fixed.id).status == VERIFIED
+    assert reloaded(Observation, observation.id).status == SUBMITTED
+
+
+def test_making_a_problem_of_one_observation_six_times_at_once_makes_one(app, database_url, world):
+    """Six submissions of "Make a problem" at the same moment (PostgreSQL): one problem, linked; the rest refused."""
+    import threading
+
+    if not database_url.startswith("postgresql"):
+        pytest.skip("simultaneous writers need PostgreSQL's row locks; SQLite lets one writer in at a time")
+    observation = world.observe("ann", "refunds", "Refund approval wait")
+    rita_id, refunds_id = world["rita"].id, world["refunds"].id
+    start = threading.Barrier(6)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def owner(number: int) -> None:
+        with app.app_context():
+            try:
+                actor = db.session.get(User, rita_id)
+                mine = db.session.get(Observation, observation.id)
+                start.wait(timeout=10)
+                services.create_from(mine, actor, title=f"Refund wait {number}", area_id=refunds_id, severity=3)
+                db.session.commit()
+                result = "made"
+            except services.ProblemError:
+                db.session.rollback()
+                result = "refused"
+            finally:
+                db.session.remove()
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=owner, args=(number,)) for number in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["made"] + ["refused"] * 5
+    db.session.expire_all()
+    problems = list(db.session.scalars(sa.select(Problem)))
+    assert len(problems) == 1
+    assert reloaded(Observation, observation.id).problem_id == problems[0].id

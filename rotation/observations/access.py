@@ -35,7 +35,8 @@ def can_view(user, observation: Observation) -> bool:
         return True
     if observation.area_id is not None and observation.area_id in owned_area_ids(user.id):
         return True
-    return person is not None
+    # Someone on the roster who is not in the rotation (HR, most often) does not read the others' observations.
+    return person is not None and user.in_rotation
 
 
 def can_edit(user, observation: Observation) -> bool:

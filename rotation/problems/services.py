@@ -25,6 +25,7 @@ from rotation.observations.models import SAFETY, SUBMITTED, TRIAGED as OBSERVATI
 from rotation.outbox.models import OBSERVATION_DECLINED, PROBLEM_NEWS
 from rotation.outbox.queue import queue_text_message
 from rotation.people.models import Person
+from rotation.problems.access import can_triage
 from rotation.problems.models import (
     CLOSED, COUNTERMEASURES, DECLINED, DUPLICATE, FIX_IN_PLACE, INVESTIGATING, NEW, STATUS_LABELS, STATUSES, TRIAGED,
     VERIFIED, VERIFIED_BROKEN, VERIFIED_FIXED, VERIFYING, Problem, ProblemEvent, VerificationRequest,
@@ -77,6 +78,9 @@ def link(observation: Observation, problem: Problem, actor: User, now: datetime 
         raise ProblemError({"problem_id": "That problem is closed as "
                                           f"{problem.status_label.lower()}; link to the one it points to, or make a "
                                           "new problem."})
+    if problem.status == VERIFIED and not can_triage(actor, problem.area_id):
+        raise ProblemError({"problem_id": "That problem is verified fixed and belongs to another area's owners; "
+                                          "only they can reopen it. Make a new problem, or ask them."})
     _link(observation, problem, actor, now)
     if problem.status == VERIFIED:
         change_status(problem, INVESTIGATING, actor, note=f"Reopened: observation #{observation.id} saw it again.",
@@ -113,7 +117,9 @@ def merge(duplicate: Problem, survivor: Problem, actor: User, now: datetime | No
         raise ProblemError({"survivor_id": "Choose another problem to merge into."})
     if survivor.status == DUPLICATE:
         raise ProblemError({"survivor_id": "That problem is itself a duplicate; merge into the one it points to."})
-    if duplicate.status == DUPLICATE:
+    # Locked (on PostgreSQL) and read again: of two merges submitted at once, the second finds it merged.
+    status = db.session.scalar(sa.select(Problem.status).where(Problem.id == duplicate.id).with_for_update())
+    if duplicate.status == DUPLICATE or status == DUPLICATE:
         raise ProblemError({None: "This problem is already merged."})
     told = _subscribers(duplicate)
     moved = db.session.execute(
@@ -344,8 +350,14 @@ def _tell(recipients: dict[str, Recipient], actor: User | None, text: str, probl
 
 
 def _link(observation: Observation, problem: Problem, actor: User | None, now: datetime) -> None:
-    observation.problem_id = problem.id
-    observation.status = OBSERVATION_TRIAGED
+    # Only while it still waits: of two owners (or two clicks) triaging it at once, the second is refused here
+    # and its whole request (a problem it made included) rolls back.
+    linked = db.session.execute(
+        sa.update(Observation).where(Observation.id == observation.id, Observation.status == SUBMITTED)
+        .values(problem_id=problem.id, status=OBSERVATION_TRIAGED).execution_options(synchronize_session=False))
+    if linked.rowcount != 1:
+        raise ProblemError({None: "This observation was triaged meanwhile; nothing was changed."})
+    observation.problem_id, observation.status = problem.id, OBSERVATION_TRIAGED
     db.session.flush()
     _event(problem, actor, "observation linked", None, f"#{observation.id} {observation.title}", now)
     if observation.andon and not problem.safety and observation.kind == SAFETY:
@@ -357,7 +369,10 @@ def _link(observation: Observation, problem: Problem, actor: User | None, now: d
 
 
 def _check_triageable(observation: Observation) -> None:
-    if observation.status != SUBMITTED:
+    # Locked (on PostgreSQL) and read again: a problem is made of an observation once, however many submit.
+    status = db.session.scalar(sa.select(Observation.status).where(Observation.id == observation.id)
+                               .with_for_update())
+    if observation.status != SUBMITTED or status != SUBMITTED:
         raise ProblemError({None: "Only a submitted observation waiting for triage can be triaged; this one is "
                                   f"{observation.status}."})
 
