@@ -179,3 +179,32 @@ def test_problems_export_reads_in_batches(runner, world, monkeypatch):
     objects = json.loads(run(runner, "problems", "export", "--format", "json"))
     assert [row["id"] for row in objects] == [problem.id for problem in world["problems"]]
     assert sum(row["observations"] for row in objects) == 7
+
+
+@pytest.mark.parametrize("group", ["observations", "problems"])
+def test_a_title_a_spreadsheet_would_run_is_written_as_text(runner, world, group):
+    """Titles are typed by any manager or owner: in the CSV a formula gets a leading apostrophe; JSON is as typed."""
+    import sqlalchemy as sa
+
+    from rotation.observations.models import DRAFT, Observation
+    from rotation.problems.models import Problem
+
+    model = Observation if group == "observations" else Problem
+    statement = sa.select(model).order_by(model.id)
+    if model is Observation:
+        statement = statement.where(Observation.status != DRAFT)
+    target = db.session.scalars(statement).first()
+    target.title = '=HYPERLINK("http://evil.example","Open")'
+    db.session.commit()
+    _, rows, objects = exported(runner, group)
+    cell = next(row["title"] for row in rows if row["id"] == str(target.id))
+    assert cell == '\'=HYPERLINK("http://evil.example","Open")'
+    assert next(row["title"] for row in objects if row["id"] == target.id) == target.title
+
+
+def test_every_csv_the_app_writes_defuses_formulas():
+    from rotation.exports import defused
+
+    for text in ("=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"):
+        assert defused(text) == "'" + text
+    assert defused("Helsinki") == "Helsinki" and defused(-5) == -5 and defused(None) is None

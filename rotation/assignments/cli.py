@@ -1,14 +1,13 @@
 """``assignments export --year YYYY [--format csv|json]``."""
 from __future__ import annotations
 
-import csv
-import json
 import sys
 
 import click
 from flask.cli import AppGroup
 
 from rotation.assignments.export import COLUMNS, export_rows
+from rotation.exports import write_rows
 
 assignments_cli = AppGroup("assignments", help="People's customer-service days and warehouse weeks.")
 
@@ -24,16 +23,4 @@ def export(year: int, output: str) -> None:
     A customer-service day's start and end carry the site's UTC offset; a
     warehouse week's are its first and last day.
     """
-    stream = sys.stdout
-    if output == "csv":
-        writer = csv.DictWriter(stream, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        for row in export_rows(year):
-            writer.writerow(row)
-        return
-    count = 0
-    stream.write("[")
-    for row in export_rows(year):
-        stream.write(("," if count else "") + "\n  " + json.dumps(row))
-        count += 1
-    stream.write("\n]\n" if count else "]\n")
+    write_rows(sys.stdout, COLUMNS, export_rows(year), output)

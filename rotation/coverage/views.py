@@ -6,7 +6,6 @@ narrow it to a direct report's part of it, never beyond.
 """
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from flask_login import current_user
 
 from rotation.accounts.roles import HR, MANAGER
 from rotation.assignments.models import KIND_LABELS
+from rotation import exports
 from rotation.coverage import queries, standing
 from rotation.coverage.scope import Scope, is_in_organisation
 from rotation.data_versions import kept
@@ -168,10 +168,10 @@ def export():
 def _csv(rows: Iterator[tuple[str, ...]]) -> Iterator[str]:
     """CSV text a line at a time; cells a spreadsheet would run as a formula are defused."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(queries.EXPORT_HEADER)
+    writer = exports.Writer(buffer, lineterminator="\r\n")
+    writer.header(queries.EXPORT_HEADER)
     for row in rows:
-        writer.writerow([_defused(cell) for cell in row])
+        writer.row(row)
         yield _drain(buffer)
     yield _drain(buffer)
 
@@ -182,6 +182,3 @@ def _drain(buffer: io.StringIO) -> str:
     buffer.truncate()
     return text
 
-
-def _defused(cell: str) -> str:
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell

@@ -6,7 +6,8 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from rotation.observations.export import COLUMNS, export_rows, write_rows
+from rotation.exports import write_rows
+from rotation.observations.export import COLUMNS, export_rows
 
 observations_cli = AppGroup("observations", help="Observations filed from shifts.")
 

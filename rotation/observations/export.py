@@ -1,12 +1,9 @@
 """The observations as rows of ``observations export`` (contracts.md), and the writer both exports share."""
 from __future__ import annotations
 
-import csv
-import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TextIO
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -79,17 +76,3 @@ def export_rows() -> Iterator[dict]:
                "seconds": int(row.seconds)}
 
 
-def write_rows(stream: TextIO, columns: Iterable[str], rows: Iterable[dict], output: str) -> None:
-    """Rows as CSV with a header (an empty value is an empty cell), or as a JSON array of objects, a row a line."""
-    if output == "csv":
-        writer = csv.DictWriter(stream, fieldnames=list(columns), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow(row)
-        return
-    count = 0
-    stream.write("[")
-    for row in rows:
-        stream.write(("," if count else "") + "\n  " + json.dumps(row))
-        count += 1
-    stream.write("\n]\n" if count else "]\n")

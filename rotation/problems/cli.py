@@ -6,7 +6,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from rotation.observations.export import write_rows
+from rotation.exports import write_rows
 from rotation.problems.export import COLUMNS, export_rows
 
 problems_cli = AppGroup("problems", help="Problems triaged from observations.")
