@@ -46,9 +46,11 @@ def settings_from_environment(instance_path: str) -> dict:
             settings[key] = int(settings[key])
         except ValueError:
             raise ConfigurationError(f"{key} must be a whole number, not {env.get(key)!r}.") from None
+    private_folder(Path(instance_path))
     settings["SQLALCHEMY_DATABASE_URI"] = env.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "rotation.sqlite3")
     )
+    private_sqlite_file(settings["SQLALCHEMY_DATABASE_URI"])
     settings["SECRET_KEY"] = env.get("SECRET_KEY") or _instance_secret_key(instance_path)
     settings["ROTATION_EVIDENCE_DIR"] = settings["ROTATION_EVIDENCE_DIR"] or str(Path(instance_path) / "evidence")
     return settings
@@ -105,6 +107,28 @@ def reminder_days(value) -> tuple[int, ...]:
             f"such as 7,1, or none; not {value!r}."
         )
     return tuple(sorted(set(days), reverse=True))
+
+
+def private_folder(path: Path) -> None:
+    """The instance folder (the key, the SQLite file, evidence) exists and only its owner may enter it."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    except OSError:  # not ours to change: the operator chose its permissions
+        pass
+
+
+def private_sqlite_file(url: str) -> None:
+    """A SQLite database file that does not exist yet is created readable by its owner only."""
+    if not url.startswith("sqlite:///") or url in ("sqlite://", "sqlite:///:memory:"):
+        return
+    path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
+    if path.name and not path.exists() and path.parent.is_dir():
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:  # another process made it first
+            pass
 
 
 def _instance_secret_key(instance_path: str) -> str:

@@ -90,9 +90,20 @@ SECURITY_HEADERS = (
 )
 
 
+# Sent when the public address is https: browsers then refuse plain http to it for a year.
+STRICT_TRANSPORT_SECURITY = ("Strict-Transport-Security", "max-age=31536000")
+
+
+def security_headers(config) -> tuple[tuple[str, str], ...]:
+    """Every response's security headers, HSTS included when the app is served over https."""
+    if config["ROTATION_BASE_URL"].startswith("https://"):
+        return (*SECURITY_HEADERS, STRICT_TRANSPORT_SECURITY)
+    return SECURITY_HEADERS
+
+
 def _security_headers(response):
     headers = response.headers
-    for name, value in SECURITY_HEADERS:
+    for name, value in security_headers(current_app.config):
         headers.setdefault(name, value)
     # Pages behind a log-in must not linger in shared caches. A request that never asked who is signed in
     # (a calendar feed, a static file) showed nothing personal to the session, and need not load the account.

@@ -547,3 +547,18 @@ def test_eight_threads_build_correct_messages_at_the_same_time(app, book, icaljs
             assert mail["To"].addresses[0].addr_spec == address
             check_structure(download, "PUBLISH")
             assert read_with_icalendar(download).uid == uid
+
+
+@pytest.mark.parametrize("name", ["Eve\r\nBcc: everyone@example.com", "Eve\x1b[31m Evil", "Éve\nBcc: x@example.com"])
+def test_control_characters_in_a_name_never_reach_a_header(app, book, name):
+    assignment = book()
+    assignment.person.full_name = name
+    message = queue(assignment)
+    raw = compose(message).as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\x1b" not in head
+    assert not any(line.startswith(b"Bcc") for line in head.split(b"\r\n"))
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert mail["Bcc"] is None
+    assert mail["To"].addresses[0].addr_spec == assignment.person.email
+    assert "\n" not in mail["To"].addresses[0].display_name

@@ -116,3 +116,24 @@ def test_bad_reminder_days_are_refused_with_a_sentence(clean_environment, monkey
 def test_bad_reminder_days_in_the_test_configuration_are_refused(clean_environment, value):
     with pytest.raises(ConfigurationError, match="ROTATION_REMINDER_DAYS must be"):
         create_app({"INSTANCE_PATH": str(clean_environment), "ROTATION_REMINDER_DAYS": value})
+
+
+def test_the_instance_folder_is_made_private_even_when_the_key_is_given(clean_environment, monkeypatch):
+    """``make run`` with SECRET_KEY set: the folder for the SQLite file exists, only its owner may enter it,
+    and the database file is created readable by its owner only."""
+    monkeypatch.setenv("SECRET_KEY", "k" * 64)
+    instance = clean_environment / "instance"
+    app = create_app({"INSTANCE_PATH": str(instance)})
+    assert app.config["SECRET_KEY"] == "k" * 64
+    assert instance.is_dir() and instance.stat().st_mode & 0o777 == 0o700
+    database = instance / "rotation.sqlite3"
+    assert database.is_file() and database.stat().st_mode & 0o077 == 0
+    assert not (instance / "secret_key").exists()
+
+
+def test_an_instance_folder_others_could_read_is_closed_at_start(clean_environment):
+    instance = clean_environment / "instance"
+    instance.mkdir(mode=0o755)
+    instance.chmod(0o755)
+    create_app({"INSTANCE_PATH": str(instance)})
+    assert instance.stat().st_mode & 0o777 == 0o700

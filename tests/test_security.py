@@ -76,3 +76,13 @@ def test_session_cookie_flags(make_app, make_user, base_url, secure):
         assert "HttpOnly" in cookie
         assert "SameSite=Lax" in cookie
         assert ("Secure" in cookie) is secure
+
+
+@pytest.mark.parametrize("base_url, hsts", [("https://rotation.example.com", True), ("http://127.0.0.1:5000", False)])
+def test_browsers_are_told_to_keep_to_https_when_the_app_is_served_over_it(make_app, base_url, hsts):
+    app = make_app(ROTATION_BASE_URL=base_url)
+    with app.app_context():
+        response = app.test_client().get("/login")
+        assert ("Strict-Transport-Security" in response.headers) is hsts
+        if hsts:
+            assert response.headers["Strict-Transport-Security"] == "max-age=31536000"

@@ -22,7 +22,7 @@ from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.feeds.polls import find_poll
 from rotation.feeds.services import FEED_CACHE_CONTROL, USE_RECORDED_EVERY
-from rotation.security import SECURITY_HEADERS
+from rotation.security import security_headers
 
 FEED_PATH = re.compile(r"/calendar/([^/]+)\.ics")
 
@@ -41,7 +41,8 @@ class ConditionalFeedPolls:
             etag = self._unchanged_etag(match.group(1), asked) if match else None
             if etag is not None:
                 start_response("304 NOT MODIFIED", [("ETag", quote_etag(etag)),
-                                                    ("Cache-Control", FEED_CACHE_CONTROL), *SECURITY_HEADERS])
+                                                    ("Cache-Control", FEED_CACHE_CONTROL),
+                                                    *security_headers(self.app.config)])
                 return []
         return self.wsgi_app(environ, start_response)
 

@@ -86,9 +86,10 @@ class Mailbox:
 
     @property
     def header(self) -> str | Address:
-        if self.name.isascii() and self.address.isascii():
-            return formataddr((self.name, self.address))  # quotes a name with , ; : " < > as it must
-        return Address(display_name=self.name, addr_spec=self.address)  # encoded words, SMTPUTF8 addresses
+        name = mime.printable(self.name)  # an imported name's control characters never reach a header
+        if name.isascii() and self.address.isascii():
+            return formataddr((name, self.address))  # quotes a name with , ; : " < > as it must
+        return Address(display_name=name, addr_spec=self.address)  # encoded words, SMTPUTF8 addresses
 
 
 @dataclass(frozen=True)

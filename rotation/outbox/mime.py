@@ -30,14 +30,24 @@ TEXT_HEADERS = frozenset({"Subject"})
 _LINE_BREAK = re.compile(r"\r\n?")
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def printable(value: str) -> str:
+    """``value`` with control characters (a line break smuggled into a name, a NUL) made single spaces."""
+    return " ".join(_CONTROLS.sub(" ", value).split()) if _CONTROLS.search(value) else value
+
+
 def header(name: str, value: str | Address) -> bytes:
     """One header as it goes on the wire: written here when it can be, else by the library's registry.
+    Control characters in the value never reach the wire (``printable``).
 
     Plain ASCII is folded before spaces; free text (the subject) that is not
     plain ASCII, or that looks like an encoded word, is written as UTF-8
     encoded words.
     """
     if isinstance(value, str):
+        value = printable(value)
         lines = folded(name, value)
         if lines is None and name in TEXT_HEADERS:
             lines = Header(value, "utf-8", MAX_HEADER_LINE, name).encode(linesep="\n").split("\n")
