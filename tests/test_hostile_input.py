@@ -153,10 +153,44 @@ def _last_wins(pairs):
     return merged
 
 
+def open_a_draft_for(email: str) -> None:
+    """The demo's shift windows are closed: HR extends one of the person's worked shifts and a draft is
+    started, so the walk reaches the observation form and its photo upload too."""
+    from datetime import date, timedelta
+
+    import sqlalchemy as sa
+
+    from rotation.assignments.models import Assignment
+    from rotation.db import utcnow
+    from rotation.extensions import db
+    from rotation.observations.models import DRAFT, Observation
+    from rotation.observations.services import ObservationProblems, extend_window, start_draft
+    from rotation.people.models import Person
+    from rotation.sites.models import Slot
+
+    person = db.session.scalar(sa.select(Person).where(Person.email == email))
+    shifts = db.session.scalars(sa.select(Assignment).join(Slot, Slot.id == Assignment.slot_id)
+                                .where(Assignment.person_id == person.id, Slot.ends_at < utcnow())
+                                .order_by(Slot.ends_at.desc()))
+    for shift in shifts:
+        extend_window(shift, date.today() + timedelta(days=7), "hr@example.com")
+        try:
+            start_draft(shift, person, utcnow())
+        except ObservationProblems:
+            continue
+        db.session.commit()
+        break
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)
+                             .where(Observation.author_id == person.id, Observation.status == DRAFT)), \
+        "no draft to walk"
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_every_form_survives_hostile_values(app, client, runner, post_form, role):
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code == 0, result.output
+    if role in ("manager", "ceo"):
+        open_a_draft_for(ROLES[role])
     if ROLES[role]:
         assert post_form("/login", {"email": ROLES[role], "password": DEMO_PASSWORD}).status_code == 302
     forms = crawl(app, client, "/" if ROLES[role] else "/login")

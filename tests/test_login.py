@@ -233,3 +233,13 @@ def test_simultaneous_guesses_get_no_more_checks_than_one_guesser(app, database_
     counted = db.session.get(LoginThrottle, f"account-address:{email}|203.0.113.9")
     db.session.refresh(counted)
     assert counted.failures == len(checked)
+
+
+def test_a_nul_in_the_log_in_form_is_refused_beside_the_field(client, post_form, make_user):
+    """On PostgreSQL a NUL reaching a query used to answer 500; now it never leaves the form."""
+    user = make_user()
+    response = post_form("/login", {"email": user.email + "\x00", "password": PASSWORD})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'id="email-error"' in page and "Remove a NUL character from this field" in page
+    assert client.get("/").status_code == 302

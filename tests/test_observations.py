@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from rotation.assignments.models import CANCELLED, COMPLETED, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.notifications.models import Notification
-from rotation.observations.models import DRAFT, SUBMITTED, TRIAGED, Observation, Second
+from rotation.observations.models import DRAFT, SUBMITTED, TRIAGED, Observation, Second, WindowExtension
 from rotation.observations.services import ObservationProblems, filing_problem, start_draft, submit
 from rotation.outbox.models import OutboxMessage
 from rotation.process_map.models import AreaOwner, ProcessArea
@@ -135,6 +135,19 @@ def test_hr_extends_the_window_from_the_assignment_page(client, company, login_a
     assert "(extended)" in client.get(f"/assignments/{shift.id}").get_data(as_text=True)
 
 
+def test_a_window_far_in_the_future_is_refused_beside_the_field_and_nothing_is_written(client, company, login_as,
+                                                                                    post_form):
+    shift = company["ann_shift"]
+    login_as("hr")
+    response = post_form(f"/observations/window/{shift.id}", {"until": "9999-12-31"},
+                         page=f"/assignments/{shift.id}")
+    assert response.status_code < 500
+    page = client.get(f"/assignments/{shift.id}") if response.status_code == 302 else response
+    assert page.status_code == 200
+    assert "Enter a date between" in page.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WindowExtension)) == 0
+
+
 def test_only_ones_own_worked_shifts_can_be_filed_about(company):
     ann, bo_shift = company["ann"], company["bo_shift"]
     assert filing_problem(bo_shift, ann, now()) == "You can file observations only about your own shifts."
@@ -227,6 +240,11 @@ def test_autosave_keeps_a_draft_and_reports_bad_answers(client, company, ann):
     assert bad.status_code == 422 and "customer_minutes" in bad.json["errors"]
     assert reloaded(observation.id).title == "Half a thought"
     assert client.post(url, data={"title": "no token"}).status_code == 400
+    huge = client.post(url, data={"title": "x", "customer_minutes": "9" * 400}, headers={"X-CSRFToken": token})
+    assert huge.status_code == 422 and huge.json["errors"]["customer_minutes"] == ["Enter a smaller number."]
+    nul = client.post(url, data={"title": "Half\x00 a thought"}, headers={"X-CSRFToken": token})
+    assert nul.status_code == 422 and "NUL" in nul.json["errors"]["title"][0]
+    assert reloaded(observation.id).title == "Half a thought"
 
 
 def test_the_author_edits_until_an_owner_triages(client, company, ann, post_form):
