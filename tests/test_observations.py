@@ -89,6 +89,18 @@ def draft_of(company, person_key: str = "ann") -> Observation:
     return observation
 
 
+def submitted_of(company, observation: Observation | None = None) -> Observation:
+    """Ann's draft (or ``observation``) completed and submitted."""
+    observation = observation or draft_of(company)
+    for name, value in complete(company).items():
+        if name not in ("customer_minutes", "severity", "customer_visible", "area_id"):
+            setattr(observation, name, value)
+    observation.area_id, observation.severity, observation.customer_minutes = company["refunds"].id, 3, 6
+    submit(observation, now())
+    db.session.commit()
+    return observation
+
+
 def reloaded(observation_id: int) -> Observation | None:
     db.session.expire_all()
     return db.session.get(Observation, observation_id)
@@ -273,13 +285,7 @@ def test_nobody_else_edits_and_only_the_right_people_see(client, company, login_
     login_as("manager", email=company["bo"].email)
     assert client.get(f"/observations/{observation.id}").status_code == 404  # a draft is the author's alone
     assert client.get(f"/observations/{observation.id}/edit").status_code == 404
-    observation = reloaded(observation.id)
-    for name, value in complete(company).items():
-        if name not in ("customer_minutes", "severity", "customer_visible", "area_id"):
-            setattr(observation, name, value)
-    observation.area_id, observation.severity, observation.customer_minutes = company["refunds"].id, 3, 6
-    submit(observation, now())
-    db.session.commit()
+    observation = submitted_of(company, reloaded(observation.id))
     assert client.get(f"/observations/{observation.id}").status_code == 200  # bo has an open shift: may second
     assert client.get(f"/observations/{observation.id}/edit").status_code == 403
     sign_out(client)
@@ -294,13 +300,7 @@ def test_nobody_else_edits_and_only_the_right_people_see(client, company, login_
 def test_hr_on_the_roster_but_not_in_the_rotation_reads_no_observation(client, company, login_as, make_person):
     """The written rule: the author, everyone in the rotation, the area's owners and admins read a submitted
     observation; an HR account whose roster person is not in the rotation does not, nor its photos."""
-    observation = draft_of(company)
-    for name, value in complete(company).items():
-        if name not in ("customer_minutes", "severity", "customer_visible", "area_id"):
-            setattr(observation, name, value)
-    observation.area_id, observation.severity, observation.customer_minutes = company["refunds"].id, 3, 6
-    submit(observation, now())
-    db.session.commit()
+    observation = submitted_of(company)
     make_person("E900", full_name="Henna HR", email="henna@example.com", in_rotation=False)
     login_as("hr", email="henna@example.com")
     assert client.get(f"/observations/{observation.id}").status_code == 404

@@ -54,8 +54,13 @@ def login():
 @signed_in
 def logout():
     sign_ins.end(current_user.sign_in_id, sign_ins.SIGNED_OUT)
+    return _signed_out("You are signed out.")
+
+
+def _signed_out(message: str):
+    """This browser forgets the account (its sign-in already ended) and shows the log-in page."""
     logout_user()
-    flash("You are signed out.", "info")
+    flash(message, "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -179,9 +184,7 @@ def end_other_sign_ins():
 @signed_in
 def end_every_sign_in():
     sign_ins.end_all(current_user.id, sign_ins.SIGNED_OUT)
-    logout_user()
-    flash("You are signed out everywhere.", "info")
-    return redirect(url_for("accounts.login"))
+    return _signed_out("You are signed out everywhere.")
 
 
 @bp.post("/accounts/<int:user_id>/sign-out")
@@ -191,9 +194,7 @@ def sign_account_out(user_id: int):
     user = db.get_or_404(User, user_id)
     ended = sign_ins.end_all(user.id, sign_ins.ENDED_BY_ADMIN)
     if user.id == current_user.id:
-        logout_user()
-        flash("You are signed out everywhere.", "info")
-        return redirect(url_for("accounts.login"))
+        return _signed_out("You are signed out everywhere.")
     flash(f"{user.email} is signed out on {ended:,} device{'s' if ended != 1 else ''}.", "success")
     return redirect(_safe_next(request.form.get("next")) or url_for("accounts.account_list"))
 
