@@ -2,7 +2,7 @@
 once-per-request transaction."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
@@ -49,6 +49,11 @@ class UTCDateTime(sa.types.TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def utc_today() -> date:
+    """Today's date in UTC: the one clock every rule and page reads dates from (never the server's zone)."""
+    return utcnow().date()
 
 
 def init_app(app) -> None:

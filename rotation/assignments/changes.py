@@ -31,6 +31,7 @@ from rotation.assignments.models import (
 )
 from rotation.blackouts.models import Blackout
 from rotation.data_versions import kept
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.outbox.queue import queue_assignment_notices
 from rotation.people.models import Person, in_rotation_clause
@@ -116,7 +117,7 @@ def move_assignment(assignment: Assignment, slot: Slot, acting_user_id: int | No
     plan run made for it is dropped. Raises ``AssignmentProblem`` and changes
     nothing when a hard rule would break or the slot is full.
     """
-    today = today or date.today()
+    today = today or utc_today()
     _lock(assignment)
     _check_changeable(assignment, today)
     if slot.id == assignment.slot_id:
@@ -165,7 +166,7 @@ def withdraw_assignment(assignment: Assignment, acting_user_id: int | None, toda
     sequence rises and it is marked to send a cancellation. Raises
     ``AssignmentProblem`` for a shift that has started, is over or is already cancelled.
     """
-    today = today or date.today()
+    today = today or utc_today()
     _lock(assignment)
     _check_changeable(assignment, today)
     if assignment.status == DRAFT:
@@ -185,7 +186,7 @@ def withdraw_assignment(assignment: Assignment, acting_user_id: int | None, toda
 def problem_with_changing(assignment: Assignment, today: date | None = None) -> str | None:
     """Why ``assignment`` can be neither moved nor withdrawn, or None when it can."""
     try:
-        _check_changeable(assignment, today or date.today())
+        _check_changeable(assignment, today or utc_today())
     except AssignmentProblem as problem:
         return problem.message
     return None
@@ -197,7 +198,7 @@ def valid_slots(assignment: Assignment, today: date | None = None) -> list[SlotC
     Ordered home site first, then the home region, then elsewhere; by site and day within each.
     Runs a fixed handful of queries, however many slots the year has.
     """
-    today = today or date.today()
+    today = today or utc_today()
     if problem_with_changing(assignment, today):
         return []
     limits = _limits_for(assignment, site_ids=None)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 from rotation.assignments.changes import ANNOUNCED, BY_PERSON, UPCOMING
 from rotation.assignments.models import CANCELLED, DRAFT, NOTICE_CANCEL, Assignment
 from rotation.blackouts.models import Blackout
-from rotation.db import utcnow
+from rotation.db import utc_today, utcnow
 from rotation.extensions import db
 from rotation.outbox.queue import queue_assignment_notices
 from rotation.people.models import Person
@@ -63,7 +63,7 @@ def mark_collisions(blackout: Blackout, today: date | None = None) -> int:
 
 def mark_collisions_of(blackout_ids: Sequence[int], today: date | None = None) -> int:
     """``mark_collisions`` for many blackouts at once, a few statements per thousand blackouts."""
-    today = today or date.today()
+    today = today or utc_today()
     announced = 0
     for chunk in _chunks(blackout_ids):
         statuses = db.session.execute(
@@ -79,7 +79,7 @@ def announced_collisions(blackout: Blackout, today: date | None = None) -> int:
     """How many announced (published or confirmed) shifts still to come ``blackout`` covers."""
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Assignment)
-        .where(Assignment.id.in_(_colliding([blackout.id], today or date.today())),
+        .where(Assignment.id.in_(_colliding([blackout.id], today or utc_today())),
                Assignment.status.in_(ANNOUNCED)))
 
 

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload
@@ -12,6 +10,7 @@ from rotation.assignments.roster_effects import announced_collisions
 from rotation.blackouts import services
 from rotation.blackouts.forms import BlackoutForm
 from rotation.blackouts.models import COMPANY, PERSON, SCOPE_LABELS, SITE, Blackout
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.people.models import Person
@@ -45,7 +44,7 @@ def blackout_list():
     if scope in SCOPE_FILTERS:
         statement = statement.where(SCOPE_FILTERS[scope])
     if period == CURRENT:
-        statement = statement.where(Blackout.end >= date.today())
+        statement = statement.where(Blackout.end >= utc_today())
     page = paginate(statement, per_page=50)
     return render_template("blackouts/list.html", page=page, scope=scope, period=period, periods=PERIODS,
                            scopes=SCOPE_LABELS)
@@ -136,6 +135,6 @@ def _form(initial: dict) -> BlackoutForm:
 
 def _list_showing(blackout: Blackout) -> str:
     """The list page, with past blackouts included when ``blackout`` is already over."""
-    if blackout.end < date.today():
+    if blackout.end < utc_today():
         return url_for("blackouts.blackout_list", period=ALL)
     return url_for("blackouts.blackout_list")

@@ -1,8 +1,6 @@
 """Change requests: a manager asks to move their shift; HR's queue approves or declines."""
 from __future__ import annotations
 
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,6 +13,7 @@ from rotation.assignments.views import ShiftTime, grouped_choices
 from rotation.change_requests import services
 from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, DeclineForm
 from rotation.change_requests.models import PENDING, REQUEST_STATUS_LABELS, ChangeRequest
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.my_rotation.services import my_person, my_shift
 from rotation.outbox.texts import when_text
@@ -36,7 +35,7 @@ def ask(uid: str):
     shift = my_shift(person, uid) if person is not None else None
     if shift is None:
         abort(404)
-    today = date.today()
+    today = utc_today()
     problem = services.problem_with_asking(shift, today)
     choices = valid_slots(shift, today) if problem is None else []
     form = AskForChangeForm()

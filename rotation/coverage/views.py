@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
@@ -22,6 +21,7 @@ from rotation import exports
 from rotation.coverage import queries, standing
 from rotation.coverage.scope import Scope, is_in_organisation
 from rotation.data_versions import kept
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.pagination import paginate_sequence
 from rotation.people.models import Person
@@ -50,7 +50,7 @@ class Viewer:
 def _year() -> int:
     """The year asked for; this year when it is missing or makes no sense."""
     year = request.args.get("year", type=int)
-    return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else date.today().year
+    return year if year is not None and FIRST_YEAR <= year <= LAST_YEAR else utc_today().year
 
 
 def _person_by_employee_id(employee_id: str) -> Person | None:
@@ -84,7 +84,7 @@ def _viewer() -> Viewer:
 def overview():
     """The year's coverage for the viewer's scope: figures per kind, by department and by direct
     report's organisation, the overdue people and the weekly load per site."""
-    year, today = _year(), date.today()
+    year, today = _year(), utc_today()
     viewer = _viewer()
     if viewer.scope is None:
         return render_template("coverage/overview.html", year=year, viewer=viewer, kind_labels=KIND_LABELS)
@@ -128,7 +128,7 @@ def _behind(group: standing.Figures) -> tuple[int, str]:
 @roles_required(HR, MANAGER)
 def group_list(groups: str):
     """Every department (or direct report's organisation) of the viewer's scope, furthest behind first."""
-    year, today = _year(), date.today()
+    year, today = _year(), utc_today()
     viewer = _viewer()
     if viewer.scope is None or (groups == "organisations" and viewer.scope.root is None):
         abort(404)
@@ -146,7 +146,7 @@ def _only_root(figures: standing.Coverage) -> bool:
 
 
 def _years(year: int) -> list[int]:
-    this = date.today().year
+    this = utc_today().year
     return sorted({this - 1, this, this + 1, year})
 
 

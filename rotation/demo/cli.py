@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from rotation.accounts import services as accounts
 from rotation.accounts.models import User
+from rotation.db import utc_today
 from rotation.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from rotation.demo.history import play_the_year
 from rotation.demo.observations import file_demo_observations
@@ -31,7 +32,7 @@ def load_demo(today: date | None = None) -> None:
     """Load the demo company through the same imports HR uses, then its slots and log-ins."""
     from rotation.sites.slots import generate_slots
 
-    today = today or date.today()
+    today = today or utc_today()
     # The log-ins first: people with an account are not sent a link to set a password.
     for email, name, roles in DEMO_ACCOUNTS:
         accounts.save_user(email, roles, DEMO_PASSWORD, name)

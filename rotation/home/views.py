@@ -1,11 +1,10 @@
-from datetime import date
-
 import sqlalchemy as sa
 from flask import Blueprint, render_template
 from flask_login import current_user
 
 from rotation.accounts.models import RoleGrant, User
 from rotation.accounts.roles import ADMIN, HR, LABELS, MANAGER, ROLES
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.home.overview import my_roster_entry, roster_overview
 from rotation.security import signed_in
@@ -23,7 +22,7 @@ def index():
         ).all())
         accounts_by_role = [(LABELS[role], role, counts.get(role, 0)) for role in ROLES]
         accounts_by_role.append(("All accounts", "", db.session.scalar(sa.select(sa.func.count(User.id)))))
-    roster = roster_overview(date.today()) if current_user.has_role(HR) else None
-    me = my_roster_entry(current_user.email, date.today()) if current_user.has_role(MANAGER) else None
+    roster = roster_overview(utc_today()) if current_user.has_role(HR) else None
+    me = my_roster_entry(current_user.email, utc_today()) if current_user.has_role(MANAGER) else None
     return render_template("home/index.html", labels=LABELS, accounts_by_role=accounts_by_role, roster=roster,
                            me=me)

@@ -1,12 +1,11 @@
 """The form a manager adds their own blackout with: days and a reason, never someone else's id."""
 from __future__ import annotations
 
-from datetime import date
-
 from wtforms import TextAreaField
 
 from rotation.blackouts.forms import DayField
 from rotation.blackouts.services import MAX_REASON, BlackoutProblem, check_dates, check_reason
+from rotation.db import utc_today
 from rotation.forms import Form
 
 
@@ -37,7 +36,7 @@ class MyBlackoutForm(Form):
             except BlackoutProblem as problem:
                 problems.append(problem)
             else:
-                if self.end.data < date.today():
+                if self.end.data < utc_today():
                     problems.append(BlackoutProblem(
                         "end", "These days are already over; enter days from today on."))
         for problem in problems:

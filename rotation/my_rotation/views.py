@@ -11,7 +11,7 @@ from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.blackouts.services import BlackoutProblem, describe_days
 from rotation.change_requests.models import PENDING, ChangeRequest
 from rotation.change_requests.services import latest_requests
-from rotation.db import utcnow
+from rotation.db import utc_today, utcnow
 from rotation.my_rotation import services
 from rotation.my_rotation.forms import MyBlackoutForm
 from rotation.outbox.texts import when_text
@@ -66,7 +66,7 @@ def confirm(uid: str):
     if shift is None:
         abort(404)
     try:
-        services.confirm_shift(shift, date.today())
+        services.confirm_shift(shift, utc_today())
     except services.ConfirmProblem as problem:
         flash(str(problem), "error")
     else:
@@ -84,7 +84,7 @@ def add_blackout():
     form = MyBlackoutForm()
     if form.validate_on_submit():
         try:
-            added = services.add_my_blackout(person, form.start.data, form.end.data, form.reason.data, date.today())
+            added = services.add_my_blackout(person, form.start.data, form.end.data, form.reason.data, utc_today())
         except BlackoutProblem as problem:
             form.add_problem(problem)
         else:
@@ -99,7 +99,7 @@ def add_blackout():
 def delete_blackout(blackout_id: int):
     """First a page asking to confirm; the blackout goes only when that page's button is pressed."""
     person = services.my_person(current_user.email)
-    blackout = services.my_blackout(person, blackout_id, date.today()) if person is not None else None
+    blackout = services.my_blackout(person, blackout_id, utc_today()) if person is not None else None
     if blackout is None:
         abort(404)
     days = describe_days(blackout.start, blackout.end)
@@ -122,7 +122,7 @@ def _warn_collisions(collisions: list[Assignment]) -> None:
 
 
 def _page(person: Person | None, form: MyBlackoutForm) -> str:
-    today = date.today()
+    today = utc_today()
     if person is None:
         return render_template("my_rotation/index.html", person=None, form=form)
     shifts = services.my_shifts(person, today)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -11,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from rotation.accounts import sign_ins
 from rotation.accounts.links import invite_new_accounts
 from rotation.assignments.roster_effects import withdraw_future_assignments
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.feeds.services import revoke_tokens
 from rotation.imports.csvfile import Problem, Row, read_table
@@ -221,7 +221,7 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
     for batch in _batches(updates):
         db.session.execute(sa.update(Person), batch)
     # A leaver's shifts still to come are withdrawn at once; what has started stays on record.
-    withdraw_future_assignments(leavers, date.today())
+    withdraw_future_assignments(leavers, utc_today())
     # A leaver's calendar link stops, and every device they are signed in on is signed out.
     revoke_tokens(leavers)
     sign_ins.end_for_people(leavers, sign_ins.LEFT_THE_COMPANY)

@@ -1,9 +1,7 @@
 """Plan runs started from the plan page, done by the background worker."""
 from __future__ import annotations
 
-from datetime import date
-
-from rotation.db import utcnow
+from rotation.db import utc_today, utcnow
 from rotation.extensions import db
 from rotation.jobs.queue import enqueue
 from rotation.jobs.registry import Finish, job_handler
@@ -35,6 +33,6 @@ def run_queued_plan(run_id: int, finish: Finish) -> str:
     run.status, run.step = RUNNING, 0
     run.started_at = run.heartbeat_at = utcnow()
     db.session.commit()
-    run = execute_run(run_id, today=date.today(), before_commit=finish)
+    run = execute_run(run_id, today=utc_today(), before_commit=finish)
     return (f"plan of {run.year}: {run.customer_service} customer-service days and {run.warehouse} warehouse "
             f"weeks, {run.unplaced} unplaced")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date
 
 import click
 import sqlalchemy as sa
 
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.plans.models import PUBLISH_STEP, STEPS, PlanRun, UnplacedShift
 from rotation.plans.planner import PlanningError
@@ -48,7 +48,7 @@ def plan_command(year: int, publish: bool, output: str) -> None:
             done = current.step
 
         try:
-            run = execute_run(run.id, today=date.today(), publish=publish, progress=progress)
+            run = execute_run(run.id, today=utc_today(), publish=publish, progress=progress)
         except PlanningError as error:
             raise click.ClickException(str(error)) from None
         except Exception as error:

@@ -7,13 +7,12 @@ would make and whoever could not be placed, and publishing after a confirmation.
 """
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
 from rotation.accounts.roles import HR
 from rotation.assignments.models import KIND_LABELS
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.plans import charts, queries
@@ -44,7 +43,7 @@ def _labels() -> dict:
 @roles_required(HR)
 def plan_index():
     """This year's plan."""
-    return redirect(url_for(".year_page", year=date.today().year))
+    return redirect(url_for(".year_page", year=utc_today().year))
 
 
 @bp.get("/<int:year>")
@@ -155,7 +154,7 @@ def _check_range(year: int) -> None:
 
 def _switchable(year: int) -> tuple[int, ...]:
     """The years the page offers: this year, next year, and the one shown."""
-    today = date.today().year
+    today = utc_today().year
     return tuple(sorted({today, today + 1, year}))
 
 

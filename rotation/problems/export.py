@@ -7,7 +7,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from rotation.accounts.models import User
-from rotation.db import utcnow
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.observations.export import instant, yes_no
 from rotation.observations.models import DRAFT, Observation, Second
@@ -30,7 +30,7 @@ def export_rows(today: date | None = None) -> Iterator[dict]:
     seconded them. Four queries per ``BATCH`` problems, plus one for the
     process map.
     """
-    today = today or utcnow().date()
+    today = today or utc_today()
     paths = area_paths()
     after = 0
     while True:

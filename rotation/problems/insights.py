@@ -25,7 +25,7 @@ from flask import Blueprint, render_template, request
 
 from rotation.accounts.models import User
 from rotation.accounts.roles import ADMIN, MANAGER, OWNER
-from rotation.db import utcnow
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.observations.models import DRAFT, KIND_LABELS, KINDS, Observation
 from rotation.problems.models import CLOSED, DUPLICATE, STATUS_LABELS, Problem
@@ -338,7 +338,7 @@ def pareto():
     """Where the pain is, by area and by kind, and how the open problems age."""
     shown = _choice("problems", (OPEN, ALL))
     areas = _choice("areas", (TOP, EACH))
-    today = utcnow().date()
+    today = utc_today()
     tree = AreaTree()
     problems = load_problems()
     counted = [problem for problem in problems if shown == ALL or problem.is_open]

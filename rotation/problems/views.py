@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from rotation.accounts.models import RoleGrant, User
 from rotation.accounts.roles import ADMIN, OWNER
 from rotation.assignments.models import Assignment
-from rotation.db import utcnow
+from rotation.db import utc_today
 from rotation.evidence.models import Evidence
 from rotation.extensions import db
 from rotation.observations.models import DRAFT, KIND_LABELS, SEVERITIES, SUBMITTED, Observation, Second
@@ -257,7 +257,7 @@ def problem_list():
         .options(joinedload(Problem.area), joinedload(Problem.owner)))} if shown else {}
     page.items = [loaded[problem_id] for problem_id in shown]
     return render_template("problems/list.html", page=page, pains=pains, paths=paths, group=group, groups=STATUS_GROUPS,
-                           area_id=area_id, mine=mine, observations=_observations_of(shown), today=utcnow().date())
+                           area_id=area_id, mine=mine, observations=_observations_of(shown), today=utc_today())
 
 
 # --- A problem's page -------------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def _problem_page(problem: Problem, edit_form: ProblemForm | None = None, status
         event_labels=EVENT_LABELS, survivor=survivor, merged_in=merged_in, asked=asked, changeable=changeable,
         edit_form=edit_form, status_form=status_form, merge_form=merge_form, action_form=ActionForm(formdata=None),
         can_verify=problem.status in (FIX_IN_PLACE, VERIFYING), countermeasures=COUNTERMEASURES,
-        severities=SEVERITIES, kinds=KIND_LABELS, today=utcnow().date(), is_duplicate=problem.status == DUPLICATE)
+        severities=SEVERITIES, kinds=KIND_LABELS, today=utc_today(), is_duplicate=problem.status == DUPLICATE)
 
 
 def _detail_choices(form: ProblemForm, problem: Problem) -> None:

@@ -12,6 +12,7 @@ from rotation.accounts.roles import HR
 from rotation.assignments.changes import effective_slot_id, holds_a_seat
 from rotation.assignments.models import Assignment
 from rotation.data_versions import kept
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.security import roles_required
 from rotation.sites.models import CONTACT_CENTER, Site, Slot
@@ -49,8 +50,8 @@ def requested_year() -> int:
     try:
         year = int(request.args.get("year", ""))
     except ValueError:
-        return date.today().year
-    return year if FIRST_YEAR <= year <= LAST_YEAR else date.today().year
+        return utc_today().year
+    return year if FIRST_YEAR <= year <= LAST_YEAR else utc_today().year
 
 
 def year_bounds(year: int) -> tuple[date, date]:
