@@ -142,16 +142,18 @@ def decode_cursor(cursor: str, length: int) -> tuple[list[Any], int | None] | No
         return None
 
 
-def paginate(statement: sa.Select, per_page: int = 50, rows: bool = False, count_limit: int = COUNT_LIMIT) -> Page:
+def paginate(statement: sa.Select, per_page: int = 50, rows: bool = False, count_limit: int = COUNT_LIMIT,
+             known_total: int | None = None) -> Page:
     """The requested page of ``statement`` (ordered, ending with a unique column): entities, or rows when ``rows``.
 
-    A cursor the app did not make, or one past the end of the list (its last
-    row was just dealt with), shows the nearest sensible page instead of an
-    error.
+    The rows are counted (up to ``count_limit``) unless their number is ``known_total`` already. A cursor the
+    app did not make, or one past the end of the list (its last row was just dealt with), shows the nearest
+    sensible page instead of an error.
     """
     arguments = request.args.to_dict()
     keys = order_keys(statement)
-    counted = db.session.scalar(sa.select(sa.func.count()).select_from(_countable(statement, count_limit))) or 0
+    counted = known_total if known_total is not None else \
+        db.session.scalar(sa.select(sa.func.count()).select_from(_countable(statement, count_limit))) or 0
     total = counted if counted <= count_limit else None
     after = decode_cursor(arguments["after"], len(keys)) if arguments.get("after") else None
     before = decode_cursor(arguments["before"], len(keys)) if arguments.get("before") else None

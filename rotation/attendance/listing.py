@@ -16,10 +16,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
-from flask import request
 from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.models import KIND_LABELS, Assignment
@@ -27,7 +25,7 @@ from rotation.attendance.services import RECORDED, TO_RECORD
 from rotation.data_versions import kept
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.pagination import COUNT_LIMIT, Page, _fetch, _page, decode_cursor, order_keys
+from rotation.pagination import Page, paginate
 from rotation.people.models import Person
 from rotation.sites.models import Site, Slot
 
@@ -47,7 +45,7 @@ def waiting_page(site_code: str, kind: str, per_page: int) -> Page:
     counts = kept(("attendance waiting per slot",), COUNTED_TABLES, _count_waiting,
                   still_true=lambda counts: now < counts.until)
     total, first = counts.matching(now, site_code, kind)
-    return paginate_counted(waiting(now, site_code, kind, first), total, per_page)
+    return paginate(waiting(now, site_code, kind, first), per_page=per_page, known_total=total)
 
 
 def waiting(now: datetime, site_code: str, kind: str, first: datetime | None) -> sa.Select:
@@ -130,38 +128,3 @@ def _count_waiting() -> WaitingCounts:
             starts.append(starts_at)
             slots.append((code, tuple((each, number) for each, number in zip(kinds, numbers) if number)))
     return WaitingCounts(until=until, starts=tuple(starts), slots=tuple(slots))
-
-
-# Paging a list whose length is known --------------------------------------------------------------
-
-
-def paginate_counted(statement: sa.Select, total: int, per_page: int) -> Page:
-    """The requested page of ``statement``, as :func:`rotation.pagination.paginate` gives it (the same cursors
-    and pages), for a list whose length ``total`` is already known: the rows are not counted again."""
-    arguments: dict[str, Any] = request.args.to_dict()
-    keys = order_keys(statement)
-    shown_total = total if total <= COUNT_LIMIT else None
-    after = decode_cursor(arguments["after"], len(keys)) if arguments.get("after") else None
-    before = decode_cursor(arguments["before"], len(keys)) if arguments.get("before") else None
-
-    if before is not None:
-        found = _fetch(statement, keys, per_page, False, before[0], backwards=True)
-        if found:
-            start = before[1] - min(len(found), per_page) if before[1] else None
-            return _page(found, keys, per_page, shown_total, start, arguments, COUNT_LIMIT,
-                         has_previous=len(found) > per_page, has_next=True, backwards=True)
-    elif after is not None:
-        found = _fetch(statement, keys, per_page, False, after[0], backwards=False)
-        if found:
-            start = after[1] + 1 if after[1] else None
-            return _page(found, keys, per_page, shown_total, start, arguments, COUNT_LIMIT,
-                         has_previous=True, has_next=len(found) > per_page)
-    if arguments.get("page") == "last" or after is not None:  # the last page, or nothing left after the cursor
-        found = _fetch(statement, keys, per_page, False, None, backwards=True)
-        shown = min(len(found), per_page)
-        start = shown_total - shown + 1 if shown_total is not None and shown else None
-        return _page(found, keys, per_page, shown_total, start, arguments, COUNT_LIMIT,
-                     has_previous=len(found) > per_page, has_next=False, backwards=True)
-    found = _fetch(statement, keys, per_page, False, None, backwards=False)
-    return _page(found, keys, per_page, shown_total, 1 if found else None, arguments, COUNT_LIMIT,
-                 has_previous=False, has_next=len(found) > per_page)
