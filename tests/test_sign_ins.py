@@ -214,7 +214,10 @@ def test_an_administrator_signs_an_account_out_and_disabling_it_signs_it_out_too
     assert not theirs.signed_in()
 
     theirs.sign_in(maria.email)
-    desk.post(f"/accounts/{maria.id}/disable", {}, page="/accounts")
+    asked = desk.post(f"/accounts/{maria.id}/disable", {}, page="/accounts").get_data(as_text=True)
+    assert "Disable the account of maria@example.com?" in asked and "on the one device it is signed in on" in asked
+    assert theirs.signed_in()  # nothing happens before the confirmation
+    desk.post(f"/accounts/{maria.id}/disable", {"confirmed": "yes"}, page="/accounts")
     assert not theirs.signed_in()
     again = theirs.post("/login", {"email": maria.email, "password": PASSWORD})
     assert "do not match an account" in again.get_data(as_text=True)
@@ -226,7 +229,7 @@ def test_an_administrator_cannot_disable_their_own_account(app, make_user):
     admin = make_user(roles=["admin"])
     desk = _Browser(app, LAPTOP)
     desk.sign_in(admin.email)
-    desk.post(f"/accounts/{admin.id}/disable", {}, page="/accounts")
+    desk.post(f"/accounts/{admin.id}/disable", {"confirmed": "yes"}, page="/accounts")
     assert "You cannot disable your own account; ask another administrator." in \
         desk.get("/accounts").get_data(as_text=True)
     assert desk.signed_in()

@@ -202,7 +202,13 @@ def sign_account_out(user_id: int):
 @bp.post("/accounts/<int:user_id>/disable")
 @roles_required(ADMIN)
 def disable_account(user_id: int):
+    """First a page saying what disabling does; the account is disabled only when that page's button is pressed."""
     user = db.get_or_404(User, user_id)
+    back = _safe_next(request.form.get("next")) or url_for("accounts.account_list")
+    asked = request.form.get("confirmed") == "yes"
+    if not asked and user.id != current_user.id:
+        return render_template("accounts/confirm_disable.html", user=user, back=back,
+                               devices=sign_ins.counts([user.id]).get(user.id, 0))
     try:
         services.disable_account(user, by=current_user)
     except services.AccountError as error:
@@ -210,7 +216,7 @@ def disable_account(user_id: int):
     else:
         flash(f"{user.email} is disabled and signed out everywhere; it cannot sign in until enabled again.",
               "success")
-    return redirect(_safe_next(request.form.get("next")) or url_for("accounts.account_list"))
+    return redirect(back)
 
 
 @bp.post("/accounts/<int:user_id>/enable")
