@@ -1,7 +1,7 @@
 """Generated companies for the plan's acceptance tests: the CSV files HR imports, and what they mean.
 
 ``make_company(seed, year)`` builds a company the way an HR system describes one
-(contracts.md, "CSV files"): a chief executive with an empty ``manager_id``;
+(docs/contracts.md, "CSV files"): a chief executive with an empty ``manager_id``;
 departments of varied sizes under them, one with reporting lines at least six
 levels deep; ``in_rotation`` overrides both ways; people who have left (listed in
 a first roster, absent from the next); contact centres and warehouses in time
@@ -126,7 +126,7 @@ class Company:
         chosen = self.blackouts if blackouts is None else blackouts
         return to_csv(BLACKOUTS_HEADER, (blackout.csv_values() for blackout in chosen))
 
-    # --- What the files mean (contracts.md), worked out without the app ---
+    # --- What the files mean (docs/contracts.md), worked out without the app ---
 
     def person(self, employee_id: str) -> PersonRow:
         return self._people_by_id()[employee_id]

@@ -1,6 +1,6 @@
 """Reading iCalendar bytes the way clients do, for tests of what Rotation sends.
 
-- ``structure_problems``/``check_structure``: calendar.md's checklist, on the raw bytes.
+- ``structure_problems``/``check_structure``: docs/calendar.md's checklist, on the raw bytes.
 - ``read_with_icalendar``, ``read_with_vobject``, ``read_with_icaljs``: the same
   facts as three independent parsers understood them (ical.js is Mozilla's,
   inside Thunderbird, run under Node), so a test compares parsed values and not
@@ -105,7 +105,7 @@ def unfolded_lines(raw: bytes) -> list[str]:
 
 
 def structure_problems(raw: bytes, method: str | None) -> list[str]:
-    """Every way ``raw`` breaks calendar.md's checklist; an empty list when it meets it.
+    """Every way ``raw`` breaks docs/calendar.md's checklist; an empty list when it meets it.
 
     ``method`` is REQUEST or CANCEL for an invitation (one event, an attendee),
     PUBLISH for a one-off download, None for a feed (no METHOD, no attendees).
@@ -124,7 +124,7 @@ def structure_problems(raw: bytes, method: str | None) -> list[str]:
 
 
 def check_structure(raw: bytes, method: str | None) -> None:
-    """Fail with every broken rule of calendar.md's checklist at once."""
+    """Fail with every broken rule of docs/calendar.md's checklist at once."""
     problems = structure_problems(raw, method)
     assert problems == [], "\n".join(problems) + "\n\n" + raw.decode("utf-8", "replace")
 

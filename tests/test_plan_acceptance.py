@@ -143,7 +143,7 @@ def blackout_on(company: Company, shift: Shift) -> BlackoutRow | None:
 
 
 def check_hard_rules(company: Company, report: dict, rows: list[dict]) -> None:
-    """Every hard rule of the plan (contracts.md), judged from the generated input, the plan's JSON report
+    """Every hard rule of the plan (docs/contracts.md), judged from the generated input, the plan's JSON report
     and the export's rows."""
     shifts = shifts_of(company, rows)
     assert len({row["uid"] for row in rows}) == len(rows), "a uid is used twice"

@@ -1,6 +1,6 @@
 """HR's manual changes to one assignment outside a plan run: move it, withdraw it.
 
-Every change keeps the plan's hard rules (contracts.md): no slot over its seats;
+Every change keeps the plan's hard rules (docs/contracts.md): no slot over its seats;
 nobody inside their own, their home site's, the slot's site's or the company's
 blackout; the customer-service day and the warehouse week in different ISO
 weeks; at most ``max(1, floor(n / 5))`` of a department's n rotation members on

@@ -1,4 +1,4 @@
-"""The assignments of a year as rows of ``assignments export`` (contracts.md)."""
+"""The assignments of a year as rows of ``assignments export`` (docs/contracts.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator

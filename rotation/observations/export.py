@@ -1,4 +1,4 @@
-"""The observations as rows of ``observations export`` (contracts.md); written by :mod:`rotation.exports`."""
+"""The observations as rows of ``observations export`` (docs/contracts.md); written by :mod:`rotation.exports`."""
 from __future__ import annotations
 
 from collections.abc import Iterator

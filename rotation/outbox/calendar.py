@@ -1,7 +1,7 @@
 """The iCalendar objects Rotation sends and serves: invitations, cancellations, feeds, downloads.
 
 Each calendar is built as a small tree of components and properties and written
-by :mod:`rotation.outbox.normalise`, which makes it meet calendar.md's
+by :mod:`rotation.outbox.normalise`, which makes it meet docs/calendar.md's
 checklist. A customer-service day is a timed event in UTC; a warehouse week is
 an all-day event from Monday to the Saturday after it (the end is exclusive),
 made from the site's local dates so the server's zone never moves it. Every

@@ -3,7 +3,7 @@
 Calendar messages are made here, at send time, from the assignment as it now
 is: an iMIP e-mail (RFC 6047) whose first part offers the plain text, the HTML
 and the ``text/calendar`` invitation or cancellation side by side. There is no
-separate ``invite.ics`` attachment (calendar.md: optional; Outlook sends none):
+separate ``invite.ics`` attachment (docs/calendar.md: optional; Outlook sends none):
 it would add a third to every message for clients that read the part anyway.
 Account messages carry the subject and text stored when they were queued
 (their link is a secret kept nowhere else).

@@ -1,7 +1,7 @@
 """iCalendar as every client accepts it: a tree of components, the rules it must meet, and its bytes.
 
 :mod:`rotation.outbox.calendar` builds each calendar as a small tree of
-:class:`Component` and :class:`Property`; this module makes it meet calendar.md's
+:class:`Component` and :class:`Property`; this module makes it meet docs/calendar.md's
 checklist ("An invitation is correct when") and writes it. It does what
 ``ics`` 0.7.3 gets wrong (calendar.md lists it), which is why the events are no
 longer built with ``ics`` at all: building and re-reading its objects cost a

@@ -1,4 +1,4 @@
-"""The problems as rows of ``problems export`` (contracts.md)."""
+"""The problems as rows of ``problems export`` (docs/contracts.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator

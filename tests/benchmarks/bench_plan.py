@@ -455,7 +455,7 @@ def time_plan(url: str, year: int, folder: Path, label: str, publish: bool = Fal
 
 
 def check_report(timing: Timing) -> None:
-    """The command's JSON (contracts.md) must tell what the run recorded."""
+    """The command's JSON (docs/contracts.md) must tell what the run recorded."""
     report, figures = timing.report, timing.figures
     told = (report["assigned"]["customer_service"], report["assigned"]["warehouse"], report["kept"],
             report["moved"], len(report["unplaced"]))
