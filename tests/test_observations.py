@@ -388,7 +388,7 @@ def test_a_me_too_carries_its_own_photo_and_a_bad_file_saves_nothing(client, com
 
     from PIL import Image
 
-    from rotation.evidence.models import Evidence
+    from rotation.observations.models import Evidence
 
     observation = draft_of(company)
     for name, value in complete(company).items():

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from rotation.accounts.models import User
 from rotation.assignments.models import COMPLETED, Assignment
-from rotation.evidence.models import Evidence
+from rotation.observations.models import Evidence
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.observations.models import DECLINED, SUBMITTED, TRIAGED, Observation, Second

@@ -43,3 +43,13 @@ def can_edit(user, observation: Observation) -> bool:
     """Only the author, and only until an owner has triaged it."""
     person = person_of(user)
     return person is not None and observation.author_id == person.id and observation.status in (DRAFT, SUBMITTED)
+
+
+def can_triage(user, area_id: int | None) -> bool:
+    """The owners of the area (or an area above it) and admins triage observations there, and change the
+    problems made of them."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.has_role(ADMIN):
+        return True
+    return area_id is not None and area_id in owned_area_ids(user.id)

@@ -20,15 +20,19 @@ from rotation.assignments.models import COMPLETED, CONFIRMED, PUBLISHED, Assignm
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.notifications.services import notify
+from rotation.observations import signals
+from rotation.observations.evidence import delete as delete_evidence
 from rotation.observations.models import (
-    CONTACT, DRAFT, SAFETY, SUBMITTED, WASTE, Observation, Second, WindowExtension,
+    CONTACT, DRAFT, SAFETY, SUBMITTED, WASTE, Evidence, Observation, Second, WindowExtension,
 )
 from rotation.outbox.models import ANDON
 from rotation.outbox.queue import queue_text_message
 from rotation.people.models import Person
 from rotation.process_map.models import AreaOwner, ProcessArea
+from rotation.process_map.signals import observations_per_area
 from rotation.process_map.tree import area_paths
 from rotation.refusals import FieldProblems
+from rotation.signals import answers
 from rotation.sites.models import Slot
 
 # Shifts one may file about: announced ones that have happened or are happening.
@@ -149,19 +153,13 @@ def submit(observation: Observation, now: datetime) -> bool:
     observation.updated_at = now
     db.session.flush()
     andon = _raise_andon_if_needed(observation)
-    if observation.verifies_problem_id is not None:
-        from rotation.problems.services import record_verdict
-
-        record_verdict(observation, now)
+    signals.submitted.send(observation, now=now)
     return andon
 
 
 def delete_draft(observation: Observation) -> None:
     if observation.status != DRAFT:
         raise ObservationProblems({None: "Only a draft can be deleted; a submitted observation stays on record."})
-    from rotation.evidence.storage import delete as delete_evidence
-    from rotation.evidence.models import Evidence
-
     for evidence in db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observation.id)):
         delete_evidence(evidence)
     db.session.delete(observation)
@@ -202,13 +200,11 @@ def _area_problem(area_id) -> dict[str | None, str]:
 
 
 def verification_choices(assignment_id: int) -> dict[int, str]:
-    """The problems this shift was asked to check (still being verified): ``id → title``."""
-    from rotation.problems.models import VERIFYING, Problem, VerificationRequest
-
-    return dict(db.session.execute(
-        sa.select(Problem.id, Problem.title).join(VerificationRequest, VerificationRequest.problem_id == Problem.id)
-        .where(VerificationRequest.assignment_id == assignment_id, Problem.status == VERIFYING)
-        .order_by(Problem.title)).all())
+    """The problems this shift was asked to check (still being verified): ``id → title``, by title."""
+    choices: dict[int, str] = {}
+    for answer in answers(signals.verification_choices, assignment_id):
+        choices.update(answer)
+    return choices
 
 
 def _verification_problem(observation: Observation, problem_id, verdict) -> dict[str | None, str]:
@@ -303,3 +299,15 @@ def extend_window(assignment: Assignment, until: date, granted_by: str) -> None:
     else:
         extension.until, extension.granted_by = until, granted_by
     db.session.flush()
+
+
+@observations_per_area.connect
+def _observations_per_area(area_id: int | None, drafts: bool) -> dict[int, int]:
+    """How many observations each area holds, for the process map (which may not delete an area that has any)."""
+    statement = (sa.select(Observation.area_id, sa.func.count(Observation.id))
+                 .where(Observation.area_id.is_not(None)).group_by(Observation.area_id))
+    if area_id is not None:
+        statement = statement.where(Observation.area_id == area_id)
+    if not drafts:
+        statement = statement.where(Observation.status != DRAFT)
+    return dict(db.session.execute(statement).all())

@@ -12,19 +12,22 @@ from sqlalchemy.orm import joinedload
 from rotation.accounts.roles import ADMIN, HR, OWNER
 from rotation.assignments.models import Assignment
 from rotation.db import utcnow
-from rotation.evidence.models import Evidence
 from rotation.extensions import db
-from rotation.observations import services
-from rotation.observations.access import can_edit, can_view, person_of
+from rotation.observations import services, signals
+from rotation.observations.access import can_edit, can_triage, can_view, person_of
+from rotation.observations.evidence import EvidenceProblem, store
+from rotation.observations.evidence import delete as delete_evidence
 from rotation.observations.forms import EvidenceForm, ObservationForm, SecondForm, WindowForm, form_data_of
 from rotation.observations.models import (
-    CAUSES, DRAFT, FREQUENCIES, SEVERITIES, STATUS_LABELS, SUBMITTED, WASTES, Observation, Second,
+    CAUSES, DRAFT, FREQUENCIES, SEVERITIES, STATUS_LABELS, SUBMITTED, WASTES, Evidence, Observation, Second,
 )
+from rotation.observations.signals import ProblemLink
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
 from rotation.people.models import Person
 from rotation.process_map.tree import area_paths, owned_area_ids
 from rotation.security import roles_required, signed_in
+from rotation.signals import answers
 from rotation.sites.models import Slot
 
 bp = Blueprint("observations", __name__, url_prefix="/observations")
@@ -183,8 +186,6 @@ def autosave(observation_id: int):
 @bp.post("/<int:observation_id>/evidence")
 @signed_in
 def add_evidence(observation_id: int):
-    from rotation.evidence.storage import EvidenceProblem, store
-
     observation = _load(observation_id)
     if not can_edit(current_user, observation):
         abort(404)
@@ -210,14 +211,12 @@ def add_evidence(observation_id: int):
 @bp.post("/<int:observation_id>/evidence/<int:evidence_id>/delete")
 @signed_in
 def remove_evidence(observation_id: int, evidence_id: int):
-    from rotation.evidence.storage import delete
-
     observation = _load(observation_id)
     evidence = db.session.get(Evidence, evidence_id)
     if not can_edit(current_user, observation) or evidence is None or evidence.observation_id != observation.id \
             or evidence.second_id is not None:
         abort(404)
-    delete(evidence)
+    delete_evidence(evidence)
     flash(f"Removed {evidence.filename}.", "success")
     return redirect(url_for("observations.edit", observation_id=observation.id) + "#evidence")
 
@@ -251,8 +250,6 @@ def detail(observation_id: int):
 @bp.post("/<int:observation_id>/second")
 @signed_in
 def add_second(observation_id: int):
-    from rotation.evidence.storage import EvidenceProblem, store
-
     observation = _load(observation_id)
     person = person_of(current_user)
     if person is None or observation.status == DRAFT or observation.author_id == person.id:
@@ -309,9 +306,7 @@ def _form(observation: Observation) -> ObservationForm:
     form.area_ids = set(paths)
     checks = services.verification_choices(observation.assignment_id)
     if observation.verifies_problem_id is not None and observation.verifies_problem_id not in checks:
-        from rotation.problems.models import Problem
-
-        chosen = db.session.get(Problem, observation.verifies_problem_id)
+        chosen = _problem_link(observation.verifies_problem_id)
         checks = {observation.verifies_problem_id: chosen.title if chosen else "(a problem)", **checks}
     form.verifies_problem_id.choices = {"": "No", **checks}
     return form
@@ -344,13 +339,15 @@ def _detail_page(observation: Observation, second_form: SecondForm) -> str:
                 second_form.assignment_id.choices = {
                     shift.id: f"{shift.kind_label} at {shift.slot.site.name}, {shift.slot.first_day.isoformat()}"
                     for shift in shifts}
-    from rotation.problems.access import can_triage
-    from rotation.problems.models import Problem
-
-    problem = db.session.get(Problem, observation.problem_id) if observation.problem_id else None
+    problem = _problem_link(observation.problem_id) if observation.problem_id else None
     return render_template(
         "observations/detail.html", observation=observation, evidence=evidence, seconds=seconds, problem=problem,
         may_triage=observation.status == SUBMITTED and can_triage(current_user, observation.area_id),
         path=area_paths().get(observation.area_id, ""), editable=can_edit(current_user, observation),
         can_second=can_second, second_form=second_form, wastes=WASTES, frequencies=FREQUENCIES, causes=CAUSES,
         severities=SEVERITIES, statuses=STATUS_LABELS, when=when_text(observation.assignment))
+
+
+def _problem_link(problem_id: int) -> ProblemLink | None:
+    """The problem with this id as a link, asked of the problems layer; None when there is none."""
+    return next(iter(answers(signals.problem_link, problem_id)), None)

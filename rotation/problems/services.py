@@ -25,7 +25,7 @@ from rotation.observations.models import SAFETY, SUBMITTED, TRIAGED as OBSERVATI
 from rotation.outbox.models import OBSERVATION_DECLINED, PROBLEM_NEWS
 from rotation.outbox.queue import queue_text_message
 from rotation.people.models import Person
-from rotation.problems.access import can_triage
+from rotation.observations.access import can_triage
 from rotation.problems.models import (
     CLOSED, COUNTERMEASURES, DECLINED, DUPLICATE, FIX_IN_PLACE, INVESTIGATING, NEW, STATUS_LABELS, STATUSES, TRIAGED,
     VERIFIED, VERIFIED_BROKEN, VERIFIED_FIXED, VERIFYING, Problem, ProblemEvent, VerificationRequest,

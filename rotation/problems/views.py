@@ -16,14 +16,14 @@ from rotation.accounts.models import RoleGrant, User
 from rotation.accounts.roles import ADMIN, OWNER
 from rotation.assignments.models import Assignment
 from rotation.db import utc_today
-from rotation.evidence.models import Evidence
+from rotation.observations.models import Evidence
 from rotation.extensions import db
 from rotation.observations.models import DRAFT, KIND_LABELS, SEVERITIES, SUBMITTED, Observation, Second
 from rotation.observations.services import area_owners
 from rotation.pagination import paginate, paginate_sequence
 from rotation.people.models import Person
 from rotation.problems import services
-from rotation.problems.access import can_triage
+from rotation.observations.access import can_triage
 from rotation.problems.forms import (
     SETTABLE_STATUSES, ActionForm, CreateProblemForm, DeclineForm, LinkForm, MergeForm, ProblemForm, StatusForm,
     chosen_id, problem_data,

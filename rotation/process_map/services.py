@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from rotation.accounts.models import RoleGrant, User
 from rotation.accounts.roles import OWNER
 from rotation.extensions import db
-from rotation.observations.models import Observation
 from rotation.process_map.models import AreaOwner, ProcessArea
-from rotation.process_map.tree import SEPARATOR, subtree_ids
+from rotation.process_map.tree import SEPARATOR, observation_counts, subtree_ids
 from rotation.refusals import FieldProblem
 
 MAX_NAME = 120
@@ -89,7 +88,7 @@ def reactivate_area(area: ProcessArea) -> None:
 def why_not_deletable(area: ProcessArea) -> str | None:
     """None when ``area`` has no sub-areas and no observations; otherwise the sentence saying why it stays."""
     children = db.session.scalar(sa.select(sa.func.count(ProcessArea.id)).where(ProcessArea.parent_id == area.id))
-    observations = db.session.scalar(sa.select(sa.func.count(Observation.id)).where(Observation.area_id == area.id))
+    observations = observation_counts(area.id, drafts=True).get(area.id, 0)
     reasons = []
     if children:
         reasons.append("1 sub-area" if children == 1 else f"{children} sub-areas")
