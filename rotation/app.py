@@ -2,8 +2,9 @@
 
 Imported by ``rotation.create_app`` when an application is built, so that importing a pure part of the
 package (the planning engine, a model) does not build the web application's whole import graph. The
-background work and the signal receivers are registered as their modules are imported here: the worker's
-jobs and passes (``imports``, ``outbox``, ``plans``) and the problems layer's answers to observations.
+background work, the kinds of import and the signal receivers are registered as their modules are imported
+here: the worker's jobs and passes (``imports``, ``outbox``, ``plans``), the files HR imports (sites, people,
+blackouts) and the problems layer's answers to observations.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from rotation.accounts.views import bp as accounts
 from rotation.assignments.cli import assignments_cli
 from rotation.assignments.views import bp as assignments
 from rotation.attendance.views import bp as attendance
+from rotation.blackouts import imports as blackout_imports  # noqa: F401  (registers the blackouts file)
 from rotation.blackouts.views import bp as blackouts
 from rotation.change_requests.views import bp as change_requests
 from rotation.coverage.views import bp as coverage
@@ -47,6 +49,7 @@ from rotation.observations.views import bp as observations
 from rotation.outbox import background as outbox_pass  # noqa: F401  (registers the outbox's pass)
 from rotation.outbox.cli import invites_cli
 from rotation.outbox.views import bp as outbox
+from rotation.people import imports as roster_imports  # noqa: F401  (registers the roster file)
 from rotation.people.views import bp as people
 from rotation.plans import background as plan_jobs  # noqa: F401  (registers the plan runs)
 from rotation.plans.cli import plan_command
@@ -56,6 +59,7 @@ from rotation.problems.cli import problems_cli
 from rotation.problems.insights import bp as insights
 from rotation.problems.views import bp as problems
 from rotation.process_map.views import bp as process_map
+from rotation.sites import imports as site_imports  # noqa: F401  (registers the sites file)
 from rotation.sites.cli import slots_cli
 from rotation.sites.views import bp as sites
 

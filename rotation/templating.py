@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import request, url_for
 from flask_login import current_user
 
-from rotation.accounts.roles import ADMIN, HR, LABELS, MANAGER, OWNER
+from rotation.roles import ADMIN, HR, LABELS, MANAGER, OWNER
 
 
 @dataclass

@@ -15,7 +15,7 @@ from rotation.assignments.models import (
     CANCELLED, COMPLETED, CONFIRMED, DRAFT, MOVE, NO_SHOW, PUBLISHED, Assignment,
 )
 from rotation.attendance.models import AttendanceLink
-from rotation.attendance.requests import (
+from rotation.attendance.links import (
     EXPIRED, INVALID, SALT, USED, VALID, hash_secret, make_token, open_link, queue_attendance_requests, spend_link,
 )
 from rotation.attendance.services import AttendanceProblem, load_assignment, record_attendance, record_many

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from PIL import Image, PngImagePlugin
 from werkzeug.datastructures import FileStorage
 
-from rotation.accounts.roles import ADMIN, MANAGER, OWNER
+from rotation.roles import ADMIN, MANAGER, OWNER
 from rotation.assignments.models import PUBLISHED, Assignment
 from rotation.observations.models import Evidence
 from rotation.observations.evidence import MAX_BYTES, MAX_FILES, EvidenceProblem, delete, path_of, store

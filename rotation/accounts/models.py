@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from rotation.accounts.roles import MANAGER, ROLES
+from rotation.roles import MANAGER, ROLES
 from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import db
 

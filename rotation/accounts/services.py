@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from rotation.accounts import sign_ins, throttle
 from rotation.accounts.models import RoleGrant, User
-from rotation.accounts.roles import ROLES
+from rotation.roles import ROLES
 from rotation.db import utcnow
+from rotation.email_addresses import NotAnEmailAddress, canonical_email
 from rotation.extensions import db
 
 MIN_PASSWORD_LENGTH = 10
@@ -28,14 +28,10 @@ class AccountError(ValueError):
 
 def normalise_email(value: str) -> str:
     """The canonical form of an e-mail address, or AccountError with a sentence."""
-    value = (value or "").strip()
-    if not value:
-        raise AccountError("Enter an e-mail address.")
     try:
-        checked = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise AccountError(f"{value!r} is not a valid e-mail address: {error}") from None
-    return checked.normalized.lower()
+        return canonical_email(value)
+    except NotAnEmailAddress as error:
+        raise AccountError(str(error)) from None
 
 
 def parse_roles(value: str) -> list[str]:

@@ -11,7 +11,7 @@ from flask_login import current_user, logout_user
 from rotation.accounts import links, services, sign_ins
 from rotation.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from rotation.accounts.models import RoleGrant, User
-from rotation.accounts.roles import ADMIN, ROLES
+from rotation.roles import ADMIN, ROLES
 from rotation.extensions import db
 from rotation.pagination import paginate, search_text
 from rotation.security import public, roles_required, signed_in

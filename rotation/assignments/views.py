@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.accounts.roles import HR
+from rotation.roles import HR
 from rotation.assignments.changes import (
     AssignmentProblem, SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
 )

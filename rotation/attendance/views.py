@@ -6,12 +6,12 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.accounts.roles import HR
+from rotation.roles import HR
 from rotation.assignments.models import ANNOUNCED, COMPLETED, KIND_LABELS, NO_SHOW, Assignment
 from rotation.assignments.views import ShiftTime
 from rotation.attendance import listing
 from rotation.attendance.forms import RecordForm, field_name, host_form
-from rotation.attendance.requests import EXPIRED, INVALID, LIFETIME, USED, open_link, spend_link
+from rotation.attendance.links import EXPIRED, INVALID, LIFETIME, USED, open_link, spend_link
 from rotation.attendance.services import (
     OUTCOME_LABELS, RECORDED, TO_RECORD, AttendanceProblem, line_manager, load_assignment, record_attendance,
     record_many,

@@ -8,6 +8,7 @@ from rotation.blackouts.models import Blackout
 from rotation.blackouts.services import MAX_REASON
 from rotation.extensions import db
 from rotation.imports.csvfile import Invalid, Problem, parse_date, read_table
+from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
 from rotation.people.models import Person
 from rotation.sites.models import Site
@@ -98,3 +99,7 @@ def plan_blackouts_import(content: bytes) -> ImportPlan:
 
     plan.write = write
     return plan
+
+
+register_import_kind(ImportKind("blackouts", "Blackouts", "employee_id, site, start, end, reason",
+                     plan_blackouts_import, position=3))

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
-from rotation.accounts.roles import HR
+from rotation.roles import HR
 from rotation.assignments.roster_effects import announced_collisions
 from rotation.blackouts import services
 from rotation.blackouts.forms import BlackoutForm

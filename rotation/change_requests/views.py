@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from rotation.accounts.roles import HR
+from rotation.roles import HR
 from rotation.assignments.changes import valid_slots
 from rotation.assignments.models import Assignment
 from rotation.assignments.views import ShiftTime, grouped_choices
@@ -15,7 +15,8 @@ from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChange
 from rotation.change_requests.models import PENDING, REQUEST_STATUS_LABELS, ChangeRequest
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.my_rotation.services import my_person, my_shift
+from rotation.assignments.queries import shift_of
+from rotation.people.models import active_person
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
 from rotation.people.models import Person
@@ -31,8 +32,8 @@ bp = Blueprint("change_requests", __name__, url_prefix="/changes")
 @signed_in
 def ask(uid: str):
     """Ask to move one of one's own shifts: to a valid slot, or HR chooses. 404 for anyone else's shift."""
-    person = my_person(current_user.email)
-    shift = my_shift(person, uid) if person is not None else None
+    person = active_person(current_user.email)
+    shift = shift_of(person, uid) if person is not None else None
     if shift is None:
         abort(404)
     today = utc_today()
@@ -60,7 +61,7 @@ def ask(uid: str):
 @signed_in
 def withdraw(request_id: int):
     """Take back one's own request while HR has not decided it."""
-    person = my_person(current_user.email)
+    person = active_person(current_user.email)
     change = db.session.get(ChangeRequest, request_id)
     if person is None or change is None or db.session.scalar(
             sa.select(Assignment.person_id).where(Assignment.id == change.assignment_id)) != person.id:

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from markupsafe import Markup
 from flask_login import current_user
 
-from rotation.accounts.roles import HR, MANAGER
+from rotation.roles import HR, MANAGER
 from rotation.assignments.models import KIND_LABELS
 from rotation import exports
 from rotation.coverage import queries, standing

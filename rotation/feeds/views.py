@@ -5,7 +5,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
-from rotation.accounts.roles import HR
+from rotation.roles import HR
 from rotation.assignments.models import Assignment
 from rotation.assignments.views import ShiftTime
 from rotation.feeds import polls, services

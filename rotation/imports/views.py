@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, u
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from rotation.accounts.roles import HR
+from rotation.roles import HR
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.imports.background import IMPORT, queue_check, queue_import

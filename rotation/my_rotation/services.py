@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
 
 from rotation.assignments.changes import BY_PERSON
 from rotation.assignments.models import (
     ANNOUNCED, CANCELLED, COMPLETED, CONFIRMED, DRAFT, NO_SHOW, PUBLISHED, Assignment,
 )
+from rotation.assignments.queries import with_slot_and_site
 from rotation.blackouts.models import PERSON, Blackout
 from rotation.blackouts.services import delete_blackout, save_blackout
 from rotation.extensions import db
@@ -38,24 +38,13 @@ class AddedBlackout:
     collisions: list[Assignment]
 
 
-def my_person(email: str) -> Person | None:
-    """The active roster person whose e-mail is this account's, or None."""
-    return db.session.scalar(
-        sa.select(Person).where(Person.email == email.strip().lower(), Person.is_active.is_(True)))
-
-
-def _with_slot_and_site() -> sa.Select:
-    return (sa.select(Assignment).join(Assignment.slot)
-            .options(contains_eager(Assignment.slot).joinedload(Slot.site)))
-
-
 def my_shifts(person: Person, today: date) -> list[Assignment]:
     """The person's announced shifts of this year and next, soonest first, with slot and site loaded.
 
     Drafts (not told to anyone yet) and cancelled shifts never appear.
     """
     return list(db.session.scalars(
-        _with_slot_and_site()
+        with_slot_and_site()
         .where(Assignment.person_id == person.id, Assignment.status.in_(ANNOUNCED),
                Assignment.year.in_((today.year, today.year + 1)))
         .order_by(Slot.starts_at, Assignment.id)))
@@ -64,12 +53,6 @@ def my_shifts(person: Person, today: date) -> list[Assignment]:
 def can_confirm(shift: Assignment, today: date) -> bool:
     """Whether the page offers a Confirm button: published, still to come, and not being moved."""
     return shift.status == PUBLISHED and shift.slot.first_day > today and not shift.needs_replan
-
-
-def my_shift(person: Person, uid: str) -> Assignment | None:
-    """The person's own assignment with this calendar UID (slot and site loaded); None for anyone else's."""
-    return db.session.scalar(
-        _with_slot_and_site().where(Assignment.uid == uid, Assignment.person_id == person.id))
 
 
 def confirm_shift(shift: Assignment, today: date) -> None:
@@ -136,7 +119,7 @@ def remove_my_blackout(blackout: Blackout) -> None:
 def _announced_in(person: Person, start: date, end: date, today: date) -> list[Assignment]:
     """The person's published or confirmed shifts still to come that fall between ``start`` and ``end``."""
     return list(db.session.scalars(
-        _with_slot_and_site()
+        with_slot_and_site()
         .where(Assignment.person_id == person.id, BY_PERSON, Assignment.status.in_((PUBLISHED, CONFIRMED)),
                Slot.first_day > today, Slot.first_day <= end, Slot.last_day >= start)
         .order_by(Slot.starts_at)))

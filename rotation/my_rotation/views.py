@@ -8,6 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
+from rotation.assignments.queries import shift_of
 from rotation.blackouts.services import BlackoutProblem, describe_days
 from rotation.change_requests.models import PENDING, ChangeRequest
 from rotation.change_requests.services import latest_requests
@@ -15,7 +16,7 @@ from rotation.db import utc_today, utcnow
 from rotation.my_rotation import services
 from rotation.my_rotation.forms import MyBlackoutForm
 from rotation.outbox.texts import when_text
-from rotation.people.models import Person
+from rotation.people.models import Person, active_person
 from rotation.problems.services import open_verifications
 from rotation.security import signed_in
 
@@ -54,15 +55,15 @@ def can_ask_for_change(shift: Assignment, request: ChangeRequest | None, today: 
 @signed_in
 def index():
     """This year's and next year's announced shifts, and the person's own coming blackouts."""
-    return _page(services.my_person(current_user.email), MyBlackoutForm())
+    return _page(active_person(current_user.email), MyBlackoutForm())
 
 
 @bp.post("/shifts/<uid>/confirm")
 @signed_in
 def confirm(uid: str):
     """Confirm one of one's own published shifts; 404 for a shift that is not one's own."""
-    person = services.my_person(current_user.email)
-    shift = services.my_shift(person, uid) if person is not None else None
+    person = active_person(current_user.email)
+    shift = shift_of(person, uid) if person is not None else None
     if shift is None:
         abort(404)
     try:
@@ -78,7 +79,7 @@ def confirm(uid: str):
 @signed_in
 def add_blackout():
     """Add a blackout for oneself; warn about the published shifts it sends back to HR for re-planning."""
-    person = services.my_person(current_user.email)
+    person = active_person(current_user.email)
     if person is None:
         abort(404)
     form = MyBlackoutForm()
@@ -98,7 +99,7 @@ def add_blackout():
 @signed_in
 def delete_blackout(blackout_id: int):
     """First a page asking to confirm; the blackout goes only when that page's button is pressed."""
-    person = services.my_person(current_user.email)
+    person = active_person(current_user.email)
     blackout = services.my_blackout(person, blackout_id, utc_today()) if person is not None else None
     if blackout is None:
         abort(404)

@@ -1,12 +1,9 @@
 """Who may see and change an observation. Deny unless a rule allows it."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from rotation.accounts.roles import ADMIN
-from rotation.extensions import db
+from rotation.roles import ADMIN
 from rotation.observations.models import DRAFT, SUBMITTED, Observation
-from rotation.people.models import Person
+from rotation.people.models import Person, active_person
 from rotation.process_map.tree import owned_area_ids
 
 
@@ -14,8 +11,7 @@ def person_of(user) -> Person | None:
     """The active roster person behind a signed-in account, by e-mail address."""
     if user is None or not user.is_authenticated:
         return None
-    return db.session.scalar(sa.select(Person).where(Person.email == user.email.strip().lower(),
-                                                     Person.is_active.is_(True)))
+    return active_person(user.email)
 
 
 def can_view(user, observation: Observation) -> bool:

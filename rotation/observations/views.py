@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from rotation.accounts.roles import ADMIN, HR, OWNER
+from rotation.roles import ADMIN, HR, OWNER
 from rotation.assignments.models import Assignment
 from rotation.db import utcnow
 from rotation.extensions import db

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from rotation.accounts.roles import ADMIN, HR
+from rotation.roles import ADMIN, HR
 from rotation.assignments.views import ShiftTime
 from rotation.db import utcnow
 from rotation.extensions import db

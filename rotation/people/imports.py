@@ -14,6 +14,7 @@ from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.feeds.services import revoke_tokens
 from rotation.imports.csvfile import Problem, Row, read_table
+from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
 from rotation.people.models import Person
 from rotation.sites.models import Site
@@ -251,3 +252,8 @@ def _levels(people: list[Wanted]) -> list[list[Wanted]]:
 def _batches(rows: list[dict], size: int = 5000):
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
+
+
+register_import_kind(ImportKind("people", "People (the roster)",
+                     "employee_id, full_name, email, department, manager_id, home_site, in_rotation",
+                     plan_people_import, can_deactivate=True, position=2))

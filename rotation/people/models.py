@@ -57,3 +57,9 @@ def in_rotation_clause():
             sa.and_(Person.in_rotation_override.is_(None), has_active_reports()),
         ),
     )
+
+
+def active_person(email: str) -> Person | None:
+    """The active roster person with this e-mail address (a signed-in account's, say), or None."""
+    return db.session.scalar(
+        sa.select(Person).where(Person.email == email.strip().lower(), Person.is_active.is_(True)))

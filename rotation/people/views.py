@@ -4,7 +4,7 @@ from sqlalchemy.orm import joinedload
 
 from rotation.accounts.links import LIFETIME_WORDS, LinkRefused, send_link_to_person
 from rotation.accounts.models import User
-from rotation.accounts.roles import HR
+from rotation.roles import HR
 from rotation.blackouts.models import Blackout
 from rotation.extensions import db
 from rotation.outbox.models import SET_PASSWORD

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from rotation.accounts.roles import HR
+from rotation.roles import HR
 from rotation.assignments.models import KIND_LABELS
 from rotation.db import utc_today
 from rotation.extensions import db

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
 from rotation.accounts.models import User
-from rotation.accounts.roles import ADMIN, MANAGER, OWNER
+from rotation.roles import ADMIN, MANAGER, OWNER
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.observations.models import DRAFT, KIND_LABELS, KINDS, Observation

@@ -13,7 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from rotation.accounts.models import RoleGrant, User
-from rotation.accounts.roles import ADMIN, OWNER
+from rotation.roles import ADMIN, OWNER
 from rotation.assignments.models import Assignment
 from rotation.db import utc_today
 from rotation.observations.models import Evidence

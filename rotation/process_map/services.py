@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from rotation.accounts.models import RoleGrant, User
-from rotation.accounts.roles import OWNER
+from rotation.roles import OWNER
 from rotation.extensions import db
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.process_map.tree import SEPARATOR, observation_counts, subtree_ids

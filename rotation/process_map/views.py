@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from rotation.accounts.roles import ADMIN
+from rotation.roles import ADMIN
 from rotation.extensions import db
 from rotation.process_map import services
 from rotation.process_map.forms import TOP, AreaForm, OwnerForm

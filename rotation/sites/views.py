@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 
-from rotation.accounts.roles import HR
+from rotation.roles import HR
 from rotation.assignments.changes import effective_slot_id, holds_a_seat
 from rotation.assignments.models import Assignment
 from rotation.data_versions import kept

@@ -23,6 +23,7 @@ from rotation.assignments.models import Assignment
 from rotation.attendance.models import AttendanceLink
 from rotation.attendance.services import TO_RECORD
 from rotation.extensions import db
+from rotation.outbox.due import falls_due
 from rotation.outbox.models import ATTENDANCE
 from rotation.outbox.queue import queue_text_message
 from rotation.outbox.texts import when_text
@@ -58,6 +59,7 @@ class OpenedLink:
         return self.state == VALID
 
 
+@falls_due("attendance requests")
 def queue_attendance_requests(now: datetime) -> int:
     """Make a link and queue an e-mail to the host for each slot that needs one; flush; return how many.
 
