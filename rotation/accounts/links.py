@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -23,6 +23,7 @@ from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import QUEUED, RESET_PASSWORD, SET_PASSWORD, SUPERSEDED, OutboxMessage
 from rotation.people.models import Person, in_rotation_clause
+from rotation.people.signals import roster_changed
 
 LIFETIMES = {SET_PASSWORD: timedelta(days=7), RESET_PASSWORD: timedelta(hours=1)}
 LIFETIME_WORDS = {SET_PASSWORD: "for 7 days", RESET_PASSWORD: "for one hour"}
@@ -235,3 +236,9 @@ def _text(name: str, email: str, purpose: str, url: str) -> tuple[str, str]:
         f"here. The link works once, {LIFETIME_WORDS[purpose]}:\n\n"
         f"{url}\n\n"
         "If it was not you, ignore this e-mail: your password stays as it is.\n")
+
+
+@roster_changed.connect
+def _invite_newcomers(_leaver_ids: list[int], today: date) -> None:
+    """Whoever a roster import put in the rotation without an account gets a link to set a password."""
+    invite_new_accounts()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from rotation.roles import MANAGER, ROLES
 from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import db
+from rotation.people.models import Person, in_rotation_clause
 
 
 class User(UserMixin, db.Model):
@@ -77,8 +78,6 @@ class User(UserMixin, db.Model):
     @cached_property
     def in_rotation(self) -> bool:
         """Whether the roster person with this account's address is active and in the rotation."""
-        from rotation.people.models import Person, in_rotation_clause
-
         return bool(db.session.scalar(
             sa.select(sa.exists().where(Person.email == self.email, in_rotation_clause()))
         ))

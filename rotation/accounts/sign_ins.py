@@ -15,7 +15,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import request, session
@@ -25,6 +25,7 @@ from rotation.accounts.models import SignIn, User
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.people.models import Person
+from rotation.people.signals import roster_changed
 
 SIGNED_IN_FOR = timedelta(hours=12)   # a browser session, from its last use
 REMEMBERED_FOR = timedelta(days=30)   # "Keep me signed in", from its last use
@@ -212,3 +213,8 @@ def _user_agent() -> str:
 
 def _address() -> str:
     return ((request.remote_addr if request else None) or "unknown")[:64]
+
+
+@roster_changed.connect
+def _sign_out_leavers(leaver_ids: list[int], today: date) -> None:
+    end_for_people(leaver_ids, LEFT_THE_COMPANY)

@@ -11,12 +11,17 @@ from flask_login import current_user, logout_user
 from rotation.accounts import links, services, sign_ins
 from rotation.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from rotation.accounts.models import RoleGrant, User
-from rotation.roles import ADMIN, ROLES
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN, HR, ROLES
 from rotation.extensions import db
+from rotation.outbox.models import SET_PASSWORD
 from rotation.pagination import paginate, search_text
+from rotation.people.models import Person
+from rotation.people.signals import person_page
 from rotation.security import public, roles_required, signed_in
 
 bp = Blueprint("accounts", __name__)
+menu_entry("Accounts", "accounts.account_list", {ADMIN}, position=190)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -226,3 +231,26 @@ def enable_account(user_id: int):
     user.is_enabled = True
     flash(f"{user.email} can sign in again.", "success")
     return redirect(_safe_next(request.form.get("next")) or url_for("accounts.account_list"))
+
+
+@bp.post("/people/<int:person_id>/password-link")
+@roles_required(HR)
+def person_password_link(person_id: int):
+    """HR's button: e-mail the person a link to set a password (their first one, or a new one)."""
+    person = db.session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    try:
+        links.send_link_to_person(person)
+    except links.LinkRefused as refusal:
+        flash(str(refusal), "warning")
+    else:
+        flash(f"A link to set a password is queued for {person.email}; it works once, "
+              f"{links.LIFETIME_WORDS[SET_PASSWORD]}. Older links for the address stop working.", "success")
+    return redirect(url_for("people.person_detail", person_id=person.id))
+
+
+@person_page.connect
+def _account_of(person: Person) -> dict:
+    """On HR's page of a person: the log-in account with their address, if any."""
+    return {"account": db.session.scalar(sa.select(User).where(User.email == person.email))}

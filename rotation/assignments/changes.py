@@ -29,15 +29,16 @@ from rotation.assignments.models import (
     CANCELLED, COMPLETED, CONFIRMED, DRAFT, MOVE, NO_SHOW, NOTICE_CANCEL, NOTICE_REQUEST, PUBLISHED, WITHDRAW,
     Assignment,
 )
+from rotation.assignments.signals import notices_set
 from rotation.blackouts.models import Blackout
 from rotation.data_versions import kept
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.outbox.queue import queue_assignment_notices
 from rotation.people.models import Person, in_rotation_clause
 from rotation.planning.model import DEFAULT_DEPARTMENT_SHARE, KIND_LABELS
 from rotation.refusals import FieldProblem
 from rotation.sites.models import Site, Slot
+from rotation.sites import signals as site_signals
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ def move_assignment(assignment: Assignment, slot: Slot, acting_user_id: int | No
         assignment.sequence += 1
         assignment.notice = NOTICE_REQUEST
     db.session.flush()
-    queue_assignment_notices()
+    notices_set.send(None)
     log.info("User %s moved assignment %s from slot %s to slot %s", acting_user_id, assignment.uid, before, slot.id)
     return limits.warnings(site)
 
@@ -179,7 +180,7 @@ def withdraw_assignment(assignment: Assignment, acting_user_id: int | None, toda
         assignment.proposed_slot_id = None
         assignment.needs_replan = False
     db.session.flush()
-    queue_assignment_notices()
+    notices_set.send(None)
     log.info("User %s withdrew assignment %s", acting_user_id, assignment.uid)
 
 
@@ -376,3 +377,24 @@ def _days(start: date, end: date, bare: bool = False) -> str:
 
 def _reason(reason: str | None) -> str:
     return f" ({reason})" if reason else ""
+
+
+@site_signals.seats_taken.connect
+def seats_taken_at(site_id: int, year: int, slot_ids: list[int]) -> dict[int, int]:
+    """Slot id → seats taken (drafts included, at the slot a draft moves a shift to), for ``slot_ids``: the
+    slots of one site and year, for the site's page. Counted from the indexes on the shifts of a slot and the
+    shifts a draft moves there, and kept until a shift, person or slot changes."""
+    def count() -> dict[int, int]:
+        wanted = set(slot_ids)
+        slot_id = effective_slot_id()
+        found = db.session.execute(
+            sa.select(slot_id, sa.func.count())
+            .where(holds_a_seat(),
+                   sa.or_(Assignment.slot_id.in_(slot_ids), Assignment.proposed_slot_id.in_(slot_ids)))
+            .group_by(slot_id)).tuples()
+        return {slot: taken for slot, taken in found if slot in wanted}
+
+    if not slot_ids:
+        return {}
+    # The database deletes a person's shifts with the person.
+    return kept(("site seats taken", site_id, year), ("assignment", "person", "slot"), count)

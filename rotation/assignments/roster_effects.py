@@ -11,10 +11,12 @@ from sqlalchemy.orm import aliased
 
 from rotation.assignments.changes import ANNOUNCED, BY_PERSON, UPCOMING
 from rotation.assignments.models import CANCELLED, DRAFT, NOTICE_CANCEL, Assignment
+from rotation.assignments.signals import notices_set
+from rotation.blackouts import signals as blackout_signals
 from rotation.blackouts.models import Blackout
 from rotation.db import utc_today, utcnow
 from rotation.extensions import db
-from rotation.outbox.queue import queue_assignment_notices
+from rotation.people import signals as roster_signals
 from rotation.people.models import Person
 from rotation.sites.models import Slot
 
@@ -48,7 +50,7 @@ def withdraw_future_assignments(person_ids: Sequence[int], today: date) -> Withd
                     proposed_slot_id=None, needs_replan=False, updated_at=utcnow()),
             execution_options={"synchronize_session": "fetch"}).rowcount
     db.session.flush()
-    queue_assignment_notices()
+    notices_set.send(None)
     return Withdrawn(deleted=deleted, cancelled=cancelled)
 
 
@@ -120,3 +122,18 @@ def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
     ids = list(ids)
     for start in range(0, len(ids), _BATCH):
         yield ids[start:start + _BATCH]
+
+
+@blackout_signals.saved.connect
+def _mark_collisions(blackout_ids: list[int]) -> None:
+    mark_collisions_of(blackout_ids)
+
+
+@blackout_signals.announced_collisions.connect
+def _announced_collisions(blackout: Blackout) -> int:
+    return announced_collisions(blackout)
+
+
+@roster_signals.roster_changed.connect
+def _withdraw_leavers_shifts(leaver_ids: list[int], today: date) -> None:
+    withdraw_future_assignments(leaver_ids, today)

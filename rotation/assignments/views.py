@@ -8,23 +8,25 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
+from rotation.navigation import menu_entry
 from rotation.roles import HR
 from rotation.assignments.changes import (
     AssignmentProblem, SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
 )
 from rotation.assignments.forms import MoveForm, WithdrawForm
-from rotation.observations.forms import WindowForm
 from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
+from rotation.assignments.signals import shift_page
 from rotation.extensions import db
-from rotation.outbox.models import CALENDAR_PURPOSES, OutboxMessage
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person
 from rotation.security import roles_required
+from rotation.signals import answers
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 from rotation.sites.views import requested_year, site_zone, slot_hours
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
+menu_entry("Assignments", "assignments.assignment_list", {HR}, position=70)
 
 NEEDS_REPLAN = "replan"  # a status filter of its own: blackouts now cover these
 STATUS_FILTERS = {**STATUS_LABELS, NEEDS_REPLAN: "Needs re-planning"}
@@ -181,19 +183,15 @@ def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str |
         when=ShiftTime.of(assignment.slot, assignment.slot.site),
         proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
                        if assignment.proposal == MOVE and assignment.proposed_slot else None),
-        observation_window=_observation_window(assignment), window_form=WindowForm(formdata=None),
-        latest_message=db.session.scalar(
-            sa.select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
-                                           OutboxMessage.purpose.in_(CALENDAR_PURPOSES))
-            .order_by(OutboxMessage.id.desc()).limit(1)),
-        MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE)
+        MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE, **_from_other_areas(assignment))
 
 
-def _observation_window(assignment: Assignment):
-    """When the person may file observations about this shift (None for a shift that was not worked)."""
-    from rotation.observations.services import FILEABLE, window_of
-
-    return window_of(assignment, assignment.slot) if assignment.status in FILEABLE else None
+def _from_other_areas(assignment: Assignment) -> dict:
+    """What the outbox (the latest calendar message) and observations (their window) show on the page."""
+    shown: dict = {"latest_message": None, "observation_window": None, "window_form": None}
+    for answer in answers(shift_page, assignment):
+        shown.update(answer)
+    return shown
 
 
 def grouped_choices(choices: list[SlotChoice]) -> dict[str | None, list[tuple[str, str]]]:

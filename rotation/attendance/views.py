@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
+from rotation.navigation import menu_entry
 from rotation.roles import HR
 from rotation.assignments.models import ANNOUNCED, COMPLETED, KIND_LABELS, NO_SHOW, Assignment
 from rotation.assignments.views import ShiftTime
@@ -24,6 +25,7 @@ from rotation.security import public, roles_required
 from rotation.sites.models import Site, Slot
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
+menu_entry("Attendance", "attendance.attendance_list", {HR}, position=90)
 
 TO_DO = "open"
 DONE = "recorded"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from rotation.assignments.roster_effects import mark_collisions_of
 from rotation.blackouts.models import Blackout
+from rotation.blackouts.signals import saved
 from rotation.blackouts.services import MAX_REASON
 from rotation.extensions import db
 from rotation.imports.csvfile import Invalid, Problem, parse_date, read_table
@@ -95,7 +95,7 @@ def plan_blackouts_import(content: bytes) -> ImportPlan:
                 current.reason = values["reason"]
             written.append(current)
         db.session.flush()
-        mark_collisions_of([blackout.id for blackout in written])
+        saved.send([blackout.id for blackout in written])
 
     plan.write = write
     return plan

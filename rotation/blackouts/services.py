@@ -1,14 +1,16 @@
 """Adding, changing and removing blackouts, with the rules every blackout keeps."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from rotation.assignments.roster_effects import mark_collisions
 from rotation.blackouts.models import PERSON, SCOPE_LABELS, SITE, Blackout
+from rotation.blackouts.signals import saved
 from rotation.extensions import db
 from rotation.people.models import Person
+from rotation.people.signals import person_page
+from rotation.sites.signals import closed_days
 from rotation.refusals import FieldProblem
 from rotation.sites.models import Site
 
@@ -82,7 +84,7 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     blackout.end = end
     blackout.reason = reason
     db.session.flush()
-    mark_collisions(blackout)
+    saved.send([blackout.id])
     return blackout
 
 
@@ -130,3 +132,25 @@ def _subject(person: Person | None, site: Site | None) -> str:
         return f"the site {site.code} ({site.name})"
     return "the whole company"
 
+
+@closed_days.connect
+def _closed_days(_sender: None, first: date, last: date, site_id: int | None) -> dict[int | None, set[date]]:
+    """The days the company's and the sites' blackouts close, for making slots (only the ones asked about)."""
+    statement = sa.select(Blackout.site_id, Blackout.start, Blackout.end).where(
+        Blackout.person_id.is_(None), Blackout.start <= last, Blackout.end >= first)
+    if site_id is not None:
+        statement = statement.where(sa.or_(Blackout.site_id.is_(None), Blackout.site_id == site_id))
+    covered: dict[int | None, set[date]] = {}
+    for blackout_site_id, start, end in db.session.execute(statement):
+        day = max(start, first)
+        while day <= min(end, last):
+            covered.setdefault(blackout_site_id, set()).add(day)
+            day += timedelta(days=1)
+    return covered
+
+
+@person_page.connect
+def _blackouts_of(person: Person) -> dict:
+    """On HR's page of a person: their personal blackouts."""
+    return {"blackouts": db.session.scalars(
+        sa.select(Blackout).where(Blackout.person_id == person.id).order_by(Blackout.start)).all()}

@@ -5,9 +5,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice
 
+from rotation.navigation import menu_entry
 from rotation.roles import HR
-from rotation.assignments.roster_effects import announced_collisions
-from rotation.blackouts import services
+from rotation.blackouts import services, signals
 from rotation.blackouts.forms import BlackoutForm
 from rotation.blackouts.models import COMPANY, PERSON, SCOPE_LABELS, SITE, Blackout
 from rotation.db import utc_today
@@ -15,9 +15,11 @@ from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.people.models import Person
 from rotation.security import roles_required
+from rotation.signals import answers
 from rotation.sites.models import Site
 
 bp = Blueprint("blackouts", __name__)
+menu_entry("Blackouts", "blackouts.blackout_list", {HR}, position=40)
 
 CURRENT = "current"  # blackouts that have not ended yet: the default
 ALL = "all"
@@ -109,7 +111,7 @@ def blackout_delete(blackout_id: int):
 
 def _flash_collisions(blackout: Blackout) -> None:
     """Say how many published shifts the blackout now covers: the next plan run has to move them."""
-    count = announced_collisions(blackout)
+    count = sum(answers(signals.announced_collisions, blackout))
     if count:
         shifts = "1 published shift collides" if count == 1 else f"{count} published shifts collide"
         flash(f"{shifts} with this blackout and now need{'s' if count == 1 else ''} re-planning: run the plan "

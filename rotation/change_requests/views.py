@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
+from rotation.navigation import menu_entry
 from rotation.roles import HR
 from rotation.assignments.changes import valid_slots
 from rotation.assignments.models import Assignment
@@ -24,6 +25,7 @@ from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
 bp = Blueprint("change_requests", __name__, url_prefix="/changes")
+menu_entry("Change requests", "change_requests.queue", {HR}, position=80)
 
 
 # --- The manager asks -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from rotation.accounts.models import User
 from rotation.extensions import db
 from rotation.observations.models import SUBMITTED, Observation
+from rotation.observations.services import area_owners
 from rotation.problems.models import DECLINED, FIX_IN_PLACE, FIX_PLANNED, INVESTIGATING, VERIFIED
 from rotation.problems.services import (
     ProblemError, change_status, create_from, merge, request_verification, update_details,
@@ -75,7 +76,5 @@ def triage_demo_observations(today: date) -> None:
 
 
 def _owner_for(observation: Observation) -> User:
-    from rotation.observations.services import area_owners
-
     owners = area_owners(observation.area_id)
     return owners[0] if owners else db.session.scalar(sa.select(User).where(User.email == "admin@example.com"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +21,7 @@ from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.feeds.models import FeedToken
 from rotation.people.models import Person
+from rotation.people.signals import roster_changed
 from rotation.sites.models import Slot
 
 TOKEN_BYTES = 32  # 256 bits of randomness in every link
@@ -129,3 +130,8 @@ def revoke_tokens(person_ids: list[int]) -> int:
             .where(FeedToken.person_id.in_(person_ids[start:start + 1_000]), FeedToken.revoked_at.is_(None))
             .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
     return revoked
+
+
+@roster_changed.connect
+def _stop_leavers_links(leaver_ids: list[int], today: date) -> None:
+    revoke_tokens(leaver_ids)

@@ -15,12 +15,15 @@ from rotation.change_requests.services import latest_requests
 from rotation.db import utc_today, utcnow
 from rotation.my_rotation import services
 from rotation.my_rotation.forms import MyBlackoutForm
+from rotation.navigation import menu_entry
+from rotation.roles import MANAGER
 from rotation.outbox.texts import when_text
 from rotation.people.models import Person, active_person
 from rotation.problems.services import open_verifications
 from rotation.security import signed_in
 
 bp = Blueprint("my_rotation", __name__, url_prefix="/my")
+menu_entry("My rotation", "my_rotation.index", {MANAGER}, position=110)
 
 # How long the answer to a change request stays shown under the shift.
 ANSWER_SHOWN_FOR = timedelta(days=30)

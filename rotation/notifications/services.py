@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.notifications.models import Notification
+from rotation.people.models import Person
 
 # Longer texts are cut to fit the column, with an ellipsis.
 MAX_TEXT = 500
@@ -40,8 +41,6 @@ def unread_count(person_id: int) -> int:
 
 def unread_count_for_email(email: str) -> int:
     """Unread notifications of the active roster person with this e-mail address, in one query."""
-    from rotation.people.models import Person
-
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Notification)
         .join(Person, Person.id == Notification.person_id)

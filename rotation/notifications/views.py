@@ -33,6 +33,7 @@ def mark_read():
     return redirect(url_for("notifications.index"))
 
 
+@bp.app_template_global()
 def unread_news() -> int:
     """How many unread notifications the signed-in person has (0 for accounts outside the rotation)."""
     if not current_user.is_authenticated or not current_user.has_role(MANAGER):

@@ -9,8 +9,10 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from rotation.roles import ADMIN, HR, OWNER
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN, HR, MANAGER, OWNER
 from rotation.assignments.models import Assignment
+from rotation.assignments.signals import shift_page
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.observations import services, signals
@@ -31,6 +33,7 @@ from rotation.signals import answers
 from rotation.sites.models import Slot
 
 bp = Blueprint("observations", __name__, url_prefix="/observations")
+menu_entry("Observations", "observations.index", {MANAGER, OWNER, ADMIN}, position=130)
 
 # Photos from a phone are large: an upload of several may carry up to this much (each file is limited on its own).
 UPLOAD_LIMIT = 110 * 1024 * 1024
@@ -351,3 +354,10 @@ def _detail_page(observation: Observation, second_form: SecondForm) -> str:
 def _problem_link(problem_id: int) -> ProblemLink | None:
     """The problem with this id as a link, asked of the problems layer; None when there is none."""
     return next(iter(answers(signals.problem_link, problem_id)), None)
+
+
+@shift_page.connect
+def _shift_page(assignment: Assignment) -> dict:
+    """On HR's page of a shift: when its person may file observations, and the form to extend that window."""
+    window = services.window_of(assignment, assignment.slot) if assignment.status in services.FILEABLE else None
+    return {"observation_window": window, "window_form": WindowForm(formdata=None)}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from rotation.assignments.models import NOTICE_CANCEL, NOTICE_REQUEST, Assignment
+from rotation.assignments.signals import notices_set
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
@@ -76,3 +77,8 @@ def queue_text_message(purpose: str, recipient: str, recipient_name: str, subjec
     db.session.add(message)
     db.session.flush()
     return message
+
+
+@notices_set.connect
+def _queue_notices(_sender: None) -> None:
+    queue_assignment_notices()

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
+from rotation.navigation import menu_entry
 from rotation.roles import ADMIN, HR
 from rotation.assignments.views import ShiftTime
 from rotation.db import utcnow
@@ -21,6 +22,7 @@ from rotation.pagination import paginate, search_text
 from rotation.security import roles_required
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
+menu_entry("Outbox", "outbox.outbox_list", {HR, ADMIN}, position=100)
 
 PURPOSE_LABELS = {INVITATION: "Invitations and updates", CANCELLATION: "Cancellations", REMINDER: "Reminders",
                   CHANGE_OUTCOME: "Answers to change requests", NO_SHOW_NOTICE: "No-show notices",

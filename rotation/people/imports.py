@@ -7,16 +7,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from rotation.accounts import sign_ins
-from rotation.accounts.links import invite_new_accounts
-from rotation.assignments.roster_effects import withdraw_future_assignments
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.feeds.services import revoke_tokens
 from rotation.imports.csvfile import Problem, Row, read_table
 from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
 from rotation.people.models import Person
+from rotation.people.signals import roster_changed
 from rotation.sites.models import Site
 
 REQUIRED = ("employee_id", "full_name", "email", "department")
@@ -221,13 +218,10 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
     updates += [{"id": person_id, "is_active": False} for person_id in leavers]
     for batch in _batches(updates):
         db.session.execute(sa.update(Person), batch)
-    # A leaver's shifts still to come are withdrawn at once; what has started stays on record.
-    withdraw_future_assignments(leavers, utc_today())
-    # A leaver's calendar link stops, and every device they are signed in on is signed out.
-    revoke_tokens(leavers)
-    sign_ins.end_for_people(leavers, sign_ins.LEFT_THE_COMPANY)
-    # Whoever is now in the rotation without an account gets a link to set a password.
-    invite_new_accounts()
+    # A leaver's shifts still to come are withdrawn at once (what has started stays on record), their calendar
+    # link stops and their devices are signed out; whoever is now in the rotation without an account gets a
+    # link to set a password. Each area above the roster does its part.
+    roster_changed.send(leavers, today=utc_today())
 
 
 def _levels(people: list[Wanted]) -> list[list[Wanted]]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
+from rotation.navigation import menu_entry
 from rotation.roles import HR
 from rotation.assignments.models import KIND_LABELS
 from rotation.db import utc_today
@@ -27,6 +28,7 @@ from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("plans", __name__, url_prefix="/plan")
+menu_entry("Plan", "plans.plan_index", {HR}, position=60)
 # HR's home card shows each year's plan state; the home view stays unaware of plans.
 bp.app_template_global("plan_states")(queries.plan_states)
 

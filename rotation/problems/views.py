@@ -13,6 +13,7 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from rotation.accounts.models import RoleGrant, User
+from rotation.navigation import menu_entry
 from rotation.roles import ADMIN, OWNER
 from rotation.assignments.models import Assignment
 from rotation.db import utc_today
@@ -39,6 +40,8 @@ from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
 bp = Blueprint("problems", __name__, url_prefix="/problems")
+menu_entry("Triage", "problems.triage", {OWNER, ADMIN}, position=140)
+menu_entry("Problems", "problems.problem_list", position=150)
 
 QUEUE_PAGE = 25
 LIST_PAGE = 25

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from rotation.navigation import menu_entry
 from rotation.roles import ADMIN
 from rotation.extensions import db
 from rotation.process_map import services
@@ -16,6 +17,7 @@ from rotation.process_map.tree import area_paths, load_tree, subtree_ids, walk
 from rotation.security import roles_required, signed_in
 
 bp = Blueprint("process_map", __name__, url_prefix="/process-map")
+menu_entry("Process map", "process_map.index", position=170)
 
 
 @bp.get("/")

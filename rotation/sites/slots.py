@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from rotation.blackouts.models import Blackout
 from rotation.extensions import db
+from rotation.signals import answers
+from rotation.sites.signals import closed_days
 from rotation.sites.models import CONTACT_CENTER, CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
 
 FIRST_YEAR = 2000
@@ -162,13 +163,10 @@ def _days(first: date, last: date) -> Iterator[date]:
 
 def _blacked_out_days(first: date, last: date, site_id: int | None) -> dict[int | None, set[date]]:
     """Days between ``first`` and ``last`` blacked out for the company (key None) and per site."""
-    statement = sa.select(Blackout.site_id, Blackout.start, Blackout.end).where(
-        Blackout.person_id.is_(None), Blackout.start <= last, Blackout.end >= first)
-    if site_id is not None:
-        statement = statement.where(sa.or_(Blackout.site_id.is_(None), Blackout.site_id == site_id))
     covered: dict[int | None, set[date]] = defaultdict(set)
-    for blackout_site_id, start, end in db.session.execute(statement):
-        covered[blackout_site_id].update(_days(max(start, first), min(end, last)))
+    for answer in answers(closed_days, None, first=first, last=last, site_id=site_id):
+        for key, days in answer.items():
+            covered[key].update(days)
     return covered
 
 
