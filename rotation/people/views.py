@@ -2,7 +2,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload
 
-from rotation.accounts.links import LIFETIME_WORDS, LinkRefused, send_link_to_person
+from rotation.accounts.links import LIFETIME_WORDS, send_link_to_person
 from rotation.accounts.models import User
 from rotation.accounts.roles import HR
 from rotation.blackouts.models import Blackout
@@ -11,6 +11,7 @@ from rotation.outbox.models import SET_PASSWORD
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person, in_rotation_expression
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import roles_required
 
 bp = Blueprint("people", __name__)
@@ -73,9 +74,10 @@ def person_password_link(person_id: int):
     if person is None:
         abort(404)
     try:
-        send_link_to_person(person)
-    except LinkRefused as refusal:
-        flash(str(refusal), "warning")
+        with all_or_nothing():
+            send_link_to_person(person)
+    except FieldProblem as refusal:
+        flash(refusal.message, "warning")
     else:
         flash(f"A link to set a password is queued for {person.email}; it works once, "
               f"{LIFETIME_WORDS[SET_PASSWORD]}. Older links for the address stop working.", "success")

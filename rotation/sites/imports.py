@@ -11,10 +11,11 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from rotation.accounts.services import AccountError, normalise_email
+from rotation.accounts.services import normalise_email
 from rotation.extensions import db
 from rotation.imports.csvfile import Invalid, Problem, parse_hhmm, parse_positive_int, read_table
 from rotation.imports.plan import Change, ImportPlan
+from rotation.refusals import FieldProblem
 from rotation.sites.models import CONTACT_CENTER, SITE_KINDS, Site
 
 _CODE = re.compile(r"^[A-Za-z0-9._-]+$")
@@ -88,7 +89,7 @@ def plan_sites_import(content: bytes) -> ImportPlan:
         if row["host_email"]:
             try:
                 host_email = normalise_email(row["host_email"])
-            except AccountError:
+            except FieldProblem:
                 problem("host_email", "Not a valid e-mail address.")
         plan.problems.extend(problems)
         if problems:
