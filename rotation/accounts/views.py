@@ -18,6 +18,7 @@ from rotation.outbox.models import SET_PASSWORD
 from rotation.pagination import paginate, search_text
 from rotation.people.models import Person
 from rotation.people.signals import person_page
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import public, roles_required, signed_in
 
 bp = Blueprint("accounts", __name__)
@@ -75,9 +76,10 @@ def change_password():
     form = ChangePasswordForm(current_user.email)
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current.data, form.new.data)
-        except services.AccountError as error:
-            form.current.errors.append(str(error))
+            with all_or_nothing():
+                services.change_password(current_user, form.current.data, form.new.data)
+        except FieldProblem as refusal:
+            form.show_refusal(refusal)
         else:
             ended = sign_ins.end_all(current_user.id, sign_ins.PASSWORD_CHANGED, keep=current_user.sign_in_id)
             flash("Your password is changed." + (
@@ -99,14 +101,15 @@ def forgot_password():
     if form.validate_on_submit():
         started = time.perf_counter()
         try:
-            links.request_password_link(form.email.data)
+            with all_or_nothing():
+                links.request_password_link(form.email.data)
+        except FieldProblem as refusal:
+            form.show_refusal(refusal)
+        else:
             # Known or not, the answer takes the same time: its timing must not tell which addresses exist. The
             # link is committed here, inside the measured time, rather than after the answer is made.
             db.session.commit()
             time.sleep(max(0.0, FORGOT_TAKES - (time.perf_counter() - started)))
-        except services.AccountError as error:
-            form.email.errors.append(str(error))
-        else:
             flash(FORGOT_ANSWER, "info")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form)
@@ -123,9 +126,10 @@ def password_link(token: str):
         form = SetPasswordForm(usable.link.email)
         if form.validate_on_submit():
             try:
-                user = links.use_link(usable, form.new.data)
-            except services.AccountError as error:
-                form.new.errors.append(str(error))
+                with all_or_nothing():
+                    user = links.use_link(usable, form.new.data)
+            except FieldProblem as refusal:
+                form.show_refusal(refusal)
             else:
                 sign_ins.end_all(user.id, sign_ins.PASSWORD_SET_BY_LINK)
                 sign_ins.sign_in(user)
@@ -215,9 +219,10 @@ def disable_account(user_id: int):
         return render_template("accounts/confirm_disable.html", user=user, back=back,
                                devices=sign_ins.counts([user.id]).get(user.id, 0))
     try:
-        services.disable_account(user, by=current_user)
-    except services.AccountError as error:
-        flash(str(error), "error")
+        with all_or_nothing():
+            services.disable_account(user, by=current_user)
+    except FieldProblem as refusal:
+        flash(refusal.message, "error")
     else:
         flash(f"{user.email} is disabled and signed out everywhere; it cannot sign in until enabled again.",
               "success")
@@ -241,9 +246,10 @@ def person_password_link(person_id: int):
     if person is None:
         abort(404)
     try:
-        links.send_link_to_person(person)
-    except links.LinkRefused as refusal:
-        flash(str(refusal), "warning")
+        with all_or_nothing():
+            links.send_link_to_person(person)
+    except FieldProblem as refusal:
+        flash(refusal.message, "warning")
     else:
         flash(f"A link to set a password is queued for {person.email}; it works once, "
               f"{links.LIFETIME_WORDS[SET_PASSWORD]}. Older links for the address stop working.", "success")

@@ -54,11 +54,6 @@ HOME_SITE, HOME_REGION, OUTSIDE_REGION = "home site", "home region", "outside ho
 BY_PERSON = sa.text("assignment.status NOT IN ('cancelled', 'no_show')")
 
 
-class AssignmentProblem(FieldProblem):
-    """A change HR cannot make: the form field at fault (``slot``, or ``assignment`` for the
-    assignment as a whole) and a sentence saying why. Nothing was changed."""
-
-
 @dataclass(frozen=True)
 class SlotChoice:
     """A slot an assignment can move to, how near it is to the person's home, and the seats left."""
@@ -115,35 +110,35 @@ def move_assignment(assignment: Assignment, slot: Slot, acting_user_id: int | No
     A draft simply takes the slot. An announced assignment takes it too, goes
     back to ``published`` (a confirmed one must confirm again), raises its
     sequence and is marked to send the updated invitation; any proposal the last
-    plan run made for it is dropped. Raises ``AssignmentProblem`` and changes
+    plan run made for it is dropped. Raises ``FieldProblem`` and changes
     nothing when a hard rule would break or the slot is full.
     """
     today = today or utc_today()
     _lock(assignment)
     _check_changeable(assignment, today)
     if slot.id == assignment.slot_id:
-        raise AssignmentProblem("slot", "It is already in this slot; choose another one.")
+        raise FieldProblem("slot", "It is already in this slot; choose another one.")
     if slot.kind != assignment.kind:
-        raise AssignmentProblem("slot", f"That slot is a {_kind_phrase(slot.kind)}, "
-                                        f"not a {_kind_phrase(assignment.kind)}.")
+        raise FieldProblem("slot", f"That slot is a {_kind_phrase(slot.kind)}, "
+                                   f"not a {_kind_phrase(assignment.kind)}.")
     if slot.first_day.year != assignment.year:
-        raise AssignmentProblem("slot", f"That slot is in {slot.first_day.year}; this assignment belongs to "
-                                        f"{assignment.year}.")
+        raise FieldProblem("slot", f"That slot is in {slot.first_day.year}; this assignment belongs to "
+                                   f"{assignment.year}.")
     if slot.first_day <= today:
-        raise AssignmentProblem("slot", f"That slot starts on {slot.first_day.isoformat()}, which is not in the "
-                                        "future; choose a later one.")
+        raise FieldProblem("slot", f"That slot starts on {slot.first_day.isoformat()}, which is not in the "
+                                   "future; choose a later one.")
     site = db.session.get(Site, slot.site_id)
     limits = _limits_for(assignment, site_ids=[slot.site_id])
     broken = limits.broken_rule(slot, site)
     if broken:
-        raise AssignmentProblem("slot", broken)
+        raise FieldProblem("slot", broken)
     # Lock the slot, then count, so two people moving others into it at once cannot overfill it.
     db.session.execute(sa.select(Slot.id).where(Slot.id == slot.id).with_for_update())
     taken = db.session.scalar(sa.select(sa.func.count()).where(
         effective_slot_id() == slot.id, holds_a_seat(), Assignment.id != assignment.id))
     if taken >= slot.seats:
         seats = f"all {slot.seats} seats are" if slot.seats != 1 else "its one seat is"
-        raise AssignmentProblem("slot", f"That slot is full: {seats} taken.")
+        raise FieldProblem("slot", f"That slot is full: {seats} taken.")
 
     before = assignment.slot_id
     assignment.slot_id = slot.id
@@ -165,7 +160,7 @@ def withdraw_assignment(assignment: Assignment, acting_user_id: int | None, toda
 
     A draft was never announced and is deleted. An announced one is cancelled: its
     sequence rises and it is marked to send a cancellation. Raises
-    ``AssignmentProblem`` for a shift that has started, is over or is already cancelled.
+    ``FieldProblem`` for a shift that has started, is over or is already cancelled.
     """
     today = today or utc_today()
     _lock(assignment)
@@ -188,7 +183,7 @@ def problem_with_changing(assignment: Assignment, today: date | None = None) -> 
     """Why ``assignment`` can be neither moved nor withdrawn, or None when it can."""
     try:
         _check_changeable(assignment, today or utc_today())
-    except AssignmentProblem as problem:
+    except FieldProblem as problem:
         return problem.message
     return None
 
@@ -357,12 +352,12 @@ _FINAL = {CANCELLED: "It is cancelled", COMPLETED: "It is completed", NO_SHOW: "
 
 def _check_changeable(assignment: Assignment, today: date) -> None:
     if assignment.status in _FINAL:
-        raise AssignmentProblem("assignment", f"{_FINAL[assignment.status]}; only a shift still to come can be "
-                                              "moved or withdrawn.")
+        raise FieldProblem("assignment", f"{_FINAL[assignment.status]}; only a shift still to come can be "
+                                         "moved or withdrawn.")
     current = db.session.get(Slot, assignment.slot_id)
     if current.first_day <= today:
-        raise AssignmentProblem("assignment", f"Its shift started on {current.first_day.isoformat()}; history is "
-                                              "not moved or withdrawn.")
+        raise FieldProblem("assignment", f"Its shift started on {current.first_day.isoformat()}; history is "
+                                         "not moved or withdrawn.")
 
 
 def _kind_phrase(kind: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from rotation.navigation import menu_entry
 from rotation.roles import HR
 from rotation.assignments.changes import (
-    AssignmentProblem, SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
+    SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
 )
 from rotation.assignments.forms import MoveForm, WithdrawForm
 from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
@@ -20,6 +20,7 @@ from rotation.extensions import db
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
@@ -109,9 +110,10 @@ def assignment_move(assignment_id: int):
         if slot is not None:
             announced = assignment.status != DRAFT
             try:
-                warnings = move_assignment(assignment, slot, current_user.id)
-            except AssignmentProblem as problem:
-                form.add_problem(problem)
+                with all_or_nothing():
+                    warnings = move_assignment(assignment, slot, current_user.id)
+            except FieldProblem as problem:
+                form.show_refusal(problem)
             else:
                 sent = " An updated invitation will be sent." if announced else ""
                 flash(f"Moved {_whose(assignment)} to {slot.site.code}, {ShiftTime.of(slot, slot.site)}.{sent}",
@@ -135,8 +137,9 @@ def assignment_withdraw(assignment_id: int):
                                    when=ShiftTime.of(assignment.slot, assignment.slot.site))
         was_draft, whose, year = assignment.status == DRAFT, _whose(assignment), assignment.year
         try:
-            withdraw_assignment(assignment, current_user.id)
-        except AssignmentProblem as error:
+            with all_or_nothing():
+                withdraw_assignment(assignment, current_user.id)
+        except FieldProblem as error:
             problem = error.message
         else:
             if was_draft:
@@ -165,7 +168,7 @@ def _chosen_slot(form: MoveForm) -> Slot | None:
         return None
     slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.site)])
     if slot is None:
-        form.add_problem(AssignmentProblem("slot", "That slot does not exist any more; choose one from the list."))
+        form.show_refusal(FieldProblem("slot", "That slot does not exist any more; choose one from the list."))
     return slot
 
 

@@ -14,13 +14,14 @@ from rotation.attendance import listing
 from rotation.attendance.forms import RecordForm, field_name, host_form
 from rotation.attendance.links import EXPIRED, INVALID, LIFETIME, USED, open_link, spend_link
 from rotation.attendance.services import (
-    OUTCOME_LABELS, RECORDED, TO_RECORD, AttendanceProblem, line_manager, load_assignment, record_attendance,
+    OUTCOME_LABELS, RECORDED, TO_RECORD, line_manager, load_assignment, record_attendance,
     record_many,
 )
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import public, roles_required
 from rotation.sites.models import Site, Slot
 
@@ -68,9 +69,9 @@ def record(assignment_id: int):
         return back
     was, outcome = assignment.status, form.outcome.data
     try:
-        record_attendance(assignment, outcome, current_user.email, utcnow())
-    except AttendanceProblem as problem:
-        db.session.rollback()
+        with all_or_nothing():
+            record_attendance(assignment, outcome, current_user.email, utcnow())
+    except FieldProblem as problem:
         flash(problem.message, "error")
         return back
     flash(_recorded_message(assignment, was, outcome), "success")
@@ -93,16 +94,18 @@ def host_page(token: str):
     form = host_form(waiting)
     when, kind_label = ShiftTime.of(slot, slot.site), KIND_LABELS[slot.kind]
     if waiting and form.validate_on_submit():
-        if not spend_link(link, now):  # saved from another tab a moment ago, or just expired
-            db.session.rollback()
-            return _unusable(USED if link.used_at else EXPIRED, link)
         choices = form.choices_made()
         try:
-            record_many(choices, link.email, now)
-        except AttendanceProblem as problem:
-            db.session.rollback()
+            with all_or_nothing():  # a refusal leaves the link unspent, to save again
+                spent = spend_link(link, now)
+                if spent:
+                    record_many(choices, link.email, now)
+        except FieldProblem as problem:
             flash(f"{problem.message} Nothing was saved yet; check the list and save again.", "error")
             return redirect(url_for("attendance.host_page", token=token))
+        if not spent:  # saved from another tab a moment ago, or just expired
+            db.session.refresh(link)
+            return _unusable(USED if link.used_at else EXPIRED, link)
         return render_template("attendance/host_done.html", slot=slot, when=when, kind_label=kind_label,
                                choices=choices, already=already, labels=OUTCOME_LABELS, NO_SHOW=NO_SHOW)
     return render_template("attendance/host.html", slot=slot, when=when, kind_label=kind_label, form=form,

@@ -7,8 +7,9 @@ from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Length
 
 from rotation.blackouts.models import PERSON, SCOPE_LABELS
-from rotation.blackouts.services import MAX_REASON, BlackoutProblem, check_dates, check_reason, check_scope
+from rotation.blackouts.services import MAX_REASON, check_dates, check_reason, check_scope
 from rotation.forms import Form
+from rotation.refusals import FieldProblem
 
 
 def _strip(value: str | None) -> str | None:
@@ -65,15 +66,7 @@ class BlackoutForm(Form):
         for check in checks:
             try:
                 check()
-            except BlackoutProblem as problem:
-                self.add_problem(problem)
+            except FieldProblem as problem:
+                self.show_refusal(problem)
                 valid = False
         return valid
-
-    def add_problem(self, problem: BlackoutProblem) -> None:
-        """Show ``problem`` beside its field (once), or above the form when no field has its name."""
-        field = self._fields.get(problem.field)
-        if field is None:
-            self.form_errors.append(problem.message)
-        elif problem.message not in field.errors:
-            field.errors = [*field.errors, problem.message]

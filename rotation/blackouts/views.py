@@ -14,6 +14,7 @@ from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.models import Site
@@ -59,10 +60,11 @@ def blackout_new():
     form = _form({key: request.args[key] for key in ("scope", "employee_id", "site") if key in request.args})
     if form.validate_on_submit():
         try:
-            blackout = services.save_blackout(None, form.scope.data, form.employee_id.data, form.site.data,
-                                              form.start.data, form.end.data, form.reason.data)
-        except services.BlackoutProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                blackout = services.save_blackout(None, form.scope.data, form.employee_id.data, form.site.data,
+                                                  form.start.data, form.end.data, form.reason.data)
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Added a blackout for {services.describe_blackout(blackout)}.", "success")
             _flash_collisions(blackout)
@@ -84,10 +86,11 @@ def blackout_edit(blackout_id: int):
     })
     if form.validate_on_submit():
         try:
-            services.save_blackout(blackout, form.scope.data, form.employee_id.data, form.site.data,
-                                   form.start.data, form.end.data, form.reason.data)
-        except services.BlackoutProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                services.save_blackout(blackout, form.scope.data, form.employee_id.data, form.site.data,
+                                       form.start.data, form.end.data, form.reason.data)
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Saved the blackout for {services.describe_blackout(blackout)}.", "success")
             _flash_collisions(blackout)

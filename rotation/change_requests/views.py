@@ -21,6 +21,7 @@ from rotation.people.models import active_person
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
@@ -48,9 +49,10 @@ def ask(uid: str):
         slot_id = form.chosen_slot_id()
         if not form.slot.errors:
             try:
-                services.ask_for_change(shift, slot_id, form.reason.data, today)
-            except services.ChangeProblem as error:
-                form.add_problem(error)
+                with all_or_nothing():
+                    services.ask_for_change(shift, slot_id, form.reason.data, today)
+            except FieldProblem as error:
+                form.show_refusal(error)
             else:
                 flash("Your request is with HR. You will get an e-mail and a notification when they decide; "
                       "until then your shift stays as it is.", "success")
@@ -69,8 +71,9 @@ def withdraw(request_id: int):
             sa.select(Assignment.person_id).where(Assignment.id == change.assignment_id)) != person.id:
         abort(404)
     try:
-        services.withdraw_request(change)
-    except services.ChangeProblem as problem:
+        with all_or_nothing():
+            services.withdraw_request(change)
+    except FieldProblem as problem:
         flash(problem.message, "error")
     else:
         flash("You withdrew your change request; your shift stays as it is.", "success")
@@ -116,11 +119,11 @@ def approve(request_id: int):
             form.slot.errors = ["Choose the slot to move the shift to."]
         if slot is not None:
             try:
-                approval = services.approve(change, slot, current_user.email, form.note.data)
-            except services.ChangeProblem as problem:
-                db.session.rollback()
+                with all_or_nothing():
+                    approval = services.approve(change, slot, current_user.email, form.note.data)
+            except FieldProblem as problem:
                 change = _load(request_id)
-                form.add_problem(problem)
+                form.show_refusal(problem)
             else:
                 flash(f"Approved: {change.assignment.person.full_name}'s {change.assignment.kind_label.lower()} "
                       f"moves to {slot.site.code}, {_shift_time(slot)}. The updated invitation and the answer "
@@ -138,9 +141,10 @@ def decline(request_id: int):
     form = DeclineForm()
     if form.validate_on_submit():
         try:
-            services.decline(change, current_user.email, form.note.data)
-        except services.ChangeProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                services.decline(change, current_user.email, form.note.data)
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Declined {change.assignment.person.full_name}'s request; they are told why.", "success")
             return redirect(url_for("change_requests.queue"))

@@ -15,6 +15,7 @@ from rotation.blackouts.models import PERSON, Blackout
 from rotation.blackouts.services import delete_blackout, save_blackout
 from rotation.extensions import db
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem
 from rotation.sites.models import Slot
 
 # The status of a shift as its attendee reads it.
@@ -24,10 +25,6 @@ STATUS_WORDS = {
     COMPLETED: "Done: thank you",
     NO_SHOW: "Missed: HR will book a new one",
 }
-
-
-class ConfirmProblem(ValueError):
-    """A shift its owner cannot confirm, with a sentence saying why. Nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ def confirm_shift(shift: Assignment, today: date) -> None:
     """Mark the person's published, future shift ``confirmed``; flush.
 
     Confirming tells nobody anything new: the sequence stays and no message is
-    queued. Raises ``ConfirmProblem`` for a shift that cannot be confirmed. The
+    queued. Raises ``FieldProblem`` for a shift that cannot be confirmed. The
     update only applies while the shift is still published, so a shift HR
     cancels at the same moment is never confirmed.
     """
@@ -69,22 +66,22 @@ def confirm_shift(shift: Assignment, today: date) -> None:
                                     Assignment.needs_replan.is_(False))
         .values(status=CONFIRMED).execution_options(synchronize_session="fetch")).rowcount
     if changed != 1:
-        raise ConfirmProblem("This shift changed a moment ago and was not confirmed; look at it again.")
+        raise FieldProblem(None, "This shift changed a moment ago and was not confirmed; look at it again.")
     db.session.flush()
 
 
 def _check_confirmable(shift: Assignment, today: date) -> None:
     if shift.status == CONFIRMED:
-        raise ConfirmProblem("You have already confirmed this shift.")
+        raise FieldProblem(None, "You have already confirmed this shift.")
     if shift.status == CANCELLED:
-        raise ConfirmProblem("This shift was cancelled, so there is nothing to confirm.")
+        raise FieldProblem(None, "This shift was cancelled, so there is nothing to confirm.")
     if shift.status == DRAFT:
-        raise ConfirmProblem("This shift is not published yet; you can confirm it once HR publishes the plan.")
+        raise FieldProblem(None, "This shift is not published yet; you can confirm it once HR publishes the plan.")
     if shift.status != PUBLISHED or shift.slot.first_day <= today:
-        raise ConfirmProblem("This shift has already started or is over, so it can no longer be confirmed.")
+        raise FieldProblem(None, "This shift has already started or is over, so it can no longer be confirmed.")
     if shift.needs_replan:
-        raise ConfirmProblem("This shift falls in a blackout and HR will move it; confirm the new one when "
-                             "its invitation arrives.")
+        raise FieldProblem(None, "This shift falls in a blackout and HR will move it; confirm the new one when "
+                                 "its invitation arrives.")
 
 
 def my_blackouts(person: Person, today: date) -> list[Blackout]:
@@ -105,7 +102,7 @@ def add_my_blackout(person: Person, start: date, end: date, reason: str | None, 
     """Add a blackout for the person themself and flush; return it with the announced shifts it collides with.
 
     Those shifts are marked for re-planning (by ``save_blackout``): HR's next plan
-    run moves them. Raises ``BlackoutProblem`` naming the field at fault.
+    run moves them. Raises ``FieldProblem`` naming the field at fault.
     """
     blackout = save_blackout(None, PERSON, person.employee_id, None, start, end, reason)
     return AddedBlackout(blackout=blackout, collisions=_announced_in(person, start, end, today))

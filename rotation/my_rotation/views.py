@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.assignments.queries import shift_of
-from rotation.blackouts.services import BlackoutProblem, describe_days
+from rotation.blackouts.services import describe_days
 from rotation.change_requests.models import PENDING, ChangeRequest
 from rotation.change_requests.services import latest_requests
 from rotation.db import utc_today, utcnow
@@ -20,6 +20,7 @@ from rotation.roles import MANAGER
 from rotation.outbox.texts import when_text
 from rotation.people.models import Person, active_person
 from rotation.problems.services import open_verifications
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import signed_in
 
 bp = Blueprint("my_rotation", __name__, url_prefix="/my")
@@ -70,9 +71,10 @@ def confirm(uid: str):
     if shift is None:
         abort(404)
     try:
-        services.confirm_shift(shift, utc_today())
-    except services.ConfirmProblem as problem:
-        flash(str(problem), "error")
+        with all_or_nothing():
+            services.confirm_shift(shift, utc_today())
+    except FieldProblem as problem:
+        flash(problem.message, "error")
     else:
         flash(f"Confirmed: {shift.kind_label.lower()} at {shift.slot.site.name}, {when_text(shift)}.", "success")
     return redirect(url_for("my_rotation.index"))
@@ -88,9 +90,11 @@ def add_blackout():
     form = MyBlackoutForm()
     if form.validate_on_submit():
         try:
-            added = services.add_my_blackout(person, form.start.data, form.end.data, form.reason.data, utc_today())
-        except BlackoutProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                added = services.add_my_blackout(person, form.start.data, form.end.data, form.reason.data,
+                                                 utc_today())
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Added your blackout: {describe_days(added.blackout.start, added.blackout.end)}.", "success")
             _warn_collisions(added.collisions)

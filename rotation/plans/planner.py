@@ -22,6 +22,7 @@ from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
 from rotation.planning.model import DateRange, PlanPerson, PlannedAssignment, PlanRequest, PlanResult, PlanSlot, \
     PublishedAssignment
+from rotation.refusals import FieldProblem
 from rotation.sites.models import Site, Slot
 
 # Statuses the engine keeps where they are when they still fit. A no-show is not among them: that
@@ -32,8 +33,15 @@ _DRAFT_COLUMNS = ("uid", "person_id", "slot_id", "year", "kind", "status", "sequ
                   "needs_replan", "notice", "created_at", "updated_at")
 
 
-class PlanningError(Exception):
-    """A plan that cannot start, finish or be published, with a sentence saying why and what to do."""
+class PlanningError(FieldProblem):
+    """A plan that cannot start, finish or be published, with a sentence saying why and what to do.
+
+    A refusal about the plan as a whole; a class of its own because a failed run's record keeps this
+    sentence as it is and prefixes anything else the engine raised (``runs._fail``).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from rotation.extensions import db
+from rotation.refusals import FieldProblem
 from rotation.signals import answers
 from rotation.sites.signals import closed_days
 from rotation.sites.models import CONTACT_CENTER, CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
@@ -25,10 +26,6 @@ FIRST_YEAR = 2000
 LAST_YEAR = 2100
 WORKING_DAYS = 5  # Monday to Friday
 MIDNIGHT = time(0, 0)
-
-
-class SlotGenerationError(ValueError):
-    """Slots cannot be generated as asked; the message says why in a sentence."""
 
 
 @dataclass
@@ -67,11 +64,11 @@ def generate_slots(year: int, site_code: str | None = None) -> list[SiteSlotSumm
     are left as they are, so running it again creates nothing new. Every site is
     checked before anything is written; a bad year, an unknown site code, an
     unknown time zone, or a contact centre without valid customer-service hours
-    raises ``SlotGenerationError``. The new slots are flushed, not committed:
+    raises ``FieldProblem``. The new slots are flushed, not committed:
     the caller commits.
     """
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise SlotGenerationError(f"The year must be between {FIRST_YEAR} and {LAST_YEAR}; {year} is not.")
+        raise FieldProblem("year", f"The year must be between {FIRST_YEAR} and {LAST_YEAR}; {year} is not.")
     sites = _sites(site_code)
     zones = {site.id: _zone_of(site) for site in sites}
     for site in sites:
@@ -125,7 +122,7 @@ def _sites(site_code: str | None) -> list[Site]:
         return list(db.session.scalars(sa.select(Site).order_by(Site.code)))
     site = db.session.scalar(sa.select(Site).where(Site.code == site_code))
     if site is None:
-        raise SlotGenerationError(f"No site has the code {site_code!r}; check the code on the Sites page.")
+        raise FieldProblem("site", f"No site has the code {site_code!r}; check the code on the Sites page.")
     return [site]
 
 
@@ -133,8 +130,8 @@ def _zone_of(site: Site) -> ZoneInfo:
     try:
         return ZoneInfo(site.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SlotGenerationError(
-            f"{site.code} {site.name} has an unknown time zone {site.timezone!r}; "
+        raise FieldProblem(
+            "site", f"{site.code} {site.name} has an unknown time zone {site.timezone!r}; "
             "import the site again with an IANA name such as Europe/Helsinki."
         ) from None
 
@@ -143,13 +140,13 @@ def _check_hours(site: Site) -> None:
     if site.kind != CONTACT_CENTER:
         return
     if site.shift_start is None or site.shift_end is None:
-        raise SlotGenerationError(
-            f"{site.code} {site.name} is a contact centre without customer-service hours; "
+        raise FieldProblem(
+            "site", f"{site.code} {site.name} is a contact centre without customer-service hours; "
             "import the site again with shift_start and shift_end."
         )
     if site.shift_end <= site.shift_start:
-        raise SlotGenerationError(
-            f"{site.code} {site.name}: customer service ends ({site.shift_end:%H:%M}) before it starts "
+        raise FieldProblem(
+            "site", f"{site.code} {site.name}: customer service ends ({site.shift_end:%H:%M}) before it starts "
             f"({site.shift_start:%H:%M}); import the site again with the right hours."
         )
 
