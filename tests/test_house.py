@@ -22,14 +22,6 @@ ROLLBACK_ALLOWED = {
     "feeds/revalidation.py",  # before the app: a read-only look-up outside any request
 }
 
-# Packages being converted to ``rotation.refusals`` still: how many ``rollback()`` calls each file has
-# left. Take a file out (or lower its number) as it is converted; nothing may be added.
-STILL_TO_CONVERT = {
-    "observations/views.py": 5,
-    "problems/views.py": 5,
-}
-
-
 def rollback_calls() -> Counter:
     found: Counter = Counter()
     for path in sorted(ROOT.rglob("*.py")):
@@ -43,6 +35,6 @@ def rollback_calls() -> Counter:
 def test_no_view_or_service_rolls_back_by_hand():
     """A refused service call is undone by ``rotation.refusals.all_or_nothing`` and the request's hook."""
     by_hand = {name: count for name, count in rollback_calls().items() if name not in ROLLBACK_ALLOWED}
-    assert by_hand == STILL_TO_CONVERT, (
+    assert by_hand == {}, (
         "Call the service inside rotation.refusals.all_or_nothing() (a command: command_change()) instead of "
-        "db.session.rollback(); when a file is converted, update STILL_TO_CONVERT.")
+        "db.session.rollback().")

@@ -12,7 +12,7 @@ from rotation.observations.models import SUBMITTED, Observation
 from rotation.observations.services import area_owners
 from rotation.problems.models import DECLINED, FIX_IN_PLACE, FIX_PLANNED, INVESTIGATING, VERIFIED
 from rotation.problems.services import (
-    ProblemError, change_status, create_from, merge, request_verification, update_details,
+    FieldProblems, change_status, create_from, merge, request_verification, update_details,
 )
 
 # Observation title → what its owner made of it. Observations not named here wait in the triage queue.
@@ -67,7 +67,7 @@ def triage_demo_observations(today: date) -> None:
         if status == FIX_IN_PLACE:
             try:
                 request_verification(problem, owner, now=now)
-            except ProblemError:
+            except FieldProblems:
                 pass  # no later shift at that site: it stays with the fix in place
     duplicate, survivor = made.get("Supervisor sign-off needed for every refund"), made.get(
         "Refunds over 20 euros wait for a supervisor")

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, ImageSequence
 
+from rotation.refusals import FieldProblem
+
 log = logging.getLogger(__name__)
 
 MAX_PIXELS = 40_000_000            # per photo (all frames of an animation together)
@@ -46,11 +48,12 @@ NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _DRAWING_KEYS = ("transparency", "duration", "loop", "background", "disposal", "blend")
 
 
-class EvidenceProblem(ValueError):
-    """An upload that cannot be kept; the message is a sentence naming the file, fit to show its uploader."""
+class EvidenceProblem(FieldProblem):
+    """An upload that cannot be kept (beside the ``files`` field); the message is a sentence naming the file, fit
+    to show its uploader. Its own class: a page says it apart from a refusal of the rest of the form."""
 
     def __init__(self, message: str, filename: str = ""):
-        super().__init__(message)
+        super().__init__("files", message)
         self.filename = filename
 
 

@@ -43,9 +43,6 @@ FIELDS = ("area_id", "kind", "title", "contact_driver", "waste", "what_happened"
           "suggested_fix", "frontline_quote", "reference_numbers", "verifies_problem_id", "verdict")
 
 
-class ObservationProblems(FieldProblems):
-    """What stops a submission, field by field (``None`` for the observation as a whole). Nothing was changed."""
-
 
 @dataclass(frozen=True)
 class Window:
@@ -103,7 +100,7 @@ def open_shifts(person: Person, now: datetime) -> list[Assignment]:
 def start_draft(assignment: Assignment, person: Person, now: datetime) -> Observation:
     problem = filing_problem(assignment, person, now)
     if problem:
-        raise ObservationProblems({None: problem})
+        raise FieldProblems({None: problem})
     observation = Observation(assignment_id=assignment.id, author_id=person.id, status=DRAFT, created_at=now,
                               updated_at=now)
     db.session.add(observation)
@@ -117,7 +114,7 @@ def save(observation: Observation, values: dict, now: datetime) -> None:
     problems = {**_area_problem(values.get("area_id")),
                 **_verification_problem(observation, values.get("verifies_problem_id"), values.get("verdict"))}
     if problems:
-        raise ObservationProblems(problems)
+        raise FieldProblems(problems)
     before = {name: getattr(observation, name) for name in FIELDS}
     for name in FIELDS:
         setattr(observation, name, values.get(name))
@@ -126,7 +123,7 @@ def save(observation: Observation, values: dict, now: datetime) -> None:
         if missing:
             for name, value in before.items():
                 setattr(observation, name, value)
-            raise ObservationProblems(missing)
+            raise FieldProblems(missing)
         _raise_andon_if_needed(observation)
     observation.updated_at = now
     db.session.flush()
@@ -140,14 +137,14 @@ def submit(observation: Observation, now: datetime) -> bool:
     """
     _check_editable(observation)
     if observation.status != DRAFT:
-        raise ObservationProblems({None: "This observation is already submitted."})
+        raise FieldProblems({None: "This observation is already submitted."})
     problem = filing_problem(db.session.get(Assignment, observation.assignment_id),
                              db.session.get(Person, observation.author_id), now)
     if problem:
-        raise ObservationProblems({None: problem})
+        raise FieldProblems({None: problem})
     problems = completeness_problems(observation)
     if problems:
-        raise ObservationProblems(problems)
+        raise FieldProblems(problems)
     observation.status = SUBMITTED
     observation.submitted_at = now
     observation.updated_at = now
@@ -159,7 +156,7 @@ def submit(observation: Observation, now: datetime) -> bool:
 
 def delete_draft(observation: Observation) -> None:
     if observation.status != DRAFT:
-        raise ObservationProblems({None: "Only a draft can be deleted; a submitted observation stays on record."})
+        raise FieldProblems({None: "Only a draft can be deleted; a submitted observation stays on record."})
     for evidence in db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observation.id)):
         delete_evidence(evidence)
     db.session.delete(observation)
@@ -221,7 +218,7 @@ def _verification_problem(observation: Observation, problem_id, verdict) -> dict
 
 def _check_editable(observation: Observation) -> None:
     if observation.status not in (DRAFT, SUBMITTED):
-        raise ObservationProblems({None: "An owner has triaged this observation, so it can no longer be changed."})
+        raise FieldProblems({None: "An owner has triaged this observation, so it can no longer be changed."})
 
 
 def _raise_andon_if_needed(observation: Observation) -> bool:
@@ -269,18 +266,18 @@ def second(observation: Observation, person: Person, assignment: Assignment, not
            now: datetime) -> Second:
     """Second someone else's submitted observation from one of one's own shifts with an open window; flush."""
     if observation.author_id == person.id:
-        raise ObservationProblems({None: "This is your own observation; edit it instead."})
+        raise FieldProblems({None: "This is your own observation; edit it instead."})
     if observation.status not in (SUBMITTED, "triaged"):
-        raise ObservationProblems({None: "Only a submitted observation can be seconded."})
+        raise FieldProblems({None: "Only a submitted observation can be seconded."})
     problem = filing_problem(assignment, person, now)
     if problem:
-        raise ObservationProblems({"assignment_id": problem})
+        raise FieldProblems({"assignment_id": problem})
     if db.session.scalar(sa.select(sa.exists().where(Second.observation_id == observation.id,
                                                      Second.person_id == person.id))):
-        raise ObservationProblems({None: "You have already said “me too” to this one."})
+        raise FieldProblems({None: "You have already said “me too” to this one."})
     note = (note or "").strip() or None
     if note and len(note) > 2000:
-        raise ObservationProblems({"note": "Keep the note to 2,000 characters."})
+        raise FieldProblems({"note": "Keep the note to 2,000 characters."})
     seconded = Second(observation_id=observation.id, person_id=person.id, assignment_id=assignment.id, note=note,
                       created_at=now)
     db.session.add(seconded)

@@ -26,6 +26,7 @@ from rotation.observations.models import (
 from rotation.observations.signals import ProblemLink
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
+from rotation.refusals import FieldProblems, all_or_nothing
 from rotation.people.models import Person
 from rotation.process_map.tree import area_paths, owned_area_ids
 from rotation.security import roles_required, signed_in
@@ -131,9 +132,10 @@ def start():
     person = _me()
     assignment = db.session.scalar(sa.select(Assignment).where(Assignment.uid == request.form.get("assignment", "")))
     try:
-        observation = services.start_draft(assignment, person, _now())
-    except services.ObservationProblems as problems:
-        flash(" ".join(problems.problems.values()), "error")
+        with all_or_nothing():
+            observation = services.start_draft(assignment, person, _now())
+    except FieldProblems as refusal:
+        flash(refusal.message, "error")
         return redirect(url_for("observations.new"))
     return redirect(url_for("observations.edit", observation_id=observation.id))
 
@@ -149,17 +151,18 @@ def edit(observation_id: int):
     if request.method == "POST" and form.validate():
         action = request.form.get("action", "save")
         try:
-            services.save(observation, form.values(), _now())
-            if action == "submit" and observation.status == DRAFT:
-                andon = services.submit(observation, _now())
+            with all_or_nothing():
+                services.save(observation, form.values(), _now())
+                andon = services.submit(observation, _now()) \
+                    if action == "submit" and observation.status == DRAFT else None
+            if andon is not None:
                 flash("Submitted. The owners of " + area_paths().get(observation.area_id, "the area") +
                       (" were alerted at once (andon)." if andon else " will triage it; you will hear what "
                                                                      "becomes of it."), "success")
                 return redirect(url_for("observations.detail", observation_id=observation.id))
-        except services.ObservationProblems as problems:
-            db.session.rollback()
+        except FieldProblems as refusal:
             observation = _load(observation_id)
-            form.show_problems(problems.problems)
+            form.show_refusal(refusal)
         else:
             flash("Saved." if observation.status != DRAFT else "Draft saved. Submit it when it is complete.",
                   "success")
@@ -179,10 +182,10 @@ def autosave(observation_id: int):
         return jsonify({"saved": False, "message": "Some answers need a look before they can be saved.",
                         "errors": {name: errors for name, errors in form.errors.items()}}), 422
     try:
-        services.save(observation, form.values(), _now())
-    except services.ObservationProblems as problems:
-        db.session.rollback()
-        return jsonify({"saved": False, "message": " ".join(problems.problems.values())}), 422
+        with all_or_nothing():
+            services.save(observation, form.values(), _now())
+    except FieldProblems as refusal:
+        return jsonify({"saved": False, "message": refusal.message}), 422
     return jsonify({"saved": True, "at": f"{observation.updated_at:%H:%M} UTC"})
 
 
@@ -201,10 +204,10 @@ def add_evidence(observation_id: int):
         flash("Choose a photo or file first.", "error")
         return redirect(url_for("observations.edit", observation_id=observation.id))
     try:
-        for upload in uploads:
-            store(upload, observation_id=observation.id, uploaded_by_id=observation.author_id)
+        with all_or_nothing():
+            for upload in uploads:
+                store(upload, observation_id=observation.id, uploaded_by_id=observation.author_id)
     except EvidenceProblem as problem:
-        db.session.rollback()
         flash(f"{problem} None of the files were added." if len(uploads) > 1 else str(problem), "error")
     else:
         flash(f"Added {len(uploads)} file{'s' if len(uploads) != 1 else ''}.", "success")
@@ -231,9 +234,10 @@ def delete(observation_id: int):
     if not can_edit(current_user, observation):
         abort(404)
     try:
-        services.delete_draft(observation)
-    except services.ObservationProblems as problems:
-        flash(" ".join(problems.problems.values()), "error")
+        with all_or_nothing():
+            services.delete_draft(observation)
+    except FieldProblems as refusal:
+        flash(refusal.message, "error")
         return redirect(url_for("observations.detail", observation_id=observation_id))
     flash("Draft deleted.", "success")
     return redirect(url_for("observations.index"))
@@ -263,15 +267,14 @@ def add_second(observation_id: int):
     if form.validate():
         assignment = next((shift for shift in shifts if shift.id == form.assignment_id.data), None)
         try:
-            seconded = services.second(observation, person, assignment, form.note.data, _now())
-            for upload in [upload for upload in (form.files.data or []) if upload and upload.filename]:
-                store(upload, observation_id=observation.id, uploaded_by_id=person.id, second_id=seconded.id)
-        except services.ObservationProblems as problems:
-            db.session.rollback()
-            form.assignment_id.errors = [*form.assignment_id.errors, *problems.problems.values()]
+            with all_or_nothing():
+                seconded = services.second(observation, person, assignment, form.note.data, _now())
+                for upload in [upload for upload in (form.files.data or []) if upload and upload.filename]:
+                    store(upload, observation_id=observation.id, uploaded_by_id=person.id, second_id=seconded.id)
         except EvidenceProblem as problem:
-            db.session.rollback()
             form.files.errors = [*form.files.errors, f"{problem} Your “me too” was not saved either."]
+        except FieldProblems as refusal:
+            form.assignment_id.errors = [*form.assignment_id.errors, *refusal.problems.values()]
         else:
             flash("Thank you: your “me too” is added. The owners see how many saw it.", "success")
             return redirect(url_for("observations.detail", observation_id=observation.id))

@@ -36,6 +36,7 @@ from rotation.problems.models import (
 from rotation.problems.pain import pain_of
 from rotation.process_map.models import ProcessArea
 from rotation.process_map.tree import area_paths, owned_area_ids, subtree_ids
+from rotation.refusals import FieldProblems, all_or_nothing
 from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
@@ -118,7 +119,7 @@ def link_problem(observation_id: int):
 
         def link() -> None:
             if problem is None:
-                raise services.ProblemError({"problem_id": "Choose the problem from the list."})
+                raise FieldProblems({"problem_id": "Choose the problem from the list."})
             services.link(observation, problem, current_user)
 
         done = _triage_action(form, link, lambda _: f"Linked “{observation.title}” to the problem “{problem.title}”.")
@@ -145,18 +146,18 @@ def _triage_action(form, action, success):
     """Run one triage ``action``: back to the queue with ``success(result)`` when it worked, or with the
     refusal when it was about the observation as a whole; None (the messages beside the form's fields) else."""
     try:
-        result = action()
-    except services.ProblemError as error:
-        db.session.rollback()
+        with all_or_nothing():
+            result = action()
+    except FieldProblems as error:
         if _about_the_observation(error):
             return redirect(url_for("problems.triage"))
-        form.show_problems(error.problems)
+        form.show_refusal(error)
         return None
     flash(success(result), "success")
     return redirect(url_for("problems.triage"))
 
 
-def _about_the_observation(error: services.ProblemError) -> bool:
+def _about_the_observation(error: FieldProblems) -> bool:
     """A refusal about the observation as a whole (someone triaged it meanwhile): said on the queue."""
     if set(error.problems) != {None}:
         return False
@@ -281,12 +282,12 @@ def edit(problem_id: int):
     _detail_choices(form, problem)
     if form.validate():
         try:
-            changed = services.update_details(problem, form.values(), current_user)
-        except services.ProblemError as error:
-            db.session.rollback()
+            with all_or_nothing():
+                changed = services.update_details(problem, form.values(), current_user)
+        except FieldProblems as error:
             if _about_the_problem(error):
                 return redirect(url_for("problems.problem_detail", problem_id=problem_id))
-            form.show_problems(error.problems)
+            form.show_refusal(error)
         else:
             flash("Saved: " + ", ".join(EVENT_LABELS.get(name, name).lower() for name in changed) + "."
                   if changed else "Nothing had changed.", "success")
@@ -304,12 +305,12 @@ def change_status(problem_id: int):
     form.status.choices = _status_choices(problem)
     if form.validate():
         try:
-            services.change_status(problem, form.status.data, current_user, note=form.note.data)
-        except services.ProblemError as error:
-            db.session.rollback()
+            with all_or_nothing():
+                services.change_status(problem, form.status.data, current_user, note=form.note.data)
+        except FieldProblems as error:
             if _about_the_problem(error):
                 return redirect(url_for("problems.problem_detail", problem_id=problem_id))
-            form.show_problems(error.problems)
+            form.show_refusal(error)
         else:
             flash(f"The problem is now {problem.status_label.lower()}. Everyone following it is told.", "success")
             return redirect(url_for("problems.problem_detail", problem_id=problem_id))
@@ -324,10 +325,10 @@ def ask_to_verify(problem_id: int):
     form = ActionForm()
     if form.validate():
         try:
-            shifts = services.request_verification(problem, current_user)
-        except services.ProblemError as error:
-            db.session.rollback()
-            flash(" ".join(error.problems.values()), "error")
+            with all_or_nothing():
+                shifts = services.request_verification(problem, current_user)
+        except FieldProblems as error:
+            flash(error.message, "error")
         else:
             asked = db.session.execute(
                 sa.select(Person.full_name, Slot.first_day).join(Assignment, Assignment.person_id == Person.id)
@@ -359,12 +360,12 @@ def merge(problem_id: int):
             return render_template("problems/confirm_merge.html", problem=problem, survivor=survivor, form=form,
                                    pains=pains, counts=counts, paths=area_paths())
         try:
-            services.merge(problem, survivor, current_user)
-        except services.ProblemError as error:
-            db.session.rollback()
+            with all_or_nothing():
+                services.merge(problem, survivor, current_user)
+        except FieldProblems as error:
             if _about_the_problem(error):
                 return redirect(url_for("problems.problem_detail", problem_id=problem_id))
-            form.show_problems(error.problems)
+            form.show_refusal(error)
         else:
             flash(f"Merged “{problem.title}” into this problem, with its observations, “me too”s and evidence. "
                   "Everyone following either one is told.", "success")
@@ -378,7 +379,7 @@ def _merged_already(problem: Problem):
     return redirect(url_for("problems.problem_detail", problem_id=problem.id))
 
 
-def _about_the_problem(error: services.ProblemError) -> bool:
+def _about_the_problem(error: FieldProblems) -> bool:
     """A refusal about the problem as a whole (it was merged meanwhile): said at the top of its page."""
     if set(error.problems) != {None}:
         return False
