@@ -76,7 +76,7 @@ class Page:
 def order_keys(statement: sa.Select) -> list[tuple[sa.ColumnElement, bool]]:
     """The statement's ORDER BY as (expression, descending) pairs; NULLS FIRST/LAST are set aside."""
     keys = []
-    for clause in statement._order_by_clauses:  # noqa: SLF001 - the order is the key; no public accessor
+    for clause in statement._order_by_clauses:  # the order is the key; no public accessor
         descending = False
         while isinstance(clause, UnaryExpression) and clause.modifier in (
                 operators.desc_op, operators.asc_op, operators.nulls_first_op, operators.nulls_last_op):
@@ -95,10 +95,10 @@ def _beyond(keys: list[tuple[sa.ColumnElement, bool]], values: list[Any], backwa
     if len(directions) == 1:  # one direction: a row-value comparison, which an index on the keys serves
         descending = directions.pop()
         left = sa.tuple_(*[key for key, _ in keys])
-        right = sa.tuple_(*[sa.literal(value, key.type) for (key, _), value in zip(keys, values)])
+        right = sa.tuple_(*[sa.literal(value, key.type) for (key, _), value in zip(keys, values, strict=True)])
         return left < right if descending else left > right
     conditions = []
-    for number, ((key, descending), value) in enumerate(zip(keys, values)):
+    for number, ((key, descending), value) in enumerate(zip(keys, values, strict=True)):
         earlier = [keys[index][0] == values[index] for index in range(number)]
         step = key < value if descending != backwards else key > value
         conditions.append(sa.and_(*earlier, step))
@@ -218,7 +218,7 @@ class ListedRow(tuple):
 
     @property
     def _mapping(self) -> dict[str, Any]:
-        return dict(zip(self._fields, self))
+        return dict(zip(self._fields, self, strict=True))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):

@@ -1,7 +1,6 @@
 """What every template can use: the navigation for the user's roles and filters."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -63,8 +62,18 @@ def navigation() -> list[NavItem]:
     endpoint = request.endpoint or ""
     same_area = [item for item in items if request.blueprint and item.endpoint.partition(".")[0] == request.blueprint]
     if same_area:
-        max(same_area, key=lambda item: len(os.path.commonprefix([item.endpoint, endpoint]))).current = True
+        max(same_area, key=lambda item: _shared_start(item.endpoint, endpoint)).current = True
     return items
+
+
+def _shared_start(one: str, other: str) -> int:
+    """How many characters two strings share at their beginning."""
+    length = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
 
 
 def role_label(role: str) -> str:

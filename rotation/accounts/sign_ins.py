@@ -183,7 +183,7 @@ def counts(user_ids: list[int], now: datetime | None = None) -> dict[int, int]:
         sa.select(SignIn.user_id, sa.func.count())
         .where(SignIn.user_id.in_(user_ids), SignIn.ended_at.is_(None), SignIn.expires_at > now)
         .group_by(SignIn.user_id))
-    return {user_id: count for user_id, count in rows}
+    return dict(rows.tuples().all())
 
 
 _BROWSERS = (("Edg/", "Edge"), ("EdgA/", "Edge"), ("EdgiOS/", "Edge"), ("OPR/", "Opera"),

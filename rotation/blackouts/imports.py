@@ -7,7 +7,7 @@ from rotation.assignments.roster_effects import mark_collisions_of
 from rotation.blackouts.models import Blackout
 from rotation.blackouts.services import MAX_REASON
 from rotation.extensions import db
-from rotation.imports.csvfile import Invalid, Problem, parse_date, read_table
+from rotation.imports.csvfile import Invalid, Problem, Row, parse_date, read_table
 from rotation.imports.plan import Change, ImportPlan
 from rotation.people.models import Person
 from rotation.sites.models import Site
@@ -36,7 +36,7 @@ def plan_blackouts_import(content: bytes) -> ImportPlan:
     for row in table.rows:
         problems: list[Problem] = []
 
-        def problem(column: str, message: str) -> None:
+        def problem(column: str, message: str, *, row: Row = row, problems: list[Problem] = problems) -> None:
             problems.append(Problem(row.line, column, row[column], message))
 
         employee_id, site_code = row["employee_id"], row["site"]

@@ -109,7 +109,7 @@ class Standing:
         return [Overdue(person_id=person_id, employee_id=people[person_id].employee_id,
                         full_name=people[person_id].full_name, department=people[person_id].department,
                         reasons=reasons(code))
-                for person_id, code in zip(ids, self.overdue_codes[start:stop]) if person_id in people]
+                for person_id, code in zip(ids, self.overdue_codes[start:stop], strict=True) if person_id in people]
 
 
 def reasons(code: int) -> list[str]:

@@ -6,7 +6,7 @@ change requests waiting and decided, and news for the managers concerned.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -37,7 +37,7 @@ def play_the_year(today: date) -> None:
 
 
 def _record_attendance(today: date) -> None:
-    now = datetime.combine(today, time(12), tzinfo=timezone.utc)
+    now = datetime.combine(today, time(12), tzinfo=UTC)
     past = db.session.scalars(
         sa.select(Assignment).join(Slot, Slot.id == Assignment.slot_id)
         .where(Assignment.status.in_((PUBLISHED, CONFIRMED)), Slot.starts_at <= now - STILL_TO_RECORD)

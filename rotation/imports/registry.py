@@ -1,8 +1,8 @@
 """The kinds of file HR can import, and how each is planned."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from rotation.imports.plan import ImportPlan
 

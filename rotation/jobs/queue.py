@@ -60,7 +60,8 @@ def job_for(kind: str, subject_id: int) -> Job | None:
                              .order_by(Job.id.desc()).limit(1))
 
 
-def waiting_for_a_worker(job: Job | None, now: datetime | None = None, patience: timedelta = timedelta(seconds=30)) -> bool:
+def waiting_for_a_worker(job: Job | None, now: datetime | None = None,
+                         patience: timedelta = timedelta(seconds=30)) -> bool:
     """True when ``job`` has been queued for longer than a running worker would leave it."""
     return job is not None and job.status == QUEUED and job.created_at < (now or utcnow()) - patience
 

@@ -271,7 +271,7 @@ def _recipient(message: QueuedMessage) -> Mailbox:
     recipient = Mailbox(address=address, name=_single_line(message.recipient_name or ""))
     if not address.isascii():
         try:
-            recipient.header  # the registry checks what our pattern cannot
+            _ = recipient.header  # the registry checks what our pattern cannot
         except (ValueError, IndexError) as error:
             raise ComposeError(f"The address {address!r} cannot be used: {error}.") from None
     return recipient

@@ -182,8 +182,9 @@ def _reporting_cycles(wanted: dict[str, Wanted], current: dict, employee_of_id: 
                 first = min((wanted[e] for e in loop if e in wanted), key=lambda p: p.line)
                 chain = " → ".join(loop[loop.index(first.employee_id):] + loop[:loop.index(first.employee_id)]
                                    + [first.employee_id])
-                problems.append(Problem(first.line, "manager_id", first.manager,
-                                        f"Reporting cycle: {chain}. Line managers must lead up to someone who has none."))
+                problems.append(Problem(
+                    first.line, "manager_id", first.manager,
+                    f"Reporting cycle: {chain}. Line managers must lead up to someone who has none."))
         for visited in path:
             state[visited] = 2
     return problems
@@ -209,7 +210,7 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
             ]
             inserted = db.session.execute(
                 sa.insert(Person).returning(Person.id, sort_by_parameter_order=True), rows)
-            ids.update(zip((p.employee_id for p in batch), inserted.scalars()))
+            ids.update(zip((p.employee_id for p in batch), inserted.scalars(), strict=True))
     updates = [
         {"id": ids[p.employee_id], "full_name": p.full_name, "email": p.email, "department": p.department,
          "manager_id": ids[p.manager] if p.manager else None, "home_site_id": p.home_site_id,

@@ -195,10 +195,10 @@ def _insert_drafts(rows: list[dict]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(sa.insert(Assignment.__table__), rows)
         return
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY assignment ({', '.join(_DRAFT_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(row[column] for column in _DRAFT_COLUMNS))
+    with (connection.connection.driver_connection.cursor() as cursor,
+          cursor.copy(f"COPY assignment ({', '.join(_DRAFT_COLUMNS)}) FROM STDIN") as copy):
+        for row in rows:
+            copy.write_row(tuple(row[column] for column in _DRAFT_COLUMNS))
     # COPY goes around the engine, which versions the tables each transaction writes: name it here, so the
     # figures kept over the assignments (the plan page's counts and charts) are counted again after the commit.
     connection.info.setdefault(TOUCHED, set()).add(Assignment.__tablename__)

@@ -153,7 +153,8 @@ def plan_run(run: PlanRun, not_before: date | None, publish: bool = False,
 
 
 def _fail(run_id: int, error: Exception) -> None:
-    message = str(error) if isinstance(error, PlanningError) else f"The plan stopped: {error.__class__.__name__}: {error}"
+    message = (str(error) if isinstance(error, PlanningError)
+               else f"The plan stopped: {error.__class__.__name__}: {error}")
     record_failure(run_id, message)
 
 
