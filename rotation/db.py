@@ -3,6 +3,7 @@ once-per-request transaction."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
@@ -20,6 +21,8 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:  # every model maps one table (SQLAlchemy types it as any FROM clause)
+        __table__: ClassVar[sa.Table]
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -54,6 +57,12 @@ def utcnow() -> datetime:
 def utc_today() -> date:
     """Today's date in UTC: the one clock every rule and page reads dates from (never the server's zone)."""
     return utcnow().date()
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE without RETURNING matched. The session answers those with a
+    ``CursorResult``, but types every answer as the ``Result`` a SELECT gets."""
+    return cast("sa.CursorResult[Any]", result).rowcount
 
 
 def init_app(app) -> None:

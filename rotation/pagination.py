@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -246,7 +247,7 @@ def _page(found, keys, per_page: int, total: int | None, start: int | None, argu
                 count_limit=count_limit, _arguments=arguments)
 
 
-def paginate_sequence(sequence: list, per_page: int = 50) -> Page:
+def paginate_sequence(sequence: Sequence[Any], per_page: int = 50) -> Page:
     """The requested page of a list already ordered in Python (its cursors hold positions), for pages that must
     rank rows by a figure the database cannot order by."""
     arguments = request.args.to_dict()
@@ -262,7 +263,7 @@ def paginate_sequence(sequence: list, per_page: int = 50) -> Page:
         start = max(total - per_page, 0) if total % per_page == 0 else total - total % per_page
     else:
         start = 0
-    items = sequence[start:start + per_page]
+    items = list(sequence[start:start + per_page])
     has_previous, has_next = start > 0, start + per_page < total
     return Page(items=items, per_page=per_page, total=total, start=start + 1 if items else None,
                 has_previous=has_previous, has_next=has_next, is_last=not has_next,

@@ -131,15 +131,15 @@ def move_assignment(assignment: Assignment, slot: Slot, acting_user_id: int | No
     if slot.first_day <= today:
         raise AssignmentProblem("slot", f"That slot starts on {slot.first_day.isoformat()}, which is not in the "
                                         "future; choose a later one.")
-    site = db.session.get(Site, slot.site_id)
+    site = db.session.get_one(Site, slot.site_id)
     limits = _limits_for(assignment, site_ids=[slot.site_id])
     broken = limits.broken_rule(slot, site)
     if broken:
         raise AssignmentProblem("slot", broken)
     # Lock the slot, then count, so two people moving others into it at once cannot overfill it.
     db.session.execute(sa.select(Slot.id).where(Slot.id == slot.id).with_for_update())
-    taken = db.session.scalar(sa.select(sa.func.count()).where(
-        effective_slot_id() == slot.id, holds_a_seat(), Assignment.id != assignment.id))
+    taken = db.session.scalars(sa.select(sa.func.count()).where(
+        effective_slot_id() == slot.id, holds_a_seat(), Assignment.id != assignment.id)).one()
     if taken >= slot.seats:
         seats = f"all {slot.seats} seats are" if slot.seats != 1 else "its one seat is"
         raise AssignmentProblem("slot", f"That slot is full: {seats} taken.")
@@ -296,7 +296,7 @@ class _Limits:
 def _limits_for(assignment: Assignment, site_ids: Collection[int] | None) -> _Limits:
     """The blackouts, other shift and department load that limit ``assignment``'s person this year;
     site blackouts only of ``site_ids`` (and the home site) when given."""
-    person = db.session.get(Person, assignment.person_id)
+    person = db.session.get_one(Person, assignment.person_id)
     home = db.session.get(Site, person.home_site_id) if person.home_site_id is not None else None
     first, last = date(assignment.year, 1, 1), date(assignment.year, 12, 31) + timedelta(days=7)
     sites = [*(site_ids or ()), *([home.id] if home else [])]
@@ -358,7 +358,7 @@ def _check_changeable(assignment: Assignment, today: date) -> None:
     if assignment.status in _FINAL:
         raise AssignmentProblem("assignment", f"{_FINAL[assignment.status]}; only a shift still to come can be "
                                               "moved or withdrawn.")
-    current = db.session.get(Slot, assignment.slot_id)
+    current = db.session.get_one(Slot, assignment.slot_id)
     if current.first_day <= today:
         raise AssignmentProblem("assignment", f"Its shift started on {current.first_day.isoformat()}; history is "
                                               "not moved or withdrawn.")

@@ -28,8 +28,8 @@ def plan_blackouts_import(content: bytes) -> ImportPlan:
     if table.problems:
         return plan
 
-    people = dict(db.session.execute(sa.select(Person.employee_id, Person.id)).all())
-    sites = dict(db.session.execute(sa.select(Site.code, Site.id)).all())
+    people = dict(db.session.execute(sa.select(Person.employee_id, Person.id)).tuples().all())
+    sites = dict(db.session.execute(sa.select(Site.code, Site.id)).tuples().all())
     existing = {(b.person_id, b.site_id, b.start, b.end): b for b in db.session.scalars(sa.select(Blackout))}
     seen: dict[tuple, int] = {}
     writes: list[tuple[dict, Blackout | None]] = []

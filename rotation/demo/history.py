@@ -67,7 +67,7 @@ def _change_requests(today: date) -> None:
         wanted = choices[len(choices) // 2].slot if choices and decision != "decline" else None
         change = ask_for_change(shift, wanted.id if wanted else None, reason, today)
         if decision == "approve" and wanted is not None:
-            approve(change, db.session.get(Slot, wanted.id), HR_EMAIL, "Done: enjoy the day.", today=today)
+            approve(change, db.session.get_one(Slot, wanted.id), HR_EMAIL, "Done: enjoy the day.", today=today)
         elif decision == "decline":
             decline(change, HR_EMAIL, "The autumn weeks are full already; your week stays as planned.")
 

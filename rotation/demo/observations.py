@@ -93,7 +93,7 @@ def file_demo_observations(today: date) -> None:
     if filed:
         for shift in seconders:
             _keep_window_open(shift, today)
-            second(filed[0], db.session.get(Person, shift.person_id), shift, "Same here: two refund calls waited.",
+            second(filed[0], db.session.get_one(Person, shift.person_id), shift, "Same here: two refund calls waited.",
                    now)
 
 
@@ -102,7 +102,7 @@ def _file(shift: Assignment, entry: tuple, area_id: int, now: datetime):
     _keep_window_open(shift, now.date())
     # Filed as the shift ended, as managers do.
     now = min(now, shift.slot.ends_at - timedelta(minutes=30))
-    observation = start_draft(shift, db.session.get(Person, shift.person_id), now)
+    observation = start_draft(shift, db.session.get_one(Person, shift.person_id), now)
     whys = [*whys, None, None, None, None, None][:5]
     save(observation, {"area_id": area_id, "kind": kind, "title": title, "contact_driver": driver, "waste": waste,
                        "what_happened": what, "customer_minutes": minutes, "customer_visible": visible,

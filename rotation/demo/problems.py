@@ -44,7 +44,9 @@ def triage_demo_observations(today: date) -> None:
     for title, (problem_title, status, details) in TRIAGE.items():
         observation = db.session.scalar(sa.select(Observation).where(Observation.title == title,
                                                                      Observation.status == SUBMITTED))
-        if observation is None:
+        # A submitted observation has its time, area and severity (the table's check constraints say so).
+        if (observation is None or observation.submitted_at is None or observation.area_id is None
+                or observation.severity is None):
             continue
         now = min(today_noon, observation.submitted_at + timedelta(days=2))
         owner = _owner_for(observation)
@@ -78,4 +80,4 @@ def _owner_for(observation: Observation) -> User:
     from rotation.observations.services import area_owners
 
     owners = area_owners(observation.area_id)
-    return owners[0] if owners else db.session.scalar(sa.select(User).where(User.email == "admin@example.com"))
+    return owners[0] if owners else db.session.scalars(sa.select(User).where(User.email == "admin@example.com")).one()

@@ -55,7 +55,7 @@ def _count_roster(today: date) -> RosterOverview:
         sa.func.count().filter(Person.is_active.is_(False)),
     )).one()
     in_rotation = db.session.scalar(sa.select(sa.func.count()).where(in_rotation_clause()))
-    sites = dict(db.session.execute(sa.select(Site.kind, sa.func.count()).group_by(Site.kind)).all())
+    sites = dict(db.session.execute(sa.select(Site.kind, sa.func.count()).group_by(Site.kind)).tuples().all())
     year = sa.extract("year", Slot.first_day)
     slots = {int(y): n for y, n in db.session.execute(
         sa.select(year, sa.func.count()).where(year.in_(years)).group_by(year)).all()}

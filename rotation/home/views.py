@@ -19,7 +19,7 @@ def index():
     if current_user.has_role(ADMIN):
         counts = dict(db.session.execute(
             sa.select(RoleGrant.role, sa.func.count()).group_by(RoleGrant.role)
-        ).all())
+        ).tuples().all())
         accounts_by_role = [(LABELS[role], role, counts.get(role, 0)) for role in ROLES]
         accounts_by_role.append(("All accounts", "", db.session.scalar(sa.select(sa.func.count(User.id)))))
     roster = roster_overview(utc_today()) if current_user.has_role(HR) else None

@@ -47,7 +47,7 @@ def plan_people_import(content: bytes, deactivate_missing: bool = False) -> Impo
     if table.problems:
         return plan
 
-    sites = dict(db.session.execute(sa.select(Site.code, Site.id)).all())
+    sites = dict(db.session.execute(sa.select(Site.code, Site.id)).tuples().all())
     current = {
         row.employee_id: row
         for row in db.session.execute(sa.select(
