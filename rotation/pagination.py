@@ -238,12 +238,11 @@ def _page(found, keys, per_page: int, total: int | None, start: int | None, argu
     items = [item for item, _ in found]
     if start is not None and start < 1:
         start = None
-    first_values, last_values = (found[0][1], found[-1][1]) if found else (None, None)
     end = start + len(found) - 1 if start is not None and found else None
     return Page(items=items, per_page=per_page, total=total, start=start, has_previous=has_previous,
                 has_next=has_next, is_last=not has_next,
-                previous_cursor=encode_cursor(first_values, start) if has_previous and found else None,
-                next_cursor=encode_cursor(last_values, end) if has_next and found else None,
+                previous_cursor=encode_cursor(found[0][1], start) if has_previous and found else None,
+                next_cursor=encode_cursor(found[-1][1], end) if has_next and found else None,
                 count_limit=count_limit, _arguments=arguments)
 
 

@@ -279,10 +279,10 @@ class _Limits:
 
     def warnings(self, site: Site) -> list[str]:
         """Sentences about the person's soft preferences that ``site`` does not meet."""
-        where = self.where(site)
-        if where in ("", HOME_SITE):
+        where, home = self.where(site), self.home
+        if where in ("", HOME_SITE) or home is None:  # no home site: where() is ""
             return []
-        name, home = self.person.full_name, self.home
+        name = self.person.full_name
         messages = []
         if home.kind == site.kind:
             messages.append(f"{name} is not at their home site {home.code}.")
@@ -311,9 +311,9 @@ def _limits_for(assignment: Assignment, site_ids: Collection[int] | None) -> _Li
     for kind, first_day, last_day in _other_shifts(assignment):
         week = first_day.isocalendar()[:2]
         limits.other_shift[week] = f"{_kind_phrase(kind)} ({_days(first_day, last_day, bare=True)})"
-    limits.department_size = db.session.scalar(
+    limits.department_size = db.session.scalars(
         sa.select(sa.func.count()).select_from(Person).where(in_rotation_clause(),
-                                                             Person.department == person.department))
+                                                             Person.department == person.department)).one()
     limits.cap = max(1, math.floor(DEFAULT_DEPARTMENT_SHARE * limits.department_size))
     colleague_days = db.session.scalars(
         sa.select(Slot.first_day).select_from(Person)

@@ -28,13 +28,13 @@ class MyBlackoutForm(Form):
         problems: list[BlackoutProblem] = []
         try:
             check_reason(self.reason.data or "")
-        except BlackoutProblem as problem:
-            problems.append(problem)
+        except BlackoutProblem as refused:
+            problems.append(refused)
         if self.start.data is not None and self.end.data is not None:
             try:
                 check_dates(self.start.data, self.end.data)
-            except BlackoutProblem as problem:
-                problems.append(problem)
+            except BlackoutProblem as refused:
+                problems.append(refused)
             else:
                 if self.end.data < utc_today():
                     problems.append(BlackoutProblem(

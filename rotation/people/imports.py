@@ -93,19 +93,19 @@ def plan_people_import(content: bytes, deactivate_missing: bool = False) -> Impo
         return plan
 
     for person in wanted.values():
-        row = current.get(person.employee_id)
-        if row is None:
+        known = current.get(person.employee_id)
+        if known is None:
             plan.added.append(Change(person.employee_id, person.full_name, person.line))
             continue
-        manager_now = employee_of_id.get(row.manager_id) if row.manager_id else None
+        manager_now = employee_of_id.get(known.manager_id) if known.manager_id else None
         changed = [name for name, before, after in (
-            ("full_name", row.full_name, person.full_name),
-            ("email", row.email, person.email),
-            ("department", row.department, person.department),
+            ("full_name", known.full_name, person.full_name),
+            ("email", known.email, person.email),
+            ("department", known.department, person.department),
             ("manager_id", manager_now, person.manager),
-            ("home_site", row.home_site_id, person.home_site_id),
-            ("in_rotation", row.in_rotation_override, person.override),
-            ("active", row.is_active, True),
+            ("home_site", known.home_site_id, person.home_site_id),
+            ("in_rotation", known.in_rotation_override, person.override),
+            ("active", known.is_active, True),
         ) if before != after]
         if changed:
             plan.updated.append(Change(person.employee_id, person.full_name, person.line, changed))
@@ -236,7 +236,7 @@ def _levels(people: list[Wanted]) -> list[list[Wanted]]:
     depth: dict[str, int] = {}
     for person in people:
         chain = []
-        node = person
+        node: Wanted | None = person
         while node is not None and node.employee_id not in depth:
             chain.append(node)
             node = by_id.get(node.manager) if node.manager else None
@@ -249,6 +249,6 @@ def _levels(people: list[Wanted]) -> list[list[Wanted]]:
     return [levels[d] for d in sorted(levels)]
 
 
-def _batches(rows: list[dict], size: int = 5000):
+def _batches(rows: list, size: int = 5000):
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
