@@ -90,7 +90,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         # Behind a reverse proxy the client's address, scheme and host come from its headers;
         # log-in throttling counts failures per client address.
         proxies = app.config["ROTATION_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     _init_extensions(app)
     app.wsgi_app = ConditionalFeedPolls(app, app.wsgi_app)  # type: ignore[method-assign]

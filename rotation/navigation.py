@@ -2,7 +2,6 @@
 entries the signed-in account may use, in the order of their ``position``."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from flask import request, url_for
@@ -58,5 +57,15 @@ def navigation() -> list[NavItem]:
     endpoint = request.endpoint or ""
     same_area = [item for item in items if request.blueprint and item.endpoint.partition(".")[0] == request.blueprint]
     if same_area:
-        max(same_area, key=lambda item: len(os.path.commonprefix([item.endpoint, endpoint]))).current = True
+        max(same_area, key=lambda item: _shared_start(item.endpoint, endpoint)).current = True
     return items
+
+
+def _shared_start(one: str, other: str) -> int:
+    """How many characters two strings share at their beginning."""
+    length = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length

@@ -7,6 +7,16 @@ from rotation.navigation import navigation
 from rotation.roles import LABELS
 
 
+def _shared_start(one: str, other: str) -> int:
+    """How many characters two strings share at their beginning."""
+    length = 0
+    for a, b in zip(one, other, strict=False):
+        if a != b:
+            break
+        length += 1
+    return length
+
+
 def role_label(role: str) -> str:
     return LABELS.get(role, role)
 

@@ -25,6 +25,7 @@ def create_user(email: str, roles: str, display_name: str | None):
     account with empty standard input keeps its password.
     """
     generated = None
+    password: str | None
     with command_change():
         role_list = services.parse_roles(roles)
         email = services.normalise_email(email)

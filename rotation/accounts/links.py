@@ -19,7 +19,7 @@ from rotation.accounts.models import PasswordLink, User
 from rotation.accounts.services import (
     find_user_by_email, normalise_email, password_problem, set_password,
 )
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import QUEUED, RESET_PASSWORD, SET_PASSWORD, SUPERSEDED, OutboxMessage
 from rotation.people.models import Person, in_rotation_clause
@@ -164,7 +164,7 @@ def use_link(usable: UsableLink, password: str, now: datetime | None = None) -> 
     spent = db.session.execute(
         sa.update(PasswordLink).where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
         .values(used_at=now).execution_options(synchronize_session=False))
-    if spent.rowcount != 1:
+    if rowcount(spent) != 1:
         raise FieldProblem(None, "This link has just been used. Ask for a new one if you still need it.")
     if user is None:
         user = User(email=link.email, display_name=_name_for(link.email) or None)

@@ -77,7 +77,7 @@ def save_user(email: str, roles: list[str], password: str | None = None,
     email = normalise_email(email)
     user = find_user_by_email(email)
     created = user is None
-    if created:
+    if user is None:
         user = User(email=email, display_name=display_name)
         db.session.add(user)
     elif display_name:

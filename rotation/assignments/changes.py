@@ -127,15 +127,15 @@ def move_assignment(assignment: Assignment, slot: Slot, acting_user_id: int | No
     if slot.first_day <= today:
         raise FieldProblem("slot", f"That slot starts on {slot.first_day.isoformat()}, which is not in the "
                                    "future; choose a later one.")
-    site = db.session.get(Site, slot.site_id)
+    site = db.session.get_one(Site, slot.site_id)
     limits = _limits_for(assignment, site_ids=[slot.site_id])
     broken = limits.broken_rule(slot, site)
     if broken:
         raise FieldProblem("slot", broken)
     # Lock the slot, then count, so two people moving others into it at once cannot overfill it.
     db.session.execute(sa.select(Slot.id).where(Slot.id == slot.id).with_for_update())
-    taken = db.session.scalar(sa.select(sa.func.count()).where(
-        effective_slot_id() == slot.id, holds_a_seat(), Assignment.id != assignment.id))
+    taken = db.session.scalars(sa.select(sa.func.count()).where(
+        effective_slot_id() == slot.id, holds_a_seat(), Assignment.id != assignment.id)).one()
     if taken >= slot.seats:
         seats = f"all {slot.seats} seats are" if slot.seats != 1 else "its one seat is"
         raise FieldProblem("slot", f"That slot is full: {seats} taken.")
@@ -275,10 +275,10 @@ class _Limits:
 
     def warnings(self, site: Site) -> list[str]:
         """Sentences about the person's soft preferences that ``site`` does not meet."""
-        where = self.where(site)
-        if where in ("", HOME_SITE):
+        where, home = self.where(site), self.home
+        if where in ("", HOME_SITE) or home is None:  # no home site: where() is ""
             return []
-        name, home = self.person.full_name, self.home
+        name = self.person.full_name
         messages = []
         if home.kind == site.kind:
             messages.append(f"{name} is not at their home site {home.code}.")
@@ -292,7 +292,7 @@ class _Limits:
 def _limits_for(assignment: Assignment, site_ids: Collection[int] | None) -> _Limits:
     """The blackouts, other shift and department load that limit ``assignment``'s person this year;
     site blackouts only of ``site_ids`` (and the home site) when given."""
-    person = db.session.get(Person, assignment.person_id)
+    person = db.session.get_one(Person, assignment.person_id)
     home = db.session.get(Site, person.home_site_id) if person.home_site_id is not None else None
     first, last = date(assignment.year, 1, 1), date(assignment.year, 12, 31) + timedelta(days=7)
     sites = [*(site_ids or ()), *([home.id] if home else [])]
@@ -307,9 +307,9 @@ def _limits_for(assignment: Assignment, site_ids: Collection[int] | None) -> _Li
     for kind, first_day, last_day in _other_shifts(assignment):
         week = first_day.isocalendar()[:2]
         limits.other_shift[week] = f"{_kind_phrase(kind)} ({_days(first_day, last_day, bare=True)})"
-    limits.department_size = db.session.scalar(
+    limits.department_size = db.session.scalars(
         sa.select(sa.func.count()).select_from(Person).where(in_rotation_clause(),
-                                                             Person.department == person.department))
+                                                             Person.department == person.department)).one()
     limits.cap = max(1, math.floor(DEFAULT_DEPARTMENT_SHARE * limits.department_size))
     colleague_days = db.session.scalars(
         sa.select(Slot.first_day).select_from(Person)
@@ -354,7 +354,7 @@ def _check_changeable(assignment: Assignment, today: date) -> None:
     if assignment.status in _FINAL:
         raise FieldProblem("assignment", f"{_FINAL[assignment.status]}; only a shift still to come can be "
                                          "moved or withdrawn.")
-    current = db.session.get(Slot, assignment.slot_id)
+    current = db.session.get_one(Slot, assignment.slot_id)
     if current.first_day <= today:
         raise FieldProblem("assignment", f"Its shift started on {current.first_day.isoformat()}; history is "
                                          "not moved or withdrawn.")

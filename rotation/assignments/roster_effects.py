@@ -14,7 +14,7 @@ from rotation.assignments.models import CANCELLED, DRAFT, NOTICE_CANCEL, Assignm
 from rotation.assignments.signals import notices_set
 from rotation.blackouts import signals as blackout_signals
 from rotation.blackouts.models import Blackout
-from rotation.db import utc_today, utcnow
+from rotation.db import rowcount, utc_today, utcnow
 from rotation.extensions import db
 from rotation.people import signals as roster_signals
 from rotation.people.models import Person
@@ -41,14 +41,14 @@ def withdraw_future_assignments(person_ids: Sequence[int], today: date) -> Withd
     deleted = cancelled = 0
     for chunk in _chunks(person_ids):
         theirs = (Assignment.person_id.in_(chunk), BY_PERSON, future)
-        deleted += db.session.execute(
+        deleted += rowcount(db.session.execute(
             sa.delete(Assignment).where(*theirs, Assignment.status == DRAFT),
-            execution_options={"synchronize_session": "fetch"}).rowcount
-        cancelled += db.session.execute(
+            execution_options={"synchronize_session": "fetch"}))
+        cancelled += rowcount(db.session.execute(
             sa.update(Assignment).where(*theirs, Assignment.status.in_(ANNOUNCED))
             .values(status=CANCELLED, sequence=Assignment.sequence + 1, notice=NOTICE_CANCEL, proposal=None,
                     proposed_slot_id=None, needs_replan=False, updated_at=utcnow()),
-            execution_options={"synchronize_session": "fetch"}).rowcount
+            execution_options={"synchronize_session": "fetch"}))
     db.session.flush()
     notices_set.send(None)
     return Withdrawn(deleted=deleted, cancelled=cancelled)
@@ -79,10 +79,10 @@ def mark_collisions_of(blackout_ids: Sequence[int], today: date | None = None) -
 
 def announced_collisions(blackout: Blackout, today: date | None = None) -> int:
     """How many announced (published or confirmed) shifts still to come ``blackout`` covers."""
-    return db.session.scalar(
+    return db.session.scalars(
         sa.select(sa.func.count()).select_from(Assignment)
         .where(Assignment.id.in_(_colliding([blackout.id], today or utc_today())),
-               Assignment.status.in_(ANNOUNCED)))
+               Assignment.status.in_(ANNOUNCED))).one()
 
 
 def _colliding(blackout_ids: Sequence[int], today: date) -> sa.CompoundSelect:

@@ -179,7 +179,7 @@ def _whose(assignment: Assignment) -> str:
 
 def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str | None = None) -> str:
     choices = valid_slots(assignment)
-    form.slot.choices = grouped_choices(choices)
+    form.slot.choices = grouped_choices(choices)  # type: ignore[assignment]  # the stubs predate WTForms 3.3's ungrouped None
     return render_template(
         "assignments/detail.html", assignment=assignment, form=form, withdraw_form=WithdrawForm(formdata=None),
         choices=choices, change_problem=problem_with_changing(assignment), withdraw_problem=withdraw_problem,

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from rotation.assignments.models import (
     CANCELLED, COMPLETED, CONFIRMED, DRAFT, NO_SHOW, PUBLISHED, STATUS_LABELS, Assignment,
 )
+from rotation.db import rowcount
 from rotation.extensions import db
 from rotation.notifications.services import notify
 from rotation.outbox.models import NO_SHOW_NOTICE, QUEUED, SUPERSEDED, OutboxMessage
@@ -150,8 +151,8 @@ def _write(assignment: Assignment, outcome: str, recorded_by: str, now: datetime
         other = aliased(Assignment)
         statement = statement.where(~sa.exists().where(*_same_shift_elsewhere(other, assignment)))
     try:
-        changed = db.session.execute(
-            statement.values(**values).execution_options(synchronize_session=False)).rowcount
+        changed = rowcount(db.session.execute(
+            statement.values(**values).execution_options(synchronize_session=False)))
     except sa.exc.IntegrityError as error:
         raise FieldProblem(None, f"{assignment.person.full_name} has just been booked a new "
                                  f"{assignment.kind_label.lower()}, so this one cannot be marked as came.") from error

@@ -1,6 +1,8 @@
 """Attendance: HR records who came to shifts that have started; a site's host does it through an e-mailed link."""
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -84,10 +86,10 @@ def host_page(token: str):
     """The host's page behind the e-mailed link: each attendee came or not, saved once for all."""
     now = utcnow()
     opened = open_link(token, now)
-    if not opened.usable:
+    if not opened.usable or opened.link is None:  # a usable token always has its link
         return _unusable(opened.state, opened.link)
     link = opened.link
-    slot = db.session.get(Slot, link.slot_id, options=[joinedload(Slot.site)])
+    slot = db.session.get_one(Slot, link.slot_id, options=[joinedload(Slot.site)])
     attendees = _attendees(link.slot_id)
     waiting = [assignment for assignment in attendees if assignment.status in TO_RECORD]
     already = [assignment for assignment in attendees if assignment.status in RECORDED]
@@ -122,7 +124,7 @@ def _keep_the_link_private(response):
     return response
 
 
-def _kept() -> dict[str, str]:
+def _kept() -> dict[str, Any]:
     return {key: request.args[key] for key in KEPT if request.args.get(key)}
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Length
 
@@ -21,7 +21,8 @@ class DayField(DateField):
 
     def __init__(self, label: str, missing: str, **kwargs) -> None:
         bad_date = f"Enter the {label.lower()} as a date like 2027-07-01 (year-month-day)."
-        super().__init__(label, validators=[InputRequired(missing)], invalid_value_message=bad_date, **kwargs)
+        super().__init__(  # type: ignore[call-arg]  # the stubs predate WTForms 3.3's invalid_value_message
+            label, validators=[InputRequired(missing)], invalid_value_message=bad_date, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist:
@@ -61,8 +62,9 @@ class BlackoutForm(Form):
             lambda: check_scope(self.scope.data or "", self.employee_id.data or "", self.site.data or ""),
             lambda: check_reason(self.reason.data or ""),
         ]
-        if self.start.data is not None and self.end.data is not None:
-            checks.append(lambda: check_dates(self.start.data, self.end.data))
+        start, end = self.start.data, self.end.data
+        if start is not None and end is not None:
+            checks.append(lambda: check_dates(start, end))
         for check in checks:
             try:
                 check()

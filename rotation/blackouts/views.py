@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload
-from wtforms import SelectChoice
+from wtforms import SelectChoice  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 
 from rotation.navigation import menu_entry
 from rotation.roles import HR

@@ -47,7 +47,7 @@ def problem_with_asking(shift: Assignment, today: date) -> str | None:
     """Why the person cannot ask to move ``shift`` now, or None when they can."""
     if shift.status not in (PUBLISHED, CONFIRMED):
         return "Only a published or confirmed shift can be moved."
-    if db.session.get(Slot, shift.slot_id).first_day <= today:
+    if db.session.get_one(Slot, shift.slot_id).first_day <= today:
         return "This shift has started or is over, so it can no longer be moved."
     if shift.needs_replan:
         return "This shift falls in one of your blackouts and HR is moving it already; wait for the new invitation."
@@ -179,10 +179,10 @@ def _tell(assignment: Assignment, outcome: str, what: str, next_step: str, note:
 
 
 def _assignment(assignment_id: int) -> Assignment:
-    return db.session.scalar(
+    return db.session.scalars(
         sa.select(Assignment).where(Assignment.id == assignment_id)
         .options(joinedload(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site))
-        .execution_options(populate_existing=True))
+        .execution_options(populate_existing=True)).one()
 
 
 def _lock(request: ChangeRequest) -> None:

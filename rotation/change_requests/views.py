@@ -43,7 +43,7 @@ def ask(uid: str):
     problem = services.problem_with_asking(shift, today)
     choices = valid_slots(shift, today) if problem is None else []
     form = AskForChangeForm()
-    form.slot.choices = {None: [(HR_CHOOSES, "Let HR choose a slot for me")],
+    form.slot.choices = {None: [(HR_CHOOSES, "Let HR choose a slot for me")],  # type: ignore[dict-item]  # see below
                          **{group: options for group, options in grouped_choices(choices).items() if group}}
     if problem is None and form.validate_on_submit():
         slot_id = form.chosen_slot_id()
@@ -94,7 +94,7 @@ def queue():
                                    else ChangeRequest.decided_at.desc(), ChangeRequest.id)
     page = paginate(statement, per_page=25)
     counts = dict(db.session.execute(
-        sa.select(ChangeRequest.status, sa.func.count()).group_by(ChangeRequest.status)).all())
+        sa.select(ChangeRequest.status, sa.func.count()).group_by(ChangeRequest.status)).tuples().all())
     return render_template("change_requests/queue.html", page=page, status=status, counts=counts,
                            statuses=REQUEST_STATUS_LABELS, shift_time=_shift_time)
 
@@ -178,12 +178,12 @@ def _offer_slots(change: ChangeRequest, form: ApproveForm) -> list:
     choices = valid_slots(change.assignment) if change.status == PENDING else []
     groups = grouped_choices(choices)
     wanted = change.wanted_slot_id
-    if wanted is not None and any(choice.slot.id == wanted for choice in choices):
+    if wanted is not None and any(choice.slot.id == wanted for choice in choices) and change.wanted_slot is not None:
         groups[None] = [(str(wanted), f"The slot {change.assignment.person.full_name} asked for: "
                                       f"{change.wanted_slot.site.code}, {_shift_time(change.wanted_slot)}")]
         if form.slot.data is None:
             form.slot.data = str(wanted)
-    form.slot.choices = groups
+    form.slot.choices = groups  # type: ignore[assignment]  # the stubs predate WTForms 3.3's ungrouped None
     return choices
 
 

@@ -56,7 +56,7 @@ def load_demo(today: date | None = None) -> None:
 
 
 def print_logins() -> None:
-    click.echo("Demo log-ins (password for each: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo log-ins (password for each: {DEMO_PASSWORD}):")
     for email, name, roles in DEMO_ACCOUNTS:
         click.echo(f"  {email:<24} {', '.join(roles):<16} {name}")
 

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.models import CANCELLED, COMPLETED, CONFIRMED, NO_SHOW, PUBLISHED, Assignment
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.feeds.models import FeedToken
 from rotation.people.models import Person
@@ -125,10 +125,10 @@ def revoke_tokens(person_ids: list[int]) -> int:
     revoked = 0
     now = utcnow()
     for start in range(0, len(person_ids), 1_000):
-        revoked += db.session.execute(
+        revoked += rowcount(db.session.execute(
             sa.update(FeedToken)
             .where(FeedToken.person_id.in_(person_ids[start:start + 1_000]), FeedToken.revoked_at.is_(None))
-            .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+            .values(revoked_at=now).execution_options(synchronize_session=False)))
     return revoked
 
 

@@ -45,7 +45,8 @@ def _feed_response(body: bytes, etag: str) -> Response:
     response = Response(body, content_type=CALENDAR_TYPE)
     response.set_etag(etag)
     response.headers["Cache-Control"] = FEED_CACHE_CONTROL
-    return response.make_conditional(request)
+    response.make_conditional(request)  # changes the response itself (304, ranges)
+    return response
 
 
 @bp.get("/calendar")

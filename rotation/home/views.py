@@ -21,9 +21,9 @@ def index():
     if current_user.has_role(ADMIN):
         counts = dict(db.session.execute(
             sa.select(RoleGrant.role, sa.func.count()).group_by(RoleGrant.role)
-        ).all())
+        ).tuples().all())
         accounts_by_role = [(LABELS[role], role, counts.get(role, 0)) for role in ROLES]
-        accounts_by_role.append(("All accounts", "", db.session.scalar(sa.select(sa.func.count(User.id)))))
+        accounts_by_role.append(("All accounts", "", db.session.scalars(sa.select(sa.func.count(User.id))).one()))
     roster = roster_overview(utc_today()) if current_user.has_role(HR) else None
     me = my_roster_entry(current_user.email, utc_today()) if current_user.has_role(MANAGER) else None
     return render_template("home/index.html", labels=LABELS, accounts_by_role=accounts_by_role, roster=roster,

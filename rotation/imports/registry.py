@@ -2,8 +2,8 @@
 and blackouts ``imports`` modules), so the import pages and commands know none of them by name."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from rotation.imports.plan import ImportPlan
 

@@ -12,7 +12,7 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import click
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ Echo = Callable[[str], None]
 
 
 def stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def echo(line: str, err: bool = False) -> None:

@@ -29,13 +29,13 @@ class MyBlackoutForm(Form):
         problems: list[FieldProblem] = []
         try:
             check_reason(self.reason.data or "")
-        except FieldProblem as problem:
-            problems.append(problem)
+        except FieldProblem as refused:
+            problems.append(refused)
         if self.start.data is not None and self.end.data is not None:
             try:
                 check_dates(self.start.data, self.end.data)
-            except FieldProblem as problem:
-                problems.append(problem)
+            except FieldProblem as refused:
+                problems.append(refused)
             else:
                 if self.end.data < utc_today():
                     problems.append(FieldProblem(

@@ -13,6 +13,7 @@ from rotation.assignments.models import (
 from rotation.assignments.queries import with_slot_and_site
 from rotation.blackouts.models import PERSON, Blackout
 from rotation.blackouts.services import delete_blackout, save_blackout
+from rotation.db import rowcount
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.refusals import FieldProblem
@@ -61,10 +62,10 @@ def confirm_shift(shift: Assignment, today: date) -> None:
     cancels at the same moment is never confirmed.
     """
     _check_confirmable(shift, today)
-    changed = db.session.execute(
+    changed = rowcount(db.session.execute(
         sa.update(Assignment).where(Assignment.id == shift.id, Assignment.status == PUBLISHED,
                                     Assignment.needs_replan.is_(False))
-        .values(status=CONFIRMED).execution_options(synchronize_session="fetch")).rowcount
+        .values(status=CONFIRMED).execution_options(synchronize_session="fetch")))
     if changed != 1:
         raise FieldProblem(None, "This shift changed a moment ago and was not confirmed; look at it again.")
     db.session.flush()

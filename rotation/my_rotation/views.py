@@ -136,7 +136,7 @@ def _page(person: Person | None, form: MyBlackoutForm) -> str:
     shifts = services.my_shifts(person, today)
     requests = latest_requests([shift.id for shift in shifts])
     checks: dict[int, list] = {}
-    for request_row, problem, shift in open_verifications(person.id):
+    for _request, problem, shift in open_verifications(person.id):
         checks.setdefault(shift.id, []).append(problem)
     return render_template(
         "my_rotation/index.html", person=person, form=form, today=today,

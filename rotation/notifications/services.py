@@ -6,7 +6,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.people.models import Person
@@ -60,4 +60,4 @@ def mark_all_read(person_id: int, now: datetime | None = None) -> int:
         sa.update(Notification).where(Notification.person_id == person_id, Notification.read_at.is_(None))
         .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
     db.session.flush()
-    return result.rowcount
+    return rowcount(result)

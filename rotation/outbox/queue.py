@@ -5,7 +5,7 @@ import sqlalchemy as sa
 
 from rotation.assignments.models import NOTICE_CANCEL, NOTICE_REQUEST, Assignment
 from rotation.assignments.signals import notices_set
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
     CANCELLATION, INVITATION, QUEUED, SENT, SHIFT_NEWS_PURPOSES, SUPERSEDED, OutboxMessage,
@@ -57,7 +57,7 @@ def queue_assignment_notices() -> int:
         sa.update(Assignment).where(Assignment.notice.is_not(None)).values(notice=None)
         .execution_options(synchronize_session=False))
     db.session.flush()
-    return result.rowcount
+    return rowcount(result)
 
 
 def queue_text_message(purpose: str, recipient: str, recipient_name: str, subject: str, body: str, *,

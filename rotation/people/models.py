@@ -3,11 +3,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.sites.models import Site
 
 
-class Person(db.Model):
+class Person(Model):
     """Someone from the HR roster.
 
     A person is in the rotation when HR says so (``in_rotation_override``) or,

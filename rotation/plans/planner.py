@@ -203,10 +203,12 @@ def _insert_drafts(rows: list[dict]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(sa.insert(Assignment.__table__), rows)
         return
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY assignment ({', '.join(_DRAFT_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(row[column] for column in _DRAFT_COLUMNS))
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None, "a connection in a transaction holds its driver's connection"
+    with (driver_connection.cursor() as cursor,
+          cursor.copy(f"COPY assignment ({', '.join(_DRAFT_COLUMNS)}) FROM STDIN") as copy):
+        for row in rows:
+            copy.write_row(tuple(row[column] for column in _DRAFT_COLUMNS))
     # COPY goes around the engine, which versions the tables each transaction writes: name it here, so the
     # figures kept over the assignments (the plan page's counts and charts) are counted again after the commit.
     connection.info.setdefault(TOUCHED, set()).add(Assignment.__tablename__)

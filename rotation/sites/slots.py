@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
@@ -114,7 +114,7 @@ def local_instant(day: date, wall_clock: time, zone: ZoneInfo) -> datetime:
     before the change (02:30 becomes 03:30); a time that occurs twice when
     clocks go back means its first occurrence.
     """
-    return datetime.combine(day, wall_clock, tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, wall_clock, tzinfo=zone).astimezone(UTC)
 
 
 def _sites(site_code: str | None) -> list[Site]:

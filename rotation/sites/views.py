@@ -127,8 +127,8 @@ def site_list():
     )
     # A company has tens of sites, not thousands: one page holds them all.
     sites = db.session.execute(statement).all()
-    return render_template("sites/list.html", sites=sites, slots_in_year=sum(slots for _, slots in sites), year=year, first_year=FIRST_YEAR, last_year=LAST_YEAR,
-                           customer_service_hours=customer_service_hours)
+    return render_template("sites/list.html", sites=sites, slots_in_year=sum(slots for _, slots in sites), year=year,
+                           first_year=FIRST_YEAR, last_year=LAST_YEAR, customer_service_hours=customer_service_hours)
 
 
 @bp.get("/sites/<code>")
