@@ -3,7 +3,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
-from rotation.extensions import Model
+from rotation.extensions import Model, db
 from rotation.sites.models import Site
 
 
