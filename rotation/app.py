@@ -15,8 +15,7 @@ from flask_login import user_loaded_from_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from rotation import config as configuration
-from rotation import db as database
-from rotation import errors, security, templating
+from rotation import errors, security, templating, transactions
 from rotation import models  # noqa: F401  (the whole schema, for Alembic)
 from rotation.accounts.cli import users_cli
 from rotation.accounts.sign_ins import renew_on_cookie
@@ -113,7 +112,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(load_signed_in)
     user_loaded_from_cookie.connect(renew_on_cookie)  # the same receiver connects once, whatever the apps
 
-    database.init_app(app)
+    transactions.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     templating.init_app(app)

@@ -1,5 +1,4 @@
-"""The declarative base, column types shared by every model, and the
-once-per-request transaction."""
+"""The declarative base, column types shared by every model, and the one clock (``utcnow``, ``utc_today``)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -63,28 +62,3 @@ def rowcount(result: sa.Result[Any]) -> int:
     """How many rows an UPDATE or DELETE without RETURNING matched. The session answers those with a
     ``CursorResult``, but types every answer as the ``Result`` a SELECT gets."""
     return cast("sa.CursorResult[Any]", result).rowcount
-
-
-def init_app(app) -> None:
-    """Commit once per request when it succeeded, roll back otherwise."""
-    from rotation.extensions import db
-
-    @app.after_request
-    def _finish_transaction(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
-            db.session.rollback()
-        return response
-
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
-            sa.event.listen(db.engine, "connect", _sqlite_pragmas)
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()

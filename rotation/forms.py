@@ -15,7 +15,7 @@ from wtforms import TextAreaField
 
 from rotation.characters import unwanted_character
 from rotation.db import utcnow
-from rotation.refusals import FieldProblems
+from rotation.refusals import Refusal
 
 YEARS_AROUND_TODAY = 5
 LARGEST_NUMBER = 2**31 - 1
@@ -49,10 +49,10 @@ class Form(FlaskForm):
     ``show_refusal`` shows what a service refused (``rotation.refusals``) the same way.
     """
 
-    def show_refusal(self, refusal: FieldProblems) -> None:
+    def show_refusal(self, refusal: Refusal) -> None:
         """Each sentence of ``refusal`` beside its field (once), or above the form (once) when the field is
         ``None`` or not on this form; ``templates/forms.html``'s ``form_errors`` shows those."""
-        for name, message in refusal.problems.items():
+        for name, message in refusal.reasons.items():
             field = self._fields.get(name) if name else None
             if field is None:
                 if message not in self.form_errors:

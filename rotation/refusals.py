@@ -1,7 +1,7 @@
 """What a service raises when it refuses a change, and how a refusal leaves nothing behind.
 
-A refusal names the form field(s) at fault and sentences saying why: ``FieldProblem`` for one field,
-``FieldProblems`` for several. ``FieldProblems`` is the base of both, so ``except FieldProblems`` catches
+A refusal names the form field(s) at fault and sentences saying why: ``FieldRefusal`` for one field,
+``Refusal`` for several. ``Refusal`` is the base of both, so ``except Refusal`` catches
 every refusal; the field is ``None`` when the sentence is about the thing as a whole. A service raises
 these classes themselves; a subclass is made only where a caller really needs an ``except`` of its own
 (``PlanningError``, which the worker tells apart from the planning engine's ``ValueError``).
@@ -15,7 +15,7 @@ How a view answers one, in one way everywhere:
    sentence beside its field, or above the form when the field is ``None`` or not on that form; a view
    without a form flashes ``refusal.message`` and redirects.
 3. It answers with the page again, with whatever status it answers today (200 for a form shown again,
-   a redirect after a flash). The once-per-request hook in ``rotation/db.py`` then commits what is left,
+   a redirect after a flash). The once-per-request hook in ``rotation/transactions.py`` then commits what is left,
    which is nothing of the refused call, and rolls back every answer of 400 or more.
 
 So no view calls ``db.session.rollback()``: a test (``tests/test_house.py``) keeps it that way. A command
@@ -32,21 +32,22 @@ import click
 from rotation.extensions import db
 
 
-class FieldProblems(ValueError):
-    """Several refusals at once, field by field (``None`` for the whole); the base of every refusal."""
+class Refusal(ValueError):
+    """A change a service will not make: a sentence per field at fault (``None`` for the thing as a whole).
+    The base of every refusal."""
 
-    def __init__(self, problems: dict[str | None, str]) -> None:
-        super().__init__(" ".join(problems.values()))
-        self.problems = problems
+    def __init__(self, reasons: dict[str | None, str]) -> None:
+        super().__init__(" ".join(reasons.values()))
+        self.reasons = reasons
 
     @property
     def message(self) -> str:
         """Every sentence, one after another: what a page without the form, or a command, says."""
-        return " ".join(self.problems.values())
+        return " ".join(self.reasons.values())
 
 
-class FieldProblem(FieldProblems):
-    """One refusal: the field at fault (``None`` for the whole) and a sentence saying why."""
+class FieldRefusal(Refusal):
+    """A refusal about one field (``None`` for the whole) with a sentence saying why."""
 
     def __init__(self, field: str | None, message: str) -> None:
         super().__init__({field: message})
@@ -54,7 +55,7 @@ class FieldProblem(FieldProblems):
 
     @property
     def message(self) -> str:
-        return self.problems[self.field]
+        return self.reasons[self.field]
 
 
 @contextmanager
@@ -79,7 +80,7 @@ def command_change() -> Iterator[None]:
     non-zero with the refusal's sentence."""
     try:
         yield
-    except FieldProblems as refusal:
+    except Refusal as refusal:
         db.session.rollback()
         raise click.ClickException(refusal.message) from None
     db.session.commit()

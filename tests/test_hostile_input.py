@@ -164,7 +164,8 @@ def open_a_draft_for(email: str) -> None:
     from rotation.db import utcnow
     from rotation.extensions import db
     from rotation.observations.models import DRAFT, Observation
-    from rotation.observations.services import FieldProblems, extend_window, start_draft
+    from rotation.observations.services import extend_window, start_draft
+    from rotation.refusals import Refusal
     from rotation.people.models import Person
     from rotation.sites.models import Slot
 
@@ -176,7 +177,7 @@ def open_a_draft_for(email: str) -> None:
         extend_window(shift, date.today() + timedelta(days=7), "hr@example.com")
         try:
             start_draft(shift, person, utcnow())
-        except FieldProblems:
+        except Refusal:
             continue
         db.session.commit()
         break

@@ -10,7 +10,7 @@ ROOT = Path(rotation.__file__).parent
 # Where a transaction may be rolled back by hand: the request's own end, the error pages, a command's
 # refusal, and the background work that runs its own transactions (worker, queue, sender, job runners).
 ROLLBACK_ALLOWED = {
-    "db.py",  # the once-per-request hook
+    "transactions.py",  # the once-per-request hook
     "errors.py",  # an error page: nothing of the request is kept
     "refusals.py",  # command_change: a refused command
     "jobs/worker.py",

@@ -11,7 +11,8 @@ from rotation.assignments.models import CANCELLED, COMPLETED, PUBLISHED, Assignm
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.observations.models import DRAFT, SUBMITTED, TRIAGED, Observation, Second, WindowExtension
-from rotation.observations.services import FieldProblems, filing_problem, start_draft, submit
+from rotation.observations.services import filing_problem, start_draft, submit
+from rotation.refusals import Refusal
 from rotation.outbox.models import OutboxMessage
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.sites.models import Site, Slot
@@ -375,7 +376,7 @@ def test_a_draft_is_deleted_but_a_submitted_one_stays(client, company, ann, post
     assert reloaded(draft.id) is None
     kept = draft_of(company)
     post_form(f"/observations/{kept.id}/edit", {**complete(company), "action": "submit"})
-    with pytest.raises(FieldProblems):
+    with pytest.raises(Refusal):
         from rotation.observations.services import delete_draft
 
         delete_draft(reloaded(kept.id))

@@ -10,7 +10,7 @@ from wtforms import StringField
 from rotation.extensions import db
 from rotation.forms import Form
 from rotation.plans.planner import PlanningError
-from rotation.refusals import FieldProblem, FieldProblems, all_or_nothing, command_change
+from rotation.refusals import FieldRefusal, Refusal, all_or_nothing, command_change
 from rotation.security import public
 from rotation.sites.models import Site
 from tests.conftest import csrf_token
@@ -26,27 +26,27 @@ def site_names() -> list[str]:
 
 
 def test_every_refusal_is_a_field_problems_and_says_its_sentence():
-    one = FieldProblem("name", "Choose another name.")
-    whole = FieldProblem(None, "It is already gone.")
-    several = FieldProblems({"name": "Choose another name.", None: "It is already gone."})
-    assert isinstance(one, FieldProblems) and isinstance(one, ValueError)
-    assert (one.field, one.message, one.problems, str(one)) == (
+    one = FieldRefusal("name", "Choose another name.")
+    whole = FieldRefusal(None, "It is already gone.")
+    several = Refusal({"name": "Choose another name.", None: "It is already gone."})
+    assert isinstance(one, Refusal) and isinstance(one, ValueError)
+    assert (one.field, one.message, one.reasons, str(one)) == (
         "name", "Choose another name.", {"name": "Choose another name."}, "Choose another name.")
     assert (whole.field, whole.message) == (None, "It is already gone.")
     assert several.message == str(several) == "Choose another name. It is already gone."
     planning = PlanningError("2031 has no slots yet.")
-    assert isinstance(planning, FieldProblem) and (planning.field, planning.message) == (None, "2031 has no slots yet.")
+    assert isinstance(planning, FieldRefusal) and (planning.field, planning.message) == (None, "2031 has no slots yet.")
 
 
 def test_a_refusal_is_shown_beside_its_field_or_above_the_form_once(app):
     with app.test_request_context(method="POST", data={"name": "Helsinki", "region": "Nordics"}):
         form = NameForm(meta={"csrf": False})
         form.validate()
-        form.show_refusal(FieldProblem("name", "Choose another name."))
-        form.show_refusal(FieldProblem("name", "Choose another name."))
-        form.show_refusal(FieldProblems({"region": "Unknown region.", None: "The site was removed.",
+        form.show_refusal(FieldRefusal("name", "Choose another name."))
+        form.show_refusal(FieldRefusal("name", "Choose another name."))
+        form.show_refusal(Refusal({"region": "Unknown region.", None: "The site was removed.",
                                          "nowhere": "A field this form does not have."}))
-        form.show_refusal(FieldProblem(None, "The site was removed."))
+        form.show_refusal(FieldRefusal(None, "The site was removed."))
         assert form.name.errors == ["Choose another name."]
         assert form.region.errors == ["Unknown region."]
         assert form.form_errors == ["The site was removed.", "A field this form does not have."]
@@ -56,12 +56,12 @@ def test_a_refused_call_leaves_the_session_as_before_it_and_keeps_what_came_befo
     site = make_site("HEL", name="Helsinki")
     db.session.add(Site(code="OUL", name="Oulu", kind="warehouse", timezone="Europe/Helsinki", seats=1))
     db.session.flush()
-    with pytest.raises(FieldProblem):
+    with pytest.raises(FieldRefusal):
         with all_or_nothing():
             site.name = "Half renamed"
             db.session.add(Site(code="TKU", name="Turku", kind="warehouse", timezone="Europe/Helsinki", seats=1))
             db.session.flush()
-            raise FieldProblem("name", "Choose another name.")
+            raise FieldRefusal("name", "Choose another name.")
     assert site.name == "Helsinki"
     db.session.commit()
     db.session.expire_all()
@@ -81,7 +81,7 @@ def rename(site: Site, name: str) -> None:
     """A service that writes, then refuses."""
     site.name = name
     db.session.flush()
-    raise FieldProblem("name", f"{name} is too much like another site's name.")
+    raise FieldRefusal("name", f"{name} is too much like another site's name.")
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def renaming_app(make_app):
             try:
                 with all_or_nothing():
                     rename(site, form.name.data)
-            except FieldProblem as refusal:
+            except FieldRefusal as refusal:
                 form.show_refusal(refusal)
         return render_template_string(
             '{% from "forms.html" import field, form_errors %}<h1>{{ site.name }}</h1>'
@@ -131,7 +131,7 @@ def test_a_command_refused_rolls_back_and_says_why(app, make_site):
         with command_change():
             site.name = "Half renamed"
             db.session.flush()
-            raise FieldProblem("name", "Choose another name.")
+            raise FieldRefusal("name", "Choose another name.")
     db.session.expire_all()
     assert site_names() == ["Helsinki"]
     with command_change():

@@ -5,7 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from rotation.extensions import db
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
 from tests.conftest import count_queries
@@ -189,7 +189,7 @@ def test_service_errors_are_value_errors_with_a_sentence(make_site):
     make_site(code="HEL-CC")
     with pytest.raises(ValueError, match=r"No site has the code 'NOPE'"):
         generate_slots(2027, "NOPE")
-    with pytest.raises(FieldProblem, match="between 2000 and 2100"):
+    with pytest.raises(FieldRefusal, match="between 2000 and 2100"):
         generate_slots(1999)
 
 

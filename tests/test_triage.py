@@ -23,7 +23,7 @@ from rotation.problems.models import (
 )
 from rotation.problems.pain import pain_of
 from rotation.process_map.models import AreaOwner, ProcessArea
-from rotation.refusals import FieldProblems
+from rotation.refusals import Refusal
 from rotation.sites.models import Slot
 from tests.conftest import PASSWORD, count_queries, csrf_token
 
@@ -582,7 +582,7 @@ def test_making_a_problem_of_one_observation_six_times_at_once_makes_one(app, da
                 services.create_from(mine, actor, title=f"Refund wait {number}", area_id=refunds_id, severity=3)
                 db.session.commit()
                 result = "made"
-            except FieldProblems:
+            except Refusal:
                 db.session.rollback()
                 result = "refused"
             finally:

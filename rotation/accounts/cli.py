@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from rotation.accounts import services
-from rotation.refusals import FieldProblem, command_change
+from rotation.refusals import FieldRefusal, command_change
 
 users_cli = AppGroup("users", help="Log-in accounts.")
 
@@ -34,7 +34,7 @@ def create_user(email: str, roles: str, display_name: str | None):
         else:
             password = sys.stdin.readline().rstrip("\r\n") or None
             if password is None and services.find_user_by_email(email) is None:
-                raise FieldProblem(
+                raise FieldRefusal(
                     None, "Give the new account's password as one line on standard input "
                     "(or run the command in a terminal to have one generated)."
                 )

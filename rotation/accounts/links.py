@@ -24,7 +24,7 @@ from rotation.extensions import db
 from rotation.outbox.models import QUEUED, RESET_PASSWORD, SET_PASSWORD, SUPERSEDED, OutboxMessage
 from rotation.people.models import Person, in_rotation_clause
 from rotation.people.signals import roster_changed
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 
 LIFETIMES = {SET_PASSWORD: timedelta(days=7), RESET_PASSWORD: timedelta(hours=1)}
 LIFETIME_WORDS = {SET_PASSWORD: "for 7 days", RESET_PASSWORD: "for one hour"}
@@ -78,7 +78,7 @@ def request_password_link(email: str, now: datetime | None = None) -> None:
     An enabled account gets a reset link; an active person in the rotation
     without an account gets a link to set their first password. Nobody gets
     more than LINKS_PER_WINDOW links an hour. The caller answers the same in
-    every case. Raises ``FieldProblem`` only for an address that is not one.
+    every case. Raises ``FieldRefusal`` only for an address that is not one.
     """
     now = now or utcnow()
     email = normalise_email(email)
@@ -97,10 +97,10 @@ def request_password_link(email: str, now: datetime | None = None) -> None:
 def send_link_to_person(person: Person, now: datetime | None = None) -> None:
     """HR's button on a person's page: a link to set a password, whether or not they have an account yet."""
     if not person.is_active:
-        raise FieldProblem(None, f"{person.full_name} has left the company; no link was sent.")
+        raise FieldRefusal(None, f"{person.full_name} has left the company; no link was sent.")
     user = find_user_by_email(person.email)
     if user is not None and not user.is_enabled:
-        raise FieldProblem(None, f"The account {user.email} is disabled; an administrator must enable it before "
+        raise FieldRefusal(None, f"The account {user.email} is disabled; an administrator must enable it before "
                                  "a link can help.")
     send_password_link(person.email, SET_PASSWORD, now)
 
@@ -154,18 +154,18 @@ def use_link(usable: UsableLink, password: str, now: datetime | None = None) -> 
 
     The link is spent at once, so two submissions of one link set the password
     only once; every other unused link for the address stops working too.
-    Raises ``FieldProblem`` when the password is refused or the link was just spent.
+    Raises ``FieldRefusal`` when the password is refused or the link was just spent.
     """
     now = now or utcnow()
     link, user = usable.link, usable.user
     problem = password_problem(password, link.email)
     if problem:
-        raise FieldProblem("new", problem)
+        raise FieldRefusal("new", problem)
     spent = db.session.execute(
         sa.update(PasswordLink).where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
         .values(used_at=now).execution_options(synchronize_session=False))
     if rowcount(spent) != 1:
-        raise FieldProblem(None, "This link has just been used. Ask for a new one if you still need it.")
+        raise FieldRefusal(None, "This link has just been used. Ask for a new one if you still need it.")
     if user is None:
         user = User(email=link.email, display_name=_name_for(link.email) or None)
         db.session.add(user)

@@ -14,7 +14,7 @@ from rotation.roles import ROLES
 from rotation.db import utcnow
 from rotation.email_addresses import NotAnEmailAddress, canonical_email
 from rotation.extensions import db
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -24,21 +24,21 @@ _UNUSABLE_HASH = generate_password_hash(secrets.token_hex(16))
 
 
 def normalise_email(value: str) -> str:
-    """The canonical form of an e-mail address; a ``FieldProblem`` beside ``email`` when it is not one."""
+    """The canonical form of an e-mail address; a ``FieldRefusal`` beside ``email`` when it is not one."""
     try:
         return canonical_email(value)
     except NotAnEmailAddress as error:
-        raise FieldProblem("email", str(error)) from None
+        raise FieldRefusal("email", str(error)) from None
 
 
 def parse_roles(value: str) -> list[str]:
     """Roles from a comma-separated list such as ``hr,owner``."""
     roles = [part.strip().lower() for part in (value or "").split(",") if part.strip()]
     if not roles:
-        raise FieldProblem("roles", f"Give at least one role: {', '.join(ROLES)}.")
+        raise FieldRefusal("roles", f"Give at least one role: {', '.join(ROLES)}.")
     unknown = [role for role in roles if role not in ROLES]
     if unknown:
-        raise FieldProblem(
+        raise FieldRefusal(
             "roles", f"Unknown role {', '.join(repr(r) for r in unknown)}; roles are {', '.join(ROLES)}."
         )
     return sorted(set(roles), key=ROLES.index)
@@ -62,7 +62,7 @@ def find_user_by_email(email: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     problem = password_problem(password, user.email)
     if problem:
-        raise FieldProblem("new", problem)
+        raise FieldRefusal("new", problem)
     user.password_hash = generate_password_hash(password)
     user.password_changed_at = utcnow()
 
@@ -98,7 +98,7 @@ def save_user(email: str, roles: list[str], password: str | None = None,
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, current):
-        raise FieldProblem("current", "Your current password is not right.")
+        raise FieldRefusal("current", "Your current password is not right.")
     set_password(user, new)
 
 
@@ -143,6 +143,6 @@ def disable_account(user: User, by: User | None = None) -> int:
     sign-ins were ended.
     """
     if by is not None and by.id == user.id:
-        raise FieldProblem(None, "You cannot disable your own account; ask another administrator.")
+        raise FieldRefusal(None, "You cannot disable your own account; ask another administrator.")
     user.is_enabled = False
     return sign_ins.end_all(user.id, sign_ins.ACCOUNT_DISABLED)

@@ -18,7 +18,7 @@ from rotation.outbox.models import SET_PASSWORD
 from rotation.pagination import paginate, search_text
 from rotation.people.models import Person
 from rotation.people.signals import person_page
-from rotation.refusals import FieldProblem, all_or_nothing
+from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.security import public, roles_required, signed_in
 
 bp = Blueprint("accounts", __name__)
@@ -78,7 +78,7 @@ def change_password():
         try:
             with all_or_nothing():
                 services.change_password(current_user, form.current.data, form.new.data)
-        except FieldProblem as refusal:
+        except FieldRefusal as refusal:
             form.show_refusal(refusal)
         else:
             ended = sign_ins.end_all(current_user.id, sign_ins.PASSWORD_CHANGED, keep=current_user.sign_in_id)
@@ -103,7 +103,7 @@ def forgot_password():
         try:
             with all_or_nothing():
                 links.request_password_link(form.email.data)
-        except FieldProblem as refusal:
+        except FieldRefusal as refusal:
             form.show_refusal(refusal)
         else:
             # Known or not, the answer takes the same time: its timing must not tell which addresses exist. The
@@ -128,7 +128,7 @@ def password_link(token: str):
             try:
                 with all_or_nothing():
                     user = links.use_link(usable, form.new.data)
-            except FieldProblem as refusal:
+            except FieldRefusal as refusal:
                 form.show_refusal(refusal)
             else:
                 sign_ins.end_all(user.id, sign_ins.PASSWORD_SET_BY_LINK)
@@ -221,7 +221,7 @@ def disable_account(user_id: int):
     try:
         with all_or_nothing():
             services.disable_account(user, by=current_user)
-    except FieldProblem as refusal:
+    except FieldRefusal as refusal:
         flash(refusal.message, "error")
     else:
         flash(f"{user.email} is disabled and signed out everywhere; it cannot sign in until enabled again.",
@@ -248,7 +248,7 @@ def person_password_link(person_id: int):
     try:
         with all_or_nothing():
             links.send_link_to_person(person)
-    except FieldProblem as refusal:
+    except FieldRefusal as refusal:
         flash(refusal.message, "warning")
     else:
         flash(f"A link to set a password is queued for {person.email}; it works once, "

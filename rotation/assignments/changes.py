@@ -36,7 +36,7 @@ from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
 from rotation.planning.model import DEFAULT_DEPARTMENT_SHARE, KIND_LABELS
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import Site, Slot
 from rotation.sites import signals as site_signals
 
@@ -110,35 +110,35 @@ def move_assignment(assignment: Assignment, slot: Slot, acting_user_id: int | No
     A draft simply takes the slot. An announced assignment takes it too, goes
     back to ``published`` (a confirmed one must confirm again), raises its
     sequence and is marked to send the updated invitation; any proposal the last
-    plan run made for it is dropped. Raises ``FieldProblem`` and changes
+    plan run made for it is dropped. Raises ``FieldRefusal`` and changes
     nothing when a hard rule would break or the slot is full.
     """
     today = today or utc_today()
     _lock(assignment)
     _check_changeable(assignment, today)
     if slot.id == assignment.slot_id:
-        raise FieldProblem("slot", "It is already in this slot; choose another one.")
+        raise FieldRefusal("slot", "It is already in this slot; choose another one.")
     if slot.kind != assignment.kind:
-        raise FieldProblem("slot", f"That slot is a {_kind_phrase(slot.kind)}, "
+        raise FieldRefusal("slot", f"That slot is a {_kind_phrase(slot.kind)}, "
                                    f"not a {_kind_phrase(assignment.kind)}.")
     if slot.first_day.year != assignment.year:
-        raise FieldProblem("slot", f"That slot is in {slot.first_day.year}; this assignment belongs to "
+        raise FieldRefusal("slot", f"That slot is in {slot.first_day.year}; this assignment belongs to "
                                    f"{assignment.year}.")
     if slot.first_day <= today:
-        raise FieldProblem("slot", f"That slot starts on {slot.first_day.isoformat()}, which is not in the "
+        raise FieldRefusal("slot", f"That slot starts on {slot.first_day.isoformat()}, which is not in the "
                                    "future; choose a later one.")
     site = db.session.get_one(Site, slot.site_id)
     limits = _limits_for(assignment, site_ids=[slot.site_id])
     broken = limits.broken_rule(slot, site)
     if broken:
-        raise FieldProblem("slot", broken)
+        raise FieldRefusal("slot", broken)
     # Lock the slot, then count, so two people moving others into it at once cannot overfill it.
     db.session.execute(sa.select(Slot.id).where(Slot.id == slot.id).with_for_update())
     taken = db.session.scalars(sa.select(sa.func.count()).where(
         effective_slot_id() == slot.id, holds_a_seat(), Assignment.id != assignment.id)).one()
     if taken >= slot.seats:
         seats = f"all {slot.seats} seats are" if slot.seats != 1 else "its one seat is"
-        raise FieldProblem("slot", f"That slot is full: {seats} taken.")
+        raise FieldRefusal("slot", f"That slot is full: {seats} taken.")
 
     before = assignment.slot_id
     assignment.slot_id = slot.id
@@ -160,7 +160,7 @@ def withdraw_assignment(assignment: Assignment, acting_user_id: int | None, toda
 
     A draft was never announced and is deleted. An announced one is cancelled: its
     sequence rises and it is marked to send a cancellation. Raises
-    ``FieldProblem`` for a shift that has started, is over or is already cancelled.
+    ``FieldRefusal`` for a shift that has started, is over or is already cancelled.
     """
     today = today or utc_today()
     _lock(assignment)
@@ -183,7 +183,7 @@ def problem_with_changing(assignment: Assignment, today: date | None = None) -> 
     """Why ``assignment`` can be neither moved nor withdrawn, or None when it can."""
     try:
         _check_changeable(assignment, today or utc_today())
-    except FieldProblem as problem:
+    except FieldRefusal as problem:
         return problem.message
     return None
 
@@ -352,11 +352,11 @@ _FINAL = {CANCELLED: "It is cancelled", COMPLETED: "It is completed", NO_SHOW: "
 
 def _check_changeable(assignment: Assignment, today: date) -> None:
     if assignment.status in _FINAL:
-        raise FieldProblem("assignment", f"{_FINAL[assignment.status]}; only a shift still to come can be "
+        raise FieldRefusal("assignment", f"{_FINAL[assignment.status]}; only a shift still to come can be "
                                          "moved or withdrawn.")
     current = db.session.get_one(Slot, assignment.slot_id)
     if current.first_day <= today:
-        raise FieldProblem("assignment", f"Its shift started on {current.first_day.isoformat()}; history is "
+        raise FieldRefusal("assignment", f"Its shift started on {current.first_day.isoformat()}; history is "
                                          "not moved or withdrawn.")
 
 

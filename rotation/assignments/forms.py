@@ -5,7 +5,7 @@ from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired
 
 from rotation.forms import LARGEST_NUMBER, Form
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 
 
 class MoveForm(Form):
@@ -28,7 +28,7 @@ class MoveForm(Form):
                 raise ValueError(self.slot.data)
             return chosen
         except (TypeError, ValueError):
-            self.show_refusal(FieldProblem("slot", "Choose a slot from the list."))
+            self.show_refusal(FieldRefusal("slot", "Choose a slot from the list."))
             return None
 
 

@@ -20,7 +20,7 @@ from rotation.extensions import db
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person
-from rotation.refusals import FieldProblem, all_or_nothing
+from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
@@ -112,7 +112,7 @@ def assignment_move(assignment_id: int):
             try:
                 with all_or_nothing():
                     warnings = move_assignment(assignment, slot, current_user.id)
-            except FieldProblem as problem:
+            except FieldRefusal as problem:
                 form.show_refusal(problem)
             else:
                 sent = " An updated invitation will be sent." if announced else ""
@@ -139,7 +139,7 @@ def assignment_withdraw(assignment_id: int):
         try:
             with all_or_nothing():
                 withdraw_assignment(assignment, current_user.id)
-        except FieldProblem as error:
+        except FieldRefusal as error:
             problem = error.message
         else:
             if was_draft:
@@ -168,7 +168,7 @@ def _chosen_slot(form: MoveForm) -> Slot | None:
         return None
     slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.site)])
     if slot is None:
-        form.show_refusal(FieldProblem("slot", "That slot does not exist any more; choose one from the list."))
+        form.show_refusal(FieldRefusal("slot", "That slot does not exist any more; choose one from the list."))
     return slot
 
 

@@ -4,7 +4,7 @@ A no-show goes to the person's line manager and back into the plan: the next
 plan run books a new shift of the same kind, and nobody is locked out.
 Recording changes nothing the attendee sees in their calendar, so the sequence
 stays and no calendar message is queued. The services flush; the caller
-commits. A refusal is a ``FieldProblem``; the caller runs the call in
+commits. A refusal is a ``FieldRefusal``; the caller runs the call in
 ``rotation.refusals.all_or_nothing``, so nothing of a refused call stays.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ from rotation.outbox.models import NO_SHOW_NOTICE, QUEUED, SUPERSEDED, OutboxMes
 from rotation.outbox.queue import queue_text_message
 from rotation.outbox.texts import shift_facts
 from rotation.people.models import Person
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import Slot
 
 OUTCOMES = (COMPLETED, NO_SHOW)
@@ -57,7 +57,7 @@ def record_attendance(assignment: Assignment, outcome: str, recorded_by: str, no
     ``may_correct`` (HR) a recorded outcome may be turned into the other one,
     except a no-show into came once the person has been booked a new shift of
     that kind. ``recorded_by`` (an e-mail address) and ``now`` are kept on the
-    assignment. Raises ``FieldProblem`` for anything else.
+    assignment. Raises ``FieldRefusal`` for anything else.
     """
     _lock([assignment])
     _check(assignment, outcome, now, may_correct)
@@ -68,7 +68,7 @@ def record_many(choices: Sequence[tuple[Assignment, str]], recorded_by: str, now
     """Record several outcomes at once (a host's form): every one of them, or none; flush.
 
     Each assignment must still be waiting for its attendance: a host cannot
-    change what HR or anyone else recorded. Raises ``FieldProblem`` for
+    change what HR or anyone else recorded. Raises ``FieldRefusal`` for
     the first that cannot be recorded, before anything is written.
     """
     _lock([assignment for assignment, _ in choices])
@@ -100,27 +100,27 @@ def _lock(assignments: Sequence[Assignment]) -> None:
 def _check(assignment: Assignment, outcome: str, now: datetime, may_correct: bool) -> None:
     whose = shift_words(assignment)
     if outcome not in OUTCOMES:
-        raise FieldProblem(None, "Choose whether the shift was attended (came) or missed (no-show).")
+        raise FieldRefusal(None, "Choose whether the shift was attended (came) or missed (no-show).")
     if assignment.status == DRAFT:
-        raise FieldProblem(None, f"{whose} is still a draft that nobody was told about, so there is no "
+        raise FieldRefusal(None, f"{whose} is still a draft that nobody was told about, so there is no "
                                  "attendance to record.")
     if assignment.status == CANCELLED:
-        raise FieldProblem(None, f"{whose} was cancelled, so there is no attendance to record.")
+        raise FieldRefusal(None, f"{whose} was cancelled, so there is no attendance to record.")
     if assignment.slot.starts_at > now:
-        raise FieldProblem(None, f"{whose} has not started yet; record the attendance once it has.")
+        raise FieldRefusal(None, f"{whose} has not started yet; record the attendance once it has.")
     if assignment.status not in RECORDED:
         return
     already = "came" if assignment.status == COMPLETED else "a no-show"
     if assignment.status == outcome:
-        raise FieldProblem(None, f"{whose} is already recorded as {already}.")
+        raise FieldRefusal(None, f"{whose} is already recorded as {already}.")
     if not may_correct:
         by = f" by {assignment.attendance_by}" if assignment.attendance_by else ""
-        raise FieldProblem(None, f"{whose} was already recorded as {already}{by}; only HR can change that.")
+        raise FieldRefusal(None, f"{whose} was already recorded as {already}{by}; only HR can change that.")
     if outcome == COMPLETED:
         rebooked = _rebooking(assignment)
         if rebooked is not None:
             slot = rebooked.slot
-            raise FieldProblem(
+            raise FieldRefusal(
                 None, f"{assignment.person.full_name} has already been booked a new {assignment.kind_label.lower()} "
                 f"({slot.site.code}, {slot.first_day:%a} {slot.first_day.isoformat()}, "
                 f"{STATUS_LABELS[rebooked.status].lower()}), so this one cannot be marked as came. "
@@ -154,10 +154,10 @@ def _write(assignment: Assignment, outcome: str, recorded_by: str, now: datetime
         changed = rowcount(db.session.execute(
             statement.values(**values).execution_options(synchronize_session=False)))
     except sa.exc.IntegrityError as error:
-        raise FieldProblem(None, f"{assignment.person.full_name} has just been booked a new "
+        raise FieldRefusal(None, f"{assignment.person.full_name} has just been booked a new "
                                  f"{assignment.kind_label.lower()}, so this one cannot be marked as came.") from error
     if changed != 1:
-        raise FieldProblem(None, f"{whose} changed a moment ago and nothing was recorded; look at it again.")
+        raise FieldRefusal(None, f"{whose} changed a moment ago and nothing was recorded; look at it again.")
     for key, value in values.items():
         set_committed_value(assignment, key, value)
     db.session.flush()

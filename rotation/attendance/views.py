@@ -23,7 +23,7 @@ from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.people.models import Person
-from rotation.refusals import FieldProblem, all_or_nothing
+from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.security import public, roles_required
 from rotation.sites.models import Site, Slot
 
@@ -73,7 +73,7 @@ def record(assignment_id: int):
     try:
         with all_or_nothing():
             record_attendance(assignment, outcome, current_user.email, utcnow())
-    except FieldProblem as problem:
+    except FieldRefusal as problem:
         flash(problem.message, "error")
         return back
     flash(_recorded_message(assignment, was, outcome), "success")
@@ -102,7 +102,7 @@ def host_page(token: str):
                 spent = spend_link(link, now)
                 if spent:
                     record_many(choices, link.email, now)
-        except FieldProblem as problem:
+        except FieldRefusal as problem:
             flash(f"{problem.message} Nothing was saved yet; check the list and save again.", "error")
             return redirect(url_for("attendance.host_page", token=token))
         if not spent:  # saved from another tab a moment ago, or just expired

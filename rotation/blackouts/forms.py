@@ -9,7 +9,7 @@ from wtforms.validators import InputRequired, Length
 from rotation.blackouts.models import PERSON, SCOPE_LABELS
 from rotation.blackouts.services import MAX_REASON, check_dates, check_reason, check_scope
 from rotation.forms import Form
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 
 
 def _strip(value: str | None) -> str | None:
@@ -68,7 +68,7 @@ class BlackoutForm(Form):
         for check in checks:
             try:
                 check()
-            except FieldProblem as problem:
+            except FieldRefusal as problem:
                 self.show_refusal(problem)
                 valid = False
         return valid

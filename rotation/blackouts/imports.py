@@ -7,7 +7,7 @@ from rotation.blackouts.models import Blackout
 from rotation.blackouts.signals import saved
 from rotation.blackouts.services import MAX_REASON
 from rotation.extensions import db
-from rotation.imports.csvfile import Invalid, Problem, Row, parse_date, read_table
+from rotation.imports.csvfile import Invalid, ImportIssue, Row, parse_date, read_table
 from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
 from rotation.people.models import Person
@@ -35,10 +35,10 @@ def plan_blackouts_import(content: bytes) -> ImportPlan:
     seen: dict[tuple, int] = {}
     writes: list[tuple[dict, Blackout | None]] = []
     for row in table.rows:
-        problems: list[Problem] = []
+        problems: list[ImportIssue] = []
 
-        def problem(column: str, message: str, *, row: Row = row, problems: list[Problem] = problems) -> None:
-            problems.append(Problem(row.line, column, row[column], message))
+        def problem(column: str, message: str, *, row: Row = row, problems: list[ImportIssue] = problems) -> None:
+            problems.append(ImportIssue(row.line, column, row[column], message))
 
         employee_id, site_code = row["employee_id"], row["site"]
         person_id = site_id = None

@@ -11,37 +11,37 @@ from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.people.signals import person_page
 from rotation.sites.signals import closed_days
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import Site
 
 MAX_REASON = 500
 
 
 def check_scope(scope: str, employee_id: str, site_code: str) -> None:
-    """Raise ``FieldProblem`` unless ``scope`` is known and names what it needs.
+    """Raise ``FieldRefusal`` unless ``scope`` is known and names what it needs.
 
     A person's blackout needs an employee id and a site's a site code; the
     whole company's needs neither. Nothing is looked up here.
     """
     if scope not in SCOPE_LABELS:
-        raise FieldProblem("scope",
+        raise FieldRefusal("scope",
                            "Choose whether the blackout is for a person, a whole site or the whole company.")
     if scope == PERSON and not employee_id:
-        raise FieldProblem("employee_id", "Enter the employee id of the person the blackout is for.")
+        raise FieldRefusal("employee_id", "Enter the employee id of the person the blackout is for.")
     if scope == SITE and not site_code:
-        raise FieldProblem("site", "Choose the site the blackout is for.")
+        raise FieldRefusal("site", "Choose the site the blackout is for.")
 
 
 def check_dates(start: date, end: date) -> None:
-    """Raise ``FieldProblem`` when the last day comes before the first."""
+    """Raise ``FieldRefusal`` when the last day comes before the first."""
     if end < start:
-        raise FieldProblem("end", f"The last day is before the first day ({start.isoformat()}).")
+        raise FieldRefusal("end", f"The last day is before the first day ({start.isoformat()}).")
 
 
 def check_reason(reason: str) -> None:
-    """Raise ``FieldProblem`` when the reason is longer than a blackout keeps."""
+    """Raise ``FieldRefusal`` when the reason is longer than a blackout keeps."""
     if len(reason) > MAX_REASON:
-        raise FieldProblem("reason", f"A reason has at most {MAX_REASON} characters; this one has {len(reason)}.")
+        raise FieldRefusal("reason", f"A reason has at most {MAX_REASON} characters; this one has {len(reason)}.")
 
 
 def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None, site_code: str | None,
@@ -52,7 +52,7 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     ``employee_id`` and a site by ``site_code``, and the one the scope does not
     use is ignored. ``start`` and ``end`` are the first and last day, inclusive.
     Upcoming assignments the blackout now covers are marked for re-planning.
-    Raises ``FieldProblem`` naming the field at fault, and then changes nothing.
+    Raises ``FieldRefusal`` naming the field at fault, and then changes nothing.
     """
     employee_id = (employee_id or "").strip()
     site_code = (site_code or "").strip()
@@ -62,11 +62,11 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     if scope == PERSON:
         person = db.session.scalar(sa.select(Person).where(Person.employee_id == employee_id))
         if person is None:
-            raise FieldProblem("employee_id", f"No person in the roster has the employee id {employee_id}.")
+            raise FieldRefusal("employee_id", f"No person in the roster has the employee id {employee_id}.")
     elif scope == SITE:
         site = db.session.scalar(sa.select(Site).where(Site.code == site_code))
         if site is None:
-            raise FieldProblem("site", f"No site has the code {site_code}.")
+            raise FieldRefusal("site", f"No site has the code {site_code}.")
     check_dates(start, end)
     check_reason(reason)
     _check_not_repeated(blackout, person, site, start, end)
@@ -96,7 +96,7 @@ def _check_not_repeated(blackout: Blackout | None, person: Person | None, site: 
     if blackout is not None and blackout.id is not None:
         statement = statement.where(Blackout.id != blackout.id)
     if db.session.scalar(statement.limit(1)) is not None:
-        raise FieldProblem("start", "A blackout with exactly these dates already exists for "
+        raise FieldRefusal("start", "A blackout with exactly these dates already exists for "
                                     f"{_subject(person, site)}; change that one instead.")
 
 

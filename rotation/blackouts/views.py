@@ -14,7 +14,7 @@ from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.people.models import Person
-from rotation.refusals import FieldProblem, all_or_nothing
+from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.models import Site
@@ -63,7 +63,7 @@ def blackout_new():
             with all_or_nothing():
                 blackout = services.save_blackout(None, form.scope.data, form.employee_id.data, form.site.data,
                                                   form.start.data, form.end.data, form.reason.data)
-        except FieldProblem as problem:
+        except FieldRefusal as problem:
             form.show_refusal(problem)
         else:
             flash(f"Added a blackout for {services.describe_blackout(blackout)}.", "success")
@@ -89,7 +89,7 @@ def blackout_edit(blackout_id: int):
             with all_or_nothing():
                 services.save_blackout(blackout, form.scope.data, form.employee_id.data, form.site.data,
                                        form.start.data, form.end.data, form.reason.data)
-        except FieldProblem as problem:
+        except FieldRefusal as problem:
             form.show_refusal(problem)
         else:
             flash(f"Saved the blackout for {services.describe_blackout(blackout)}.", "success")

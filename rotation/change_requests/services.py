@@ -25,7 +25,7 @@ from rotation.notifications.services import notify
 from rotation.outbox.models import CHANGE_OUTCOME
 from rotation.outbox.queue import queue_text_message
 from rotation.outbox.texts import summary, when_text
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import Slot
 
 MAX_REASON = 1000
@@ -60,18 +60,18 @@ def ask_for_change(shift: Assignment, wanted_slot_id: int | None, reason: str, t
     """File the person's request to move ``shift`` to ``wanted_slot_id`` (None: HR chooses); flush.
 
     The wanted slot must be one of the shift's valid slots right now (free seats,
-    every hard rule kept). Raises ``FieldProblem`` and writes nothing otherwise.
+    every hard rule kept). Raises ``FieldRefusal`` and writes nothing otherwise.
     """
     reason = (reason or "").strip()
     problem = problem_with_asking(shift, today)
     if problem:
-        raise FieldProblem(None, problem)
+        raise FieldRefusal(None, problem)
     if not reason:
-        raise FieldProblem("reason", "Say why you need the change; HR decides on it.")
+        raise FieldRefusal("reason", "Say why you need the change; HR decides on it.")
     if len(reason) > MAX_REASON:
-        raise FieldProblem("reason", f"Keep the reason to {MAX_REASON} characters; it has {len(reason)}.")
+        raise FieldRefusal("reason", f"Keep the reason to {MAX_REASON} characters; it has {len(reason)}.")
     if wanted_slot_id is not None and wanted_slot_id not in {choice.slot.id for choice in valid_slots(shift, today)}:
-        raise FieldProblem("slot", "That slot is no longer free, or it breaks one of the plan's rules for you; "
+        raise FieldRefusal("slot", "That slot is no longer free, or it breaks one of the plan's rules for you; "
                                    "choose another one or let HR choose.")
     request = ChangeRequest(assignment_id=shift.id, wanted_slot_id=wanted_slot_id, from_slot_id=shift.slot_id,
                             reason=reason, status=PENDING, created_at=utcnow())
@@ -85,7 +85,7 @@ def withdraw_request(request: ChangeRequest) -> None:
     """The manager takes back their own request while HR has not decided it; flush."""
     _lock(request)
     if request.status != PENDING:
-        raise FieldProblem(None, f"HR has already {request.status} this request.")
+        raise FieldRefusal(None, f"HR has already {request.status} this request.")
     request.status = WITHDRAWN
     request.decided_at = utcnow()
     db.session.flush()
@@ -116,18 +116,18 @@ def approve(request: ChangeRequest, slot: Slot, decided_by: str, note: str | Non
     """Approve ``request`` by moving its shift to ``slot``; flush.
 
     The move queues the updated invitation; the person also gets an e-mail and
-    a notification saying HR approved. Raises ``FieldProblem`` (nothing
+    a notification saying HR approved. Raises ``FieldRefusal`` (nothing
     changed) when the request was decided meanwhile, or the move would break a
     rule or overfill the slot.
     """
     _lock(request)
     if request.status != PENDING:
-        raise FieldProblem(None, f"This request was {request.status} meanwhile; nothing was changed.")
+        raise FieldRefusal(None, f"This request was {request.status} meanwhile; nothing was changed.")
     assignment = _assignment(request.assignment_id)
     try:
         warnings = move_assignment(assignment, slot, None, today=today)
-    except FieldProblem as problem:
-        raise FieldProblem("slot" if problem.field == "slot" else None, problem.message) from None
+    except FieldRefusal as problem:
+        raise FieldRefusal("slot" if problem.field == "slot" else None, problem.message) from None
     request.status = APPROVED
     request.moved_to_slot_id = slot.id
     _decide(request, decided_by, note)
@@ -144,12 +144,12 @@ def decline(request: ChangeRequest, decided_by: str, note: str) -> None:
     """Decline ``request`` with ``note`` saying why; the shift stays; the person is told. Flush."""
     note = (note or "").strip()
     if not note:
-        raise FieldProblem("note", "Say why you decline; the manager reads it.")
+        raise FieldRefusal("note", "Say why you decline; the manager reads it.")
     if len(note) > MAX_REASON:
-        raise FieldProblem("note", f"Keep the reason to {MAX_REASON} characters; it has {len(note)}.")
+        raise FieldRefusal("note", f"Keep the reason to {MAX_REASON} characters; it has {len(note)}.")
     _lock(request)
     if request.status != PENDING:
-        raise FieldProblem(None, f"This request was {request.status} meanwhile; nothing was changed.")
+        raise FieldRefusal(None, f"This request was {request.status} meanwhile; nothing was changed.")
     request.status = DECLINED
     _decide(request, decided_by, note)
     assignment = _assignment(request.assignment_id)

@@ -21,7 +21,7 @@ from rotation.people.models import active_person
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
 from rotation.people.models import Person
-from rotation.refusals import FieldProblem, all_or_nothing
+from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
@@ -51,7 +51,7 @@ def ask(uid: str):
             try:
                 with all_or_nothing():
                     services.ask_for_change(shift, slot_id, form.reason.data, today)
-            except FieldProblem as error:
+            except FieldRefusal as error:
                 form.show_refusal(error)
             else:
                 flash("Your request is with HR. You will get an e-mail and a notification when they decide; "
@@ -73,7 +73,7 @@ def withdraw(request_id: int):
     try:
         with all_or_nothing():
             services.withdraw_request(change)
-    except FieldProblem as problem:
+    except FieldRefusal as problem:
         flash(problem.message, "error")
     else:
         flash("You withdrew your change request; your shift stays as it is.", "success")
@@ -121,7 +121,7 @@ def approve(request_id: int):
             try:
                 with all_or_nothing():
                     approval = services.approve(change, slot, current_user.email, form.note.data)
-            except FieldProblem as problem:
+            except FieldRefusal as problem:
                 change = _load(request_id)
                 form.show_refusal(problem)
             else:
@@ -143,7 +143,7 @@ def decline(request_id: int):
         try:
             with all_or_nothing():
                 services.decline(change, current_user.email, form.note.data)
-        except FieldProblem as problem:
+        except FieldRefusal as problem:
             form.show_refusal(problem)
         else:
             flash(f"Declined {change.assignment.person.full_name}'s request; they are told why.", "success")

@@ -13,7 +13,7 @@ from rotation.observations.models import SUBMITTED, Observation
 from rotation.observations.services import area_owners
 from rotation.problems.models import DECLINED, FIX_IN_PLACE, FIX_PLANNED, INVESTIGATING, VERIFIED
 from rotation.problems.services import (
-    FieldProblems, change_status, create_from, merge, request_verification, update_details,
+    Refusal, change_status, create_from, merge, request_verification, update_details,
 )
 
 # Observation title → what its owner made of it. Observations not named here wait in the triage queue.
@@ -69,7 +69,7 @@ def triage_demo_observations(today: date) -> None:
             for step in path:
                 change_status(problem, step, owner, now=now)
         if status == FIX_IN_PLACE:
-            with contextlib.suppress(FieldProblems):  # no later shift at that site: it stays with the fix in place
+            with contextlib.suppress(Refusal):  # no later shift at that site: it stays with the fix in place
                 request_verification(problem, owner, now=now)
     duplicate, survivor = made.get("Supervisor sign-off needed for every refund"), made.get(
         "Refunds over 20 euros wait for a supervisor")

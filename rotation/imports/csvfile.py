@@ -12,7 +12,7 @@ from rotation.characters import unwanted_character
 
 
 @dataclass(frozen=True)
-class Problem:
+class ImportIssue:
     """One thing wrong with an imported file, where a person can find and fix it."""
 
     line: int | None
@@ -44,7 +44,7 @@ class Row:
 class Table:
     rows: list[Row] = field(default_factory=list)
     columns: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[ImportIssue] = field(default_factory=list)
 
 
 def read_table(content: bytes, required: tuple[str, ...]) -> Table:
@@ -57,12 +57,12 @@ def read_table(content: bytes, required: tuple[str, ...]) -> Table:
     except UnicodeDecodeError as error:
         line = content[: error.start].count(b"\n") + 1
         bad = content[error.start:error.start + 4]
-        table.problems.append(Problem(line, None, None,
+        table.problems.append(ImportIssue(line, None, None,
                                       f"The file is not UTF-8 text: byte {bad[:1].hex(' ').upper()} at line {line} "
                                       "cannot be read. Save the file as “CSV UTF-8” and upload it again."))
         return table
     if not text.strip():
-        table.problems.append(Problem(
+        table.problems.append(ImportIssue(
             None, None, None, "The file is empty: it needs a header line naming the columns, then one line per row."))
         return table
 
@@ -76,7 +76,7 @@ def read_table(content: bytes, required: tuple[str, ...]) -> Table:
         except StopIteration:
             break
         except csv.Error as error:
-            table.problems.append(Problem(start, None, None, f"This line cannot be read as CSV: {error}."))
+            table.problems.append(ImportIssue(start, None, None, f"This line cannot be read as CSV: {error}."))
             return table
         if not any(cell.strip() for cell in cells):
             continue
@@ -88,18 +88,18 @@ def read_table(content: bytes, required: tuple[str, ...]) -> Table:
             table.columns = header
             continue
         if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header):]):
-            table.problems.append(Problem(
+            table.problems.append(ImportIssue(
                 start, None, None, f"This line has {len(cells)} values but the header names {len(header)} columns."))
             continue
         values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header) if name}
         unwanted = [(name, value, what) for name, value in values.items()
                     if (what := unwanted_character(value)) is not None]
         for name, value, what in unwanted:
-            table.problems.append(Problem(start, name, value, f"Remove {what} from this value."))
+            table.problems.append(ImportIssue(start, name, value, f"Remove {what} from this value."))
         if not unwanted:
             table.rows.append(Row(start, values))
     if header is not None and not table.rows and not table.problems:
-        table.problems.append(Problem(None, None, None, "The file has a header line but no rows."))
+        table.problems.append(ImportIssue(None, None, None, "The file has a header line but no rows."))
     return table
 
 
@@ -107,11 +107,11 @@ def _check_header(table: Table, header: list[str], line: int, required: tuple[st
     seen = set()
     for name in header:
         if name and name in seen:
-            table.problems.append(Problem(line, name, None, f"The column {name} appears twice in the header."))
+            table.problems.append(ImportIssue(line, name, None, f"The column {name} appears twice in the header."))
         seen.add(name)
     for name in required:
         if name not in seen:
-            table.problems.append(Problem(line, name, None, f"The required column {name} is missing from the header."))
+            table.problems.append(ImportIssue(line, name, None, f"The required column {name} is missing from the header."))
 
 
 # -- values ------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rotation.imports.csvfile import Problem
+from rotation.imports.csvfile import ImportIssue
 
 
 @dataclass
@@ -20,7 +20,7 @@ class Change:
 @dataclass
 class ImportPlan:
     kind: str
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[ImportIssue] = field(default_factory=list)
     added: list[Change] = field(default_factory=list)
     updated: list[Change] = field(default_factory=list)
     deactivated: list[Change] = field(default_factory=list)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rotation.imports.csvfile import Problem
+from rotation.imports.csvfile import ImportIssue
 from rotation.imports.plan import Change, ImportPlan
 
 SHOWN_PROBLEMS = 500
@@ -32,7 +32,7 @@ class Listed:
 
 @dataclass(frozen=True)
 class Preview:
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[ImportIssue] = field(default_factory=list)
     problem_count: int = 0
     lists: list[Listed] = field(default_factory=list)
     unchanged: int = 0
@@ -72,7 +72,7 @@ class Preview:
     def from_json(cls, data: dict[str, Any]) -> Preview:
         titles = dict(LIST_TITLES)
         return cls(
-            problems=[Problem(*row) for row in data["problems"]],
+            problems=[ImportIssue(*row) for row in data["problems"]],
             problem_count=data["problem_count"],
             lists=[Listed(item["name"], titles[item["name"]], item["count"],
                           [Change(key, label, line, list(fields)) for key, label, line, fields in item["shown"]])

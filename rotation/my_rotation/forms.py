@@ -7,7 +7,7 @@ from rotation.blackouts.forms import DayField
 from rotation.blackouts.services import MAX_REASON, check_dates, check_reason
 from rotation.db import utc_today
 from rotation.forms import Form
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 
 
 def _strip(value: str | None) -> str | None:
@@ -26,19 +26,19 @@ class MyBlackoutForm(Form):
     def validate(self, extra_validators=None) -> bool:
         """The fields one by one, then the rules between them: in order, not over, a reason that fits."""
         valid = super().validate(extra_validators)
-        problems: list[FieldProblem] = []
+        problems: list[FieldRefusal] = []
         try:
             check_reason(self.reason.data or "")
-        except FieldProblem as refused:
+        except FieldRefusal as refused:
             problems.append(refused)
         if self.start.data is not None and self.end.data is not None:
             try:
                 check_dates(self.start.data, self.end.data)
-            except FieldProblem as refused:
+            except FieldRefusal as refused:
                 problems.append(refused)
             else:
                 if self.end.data < utc_today():
-                    problems.append(FieldProblem(
+                    problems.append(FieldRefusal(
                         "end", "These days are already over; enter days from today on."))
         for problem in problems:
             self.show_refusal(problem)

@@ -16,7 +16,7 @@ from rotation.blackouts.services import delete_blackout, save_blackout
 from rotation.db import rowcount
 from rotation.extensions import db
 from rotation.people.models import Person
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import Slot
 
 # The status of a shift as its attendee reads it.
@@ -57,7 +57,7 @@ def confirm_shift(shift: Assignment, today: date) -> None:
     """Mark the person's published, future shift ``confirmed``; flush.
 
     Confirming tells nobody anything new: the sequence stays and no message is
-    queued. Raises ``FieldProblem`` for a shift that cannot be confirmed. The
+    queued. Raises ``FieldRefusal`` for a shift that cannot be confirmed. The
     update only applies while the shift is still published, so a shift HR
     cancels at the same moment is never confirmed.
     """
@@ -67,21 +67,21 @@ def confirm_shift(shift: Assignment, today: date) -> None:
                                     Assignment.needs_replan.is_(False))
         .values(status=CONFIRMED).execution_options(synchronize_session="fetch")))
     if changed != 1:
-        raise FieldProblem(None, "This shift changed a moment ago and was not confirmed; look at it again.")
+        raise FieldRefusal(None, "This shift changed a moment ago and was not confirmed; look at it again.")
     db.session.flush()
 
 
 def _check_confirmable(shift: Assignment, today: date) -> None:
     if shift.status == CONFIRMED:
-        raise FieldProblem(None, "You have already confirmed this shift.")
+        raise FieldRefusal(None, "You have already confirmed this shift.")
     if shift.status == CANCELLED:
-        raise FieldProblem(None, "This shift was cancelled, so there is nothing to confirm.")
+        raise FieldRefusal(None, "This shift was cancelled, so there is nothing to confirm.")
     if shift.status == DRAFT:
-        raise FieldProblem(None, "This shift is not published yet; you can confirm it once HR publishes the plan.")
+        raise FieldRefusal(None, "This shift is not published yet; you can confirm it once HR publishes the plan.")
     if shift.status != PUBLISHED or shift.slot.first_day <= today:
-        raise FieldProblem(None, "This shift has already started or is over, so it can no longer be confirmed.")
+        raise FieldRefusal(None, "This shift has already started or is over, so it can no longer be confirmed.")
     if shift.needs_replan:
-        raise FieldProblem(None, "This shift falls in a blackout and HR will move it; confirm the new one when "
+        raise FieldRefusal(None, "This shift falls in a blackout and HR will move it; confirm the new one when "
                                  "its invitation arrives.")
 
 
@@ -103,7 +103,7 @@ def add_my_blackout(person: Person, start: date, end: date, reason: str | None, 
     """Add a blackout for the person themself and flush; return it with the announced shifts it collides with.
 
     Those shifts are marked for re-planning (by ``save_blackout``): HR's next plan
-    run moves them. Raises ``FieldProblem`` naming the field at fault.
+    run moves them. Raises ``FieldRefusal`` naming the field at fault.
     """
     blackout = save_blackout(None, PERSON, person.employee_id, None, start, end, reason)
     return AddedBlackout(blackout=blackout, collisions=_announced_in(person, start, end, today))

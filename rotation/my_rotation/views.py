@@ -20,7 +20,7 @@ from rotation.roles import MANAGER
 from rotation.outbox.texts import when_text
 from rotation.people.models import Person, active_person
 from rotation.problems.services import open_verifications
-from rotation.refusals import FieldProblem, all_or_nothing
+from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.security import signed_in
 
 bp = Blueprint("my_rotation", __name__, url_prefix="/my")
@@ -73,7 +73,7 @@ def confirm(uid: str):
     try:
         with all_or_nothing():
             services.confirm_shift(shift, utc_today())
-    except FieldProblem as problem:
+    except FieldRefusal as problem:
         flash(problem.message, "error")
     else:
         flash(f"Confirmed: {shift.kind_label.lower()} at {shift.slot.site.name}, {when_text(shift)}.", "success")
@@ -93,7 +93,7 @@ def add_blackout():
             with all_or_nothing():
                 added = services.add_my_blackout(person, form.start.data, form.end.data, form.reason.data,
                                                  utc_today())
-        except FieldProblem as problem:
+        except FieldRefusal as problem:
             form.show_refusal(problem)
         else:
             flash(f"Added your blackout: {describe_days(added.blackout.start, added.blackout.end)}.", "success")

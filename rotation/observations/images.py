@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, ImageSequence
 
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ NOT_TEXT = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 _DRAWING_KEYS = ("transparency", "duration", "loop", "background", "disposal", "blend")
 
 
-class EvidenceProblem(FieldProblem):
+class EvidenceProblem(FieldRefusal):
     """An upload that cannot be kept (beside the ``files`` field); the message is a sentence naming the file, fit
     to show its uploader. Its own class: a page says it apart from a refusal of the rest of the form."""
 

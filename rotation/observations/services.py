@@ -31,7 +31,7 @@ from rotation.people.models import Person
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.process_map.signals import observations_per_area
 from rotation.process_map.tree import area_paths
-from rotation.refusals import FieldProblems
+from rotation.refusals import Refusal
 from rotation.signals import answers
 from rotation.sites.models import Slot
 
@@ -100,7 +100,7 @@ def open_shifts(person: Person, now: datetime) -> list[Assignment]:
 def start_draft(assignment: Assignment, person: Person, now: datetime) -> Observation:
     problem = filing_problem(assignment, person, now)
     if problem:
-        raise FieldProblems({None: problem})
+        raise Refusal({None: problem})
     observation = Observation(assignment_id=assignment.id, author_id=person.id, status=DRAFT, created_at=now,
                               updated_at=now)
     db.session.add(observation)
@@ -114,7 +114,7 @@ def save(observation: Observation, values: dict, now: datetime) -> None:
     problems = {**_area_problem(values.get("area_id")),
                 **_verification_problem(observation, values.get("verifies_problem_id"), values.get("verdict"))}
     if problems:
-        raise FieldProblems(problems)
+        raise Refusal(problems)
     before = {name: getattr(observation, name) for name in FIELDS}
     for name in FIELDS:
         setattr(observation, name, values.get(name))
@@ -123,7 +123,7 @@ def save(observation: Observation, values: dict, now: datetime) -> None:
         if missing:
             for name, value in before.items():
                 setattr(observation, name, value)
-            raise FieldProblems(missing)
+            raise Refusal(missing)
         _raise_andon_if_needed(observation)
     observation.updated_at = now
     db.session.flush()
@@ -137,14 +137,14 @@ def submit(observation: Observation, now: datetime) -> bool:
     """
     _check_editable(observation)
     if observation.status != DRAFT:
-        raise FieldProblems({None: "This observation is already submitted."})
+        raise Refusal({None: "This observation is already submitted."})
     problem = filing_problem(db.session.get(Assignment, observation.assignment_id),
                              db.session.get(Person, observation.author_id), now)
     if problem:
-        raise FieldProblems({None: problem})
+        raise Refusal({None: problem})
     problems = completeness_problems(observation)
     if problems:
-        raise FieldProblems(problems)
+        raise Refusal(problems)
     observation.status = SUBMITTED
     observation.submitted_at = now
     observation.updated_at = now
@@ -156,7 +156,7 @@ def submit(observation: Observation, now: datetime) -> bool:
 
 def delete_draft(observation: Observation) -> None:
     if observation.status != DRAFT:
-        raise FieldProblems({None: "Only a draft can be deleted; a submitted observation stays on record."})
+        raise Refusal({None: "Only a draft can be deleted; a submitted observation stays on record."})
     for evidence in db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observation.id)):
         delete_evidence(evidence)
     db.session.delete(observation)
@@ -218,7 +218,7 @@ def _verification_problem(observation: Observation, problem_id, verdict) -> dict
 
 def _check_editable(observation: Observation) -> None:
     if observation.status not in (DRAFT, SUBMITTED):
-        raise FieldProblems({None: "An owner has triaged this observation, so it can no longer be changed."})
+        raise Refusal({None: "An owner has triaged this observation, so it can no longer be changed."})
 
 
 def _raise_andon_if_needed(observation: Observation) -> bool:
@@ -266,18 +266,18 @@ def second(observation: Observation, person: Person, assignment: Assignment, not
            now: datetime) -> Second:
     """Second someone else's submitted observation from one of one's own shifts with an open window; flush."""
     if observation.author_id == person.id:
-        raise FieldProblems({None: "This is your own observation; edit it instead."})
+        raise Refusal({None: "This is your own observation; edit it instead."})
     if observation.status not in (SUBMITTED, "triaged"):
-        raise FieldProblems({None: "Only a submitted observation can be seconded."})
+        raise Refusal({None: "Only a submitted observation can be seconded."})
     problem = filing_problem(assignment, person, now)
     if problem:
-        raise FieldProblems({"assignment_id": problem})
+        raise Refusal({"assignment_id": problem})
     if db.session.scalar(sa.select(sa.exists().where(Second.observation_id == observation.id,
                                                      Second.person_id == person.id))):
-        raise FieldProblems({None: "You have already said “me too” to this one."})
+        raise Refusal({None: "You have already said “me too” to this one."})
     note = (note or "").strip() or None
     if note and len(note) > 2000:
-        raise FieldProblems({"note": "Keep the note to 2,000 characters."})
+        raise Refusal({"note": "Keep the note to 2,000 characters."})
     seconded = Second(observation_id=observation.id, person_id=person.id, assignment_id=assignment.id, note=note,
                       created_at=now)
     db.session.add(seconded)

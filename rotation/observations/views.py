@@ -26,7 +26,7 @@ from rotation.observations.models import (
 from rotation.observations.signals import ProblemLink
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
-from rotation.refusals import FieldProblems, all_or_nothing
+from rotation.refusals import Refusal, all_or_nothing
 from rotation.people.models import Person
 from rotation.process_map.tree import area_paths, owned_area_ids
 from rotation.security import roles_required, signed_in
@@ -134,7 +134,7 @@ def start():
     try:
         with all_or_nothing():
             observation = services.start_draft(assignment, person, _now())
-    except FieldProblems as refusal:
+    except Refusal as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("observations.new"))
     return redirect(url_for("observations.edit", observation_id=observation.id))
@@ -160,7 +160,7 @@ def edit(observation_id: int):
                       (" were alerted at once (andon)." if andon else " will triage it; you will hear what "
                                                                      "becomes of it."), "success")
                 return redirect(url_for("observations.detail", observation_id=observation.id))
-        except FieldProblems as refusal:
+        except Refusal as refusal:
             observation = _load(observation_id)
             form.show_refusal(refusal)
         else:
@@ -184,7 +184,7 @@ def autosave(observation_id: int):
     try:
         with all_or_nothing():
             services.save(observation, form.values(), _now())
-    except FieldProblems as refusal:
+    except Refusal as refusal:
         return jsonify({"saved": False, "message": refusal.message}), 422
     return jsonify({"saved": True, "at": f"{observation.updated_at:%H:%M} UTC"})
 
@@ -236,7 +236,7 @@ def delete(observation_id: int):
     try:
         with all_or_nothing():
             services.delete_draft(observation)
-    except FieldProblems as refusal:
+    except Refusal as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("observations.detail", observation_id=observation_id))
     flash("Draft deleted.", "success")
@@ -273,8 +273,8 @@ def add_second(observation_id: int):
                     store(upload, observation_id=observation.id, uploaded_by_id=person.id, second_id=seconded.id)
         except EvidenceProblem as problem:
             form.files.errors = [*form.files.errors, f"{problem} Your “me too” was not saved either."]
-        except FieldProblems as refusal:
-            form.assignment_id.errors = [*form.assignment_id.errors, *refusal.problems.values()]
+        except Refusal as refusal:
+            form.assignment_id.errors = [*form.assignment_id.errors, *refusal.reasons.values()]
         else:
             flash("Thank you: your “me too” is added. The owners see how many saw it.", "success")
             return redirect(url_for("observations.detail", observation_id=observation.id))

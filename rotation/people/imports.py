@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.imports.csvfile import Problem, Row, read_table
+from rotation.imports.csvfile import ImportIssue, Row, read_table
 from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
 from rotation.people.models import Person
@@ -62,11 +62,11 @@ def plan_people_import(content: bytes, deactivate_missing: bool = False) -> Impo
         if person is not None:
             first = wanted.get(person.employee_id)
             if first is not None:
-                problems.append(Problem(row.line, "employee_id", person.employee_id,
+                problems.append(ImportIssue(row.line, "employee_id", person.employee_id,
                                         f"The employee id is used twice: already on line {first.line}."))
             other = emails.get(person.email)
             if other is not None:
-                problems.append(Problem(row.line, "email", row["email"],
+                problems.append(ImportIssue(row.line, "email", row["email"],
                                         f"The e-mail address is used twice (ignoring case): already on line "
                                         f"{other.line} for {other.employee_id}."))
         plan.problems.extend(problems)
@@ -80,10 +80,10 @@ def plan_people_import(content: bytes, deactivate_missing: bool = False) -> Impo
     for person in wanted.values():
         owner = owner_of_email.get(person.email)
         if owner is not None and owner != person.employee_id and owner not in wanted:
-            plan.problems.append(Problem(person.line, "email", person.email,
+            plan.problems.append(ImportIssue(person.line, "email", person.email,
                                          f"The e-mail address already belongs to {owner} in the roster."))
         if person.manager and person.manager not in wanted and person.manager not in current:
-            plan.problems.append(Problem(person.line, "manager_id", person.manager,
+            plan.problems.append(ImportIssue(person.line, "manager_id", person.manager,
                                          "This manager id is found neither in the file nor in the roster."))
     plan.problems.extend(_reporting_cycles(wanted, current, employee_of_id))
     if plan.problems:
@@ -120,11 +120,11 @@ def plan_people_import(content: bytes, deactivate_missing: bool = False) -> Impo
     return plan
 
 
-def _read_row(row: Row, sites: dict[str, int]) -> tuple[list[Problem], Wanted | None]:
-    problems: list[Problem] = []
+def _read_row(row: Row, sites: dict[str, int]) -> tuple[list[ImportIssue], Wanted | None]:
+    problems: list[ImportIssue] = []
 
     def problem(column: str, message: str, value: str | None = None) -> None:
-        problems.append(Problem(row.line, column, row[column] if value is None else value, message))
+        problems.append(ImportIssue(row.line, column, row[column] if value is None else value, message))
 
     for column in REQUIRED:
         if not row[column]:
@@ -156,7 +156,7 @@ def _read_row(row: Row, sites: dict[str, int]) -> tuple[list[Problem], Wanted | 
     )
 
 
-def _reporting_cycles(wanted: dict[str, Wanted], current: dict, employee_of_id: dict[int, str]) -> list[Problem]:
+def _reporting_cycles(wanted: dict[str, Wanted], current: dict, employee_of_id: dict[int, str]) -> list[ImportIssue]:
     """Each loop in the reporting lines as they would be after the import, reported once."""
     def manager_of(employee_id: str) -> str | None:
         person = wanted.get(employee_id)
@@ -180,7 +180,7 @@ def _reporting_cycles(wanted: dict[str, Wanted], current: dict, employee_of_id: 
                 first = min((wanted[e] for e in loop if e in wanted), key=lambda p: p.line)
                 chain = " → ".join(loop[loop.index(first.employee_id):] + loop[:loop.index(first.employee_id)]
                                    + [first.employee_id])
-                problems.append(Problem(
+                problems.append(ImportIssue(
                     first.line, "manager_id", first.manager,
                     f"Reporting cycle: {chain}. Line managers must lead up to someone who has none."))
         for visited in path:

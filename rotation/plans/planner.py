@@ -22,7 +22,7 @@ from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
 from rotation.planning.model import DateRange, PlanPerson, PlannedAssignment, PlanRequest, PlanResult, PlanSlot, \
     PublishedAssignment
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import Site, Slot
 
 # Statuses the engine keeps where they are when they still fit. A no-show is not among them: that
@@ -33,7 +33,7 @@ _DRAFT_COLUMNS = ("uid", "person_id", "slot_id", "year", "kind", "status", "sequ
                   "needs_replan", "notice", "created_at", "updated_at")
 
 
-class PlanningError(FieldProblem):
+class PlanningError(FieldRefusal):
     """A plan that cannot start, finish or be published, with a sentence saying why and what to do.
 
     A refusal about the plan as a whole; a class of its own because a failed run's record keeps this

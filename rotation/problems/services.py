@@ -31,7 +31,7 @@ from rotation.problems.models import (
     VERIFIED, VERIFIED_BROKEN, VERIFIED_FIXED, VERIFYING, Problem, ProblemEvent, VerificationRequest,
 )
 from rotation.process_map.models import AreaOwner, ProcessArea
-from rotation.refusals import FieldProblems
+from rotation.refusals import Refusal
 from rotation.sites.models import Slot
 
 # Days to fix, by severity; a safety problem is due as soon as a severity 5 one.
@@ -55,7 +55,7 @@ def create_from(observation: Observation, actor: User, *, title: str, area_id: i
     _check_triageable(observation)
     problems = _basic_problems(title, area_id, severity)
     if problems:
-        raise FieldProblems(problems)
+        raise Refusal(problems)
     safety = observation.kind == SAFETY
     problem = Problem(title=title.strip(), area_id=area_id, owner_id=owner_id or _default_owner(area_id, actor),
                       status=TRIAGED, severity=severity, safety=safety, due_on=due_on(severity, safety, now.date()),
@@ -72,11 +72,11 @@ def link(observation: Observation, problem: Problem, actor: User, now: datetime 
     now = now or utcnow()
     _check_triageable(observation)
     if problem.status in (DECLINED, DUPLICATE):
-        raise FieldProblems({"problem_id": "That problem is closed as "
+        raise Refusal({"problem_id": "That problem is closed as "
                                           f"{problem.status_label.lower()}; link to the one it points to, or make a "
                                           "new problem."})
     if problem.status == VERIFIED and not can_triage(actor, problem.area_id):
-        raise FieldProblems({"problem_id": "That problem is verified fixed and belongs to another area's owners; "
+        raise Refusal({"problem_id": "That problem is verified fixed and belongs to another area's owners; "
                                           "only they can reopen it. Make a new problem, or ask them."})
     _link(observation, problem, actor, now)
     if problem.status == VERIFIED:
@@ -90,9 +90,9 @@ def decline_observation(observation: Observation, actor: User, reason: str, now:
     _check_triageable(observation)
     reason = (reason or "").strip()
     if not reason:
-        raise FieldProblems({"reason": "Say why you decline it; the author reads it."})
+        raise Refusal({"reason": "Say why you decline it; the author reads it."})
     if len(reason) > MAX_TEXT:
-        raise FieldProblems({"reason": f"Keep the reason to {MAX_TEXT:,} characters."})
+        raise Refusal({"reason": f"Keep the reason to {MAX_TEXT:,} characters."})
     observation.status = OBSERVATION_DECLINED_STATUS
     observation.decline_reason = reason
     db.session.flush()
@@ -111,13 +111,13 @@ def merge(duplicate: Problem, survivor: Problem, actor: User, now: datetime | No
     duplicate pointing at it. Flush."""
     now = now or utcnow()
     if duplicate.id == survivor.id:
-        raise FieldProblems({"survivor_id": "Choose another problem to merge into."})
+        raise Refusal({"survivor_id": "Choose another problem to merge into."})
     if survivor.status == DUPLICATE:
-        raise FieldProblems({"survivor_id": "That problem is itself a duplicate; merge into the one it points to."})
+        raise Refusal({"survivor_id": "That problem is itself a duplicate; merge into the one it points to."})
     # Locked (on PostgreSQL) and read again: of two merges submitted at once, the second finds it merged.
     status = db.session.scalar(sa.select(Problem.status).where(Problem.id == duplicate.id).with_for_update())
     if duplicate.status == DUPLICATE or status == DUPLICATE:
-        raise FieldProblems({None: "This problem is already merged."})
+        raise Refusal({None: "This problem is already merged."})
     told = _subscribers(duplicate)
     moved = db.session.execute(
         sa.update(Observation).where(Observation.problem_id == duplicate.id).values(problem_id=survivor.id)
@@ -153,16 +153,16 @@ def change_status(problem: Problem, status: str, actor: User | None, note: str |
     goes back to investigating and counts the reopening. Flush."""
     now = now or utcnow()
     if status not in STATUSES or status in (NEW, DUPLICATE):
-        raise FieldProblems({"status": "Choose a status from the list; a duplicate is made by merging."})
+        raise Refusal({"status": "Choose a status from the list; a duplicate is made by merging."})
     if status == problem.status:
-        raise FieldProblems({"status": f"It is already {problem.status_label.lower()}."})
+        raise Refusal({"status": f"It is already {problem.status_label.lower()}."})
     if problem.status == DUPLICATE:
-        raise FieldProblems({None: "A merged problem does not change any more; change the one it was merged into."})
+        raise Refusal({None: "A merged problem does not change any more; change the one it was merged into."})
     note = (note or "").strip() or None
     if status == DECLINED and not note:
-        raise FieldProblems({"note": "Say why you decline the problem; everyone who reported it reads it."})
+        raise Refusal({"note": "Say why you decline the problem; everyone who reported it reads it."})
     if note and len(note) > MAX_TEXT:
-        raise FieldProblems({"note": f"Keep the note to {MAX_TEXT:,} characters."})
+        raise Refusal({"note": f"Keep the note to {MAX_TEXT:,} characters."})
     before = problem.status
     if before in CLOSED and status not in CLOSED:
         problem.reopened += 1
@@ -201,7 +201,7 @@ def update_details(problem: Problem, values: dict, actor: User, now: datetime | 
     if owner_id is not None and db.session.get(User, owner_id) is None:
         problems["owner_id"] = "Choose the owner from the list."
     if problems:
-        raise FieldProblems(problems)
+        raise Refusal(problems)
     changed = []
     for name in EDITABLE:
         if name in values and values[name] != getattr(problem, name):
@@ -221,7 +221,7 @@ def request_verification(problem: Problem, actor: User, now: datetime | None = N
     and move the problem to verifying. Returns the shifts asked. Flush."""
     now = now or utcnow()
     if problem.status not in (FIX_IN_PLACE, VERIFYING):
-        raise FieldProblems({None: "Ask for verification once the fix is in place."})
+        raise Refusal({None: "Ask for verification once the fix is in place."})
     sites = sa.select(Slot.site_id).join(Assignment, Assignment.slot_id == Slot.id).join(
         Observation, Observation.assignment_id == Assignment.id).where(Observation.problem_id == problem.id)
     asked = sa.select(VerificationRequest.assignment_id).where(VerificationRequest.problem_id == problem.id)
@@ -231,7 +231,7 @@ def request_verification(problem: Problem, actor: User, now: datetime | None = N
                ~Assignment.id.in_(asked))
         .order_by(Slot.starts_at, Assignment.id).limit(VERIFYING_SHIFTS)))
     if not shifts:
-        raise FieldProblems({None: "No shift is planned yet at the sites where this was seen; ask again once the "
+        raise Refusal({None: "No shift is planned yet at the sites where this was seen; ask again once the "
                                   "next plan is published."})
     for shift in shifts:
         db.session.add(VerificationRequest(problem_id=problem.id, assignment_id=shift.id, created_at=now))
@@ -353,7 +353,7 @@ def _link(observation: Observation, problem: Problem, actor: User | None, now: d
         sa.update(Observation).where(Observation.id == observation.id, Observation.status == SUBMITTED)
         .values(problem_id=problem.id, status=OBSERVATION_TRIAGED).execution_options(synchronize_session=False))
     if linked.rowcount != 1:
-        raise FieldProblems({None: "This observation was triaged meanwhile; nothing was changed."})
+        raise Refusal({None: "This observation was triaged meanwhile; nothing was changed."})
     observation.problem_id, observation.status = problem.id, OBSERVATION_TRIAGED
     db.session.flush()
     _event(problem, actor, "observation linked", None, f"#{observation.id} {observation.title}", now)
@@ -370,7 +370,7 @@ def _check_triageable(observation: Observation) -> None:
     status = db.session.scalar(sa.select(Observation.status).where(Observation.id == observation.id)
                                .with_for_update())
     if observation.status != SUBMITTED or status != SUBMITTED:
-        raise FieldProblems({None: "Only a submitted observation waiting for triage can be triaged; this one is "
+        raise Refusal({None: "Only a submitted observation waiting for triage can be triaged; this one is "
                                   f"{observation.status}."})
 
 

@@ -36,7 +36,7 @@ from rotation.problems.models import (
 from rotation.problems.pain import pain_of
 from rotation.process_map.models import ProcessArea
 from rotation.process_map.tree import area_paths, owned_area_ids, subtree_ids
-from rotation.refusals import FieldProblems, all_or_nothing
+from rotation.refusals import Refusal, all_or_nothing
 from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
@@ -119,7 +119,7 @@ def link_problem(observation_id: int):
 
         def link() -> None:
             if problem is None:
-                raise FieldProblems({"problem_id": "Choose the problem from the list."})
+                raise Refusal({"problem_id": "Choose the problem from the list."})
             services.link(observation, problem, current_user)
 
         done = _triage_action(form, link, lambda _: f"Linked “{observation.title}” to the problem “{problem.title}”.")
@@ -148,7 +148,7 @@ def _triage_action(form, action, success):
     try:
         with all_or_nothing():
             result = action()
-    except FieldProblems as error:
+    except Refusal as error:
         if _about_the_observation(error):
             return redirect(url_for("problems.triage"))
         form.show_refusal(error)
@@ -157,11 +157,11 @@ def _triage_action(form, action, success):
     return redirect(url_for("problems.triage"))
 
 
-def _about_the_observation(error: FieldProblems) -> bool:
+def _about_the_observation(error: Refusal) -> bool:
     """A refusal about the observation as a whole (someone triaged it meanwhile): said on the queue."""
-    if set(error.problems) != {None}:
+    if set(error.reasons) != {None}:
         return False
-    flash(error.problems[None], "error")
+    flash(error.reasons[None], "error")
     return True
 
 
@@ -284,7 +284,7 @@ def edit(problem_id: int):
         try:
             with all_or_nothing():
                 changed = services.update_details(problem, form.values(), current_user)
-        except FieldProblems as error:
+        except Refusal as error:
             if _about_the_problem(error):
                 return redirect(url_for("problems.problem_detail", problem_id=problem_id))
             form.show_refusal(error)
@@ -307,7 +307,7 @@ def change_status(problem_id: int):
         try:
             with all_or_nothing():
                 services.change_status(problem, form.status.data, current_user, note=form.note.data)
-        except FieldProblems as error:
+        except Refusal as error:
             if _about_the_problem(error):
                 return redirect(url_for("problems.problem_detail", problem_id=problem_id))
             form.show_refusal(error)
@@ -327,7 +327,7 @@ def ask_to_verify(problem_id: int):
         try:
             with all_or_nothing():
                 shifts = services.request_verification(problem, current_user)
-        except FieldProblems as error:
+        except Refusal as error:
             flash(error.message, "error")
         else:
             asked = db.session.execute(
@@ -362,7 +362,7 @@ def merge(problem_id: int):
         try:
             with all_or_nothing():
                 services.merge(problem, survivor, current_user)
-        except FieldProblems as error:
+        except Refusal as error:
             if _about_the_problem(error):
                 return redirect(url_for("problems.problem_detail", problem_id=problem_id))
             form.show_refusal(error)
@@ -379,11 +379,11 @@ def _merged_already(problem: Problem):
     return redirect(url_for("problems.problem_detail", problem_id=problem.id))
 
 
-def _about_the_problem(error: FieldProblems) -> bool:
+def _about_the_problem(error: Refusal) -> bool:
     """A refusal about the problem as a whole (it was merged meanwhile): said at the top of its page."""
-    if set(error.problems) != {None}:
+    if set(error.reasons) != {None}:
         return False
-    flash(error.problems[None], "error")
+    flash(error.reasons[None], "error")
     return True
 
 

@@ -4,7 +4,7 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from rotation.forms import Form
 from rotation.process_map.services import MAX_DESCRIPTION, MAX_NAME, check_description, check_name
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 
 TOP = ""  # the parent choice for an area at the top of the map
 
@@ -50,7 +50,7 @@ class AreaForm(Form):
         for check in checks:
             try:
                 check()
-            except FieldProblem as problem:
+            except FieldRefusal as problem:
                 self.show_refusal(problem)
                 valid = False
         return valid

@@ -14,7 +14,7 @@ from rotation.process_map import services
 from rotation.process_map.forms import TOP, AreaForm, OwnerForm
 from rotation.process_map.models import ProcessArea
 from rotation.process_map.tree import area_paths, load_tree, subtree_ids, walk
-from rotation.refusals import FieldProblem, all_or_nothing
+from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.security import roles_required, signed_in
 
 bp = Blueprint("process_map", __name__, url_prefix="/process-map")
@@ -41,7 +41,7 @@ def new_area():
         try:
             with all_or_nothing():
                 area = services.add_area(form.name.data, form.parent_id, form.description.data)
-        except FieldProblem as problem:
+        except FieldRefusal as problem:
             form.show_refusal(problem)
         else:
             flash(f"Added {_path(area)}. Add its owners below.", "success")
@@ -61,7 +61,7 @@ def area(area_id: int):
         try:
             with all_or_nothing():
                 services.change_area(area, form.name.data, form.parent_id, form.description.data)
-        except FieldProblem as problem:
+        except FieldRefusal as problem:
             form.show_refusal(problem)
         else:
             flash(f"Saved {_path(area)}.", "success")
@@ -78,7 +78,7 @@ def add_owner(area_id: int):
         try:
             with all_or_nothing():
                 user = services.add_owner(area, form.user_id)
-        except FieldProblem as problem:
+        except FieldRefusal as problem:
             form.show_refusal(problem)
         else:
             flash(f"{user.name} now owns {_path(area)}.", "success")
@@ -93,7 +93,7 @@ def remove_owner(area_id: int, user_id: int):
     try:
         with all_or_nothing():
             user = services.remove_owner(area, user_id)
-    except FieldProblem as problem:
+    except FieldRefusal as problem:
         flash(problem.message, "warning")
     else:
         flash(f"{user.name} no longer owns {_path(area)}.", "success")

@@ -1,7 +1,7 @@
 import click
 from flask.cli import AppGroup
 
-from rotation.refusals import FieldProblem, command_change
+from rotation.refusals import FieldRefusal, command_change
 from rotation.sites.slots import generate_slots
 
 slots_cli = AppGroup("slots", help="Bookable shifts at the sites.")
@@ -21,7 +21,7 @@ def generate(year: int, site_code: str | None):
     with command_change():
         summaries = generate_slots(year, site_code)
         if not summaries:
-            raise FieldProblem(
+            raise FieldRefusal(
                 None, "There are no sites yet; import them first with: flask --app rotation sites import sites.csv")
     for summary in summaries:
         click.echo(summary.describe())

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from rotation.email_addresses import NotAnEmailAddress, canonical_email
 from rotation.extensions import db
-from rotation.imports.csvfile import Invalid, Problem, Row, parse_hhmm, parse_positive_int, read_table
+from rotation.imports.csvfile import Invalid, ImportIssue, Row, parse_hhmm, parse_positive_int, read_table
 from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
 from rotation.sites.models import CONTACT_CENTER, SITE_KINDS, Site
@@ -41,10 +41,10 @@ def plan_sites_import(content: bytes) -> ImportPlan:
     seen: dict[str, int] = {}
     wanted: list[tuple[dict, Change]] = []
     for row in table.rows:
-        problems: list[Problem] = []
+        problems: list[ImportIssue] = []
 
-        def problem(column: str, message: str, *, row: Row = row, problems: list[Problem] = problems) -> None:
-            problems.append(Problem(row.line, column, row[column], message))
+        def problem(column: str, message: str, *, row: Row = row, problems: list[ImportIssue] = problems) -> None:
+            problems.append(ImportIssue(row.line, column, row[column], message))
 
         for column in REQUIRED:
             if not row[column]:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from rotation.extensions import db
-from rotation.refusals import FieldProblem
+from rotation.refusals import FieldRefusal
 from rotation.signals import answers
 from rotation.sites.signals import closed_days
 from rotation.sites.models import CONTACT_CENTER, CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
@@ -64,11 +64,11 @@ def generate_slots(year: int, site_code: str | None = None) -> list[SiteSlotSumm
     are left as they are, so running it again creates nothing new. Every site is
     checked before anything is written; a bad year, an unknown site code, an
     unknown time zone, or a contact centre without valid customer-service hours
-    raises ``FieldProblem``. The new slots are flushed, not committed:
+    raises ``FieldRefusal``. The new slots are flushed, not committed:
     the caller commits.
     """
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise FieldProblem("year", f"The year must be between {FIRST_YEAR} and {LAST_YEAR}; {year} is not.")
+        raise FieldRefusal("year", f"The year must be between {FIRST_YEAR} and {LAST_YEAR}; {year} is not.")
     sites = _sites(site_code)
     zones = {site.id: _zone_of(site) for site in sites}
     for site in sites:
@@ -122,7 +122,7 @@ def _sites(site_code: str | None) -> list[Site]:
         return list(db.session.scalars(sa.select(Site).order_by(Site.code)))
     site = db.session.scalar(sa.select(Site).where(Site.code == site_code))
     if site is None:
-        raise FieldProblem("site", f"No site has the code {site_code!r}; check the code on the Sites page.")
+        raise FieldRefusal("site", f"No site has the code {site_code!r}; check the code on the Sites page.")
     return [site]
 
 
@@ -130,7 +130,7 @@ def _zone_of(site: Site) -> ZoneInfo:
     try:
         return ZoneInfo(site.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise FieldProblem(
+        raise FieldRefusal(
             "site", f"{site.code} {site.name} has an unknown time zone {site.timezone!r}; "
             "import the site again with an IANA name such as Europe/Helsinki."
         ) from None
@@ -140,12 +140,12 @@ def _check_hours(site: Site) -> None:
     if site.kind != CONTACT_CENTER:
         return
     if site.shift_start is None or site.shift_end is None:
-        raise FieldProblem(
+        raise FieldRefusal(
             "site", f"{site.code} {site.name} is a contact centre without customer-service hours; "
             "import the site again with shift_start and shift_end."
         )
     if site.shift_end <= site.shift_start:
-        raise FieldProblem(
+        raise FieldRefusal(
             "site", f"{site.code} {site.name}: customer service ends ({site.shift_end:%H:%M}) before it starts "
             f"({site.shift_start:%H:%M}); import the site again with the right hours."
         )
