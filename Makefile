@@ -32,10 +32,12 @@ run: migrate
 test: setup
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
-# The linter and the type checker, configured in pyproject.toml; CI runs this before the suite.
+# The linter, the type checker and the import contracts (no cycle between packages), configured in
+# pyproject.toml; CI runs this before the suite.
 lint: setup
 	$(BIN)/ruff check rotation tests
 	$(BIN)/mypy rotation tests
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -1,5 +1,7 @@
 """Rules of the house that hold across every package, checked on the source."""
 import ast
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -38,3 +40,41 @@ def test_no_view_or_service_rolls_back_by_hand():
     assert by_hand == {}, (
         "Call the service inside rotation.refusals.all_or_nothing() (a command: command_change()) instead of "
         "db.session.rollback().")
+
+
+# A function-level import is allowed only where it is not dodging a cycle: the package's ``create_app``
+# imports the factory on its first call so that ``import rotation.planning`` does not build the web app.
+DEFERRED_IMPORTS_ALLOWED = {("__init__.py", "create_app")}
+
+
+def function_level_imports() -> list[tuple[str, str, int]]:
+    """``(file, function, line)`` of every import of a ``rotation`` module made inside a function."""
+    found = []
+    for path in sorted(ROOT.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for function in ast.walk(tree):
+            if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            for node in ast.walk(function):
+                module = node.module or "" if isinstance(node, ast.ImportFrom) else None
+                names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+                if (module is not None and (module.startswith("rotation") or node.level)) or \
+                        any(name.startswith("rotation") for name in names):
+                    found.append((path.relative_to(ROOT).as_posix(), function.name, node.lineno))
+    return found
+
+
+def test_no_function_level_import_dodges_a_cycle():
+    """Every area imports what it needs at the top of its modules: a cycle would show at once."""
+    deferred = [(name, function, line) for name, function, line in function_level_imports()
+                if (name, function) not in DEFERRED_IMPORTS_ALLOWED]
+    assert deferred == [], "Import at the top of the module; an area above is reached through signals."
+
+
+def test_the_package_graph_has_no_cycle():
+    """The import contracts of pyproject.toml: no two packages import each other, even through others, and
+    problems sit above observations above the process map."""
+    checked = subprocess.run([sys.executable, "-c", "from importlinter.cli import lint_imports; "
+                              "raise SystemExit(lint_imports())"],
+                             cwd=ROOT.parent, capture_output=True, text=True, timeout=300)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
