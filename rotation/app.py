@@ -56,7 +56,7 @@ from rotation.plans.cli import plan_command
 from rotation.plans.views import bp as plans
 from rotation.problems import receivers  # noqa: F401  (answers what observations ask of problems)
 from rotation.problems.cli import problems_cli
-from rotation.problems.insights import bp as insights
+from rotation.insights.views import bp as insights
 from rotation.problems.views import bp as problems
 from rotation.process_map.views import bp as process_map
 from rotation.sites import imports as site_imports  # noqa: F401  (registers the sites file)

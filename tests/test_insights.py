@@ -12,7 +12,7 @@ from rotation.assignments.models import COMPLETED, Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.observations.models import DECLINED, DRAFT, SUBMITTED, TRIAGED, Observation, Second
-from rotation.problems.insights import Group, lumped, pareto_chart
+from rotation.insights.figures import Group, lumped, pareto_chart
 from rotation.problems.models import DUPLICATE, VERIFIED, Problem
 from rotation.process_map.models import ProcessArea
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot

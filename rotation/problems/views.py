@@ -7,38 +7,27 @@ and change them. The services write the audit trail and tell the subscribers; a 
 """
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
-from rotation.accounts.models import RoleGrant, User
-from rotation.navigation import menu_entry
-from rotation.roles import ADMIN, OWNER
-from rotation.assignments.models import Assignment
+from rotation.accounts.models import User
 from rotation.db import utc_today
-from rotation.observations.models import Evidence
-from rotation.extensions import db
-from rotation.observations.models import DRAFT, KIND_LABELS, SEVERITIES, SUBMITTED, Observation, Second
+from rotation.navigation import menu_entry
+from rotation.observations.access import can_triage
+from rotation.observations.models import DRAFT, KIND_LABELS, SEVERITIES, SUBMITTED, Observation
 from rotation.observations.services import area_owners
 from rotation.pagination import paginate, paginate_sequence
-from rotation.people.models import Person
-from rotation.problems import services
-from rotation.observations.access import can_triage
+from rotation.problems import queries, services
 from rotation.problems.forms import (
     SETTABLE_STATUSES, ActionForm, CreateProblemForm, DeclineForm, LinkForm, MergeForm, ProblemForm, StatusForm,
     chosen_id, problem_data,
 )
-from rotation.problems.models import (
-    CLOSED, COUNTERMEASURES, DUPLICATE, FIX_IN_PLACE, STATUS_LABELS, VERIFYING, Problem, ProblemEvent,
-    VerificationRequest,
-)
+from rotation.problems.models import COUNTERMEASURES, DUPLICATE, FIX_IN_PLACE, VERIFYING, Problem
 from rotation.problems.pain import pain_of
-from rotation.process_map.models import ProcessArea
-from rotation.process_map.tree import area_paths, owned_area_ids, subtree_ids
+from rotation.process_map.tree import area_paths, owned_area_ids
 from rotation.refusals import Refusal, all_or_nothing
+from rotation.roles import ADMIN, OWNER
 from rotation.security import roles_required, signed_in
-from rotation.sites.models import Slot
 
 bp = Blueprint("problems", __name__, url_prefix="/problems")
 menu_entry("Triage", "problems.triage", {OWNER, ADMIN}, position=140)
@@ -46,9 +35,6 @@ menu_entry("Problems", "problems.problem_list", position=150)
 
 QUEUE_PAGE = 25
 LIST_PAGE = 25
-# Problems offered to link an observation to or merge into: those near it in the process map, then the rest.
-NEAR_CHOICES = 200
-OTHER_CHOICES = 50
 STATUS_GROUPS = {"open": "Open", "closed": "Closed", "all": "All"}
 # How the audit trail names what changed.
 EVENT_LABELS = {
@@ -74,14 +60,8 @@ def triage():
     """Submitted observations waiting for triage in the areas the account owns and below (admins: all):
     andon first, then the oldest. A fixed number of queries whatever the queue's length."""
     scope = _scope()
-    statement = (sa.select(Observation).where(Observation.status == SUBMITTED)
-                 .options(joinedload(Observation.author),
-                          joinedload(Observation.assignment).joinedload(Assignment.slot).joinedload(Slot.site))
-                 .order_by(Observation.andon.desc(), Observation.submitted_at, Observation.id))
-    if scope is not None:
-        statement = statement.where(Observation.area_id.in_(scope))
-    page = paginate(statement, per_page=QUEUE_PAGE)
-    seconded = _seconds_of([observation.id for observation in page.items])
+    page = paginate(queries.triage_queue(scope), per_page=QUEUE_PAGE)
+    seconded = queries.seconds_of([observation.id for observation in page.items])
     return render_template("problems/triage.html", page=page, paths=area_paths(), seconded=seconded,
                            owns_any=scope is None or bool(scope))
 
@@ -115,7 +95,7 @@ def link_problem(observation_id: int):
     form = LinkForm()
     _link_choices(form, observation)
     if form.validate():
-        problem = db.session.get(Problem, form.problem_id.data)
+        problem = queries.problem(form.problem_id.data) if form.problem_id.data is not None else None
 
         def link() -> None:
             if problem is None:
@@ -167,10 +147,7 @@ def _about_the_observation(error: Refusal) -> bool:
 
 def _triageable(observation_id: int) -> Observation:
     """The observation, when the signed-in account may triage it (403 otherwise, 404 when there is none)."""
-    observation = db.session.scalar(
-        sa.select(Observation).where(Observation.id == observation_id)
-        .options(joinedload(Observation.author),
-                 joinedload(Observation.assignment).joinedload(Assignment.slot).joinedload(Slot.site)))
+    observation = queries.observation_with_shift(observation_id)
     if observation is None or observation.status == DRAFT:
         abort(404)
     if not can_triage(current_user, observation.area_id):
@@ -191,16 +168,14 @@ def _triage_page(observation: Observation, create_form: CreateProblemForm | None
         _link_choices(link_form, observation)
     decline_form = decline_form or DeclineForm(formdata=None)
     counts = {
-        "seconds": _seconds_of([observation.id]).get(observation.id, 0),
-        "evidence": db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)
-                                      .where(Evidence.observation_id == observation.id)) or 0,
+        "seconds": queries.seconds_of([observation.id]).get(observation.id, 0),
+        "evidence": queries.evidence_count(observation.id),
     }
     return render_template(
         "problems/triage_observation.html", observation=observation, path=area_paths().get(observation.area_id, ""),
         create_form=create_form, link_form=link_form, decline_form=decline_form, counts=counts,
         waiting=observation.status == SUBMITTED, query=request.args.get("q", "").strip()[:100],
-        severities=SEVERITIES, problem=db.session.get(Problem, observation.problem_id)
-        if observation.problem_id else None)
+        severities=SEVERITIES, problem=queries.problem(observation.problem_id) if observation.problem_id else None)
 
 
 def _create_choices(form: CreateProblemForm, observation: Observation) -> None:
@@ -219,7 +194,7 @@ def _default_owner(form: CreateProblemForm) -> int | None:
 
 def _link_choices(form: LinkForm, observation: Observation) -> None:
     query = request.args.get("q", "").strip()[:100] if request.method == "GET" else ""
-    form.problem_id.choices = _problem_choices(observation.area_id, query=query)
+    form.problem_id.choices = queries.problem_choices(observation.area_id, query=query)
 
 
 # --- The list of problems ---------------------------------------------------------------------------------------
@@ -229,9 +204,8 @@ def _link_choices(form: LinkForm, observation: Observation) -> None:
 def problem_list():
     """Problems, most painful first (severity 5 and safety always first), with filters.
 
-    The order is by pain across every matching problem, so the pain of all of them is computed (two grouped
-    queries) and sorted here before the page is cut; that is quick up to a few thousand problems. Only the
-    page's problems are then loaded in full.
+    The order is by pain across every matching problem (``queries.problem_ids_by_pain``); only the page's
+    problems are then loaded in full.
     """
     group = request.args.get("status", "open")
     group = group if group in STATUS_GROUPS else "open"
@@ -240,28 +214,13 @@ def problem_list():
     area_id = area_id if area_id in paths else None
     mine = request.args.get("mine") == "1"
 
-    statement = sa.select(Problem.id, Problem.severity, Problem.safety)
-    if group == "open":
-        statement = statement.where(Problem.status.not_in(CLOSED))
-    elif group == "closed":
-        statement = statement.where(Problem.status.in_(CLOSED))
-    if area_id is not None:
-        statement = statement.where(Problem.area_id.in_(subtree_ids([area_id])))
-    if mine:
-        owned = owned_area_ids(current_user.id)
-        statement = statement.where(sa.or_(Problem.owner_id == current_user.id, Problem.area_id.in_(owned)))
-    rows = db.session.execute(statement).all()
-    pains = pain_of(rows)
-    ordered = [row.id for row in sorted(rows, key=lambda row: (pains[row.id].sort_key, row.id))]
-
+    ordered, pains = queries.problem_ids_by_pain(group, area_id, current_user.id if mine else None)
     page = paginate_sequence(ordered, per_page=LIST_PAGE)
     shown = page.items
-    loaded = {problem.id: problem for problem in db.session.scalars(
-        sa.select(Problem).where(Problem.id.in_(shown))
-        .options(joinedload(Problem.area), joinedload(Problem.owner)))} if shown else {}
+    loaded = queries.problems_by_id(shown)
     page.items = [loaded[problem_id] for problem_id in shown]
     return render_template("problems/list.html", page=page, pains=pains, paths=paths, group=group, groups=STATUS_GROUPS,
-                           area_id=area_id, mine=mine, observations=_observations_of(shown), today=utc_today())
+                           area_id=area_id, mine=mine, observations=queries.observations_of(shown), today=utc_today())
 
 
 # --- A problem's page -------------------------------------------------------------------------------------------
@@ -330,10 +289,7 @@ def ask_to_verify(problem_id: int):
         except Refusal as error:
             flash(error.message, "error")
         else:
-            asked = db.session.execute(
-                sa.select(Person.full_name, Slot.first_day).join(Assignment, Assignment.person_id == Person.id)
-                .join(Slot, Slot.id == Assignment.slot_id).where(Assignment.id.in_([shift.id for shift in shifts]))
-                .order_by(Slot.first_day, Person.full_name)).all()
+            asked = queries.verifiers([shift.id for shift in shifts])
             flash("Asked " + _and(f"{name} ({day.isoformat()})" for name, day in asked) +
                   " to check the fix on their shift. The problem is now being verified.", "success")
     return redirect(url_for("problems.problem_detail", problem_id=problem_id))
@@ -347,7 +303,7 @@ def merge(problem_id: int):
     if problem.status == DUPLICATE:
         return _merged_already(problem)
     form = MergeForm()
-    form.survivor_id.choices = _problem_choices(problem.area_id, exclude_id=problem.id)
+    form.survivor_id.choices = queries.problem_choices(problem.area_id, exclude_id=problem.id)
     if form.validate():
         survivor = _load(form.survivor_id.data)
         if not can_triage(current_user, survivor.area_id):
@@ -356,7 +312,7 @@ def merge(problem_id: int):
             return _problem_page(_load(problem_id), merge_form=form)
         if form.confirm.data != "yes":
             pains = pain_of([problem, survivor])
-            counts = _observations_of([problem.id, survivor.id])
+            counts = queries.observations_of([problem.id, survivor.id])
             return render_template("problems/confirm_merge.html", problem=problem, survivor=survivor, form=form,
                                    pains=pains, counts=counts, paths=area_paths())
         try:
@@ -388,9 +344,7 @@ def _about_the_problem(error: Refusal) -> bool:
 
 
 def _load(problem_id: int | None) -> Problem:
-    problem = db.session.scalar(
-        sa.select(Problem).where(Problem.id == problem_id)
-        .options(joinedload(Problem.area), joinedload(Problem.owner))) if problem_id is not None else None
+    problem = queries.problem(problem_id) if problem_id is not None else None
     if problem is None:
         abort(404)
     return problem
@@ -407,27 +361,7 @@ def _changeable(problem_id: int) -> Problem:
 def _problem_page(problem: Problem, edit_form: ProblemForm | None = None, status_form: StatusForm | None = None,
                   merge_form: MergeForm | None = None):
     pain = pain_of([problem])[problem.id]
-    observations = list(db.session.scalars(
-        sa.select(Observation).where(Observation.problem_id == problem.id)
-        .options(joinedload(Observation.author),
-                 joinedload(Observation.assignment).joinedload(Assignment.slot).joinedload(Slot.site))
-        .order_by(Observation.andon.desc(), Observation.submitted_at, Observation.id)))
-    ids = [observation.id for observation in observations]
-    seconds = _seconds_of(ids)
-    evidence = dict(db.session.execute(
-        sa.select(Evidence.observation_id, sa.func.count()).where(Evidence.observation_id.in_(ids))
-        .group_by(Evidence.observation_id)).all()) if ids else {}
-    events = list(db.session.scalars(sa.select(ProblemEvent).where(ProblemEvent.problem_id == problem.id)
-                                     .order_by(ProblemEvent.at.desc(), ProblemEvent.id.desc())))
-    actors = _names_of({event.actor for event in events})
-    survivor = db.session.get(Problem, problem.duplicate_of_id) if problem.duplicate_of_id else None
-    merged_in = list(db.session.execute(sa.select(Problem.id, Problem.title)
-                                        .where(Problem.duplicate_of_id == problem.id).order_by(Problem.id)))
-    asked = db.session.execute(
-        sa.select(Person.full_name, Slot.first_day, VerificationRequest.answered_by_observation_id)
-        .join(Assignment, Assignment.id == VerificationRequest.assignment_id)
-        .join(Person, Person.id == Assignment.person_id).join(Slot, Slot.id == Assignment.slot_id)
-        .where(VerificationRequest.problem_id == problem.id).order_by(Slot.first_day, Person.full_name)).all()
+    facts = queries.problem_facts(problem)
 
     changeable = can_triage(current_user, problem.area_id)
     if changeable:
@@ -439,11 +373,12 @@ def _problem_page(problem: Problem, edit_form: ProblemForm | None = None, status
             status_form.status.choices = _status_choices(problem)
         if merge_form is None:
             merge_form = MergeForm(formdata=None)
-            merge_form.survivor_id.choices = _problem_choices(problem.area_id, exclude_id=problem.id)
+            merge_form.survivor_id.choices = queries.problem_choices(problem.area_id, exclude_id=problem.id)
     return render_template(
         "problems/detail.html", problem=problem, pain=pain, path=area_paths().get(problem.area_id, ""),
-        observations=observations, seconds=seconds, evidence=evidence, events=events, actors=actors,
-        event_labels=EVENT_LABELS, survivor=survivor, merged_in=merged_in, asked=asked, changeable=changeable,
+        observations=facts.observations, seconds=facts.seconds, evidence=facts.evidence, events=facts.events,
+        actors=facts.actors, event_labels=EVENT_LABELS, survivor=facts.survivor, merged_in=facts.merged_in,
+        asked=facts.asked, changeable=changeable,
         edit_form=edit_form, status_form=status_form, merge_form=merge_form, action_form=ActionForm(formdata=None),
         can_verify=problem.status in (FIX_IN_PLACE, VERIFYING), countermeasures=COUNTERMEASURES,
         severities=SEVERITIES, kinds=KIND_LABELS, today=utc_today(), is_duplicate=problem.status == DUPLICATE)
@@ -453,9 +388,7 @@ def _detail_choices(form: ProblemForm, problem: Problem) -> None:
     form.area_id.choices = _area_choices(problem.area_id)
     owners: list[User] = [*area_owners(problem.area_id)]
     # Any process owner may be given the problem, the owners of its area first.
-    others = db.session.scalars(sa.select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-                                .where(RoleGrant.role == OWNER, User.is_enabled.is_(True)).order_by(User.email))
-    owners += [user for user in others if user not in owners]
+    owners += [user for user in queries.process_owners() if user not in owners]
     if problem.owner is not None and problem.owner not in owners:
         owners.append(problem.owner)
     form.owner_id.choices = ([] if problem.owner_id is not None else [("", "Nobody yet")]) + [
@@ -471,24 +404,6 @@ def _status_choices(problem: Problem) -> list[tuple[str, str]]:
 
 # --- Shared helpers ---------------------------------------------------------------------------------------------
 
-def _seconds_of(observation_ids: list[int]) -> dict[int, int]:
-    """How many "me too"s each observation has, in one query."""
-    if not observation_ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Second.observation_id, sa.func.count()).where(Second.observation_id.in_(observation_ids))
-        .group_by(Second.observation_id)).all())
-
-
-def _observations_of(problem_ids: list[int]) -> dict[int, int]:
-    """How many observations are linked to each problem, in one query."""
-    if not problem_ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Observation.problem_id, sa.func.count()).where(Observation.problem_id.in_(problem_ids))
-        .group_by(Observation.problem_id)).all())
-
-
 def _area_choices(current_area_id: int | None) -> list[tuple[int, str]]:
     """The areas the account may file a problem in: active ones it triages in (admins: all), and the current one."""
     scope = _scope()
@@ -497,55 +412,6 @@ def _area_choices(current_area_id: int | None) -> list[tuple[int, str]]:
     if current_area_id is not None and all(area_id != current_area_id for area_id, _ in choices):
         choices.insert(0, (current_area_id, area_paths().get(current_area_id, "(retired area)")))
     return choices
-
-
-def _problem_choices(area_id: int | None, *, exclude_id: int | None = None,
-                     query: str = "") -> dict[str, list[tuple[int, str]]]:
-    """Open problems to choose from, as option groups: those in the area's part of the process map (the area,
-    the areas above it and below it) first, then others; each group most painful first. ``query`` narrows both
-    to titles containing it."""
-    parents = dict(db.session.execute(sa.select(ProcessArea.id, ProcessArea.parent_id)).all())
-    near: set[int] = set()
-    if area_id is not None:
-        near = subtree_ids([area_id])
-        above = parents.get(area_id)
-        while above is not None and above not in near:
-            near.add(above)
-            above = parents.get(above)
-    base = sa.select(Problem.id, Problem.title, Problem.severity, Problem.safety, Problem.area_id, Problem.status) \
-        .where(Problem.status.not_in(CLOSED))
-    if exclude_id is not None:
-        base = base.where(Problem.id != exclude_id)
-    if query:
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        base = base.where(Problem.title.ilike(f"%{escaped}%", escape="\\"))
-    close = db.session.execute(base.where(Problem.area_id.in_(near)).order_by(Problem.updated_at.desc())
-                               .limit(NEAR_CHOICES)).all() if near else []
-    rest = db.session.execute((base.where(Problem.area_id.not_in(near)) if near else base)
-                              .order_by(Problem.updated_at.desc()).limit(OTHER_CHOICES)).all()
-    pains = pain_of([*close, *rest])
-    paths = area_paths()
-
-    def options(rows) -> list[tuple[int, str]]:
-        ranked = sorted(rows, key=lambda row: (pains[row.id].sort_key, row.id))
-        return [(row.id, f"{row.title} — {paths.get(row.area_id, '')} ({STATUS_LABELS[row.status]}, "
-                         f"pain {pains[row.id].score:g})") for row in ranked]
-
-    groups = {}
-    if close:
-        groups["In this part of the process map"] = options(close)
-    if rest:
-        groups["Elsewhere" if close else "Open problems"] = options(rest)
-    return groups
-
-
-def _names_of(emails: set[str]) -> dict[str, str]:
-    """Accounts' names by their address, for the audit trail."""
-    emails = {email for email in emails if email and email != "system"}
-    if not emails:
-        return {}
-    return {email: display_name or email for email, display_name in db.session.execute(
-        sa.select(User.email, User.display_name).where(User.email.in_(emails))).all()}
 
 
 def _user_label(user) -> str:

@@ -1,0 +1,1 @@
+"""Insights: where the pain is across the company, and how the open problems age (above problems)."""
