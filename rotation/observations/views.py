@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from rotation.navigation import menu_entry
 from rotation.roles import ADMIN, HR, MANAGER, OWNER
@@ -15,13 +13,13 @@ from rotation.assignments.models import Assignment
 from rotation.assignments.signals import shift_page
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.observations import services, signals
+from rotation.observations import queries, services, signals
 from rotation.observations.access import can_edit, can_triage, can_view, person_of
 from rotation.observations.evidence import EvidenceProblem, store
 from rotation.observations.evidence import delete as delete_evidence
 from rotation.observations.forms import EvidenceForm, ObservationForm, SecondForm, WindowForm, form_data_of
 from rotation.observations.models import (
-    CAUSES, DRAFT, FREQUENCIES, SEVERITIES, STATUS_LABELS, SUBMITTED, WASTES, Evidence, Observation, Second,
+    CAUSES, DRAFT, FREQUENCIES, SEVERITIES, STATUS_LABELS, SUBMITTED, WASTES, Evidence, Observation,
 )
 from rotation.observations.signals import ProblemLink
 from rotation.outbox.texts import when_text
@@ -31,7 +29,6 @@ from rotation.people.models import Person
 from rotation.process_map.tree import area_paths, owned_area_ids
 from rotation.security import roles_required, signed_in
 from rotation.signals import answers
-from rotation.sites.models import Slot
 
 bp = Blueprint("observations", __name__, url_prefix="/observations")
 menu_entry("Observations", "observations.index", {MANAGER, OWNER, ADMIN}, position=130)
@@ -58,10 +55,7 @@ def _me() -> Person:
 
 
 def _load(observation_id: int) -> Observation:
-    observation = db.session.scalar(
-        sa.select(Observation).where(Observation.id == observation_id)
-        .options(joinedload(Observation.author),
-                 joinedload(Observation.assignment).joinedload(Assignment.slot).joinedload(Slot.site)))
+    observation = queries.observation_with_shift(observation_id)
     if observation is None:
         abort(404)
     return observation
@@ -77,14 +71,8 @@ def index():
     page = seconds = None
     shifts = []
     if person is not None:
-        statement = (sa.select(Observation).where(Observation.author_id == person.id)
-                     .options(joinedload(Observation.assignment).joinedload(Assignment.slot).joinedload(Slot.site))
-                     .order_by(sa.case((Observation.status == DRAFT, 0), else_=1),
-                               Observation.updated_at.desc(), Observation.id.desc()))
-        page = paginate(statement, per_page=25)
-        seconds = db.session.execute(
-            sa.select(Second, Observation).join(Observation, Observation.id == Second.observation_id)
-            .where(Second.person_id == person.id).order_by(Second.created_at.desc()).limit(25)).all()
+        page = paginate(queries.authored_by(person), per_page=25)
+        seconds = queries.seconds_by(person, most=25)
         shifts = services.open_shifts(person, _now())
     return render_template("observations/index.html", person=person, page=page, seconds=seconds,
                            shifts=[(shift, when_text(shift)) for shift in shifts], paths=area_paths(),
@@ -96,15 +84,8 @@ def index():
 def in_my_areas():
     """Submitted observations in the areas the owner owns (and below): andon first, then newest."""
     areas = owned_area_ids(current_user.id)
-    statement = (sa.select(Observation).where(Observation.area_id.in_(areas), Observation.status != DRAFT)
-                 .options(joinedload(Observation.author))
-                 .order_by(Observation.andon.desc(), sa.case((Observation.status == SUBMITTED, 0), else_=1),
-                           Observation.submitted_at.desc(), Observation.id.desc()))
-    page = paginate(statement, per_page=25)
-    seconded = dict(db.session.execute(
-        sa.select(Second.observation_id, sa.func.count()).where(
-            Second.observation_id.in_([observation.id for observation in page.items]))
-        .group_by(Second.observation_id)).all()) if page.items else {}
+    page = paginate(queries.in_areas(areas), per_page=25)
+    seconded = queries.seconds_counted([observation.id for observation in page.items])
     return render_template("observations/areas.html", page=page, paths=area_paths(), seconded=seconded,
                            owns_any=bool(areas), severities=SEVERITIES)
 
@@ -118,7 +99,7 @@ def new():
     person = _me()
     now = _now()
     uid = request.args.get("assignment", "")
-    named = db.session.scalar(sa.select(Assignment).where(Assignment.uid == uid)) if uid else None
+    named = queries.shift_with_uid(uid) if uid else None
     problem = services.filing_problem(named, person, now) if uid else None
     shifts = services.open_shifts(person, now)
     return render_template("observations/new.html", shifts=[(shift, when_text(shift)) for shift in shifts],
@@ -130,7 +111,7 @@ def new():
 @signed_in
 def start():
     person = _me()
-    assignment = db.session.scalar(sa.select(Assignment).where(Assignment.uid == request.form.get("assignment", "")))
+    assignment = queries.shift_with_uid(request.form.get("assignment", ""))
     try:
         with all_or_nothing():
             observation = services.start_draft(assignment, person, _now())
@@ -319,9 +300,7 @@ def _form(observation: Observation) -> ObservationForm:
 
 
 def _edit_page(observation: Observation, form: ObservationForm) -> str:
-    evidence = list(db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observation.id,
-                                                                 Evidence.second_id.is_(None))
-                                       .order_by(Evidence.id)))
+    evidence = queries.evidence_of(observation, own_only=True)
     window = services.window_of(observation.assignment, observation.assignment.slot)
     return render_template("observations/edit.html", observation=observation, form=form,
                            evidence_form=EvidenceForm(formdata=None), evidence=evidence, window=window,
@@ -330,11 +309,8 @@ def _edit_page(observation: Observation, form: ObservationForm) -> str:
 
 def _detail_page(observation: Observation, second_form: SecondForm) -> str:
     person = person_of(current_user)
-    evidence = list(db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observation.id)
-                                       .order_by(Evidence.id)))
-    seconds = db.session.execute(
-        sa.select(Second, Person).join(Person, Person.id == Second.person_id)
-        .where(Second.observation_id == observation.id).order_by(Second.created_at)).all()
+    evidence = queries.evidence_of(observation, own_only=False)
+    seconds = queries.seconds_of(observation)
     can_second = False
     if person is not None and person.id != observation.author_id and observation.status != DRAFT \
             and all(second.person_id != person.id for second, _ in seconds):

@@ -10,7 +10,8 @@ from sqlalchemy.orm import joinedload
 from rotation.accounts.models import RoleGrant, User
 from rotation.assignments.models import Assignment
 from rotation.extensions import db
-from rotation.observations.models import SUBMITTED, Evidence, Observation, Second
+from rotation.observations.models import SUBMITTED, Evidence, Observation
+from rotation.observations.queries import seconds_counted
 from rotation.people.models import Person
 from rotation.problems.models import CLOSED, STATUS_LABELS, Problem, ProblemEvent, VerificationRequest
 from rotation.problems.pain import Pain, pain_of
@@ -24,14 +25,6 @@ NEAR_CHOICES = 200
 OTHER_CHOICES = 50
 
 
-def seconds_of(observation_ids: list[int]) -> dict[int, int]:
-    """How many "me too"s each observation has, in one query."""
-    if not observation_ids:
-        return {}
-    return dict(db.session.execute(
-        sa.select(Second.observation_id, sa.func.count()).where(Second.observation_id.in_(observation_ids))
-        .group_by(Second.observation_id)).all())
-
 def observations_of(problem_ids: list[int]) -> dict[int, int]:
     """How many observations are linked to each problem, in one query."""
     if not problem_ids:
@@ -39,6 +32,7 @@ def observations_of(problem_ids: list[int]) -> dict[int, int]:
     return dict(db.session.execute(
         sa.select(Observation.problem_id, sa.func.count()).where(Observation.problem_id.in_(problem_ids))
         .group_by(Observation.problem_id)).all())
+
 
 def problem_choices(area_id: int | None, *, exclude_id: int | None = None,
                      query: str = "") -> dict[str, list[tuple[int, str]]]:
@@ -79,6 +73,7 @@ def problem_choices(area_id: int | None, *, exclude_id: int | None = None,
         groups["Elsewhere" if close else "Open problems"] = options(rest)
     return groups
 
+
 def names_of(emails: set[str]) -> dict[str, str]:
     """Accounts' names by their address, for the audit trail."""
     emails = {email for email in emails if email and email != "system"}
@@ -99,11 +94,6 @@ def triage_queue(scope: set[int] | None) -> sa.Select:
     statement = _with_shift_and_author(sa.select(Observation).where(Observation.status == SUBMITTED)) \
         .order_by(Observation.andon.desc(), Observation.submitted_at, Observation.id)
     return statement if scope is None else statement.where(Observation.area_id.in_(scope))
-
-
-def observation_with_shift(observation_id: int) -> Observation | None:
-    """An observation with its author and shift loaded."""
-    return db.session.scalar(_with_shift_and_author(sa.select(Observation).where(Observation.id == observation_id)))
 
 
 def evidence_count(observation_id: int) -> int:
@@ -179,7 +169,7 @@ def problem_facts(problem: Problem) -> ProblemFacts:
         .join(Person, Person.id == Assignment.person_id).join(Slot, Slot.id == Assignment.slot_id)
         .where(VerificationRequest.problem_id == problem.id).order_by(Slot.first_day, Person.full_name)))
     return ProblemFacts(
-        observations=observations, seconds=seconds_of(ids), evidence=evidence, events=events,
+        observations=observations, seconds=seconds_counted(ids), evidence=evidence, events=events,
         actors=names_of({event.actor for event in events}),
         survivor=db.session.get(Problem, problem.duplicate_of_id) if problem.duplicate_of_id else None,
         merged_in=merged_in, asked=asked)

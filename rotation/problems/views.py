@@ -15,6 +15,7 @@ from rotation.db import utc_today
 from rotation.navigation import menu_entry
 from rotation.observations.access import can_triage
 from rotation.observations.models import DRAFT, KIND_LABELS, SEVERITIES, SUBMITTED, Observation
+from rotation.observations.queries import observation_with_shift, seconds_counted
 from rotation.observations.services import area_owners
 from rotation.pagination import paginate, paginate_sequence
 from rotation.problems import queries, services
@@ -61,7 +62,7 @@ def triage():
     andon first, then the oldest. A fixed number of queries whatever the queue's length."""
     scope = _scope()
     page = paginate(queries.triage_queue(scope), per_page=QUEUE_PAGE)
-    seconded = queries.seconds_of([observation.id for observation in page.items])
+    seconded = seconds_counted([observation.id for observation in page.items])
     return render_template("problems/triage.html", page=page, paths=area_paths(), seconded=seconded,
                            owns_any=scope is None or bool(scope))
 
@@ -147,7 +148,7 @@ def _about_the_observation(error: Refusal) -> bool:
 
 def _triageable(observation_id: int) -> Observation:
     """The observation, when the signed-in account may triage it (403 otherwise, 404 when there is none)."""
-    observation = queries.observation_with_shift(observation_id)
+    observation = observation_with_shift(observation_id)
     if observation is None or observation.status == DRAFT:
         abort(404)
     if not can_triage(current_user, observation.area_id):
@@ -168,7 +169,7 @@ def _triage_page(observation: Observation, create_form: CreateProblemForm | None
         _link_choices(link_form, observation)
     decline_form = decline_form or DeclineForm(formdata=None)
     counts = {
-        "seconds": queries.seconds_of([observation.id]).get(observation.id, 0),
+        "seconds": seconds_counted([observation.id]).get(observation.id, 0),
         "evidence": queries.evidence_count(observation.id),
     }
     return render_template(
