@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
+from enum import StrEnum
+import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,13 +12,27 @@ from rotation.extensions import Model
 from rotation.people.models import Person
 from rotation.sites.models import CUSTOMER_SERVICE, SLOT_KINDS, WAREHOUSE_WEEK, Slot
 
-# The statuses of contracts.md. An assignment is active unless it is cancelled.
-DRAFT = "draft"
-PUBLISHED = "published"
-CONFIRMED = "confirmed"
-COMPLETED = "completed"
-NO_SHOW = "no_show"
-CANCELLED = "cancelled"
+
+
+class AssignmentStatus(StrEnum):
+    """Where a shift stands (the statuses of docs/contracts.md; a shift is active unless cancelled); the column
+    holds the value."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CONFIRMED = "confirmed"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+# The statuses by name, as the rest of the code imports them.
+DRAFT = AssignmentStatus.DRAFT
+PUBLISHED = AssignmentStatus.PUBLISHED
+CONFIRMED = AssignmentStatus.CONFIRMED
+COMPLETED = AssignmentStatus.COMPLETED
+NO_SHOW = AssignmentStatus.NO_SHOW
+CANCELLED = AssignmentStatus.CANCELLED
 STATUSES = (DRAFT, PUBLISHED, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
 STATUS_LABELS = {DRAFT: "Draft", PUBLISHED: "Published", CONFIRMED: "Confirmed", COMPLETED: "Completed",
                  NO_SHOW: "No-show", CANCELLED: "Cancelled"}
@@ -42,7 +57,7 @@ def new_uid() -> str:
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
 _OPEN = "status NOT IN ('cancelled', 'no_show')"

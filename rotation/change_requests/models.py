@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,17 +11,28 @@ from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import Model
 from rotation.sites.models import Slot
 
-PENDING = "pending"
-APPROVED = "approved"
-DECLINED = "declined"
-WITHDRAWN = "withdrawn"  # the manager took it back, or the shift changed or ended before HR decided
+
+class RequestStatus(StrEnum):
+    """Where a manager's change request stands; the column holds the value."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # the manager took it back, or the shift changed or ended before HR decided
+
+
+# The statuses by name, as the rest of the code imports them.
+PENDING = RequestStatus.PENDING
+APPROVED = RequestStatus.APPROVED
+DECLINED = RequestStatus.DECLINED
+WITHDRAWN = RequestStatus.WITHDRAWN
 REQUEST_STATUSES = (PENDING, APPROVED, DECLINED, WITHDRAWN)
 REQUEST_STATUS_LABELS = {PENDING: "Waiting for HR", APPROVED: "Approved", DECLINED: "Declined",
                          WITHDRAWN: "Withdrawn"}
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
 class ChangeRequest(Model):

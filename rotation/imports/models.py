@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,12 +10,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import Model
 
-# An upload's way through the background worker: checked, previewed, confirmed, imported.
-CHECKING = "checking"    # uploaded; the worker checks it and works out what would change
-CHECKED = "checked"      # the preview is ready: every problem, or what would change
-IMPORTING = "importing"  # HR confirmed; the worker checks it again and writes it
-IMPORTED = "imported"    # written; ``outcome`` says what changed
-FAILED = "failed"        # the worker stopped; ``outcome`` says why
+
+
+class ImportStatus(StrEnum):
+    """An upload's way through the background worker (checked, previewed, confirmed, imported); the column
+    holds the value."""
+
+    CHECKING = "checking"    # uploaded; the worker checks it and works out what would change
+    CHECKED = "checked"      # the preview is ready: every problem, or what would change
+    IMPORTING = "importing"  # HR confirmed; the worker checks it again and writes it
+    IMPORTED = "imported"    # written; ``outcome`` says what changed
+    FAILED = "failed"        # the worker stopped; ``outcome`` says why
+
+
+# The statuses by name, as the rest of the code imports them.
+CHECKING = ImportStatus.CHECKING
+CHECKED = ImportStatus.CHECKED
+IMPORTING = ImportStatus.IMPORTING
+IMPORTED = ImportStatus.IMPORTED
+FAILED = ImportStatus.FAILED
 IMPORT_STATUSES = (CHECKING, CHECKED, IMPORTING, IMPORTED, FAILED)
 IN_PROGRESS = (CHECKING, IMPORTING)
 

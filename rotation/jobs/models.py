@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -9,10 +10,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import Model
 
-QUEUED = "queued"
-RUNNING = "running"
-FINISHED = "finished"
-FAILED = "failed"
+
+class JobStatus(StrEnum):
+    """Where a background job stands; the column holds the value."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+# The statuses by name, as the rest of the code imports them.
+QUEUED = JobStatus.QUEUED
+RUNNING = JobStatus.RUNNING
+FINISHED = JobStatus.FINISHED
+FAILED = JobStatus.FAILED
 JOB_STATUSES = (QUEUED, RUNNING, FINISHED, FAILED)
 
 

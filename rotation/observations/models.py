@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -70,16 +71,27 @@ CAUSES = {
     "unknown": "Not sure yet",
 }
 
-DRAFT = "draft"
-SUBMITTED = "submitted"
-TRIAGED = "triaged"   # an owner has linked it to a problem (triage)
-DECLINED = "declined"  # an owner declined it, with a reason the author is told
+
+class ObservationStatus(StrEnum):
+    """Where an observation stands; the column holds the value."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    TRIAGED = "triaged"   # an owner has linked it to a problem (triage)
+    DECLINED = "declined"  # an owner declined it, with a reason the author is told
+
+
+# The statuses by name, as the rest of the code imports them.
+DRAFT = ObservationStatus.DRAFT
+SUBMITTED = ObservationStatus.SUBMITTED
+TRIAGED = ObservationStatus.TRIAGED
+DECLINED = ObservationStatus.DECLINED
 STATUSES = (DRAFT, SUBMITTED, TRIAGED, DECLINED)
 STATUS_LABELS = {DRAFT: "Draft", SUBMITTED: "Submitted", TRIAGED: "Triaged", DECLINED: "Declined"}
 
 
 def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
 class Observation(db.Model):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,10 +10,21 @@ from rotation.assignments.models import Assignment
 from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import Model
 
-QUEUED = "queued"
-SENT = "sent"
-FAILED = "failed"
-SUPERSEDED = "superseded"
+
+class MessageStatus(StrEnum):
+    """Where an outbox message stands; the column holds the value."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+# The statuses by name, as the rest of the code imports them.
+QUEUED = MessageStatus.QUEUED
+SENT = MessageStatus.SENT
+FAILED = MessageStatus.FAILED
+SUPERSEDED = MessageStatus.SUPERSEDED
 MESSAGE_STATUSES = (QUEUED, SENT, FAILED, SUPERSEDED)
 MESSAGE_STATUS_LABELS = {QUEUED: "Queued", SENT: "Sent", FAILED: "Failed", SUPERSEDED: "Superseded"}
 
@@ -36,7 +48,7 @@ SHIFT_NEWS_PURPOSES = (INVITATION, CANCELLATION, REMINDER)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
 class OutboxMessage(Model):

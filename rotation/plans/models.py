@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,10 +11,21 @@ from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import Model
 from rotation.people.models import Person
 
-QUEUED = "queued"  # started from the plan page, waiting for the background worker
-RUNNING = "running"
-FINISHED = "finished"
-FAILED = "failed"
+
+class RunStatus(StrEnum):
+    """Where a plan run stands; the column holds the value."""
+
+    QUEUED = "queued"  # started from the plan page, waiting for the background worker
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+# The statuses by name, as the rest of the code imports them.
+QUEUED = RunStatus.QUEUED
+RUNNING = RunStatus.RUNNING
+FINISHED = RunStatus.FINISHED
+FAILED = RunStatus.FAILED
 RUN_STATUSES = (QUEUED, RUNNING, FINISHED, FAILED)
 
 # The steps of a run, in order, as its progress shows them.

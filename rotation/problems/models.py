@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,15 +11,31 @@ from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import db
 from rotation.process_map.models import ProcessArea
 
-NEW = "new"
-TRIAGED = "triaged"
-INVESTIGATING = "investigating"
-FIX_PLANNED = "fix_planned"
-FIX_IN_PLACE = "fix_in_place"
-VERIFYING = "verifying"
-VERIFIED = "verified"
-DECLINED = "declined"
-DUPLICATE = "duplicate"
+
+class ProblemStatus(StrEnum):
+    """Where a problem stands in its life; the column holds the value."""
+
+    NEW = "new"
+    TRIAGED = "triaged"
+    INVESTIGATING = "investigating"
+    FIX_PLANNED = "fix_planned"
+    FIX_IN_PLACE = "fix_in_place"
+    VERIFYING = "verifying"
+    VERIFIED = "verified"
+    DECLINED = "declined"
+    DUPLICATE = "duplicate"
+
+
+# The statuses by name, as the rest of the code imports them.
+NEW = ProblemStatus.NEW
+TRIAGED = ProblemStatus.TRIAGED
+INVESTIGATING = ProblemStatus.INVESTIGATING
+FIX_PLANNED = ProblemStatus.FIX_PLANNED
+FIX_IN_PLACE = ProblemStatus.FIX_IN_PLACE
+VERIFYING = ProblemStatus.VERIFYING
+VERIFIED = ProblemStatus.VERIFIED
+DECLINED = ProblemStatus.DECLINED
+DUPLICATE = ProblemStatus.DUPLICATE
 STATUSES = (NEW, TRIAGED, INVESTIGATING, FIX_PLANNED, FIX_IN_PLACE, VERIFYING, VERIFIED, DECLINED, DUPLICATE)
 STATUS_LABELS = {NEW: "New", TRIAGED: "Triaged", INVESTIGATING: "Investigating", FIX_PLANNED: "Fix planned",
                  FIX_IN_PLACE: "Fix in place", VERIFYING: "Verifying", VERIFIED: "Verified", DECLINED: "Declined",
@@ -40,7 +57,7 @@ VERDICTS = {VERIFIED_FIXED: "It is fixed", VERIFIED_BROKEN: "It is still broken"
 
 
 def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(value) for value in values)})"
+    return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
 class Problem(db.Model):
