@@ -5,8 +5,8 @@
   facts as three independent parsers understood them (ical.js is Mozilla's,
   inside Thunderbird, run under Node), so a test compares parsed values and not
   our own idea of the text.
-- ``icaljs``: a session fixture that installs ical.js from the npm registry into
-  tests/js once (``from tests.ical_parsers import icaljs`` in a test module).
+- ``install_icaljs``: installs ical.js from the npm registry into tests/js once;
+  tests ask for it through the ``icaljs`` session fixture (tests/fixtures/mail.py).
 """
 from __future__ import annotations
 
@@ -20,10 +20,9 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 
 import icalendar
-import pytest
 import vobject
 
-from tests.conftest import required_or_skip
+from tests.helpers import required_or_skip
 
 JS_DIRECTORY = Path(__file__).parent / "js"
 MAX_OCTETS = 75
@@ -404,7 +403,3 @@ def install_icaljs() -> str:
     return node
 
 
-@pytest.fixture(scope="session")
-def icaljs() -> str:
-    """``node`` ready to run tests/js/parse.mjs with ical.js."""
-    return install_icaljs()

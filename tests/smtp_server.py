@@ -1,6 +1,6 @@
 """A real SMTP server for tests: aiosmtpd on a free local port, recording what it accepts.
 
-Use the ``smtp_server`` fixture (import it into the test module). It records
+Tests use it through the ``smtp_server`` fixture (tests/fixtures/mail.py). It records
 every accepted message with its envelope and raw bytes, can refuse chosen
 recipients for good (550) or for now (451), can go down by itself in the middle
 of a batch (dropping the connection before it accepts the next message, and
@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 
-import pytest
 from aiosmtpd.controller import Controller
 
 HOST = "127.0.0.1"
@@ -132,10 +131,3 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def smtp_server():
-    """A running SMTP server on a free port, stopped after the test."""
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()

@@ -8,11 +8,15 @@ from playwright.sync_api import expect
 from rotation.assignments.models import CANCELLED, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
-from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD, outbox_of
-from tests.test_assignment_changes import YEAR, company  # noqa: F401 (fixture)
+from tests.fixtures.shifts import YEAR
+from tests.helpers import PASSWORD, PHONE, outbox_of, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def company(five_managers):
+    return five_managers
 
 
 def published_plan(person_id: int, kind: str) -> Assignment:
@@ -23,8 +27,7 @@ def published_plan(person_id: int, kind: str) -> Assignment:
 
 
 def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"assignments-{name}.png"), full_page=True)
+    save_screenshot(page, f"assignments-{name}")
 
 
 def fits_the_screen(page) -> bool:

@@ -19,57 +19,14 @@ from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
 from rotation.sites.slots import generate_slots
-from tests.conftest import count_queries, outbox_of
+from tests.fixtures.shifts import BEFORE_THE_YEAR, YEAR, assign, day, reloaded, slot_at
+from tests.helpers import count_queries, outbox_of
 from tests.imports_helpers import run_import
-
-YEAR = date.today().year + 1
-BEFORE_THE_YEAR = date(YEAR - 1, 12, 31)
-
-
-def day(week: int, weekday: int = 1) -> date:
-    """The day of ``YEAR``'s ISO week ``week``; Monday is 1."""
-    return date.fromisocalendar(YEAR, week, weekday)
-
-
-def slot_at(code: str, first_day: date) -> Slot:
-    slot = db.session.scalar(sa.select(Slot).join(Site).where(Site.code == code, Slot.first_day == first_day))
-    assert slot is not None, f"no slot at {code} on {first_day}"
-    return slot
-
-
-def assign(person: Person, slot: Slot, status: str = PUBLISHED, **values) -> Assignment:
-    """An assignment exactly as a test needs it (committed)."""
-    assignment = Assignment(person_id=person.id, slot_id=slot.id, year=slot.first_day.year, kind=slot.kind,
-                            status=status, **values)
-    db.session.add(assignment)
-    db.session.commit()
-    return assignment
-
-
-def reloaded(assignment_id: int) -> Assignment | None:
-    db.session.expire_all()
-    return db.session.get(Assignment, assignment_id)
 
 
 @pytest.fixture
-def company(make_site, make_person):
-    """Helsinki (everyone's home), Tallinn in the same region, Amsterdam elsewhere, a Tampere warehouse;
-    a chief executive and five managers with a report each: Ann, Bo and Eli in Operations (so one of
-    them a week), Cai in Finance, Dina in Sales."""
-    hel = make_site("HEL-CC", name="Helsinki contact centre", seats=2, region="Nordics")
-    make_site("TLL-CC", name="Tallinn contact centre", seats=2, region="Nordics", timezone="Europe/Tallinn")
-    make_site("AMS-CC", name="Amsterdam contact centre", seats=1, region="Benelux", timezone="Europe/Amsterdam")
-    make_site("TMP-WH", name="Tampere warehouse", kind="warehouse", seats=3, region="Nordics")
-    chief = make_person("E001", full_name="Carla Esposito", department="Board", home_site=hel)
-    names = [("Ann Aalto", "Operations"), ("Bo Berg", "Operations"), ("Cai Castro", "Finance"),
-             ("Dina Dahl", "Sales"), ("Eli Eskola", "Operations")]
-    managers = [make_person(f"E1{n:02d}", full_name=name, department=department, manager=chief, home_site=hel)
-                for n, (name, department) in enumerate(names)]
-    for n, manager in enumerate(managers):
-        make_person(f"E2{n:02d}", manager=manager)
-    generate_slots(YEAR)
-    db.session.commit()
-    return {"chief": chief, "managers": managers, "hel": hel}
+def company(five_managers):
+    return five_managers
 
 
 # --- Moving -----------------------------------------------------------------------------------------

@@ -5,15 +5,21 @@ import html
 import re
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from rotation.assignments.models import CANCELLED, COMPLETED, DRAFT, MOVE, PUBLISHED, WITHDRAW
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.sites.slots import generate_slots
-from tests.conftest import count_queries, outbox_of, next_page_url
-from tests.test_assignment_changes import YEAR, assign, company, day, reloaded, slot_at  # noqa: F401 (fixture)
-from tests.test_import_pages import confirm, upload
+from tests.fixtures.shifts import YEAR, assign, day, reloaded, slot_at
+from tests.helpers import count_queries, outbox_of, next_page_url
+from tests.imports_helpers import confirm, upload
+
+
+@pytest.fixture
+def company(five_managers):
+    return five_managers
 
 
 def text(response) -> str:

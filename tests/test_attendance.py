@@ -5,7 +5,7 @@ import html
 import re
 import threading
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -26,11 +26,16 @@ from rotation.outbox.models import ATTENDANCE, NO_SHOW_NOTICE, QUEUED, SUPERSEDE
 from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
-from tests.conftest import count_queries, csrf_token, outbox_of, next_page_url
-from tests.test_assignment_changes import YEAR, assign, company, day, reloaded, slot_at  # noqa: F401 (fixture)
+from tests.fixtures.attendance import HOST_EMAIL, link_of, make_slot, messages
+from tests.fixtures.shifts import YEAR, assign, day, reloaded, slot_at
+from tests.helpers import count_queries, csrf_token, outbox_of, next_page_url
 
 HR_EMAIL = "hr@example.com"
-HOST_EMAIL = "hanna.host@example.com"
+
+
+@pytest.fixture
+def company(five_managers):
+    return five_managers
 
 
 def loaded(assignment: Assignment) -> Assignment:
@@ -48,11 +53,6 @@ def notifications() -> list[tuple[str, str, str | None]]:
     return [tuple(row) for row in db.session.execute(
         sa.select(Person.full_name, Notification.text, Notification.link)
         .join(Person, Person.id == Notification.person_id).order_by(Notification.id))]
-
-
-def messages(purpose: str) -> list[OutboxMessage]:
-    return list(db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.purpose == purpose).order_by(OutboxMessage.id)))
 
 
 def nothing_written(assignment_id: int, status: str) -> None:
@@ -305,12 +305,6 @@ def hosted(company):
             "elsewhere": assign(cai, slot_at("TLL-CC", day(10)))}
 
 
-def link_of(message: OutboxMessage) -> str:
-    match = re.search(r"http://127\.0\.0\.1:5000/attendance/host/(\S+)", message.body_text)
-    assert match, message.body_text
-    return match.group(1)
-
-
 def test_the_host_is_asked_once_per_slot_after_it_ends(hosted):
     slot = hosted["slot"]
     now = slot.ends_at + timedelta(minutes=5)
@@ -448,44 +442,6 @@ def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-def make_slot(site: Site, first_day: date, starts_at: datetime, ends_at: datetime, last_day: date | None = None,
-              seats: int = 3) -> Slot:
-    slot = Slot(site_id=site.id, kind=site.slot_kind, first_day=first_day, last_day=last_day or first_day,
-                starts_at=starts_at, ends_at=ends_at, seats=seats)
-    db.session.add(slot)
-    db.session.commit()
-    return slot
-
-
-@pytest.fixture
-def recent(make_site, make_person):
-    """Shifts around today: Ann's day and Bo's week have started, Dina's day is tomorrow, Eli's is a draft."""
-    hel = make_site("HEL-CC", name="Helsinki contact centre", seats=3)
-    wh = make_site("TMP-WH", name="Tampere warehouse", kind="warehouse", seats=3)
-    ams = make_site("AMS-CC", name="Amsterdam contact centre", timezone="Europe/Amsterdam")
-    for site in (hel, wh):
-        site.host_name, site.host_email = "Hanna Host", HOST_EMAIL
-    chief = make_person("E001", full_name="Carla Esposito", department="Board", home_site=hel)
-    people = {name.split()[0].lower(): make_person(f"E1{n:02d}", full_name=name, department=department,
-                                                   manager=chief, home_site=hel)
-              for n, (name, department) in enumerate([("Ann Aalto", "Operations"), ("Bo Berg", "Finance"),
-                                                      ("Dina Dahl", "Sales"), ("Eli Eskola", "Sales"),
-                                                      ("Fay Frost", "Legal")])}
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    today = now.date()
-    yesterday = make_slot(hel, today - timedelta(days=1), now - timedelta(hours=30), now - timedelta(hours=22))
-    tomorrow = make_slot(hel, today + timedelta(days=1), now + timedelta(hours=20), now + timedelta(hours=28))
-    monday = today - timedelta(days=today.weekday() + 7)
-    week = make_slot(wh, monday, datetime.combine(monday, datetime.min.time(), timezone.utc),
-                     datetime.combine(monday + timedelta(days=5), datetime.min.time(), timezone.utc),
-                     last_day=monday + timedelta(days=4))
-    older = make_slot(ams, today - timedelta(days=20), now - timedelta(days=20), now - timedelta(days=20, hours=-8))
-    return {"ann": assign(people["ann"], yesterday), "bo": assign(people["bo"], week),
-            "dina": assign(people["dina"], tomorrow), "eli": assign(people["eli"], yesterday, status=DRAFT),
-            "fay": assign(people["fay"], older, status=CONFIRMED), "yesterday": yesterday, "week": week,
-            "people": people, "chief": chief}
-
-
 def rows_of(page: str) -> list[str]:
     return re.findall(r'<td data-label="Person"><span><a href="/assignments/\d+">([^<]+)</a>', page)
 
@@ -611,16 +567,6 @@ def test_the_list_takes_a_fixed_number_of_queries(client, login_as, recent, make
 
 
 # --- The host's page ----------------------------------------------------------------------------------
-
-@pytest.fixture
-def host_link(recent, make_person):
-    """The link the host of yesterday's HEL-CC day got; Gus Grey is there too, beside Ann."""
-    gus = make_person("E300", full_name="Gus Grey", department="Legal", manager=recent["chief"])
-    recent["gus"] = assign(gus, recent["yesterday"])
-    assert queue_attendance_requests(datetime.now(timezone.utc)) >= 1  # Bo's week may be asked about too
-    db.session.commit()
-    message = next(m for m in messages(ATTENDANCE) if "Helsinki" in m.subject)
-    return f"/attendance/host/{link_of(message)}"
 
 
 def test_the_host_page_records_everyone_once(client, recent, host_link):

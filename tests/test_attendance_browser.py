@@ -6,9 +6,7 @@ from playwright.sync_api import expect
 from rotation.assignments.models import COMPLETED, NO_SHOW, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.outbox.models import NO_SHOW_NOTICE, OutboxMessage
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
-from tests.test_attendance import host_link, recent  # noqa: F401 (fixtures)
+from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +22,7 @@ def fits(page, viewport) -> None:
 
 
 def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"attendance_{name}.png"), full_page=True)
+    save_screenshot(page, f"attendance_{name}")
 
 
 def test_hr_records_one_shift_as_came_and_one_as_no_show(page, recent, make_user):

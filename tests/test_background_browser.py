@@ -6,8 +6,7 @@ from playwright.sync_api import expect
 
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
-from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -66,8 +65,7 @@ def test_a_large_import_and_a_plan_run_happen_in_the_worker_while_the_pages_foll
         .wait_for(timeout=60_000)
     page.set_viewport_size(PHONE)
     assert page_width(page) <= PHONE["width"]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "background-import-done-phone.png"), full_page=True)
+    save_screenshot(page, "background-import-done-phone")
     page.get_by_role("link", name="Import another file").click()
     recent = page.get_by_role("region", name="Your recent imports")
     expect(recent.get_by_role("row", name="people.csv")).to_contain_text(f"imported: {people} added")
@@ -83,6 +81,6 @@ def test_a_large_import_and_a_plan_run_happen_in_the_worker_while_the_pages_foll
     assert f"{MANAGERS + 1} customer-service days and {MANAGERS + 1} warehouse weeks" in figures
     assert "Henna Salo" in figures
     assert page_width(page) <= PHONE["width"]
-    page.screenshot(path=str(ARTIFACTS / "background-plan-done-phone.png"), full_page=True)
+    save_screenshot(page, "background-plan-done-phone")
     assert any(line.startswith(f"plan of {YEAR}: ") for line in worker), worker
     assert page.console_errors == []

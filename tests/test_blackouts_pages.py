@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from rotation.blackouts.models import Blackout
 from rotation.extensions import db
-from tests.conftest import count_queries, next_page_url
+from tests.helpers import count_queries, next_page_url
 
 TODAY = date.today()
 FIRST = TODAY + timedelta(days=30)

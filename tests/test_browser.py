@@ -1,8 +1,7 @@
 """The main paths through the pages, in headless Chromium."""
 import pytest
 
-from tests.browser_fixtures import PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, PHONE, page_width, sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -29,11 +29,10 @@ from rotation.outbox.normalise import fold
 from rotation.outbox.texts import when_text
 from rotation.sites.models import Slot
 from rotation.sites.slots import local_instant
-from tests.conftest import count_queries
+from tests.helpers import count_queries
 from tests.ical_parsers import (
     ParsedEvent,
     check_structure,
-    icaljs,  # noqa: F401 (fixture)
     icaljs_json,
     read_with_icaljs,
     read_with_icalendar,

@@ -18,7 +18,7 @@ from rotation.outbox.models import OutboxMessage
 from rotation.people.models import Person
 from rotation.sites.models import Site, Slot
 from rotation.sites.slots import generate_slots
-from tests.conftest import count_queries
+from tests.helpers import count_queries
 
 YEAR = date.today().year + 1
 DEPARTMENTS = ("Board", "Finance", "Sales", "Legal", "Marketing", "Logistics", "Buying", "IT")
@@ -261,7 +261,7 @@ def test_the_manager_sees_the_answer_on_my_rotation(client, company, login_as):
 
 
 def _token(html: str) -> str:
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     return csrf_token(html)
 

@@ -9,24 +9,26 @@ from rotation.change_requests.models import APPROVED, DECLINED, PENDING, ChangeR
 from rotation.change_requests.services import ask_for_change
 from rotation.extensions import db
 from rotation.sites.models import Slot
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
-from tests.test_my_rotation_browser import YEAR, manager, shift  # noqa: F401  (the fixture)
+from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.fixtures.my_rotation import YEAR, shift
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def manager(published_manager):
+    return published_manager
 
 
 def check_layout(page, viewport, name: str) -> None:
     page.wait_for_load_state("load")
     assert page_width(page) <= viewport["width"]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}_{'desktop' if viewport == DESKTOP else 'phone'}.png"),
-                    full_page=True)
+    save_screenshot(page, f"{name}_{'desktop' if viewport == DESKTOP else 'phone'}")
     assert page.console_errors == []
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_a_manager_asks_to_move_a_shift(page, manager, viewport):  # noqa: F811
+def test_a_manager_asks_to_move_a_shift(page, manager, viewport):
     page.set_viewport_size(viewport)
     sign_in(page, manager.email, PASSWORD)
     page.get_by_role("link", name="My rotation").first.click()
@@ -54,7 +56,7 @@ def test_a_manager_asks_to_move_a_shift(page, manager, viewport):  # noqa: F811
     check_layout(page, viewport, "my_rotation_waiting")
 
 
-def test_hr_approves_one_request_and_declines_another(page, manager, make_person, make_user):  # noqa: F811
+def test_hr_approves_one_request_and_declines_another(page, manager, make_person, make_user):
     day_shift, week_shift = shift(manager, "customer_service"), shift(manager, "warehouse")
     today = date(YEAR - 1, 12, 1)
     approved = ask_for_change(day_shift, None, "Quarter close", today)

@@ -6,7 +6,7 @@ from rotation.config import ConfigurationError
 
 @pytest.fixture
 def clean_environment(monkeypatch, tmp_path):
-    from tests.conftest import ENVIRONMENT_SETTINGS
+    from tests.helpers import ENVIRONMENT_SETTINGS
 
     for name in ENVIRONMENT_SETTINGS:
         monkeypatch.delenv(name, raising=False)

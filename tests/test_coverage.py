@@ -5,71 +5,17 @@ import csv
 import html
 import re
 import io
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, timedelta
 
-import pytest
-
-from rotation.assignments.models import (CANCELLED, COMPLETED, CONFIRMED, DRAFT, NO_SHOW, PUBLISHED,
-                                         Assignment)
+from rotation.assignments.models import COMPLETED, PUBLISHED
 from rotation.coverage import standing
 from rotation.coverage.scope import Scope, is_in_organisation
-from rotation.extensions import db
-from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
-from tests.conftest import count_queries
+from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK
+from tests.fixtures.coverage import YEAR, book, slot
+from tests.helpers import count_queries
 
-YEAR = 2031
 TODAY = date(2031, 6, 15)  # mid-year: March shifts are over, September ones to come
 CS, WH = CUSTOMER_SERVICE, WAREHOUSE_WEEK
-
-
-def slot(site, first_day: date) -> Slot:
-    """A customer-service day at a contact centre, or the Monday–Friday week from ``first_day`` at a warehouse."""
-    kind = WH if site.kind == "warehouse" else CS
-    last_day = first_day + timedelta(days=4) if kind == WH else first_day
-    found = db.session.query(Slot).filter_by(site_id=site.id, first_day=first_day).one_or_none()
-    if found:
-        return found
-    made = Slot(site_id=site.id, kind=kind, first_day=first_day, last_day=last_day, seats=5,
-                starts_at=datetime.combine(first_day, time(7), timezone.utc),
-                ends_at=datetime.combine(last_day, time(15), timezone.utc))
-    db.session.add(made)
-    db.session.flush()
-    return made
-
-
-def book(person, where: Slot, status: str) -> None:
-    db.session.add(Assignment(person_id=person.id, slot_id=where.id, year=YEAR, kind=where.kind, status=status))
-    db.session.commit()
-
-
-@pytest.fixture
-def org(make_site, make_person):
-    """Cleo heads the company; Ann (with Bob below her), Dan and Eve report to her.
-
-    In the rotation: Cleo and Ann (people report to them), Bob and Dan (HR says so) — 4 people.
-    Not counted: Eve (HR says no) and Gus (left the company).
-    """
-    cc = make_site("HEL-CC", name="Helsinki contact centre")
-    wh = make_site("TMP-WH", kind="warehouse", name="Tampere warehouse")
-    cleo = make_person("E1", "Cleo Chief", department="Executive")
-    ann = make_person("E2", "Ann Aalto", department="Sales", manager=cleo)
-    bob = make_person("E3", "Bob Berg", department="Sales", manager=ann, in_rotation=True)
-    dan = make_person("E4", "Dan Dahl", department="Operations", manager=cleo, in_rotation=True)
-    eve = make_person("E5", "Eve Ek", department="Operations", manager=cleo, in_rotation=False)
-    make_person("E6", "Gus Gray", department="Sales", manager=bob, in_rotation=True, active=False)
-    march_day, april_day, september_day = date(2031, 3, 4), date(2031, 4, 1), date(2031, 9, 2)
-    march_week, october_week = date(2031, 3, 10), date(2031, 10, 6)
-    book(cleo, slot(cc, march_day), COMPLETED)
-    book(cleo, slot(wh, october_week), CONFIRMED)
-    book(ann, slot(cc, march_day), NO_SHOW)          # not re-booked
-    book(ann, slot(wh, march_week), PUBLISHED)       # over, attendance never recorded
-    book(bob, slot(cc, april_day), NO_SHOW)
-    book(bob, slot(cc, september_day), PUBLISHED)    # re-booked after the no-show
-    book(bob, slot(wh, october_week), DRAFT)         # not announced yet
-    book(dan, slot(cc, september_day), CANCELLED)
-    book(dan, slot(wh, march_week), COMPLETED)
-    book(eve, slot(cc, march_day), COMPLETED)        # not in the rotation: never counted
-    return {"cleo": cleo, "ann": ann, "bob": bob, "dan": dan, "eve": eve, "cc": cc, "wh": wh}
 
 
 def counts(figures) -> dict[str, tuple[int, int, int]]:

@@ -1,18 +1,13 @@
 """HR and an executive read the coverage page in the browser, on a desk and on a phone."""
-from pathlib import Path
 
 import pytest
 
-from tests.browser_fixtures import DESKTOP, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
-from tests.test_coverage import YEAR, org  # noqa: F401 (fixture)
+from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.fixtures.coverage import YEAR
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/coverage-shots")
-
-
-def test_hr_reads_the_company_then_drills_into_an_organisation(page, make_user, org):  # noqa: F811
+def test_hr_reads_the_company_then_drills_into_an_organisation(page, make_user, org):
     hr = make_user(roles=["hr"])
     sign_in(page, hr.email, PASSWORD)
     page.get_by_role("link", name="Coverage", exact=True).click()
@@ -25,8 +20,7 @@ def test_hr_reads_the_company_then_drills_into_an_organisation(page, make_user, 
     page.get_by_label("One line manager's organisation (employee ID)").fill("E1")
     page.get_by_role("button", name="Show").click()
     page.get_by_role("heading", name="By direct report's organisation").wait_for()
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / "hr-desktop.png"), full_page=True)
+    save_screenshot(page, "coverage-hr-desktop")
     organisations = page.get_by_role("region", name="By direct report's organisation")
     organisations.get_by_role("link", name="Ann Aalto").click()
     page.get_by_text("The organisation of Ann Aalto").wait_for()
@@ -37,11 +31,11 @@ def test_hr_reads_the_company_then_drills_into_an_organisation(page, make_user, 
     page.goto(f"/coverage/?year={YEAR}&root=E1")
     page.wait_for_load_state("load")
     assert page_width(page) <= PHONE["width"]
-    page.screenshot(path=str(SHOTS / "hr-phone.png"), full_page=True)
+    save_screenshot(page, "coverage-hr-phone")
     assert page.console_errors == []
 
 
-def test_an_executive_sees_only_their_organisation_on_a_phone(page, make_user, org):  # noqa: F811
+def test_an_executive_sees_only_their_organisation_on_a_phone(page, make_user, org):
     ann = make_user(roles=["manager"], email=org["ann"].email)
     page.set_viewport_size(PHONE)
     sign_in(page, ann.email, PASSWORD)
@@ -50,6 +44,6 @@ def test_an_executive_sees_only_their_organisation_on_a_phone(page, make_user, o
     assert page.get_by_text("Bob Berg").first.is_visible()
     assert page.get_by_text("Cleo Chief").count() == 0
     assert page_width(page) <= PHONE["width"]
-    page.screenshot(path=str(SHOTS / "manager-phone.png"), full_page=True)
+    save_screenshot(page, "coverage-manager-phone")
     page.set_viewport_size(DESKTOP)
     assert page.console_errors == []

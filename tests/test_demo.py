@@ -21,7 +21,7 @@ def test_demo_load_gives_every_role_a_working_login(runner, client, post_form):
 
 
 def _token(client):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     return csrf_token(client.get("/").get_data(as_text=True))
 

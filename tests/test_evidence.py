@@ -24,7 +24,7 @@ from rotation.observations.models import DRAFT, SUBMITTED, Observation, Second
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 
 YEAR = date.today().year + 1
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"

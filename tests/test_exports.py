@@ -10,8 +10,8 @@ import pytest
 from rotation.extensions import db
 from rotation.observations.export import COLUMNS as OBSERVATION_COLUMNS
 from rotation.problems.export import COLUMNS as PROBLEM_COLUMNS
-from tests.conftest import count_queries
-from tests.test_insights import build_world, forget_duplicates, observe, problem_in, second
+from tests.helpers import count_queries
+from tests.fixtures.insights import observe, problem_in, second
 
 OBSERVATION_HEADER = ["id", "status", "submitted_at", "author_employee_id", "author_email", "shift_uid", "shift_kind",
                       "site", "shift_start", "area", "kind", "title", "severity", "frequency", "customer_minutes",
@@ -22,10 +22,9 @@ PROBLEM_HEADER = ["id", "title", "area", "owner_email", "status", "severity", "s
 
 
 @pytest.fixture
-def world(make_site, make_person, make_user):
-    """The company of tests/test_insights.py: five problems, a duplicate, and observations in every status."""
-    yield build_world(make_site, make_person, make_user)
-    forget_duplicates()
+def world(insights_world):
+    """The company of the insights tests: five problems, a duplicate, and observations in every status."""
+    return insights_world
 
 
 def run(runner, *args: str) -> str:

@@ -19,7 +19,7 @@ from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
 from rotation.sites.slots import generate_slots
-from tests.conftest import PASSWORD, count_queries
+from tests.helpers import PASSWORD, count_queries
 
 YEAR = date.today().year + 1
 BASE_URL = "https://rotation.example.com"

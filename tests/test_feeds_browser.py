@@ -10,8 +10,7 @@ from playwright.sync_api import expect
 from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.slots import generate_slots
-from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +18,7 @@ YEAR = date.today().year + 1
 
 
 def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"feeds-{name}.png"), full_page=True)
+    save_screenshot(page, f"feeds-{name}")
 
 
 def fits_the_screen(page) -> bool:

@@ -1,4 +1,4 @@
-from tests.conftest import count_queries, next_page_url
+from tests.helpers import count_queries, next_page_url
 
 
 def test_each_role_sees_what_it_can_do(client, login_as):

@@ -16,7 +16,7 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from rotation.demo.accounts import DEMO_PASSWORD
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 ROLES = {"hr": "hr@example.com", "manager": "manager@example.com", "owner": "owner@example.com",
          "admin": "admin@example.com", "ceo": "ceo@example.com", "visitor": None}  # visitor: signed out

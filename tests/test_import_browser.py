@@ -1,8 +1,7 @@
 """HR walks through an import in the browser: upload, see problems, fix, confirm."""
 import pytest
 
-from tests.browser_fixtures import PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, PHONE, page_width, sign_in
 from tests.imports_helpers import SITES
 
 pytestmark = pytest.mark.browser

@@ -1,5 +1,3 @@
-import io
-
 import sqlalchemy as sa
 
 from rotation.extensions import db
@@ -8,31 +6,8 @@ from rotation.jobs.models import Job
 from rotation.jobs.queue import run_pending
 from rotation.people.models import Person
 from rotation.sites.models import Site
-from tests.conftest import csrf_token
-from tests.imports_helpers import PEOPLE, SITES, count
-
-
-def upload(client, kind: str, text: str | bytes, name: str = "file.csv", deactivate: bool = False,
-           worker: bool = True):
-    """Upload a file on the Imports page; with ``worker`` the background worker then checks it."""
-    token = csrf_token(client.get("/imports").get_data(as_text=True))
-    data = {"csrf_token": token, "kind": kind,
-            "file": (io.BytesIO(text.encode() if isinstance(text, str) else text), name)}
-    if deactivate:
-        data["deactivate_missing"] = "y"
-    response = client.post("/imports", data=data, content_type="multipart/form-data")
-    if worker:
-        run_pending(worker="test-worker")
-    return response
-
-
-def confirm(client, preview_url: str, worker: bool = True):
-    """Confirm the preview; with ``worker`` the background worker then imports the file."""
-    token = csrf_token(client.get(preview_url).get_data(as_text=True))
-    response = client.post(preview_url + "/confirm", data={"csrf_token": token})
-    if worker:
-        run_pending(worker="test-worker")
-    return response
+from tests.helpers import csrf_token
+from tests.imports_helpers import PEOPLE, SITES, confirm, count, upload
 
 
 def test_upload_preview_confirm(client, login_as):

@@ -3,165 +3,21 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from rotation.assignments.models import COMPLETED, Assignment
-from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.observations.models import DECLINED, DRAFT, SUBMITTED, TRIAGED, Observation, Second
 from rotation.insights.figures import Group, lumped, pareto_chart
-from rotation.problems.models import DUPLICATE, VERIFIED, Problem
-from rotation.process_map.models import ProcessArea
-from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
-from tests.browser_fixtures import PHONE, page_width, sign_in
-from tests.conftest import PASSWORD, count_queries
-
-TODAY = utcnow().date()
-BOLD = "<b>Bold</b> area"
-
-
-def _area(name: str, parent: ProcessArea | None = None) -> ProcessArea:
-    area = ProcessArea(name=name, parent_id=parent.id if parent else None)
-    db.session.add(area)
-    db.session.flush()
-    return area
-
-
-def _slot(site, kind: str, first_day: date, starts_at: datetime) -> Slot:
-    days = 4 if kind == WAREHOUSE_WEEK else 0
-    slot = Slot(site_id=site.id, kind=kind, first_day=first_day, last_day=first_day + timedelta(days=days),
-                starts_at=starts_at, ends_at=starts_at + timedelta(days=days, hours=8), seats=4)
-    db.session.add(slot)
-    db.session.flush()
-    return slot
-
-
-def _shift(person, slot: Slot) -> Assignment:
-    kind, first_day = slot.kind, slot.first_day
-    assignment = Assignment(person_id=person.id, slot_id=slot.id, year=first_day.year, kind=kind, status=COMPLETED)
-    db.session.add(assignment)
-    db.session.flush()
-    return assignment
-
-
-def observe(shift: Assignment, area: ProcessArea, kind: str, *, problem: Problem | None = None,
-            frequency: str = "first_time", visible: bool | None = None, minutes: int | None = None,
-            status: str | None = None, severity: int = 3, title: str = "Seen on the floor",
-            andon: bool = False) -> Observation:
-    """An observation by the shift's person (flushed); triaged when it has a problem, submitted otherwise."""
-    status = status or (TRIAGED if problem else SUBMITTED)
-    observation = Observation(
-        assignment_id=shift.id, author_id=shift.person_id, area_id=area.id, kind=kind, title=title,
-        what_happened="What happened.", frequency=frequency, customer_visible=visible, customer_minutes=minutes,
-        severity=severity, status=status, andon=andon, problem_id=problem.id if problem else None,
-        submitted_at=None if status == DRAFT else datetime(2027, 3, 1, 12, 30, 15, 123456, tzinfo=UTC))
-    db.session.add(observation)
-    db.session.flush()
-    return observation
-
-
-def second(observation: Observation, shift: Assignment) -> Second:
-    row = Second(observation_id=observation.id, person_id=shift.person_id, assignment_id=shift.id, note="Me too.")
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
-def problem_in(area: ProcessArea, title: str, severity: int, due_in_days: int, *, status: str = TRIAGED,
-               safety: bool = False, owner=None, **values) -> Problem:
-    problem = Problem(title=title, area_id=area.id, status=status, severity=severity, safety=safety,
-                      due_on=TODAY + timedelta(days=due_in_days), owner_id=owner.id if owner else None,
-                      created_at=datetime(2027, 3, 2, 8, 0, tzinfo=UTC), **values)
-    db.session.add(problem)
-    db.session.flush()
-    return problem
+from rotation.problems.models import Problem
+from tests.fixtures.insights import BOLD, TODAY, add_area, observe, problem_in, second
+from tests.helpers import PASSWORD, PHONE, count_queries, page_width, save_screenshot, sign_in
 
 
 @pytest.fixture
-def world(make_site, make_person, make_user):
-    yield build_world(make_site, make_person, make_user)
-    forget_duplicates()
-
-
-def build_world(make_site, make_person, make_user) -> dict:
-    """Areas Customer service › Refunds and › Returns, Warehouse › Picking, and a top-level "<b>Bold</b> area";
-    four people with a shift each; five problems (four open) and a duplicate, as the docstrings of the tests
-    below work out by hand.
-
-    Pain = reporters × frequency weight × severity² × (1 + customer-visible minutes ÷ 10):
-
-    - P1 Refunds, severity 3: ann (hourly, seen, 6 min) and bo (daily, not seen, 30 min) blocked, cai seconds
-      ann's: 3 × 16 × 9 × 1.6 = 691.2
-    - P2 Returns, severity 2: cai contact (weekly, seen, 10 min) and dina blocked (first time, not seen):
-      2 × 4 × 4 × 2 = 64; kinds tie one to one, contact is listed first
-    - P3 Picking, severity 4: cai waste (daily, unknown), ann and dina second it: 3 × 8 × 16 × 1 = 384
-    - P4 Bold area, severity 1: dina defect (first time, seen, 0 min): 1 × 1 × 1 × 1 = 1
-    - P5 Picking, severity 5, verified (closed): dina safety (monthly): 1 × 2 × 25 × 1 = 50
-    - P6 duplicate of P1: no observations, never counted.
-    """
-    hel = make_site("HEL-CC", name="Helsinki contact centre")
-    tmp = make_site("TMP-WH", name="Tampere warehouse", kind="warehouse")
-    people = {name: make_person(f"E{index:03d}", full_name=name.title(), email=f"{name}@example.com")
-              for index, name in enumerate(("ann", "bo", "cai", "dina"), start=1)}
-    olli = make_user(roles=["owner"], email="olli@example.com", name="Olli Owner")
-    day = date(2027, 3, 1)
-    # 09:00 in Helsinki (UTC+02:00 in March) is 07:00 UTC.
-    service_day = _slot(hel, CUSTOMER_SERVICE, day, datetime.combine(day, time(7), tzinfo=UTC))
-    week = _slot(tmp, WAREHOUSE_WEEK, day, datetime.combine(day, time(5), tzinfo=UTC))
-    shifts = {name: _shift(person, week if name == "cai" else service_day) for name, person in people.items()}
-
-    service = _area("Customer service")
-    refunds, returns = _area("Refunds", service), _area("Returns", service)
-    warehouse = _area("Warehouse")
-    picking = _area("Picking", warehouse)
-    bold = _area(BOLD)
-
-    p1 = problem_in(refunds, "Refunds wait for a supervisor", 3, -5, owner=olli)
-    ann_refund = observe(shifts["ann"], refunds, "blocked", problem=p1, frequency="hourly", visible=True, minutes=6,
-                         andon=True)
-    observe(shifts["bo"], refunds, "blocked", problem=p1, frequency="daily", visible=False, minutes=30)
-    second(ann_refund, shifts["cai"])
-
-    p2 = problem_in(returns, "Return labels print blank", 2, 3, owner=olli)
-    observe(shifts["cai"], returns, "contact", problem=p2, frequency="weekly", visible=True, minutes=10)
-    observe(shifts["dina"], returns, "blocked", problem=p2, frequency="first_time", visible=False)
-
-    p3 = problem_in(picking, "Trolleys too few at noon", 4, -20)
-    trolleys = observe(shifts["cai"], picking, "waste", problem=p3, frequency="daily")
-    second(trolleys, shifts["ann"])
-    second(trolleys, shifts["dina"])
-
-    p4 = problem_in(bold, "<i>Typo</i> on the packing slip", 1, 30)
-    observe(shifts["dina"], bold, "defect", problem=p4, frequency="first_time", visible=True, minutes=0)
-
-    p5 = problem_in(picking, "Pallet wrap blade exposed", 5, -100, status=VERIFIED, safety=True,
-                    closed_at=datetime(2027, 4, 1, 9, 0, tzinfo=UTC), verification_metric="Cuts a month",
-                    countermeasure_type="eliminate")
-    observe(shifts["dina"], picking, "safety", problem=p5, frequency="monthly", severity=5)
-
-    p6 = problem_in(refunds, "Supervisor approval for refunds", 3, -1, status=DUPLICATE, duplicate_of_id=p1.id,
-                    closed_at=datetime(2027, 3, 5, 9, 0, tzinfo=UTC))
-
-    # Not linked to any problem: a draft, a submitted and a declined observation.
-    observe(shifts["ann"], refunds, "blocked", status=DRAFT, title="Half written")
-    observe(shifts["bo"], returns, "contact", title="Waiting for triage")
-    observe(shifts["bo"], returns, "contact", status=DECLINED, title="Not a process problem")
-    db.session.commit()
-    return {"people": people, "shifts": shifts, "olli": olli, "problems": [p1, p2, p3, p4, p5, p6],
-            "areas": {"service": service, "refunds": refunds, "returns": returns, "warehouse": warehouse,
-                      "picking": picking, "bold": bold}}
-
-
-def forget_duplicates() -> None:
-    """Undo the duplicate marks before the tables are emptied: on SQLite, deleting the problem a duplicate points
-    at would otherwise clear ``duplicate_of_id`` on a row still marked as a duplicate, which the schema refuses."""
-    db.session.rollback()
-    db.session.execute(sa.update(Problem).where(Problem.status == DUPLICATE).values(status=VERIFIED,
-                                                                                     duplicate_of_id=None))
-    db.session.commit()
+def world(insights_world):
+    return insights_world
 
 
 def get_page(client, **args) -> str:
@@ -335,7 +191,7 @@ def test_the_page_runs_the_same_queries_however_many_problems(client, login_as, 
         get_page(client)
     shifts, areas = world["shifts"], world["areas"]
     for number in range(15):
-        area = _area(f"Area {number}", areas["warehouse"] if number % 2 else None)
+        area = add_area(f"Area {number}", areas["warehouse"] if number % 2 else None)
         problem = problem_in(area, f"Problem {number}", 1 + number % 5, number - 7)
         observation = observe(shifts["bo"], area, "waste", problem=problem, frequency="weekly")
         second(observation, shifts["cai"])
@@ -348,6 +204,7 @@ def test_the_page_runs_the_same_queries_however_many_problems(client, login_as, 
 
 # --- In a browser -----------------------------------------------------------------------------------------------
 
+@pytest.mark.browser
 def test_an_owner_reads_the_charts_on_a_laptop_and_a_phone(page, world):
     sign_in(page, "olli@example.com", PASSWORD)
     page.get_by_role("link", name="Insights").click()
@@ -360,7 +217,7 @@ def test_an_owner_reads_the_charts_on_a_laptop_and_a_phone(page, world):
     page.get_by_text("The numbers").first.click()
     assert page.get_by_role("row", name=re.compile("Customer service › Refunds")).first.is_visible()
     page.get_by_role("link", name=f"#{world['problems'][2].id} Trolleys too few at noon").wait_for()
-    page.screenshot(path="/tmp/insights-desktop.png", full_page=True)
+    save_screenshot(page, "insights-desktop")
 
     page.set_viewport_size(PHONE)
     page.reload()
@@ -368,5 +225,5 @@ def test_an_owner_reads_the_charts_on_a_laptop_and_a_phone(page, world):
     assert width <= PHONE["width"], f"the page scrolls sideways: {width}px wide"
     box = page.get_by_role("img", name="Pain by process area").bounding_box()
     assert box["width"] <= PHONE["width"]
-    page.screenshot(path="/tmp/insights-phone.png", full_page=True)
+    save_screenshot(page, "insights-phone")
     assert page.console_errors == []

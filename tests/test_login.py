@@ -6,7 +6,7 @@ import pytest
 from rotation.accounts import services, throttle
 from rotation.accounts.models import LoginThrottle, SignIn, User
 from rotation.extensions import db
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD
 
 
 def test_good_login_redirects_to_the_home_page(client, post_form, make_user):
@@ -94,7 +94,7 @@ def test_passwords_are_stored_hashed(make_user):
 
 
 def test_next_parameter_only_leads_within_the_site(client, make_user):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     user = make_user()
     for target, expected in (("/account/password", "/account/password"), ("//evil.example/", "/"),
@@ -122,7 +122,7 @@ def test_signing_out_needs_a_post(client, login_as):
 
 
 def test_behind_a_proxy_failures_count_per_forwarded_client(make_app, make_user):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     app = make_app(ROTATION_PROXIES=1)
     with app.app_context():
@@ -176,7 +176,7 @@ def test_strangers_guessing_from_many_addresses_never_keep_the_owner_out(app, ma
 
 
 def test_the_owner_is_told_why_they_wait_on_the_log_in_page(make_app, make_user):
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     app = make_app(ROTATION_PROXIES=1)
     with app.app_context():

@@ -13,7 +13,7 @@ from rotation.outbox.models import OutboxMessage
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.conftest import count_queries
+from tests.helpers import count_queries
 
 YEAR = date.today().year + 1
 

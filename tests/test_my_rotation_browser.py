@@ -1,43 +1,20 @@
 """A manager on My rotation in the browser: confirms a shift, then adds a blackout over the other one."""
-from datetime import date
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import expect
 
-from rotation.assignments.models import CANCELLED, CONFIRMED, Assignment
+from rotation.assignments.models import CONFIRMED
 from rotation.extensions import db
-from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
-from rotation.sites.slots import generate_slots
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.fixtures.my_rotation import shift
+from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
-YEAR = date.today().year + 1
-
 
 @pytest.fixture
-def manager(make_site, make_person, make_user):
-    """A published plan for a chief and one manager; the manager has an account."""
-    centre = make_site("HEL-CC", seats=2, name="Helsinki contact centre")
-    centre.address, centre.host_name = "Mannerheimintie 1, Helsinki", "Hanna Host"
-    make_site("TMP-WH", kind="warehouse", seats=2, name="Tampere warehouse")
-    chief = make_person("E001", department="Board", home_site=centre)
-    person = make_person("E100", full_name="Maija Manager", manager=chief, home_site=centre)
-    make_person("E200", manager=person)
-    generate_slots(YEAR)
-    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
-    db.session.commit()
-    make_user(roles=["manager"], email=person.email)
-    return person
-
-
-def shift(person, kind: str) -> Assignment:
-    db.session.expire_all()
-    return db.session.scalar(sa.select(Assignment).where(
-        Assignment.person_id == person.id, Assignment.kind == kind, Assignment.status != CANCELLED))
+def manager(published_manager):
+    return published_manager
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -69,7 +46,6 @@ def test_a_manager_confirms_a_shift_and_adds_a_colliding_blackout(page, manager,
 
     page.wait_for_load_state("load")
     assert page_width(page) <= viewport["width"]
-    ARTIFACTS.mkdir(exist_ok=True)
     name = "desktop" if viewport == DESKTOP else "phone"
-    page.screenshot(path=str(ARTIFACTS / f"my_rotation_{name}.png"), full_page=True)
+    save_screenshot(page, f"my_rotation_{name}")
     assert page.console_errors == []

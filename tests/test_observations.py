@@ -2,25 +2,20 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from rotation.assignments.models import CANCELLED, COMPLETED, PUBLISHED, Assignment
+from rotation.assignments.models import CANCELLED, COMPLETED, Assignment
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.observations.models import DRAFT, SUBMITTED, TRIAGED, Observation, Second, WindowExtension
 from rotation.observations.services import filing_problem, start_draft, submit
 from rotation.refusals import Refusal
 from rotation.outbox.models import OutboxMessage
-from rotation.process_map.models import AreaOwner, ProcessArea
-from rotation.sites.models import Site, Slot
-from rotation.sites.slots import generate_slots
-from tests.conftest import PASSWORD, count_queries, csrf_token
-
-TODAY = date.today()
-YEAR = TODAY.year
+from tests.fixtures.observations import now
+from tests.helpers import PASSWORD, count_queries, csrf_token
 
 COMPLETE = {"area_id": None, "kind": "blocked", "title": "Refund needs a supervisor for every order",
             "what_happened": "Every refund over 20 euros waits for a supervisor's approval; callers wait 6 minutes.",
@@ -30,48 +25,9 @@ COMPLETE = {"area_id": None, "kind": "blocked", "title": "Refund needs a supervi
             "frontline_quote": "We apologise more than we help.", "reference_numbers": "T-1001, T-1002"}
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
 @pytest.fixture
-def company(make_site, make_person, make_user):
-    """A contact centre, a process map (Customer service › Refunds) with an owner for Customer service, and two
-    managers, each with a customer-service day that started an hour ago."""
-    make_site("HEL-CC", name="Helsinki contact centre", seats=4)
-    generate_slots(YEAR)
-    generate_slots(YEAR + 1)
-    chief = make_person("E001", full_name="Carla Chief", department="Board")
-    ann = make_person("E100", full_name="Ann Author", manager=chief)
-    bo = make_person("E101", full_name="Bo Second", manager=chief, department="Finance")
-    for number, boss in enumerate((ann, bo)):
-        make_person(f"E20{number}", manager=boss)
-    service = ProcessArea(name="Customer service")
-    db.session.add(service)
-    db.session.flush()
-    refunds = ProcessArea(name="Refunds", parent_id=service.id)
-    db.session.add(refunds)
-    db.session.flush()
-    owner = make_user(roles=["owner"], email="olli@example.com", name="Olli Owner")
-    db.session.add(AreaOwner(area_id=service.id, user_id=owner.id))
-    slot = _slot_around(now() - timedelta(hours=1))
-    shifts = {}
-    for person in (ann, bo):
-        shifts[person.employee_id] = Assignment(person_id=person.id, slot_id=slot.id, year=slot.first_day.year,
-                                                kind=slot.kind, status=PUBLISHED)
-        db.session.add(shifts[person.employee_id])
-    db.session.commit()
-    return {"ann": ann, "bo": bo, "service": service, "refunds": refunds, "owner": owner,
-            "ann_shift": shifts["E100"], "bo_shift": shifts["E101"], "slot": slot}
-
-
-def _slot_around(moment: datetime) -> Slot:
-    """A customer-service slot whose hours are moved to start at ``moment`` (tests need a shift under way)."""
-    slot = db.session.scalar(sa.select(Slot).join(Site).where(Slot.first_day >= moment.date()).order_by(Slot.first_day))
-    slot.first_day = slot.last_day = moment.date()
-    slot.starts_at, slot.ends_at = moment, moment + timedelta(hours=8)
-    db.session.flush()
-    return slot
+def company(filing_company):
+    return filing_company
 
 
 @pytest.fixture

@@ -13,11 +13,14 @@ from rotation.observations.models import Evidence
 from rotation.observations.evidence import path_of
 from rotation.extensions import db
 from rotation.observations.models import SUBMITTED, Observation, Second
-from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
-from tests.test_observations import company  # noqa: F401  (the fixture)
+from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def company(filing_company):
+    return filing_company
 
 
 def photo_with_location(tmp_path) -> str:
@@ -36,7 +39,7 @@ def fits(page) -> None:
     assert page_width(page) <= PHONE["width"]
 
 
-def test_a_manager_files_an_observation_with_a_photo_on_a_phone(page, company, make_user, tmp_path):  # noqa: F811
+def test_a_manager_files_an_observation_with_a_photo_on_a_phone(page, company, make_user, tmp_path):
     ann = company["ann"]
     make_user(roles=["manager"], email=ann.email)
     page.set_viewport_size(PHONE)
@@ -66,13 +69,12 @@ def test_a_manager_files_an_observation_with_a_photo_on_a_phone(page, company, m
     page.get_by_label("How often does the frontline see it?").select_option(label="Every hour or more often")
     page.get_by_label("3 — Noticeable").check()
     page.get_by_label("Why did it happen?").fill("The refund tool asks for approval above 20 euros.")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "observation_form_phone.png"), full_page=True)
+    save_screenshot(page, "observation_form_phone")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Submitted. The owners of Customer service › Refunds will triage it").wait_for()
     expect(page.get_by_role("heading", level=1)).to_have_text("Refunds over 20 euros wait for a supervisor")
     fits(page)
-    page.screenshot(path=str(ARTIFACTS / "observation_detail_phone.png"), full_page=True)
+    save_screenshot(page, "observation_detail_phone")
 
     db.session.expire_all()
     observation = db.session.scalar(sa.select(Observation))
@@ -87,7 +89,7 @@ def test_a_manager_files_an_observation_with_a_photo_on_a_phone(page, company, m
     assert page.console_errors == []
 
 
-def test_a_similar_observation_is_offered_while_typing_and_seconded(page, company, make_user):  # noqa: F811
+def test_a_similar_observation_is_offered_while_typing_and_seconded(page, company, make_user):
     from datetime import UTC, datetime
 
     from rotation.observations.services import save, start_draft, submit

@@ -10,17 +10,14 @@ from rotation.assignments.models import Assignment
 from rotation.extensions import db
 from rotation.outbox.models import INVITATION, QUEUED, SENT, OutboxMessage
 from rotation.outbox.sender import BATCH_SIZE, IN_FLIGHT_AT_MOST, send_due
-from tests.smtp_server import smtp_server  # noqa: F401  (the fixture)
-from tests.test_outbox_sending import (  # noqa: F401  (mail and published are fixtures)
-    last_line, mail, make_all_due, messages, published, send,
-)
+from tests.fixtures.mail import last_line, make_all_due, messages, send
 
 MESSAGES = 40
 _MESSAGE_ID = re.compile(r"<outbox-(\d+)\.")
 
 
 @pytest.fixture
-def many(published):  # noqa: F811
+def many(published_invitations):
     """Forty invitations queued: the six of a published plan and 34 more for the same shifts."""
     assignments = db.session.scalars(sa.select(Assignment.id)).all()
     db.session.execute(sa.insert(OutboxMessage), [
@@ -29,7 +26,7 @@ def many(published):  # noqa: F811
         for number in range(MESSAGES - 6)])
     db.session.commit()
     assert len(messages(status=QUEUED)) == MESSAGES > 2 * BATCH_SIZE
-    return published
+    return published_invitations
 
 
 def delivered_ids(server) -> list[int]:

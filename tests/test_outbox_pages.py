@@ -16,7 +16,7 @@ from rotation.outbox.models import (
     CANCELLATION, FAILED, INVITATION, QUEUED, RESET_PASSWORD, SENT, SET_PASSWORD, SUPERSEDED, OutboxMessage,
 )
 from rotation.sites.models import Slot
-from tests.conftest import count_queries, csrf_token, next_page_url
+from tests.helpers import count_queries, csrf_token, next_page_url
 
 MONDAY = date(2031, 3, 3)
 REPLY = "550 5.1.1 <ann@example.com>: Recipient address rejected: User unknown in virtual mailbox table"

@@ -20,56 +20,21 @@ from rotation.extensions import db
 from rotation.outbox.models import FAILED, INVITATION, QUEUED, SENT, OutboxMessage
 from rotation.outbox.sender import MAX_ATTEMPTS, Attempt, DEFERRED, UNREACHABLE, backoff, record, send_due
 from rotation.people.models import Person
-from rotation.plans.runs import plan_run, start_run
-from rotation.sites.slots import generate_slots
-from tests.ical_parsers import (  # noqa: F401  (icaljs is a fixture)
-    check_structure, icaljs, read_with_icalendar, read_with_icaljs, read_with_vobject,
-)
-from tests.imports_helpers import PEOPLE, SITES, run_import
-from tests.smtp_server import HOST, smtp_server  # noqa: F401  (the fixture)
+from tests.fixtures.mail import ORGANIZER, import_roster, last_line, make_all_due, messages, send
+from tests.ical_parsers import check_structure, read_with_icalendar, read_with_icaljs, read_with_vobject
+from tests.imports_helpers import PEOPLE, run_import
+from tests.smtp_server import HOST
 
 YEAR = date.today().year + 1
 BEFORE_THE_YEAR = date(YEAR - 1, 12, 31)
-ORGANIZER = "rotation@example.com"
 # The roster of tests/imports_helpers.py: the chief executive ("Esposito, Carla"), Maria (who has a
 # report) and Ben (in the rotation by the file) each get a customer-service day and a warehouse week.
 IN_ROTATION = {"ceo@example.com", "maria@example.com", "ben@example.com"}
 
 
 @pytest.fixture
-def mail(app, smtp_server):  # noqa: F811
-    """The app pointed at the test's SMTP server."""
-    app.config.update(ROTATION_SMTP_HOST=HOST, ROTATION_SMTP_PORT=smtp_server.port, ROTATION_MAIL_FROM=ORGANIZER)
-    return smtp_server
-
-
-def import_roster(runner, tmp_path) -> None:
-    assert run_import(runner, tmp_path, "sites", SITES).exit_code == 0
-    assert run_import(runner, tmp_path, "people", PEOPLE).exit_code == 0
-
-
-@pytest.fixture
-def published(mail, runner, tmp_path):
-    """The roster imported through the CLI (its set-password e-mails already sent), slots generated,
-    next year planned and published: six invitations queued."""
-    import_roster(runner, tmp_path)
-    assert send(runner).exit_code == 0
-    mail.received.clear()
-    mail.clients.clear()  # a test that waits for several clients counts only its own
-    generate_slots(YEAR)
-    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
-    db.session.commit()
-    return mail
-
-
-def send(runner, *options: str):
-    result = runner.invoke(args=["invites", "send", *options])
-    db.session.expire_all()
-    return result
-
-
-def last_line(result) -> str:
-    return result.output.strip().splitlines()[-1]
+def published(published_invitations):
+    return published_invitations
 
 
 def calendar_of(received) -> tuple[str, Calendar]:
@@ -93,16 +58,6 @@ def event_facts(received) -> dict:
             "sequence": int(event["SEQUENCE"]), "status": str(event.get("STATUS", "")),
             "attendee": str(event["ATTENDEE"]), "cn": event["ATTENDEE"].params.get("CN"),
             "start": event.decoded("DTSTART")}
-
-
-def messages(**where) -> list[OutboxMessage]:
-    return list(db.session.scalars(sa.select(OutboxMessage).filter_by(**where).order_by(OutboxMessage.id)))
-
-
-def make_all_due() -> None:
-    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.status == QUEUED)
-                       .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
-    db.session.commit()
 
 
 def uids_by_recipient(received) -> dict[str, set[str]]:

@@ -11,7 +11,7 @@ from rotation.accounts.models import PasswordLink, User
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import QUEUED, RESET_PASSWORD, SET_PASSWORD, SUPERSEDED, OutboxMessage
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 from tests.imports_helpers import PEOPLE, SITES, run_import
 
 NEW_PASSWORD = "frontline tuesday lamp"

@@ -11,8 +11,7 @@ from playwright.sync_api import expect
 from rotation.accounts.links import send_password_link
 from rotation.extensions import db
 from rotation.outbox.models import FAILED, RESET_PASSWORD, SET_PASSWORD, OutboxMessage
-from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,8 +20,7 @@ REPLY = "550 5.1.1 <lea.lead@example.com>: Recipient address rejected: User unkn
 
 
 def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"password-links-{name}.png"), full_page=True)
+    save_screenshot(page, f"password-links-{name}")
 
 
 def fits_the_screen(page) -> bool:

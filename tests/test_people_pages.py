@@ -1,6 +1,6 @@
 from datetime import date
 
-from tests.conftest import count_queries, next_page_url
+from tests.helpers import count_queries, next_page_url
 
 
 def test_people_list_searches_filters_and_paginates(client, login_as, make_person, make_site):

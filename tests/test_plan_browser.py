@@ -9,8 +9,7 @@ from rotation.assignments.models import PUBLISHED, Assignment
 from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -58,8 +57,7 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, m
     seats_used = page.get_by_role("row", name="HEL-CC").locator("td").first
     expect(seats_used).to_have_text("4")  # everyone placed has their customer-service day at home
     assert page_width(page) <= viewport["width"]
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"plan-draft-{name}.png"), full_page=True)
+    save_screenshot(page, f"plan-draft-{name}")
 
     page.get_by_role("button", name=f"Publish the plan of {YEAR}…").click()
     page.get_by_role("heading", name=f"Publish the plan of {YEAR}?").wait_for()
@@ -71,7 +69,7 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, m
         .wait_for()
     expect(page.get_by_text(f"Nothing to publish: the published plan of {YEAR} is up to date")).to_be_visible()
     expect(page.get_by_role("button", name=f"Publish the plan of {YEAR}…")).to_have_count(0)
-    page.screenshot(path=str(ARTIFACTS / f"plan-published-{name}.png"), full_page=True)
+    save_screenshot(page, f"plan-published-{name}")
     db.session.expire_all()
     assert {row.status for row in db.session.scalars(sa.select(Assignment))} == {PUBLISHED}
     assert set(db.session.execute(sa.select(OutboxMessage.purpose, OutboxMessage.status)).tuples()) == {

@@ -24,7 +24,7 @@ from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
 from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
-from tests.conftest import count_queries, csrf_token, next_page_url
+from tests.helpers import count_queries, csrf_token, next_page_url
 
 YEAR = date.today().year + 1
 START_OF_YEAR = date(YEAR, 1, 1)

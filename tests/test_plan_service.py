@@ -23,7 +23,7 @@ from rotation.plans.publish import draft_summary, publish_year
 from rotation.plans.runs import execute_run, plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.conftest import outbox_of
+from tests.helpers import outbox_of
 
 YEAR = date.today().year + 1
 START_OF_YEAR = date(YEAR, 1, 1)

@@ -17,8 +17,8 @@ from rotation.problems.models import (
     DECLINED, FIX_IN_PLACE, INVESTIGATING, VERIFIED, VERIFYING, Problem, ProblemEvent, VerificationRequest,
 )
 from rotation.problems.pain import pain_of
-from tests.conftest import csrf_token, next_page_url
-from tests.test_triage import NOW, post, reloaded, sign_in, sign_out, world  # noqa: F401  (the fixture)
+from tests.helpers import csrf_token, next_page_url
+from tests.fixtures.findings import NOW, post, reloaded, sign_in, sign_out
 
 
 def text(response) -> str:
@@ -29,6 +29,11 @@ def listed(client, url: str = "/problems/") -> list[str]:
     """The problem titles of the list page, in its order."""
     page = client.get(url).get_data(as_text=True)
     return [html.unescape(title) for title in re.findall(r'<a href="/problems/\d+"[^>]*>(.*?)</a>', page)]
+
+
+@pytest.fixture
+def world(triage_world):
+    return triage_world
 
 
 def reporters(world, problem, people: list[str], **observed) -> None:

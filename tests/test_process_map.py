@@ -16,7 +16,7 @@ from rotation.process_map import services
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.process_map.tree import SEPARATOR, area_paths, owned_area_ids
 from rotation.sites.models import Slot
-from tests.conftest import count_queries
+from tests.helpers import count_queries
 
 
 def add(name: str, parent: ProcessArea | None = None, description: str | None = None,
@@ -508,6 +508,6 @@ def test_the_demo_map_loads_without_its_owner_accounts(app):
 
 
 def _token(client) -> str:
-    from tests.conftest import csrf_token
+    from tests.helpers import csrf_token
 
     return csrf_token(client.get("/").get_data(as_text=True))

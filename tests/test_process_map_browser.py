@@ -1,23 +1,16 @@
 """An administrator draws the process map in the browser; a manager reads it on a phone."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 
 from rotation.extensions import db
-from tests.browser_fixtures import PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots")
-
-
 def shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"process_map_{name}.png"), full_page=True)
+    save_screenshot(page, f"process_map_{name}")
 
 
 def test_an_admin_adds_an_area_and_its_owner(page, make_user):

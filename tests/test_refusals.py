@@ -13,7 +13,7 @@ from rotation.plans.planner import PlanningError
 from rotation.refusals import FieldRefusal, Refusal, all_or_nothing, command_change
 from rotation.security import public
 from rotation.sites.models import Site
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 class NameForm(Form):

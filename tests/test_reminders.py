@@ -15,11 +15,9 @@ from rotation.extensions import db
 from rotation.outbox.models import REMINDER, SENT, OutboxMessage
 from rotation.outbox.reminders import how_soon, queue_due_reminders
 from rotation.sites.models import CUSTOMER_SERVICE, Slot
-from tests.conftest import count_queries, outbox_of
-from tests.smtp_server import HOST, smtp_server  # noqa: F401  (the fixture)
-from tests.test_assignment_changes import (  # noqa: F401  (company is a fixture)
-    BEFORE_THE_YEAR, assign, company, day, reloaded, slot_at,
-)
+from tests.fixtures.shifts import BEFORE_THE_YEAR, assign, day, reloaded, slot_at
+from tests.helpers import count_queries, outbox_of
+from tests.smtp_server import HOST
 
 BASE_URL = "https://rotation.example.com"
 DAY = timedelta(days=1)
@@ -28,6 +26,11 @@ DAY = timedelta(days=1)
 @pytest.fixture(autouse=True)
 def base_url(app):
     app.config["ROTATION_BASE_URL"] = BASE_URL
+
+
+@pytest.fixture
+def company(five_managers):
+    return five_managers
 
 
 def queue(now: datetime) -> int:
@@ -285,7 +288,7 @@ def test_one_query_finds_every_due_reminder_and_one_statement_queues_them(compan
 # --- Delivery --------------------------------------------------------------------------------------
 
 def test_invites_send_delivers_a_reminder_naming_the_site_local_time_and_my_rotation(
-        app, runner, make_site, make_person, smtp_server):  # noqa: F811
+        app, runner, make_site, make_person, smtp_server):
     app.config.update(ROTATION_SMTP_HOST=HOST, ROTATION_SMTP_PORT=smtp_server.port,
                       ROTATION_MAIL_FROM="rotation@example.com")
     site = make_site("AMS-CC", name="Amsterdam contact centre", timezone="Europe/Amsterdam")

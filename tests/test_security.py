@@ -64,7 +64,7 @@ def test_a_view_without_an_access_rule_is_refused(make_app, login_as, client):
 @pytest.mark.parametrize("base_url, secure", [("https://rotation.example.com", True),
                                               ("http://127.0.0.1:5000", False)])
 def test_session_cookie_flags(make_app, make_user, base_url, secure):
-    from tests.conftest import PASSWORD, csrf_token
+    from tests.helpers import PASSWORD, csrf_token
 
     app = make_app(ROTATION_BASE_URL=base_url)
     with app.app_context():

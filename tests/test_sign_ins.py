@@ -13,7 +13,7 @@ from rotation.feeds import services as feeds
 from rotation.feeds.models import FeedToken
 from rotation.outbox.models import RESET_PASSWORD
 from rotation.people.models import Person
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 from tests.imports_helpers import PEOPLE, SITES, run_import
 
 PHONE = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "

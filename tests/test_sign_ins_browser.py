@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 def screenshot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"sign-ins-{name}.png"), full_page=True)
+    save_screenshot(page, f"sign-ins-{name}")
 
 
 def test_a_manager_signs_a_lost_phone_out_from_the_laptop(page, chromium, live_server, make_user):

@@ -15,7 +15,7 @@ from rotation.observations.models import CONTACT, DECLINED, DRAFT, SUBMITTED, TR
 from rotation.observations.similar import Candidate, rank, similar_observations, stem
 from rotation.process_map.models import ProcessArea
 from rotation.sites.models import CUSTOMER_SERVICE, Slot
-from tests.conftest import PASSWORD, count_queries, csrf_token
+from tests.helpers import PASSWORD, count_queries, csrf_token
 
 REFUND_APPROVAL = ("Refunds need a supervisor for every order",
                    "Every refund over 20 euros needs a supervisor to approve it, so the customer waits on hold "

@@ -5,8 +5,7 @@ import pytest
 
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
-from tests.browser_fixtures import PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
+from tests.helpers import PASSWORD, PHONE, page_width, sign_in
 
 pytestmark = pytest.mark.browser
 

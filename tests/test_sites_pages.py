@@ -8,7 +8,7 @@ from rotation.assignments.models import Assignment
 from rotation.extensions import db
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.conftest import count_queries
+from tests.helpers import count_queries
 
 
 def cell(page: str, label: str, value: str) -> bool:

@@ -8,7 +8,7 @@ from rotation.extensions import db
 from rotation.refusals import FieldRefusal
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.conftest import count_queries
+from tests.helpers import count_queries
 
 WORKING_DAYS_2027 = 261  # 2027 starts on a Friday: 52 whole weeks and one more Friday
 MONDAYS_2027 = 52

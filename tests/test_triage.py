@@ -4,8 +4,7 @@ and status changes in the audit trail."""
 from __future__ import annotations
 
 import html
-import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -22,130 +21,18 @@ from rotation.problems.models import (
     DUPLICATE, FIX_IN_PLACE, INVESTIGATING, VERIFIED, Problem, ProblemEvent,
 )
 from rotation.problems.pain import pain_of
-from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.refusals import Refusal
-from rotation.sites.models import Slot
-from tests.conftest import PASSWORD, count_queries, csrf_token
+from tests.fixtures.findings import NOW, post, reloaded, sign_in, sign_out
+from tests.helpers import PASSWORD, count_queries, csrf_token
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+@pytest.fixture
+def world(triage_world):
+    return triage_world
 
 
 def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
-
-
-def reloaded(model, object_id):
-    db.session.expire_all()
-    return db.session.get(model, object_id)
-
-
-class World(dict):
-    """The company of these tests, with helpers to file observations, "me too"s and evidence (all committed)."""
-
-    def observe(self, who: str, area: str, title: str, *, severity: int = 3, kind: str = "blocked",
-                frequency: str = "weekly", minutes: int | None = None, visible: bool | None = None,
-                andon: bool = False, filed: datetime | None = None, status: str = SUBMITTED,
-                problem: Problem | None = None) -> Observation:
-        observation = Observation(
-            assignment_id=self[f"{who}_shift"].id, author_id=self[who].id, area_id=self[area].id, status=status,
-            kind=kind, title=title, what_happened=f"{title}, seen on the shift.", severity=severity,
-            frequency=frequency, customer_minutes=minutes, customer_visible=visible, andon=andon,
-            submitted_at=filed or NOW - timedelta(days=1), problem_id=problem.id if problem else None)
-        db.session.add(observation)
-        db.session.commit()
-        return observation
-
-    def second(self, observation: Observation, who: str, note: str | None = None) -> Second:
-        seconded = Second(observation_id=observation.id, person_id=self[who].id,
-                          assignment_id=self[f"{who}_shift"].id, note=note)
-        db.session.add(seconded)
-        db.session.commit()
-        return seconded
-
-    def evidence(self, observation: Observation, who: str, seconded: Second | None = None) -> Evidence:
-        item = Evidence(observation_id=observation.id, second_id=seconded.id if seconded else None,
-                        uploaded_by_id=self[who].id, filename=f"photo-{secrets.token_hex(3)}.jpg",
-                        content_type="image/jpeg", size_bytes=1234, sha256="0" * 64,
-                        storage_key=secrets.token_hex(16))
-        db.session.add(item)
-        db.session.commit()
-        return item
-
-    def problem(self, title: str, area: str, *, severity: int = 3, status: str = INVESTIGATING,
-                safety: bool = False, owner: User | None = None) -> Problem:
-        problem = Problem(title=title, area_id=self[area].id, owner_id=(owner or self["olli"]).id, status=status,
-                          severity=severity, safety=safety,
-                          due_on=services.due_on(severity, safety, NOW.date()), created_at=NOW, updated_at=NOW)
-        db.session.add(problem)
-        db.session.commit()
-        return problem
-
-
-@pytest.fixture
-def world(make_site, make_person, make_user):
-    """A Helsinki contact centre with a shift last week (everyone worked it) and one next month; a process map
-    Customer service › Refunds, Customer service › Returns and Warehouse › Picking; owners Olli (Customer
-    service), Rita (Refunds) and Wendy (Warehouse); managers Ann, Bo, Cai and Dee, and an executive, Eve."""
-    site = make_site("HEL-CC", name="Helsinki contact centre", seats=10)
-    past = Slot(site_id=site.id, kind="customer_service", first_day=(NOW - timedelta(days=7)).date(),
-                last_day=(NOW - timedelta(days=7)).date(), starts_at=NOW - timedelta(days=7),
-                ends_at=NOW - timedelta(days=7) + timedelta(hours=8), seats=10)
-    later = Slot(site_id=site.id, kind="customer_service", first_day=(NOW + timedelta(days=30)).date(),
-                 last_day=(NOW + timedelta(days=30)).date(), starts_at=NOW + timedelta(days=30),
-                 ends_at=NOW + timedelta(days=30, hours=8), seats=10)
-    db.session.add_all([past, later])
-    db.session.flush()
-    world = World(site=site, past=past, later=later)
-    for key, name in (("ann", "Ann Author"), ("bo", "Bo Second"), ("cai", "Cai Castro"), ("dee", "Dee Dahl"),
-                      ("eve", "Eve Executive")):
-        person = make_person(full_name=name, email=f"{key}@example.com", in_rotation=True)
-        world[key] = person
-        shift = Assignment(person_id=person.id, slot_id=past.id, year=past.first_day.year, kind=past.kind,
-                           status=COMPLETED)
-        db.session.add(shift)
-        world[f"{key}_shift"] = shift
-    service = ProcessArea(name="Customer service")
-    warehouse = ProcessArea(name="Warehouse")
-    db.session.add_all([service, warehouse])
-    db.session.flush()
-    refunds = ProcessArea(name="Refunds", parent_id=service.id)
-    returns = ProcessArea(name="Returns", parent_id=service.id)
-    picking = ProcessArea(name="Picking", parent_id=warehouse.id)
-    db.session.add_all([refunds, returns, picking])
-    db.session.commit()
-    world.update(service=service, warehouse=warehouse, refunds=refunds, returns=returns, picking=picking)
-    for key, name, area in (("olli", "Olli Owner", service), ("rita", "Rita Refunds", refunds),
-                            ("wendy", "Wendy Warehouse", warehouse)):
-        world[key] = make_user(roles=["owner"], email=f"{key}@example.com", name=name)
-        db.session.add(AreaOwner(area_id=area.id, user_id=world[key].id))
-    db.session.commit()
-    yield world
-    unpoint_duplicates()
-
-
-def unpoint_duplicates() -> None:
-    """Emptying the tables deletes problems row by row; a duplicate left pointing at a deleted problem would
-    break the rule that a duplicate points somewhere, so merged problems let go first."""
-    db.session.rollback()
-    db.session.execute(sa.update(Problem).where(Problem.duplicate_of_id.is_not(None))
-                       .values(status="declined", duplicate_of_id=None))
-    db.session.commit()
-
-
-def sign_in(client, email: str) -> None:
-    token = csrf_token(client.get("/login").get_data(as_text=True))
-    response = client.post("/login", data={"csrf_token": token, "email": email, "password": PASSWORD})
-    assert response.status_code == 302, response.get_data(as_text=True)
-
-
-def sign_out(client) -> None:
-    client.post("/logout", data={"csrf_token": csrf_token(client.get("/").get_data(as_text=True))})
-
-
-def post(client, url: str, data: dict, page: str, **kwargs):
-    """POST a form as a browser does: with the CSRF token of the page that shows it."""
-    token = csrf_token(client.get(page).get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **data}, **kwargs)
 
 
 def queue_titles(client) -> list[str]:

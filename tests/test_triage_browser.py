@@ -3,8 +3,6 @@ problem into it and moves it to investigating; then an executive who reported on
 the news and opens the problem. Screenshots of the queue and the problem page at desktop and phone width."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
@@ -12,21 +10,18 @@ from playwright.sync_api import expect
 from rotation.extensions import db
 from rotation.observations.models import TRIAGED, Observation
 from rotation.problems.models import DUPLICATE, INVESTIGATING, Problem
-from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
-from tests.conftest import PASSWORD
-from tests.test_triage import world  # noqa: F401  (the fixture)
+from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/tmp/shots")
 
+@pytest.fixture
+def world(triage_world):
+    return triage_world
 
 def shoot(page, name: str) -> None:
-    """A full-page screenshot in the test artifacts and in /tmp/shots."""
-    ARTIFACTS.mkdir(exist_ok=True)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    """A full-page screenshot in the test artifacts."""
+    save_screenshot(page, name)
 
 
 def both_widths(page, name: str) -> None:
