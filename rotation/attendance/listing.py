@@ -31,7 +31,7 @@ from rotation.sites.models import Site, Slot
 
 # Word for word the condition of the partial index on the waiting shifts of a slot (``ix_assignment_waiting``):
 # with it in a query, SQLite and PostgreSQL read a slot's waiting shifts from that index.
-WAITING = sa.text(f"assignment.status IN ({', '.join(repr(status) for status in TO_RECORD)})")
+WAITING = sa.text(f"assignment.status IN ({', '.join(repr(str(status)) for status in TO_RECORD)})")
 # The tables the count of waiting shifts is made from (the database deletes a person's shifts with the person).
 COUNTED_TABLES = ("assignment", "person", "site", "slot")
 # The count also covers the slots that start this long after it is made, so it holds that long without writes.
