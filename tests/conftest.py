@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from rotation import create_app
 from rotation.extensions import db
 
-pytest_plugins = ["tests.browser_fixtures"]
+pytest_plugins = ["tests.browser_fixtures", "tests.fixtures.clock"]
 
 ENVIRONMENT_SETTINGS = (
     "DATABASE_URL", "SECRET_KEY", "ROTATION_BASE_URL", "ROTATION_MAIL_FROM", "ROTATION_SMTP_HOST",

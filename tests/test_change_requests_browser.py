@@ -11,7 +11,8 @@ from rotation.extensions import db
 from rotation.sites.models import Slot
 from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
-from tests.test_my_rotation_browser import YEAR, manager, shift  # noqa: F401  (the fixture)
+from tests.fixtures.clock import next_year
+from tests.test_my_rotation_browser import manager, shift  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +57,7 @@ def test_a_manager_asks_to_move_a_shift(page, manager, viewport):  # noqa: F811
 
 def test_hr_approves_one_request_and_declines_another(page, manager, make_person, make_user):  # noqa: F811
     day_shift, week_shift = shift(manager, "customer_service"), shift(manager, "warehouse")
-    today = date(YEAR - 1, 12, 1)
+    today = date(next_year() - 1, 12, 1)
     approved = ask_for_change(day_shift, None, "Quarter close", today)
     declined = ask_for_change(week_shift, None, "Holiday", today)
     db.session.commit()

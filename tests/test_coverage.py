@@ -110,6 +110,7 @@ def test_an_organisation_is_split_by_direct_report(org):
     assert not is_in_organisation(org["cleo"].id, org["ann"].id)
 
 
+@pytest.mark.dates
 def test_overdue_people_and_why(org):
     overdue = {person.full_name: person.reasons for person in standing.overdue(Scope(), YEAR, TODAY)}
     assert overdue == {
@@ -126,6 +127,7 @@ def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+@pytest.mark.dates
 def test_hr_sees_the_company_and_can_look_at_one_organisation(client, login_as, org):
     login_as("hr")
     page = text(client.get(f"/coverage/?year={YEAR}"))

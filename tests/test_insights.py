@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from rotation.assignments.models import COMPLETED, Assignment
-from rotation.db import utcnow
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.observations.models import DECLINED, DRAFT, SUBMITTED, TRIAGED, Observation, Second
 from rotation.problems.insights import Group, lumped, pareto_chart
@@ -19,7 +19,6 @@ from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
 from tests.browser_fixtures import PHONE, page_width, sign_in
 from tests.conftest import PASSWORD, count_queries
 
-TODAY = utcnow().date()
 BOLD = "<b>Bold</b> area"
 
 
@@ -73,7 +72,7 @@ def second(observation: Observation, shift: Assignment) -> Second:
 def problem_in(area: ProcessArea, title: str, severity: int, due_in_days: int, *, status: str = TRIAGED,
                safety: bool = False, owner=None, **values) -> Problem:
     problem = Problem(title=title, area_id=area.id, status=status, severity=severity, safety=safety,
-                      due_on=TODAY + timedelta(days=due_in_days), owner_id=owner.id if owner else None,
+                      due_on=utc_today() + timedelta(days=due_in_days), owner_id=owner.id if owner else None,
                       created_at=datetime(2027, 3, 2, 8, 0, tzinfo=UTC), **values)
     db.session.add(problem)
     db.session.flush()
@@ -289,7 +288,7 @@ def test_the_longest_overdue_are_listed_with_days_and_owner(client, login_as, wo
     rows = table.split("<tr>")[2:]
     assert "Nobody yet" in rows[0] and '<td data-label="Days overdue" class="number late">20</td>' in rows[0]
     assert "Olli Owner" in rows[1] and '<td data-label="Days overdue" class="number late">5</td>' in rows[1]
-    assert (TODAY - timedelta(days=20)).isoformat() in rows[0]
+    assert (utc_today() - timedelta(days=20)).isoformat() in rows[0]
 
 
 # --- Access, escaping, queries ----------------------------------------------------------------------------------
@@ -322,7 +321,7 @@ def test_names_and_titles_are_escaped_everywhere(client, login_as, world):
         assert "&lt;b&gt;Bold&lt;/b&gt; area" in text
     # The bold area's one problem is not overdue; make it so to see its title in the list.
     db.session.execute(sa.update(Problem).where(Problem.title.startswith("<i>"))
-                       .values(due_on=TODAY - timedelta(days=1)))
+                       .values(due_on=utc_today() - timedelta(days=1)))
     db.session.commit()
     text = get_page(client)
     assert "&lt;i&gt;Typo&lt;/i&gt; on the packing slip" in text and "<i>Typo</i>" not in text

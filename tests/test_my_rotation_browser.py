@@ -12,10 +12,9 @@ from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
 from tests.browser_fixtures import ARTIFACTS, DESKTOP, PHONE, page_width, sign_in
 from tests.conftest import PASSWORD
+from tests.fixtures.clock import next_year
 
 pytestmark = pytest.mark.browser
-
-YEAR = date.today().year + 1
 
 
 @pytest.fixture
@@ -27,8 +26,8 @@ def manager(make_site, make_person, make_user):
     chief = make_person("E001", department="Board", home_site=centre)
     person = make_person("E100", full_name="Maija Manager", manager=chief, home_site=centre)
     make_person("E200", manager=person)
-    generate_slots(YEAR)
-    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
+    generate_slots(next_year())
+    plan_run(start_run(next_year(), None, "command", publish=True), not_before=date(next_year(), 1, 1), publish=True)
     db.session.commit()
     make_user(roles=["manager"], email=person.email)
     return person

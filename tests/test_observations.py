@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,9 +17,7 @@ from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.sites.models import Site, Slot
 from rotation.sites.slots import generate_slots
 from tests.conftest import PASSWORD, count_queries, csrf_token
-
-TODAY = date.today()
-YEAR = TODAY.year
+from tests.fixtures.clock import this_year
 
 COMPLETE = {"area_id": None, "kind": "blocked", "title": "Refund needs a supervisor for every order",
             "what_happened": "Every refund over 20 euros waits for a supervisor's approval; callers wait 6 minutes.",
@@ -38,8 +36,8 @@ def company(make_site, make_person, make_user):
     """A contact centre, a process map (Customer service › Refunds) with an owner for Customer service, and two
     managers, each with a customer-service day that started an hour ago."""
     make_site("HEL-CC", name="Helsinki contact centre", seats=4)
-    generate_slots(YEAR)
-    generate_slots(YEAR + 1)
+    generate_slots(this_year())
+    generate_slots(this_year() + 1)
     chief = make_person("E001", full_name="Carla Chief", department="Board")
     ann = make_person("E100", full_name="Ann Author", manager=chief)
     bo = make_person("E101", full_name="Bo Second", manager=chief, department="Finance")
@@ -122,6 +120,7 @@ def text(response) -> str:
 
 # --- The window -----------------------------------------------------------------------------------------------
 
+@pytest.mark.dates
 def test_the_window_opens_at_the_shifts_start_and_closes_14_days_after_its_end(app, company):
     shift, ann = company["ann_shift"], company["ann"]
     slot = company["slot"]
@@ -134,6 +133,7 @@ def test_the_window_opens_at_the_shifts_start_and_closes_14_days_after_its_end(a
     assert filing_problem(shift, ann, slot.ends_at + timedelta(days=20)) is None
 
 
+@pytest.mark.dates
 def test_hr_extends_the_window_from_the_assignment_page(client, company, login_as, post_form):
     shift, ann, slot = company["ann_shift"], company["ann"], company["slot"]
     later = slot.ends_at + timedelta(days=20)
@@ -147,6 +147,7 @@ def test_hr_extends_the_window_from_the_assignment_page(client, company, login_a
     assert "(extended)" in client.get(f"/assignments/{shift.id}").get_data(as_text=True)
 
 
+@pytest.mark.dates
 def test_a_window_far_in_the_future_is_refused_beside_the_field_and_nothing_is_written(client, company, login_as,
                                                                                     post_form):
     shift = company["ann_shift"]
@@ -160,6 +161,7 @@ def test_a_window_far_in_the_future_is_refused_beside_the_field_and_nothing_is_w
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WindowExtension)) == 0
 
 
+@pytest.mark.dates
 def test_only_ones_own_worked_shifts_can_be_filed_about(company):
     ann, bo_shift = company["ann"], company["bo_shift"]
     assert filing_problem(bo_shift, ann, now()) == "You can file observations only about your own shifts."

@@ -22,18 +22,22 @@ from rotation.outbox.sender import MAX_ATTEMPTS, Attempt, DEFERRED, UNREACHABLE,
 from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.slots import generate_slots
+from tests.fixtures.clock import next_year
 from tests.ical_parsers import (  # noqa: F401  (icaljs is a fixture)
     check_structure, icaljs, read_with_icalendar, read_with_icaljs, read_with_vobject,
 )
 from tests.imports_helpers import PEOPLE, SITES, run_import
 from tests.smtp_server import HOST, smtp_server  # noqa: F401  (the fixture)
 
-YEAR = date.today().year + 1
-BEFORE_THE_YEAR = date(YEAR - 1, 12, 31)
 ORGANIZER = "rotation@example.com"
 # The roster of tests/imports_helpers.py: the chief executive ("Esposito, Carla"), Maria (who has a
 # report) and Ben (in the rotation by the file) each get a customer-service day and a warehouse week.
 IN_ROTATION = {"ceo@example.com", "maria@example.com", "ben@example.com"}
+
+
+def before_the_year() -> date:
+    """The last day before the planned year: every shift in it is still ahead."""
+    return date(next_year() - 1, 12, 31)
 
 
 @pytest.fixture
@@ -56,8 +60,8 @@ def published(mail, runner, tmp_path):
     assert send(runner).exit_code == 0
     mail.received.clear()
     mail.clients.clear()  # a test that waits for several clients counts only its own
-    generate_slots(YEAR)
-    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
+    generate_slots(next_year())
+    plan_run(start_run(next_year(), None, "command", publish=True), not_before=date(next_year(), 1, 1), publish=True)
     db.session.commit()
     return mail
 
@@ -166,8 +170,8 @@ def test_a_moved_shift_sends_a_request_with_the_same_uid_and_a_higher_sequence_a
     shift = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == maria.id,
                                                           Assignment.kind == "customer_service"))
     before = next(event_facts(r) for r in published.received if event_facts(r)["uid"] == shift.uid)
-    target = valid_slots(shift, today=BEFORE_THE_YEAR)[0].slot
-    move_assignment(shift, target, None, today=BEFORE_THE_YEAR)
+    target = valid_slots(shift, today=before_the_year())[0].slot
+    move_assignment(shift, target, None, today=before_the_year())
     db.session.commit()
 
     result = send(runner)
@@ -216,7 +220,7 @@ def test_every_received_message_reads_the_same_in_three_independent_parsers(runn
     maria = db.session.scalar(sa.select(Person).where(Person.email == "maria@example.com"))
     moved = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == maria.id,
                                                           Assignment.kind == "customer_service"))
-    move_assignment(moved, valid_slots(moved, today=BEFORE_THE_YEAR)[0].slot, None, today=BEFORE_THE_YEAR)
+    move_assignment(moved, valid_slots(moved, today=before_the_year())[0].slot, None, today=before_the_year())
     db.session.commit()
     without_ben = PEOPLE.replace("E4,Ben Expert,ben@example.com,Finance,E1,,yes\n", "")
     assert run_import(runner, tmp_path, "people", without_ben, "--deactivate-missing").exit_code == 0

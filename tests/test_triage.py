@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import html
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from rotation.accounts.models import User
 from rotation.assignments.models import COMPLETED, Assignment
+from rotation.db import utcnow
 from rotation.evidence.models import Evidence
 from rotation.extensions import db
 from rotation.notifications.models import Notification
@@ -26,7 +27,11 @@ from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.sites.models import Slot
 from tests.conftest import PASSWORD, count_queries, csrf_token
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def now() -> datetime:
+    """This second, read from the app's clock when a test runs."""
+    return utcnow().replace(microsecond=0)
 
 
 def text(response) -> str:
@@ -49,7 +54,7 @@ class World(dict):
             assignment_id=self[f"{who}_shift"].id, author_id=self[who].id, area_id=self[area].id, status=status,
             kind=kind, title=title, what_happened=f"{title}, seen on the shift.", severity=severity,
             frequency=frequency, customer_minutes=minutes, customer_visible=visible, andon=andon,
-            submitted_at=filed or NOW - timedelta(days=1), problem_id=problem.id if problem else None)
+            submitted_at=filed or now() - timedelta(days=1), problem_id=problem.id if problem else None)
         db.session.add(observation)
         db.session.commit()
         return observation
@@ -72,9 +77,11 @@ class World(dict):
 
     def problem(self, title: str, area: str, *, severity: int = 3, status: str = INVESTIGATING,
                 safety: bool = False, owner: User | None = None) -> Problem:
+        created = now()
         problem = Problem(title=title, area_id=self[area].id, owner_id=(owner or self["olli"]).id, status=status,
                           severity=severity, safety=safety,
-                          due_on=services.due_on(severity, safety, NOW.date()), created_at=NOW, updated_at=NOW)
+                          due_on=services.due_on(severity, safety, created.date()), created_at=created,
+                          updated_at=created)
         db.session.add(problem)
         db.session.commit()
         return problem
@@ -86,12 +93,12 @@ def world(make_site, make_person, make_user):
     Customer service › Refunds, Customer service › Returns and Warehouse › Picking; owners Olli (Customer
     service), Rita (Refunds) and Wendy (Warehouse); managers Ann, Bo, Cai and Dee, and an executive, Eve."""
     site = make_site("HEL-CC", name="Helsinki contact centre", seats=10)
-    past = Slot(site_id=site.id, kind="customer_service", first_day=(NOW - timedelta(days=7)).date(),
-                last_day=(NOW - timedelta(days=7)).date(), starts_at=NOW - timedelta(days=7),
-                ends_at=NOW - timedelta(days=7) + timedelta(hours=8), seats=10)
-    later = Slot(site_id=site.id, kind="customer_service", first_day=(NOW + timedelta(days=30)).date(),
-                 last_day=(NOW + timedelta(days=30)).date(), starts_at=NOW + timedelta(days=30),
-                 ends_at=NOW + timedelta(days=30, hours=8), seats=10)
+    past = Slot(site_id=site.id, kind="customer_service", first_day=(now() - timedelta(days=7)).date(),
+                last_day=(now() - timedelta(days=7)).date(), starts_at=now() - timedelta(days=7),
+                ends_at=now() - timedelta(days=7) + timedelta(hours=8), seats=10)
+    later = Slot(site_id=site.id, kind="customer_service", first_day=(now() + timedelta(days=30)).date(),
+                 last_day=(now() + timedelta(days=30)).date(), starts_at=now() + timedelta(days=30),
+                 ends_at=now() + timedelta(days=30, hours=8), seats=10)
     db.session.add_all([past, later])
     db.session.flush()
     world = World(site=site, past=past, later=later)
@@ -160,11 +167,11 @@ TITLES = ("Refund approval wait", "Return labels missing", "Forklift blocks the 
 # --- The queue ------------------------------------------------------------------------------------------------
 
 def test_the_queue_shows_what_waits_in_the_owned_areas_andon_first_then_the_oldest(client, world, make_user):
-    world.observe("ann", "refunds", "Refund approval wait", filed=NOW - timedelta(days=2))
-    world.observe("bo", "returns", "Return labels missing", filed=NOW - timedelta(days=3))
-    world.observe("cai", "refunds", "Refund screen freezes", severity=5, andon=True, filed=NOW - timedelta(hours=1))
-    world.observe("dee", "refunds", "Old refund question", filed=NOW - timedelta(days=5))
-    world.observe("ann", "picking", "Picking list out of order", filed=NOW - timedelta(days=4))
+    world.observe("ann", "refunds", "Refund approval wait", filed=now() - timedelta(days=2))
+    world.observe("bo", "returns", "Return labels missing", filed=now() - timedelta(days=3))
+    world.observe("cai", "refunds", "Refund screen freezes", severity=5, andon=True, filed=now() - timedelta(hours=1))
+    world.observe("dee", "refunds", "Old refund question", filed=now() - timedelta(days=5))
+    world.observe("ann", "picking", "Picking list out of order", filed=now() - timedelta(days=4))
     world.observe("bo", "refunds", "A draft", status="draft")
     problem = world.problem("Refunds need approval", "refunds")
     world.observe("cai", "refunds", "Already triaged", status=TRIAGED, problem=problem)
@@ -244,7 +251,7 @@ def test_an_owner_makes_a_problem_of_an_observation(client, world):
     problem = db.session.scalar(sa.select(Problem))
     assert (problem.title, problem.area_id, problem.severity, problem.owner_id, problem.status) == \
         ("Refunds over 20 euros need a supervisor", world["refunds"].id, 4, world["olli"].id, "triaged")
-    assert problem.due_on == NOW.date() + timedelta(days=7)
+    assert problem.due_on == now().date() + timedelta(days=7)
     linked = reloaded(Observation, observation.id)
     assert (linked.status, linked.problem_id) == (TRIAGED, problem.id)
     assert "Made the problem “Refunds over 20 euros need a supervisor” of “Refund approval wait”." in \
