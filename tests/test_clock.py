@@ -1,11 +1,12 @@
 """The date-sensitive tests pass at any hour in any time zone: they run again here under pinned clocks.
 
 Each clock is the last minute of a year, local time, on one side of the date line, with the process's time
-zone set to match (``tests/fixtures/clock.py``):
+zone set to match (``tests/fixtures/clock.py``), ticking on from there:
 
-- Pacific/Kiritimati (UTC+14): UTC is still the morning of 31 December; a minute in, the local date is
-  New Year's Day while the app's date (UTC) is not.
-- Etc/GMT+12 (UTC−12): UTC is already midday on New Year's Day while the local date is 31 December.
+- Pacific/Kiritimati (UTC+14), from 23:59:55: UTC is the morning of 31 December. Five seconds in,
+  local midnight passes and the local date is New Year's Day of the next year while the app's (UTC) is not.
+- Etc/GMT+12 (UTC−12), from 23:59: UTC is already midday on New Year's Day while the local date is still
+  31 December.
 
 Any test that reads the server's local date, or computes "today" when its module is imported, fails here.
 The tests marked ``dates`` (observation windows, reminders, My rotation, attendance, change requests, plan
@@ -26,7 +27,7 @@ from tests.fixtures.clock import CLOCK_VARIABLE, parse_clock
 
 ROOT = Path(__file__).resolve().parents[1]
 CLOCKS = (
-    "2027-12-31T23:59 Pacific/Kiritimati",
+    "2027-12-31T23:59:55 Pacific/Kiritimati",
     "2027-12-31T23:59 Etc/GMT+12",
 )
 # What the run of the outer suite says about itself, which the inner run must not inherit: the database
