@@ -206,7 +206,8 @@ def test_the_day_and_the_week_must_fall_in_different_iso_weeks(company):
     ann = company["managers"][0]
     assign(ann, slot_at("TMP-WH", day(12)))
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
-    with pytest.raises(AssignmentProblem, match=f"ISO week 12 of {next_year()}, the week of Ann Aalto's warehouse week"):
+    with pytest.raises(AssignmentProblem,
+                       match=f"ISO week 12 of {next_year()}, the week of Ann Aalto's warehouse week"):
         move_assignment(service_day, slot_at("HEL-CC", day(12, 3)), None, today=before_the_year())
     move_assignment(service_day, slot_at("HEL-CC", day(13, 3)), None, today=before_the_year())
 
@@ -240,7 +241,8 @@ def test_a_slot_of_the_other_kind_or_another_year_is_refused(company):
         move_assignment(service_day, slot_at("TMP-WH", day(20)), None, today=before_the_year())
     generate_slots(next_year() + 1, "HEL-CC")
     following = slot_at("HEL-CC", date.fromisocalendar(next_year() + 1, 10, 1))
-    with pytest.raises(AssignmentProblem, match=f"That slot is in {next_year() + 1}; this assignment belongs to {next_year()}."):
+    with pytest.raises(AssignmentProblem,
+                       match=f"That slot is in {next_year() + 1}; this assignment belongs to {next_year()}."):
         move_assignment(service_day, following, None, today=before_the_year())
     with pytest.raises(AssignmentProblem, match="already in this slot"):
         move_assignment(service_day, slot_at("HEL-CC", day(10)), None, today=before_the_year())

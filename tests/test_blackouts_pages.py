@@ -37,7 +37,8 @@ def error_beside(page: str, field: str) -> str:
 
 
 def form_data(scope: str, **values) -> dict:
-    data = {"scope": scope, "employee_id": "", "site": "", "start": first_day().isoformat(), "end": last_day().isoformat(),
+    data = {"scope": scope, "employee_id": "", "site": "", "start": first_day().isoformat(),
+            "end": last_day().isoformat(),
             "reason": "Parental leave"}
     data.update(values)
     return data

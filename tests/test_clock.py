@@ -43,14 +43,14 @@ pytestmark = [
 
 
 @pytest.mark.parametrize("clock", CLOCKS)
-def test_the_date_sensitive_tests_pass_at_the_last_minute_of_the_year(clock):
+def test_the_date_sensitive_tests_pass_at_the_last_minute_of_the_year(clock, tmp_path):
     zone = parse_clock(clock).tzinfo.key
     environment = {name: value for name, value in os.environ.items() if name not in NOT_INHERITED}
     environment.update({CLOCK_VARIABLE: clock, "TZ": zone})
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-m", "dates", "-k", "not postgresql", "-p", "no:xdist",
-         "-p", "no:cacheprovider", "-q", "--tb=short"],
+         "-p", "no:cacheprovider", "-q", "--tb=short", f"--basetemp={tmp_path / 'inner'}"],
         cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
     took = time.monotonic() - started
     output = result.stdout + result.stderr

@@ -91,7 +91,8 @@ def text(html: str) -> str:
 
 
 def test_signed_out_visitors_are_sent_to_log_in(client):
-    for url in ("/plan/", plan_page(), f"{plan_page()}/changes", f"{plan_page()}/unplaced", f"{plan_page()}/runs/1/progress"):
+    page = plan_page()
+    for url in ("/plan/", page, f"{page}/changes", f"{page}/unplaced", f"{page}/runs/1/progress"):
         response = client.get(url)
         assert response.status_code == 302 and response.headers["Location"].startswith("/login"), url
 
@@ -99,7 +100,8 @@ def test_signed_out_visitors_are_sent_to_log_in(client):
 def test_a_manager_may_not_see_or_run_the_plan(client, login_as, company):
     login_as("manager")
     token = csrf_token(client.get("/").get_data(as_text=True))
-    for url in ("/plan/", plan_page(), f"{plan_page()}/changes", f"{plan_page()}/unplaced", f"{plan_page()}/runs/1/progress"):
+    page = plan_page()
+    for url in ("/plan/", page, f"{page}/changes", f"{page}/unplaced", f"{page}/runs/1/progress"):
         assert client.get(url).status_code == 403, url
     assert client.post(f"{plan_page()}/run", data={"csrf_token": token}).status_code == 403
     assert client.post(f"{plan_page()}/publish", data={"csrf_token": token, "confirmed": "yes"}).status_code == 403
@@ -137,7 +139,8 @@ def test_hr_runs_the_plan_from_the_page_and_the_worker_plans_it(client, login_as
     assert statuses() == set()  # the request itself plans nothing
 
     [outcome] = run_jobs()
-    assert outcome.finished and outcome.line == f"plan of {next_year()}: 6 customer-service days and 6 warehouse weeks, 0 unplaced"
+    assert outcome.finished and outcome.line == (
+        f"plan of {next_year()}: 6 customer-service days and 6 warehouse weeks, 0 unplaced")
     assert client.get(f"{plan_page()}/runs/{run.id}/progress").get_json() == {
         "status": FINISHED, "done": True, "step": 4, "steps": 4, "label": "Finished", "error": None}
     page = text(client.get(plan_page()).get_data(as_text=True))
@@ -390,11 +393,13 @@ def test_the_kept_figures_follow_every_write_that_changes_them(client, login_as,
     assert f'{this_year}</a> <small class="muted">(no slots)</small>' in before
     generate_slots(this_year)
     db.session.commit()
-    assert f'{this_year}</a> <small class="muted">(no slots)</small>' not in client.get(plan_page()).get_data(as_text=True)
+    assert f'{this_year}</a> <small class="muted">(no slots)</small>' not in (
+        client.get(plan_page()).get_data(as_text=True))
 
     publish()
     published = text(client.get(plan_page()).get_data(as_text=True))
-    assert f"Nothing to publish: the published plan of {next_year()} is up to date, with 12 shifts announced." in published
+    assert (f"Nothing to publish: the published plan of {next_year()} is up to date, with 12 shifts announced."
+            in published)
     assert "new assignments" not in published
 
 
