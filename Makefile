@@ -1,11 +1,11 @@
-# The two commands: `make run` and `make test`. Both set everything up first.
+# The two commands: `make run` and `make test`. Both set everything up first; `make lint` checks the code.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app rotation
 
-.PHONY: run test setup migrate clean bench-import bench-plan bench-invites bench-pages
+.PHONY: run test lint setup migrate clean bench-import bench-plan bench-invites bench-pages
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
@@ -31,6 +31,11 @@ run: migrate
 # The suite runs in one process per core (pytest-xdist); PYTEST_ARGS="-n 0" runs it in one.
 test: setup
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+# The linter and the type checker, configured in pyproject.toml; CI runs this before the suite.
+lint: setup
+	$(BIN)/ruff check rotation tests
+	$(BIN)/mypy rotation tests
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

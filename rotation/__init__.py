@@ -1,134 +1,20 @@
 """Rotation: every leader on the frontline once a year, and what they see there fixed."""
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
-
-from rotation import config as configuration
-
-REPOSITORY = Path(__file__).resolve().parent.parent
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the application. ``test_config`` overrides the environment's settings."""
-    app = Flask(
-        __name__,
-        instance_path=str(REPOSITORY / "instance"),
-        template_folder=str(REPOSITORY / "templates"),
-        static_folder="static",
-    )
-    instance_path = (test_config or {}).get("INSTANCE_PATH", app.instance_path)
-    app.config.from_mapping(configuration.settings_from_environment(instance_path))
-    app.config.update(
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
-        WTF_CSRF_TIME_LIMIT=None,  # tokens live as long as the signed session
-        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
-        PERMANENT_SESSION_LIFETIME=60 * 60 * 12,
-    )
-    if test_config:
-        app.config.update(test_config)
-    configuration.check_settings(app.config)
-    if app.config["ROTATION_PROXIES"]:
-        # Behind a reverse proxy the client's address, scheme and host come from its headers;
-        # log-in throttling counts failures per client address.
-        proxies = app.config["ROTATION_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    """Build the application (``flask --app rotation``, ``gunicorn wsgi:app``); ``test_config`` overrides the
+    environment's settings.
 
-    _init_extensions(app)
-    from rotation.feeds.revalidation import ConditionalFeedPolls
+    The factory lives in :mod:`rotation.app` and is imported on the first call, not with the package: every
+    module of the package imports ``rotation`` first, and the pure parts (the planning engine, the models)
+    must stay importable without the web application's whole import graph.
+    """
+    from rotation.app import create_app as build
 
-    app.wsgi_app = ConditionalFeedPolls(app, app.wsgi_app)  # type: ignore[method-assign]
-    _register_blueprints(app)
-    _register_commands(app)
-    _register_background_work()
-    return app
-
-
-def _init_extensions(app: Flask) -> None:
-    from rotation import db as database, errors, security, templating
-    from rotation.extensions import csrf, db, login_manager, migrate
-
-    db.init_app(app)
-    migrate.init_app(app, db, directory=str(REPOSITORY / "migrations"))
-    csrf.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please sign in to see that page."
-    login_manager.login_message_category = "info"
-    # "basic", not "strong": managers on the floor move between networks on their phones.
-    login_manager.session_protection = "basic"
-
-    from rotation import models  # noqa: F401  (the whole schema, for Alembic)
-
-    from flask_login import user_loaded_from_cookie
-
-    from rotation.accounts.sign_ins import renew_on_cookie
-    from rotation.accounts.signed_in import load_signed_in
-
-    login_manager.user_loader(load_signed_in)
-    user_loaded_from_cookie.connect(renew_on_cookie)  # the same receiver connects once, whatever the apps
-
-    database.init_app(app)
-    security.init_app(app)
-    errors.init_app(app)
-    templating.init_app(app)
-
-
-def _register_blueprints(app: Flask) -> None:
-    from rotation.accounts.views import bp as accounts
-    from rotation.assignments.views import bp as assignments
-    from rotation.attendance.views import bp as attendance
-    from rotation.blackouts.views import bp as blackouts
-    from rotation.change_requests.views import bp as change_requests
-    from rotation.coverage.views import bp as coverage
-    from rotation.evidence.views import bp as evidence
-    from rotation.feeds.views import bp as feeds
-    from rotation.home.views import bp as home
-    from rotation.imports.views import bp as imports
-    from rotation.my_rotation.views import bp as my_rotation
-    from rotation.notifications.views import bp as notifications
-    from rotation.observations.checks import bp as observation_checks
-    from rotation.observations.views import bp as observations
-    from rotation.outbox.views import bp as outbox
-    from rotation.people.views import bp as people
-    from rotation.problems.insights import bp as insights
-    from rotation.problems.views import bp as problems
-    from rotation.plans.views import bp as plans
-    from rotation.process_map.views import bp as process_map
-    from rotation.sites.views import bp as sites
-
-    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
-                      my_rotation, coverage, change_requests, attendance, notifications, observations,
-                      process_map, evidence, observation_checks, problems, insights):
-        app.register_blueprint(blueprint)
-    # First of all request hooks: the CSRF check reads the form, and with it the upload.
-    from rotation.observations.views import allow_photo_uploads
-
-    app.before_request_funcs.setdefault(None, []).insert(0, allow_photo_uploads)
-
-
-def _register_commands(app: Flask) -> None:
-    from rotation.accounts.cli import users_cli
-    from rotation.assignments.cli import assignments_cli
-    from rotation.demo.cli import demo_cli
-    from rotation.feeds.cli import feeds_cli
-    from rotation.imports.cli import blackouts_cli, people_cli, sites_cli
-    from rotation.jobs.worker import worker_command
-    from rotation.observations.cli import observations_cli
-    from rotation.outbox.cli import invites_cli
-    from rotation.plans.cli import plan_command
-    from rotation.problems.cli import problems_cli
-    from rotation.sites.cli import slots_cli
-
-    for group in (users_cli, demo_cli, people_cli, sites_cli, blackouts_cli, slots_cli, plan_command,
-                  assignments_cli, invites_cli, feeds_cli, observations_cli, problems_cli, worker_command):
-        app.cli.add_command(group)
-
-
-def _register_background_work() -> None:
-    """What the worker does: each area registers its jobs and passes when its module is imported."""
-    from rotation.imports import background as import_jobs  # noqa: F401
-    from rotation.outbox import background as outbox_pass  # noqa: F401
-    from rotation.plans import background as plan_jobs  # noqa: F401
+    return build(test_config)

@@ -5,6 +5,7 @@ configuration last, so tests never depend on the developer's environment.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -125,10 +126,8 @@ def private_sqlite_file(url: str) -> None:
         return
     path = Path(url.removeprefix("sqlite:///").split("?", 1)[0])
     if path.name and not path.exists() and path.parent.is_dir():
-        try:
+        with contextlib.suppress(FileExistsError):  # another process made it first
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:  # another process made it first
-            pass
 
 
 def _instance_secret_key(instance_path: str) -> str:

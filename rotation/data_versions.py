@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from rotation.extensions import db
+from rotation.extensions import Model, db
 
 T = TypeVar("T")
 
@@ -46,7 +46,7 @@ _WRITE = re.compile(r'\s*(?:WITH\b.*?\b)?(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE
                     re.IGNORECASE | re.DOTALL)
 
 
-class DataVersion(db.Model):
+class DataVersion(Model):
     """The version of one table's data: a new token each time a transaction writing to it commits."""
 
     __tablename__ = "data_version"
@@ -78,7 +78,9 @@ def _version_on_commit(conn: Connection) -> None:
     rows = sorted(touched)
     values = ", ".join(f"({marker}, {marker})" for _ in rows)
     parameters = [value for name in rows for value in (name, secrets.token_hex(8))]
-    cursor = conn.connection.dbapi_connection.cursor()
+    dbapi_connection = conn.connection.dbapi_connection
+    assert dbapi_connection is not None, "a connection in a transaction holds its DBAPI connection"
+    cursor = dbapi_connection.cursor()
     try:
         cursor.execute(f"INSERT INTO data_version (name, version) VALUES {values} "
                        "ON CONFLICT (name) DO UPDATE SET version = excluded.version", parameters)

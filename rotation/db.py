@@ -2,7 +2,8 @@
 once-per-request transaction."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase
@@ -20,6 +21,8 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:  # every model maps one table (SQLAlchemy types it as any FROM clause)
+        __table__: ClassVar[sa.Table]
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -37,23 +40,29 @@ class UTCDateTime(sa.types.TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given where an instant is required")
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def utc_today() -> date:
     """Today's date in UTC: the one clock every rule and page reads dates from (never the server's zone)."""
     return utcnow().date()
+
+
+def rowcount(result: sa.Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE without RETURNING matched. The session answers those with a
+    ``CursorResult``, but types every answer as the ``Result`` a SELECT gets."""
+    return cast("sa.CursorResult[Any]", result).rowcount
 
 
 def init_app(app) -> None:

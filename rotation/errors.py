@@ -11,13 +11,16 @@ from rotation.extensions import db
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Go back, check what you entered and try again."),
-    403: ("Not allowed", "Your account does not have access to this page. If you think it should, ask an administrator."),
+    403: ("Not allowed",
+          "Your account does not have access to this page. If you think it should, ask an administrator."),
     404: ("Not found", "There is nothing at this address. It may have moved, or the link may be mistyped."),
     405: ("Not allowed", "This page cannot be used that way."),
     413: ("File too large", "The upload is larger than Rotation accepts: 20 MB at once, or 110 MB of photos for an "
                             "observation. Split the file, or send fewer photos at a time."),
     429: ("Too many attempts", "Please wait a moment before trying again."),
-    500: ("Something went wrong", "The server could not finish your request and nothing was saved. Please try again; if it happens again, tell an administrator."),
+    500: ("Something went wrong",
+          "The server could not finish your request and nothing was saved. Please try again; "
+          "if it happens again, tell an administrator."),
 }
 
 

@@ -29,10 +29,15 @@ class Writer:
         self._columns = list(columns) if columns is not None else None
 
     def header(self, names: Sequence[str] | None = None) -> None:
-        self._writer.writerow(names if names is not None else self._columns)
+        names = names if names is not None else self._columns
+        if names is None:
+            raise ValueError("A header needs names, or the writer's columns.")
+        self._writer.writerow(names)
 
     def row(self, row: Sequence[Any] | dict) -> None:
-        cells = [row.get(name) for name in self._columns] if isinstance(row, dict) else row
+        if isinstance(row, dict) and self._columns is None:
+            raise ValueError("A row given as a dict needs the writer's columns.")
+        cells = [row.get(name) for name in self._columns or ()] if isinstance(row, dict) else row
         self._writer.writerow(["" if cell is None else defused(cell) for cell in cells])
 
 

@@ -15,6 +15,7 @@ from wtforms import TextAreaField
 
 from rotation.characters import unwanted_character
 from rotation.db import utcnow
+from rotation.refusals import FieldProblems
 
 YEARS_AROUND_TODAY = 5
 LARGEST_NUMBER = 2**31 - 1
@@ -44,7 +45,20 @@ class Form(FlaskForm):
     A refused field's own validators see it as empty (so none of them looks such a value up in the
     database), every other field is validated as usual, and the refused value is put back afterwards, so
     the page shows what was typed with the message beside it.
+
+    ``show_refusal`` shows what a service refused (``rotation.refusals``) the same way.
     """
+
+    def show_refusal(self, refusal: FieldProblems) -> None:
+        """Each sentence of ``refusal`` beside its field (once), or above the form (once) when the field is
+        ``None`` or not on this form; ``templates/forms.html``'s ``form_errors`` shows those."""
+        for name, message in refusal.problems.items():
+            field = self._fields.get(name) if name else None
+            if field is None:
+                if message not in self.form_errors:
+                    self.form_errors.append(message)
+            elif message not in field.errors:
+                field.errors = [*field.errors, message]
 
     def validate(self, extra_validators=None) -> bool:
         refused: dict[str, tuple[str, object]] = {}

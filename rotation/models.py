@@ -12,8 +12,7 @@ from rotation.sites.models import Site, Slot  # noqa: F401
 from rotation.attendance.models import AttendanceLink  # noqa: F401
 from rotation.change_requests.models import ChangeRequest  # noqa: F401
 from rotation.notifications.models import Notification  # noqa: F401
-from rotation.evidence.models import Evidence  # noqa: F401
-from rotation.observations.models import Observation, Second, WindowExtension  # noqa: F401
+from rotation.observations.models import Evidence, Observation, Second, WindowExtension  # noqa: F401
 from rotation.process_map.models import AreaOwner, ProcessArea  # noqa: F401
 from rotation.problems.models import Problem, ProblemEvent, VerificationRequest  # noqa: F401
 from rotation.data_versions import DataVersion  # noqa: F401

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -76,7 +77,7 @@ class Page:
 def order_keys(statement: sa.Select) -> list[tuple[sa.ColumnElement, bool]]:
     """The statement's ORDER BY as (expression, descending) pairs; NULLS FIRST/LAST are set aside."""
     keys = []
-    for clause in statement._order_by_clauses:  # noqa: SLF001 - the order is the key; no public accessor
+    for clause in statement._order_by_clauses:  # the order is the key; no public accessor
         descending = False
         while isinstance(clause, UnaryExpression) and clause.modifier in (
                 operators.desc_op, operators.asc_op, operators.nulls_first_op, operators.nulls_last_op):
@@ -95,10 +96,10 @@ def _beyond(keys: list[tuple[sa.ColumnElement, bool]], values: list[Any], backwa
     if len(directions) == 1:  # one direction: a row-value comparison, which an index on the keys serves
         descending = directions.pop()
         left = sa.tuple_(*[key for key, _ in keys])
-        right = sa.tuple_(*[sa.literal(value, key.type) for (key, _), value in zip(keys, values)])
+        right = sa.tuple_(*[sa.literal(value, key.type) for (key, _), value in zip(keys, values, strict=True)])
         return left < right if descending else left > right
     conditions = []
-    for number, ((key, descending), value) in enumerate(zip(keys, values)):
+    for number, ((key, descending), value) in enumerate(zip(keys, values, strict=True)):
         earlier = [keys[index][0] == values[index] for index in range(number)]
         step = key < value if descending != backwards else key > value
         conditions.append(sa.and_(*earlier, step))
@@ -218,7 +219,7 @@ class ListedRow(tuple):
 
     @property
     def _mapping(self) -> dict[str, Any]:
-        return dict(zip(self._fields, self))
+        return dict(zip(self._fields, self, strict=True))
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -237,16 +238,15 @@ def _page(found, keys, per_page: int, total: int | None, start: int | None, argu
     items = [item for item, _ in found]
     if start is not None and start < 1:
         start = None
-    first_values, last_values = (found[0][1], found[-1][1]) if found else (None, None)
     end = start + len(found) - 1 if start is not None and found else None
     return Page(items=items, per_page=per_page, total=total, start=start, has_previous=has_previous,
                 has_next=has_next, is_last=not has_next,
-                previous_cursor=encode_cursor(first_values, start) if has_previous and found else None,
-                next_cursor=encode_cursor(last_values, end) if has_next and found else None,
+                previous_cursor=encode_cursor(found[0][1], start) if has_previous and found else None,
+                next_cursor=encode_cursor(found[-1][1], end) if has_next and found else None,
                 count_limit=count_limit, _arguments=arguments)
 
 
-def paginate_sequence(sequence: list, per_page: int = 50) -> Page:
+def paginate_sequence(sequence: Sequence[Any], per_page: int = 50) -> Page:
     """The requested page of a list already ordered in Python (its cursors hold positions), for pages that must
     rank rows by a figure the database cannot order by."""
     arguments = request.args.to_dict()
@@ -262,7 +262,7 @@ def paginate_sequence(sequence: list, per_page: int = 50) -> Page:
         start = max(total - per_page, 0) if total % per_page == 0 else total - total % per_page
     else:
         start = 0
-    items = sequence[start:start + per_page]
+    items = list(sequence[start:start + per_page])
     has_previous, has_next = start > 0, start + per_page < total
     return Page(items=items, per_page=per_page, total=total, start=start + 1 if items else None,
                 has_previous=has_previous, has_next=has_next, is_last=not has_next,

@@ -11,6 +11,8 @@ from functools import wraps
 from flask import abort, current_app, g, request
 from flask_login import current_user
 
+from rotation.extensions import login_manager
+
 ACCESS_ATTRIBUTE = "_rotation_access"
 
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -74,7 +76,7 @@ def _enforce_access():
     if rule[0] == "public":
         return None
     if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
+        return login_manager.unauthorized()
     if rule[0] == "roles" and not current_user.has_any_role(rule[1]):
         abort(403)
     return None

@@ -25,7 +25,5 @@ class AccessLog(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        for key, value in atoms.items():
-            if isinstance(value, str) and ("/" in value):
-                atoms[key] = redact(value)
-        return atoms
+        return {key: redact(value) if isinstance(value, str) and ("/" in value) else value
+                for key, value in atoms.items()}

@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from rotation.assignments.changes import AssignmentProblem, move_assignment, valid_slots, withdraw_assignment
+from rotation.assignments.changes import move_assignment, valid_slots, withdraw_assignment
+from rotation.refusals import FieldProblem
 from rotation.assignments.roster_effects import mark_collisions, withdraw_future_assignments
 from rotation.assignments.models import (
     CANCELLED, COMPLETED, CONFIRMED, DRAFT, MOVE, NO_SHOW, PUBLISHED, WITHDRAW,
@@ -126,7 +127,7 @@ def test_a_full_slot_refuses_the_move_counting_assignments_where_they_will_be(co
     db.session.commit()
 
     late = assign(chief, slot_at("HEL-CC", day(11)))
-    with pytest.raises(AssignmentProblem, match="That slot is full: all 2 seats are taken.") as refused:
+    with pytest.raises(FieldProblem, match="That slot is full: all 2 seats are taken.") as refused:
         move_assignment(late, target, None, today=before_the_year())
     assert refused.value.field == "slot"
     db.session.rollback()
@@ -149,7 +150,7 @@ def test_two_hr_users_cannot_both_take_the_last_seat(app, database_url, company)
                                 today=before_the_year())
                 db.session.commit()
                 outcome["moved"] = "yes"
-            except AssignmentProblem as problem:
+            except FieldProblem as problem:
                 outcome["refused"] = problem.message
             finally:
                 db.session.rollback()
@@ -182,7 +183,7 @@ def test_every_kind_of_blackout_refuses_the_move(company, make_blackout):
               "company": {}}
     for scope, message in BLACKOUT_MESSAGES.items():
         blackout = make_blackout(start, end, reason="Parental leave", **owners[scope])
-        with pytest.raises(AssignmentProblem) as refused:
+        with pytest.raises(FieldProblem) as refused:
             move_assignment(assignment, target, None, today=before_the_year())
         assert refused.value.message == message.format(start=start.isoformat(), end=end.isoformat()), scope
         db.session.rollback()
@@ -198,7 +199,7 @@ def test_a_blackout_on_any_day_of_a_warehouse_week_refuses_it(company, make_blac
     ann = company["managers"][0]
     week = assign(ann, slot_at("TMP-WH", day(10)))
     make_blackout(day(30, 5), person=ann)
-    with pytest.raises(AssignmentProblem, match="Ann Aalto has a blackout on"):
+    with pytest.raises(FieldProblem, match="Ann Aalto has a blackout on"):
         move_assignment(week, slot_at("TMP-WH", day(30)), None, today=before_the_year())
 
 
@@ -206,7 +207,7 @@ def test_the_day_and_the_week_must_fall_in_different_iso_weeks(company):
     ann = company["managers"][0]
     assign(ann, slot_at("TMP-WH", day(12)))
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
-    with pytest.raises(AssignmentProblem,
+    with pytest.raises(FieldProblem,
                        match=f"ISO week 12 of {next_year()}, the week of Ann Aalto's warehouse week"):
         move_assignment(service_day, slot_at("HEL-CC", day(12, 3)), None, today=before_the_year())
     move_assignment(service_day, slot_at("HEL-CC", day(13, 3)), None, today=before_the_year())
@@ -216,7 +217,7 @@ def test_the_week_where_the_other_shift_is_proposed_to_go_is_refused_too(company
     ann = company["managers"][0]
     assign(ann, slot_at("TMP-WH", day(12)), proposal=MOVE, proposed_slot_id=slot_at("TMP-WH", day(14)).id)
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
-    with pytest.raises(AssignmentProblem, match="ISO week 14"):
+    with pytest.raises(FieldProblem, match="ISO week 14"):
         move_assignment(service_day, slot_at("HEL-CC", day(14, 2)), None, today=before_the_year())
 
 
@@ -225,7 +226,7 @@ def test_a_department_is_never_emptied_beyond_its_weekly_cap(company):
     # Three Operations managers in the rotation: at most max(1, floor(3 / 5)) = 1 on a shift a week.
     assign(bo, slot_at("TMP-WH", day(14)))
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
-    with pytest.raises(AssignmentProblem) as refused:
+    with pytest.raises(FieldProblem) as refused:
         move_assignment(service_day, slot_at("TLL-CC", day(14, 4)), None, today=before_the_year())
     assert refused.value.message == (f"Operations already has 1 of its 3 rotation members on a shift in ISO week 14 "
                                      f"of {next_year()}; at most 1 may be away at once.")
@@ -237,14 +238,14 @@ def test_a_department_is_never_emptied_beyond_its_weekly_cap(company):
 def test_a_slot_of_the_other_kind_or_another_year_is_refused(company):
     ann = company["managers"][0]
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
-    with pytest.raises(AssignmentProblem, match="That slot is a warehouse week, not a customer-service day."):
+    with pytest.raises(FieldProblem, match="That slot is a warehouse week, not a customer-service day."):
         move_assignment(service_day, slot_at("TMP-WH", day(20)), None, today=before_the_year())
     generate_slots(next_year() + 1, "HEL-CC")
     following = slot_at("HEL-CC", date.fromisocalendar(next_year() + 1, 10, 1))
-    with pytest.raises(AssignmentProblem,
+    with pytest.raises(FieldProblem,
                        match=f"That slot is in {next_year() + 1}; this assignment belongs to {next_year()}."):
         move_assignment(service_day, following, None, today=before_the_year())
-    with pytest.raises(AssignmentProblem, match="already in this slot"):
+    with pytest.raises(FieldProblem, match="already in this slot"):
         move_assignment(service_day, slot_at("HEL-CC", day(10)), None, today=before_the_year())
 
 
@@ -253,10 +254,10 @@ def test_history_is_neither_moved_into_nor_out_of(company):
     today = day(20, 3)
     upcoming = assign(ann, slot_at("HEL-CC", day(30)))
     for past in (day(20, 3), day(19, 2)):  # today, and earlier
-        with pytest.raises(AssignmentProblem, match="which is not in the future"):
+        with pytest.raises(FieldProblem, match="which is not in the future"):
             move_assignment(upcoming, slot_at("HEL-CC", past), None, today=today)
     started = assign(bo, slot_at("TMP-WH", day(20)))  # Monday of this week
-    with pytest.raises(AssignmentProblem, match="history is not moved") as refused:
+    with pytest.raises(FieldProblem, match="history is not moved") as refused:
         move_assignment(started, slot_at("TMP-WH", day(40)), None, today=today)
     assert refused.value.field == "assignment"
 
@@ -264,7 +265,7 @@ def test_history_is_neither_moved_into_nor_out_of(company):
 def test_a_shift_that_is_cancelled_or_over_is_not_moved(company):
     for manager, status in zip(company["managers"], (CANCELLED, COMPLETED, NO_SHOW)):
         assignment = assign(manager, slot_at("HEL-CC", day(10)), status=status)
-        with pytest.raises(AssignmentProblem, match="only a shift still to come can be moved or withdrawn"):
+        with pytest.raises(FieldProblem, match="only a shift still to come can be moved or withdrawn"):
             move_assignment(assignment, slot_at("HEL-CC", day(11)), None, today=before_the_year())
 
 
@@ -357,10 +358,10 @@ def test_withdrawing_an_announced_assignment_cancels_it_with_a_cancellation(comp
 
 def test_history_and_finished_shifts_are_not_withdrawn(company):
     started = assign(company["managers"][0], slot_at("HEL-CC", day(10)))
-    with pytest.raises(AssignmentProblem, match="history is not moved or withdrawn"):
+    with pytest.raises(FieldProblem, match="history is not moved or withdrawn"):
         withdraw_assignment(started, None, today=day(10))
     done = assign(company["managers"][1], slot_at("HEL-CC", day(11)), status=COMPLETED)
-    with pytest.raises(AssignmentProblem, match="It is completed"):
+    with pytest.raises(FieldProblem, match="It is completed"):
         withdraw_assignment(done, None, today=before_the_year())
     assert reloaded(started.id).status == PUBLISHED
 

@@ -15,10 +15,11 @@ from rotation.assignments.models import (
     CANCELLED, COMPLETED, CONFIRMED, DRAFT, MOVE, NO_SHOW, PUBLISHED, Assignment,
 )
 from rotation.attendance.models import AttendanceLink
-from rotation.attendance.requests import (
+from rotation.attendance.links import (
     EXPIRED, INVALID, SALT, USED, VALID, hash_secret, make_token, open_link, queue_attendance_requests, spend_link,
 )
-from rotation.attendance.services import AttendanceProblem, load_assignment, record_attendance, record_many
+from rotation.attendance.services import load_assignment, record_attendance, record_many
+from rotation.refusals import FieldProblem
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.outbox.models import ATTENDANCE, NO_SHOW_NOTICE, QUEUED, SUPERSEDED, OutboxMessage
@@ -116,7 +117,7 @@ def test_what_cannot_be_recorded_is_refused_with_a_sentence_and_nothing_written(
                                                                                 sentence):
     ann = company["managers"][0]
     shift = loaded(assign(ann, slot_at("HEL-CC", day(10)), status=status))
-    with pytest.raises(AttendanceProblem) as refused:
+    with pytest.raises(FieldProblem) as refused:
         record_attendance(shift, outcome, HR_EMAIL, started(shift, hours=hours))
     assert refused.value.message == sentence
     nothing_written(shift.id, status)
@@ -129,7 +130,7 @@ def test_the_same_outcome_twice_is_refused(company):
     record_attendance(shift, NO_SHOW, HR_EMAIL, now)
     db.session.commit()
     before = (len(messages(NO_SHOW_NOTICE)), len(notifications()))
-    with pytest.raises(AttendanceProblem, match="^Ann Aalto's customer-service day is already recorded as a "
+    with pytest.raises(FieldProblem, match="^Ann Aalto's customer-service day is already recorded as a "
                                                 "no-show.$"):
         record_attendance(loaded(shift), NO_SHOW, "other.hr@example.com", now)
     assert (len(messages(NO_SHOW_NOTICE)), len(notifications())) == before
@@ -198,7 +199,7 @@ def test_after_a_no_show_the_next_plan_run_books_a_new_shift_and_the_no_show_can
     [new] = ann_shifts[1:]
     assert new.status == DRAFT and new.first_day >= day(11)
 
-    with pytest.raises(AttendanceProblem) as refused:
+    with pytest.raises(FieldProblem) as refused:
         record_attendance(loaded(missed), COMPLETED, HR_EMAIL, now + timedelta(days=2))
     new_slot = db.session.get(Slot, db.session.get(Assignment, new.id).slot_id)
     site = db.session.get(Site, new_slot.site_id)
@@ -253,7 +254,7 @@ def test_a_host_cannot_change_what_was_recorded_and_then_nothing_is_saved(compan
     now = started(waiting)
     record_attendance(loaded(recorded), COMPLETED, HR_EMAIL, now)
     db.session.commit()
-    with pytest.raises(AttendanceProblem) as refused:
+    with pytest.raises(FieldProblem) as refused:
         record_many([(loaded(waiting), NO_SHOW), (loaded(recorded), NO_SHOW)], HOST_EMAIL, now)
     assert refused.value.message == ("Bo Berg's customer-service day was already recorded as came by "
                                      "hr@example.com; only HR can change that.")
@@ -275,7 +276,7 @@ def test_two_recorders_at_once_record_once(app, database_url, company):
                 record_many([(load_assignment(shift.id), COMPLETED)], HOST_EMAIL, now)
                 db.session.commit()
                 outcome["recorded"] = "yes"
-            except AttendanceProblem as problem:
+            except FieldProblem as problem:
                 outcome["refused"] = problem.message
             finally:
                 db.session.rollback()

@@ -11,7 +11,6 @@ from rotation.extensions import db
 from tests.conftest import count_queries, next_page_url
 
 
-
 def first_day() -> date:
     """The first day of the blackout the tests add: a month from today."""
     return utc_today() + timedelta(days=30)

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.change_requests.models import APPROVED, DECLINED, PENDING, WITHDRAWN, ChangeRequest
-from rotation.change_requests.services import ChangeProblem, approve, ask_for_change
+from rotation.change_requests.services import approve, ask_for_change
+from rotation.refusals import FieldProblem
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.outbox.models import OutboxMessage
@@ -149,7 +150,7 @@ def test_one_request_at_a_time_and_only_for_ones_own_shift(client, company, me, 
     post_form(f"/changes/ask/{shift.uid}", {"slot": "hr", "reason": "Busy"})
     again = client.get(f"/changes/ask/{shift.uid}").get_data(as_text=True)
     assert "You have already asked to move this shift; HR has not answered yet." in html.unescape(again)
-    with pytest.raises(ChangeProblem):
+    with pytest.raises(FieldProblem):
         ask_for_change(reloaded(Assignment, shift.id), None, "Still busy", date(next_year() - 1, 12, 1))
     db.session.rollback()
     assert requests_of(shift.id) == [(PENDING, None)]
@@ -289,7 +290,7 @@ def test_a_request_is_decided_once(client, company, hr, post_form):
     shift = company["shifts"][0]
     change = file_request(shift, None)
     post_form(f"/changes/{change.id}/decline", {"note": "No"}, page=f"/changes/{change.id}")
-    with pytest.raises(ChangeProblem, match="This request was declined meanwhile"):
+    with pytest.raises(FieldProblem, match="This request was declined meanwhile"):
         approve(reloaded(ChangeRequest, change.id), slot_at("HEL-CC", day(30)), "hr@example.com", None)
     db.session.rollback()
     assert reloaded(Assignment, shift.id).slot_id == slot_at("HEL-CC", day(10)).id
@@ -314,7 +315,7 @@ def test_many_approvals_for_the_last_seat_at_once_exactly_one_wins(app, database
                 approve(change, slot, f"hr{request_id}@example.com", None)
                 db.session.commit()
                 result = "approved"
-            except ChangeProblem as problem:
+            except FieldProblem as problem:
                 db.session.rollback()
                 result = problem.message
             finally:

@@ -1,7 +1,7 @@
 import sqlalchemy as sa
 
 from rotation.accounts.models import User
-from rotation.accounts.roles import ROLES
+from rotation.roles import ROLES
 from rotation.demo.accounts import DEMO_PASSWORD
 from rotation.extensions import db
 

@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from PIL import Image, PngImagePlugin
 from werkzeug.datastructures import FileStorage
 
-from rotation.accounts.roles import ADMIN, MANAGER, OWNER
+from rotation.roles import ADMIN, MANAGER, OWNER
 from rotation.assignments.models import PUBLISHED, Assignment
-from rotation.evidence.models import Evidence
-from rotation.evidence.storage import MAX_BYTES, MAX_FILES, EvidenceProblem, delete, path_of, store
+from rotation.observations.models import Evidence
+from rotation.observations.evidence import MAX_BYTES, MAX_FILES, EvidenceProblem, delete, path_of, store
 from rotation.extensions import db
 from rotation.observations.models import DRAFT, SUBMITTED, Observation, Second
 from rotation.process_map.models import AreaOwner, ProcessArea

@@ -164,7 +164,7 @@ def open_a_draft_for(email: str) -> None:
     from rotation.db import utc_today, utcnow
     from rotation.extensions import db
     from rotation.observations.models import DRAFT, Observation
-    from rotation.observations.services import ObservationProblems, extend_window, start_draft
+    from rotation.observations.services import FieldProblems, extend_window, start_draft
     from rotation.people.models import Person
     from rotation.sites.models import Slot
 
@@ -176,7 +176,7 @@ def open_a_draft_for(email: str) -> None:
         extend_window(shift, utc_today() + timedelta(days=7), "hr@example.com")
         try:
             start_draft(shift, person, utcnow())
-        except ObservationProblems:
+        except FieldProblems:
             continue
         db.session.commit()
         break

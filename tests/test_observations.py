@@ -11,7 +11,7 @@ from rotation.assignments.models import CANCELLED, COMPLETED, PUBLISHED, Assignm
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.observations.models import DRAFT, SUBMITTED, TRIAGED, Observation, Second, WindowExtension
-from rotation.observations.services import ObservationProblems, filing_problem, start_draft, submit
+from rotation.observations.services import FieldProblems, filing_problem, start_draft, submit
 from rotation.outbox.models import OutboxMessage
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.sites.models import Site, Slot
@@ -377,7 +377,7 @@ def test_a_draft_is_deleted_but_a_submitted_one_stays(client, company, ann, post
     assert reloaded(draft.id) is None
     kept = draft_of(company)
     post_form(f"/observations/{kept.id}/edit", {**complete(company), "action": "submit"})
-    with pytest.raises(ObservationProblems):
+    with pytest.raises(FieldProblems):
         from rotation.observations.services import delete_draft
 
         delete_draft(reloaded(kept.id))
@@ -390,7 +390,7 @@ def test_a_me_too_carries_its_own_photo_and_a_bad_file_saves_nothing(client, com
 
     from PIL import Image
 
-    from rotation.evidence.models import Evidence
+    from rotation.observations.models import Evidence
 
     observation = draft_of(company)
     for name, value in complete(company).items():

@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from PIL import Image
 from playwright.sync_api import expect
 
-from rotation.evidence.models import Evidence
-from rotation.evidence.storage import path_of
+from rotation.observations.models import Evidence
+from rotation.observations.evidence import path_of
 from rotation.extensions import db
 from rotation.observations.models import SUBMITTED, Observation, Second
 from tests.browser_fixtures import ARTIFACTS, PHONE, page_width, sign_in

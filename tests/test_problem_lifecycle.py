@@ -203,17 +203,17 @@ def test_still_broken_reopens_the_problem(world):
 
 
 def test_verification_is_refused_before_the_fix_and_without_later_shifts(world):
-    from rotation.problems.services import ProblemError
+    from rotation.problems.services import FieldProblems
 
     observation = observe(world, "Ann", "Refunds wait")
     problem = create_from(observation, world["olli"], title="Refunds wait", area_id=world["refunds"].id,
                           severity=3)
-    with pytest.raises(ProblemError, match="once the fix is in place"):
+    with pytest.raises(FieldProblems, match="once the fix is in place"):
         request_verification(problem, world["olli"])
     change_status(problem, FIX_IN_PLACE, world["olli"])
     db.session.execute(sa.delete(Assignment).where(Assignment.id.in_(
         [world["shifts"][name].id for name in ("Cai", "Dee")])))
-    with pytest.raises(ProblemError, match="No shift is planned yet"):
+    with pytest.raises(FieldProblems, match="No shift is planned yet"):
         request_verification(problem, world["olli"])
 
 

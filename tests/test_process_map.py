@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from rotation.accounts.roles import ADMIN, HR, MANAGER, OWNER
+from rotation.roles import ADMIN, HR, MANAGER, OWNER
 from rotation.assignments.models import COMPLETED, Assignment
 from rotation.demo.accounts import DEMO_ACCOUNTS
 from rotation.extensions import db

@@ -5,8 +5,9 @@ import pytest
 import sqlalchemy as sa
 
 from rotation.extensions import db
+from rotation.refusals import FieldProblem
 from rotation.sites.models import Slot
-from rotation.sites.slots import SlotGenerationError, generate_slots
+from rotation.sites.slots import generate_slots
 from tests.conftest import count_queries
 
 WORKING_DAYS_2027 = 261  # 2027 starts on a Friday: 52 whole weeks and one more Friday
@@ -188,7 +189,7 @@ def test_service_errors_are_value_errors_with_a_sentence(make_site):
     make_site(code="HEL-CC")
     with pytest.raises(ValueError, match=r"No site has the code 'NOPE'"):
         generate_slots(2027, "NOPE")
-    with pytest.raises(SlotGenerationError, match="between 2000 and 2100"):
+    with pytest.raises(FieldProblem, match="between 2000 and 2100"):
         generate_slots(1999)
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from rotation.accounts.models import User
 from rotation.assignments.models import COMPLETED, Assignment
 from rotation.db import utcnow
-from rotation.evidence.models import Evidence
+from rotation.observations.models import Evidence
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.observations.models import DECLINED, SUBMITTED, TRIAGED, Observation, Second
@@ -24,6 +24,7 @@ from rotation.problems.models import (
 )
 from rotation.problems.pain import pain_of
 from rotation.process_map.models import AreaOwner, ProcessArea
+from rotation.refusals import FieldProblems
 from rotation.sites.models import Slot
 from tests.conftest import PASSWORD, count_queries, csrf_token
 
@@ -588,7 +589,7 @@ def test_making_a_problem_of_one_observation_six_times_at_once_makes_one(app, da
                 services.create_from(mine, actor, title=f"Refund wait {number}", area_id=refunds_id, severity=3)
                 db.session.commit()
                 result = "made"
-            except services.ProblemError:
+            except FieldProblems:
                 db.session.rollback()
                 result = "refused"
             finally:

@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from rotation.accounts import services
-from rotation.extensions import db
+from rotation.refusals import FieldProblem, command_change
 
 users_cli = AppGroup("users", help="Log-in accounts.")
 
@@ -25,7 +25,8 @@ def create_user(email: str, roles: str, display_name: str | None):
     account with empty standard input keeps its password.
     """
     generated = None
-    try:
+    password: str | None
+    with command_change():
         role_list = services.parse_roles(roles)
         email = services.normalise_email(email)
         if stdin_is_terminal():
@@ -33,15 +34,11 @@ def create_user(email: str, roles: str, display_name: str | None):
         else:
             password = sys.stdin.readline().rstrip("\r\n") or None
             if password is None and services.find_user_by_email(email) is None:
-                raise services.AccountError(
-                    "Give the new account's password as one line on standard input "
+                raise FieldProblem(
+                    None, "Give the new account's password as one line on standard input "
                     "(or run the command in a terminal to have one generated)."
                 )
         user, created = services.save_user(email, role_list, password, display_name)
-    except services.AccountError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
     click.echo(f"{'Created' if created else 'Updated'} {user.email} with roles {', '.join(user.roles)}.")
     if generated:
         click.echo(f"Password: {generated}")

@@ -10,19 +10,21 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 
 from rotation.accounts.models import PasswordLink, User
 from rotation.accounts.services import (
-    AccountError, find_user_by_email, normalise_email, password_problem, set_password,
+    find_user_by_email, normalise_email, password_problem, set_password,
 )
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import QUEUED, RESET_PASSWORD, SET_PASSWORD, SUPERSEDED, OutboxMessage
 from rotation.people.models import Person, in_rotation_clause
+from rotation.people.signals import roster_changed
+from rotation.refusals import FieldProblem
 
 LIFETIMES = {SET_PASSWORD: timedelta(days=7), RESET_PASSWORD: timedelta(hours=1)}
 LIFETIME_WORDS = {SET_PASSWORD: "for 7 days", RESET_PASSWORD: "for one hour"}
@@ -31,10 +33,6 @@ LINKS_PER_WINDOW = 3
 THROTTLE_WINDOW = timedelta(hours=1)
 PATH = "/password/"
 _BATCH = 5000
-
-
-class LinkRefused(ValueError):
-    """HR asked for a link that cannot be sent; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -80,7 +78,7 @@ def request_password_link(email: str, now: datetime | None = None) -> None:
     An enabled account gets a reset link; an active person in the rotation
     without an account gets a link to set their first password. Nobody gets
     more than LINKS_PER_WINDOW links an hour. The caller answers the same in
-    every case. Raises AccountError only for an address that is not one.
+    every case. Raises ``FieldProblem`` only for an address that is not one.
     """
     now = now or utcnow()
     email = normalise_email(email)
@@ -99,11 +97,11 @@ def request_password_link(email: str, now: datetime | None = None) -> None:
 def send_link_to_person(person: Person, now: datetime | None = None) -> None:
     """HR's button on a person's page: a link to set a password, whether or not they have an account yet."""
     if not person.is_active:
-        raise LinkRefused(f"{person.full_name} has left the company; no link was sent.")
+        raise FieldProblem(None, f"{person.full_name} has left the company; no link was sent.")
     user = find_user_by_email(person.email)
     if user is not None and not user.is_enabled:
-        raise LinkRefused(f"The account {user.email} is disabled; an administrator must enable it before "
-                          "a link can help.")
+        raise FieldProblem(None, f"The account {user.email} is disabled; an administrator must enable it before "
+                                 "a link can help.")
     send_password_link(person.email, SET_PASSWORD, now)
 
 
@@ -156,18 +154,18 @@ def use_link(usable: UsableLink, password: str, now: datetime | None = None) -> 
 
     The link is spent at once, so two submissions of one link set the password
     only once; every other unused link for the address stops working too.
-    Raises AccountError when the password is refused or the link was just spent.
+    Raises ``FieldProblem`` when the password is refused or the link was just spent.
     """
     now = now or utcnow()
     link, user = usable.link, usable.user
     problem = password_problem(password, link.email)
     if problem:
-        raise AccountError(problem)
+        raise FieldProblem("new", problem)
     spent = db.session.execute(
         sa.update(PasswordLink).where(PasswordLink.id == link.id, PasswordLink.used_at.is_(None))
         .values(used_at=now).execution_options(synchronize_session=False))
-    if spent.rowcount != 1:
-        raise AccountError("This link has just been used. Ask for a new one if you still need it.")
+    if rowcount(spent) != 1:
+        raise FieldProblem(None, "This link has just been used. Ask for a new one if you still need it.")
     if user is None:
         user = User(email=link.email, display_name=_name_for(link.email) or None)
         db.session.add(user)
@@ -235,3 +233,9 @@ def _text(name: str, email: str, purpose: str, url: str) -> tuple[str, str]:
         f"here. The link works once, {LIFETIME_WORDS[purpose]}:\n\n"
         f"{url}\n\n"
         "If it was not you, ignore this e-mail: your password stays as it is.\n")
+
+
+@roster_changed.connect
+def _invite_newcomers(_leaver_ids: list[int], today: date) -> None:
+    """Whoever a roster import put in the rotation without an account gets a link to set a password."""
+    invite_new_accounts()

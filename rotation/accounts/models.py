@@ -2,17 +2,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from rotation.accounts.roles import MANAGER, ROLES
+from rotation.roles import MANAGER, ROLES
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model, db
+from rotation.people.models import Person, in_rotation_clause
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A log-in account. It is linked to a roster person by e-mail address."""
 
     __tablename__ = "user_account"
@@ -31,13 +33,19 @@ class User(UserMixin, db.Model):
         back_populates="user", cascade="all, delete-orphan", lazy="selectin", order_by="RoleGrant.role"
     )
 
+    if TYPE_CHECKING:  # plain attributes, not columns (at run time the ORM takes only Mapped[] annotations)
+        _granted: set[str] | None
+        person_id: int | None
+        unread_news: int | None
+        sign_in_token: str | None
+        sign_in_id: int | None
     # Known without a further query when the account was loaded as the one signed in (``remember_signed_in``).
-    _granted = None  # set[str] | None
-    person_id = None  # int | None: the active roster person with the account's address
-    unread_news = None  # int | None
+    _granted = None
+    person_id = None  # the active roster person with the account's address
+    unread_news = None
     # This request's sign-in (``rotation.accounts.sign_ins``): what the cookies carry, and its row.
-    sign_in_token = None  # str | None
-    sign_in_id = None  # int | None
+    sign_in_token = None
+    sign_in_id = None
 
     def __eq__(self, other) -> bool:  # the same account, not the same sign-in (Flask-Login compares get_id)
         return other is self or (isinstance(other, User) and self.id is not None and self.id == other.id)
@@ -77,8 +85,6 @@ class User(UserMixin, db.Model):
     @cached_property
     def in_rotation(self) -> bool:
         """Whether the roster person with this account's address is active and in the rotation."""
-        from rotation.people.models import Person, in_rotation_clause
-
         return bool(db.session.scalar(
             sa.select(sa.exists().where(Person.email == self.email, in_rotation_clause()))
         ))
@@ -101,7 +107,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.email}>"
 
 
-class RoleGrant(db.Model):
+class RoleGrant(Model):
     """One role held by one account."""
 
     __tablename__ = "role_grant"
@@ -119,7 +125,7 @@ class RoleGrant(db.Model):
     user: Mapped[User] = relationship(back_populates="role_grants")
 
 
-class SignIn(db.Model):
+class SignIn(Model):
     """One signed-in browser: made at log-in, ended by signing out, a password change or an administrator.
 
     The browser holds ``<id>.<secret>`` in its session cookie (and, when kept signed in, its remember cookie);
@@ -145,7 +151,7 @@ class SignIn(db.Model):
     ended_because: Mapped[str | None] = mapped_column(sa.String(60))
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed log-ins counted under one key: an account and address, an address, or an account
     (``rotation.accounts.throttle``)."""
 
@@ -156,7 +162,7 @@ class LoginThrottle(db.Model):
     last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class PasswordLink(db.Model):
+class PasswordLink(Model):
     """A single-use link to set a password: for someone new to Rotation, or who forgot theirs.
 
     Only the SHA-256 hash of the link's secret is stored. It works once, until

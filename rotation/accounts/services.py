@@ -6,14 +6,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from rotation.accounts import sign_ins, throttle
 from rotation.accounts.models import RoleGrant, User
-from rotation.accounts.roles import ROLES
+from rotation.roles import ROLES
 from rotation.db import utcnow
+from rotation.email_addresses import NotAnEmailAddress, canonical_email
 from rotation.extensions import db
+from rotation.refusals import FieldProblem
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -22,31 +23,23 @@ MAX_PASSWORD_LENGTH = 200
 _UNUSABLE_HASH = generate_password_hash(secrets.token_hex(16))
 
 
-class AccountError(ValueError):
-    """A request about an account that cannot be carried out; the message says why."""
-
-
 def normalise_email(value: str) -> str:
-    """The canonical form of an e-mail address, or AccountError with a sentence."""
-    value = (value or "").strip()
-    if not value:
-        raise AccountError("Enter an e-mail address.")
+    """The canonical form of an e-mail address; a ``FieldProblem`` beside ``email`` when it is not one."""
     try:
-        checked = validate_email(value, check_deliverability=False)
-    except EmailNotValidError as error:
-        raise AccountError(f"{value!r} is not a valid e-mail address: {error}") from None
-    return checked.normalized.lower()
+        return canonical_email(value)
+    except NotAnEmailAddress as error:
+        raise FieldProblem("email", str(error)) from None
 
 
 def parse_roles(value: str) -> list[str]:
     """Roles from a comma-separated list such as ``hr,owner``."""
     roles = [part.strip().lower() for part in (value or "").split(",") if part.strip()]
     if not roles:
-        raise AccountError(f"Give at least one role: {', '.join(ROLES)}.")
+        raise FieldProblem("roles", f"Give at least one role: {', '.join(ROLES)}.")
     unknown = [role for role in roles if role not in ROLES]
     if unknown:
-        raise AccountError(
-            f"Unknown role {', '.join(repr(r) for r in unknown)}; roles are {', '.join(ROLES)}."
+        raise FieldProblem(
+            "roles", f"Unknown role {', '.join(repr(r) for r in unknown)}; roles are {', '.join(ROLES)}."
         )
     return sorted(set(roles), key=ROLES.index)
 
@@ -69,7 +62,7 @@ def find_user_by_email(email: str) -> User | None:
 def set_password(user: User, password: str) -> None:
     problem = password_problem(password, user.email)
     if problem:
-        raise AccountError(problem)
+        raise FieldProblem("new", problem)
     user.password_hash = generate_password_hash(password)
     user.password_changed_at = utcnow()
 
@@ -84,7 +77,7 @@ def save_user(email: str, roles: list[str], password: str | None = None,
     email = normalise_email(email)
     user = find_user_by_email(email)
     created = user is None
-    if created:
+    if user is None:
         user = User(email=email, display_name=display_name)
         db.session.add(user)
     elif display_name:
@@ -105,7 +98,7 @@ def save_user(email: str, roles: list[str], password: str | None = None,
 
 def change_password(user: User, current: str, new: str) -> None:
     if not user.password_hash or not check_password_hash(user.password_hash, current):
-        raise AccountError("Your current password is not right.")
+        raise FieldProblem("current", "Your current password is not right.")
     set_password(user, new)
 
 
@@ -150,6 +143,6 @@ def disable_account(user: User, by: User | None = None) -> int:
     sign-ins were ended.
     """
     if by is not None and by.id == user.id:
-        raise AccountError("You cannot disable your own account; ask another administrator.")
+        raise FieldProblem(None, "You cannot disable your own account; ask another administrator.")
     user.is_enabled = False
     return sign_ins.end_all(user.id, sign_ins.ACCOUNT_DISABLED)

@@ -15,16 +15,17 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import request, session
 from flask_login import login_user
 
 from rotation.accounts.models import SignIn, User
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.people.models import Person
+from rotation.people.signals import roster_changed
 
 SIGNED_IN_FOR = timedelta(hours=12)   # a browser session, from its last use
 REMEMBERED_FOR = timedelta(days=30)   # "Keep me signed in", from its last use
@@ -119,7 +120,7 @@ def renew_remembered(user: User, now: datetime | None = None) -> None:
         .values(previous_hash=SignIn.secret_hash, secret_hash=hash_secret(secret), rotated_at=now,
                 last_seen_at=now, expires_at=now + REMEMBERED_FOR)
         .execution_options(synchronize_session=False))
-    if renewed.rowcount != 1:  # a tab restored at the same time renewed it first: its cookie wins
+    if rowcount(renewed) != 1:  # a tab restored at the same time renewed it first: its cookie wins
         return
     user.sign_in_token = str(Token(token.sign_in_id, secret))
     session["_user_id"] = user.sign_in_token
@@ -140,7 +141,7 @@ def end(sign_in_id: int, because: str, user_id: int | None = None, now: datetime
         statement = statement.where(SignIn.user_id == user_id)
     ended = db.session.execute(statement.values(ended_at=now or utcnow(), ended_because=because)
                                .execution_options(synchronize_session=False))
-    return ended.rowcount == 1
+    return rowcount(ended) == 1
 
 
 def end_all(user_id: int, because: str, keep: int | None = None, now: datetime | None = None) -> int:
@@ -150,7 +151,7 @@ def end_all(user_id: int, because: str, keep: int | None = None, now: datetime |
         statement = statement.where(SignIn.id != keep)
     ended = db.session.execute(statement.values(ended_at=now or utcnow(), ended_because=because)
                                .execution_options(synchronize_session=False))
-    return ended.rowcount
+    return rowcount(ended)
 
 
 def end_for_people(person_ids: list[int], because: str, now: datetime | None = None) -> int:
@@ -159,10 +160,10 @@ def end_for_people(person_ids: list[int], because: str, now: datetime | None = N
     for start in range(0, len(person_ids), 1_000):
         theirs = sa.select(User.id).join(Person, Person.email == User.email) \
             .where(Person.id.in_(person_ids[start:start + 1_000]))
-        ended += db.session.execute(
+        ended += rowcount(db.session.execute(
             sa.update(SignIn).where(SignIn.user_id.in_(theirs), SignIn.ended_at.is_(None))
             .values(ended_at=now or utcnow(), ended_because=because)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)))
     return ended
 
 
@@ -183,7 +184,7 @@ def counts(user_ids: list[int], now: datetime | None = None) -> dict[int, int]:
         sa.select(SignIn.user_id, sa.func.count())
         .where(SignIn.user_id.in_(user_ids), SignIn.ended_at.is_(None), SignIn.expires_at > now)
         .group_by(SignIn.user_id))
-    return {user_id: count for user_id, count in rows}
+    return dict(rows.tuples().all())
 
 
 _BROWSERS = (("Edg/", "Edge"), ("EdgA/", "Edge"), ("EdgiOS/", "Edge"), ("OPR/", "Opera"),
@@ -212,3 +213,8 @@ def _user_agent() -> str:
 
 def _address() -> str:
     return ((request.remote_addr if request else None) or "unknown")[:64]
+
+
+@roster_changed.connect
+def _sign_out_leavers(leaver_ids: list[int], today: date) -> None:
+    end_for_people(leaver_ids, LEFT_THE_COMPANY)

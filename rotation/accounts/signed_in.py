@@ -16,7 +16,7 @@ from sqlalchemy.orm import lazyload
 
 from rotation.accounts import sign_ins
 from rotation.accounts.models import RoleGrant, SignIn, User
-from rotation.accounts.roles import ROLES
+from rotation.roles import ROLES
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.notifications.models import Notification

@@ -80,7 +80,7 @@ def check(chosen: list[Counter], now: datetime) -> tuple[Refusal | None, dict[st
         row = rows.get(counter.key)
         failures = row.failures if row is not None and row.last_failure_at > now - WINDOW else 0
         counts[counter.key] = failures
-        if failures >= counter.free:
+        if row is not None and failures >= counter.free:
             remaining = row.last_failure_at + _delay(failures, counter.free) - now
             if remaining > timedelta(0):
                 refusals.append(Refusal(remaining, counter.message))

@@ -11,12 +11,18 @@ from flask_login import current_user, logout_user
 from rotation.accounts import links, services, sign_ins
 from rotation.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from rotation.accounts.models import RoleGrant, User
-from rotation.accounts.roles import ADMIN, ROLES
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN, HR, ROLES
 from rotation.extensions import db
+from rotation.outbox.models import SET_PASSWORD
 from rotation.pagination import paginate, search_text
+from rotation.people.models import Person
+from rotation.people.signals import person_page
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import public, roles_required, signed_in
 
 bp = Blueprint("accounts", __name__)
+menu_entry("Accounts", "accounts.account_list", {ADMIN}, position=190)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -70,9 +76,10 @@ def change_password():
     form = ChangePasswordForm(current_user.email)
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current.data, form.new.data)
-        except services.AccountError as error:
-            form.current.errors.append(str(error))
+            with all_or_nothing():
+                services.change_password(current_user, form.current.data, form.new.data)
+        except FieldProblem as refusal:
+            form.show_refusal(refusal)
         else:
             ended = sign_ins.end_all(current_user.id, sign_ins.PASSWORD_CHANGED, keep=current_user.sign_in_id)
             flash("Your password is changed." + (
@@ -94,14 +101,15 @@ def forgot_password():
     if form.validate_on_submit():
         started = time.perf_counter()
         try:
-            links.request_password_link(form.email.data)
+            with all_or_nothing():
+                links.request_password_link(form.email.data)
+        except FieldProblem as refusal:
+            form.show_refusal(refusal)
+        else:
             # Known or not, the answer takes the same time: its timing must not tell which addresses exist. The
             # link is committed here, inside the measured time, rather than after the answer is made.
             db.session.commit()
             time.sleep(max(0.0, FORGOT_TAKES - (time.perf_counter() - started)))
-        except services.AccountError as error:
-            form.email.errors.append(str(error))
-        else:
             flash(FORGOT_ANSWER, "info")
             return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form)
@@ -118,9 +126,10 @@ def password_link(token: str):
         form = SetPasswordForm(usable.link.email)
         if form.validate_on_submit():
             try:
-                user = links.use_link(usable, form.new.data)
-            except services.AccountError as error:
-                form.new.errors.append(str(error))
+                with all_or_nothing():
+                    user = links.use_link(usable, form.new.data)
+            except FieldProblem as refusal:
+                form.show_refusal(refusal)
             else:
                 sign_ins.end_all(user.id, sign_ins.PASSWORD_SET_BY_LINK)
                 sign_ins.sign_in(user)
@@ -210,9 +219,10 @@ def disable_account(user_id: int):
         return render_template("accounts/confirm_disable.html", user=user, back=back,
                                devices=sign_ins.counts([user.id]).get(user.id, 0))
     try:
-        services.disable_account(user, by=current_user)
-    except services.AccountError as error:
-        flash(str(error), "error")
+        with all_or_nothing():
+            services.disable_account(user, by=current_user)
+    except FieldProblem as refusal:
+        flash(refusal.message, "error")
     else:
         flash(f"{user.email} is disabled and signed out everywhere; it cannot sign in until enabled again.",
               "success")
@@ -226,3 +236,27 @@ def enable_account(user_id: int):
     user.is_enabled = True
     flash(f"{user.email} can sign in again.", "success")
     return redirect(_safe_next(request.form.get("next")) or url_for("accounts.account_list"))
+
+
+@bp.post("/people/<int:person_id>/password-link")
+@roles_required(HR)
+def person_password_link(person_id: int):
+    """HR's button: e-mail the person a link to set a password (their first one, or a new one)."""
+    person = db.session.get(Person, person_id)
+    if person is None:
+        abort(404)
+    try:
+        with all_or_nothing():
+            links.send_link_to_person(person)
+    except FieldProblem as refusal:
+        flash(refusal.message, "warning")
+    else:
+        flash(f"A link to set a password is queued for {person.email}; it works once, "
+              f"{links.LIFETIME_WORDS[SET_PASSWORD]}. Older links for the address stop working.", "success")
+    return redirect(url_for("people.person_detail", person_id=person.id))
+
+
+@person_page.connect
+def _account_of(person: Person) -> dict:
+    """On HR's page of a person: the log-in account with their address, if any."""
+    return {"account": db.session.scalar(sa.select(User).where(User.email == person.email))}

@@ -29,15 +29,16 @@ from rotation.assignments.models import (
     CANCELLED, COMPLETED, CONFIRMED, DRAFT, MOVE, NO_SHOW, NOTICE_CANCEL, NOTICE_REQUEST, PUBLISHED, WITHDRAW,
     Assignment,
 )
+from rotation.assignments.signals import notices_set
 from rotation.blackouts.models import Blackout
 from rotation.data_versions import kept
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.outbox.queue import queue_assignment_notices
 from rotation.people.models import Person, in_rotation_clause
 from rotation.planning.model import DEFAULT_DEPARTMENT_SHARE, KIND_LABELS
 from rotation.refusals import FieldProblem
 from rotation.sites.models import Site, Slot
+from rotation.sites import signals as site_signals
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,6 @@ HOME_SITE, HOME_REGION, OUTSIDE_REGION = "home site", "home region", "outside ho
 # Word for word the condition of the partial unique index on (person_id, year, kind): with it in a
 # query, SQLite and PostgreSQL use that index to find a person's assignments instead of scanning them all.
 BY_PERSON = sa.text("assignment.status NOT IN ('cancelled', 'no_show')")
-
-
-class AssignmentProblem(FieldProblem):
-    """A change HR cannot make: the form field at fault (``slot``, or ``assignment`` for the
-    assignment as a whole) and a sentence saying why. Nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -114,35 +110,35 @@ def move_assignment(assignment: Assignment, slot: Slot, acting_user_id: int | No
     A draft simply takes the slot. An announced assignment takes it too, goes
     back to ``published`` (a confirmed one must confirm again), raises its
     sequence and is marked to send the updated invitation; any proposal the last
-    plan run made for it is dropped. Raises ``AssignmentProblem`` and changes
+    plan run made for it is dropped. Raises ``FieldProblem`` and changes
     nothing when a hard rule would break or the slot is full.
     """
     today = today or utc_today()
     _lock(assignment)
     _check_changeable(assignment, today)
     if slot.id == assignment.slot_id:
-        raise AssignmentProblem("slot", "It is already in this slot; choose another one.")
+        raise FieldProblem("slot", "It is already in this slot; choose another one.")
     if slot.kind != assignment.kind:
-        raise AssignmentProblem("slot", f"That slot is a {_kind_phrase(slot.kind)}, "
-                                        f"not a {_kind_phrase(assignment.kind)}.")
+        raise FieldProblem("slot", f"That slot is a {_kind_phrase(slot.kind)}, "
+                                   f"not a {_kind_phrase(assignment.kind)}.")
     if slot.first_day.year != assignment.year:
-        raise AssignmentProblem("slot", f"That slot is in {slot.first_day.year}; this assignment belongs to "
-                                        f"{assignment.year}.")
+        raise FieldProblem("slot", f"That slot is in {slot.first_day.year}; this assignment belongs to "
+                                   f"{assignment.year}.")
     if slot.first_day <= today:
-        raise AssignmentProblem("slot", f"That slot starts on {slot.first_day.isoformat()}, which is not in the "
-                                        "future; choose a later one.")
-    site = db.session.get(Site, slot.site_id)
+        raise FieldProblem("slot", f"That slot starts on {slot.first_day.isoformat()}, which is not in the "
+                                   "future; choose a later one.")
+    site = db.session.get_one(Site, slot.site_id)
     limits = _limits_for(assignment, site_ids=[slot.site_id])
     broken = limits.broken_rule(slot, site)
     if broken:
-        raise AssignmentProblem("slot", broken)
+        raise FieldProblem("slot", broken)
     # Lock the slot, then count, so two people moving others into it at once cannot overfill it.
     db.session.execute(sa.select(Slot.id).where(Slot.id == slot.id).with_for_update())
-    taken = db.session.scalar(sa.select(sa.func.count()).where(
-        effective_slot_id() == slot.id, holds_a_seat(), Assignment.id != assignment.id))
+    taken = db.session.scalars(sa.select(sa.func.count()).where(
+        effective_slot_id() == slot.id, holds_a_seat(), Assignment.id != assignment.id)).one()
     if taken >= slot.seats:
         seats = f"all {slot.seats} seats are" if slot.seats != 1 else "its one seat is"
-        raise AssignmentProblem("slot", f"That slot is full: {seats} taken.")
+        raise FieldProblem("slot", f"That slot is full: {seats} taken.")
 
     before = assignment.slot_id
     assignment.slot_id = slot.id
@@ -154,7 +150,7 @@ def move_assignment(assignment: Assignment, slot: Slot, acting_user_id: int | No
         assignment.sequence += 1
         assignment.notice = NOTICE_REQUEST
     db.session.flush()
-    queue_assignment_notices()
+    notices_set.send(None)
     log.info("User %s moved assignment %s from slot %s to slot %s", acting_user_id, assignment.uid, before, slot.id)
     return limits.warnings(site)
 
@@ -164,7 +160,7 @@ def withdraw_assignment(assignment: Assignment, acting_user_id: int | None, toda
 
     A draft was never announced and is deleted. An announced one is cancelled: its
     sequence rises and it is marked to send a cancellation. Raises
-    ``AssignmentProblem`` for a shift that has started, is over or is already cancelled.
+    ``FieldProblem`` for a shift that has started, is over or is already cancelled.
     """
     today = today or utc_today()
     _lock(assignment)
@@ -179,7 +175,7 @@ def withdraw_assignment(assignment: Assignment, acting_user_id: int | None, toda
         assignment.proposed_slot_id = None
         assignment.needs_replan = False
     db.session.flush()
-    queue_assignment_notices()
+    notices_set.send(None)
     log.info("User %s withdrew assignment %s", acting_user_id, assignment.uid)
 
 
@@ -187,7 +183,7 @@ def problem_with_changing(assignment: Assignment, today: date | None = None) -> 
     """Why ``assignment`` can be neither moved nor withdrawn, or None when it can."""
     try:
         _check_changeable(assignment, today or utc_today())
-    except AssignmentProblem as problem:
+    except FieldProblem as problem:
         return problem.message
     return None
 
@@ -279,10 +275,10 @@ class _Limits:
 
     def warnings(self, site: Site) -> list[str]:
         """Sentences about the person's soft preferences that ``site`` does not meet."""
-        where = self.where(site)
-        if where in ("", HOME_SITE):
+        where, home = self.where(site), self.home
+        if where in ("", HOME_SITE) or home is None:  # no home site: where() is ""
             return []
-        name, home = self.person.full_name, self.home
+        name = self.person.full_name
         messages = []
         if home.kind == site.kind:
             messages.append(f"{name} is not at their home site {home.code}.")
@@ -296,7 +292,7 @@ class _Limits:
 def _limits_for(assignment: Assignment, site_ids: Collection[int] | None) -> _Limits:
     """The blackouts, other shift and department load that limit ``assignment``'s person this year;
     site blackouts only of ``site_ids`` (and the home site) when given."""
-    person = db.session.get(Person, assignment.person_id)
+    person = db.session.get_one(Person, assignment.person_id)
     home = db.session.get(Site, person.home_site_id) if person.home_site_id is not None else None
     first, last = date(assignment.year, 1, 1), date(assignment.year, 12, 31) + timedelta(days=7)
     sites = [*(site_ids or ()), *([home.id] if home else [])]
@@ -311,9 +307,9 @@ def _limits_for(assignment: Assignment, site_ids: Collection[int] | None) -> _Li
     for kind, first_day, last_day in _other_shifts(assignment):
         week = first_day.isocalendar()[:2]
         limits.other_shift[week] = f"{_kind_phrase(kind)} ({_days(first_day, last_day, bare=True)})"
-    limits.department_size = db.session.scalar(
+    limits.department_size = db.session.scalars(
         sa.select(sa.func.count()).select_from(Person).where(in_rotation_clause(),
-                                                             Person.department == person.department))
+                                                             Person.department == person.department)).one()
     limits.cap = max(1, math.floor(DEFAULT_DEPARTMENT_SHARE * limits.department_size))
     colleague_days = db.session.scalars(
         sa.select(Slot.first_day).select_from(Person)
@@ -356,12 +352,12 @@ _FINAL = {CANCELLED: "It is cancelled", COMPLETED: "It is completed", NO_SHOW: "
 
 def _check_changeable(assignment: Assignment, today: date) -> None:
     if assignment.status in _FINAL:
-        raise AssignmentProblem("assignment", f"{_FINAL[assignment.status]}; only a shift still to come can be "
-                                              "moved or withdrawn.")
-    current = db.session.get(Slot, assignment.slot_id)
+        raise FieldProblem("assignment", f"{_FINAL[assignment.status]}; only a shift still to come can be "
+                                         "moved or withdrawn.")
+    current = db.session.get_one(Slot, assignment.slot_id)
     if current.first_day <= today:
-        raise AssignmentProblem("assignment", f"Its shift started on {current.first_day.isoformat()}; history is "
-                                              "not moved or withdrawn.")
+        raise FieldProblem("assignment", f"Its shift started on {current.first_day.isoformat()}; history is "
+                                         "not moved or withdrawn.")
 
 
 def _kind_phrase(kind: str) -> str:
@@ -376,3 +372,24 @@ def _days(start: date, end: date, bare: bool = False) -> str:
 
 def _reason(reason: str | None) -> str:
     return f" ({reason})" if reason else ""
+
+
+@site_signals.seats_taken.connect
+def seats_taken_at(site_id: int, year: int, slot_ids: list[int]) -> dict[int, int]:
+    """Slot id → seats taken (drafts included, at the slot a draft moves a shift to), for ``slot_ids``: the
+    slots of one site and year, for the site's page. Counted from the indexes on the shifts of a slot and the
+    shifts a draft moves there, and kept until a shift, person or slot changes."""
+    def count() -> dict[int, int]:
+        wanted = set(slot_ids)
+        slot_id = effective_slot_id()
+        found = db.session.execute(
+            sa.select(slot_id, sa.func.count())
+            .where(holds_a_seat(),
+                   sa.or_(Assignment.slot_id.in_(slot_ids), Assignment.proposed_slot_id.in_(slot_ids)))
+            .group_by(slot_id)).tuples()
+        return {slot: taken for slot, taken in found if slot in wanted}
+
+    if not slot_ids:
+        return {}
+    # The database deletes a person's shifts with the person.
+    return kept(("site seats taken", site_id, year), ("assignment", "person", "slot"), count)

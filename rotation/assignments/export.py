@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 COLUMNS = ("employee_id", "email", "kind", "site", "start", "end", "status", "uid", "sequence")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 

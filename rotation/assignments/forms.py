@@ -4,8 +4,8 @@ from __future__ import annotations
 from wtforms import HiddenField, SelectField
 from wtforms.validators import InputRequired
 
-from rotation.assignments.changes import AssignmentProblem
 from rotation.forms import LARGEST_NUMBER, Form
+from rotation.refusals import FieldProblem
 
 
 class MoveForm(Form):
@@ -28,15 +28,8 @@ class MoveForm(Form):
                 raise ValueError(self.slot.data)
             return chosen
         except (TypeError, ValueError):
-            self.add_problem(AssignmentProblem("slot", "Choose a slot from the list."))
+            self.show_refusal(FieldProblem("slot", "Choose a slot from the list."))
             return None
-
-    def add_problem(self, problem: AssignmentProblem) -> None:
-        """Show ``problem`` beside the slot, or above the form when it is about the assignment itself."""
-        if problem.field == "slot":
-            self.slot.errors = [*self.slot.errors, problem.message]
-        else:
-            self.form_errors.append(problem.message)
 
 
 class WithdrawForm(Form):

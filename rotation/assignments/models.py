@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.people.models import Person
 from rotation.sites.models import CUSTOMER_SERVICE, SLOT_KINDS, WAREHOUSE_WEEK, Slot
 
@@ -48,7 +48,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 _OPEN = "status NOT IN ('cancelled', 'no_show')"
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A person's customer-service day or warehouse week in one slot.
 
     ``uid`` is the calendar UID and never changes. ``sequence`` rises with every

@@ -11,10 +11,12 @@ from sqlalchemy.orm import aliased
 
 from rotation.assignments.changes import ANNOUNCED, BY_PERSON, UPCOMING
 from rotation.assignments.models import CANCELLED, DRAFT, NOTICE_CANCEL, Assignment
+from rotation.assignments.signals import notices_set
+from rotation.blackouts import signals as blackout_signals
 from rotation.blackouts.models import Blackout
-from rotation.db import utc_today, utcnow
+from rotation.db import rowcount, utc_today, utcnow
 from rotation.extensions import db
-from rotation.outbox.queue import queue_assignment_notices
+from rotation.people import signals as roster_signals
 from rotation.people.models import Person
 from rotation.sites.models import Slot
 
@@ -39,16 +41,16 @@ def withdraw_future_assignments(person_ids: Sequence[int], today: date) -> Withd
     deleted = cancelled = 0
     for chunk in _chunks(person_ids):
         theirs = (Assignment.person_id.in_(chunk), BY_PERSON, future)
-        deleted += db.session.execute(
+        deleted += rowcount(db.session.execute(
             sa.delete(Assignment).where(*theirs, Assignment.status == DRAFT),
-            execution_options={"synchronize_session": "fetch"}).rowcount
-        cancelled += db.session.execute(
+            execution_options={"synchronize_session": "fetch"}))
+        cancelled += rowcount(db.session.execute(
             sa.update(Assignment).where(*theirs, Assignment.status.in_(ANNOUNCED))
             .values(status=CANCELLED, sequence=Assignment.sequence + 1, notice=NOTICE_CANCEL, proposal=None,
                     proposed_slot_id=None, needs_replan=False, updated_at=utcnow()),
-            execution_options={"synchronize_session": "fetch"}).rowcount
+            execution_options={"synchronize_session": "fetch"}))
     db.session.flush()
-    queue_assignment_notices()
+    notices_set.send(None)
     return Withdrawn(deleted=deleted, cancelled=cancelled)
 
 
@@ -77,10 +79,10 @@ def mark_collisions_of(blackout_ids: Sequence[int], today: date | None = None) -
 
 def announced_collisions(blackout: Blackout, today: date | None = None) -> int:
     """How many announced (published or confirmed) shifts still to come ``blackout`` covers."""
-    return db.session.scalar(
+    return db.session.scalars(
         sa.select(sa.func.count()).select_from(Assignment)
         .where(Assignment.id.in_(_colliding([blackout.id], today or utc_today())),
-               Assignment.status.in_(ANNOUNCED)))
+               Assignment.status.in_(ANNOUNCED))).one()
 
 
 def _colliding(blackout_ids: Sequence[int], today: date) -> sa.CompoundSelect:
@@ -120,3 +122,18 @@ def _chunks(ids: Sequence[int]) -> Iterator[list[int]]:
     ids = list(ids)
     for start in range(0, len(ids), _BATCH):
         yield ids[start:start + _BATCH]
+
+
+@blackout_signals.saved.connect
+def _mark_collisions(blackout_ids: list[int]) -> None:
+    mark_collisions_of(blackout_ids)
+
+
+@blackout_signals.announced_collisions.connect
+def _announced_collisions(blackout: Blackout) -> int:
+    return announced_collisions(blackout)
+
+
+@roster_signals.roster_changed.connect
+def _withdraw_leavers_shifts(leaver_ids: list[int], today: date) -> None:
+    withdraw_future_assignments(leaver_ids, today)

@@ -8,23 +8,26 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.accounts.roles import HR
+from rotation.navigation import menu_entry
+from rotation.roles import HR
 from rotation.assignments.changes import (
-    AssignmentProblem, SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
+    SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
 )
 from rotation.assignments.forms import MoveForm, WithdrawForm
-from rotation.observations.forms import WindowForm
 from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
+from rotation.assignments.signals import shift_page
 from rotation.extensions import db
-from rotation.outbox.models import CALENDAR_PURPOSES, OutboxMessage
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import roles_required
+from rotation.signals import answers
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 from rotation.sites.views import requested_year, site_zone, slot_hours
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
+menu_entry("Assignments", "assignments.assignment_list", {HR}, position=70)
 
 NEEDS_REPLAN = "replan"  # a status filter of its own: blackouts now cover these
 STATUS_FILTERS = {**STATUS_LABELS, NEEDS_REPLAN: "Needs re-planning"}
@@ -107,9 +110,10 @@ def assignment_move(assignment_id: int):
         if slot is not None:
             announced = assignment.status != DRAFT
             try:
-                warnings = move_assignment(assignment, slot, current_user.id)
-            except AssignmentProblem as problem:
-                form.add_problem(problem)
+                with all_or_nothing():
+                    warnings = move_assignment(assignment, slot, current_user.id)
+            except FieldProblem as problem:
+                form.show_refusal(problem)
             else:
                 sent = " An updated invitation will be sent." if announced else ""
                 flash(f"Moved {_whose(assignment)} to {slot.site.code}, {ShiftTime.of(slot, slot.site)}.{sent}",
@@ -133,8 +137,9 @@ def assignment_withdraw(assignment_id: int):
                                    when=ShiftTime.of(assignment.slot, assignment.slot.site))
         was_draft, whose, year = assignment.status == DRAFT, _whose(assignment), assignment.year
         try:
-            withdraw_assignment(assignment, current_user.id)
-        except AssignmentProblem as error:
+            with all_or_nothing():
+                withdraw_assignment(assignment, current_user.id)
+        except FieldProblem as error:
             problem = error.message
         else:
             if was_draft:
@@ -163,7 +168,7 @@ def _chosen_slot(form: MoveForm) -> Slot | None:
         return None
     slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.site)])
     if slot is None:
-        form.add_problem(AssignmentProblem("slot", "That slot does not exist any more; choose one from the list."))
+        form.show_refusal(FieldProblem("slot", "That slot does not exist any more; choose one from the list."))
     return slot
 
 
@@ -174,26 +179,22 @@ def _whose(assignment: Assignment) -> str:
 
 def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str | None = None) -> str:
     choices = valid_slots(assignment)
-    form.slot.choices = grouped_choices(choices)
+    form.slot.choices = grouped_choices(choices)  # type: ignore[assignment]  # the stubs predate WTForms 3.3's ungrouped None
     return render_template(
         "assignments/detail.html", assignment=assignment, form=form, withdraw_form=WithdrawForm(formdata=None),
         choices=choices, change_problem=problem_with_changing(assignment), withdraw_problem=withdraw_problem,
         when=ShiftTime.of(assignment.slot, assignment.slot.site),
         proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
                        if assignment.proposal == MOVE and assignment.proposed_slot else None),
-        observation_window=_observation_window(assignment), window_form=WindowForm(formdata=None),
-        latest_message=db.session.scalar(
-            sa.select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
-                                           OutboxMessage.purpose.in_(CALENDAR_PURPOSES))
-            .order_by(OutboxMessage.id.desc()).limit(1)),
-        MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE)
+        MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE, **_from_other_areas(assignment))
 
 
-def _observation_window(assignment: Assignment):
-    """When the person may file observations about this shift (None for a shift that was not worked)."""
-    from rotation.observations.services import FILEABLE, window_of
-
-    return window_of(assignment, assignment.slot) if assignment.status in FILEABLE else None
+def _from_other_areas(assignment: Assignment) -> dict:
+    """What the outbox (the latest calendar message) and observations (their window) show on the page."""
+    shown: dict = {"latest_message": None, "observation_window": None, "window_form": None}
+    for answer in answers(shift_page, assignment):
+        shown.update(answer)
+    return shown
 
 
 def grouped_choices(choices: list[SlotChoice]) -> dict[str | None, list[tuple[str, str]]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wtforms import RadioField, SelectChoice
+from wtforms import RadioField, SelectChoice  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 from wtforms.validators import InputRequired
 
 from rotation.assignments.models import Assignment

@@ -104,7 +104,7 @@ class WaitingCounts:
         """How many shifts of the slots started by ``now`` wait (of one site and kind when given), and when the
         first slot with one of them started (None when none waits)."""
         total, first = 0, None
-        for starts_at, (code, kinds) in zip(self.starts, self.slots[:bisect_right(self.starts, now)]):
+        for starts_at, (code, kinds) in zip(self.starts, self.slots[:bisect_right(self.starts, now)], strict=False):
             number = sum(waiting for each, waiting in kinds if not kind or each == kind)
             if number and (not site_code or code == site_code):
                 total += number
@@ -126,5 +126,5 @@ def _count_waiting() -> WaitingCounts:
             .where(Slot.starts_at <= until).order_by(Slot.starts_at, Slot.id)):
         if any(numbers):
             starts.append(starts_at)
-            slots.append((code, tuple((each, number) for each, number in zip(kinds, numbers) if number)))
+            slots.append((code, tuple((each, number) for each, number in zip(kinds, numbers, strict=True) if number)))
     return WaitingCounts(until=until, starts=tuple(starts), slots=tuple(slots))

@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.sites.models import Slot
 
 
-class AttendanceLink(db.Model):
+class AttendanceLink(Model):
     """The link e-mailed to a site's host after a slot ends, to record who of its attendees came.
 
     One per slot, ever: the host is asked once. The link is signed with the

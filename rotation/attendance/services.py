@@ -4,7 +4,8 @@ A no-show goes to the person's line manager and back into the plan: the next
 plan run books a new shift of the same kind, and nobody is locked out.
 Recording changes nothing the attendee sees in their calendar, so the sequence
 stays and no calendar message is queued. The services flush; the caller
-commits, and rolls back when an ``AttendanceProblem`` is raised.
+commits. A refusal is a ``FieldProblem``; the caller runs the call in
+``rotation.refusals.all_or_nothing``, so nothing of a refused call stays.
 """
 from __future__ import annotations
 
@@ -19,12 +20,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from rotation.assignments.models import (
     CANCELLED, COMPLETED, CONFIRMED, DRAFT, NO_SHOW, PUBLISHED, STATUS_LABELS, Assignment,
 )
+from rotation.db import rowcount
 from rotation.extensions import db
 from rotation.notifications.services import notify
 from rotation.outbox.models import NO_SHOW_NOTICE, QUEUED, SUPERSEDED, OutboxMessage
 from rotation.outbox.queue import queue_text_message
 from rotation.outbox.texts import shift_facts
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem
 from rotation.sites.models import Slot
 
 OUTCOMES = (COMPLETED, NO_SHOW)
@@ -36,18 +39,6 @@ RECORDED = (COMPLETED, NO_SHOW)
 MY_ROTATION = "/my/"
 # What a recorder's row lock re-reads before deciding.
 _STATE = ["status", "person_id", "slot_id", "year", "kind", "sequence", "attendance_by", "attendance_at"]
-
-
-class AttendanceProblem(ValueError):
-    """Attendance that cannot be recorded as asked, with a sentence saying why.
-
-    The checks run before anything is written; the caller still rolls back, in
-    case the database refused a change another recorder made at the same moment.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def load_assignment(assignment_id: int) -> Assignment | None:
@@ -66,7 +57,7 @@ def record_attendance(assignment: Assignment, outcome: str, recorded_by: str, no
     ``may_correct`` (HR) a recorded outcome may be turned into the other one,
     except a no-show into came once the person has been booked a new shift of
     that kind. ``recorded_by`` (an e-mail address) and ``now`` are kept on the
-    assignment. Raises ``AttendanceProblem`` for anything else.
+    assignment. Raises ``FieldProblem`` for anything else.
     """
     _lock([assignment])
     _check(assignment, outcome, now, may_correct)
@@ -77,7 +68,7 @@ def record_many(choices: Sequence[tuple[Assignment, str]], recorded_by: str, now
     """Record several outcomes at once (a host's form): every one of them, or none; flush.
 
     Each assignment must still be waiting for its attendance: a host cannot
-    change what HR or anyone else recorded. Raises ``AttendanceProblem`` for
+    change what HR or anyone else recorded. Raises ``FieldProblem`` for
     the first that cannot be recorded, before anything is written.
     """
     _lock([assignment for assignment, _ in choices])
@@ -109,28 +100,28 @@ def _lock(assignments: Sequence[Assignment]) -> None:
 def _check(assignment: Assignment, outcome: str, now: datetime, may_correct: bool) -> None:
     whose = shift_words(assignment)
     if outcome not in OUTCOMES:
-        raise AttendanceProblem("Choose whether the shift was attended (came) or missed (no-show).")
+        raise FieldProblem(None, "Choose whether the shift was attended (came) or missed (no-show).")
     if assignment.status == DRAFT:
-        raise AttendanceProblem(f"{whose} is still a draft that nobody was told about, so there is no "
-                                "attendance to record.")
+        raise FieldProblem(None, f"{whose} is still a draft that nobody was told about, so there is no "
+                                 "attendance to record.")
     if assignment.status == CANCELLED:
-        raise AttendanceProblem(f"{whose} was cancelled, so there is no attendance to record.")
+        raise FieldProblem(None, f"{whose} was cancelled, so there is no attendance to record.")
     if assignment.slot.starts_at > now:
-        raise AttendanceProblem(f"{whose} has not started yet; record the attendance once it has.")
+        raise FieldProblem(None, f"{whose} has not started yet; record the attendance once it has.")
     if assignment.status not in RECORDED:
         return
     already = "came" if assignment.status == COMPLETED else "a no-show"
     if assignment.status == outcome:
-        raise AttendanceProblem(f"{whose} is already recorded as {already}.")
+        raise FieldProblem(None, f"{whose} is already recorded as {already}.")
     if not may_correct:
         by = f" by {assignment.attendance_by}" if assignment.attendance_by else ""
-        raise AttendanceProblem(f"{whose} was already recorded as {already}{by}; only HR can change that.")
+        raise FieldProblem(None, f"{whose} was already recorded as {already}{by}; only HR can change that.")
     if outcome == COMPLETED:
         rebooked = _rebooking(assignment)
         if rebooked is not None:
             slot = rebooked.slot
-            raise AttendanceProblem(
-                f"{assignment.person.full_name} has already been booked a new {assignment.kind_label.lower()} "
+            raise FieldProblem(
+                None, f"{assignment.person.full_name} has already been booked a new {assignment.kind_label.lower()} "
                 f"({slot.site.code}, {slot.first_day:%a} {slot.first_day.isoformat()}, "
                 f"{STATUS_LABELS[rebooked.status].lower()}), so this one cannot be marked as came. "
                 "Withdraw the new one first if the person did come.")
@@ -160,13 +151,13 @@ def _write(assignment: Assignment, outcome: str, recorded_by: str, now: datetime
         other = aliased(Assignment)
         statement = statement.where(~sa.exists().where(*_same_shift_elsewhere(other, assignment)))
     try:
-        changed = db.session.execute(
-            statement.values(**values).execution_options(synchronize_session=False)).rowcount
+        changed = rowcount(db.session.execute(
+            statement.values(**values).execution_options(synchronize_session=False)))
     except sa.exc.IntegrityError as error:
-        raise AttendanceProblem(f"{assignment.person.full_name} has just been booked a new "
-                                f"{assignment.kind_label.lower()}, so this one cannot be marked as came.") from error
+        raise FieldProblem(None, f"{assignment.person.full_name} has just been booked a new "
+                                 f"{assignment.kind_label.lower()}, so this one cannot be marked as came.") from error
     if changed != 1:
-        raise AttendanceProblem(f"{whose} changed a moment ago and nothing was recorded; look at it again.")
+        raise FieldProblem(None, f"{whose} changed a moment ago and nothing was recorded; look at it again.")
     for key, value in values.items():
         set_committed_value(assignment, key, value)
     db.session.flush()

@@ -1,29 +1,34 @@
 """Attendance: HR records who came to shifts that have started; a site's host does it through an e-mailed link."""
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.accounts.roles import HR
+from rotation.navigation import menu_entry
+from rotation.roles import HR
 from rotation.assignments.models import ANNOUNCED, COMPLETED, KIND_LABELS, NO_SHOW, Assignment
 from rotation.assignments.views import ShiftTime
 from rotation.attendance import listing
 from rotation.attendance.forms import RecordForm, field_name, host_form
-from rotation.attendance.requests import EXPIRED, INVALID, LIFETIME, USED, open_link, spend_link
+from rotation.attendance.links import EXPIRED, INVALID, LIFETIME, USED, open_link, spend_link
 from rotation.attendance.services import (
-    OUTCOME_LABELS, RECORDED, TO_RECORD, AttendanceProblem, line_manager, load_assignment, record_attendance,
+    OUTCOME_LABELS, RECORDED, TO_RECORD, line_manager, load_assignment, record_attendance,
     record_many,
 )
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import public, roles_required
 from rotation.sites.models import Site, Slot
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
+menu_entry("Attendance", "attendance.attendance_list", {HR}, position=90)
 
 TO_DO = "open"
 DONE = "recorded"
@@ -66,9 +71,9 @@ def record(assignment_id: int):
         return back
     was, outcome = assignment.status, form.outcome.data
     try:
-        record_attendance(assignment, outcome, current_user.email, utcnow())
-    except AttendanceProblem as problem:
-        db.session.rollback()
+        with all_or_nothing():
+            record_attendance(assignment, outcome, current_user.email, utcnow())
+    except FieldProblem as problem:
         flash(problem.message, "error")
         return back
     flash(_recorded_message(assignment, was, outcome), "success")
@@ -81,26 +86,28 @@ def host_page(token: str):
     """The host's page behind the e-mailed link: each attendee came or not, saved once for all."""
     now = utcnow()
     opened = open_link(token, now)
-    if not opened.usable:
+    if not opened.usable or opened.link is None:  # a usable token always has its link
         return _unusable(opened.state, opened.link)
     link = opened.link
-    slot = db.session.get(Slot, link.slot_id, options=[joinedload(Slot.site)])
+    slot = db.session.get_one(Slot, link.slot_id, options=[joinedload(Slot.site)])
     attendees = _attendees(link.slot_id)
     waiting = [assignment for assignment in attendees if assignment.status in TO_RECORD]
     already = [assignment for assignment in attendees if assignment.status in RECORDED]
     form = host_form(waiting)
     when, kind_label = ShiftTime.of(slot, slot.site), KIND_LABELS[slot.kind]
     if waiting and form.validate_on_submit():
-        if not spend_link(link, now):  # saved from another tab a moment ago, or just expired
-            db.session.rollback()
-            return _unusable(USED if link.used_at else EXPIRED, link)
         choices = form.choices_made()
         try:
-            record_many(choices, link.email, now)
-        except AttendanceProblem as problem:
-            db.session.rollback()
+            with all_or_nothing():  # a refusal leaves the link unspent, to save again
+                spent = spend_link(link, now)
+                if spent:
+                    record_many(choices, link.email, now)
+        except FieldProblem as problem:
             flash(f"{problem.message} Nothing was saved yet; check the list and save again.", "error")
             return redirect(url_for("attendance.host_page", token=token))
+        if not spent:  # saved from another tab a moment ago, or just expired
+            db.session.refresh(link)
+            return _unusable(USED if link.used_at else EXPIRED, link)
         return render_template("attendance/host_done.html", slot=slot, when=when, kind_label=kind_label,
                                choices=choices, already=already, labels=OUTCOME_LABELS, NO_SHOW=NO_SHOW)
     return render_template("attendance/host.html", slot=slot, when=when, kind_label=kind_label, form=form,
@@ -117,7 +124,7 @@ def _keep_the_link_private(response):
     return response
 
 
-def _kept() -> dict[str, str]:
+def _kept() -> dict[str, Any]:
     return {key: request.args[key] for key in KEPT if request.args.get(key)}
 
 

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectChoice, SelectField, StringField, TextAreaField  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 from wtforms.fields import DateField
 from wtforms.validators import InputRequired, Length
 
 from rotation.blackouts.models import PERSON, SCOPE_LABELS
-from rotation.blackouts.services import MAX_REASON, BlackoutProblem, check_dates, check_reason, check_scope
+from rotation.blackouts.services import MAX_REASON, check_dates, check_reason, check_scope
 from rotation.forms import Form
+from rotation.refusals import FieldProblem
 
 
 def _strip(value: str | None) -> str | None:
@@ -20,7 +21,8 @@ class DayField(DateField):
 
     def __init__(self, label: str, missing: str, **kwargs) -> None:
         bad_date = f"Enter the {label.lower()} as a date like 2027-07-01 (year-month-day)."
-        super().__init__(label, validators=[InputRequired(missing)], invalid_value_message=bad_date, **kwargs)
+        super().__init__(  # type: ignore[call-arg]  # the stubs predate WTForms 3.3's invalid_value_message
+            label, validators=[InputRequired(missing)], invalid_value_message=bad_date, **kwargs)
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist:
@@ -60,20 +62,13 @@ class BlackoutForm(Form):
             lambda: check_scope(self.scope.data or "", self.employee_id.data or "", self.site.data or ""),
             lambda: check_reason(self.reason.data or ""),
         ]
-        if self.start.data is not None and self.end.data is not None:
-            checks.append(lambda: check_dates(self.start.data, self.end.data))
+        start, end = self.start.data, self.end.data
+        if start is not None and end is not None:
+            checks.append(lambda: check_dates(start, end))
         for check in checks:
             try:
                 check()
-            except BlackoutProblem as problem:
-                self.add_problem(problem)
+            except FieldProblem as problem:
+                self.show_refusal(problem)
                 valid = False
         return valid
-
-    def add_problem(self, problem: BlackoutProblem) -> None:
-        """Show ``problem`` beside its field (once), or above the form when no field has its name."""
-        field = self._fields.get(problem.field)
-        if field is None:
-            self.form_errors.append(problem.message)
-        elif problem.message not in field.errors:
-            field.errors = [*field.errors, problem.message]

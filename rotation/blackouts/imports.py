@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from rotation.assignments.roster_effects import mark_collisions_of
 from rotation.blackouts.models import Blackout
+from rotation.blackouts.signals import saved
 from rotation.blackouts.services import MAX_REASON
 from rotation.extensions import db
-from rotation.imports.csvfile import Invalid, Problem, parse_date, read_table
+from rotation.imports.csvfile import Invalid, Problem, Row, parse_date, read_table
+from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
 from rotation.people.models import Person
 from rotation.sites.models import Site
@@ -28,15 +29,15 @@ def plan_blackouts_import(content: bytes) -> ImportPlan:
     if table.problems:
         return plan
 
-    people = dict(db.session.execute(sa.select(Person.employee_id, Person.id)).all())
-    sites = dict(db.session.execute(sa.select(Site.code, Site.id)).all())
+    people = dict(db.session.execute(sa.select(Person.employee_id, Person.id)).tuples().all())
+    sites = dict(db.session.execute(sa.select(Site.code, Site.id)).tuples().all())
     existing = {(b.person_id, b.site_id, b.start, b.end): b for b in db.session.scalars(sa.select(Blackout))}
     seen: dict[tuple, int] = {}
     writes: list[tuple[dict, Blackout | None]] = []
     for row in table.rows:
         problems: list[Problem] = []
 
-        def problem(column: str, message: str) -> None:
+        def problem(column: str, message: str, *, row: Row = row, problems: list[Problem] = problems) -> None:
             problems.append(Problem(row.line, column, row[column], message))
 
         employee_id, site_code = row["employee_id"], row["site"]
@@ -94,7 +95,11 @@ def plan_blackouts_import(content: bytes) -> ImportPlan:
                 current.reason = values["reason"]
             written.append(current)
         db.session.flush()
-        mark_collisions_of([blackout.id for blackout in written])
+        saved.send([blackout.id for blackout in written])
 
     plan.write = write
     return plan
+
+
+register_import_kind(ImportKind("blackouts", "Blackouts", "employee_id, site, start, end, reason",
+                     plan_blackouts_import, position=3))

@@ -5,7 +5,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.people.models import Person
 from rotation.sites.models import Site
 
@@ -15,7 +15,7 @@ COMPANY = "company"
 SCOPE_LABELS = {PERSON: "A person", SITE: "A whole site", COMPANY: "The whole company"}
 
 
-class Blackout(db.Model):
+class Blackout(Model):
     """Inclusive dates in which a person, a whole site, or the whole company can't take a shift."""
 
     __tablename__ = "blackout"

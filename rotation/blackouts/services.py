@@ -1,49 +1,47 @@
 """Adding, changing and removing blackouts, with the rules every blackout keeps."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
-from rotation.assignments.roster_effects import mark_collisions
 from rotation.blackouts.models import PERSON, SCOPE_LABELS, SITE, Blackout
+from rotation.blackouts.signals import saved
 from rotation.extensions import db
 from rotation.people.models import Person
+from rotation.people.signals import person_page
+from rotation.sites.signals import closed_days
 from rotation.refusals import FieldProblem
 from rotation.sites.models import Site
 
 MAX_REASON = 500
 
 
-class BlackoutProblem(FieldProblem):
-    """A blackout that cannot be saved: the field at fault and a sentence saying why."""
-
-
 def check_scope(scope: str, employee_id: str, site_code: str) -> None:
-    """Raise ``BlackoutProblem`` unless ``scope`` is known and names what it needs.
+    """Raise ``FieldProblem`` unless ``scope`` is known and names what it needs.
 
     A person's blackout needs an employee id and a site's a site code; the
     whole company's needs neither. Nothing is looked up here.
     """
     if scope not in SCOPE_LABELS:
-        raise BlackoutProblem("scope",
-                              "Choose whether the blackout is for a person, a whole site or the whole company.")
+        raise FieldProblem("scope",
+                           "Choose whether the blackout is for a person, a whole site or the whole company.")
     if scope == PERSON and not employee_id:
-        raise BlackoutProblem("employee_id", "Enter the employee id of the person the blackout is for.")
+        raise FieldProblem("employee_id", "Enter the employee id of the person the blackout is for.")
     if scope == SITE and not site_code:
-        raise BlackoutProblem("site", "Choose the site the blackout is for.")
+        raise FieldProblem("site", "Choose the site the blackout is for.")
 
 
 def check_dates(start: date, end: date) -> None:
-    """Raise ``BlackoutProblem`` when the last day comes before the first."""
+    """Raise ``FieldProblem`` when the last day comes before the first."""
     if end < start:
-        raise BlackoutProblem("end", f"The last day is before the first day ({start.isoformat()}).")
+        raise FieldProblem("end", f"The last day is before the first day ({start.isoformat()}).")
 
 
 def check_reason(reason: str) -> None:
-    """Raise ``BlackoutProblem`` when the reason is longer than a blackout keeps."""
+    """Raise ``FieldProblem`` when the reason is longer than a blackout keeps."""
     if len(reason) > MAX_REASON:
-        raise BlackoutProblem("reason", f"A reason has at most {MAX_REASON} characters; this one has {len(reason)}.")
+        raise FieldProblem("reason", f"A reason has at most {MAX_REASON} characters; this one has {len(reason)}.")
 
 
 def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None, site_code: str | None,
@@ -54,7 +52,7 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     ``employee_id`` and a site by ``site_code``, and the one the scope does not
     use is ignored. ``start`` and ``end`` are the first and last day, inclusive.
     Upcoming assignments the blackout now covers are marked for re-planning.
-    Raises ``BlackoutProblem`` naming the field at fault, and then changes nothing.
+    Raises ``FieldProblem`` naming the field at fault, and then changes nothing.
     """
     employee_id = (employee_id or "").strip()
     site_code = (site_code or "").strip()
@@ -64,11 +62,11 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     if scope == PERSON:
         person = db.session.scalar(sa.select(Person).where(Person.employee_id == employee_id))
         if person is None:
-            raise BlackoutProblem("employee_id", f"No person in the roster has the employee id {employee_id}.")
+            raise FieldProblem("employee_id", f"No person in the roster has the employee id {employee_id}.")
     elif scope == SITE:
         site = db.session.scalar(sa.select(Site).where(Site.code == site_code))
         if site is None:
-            raise BlackoutProblem("site", f"No site has the code {site_code}.")
+            raise FieldProblem("site", f"No site has the code {site_code}.")
     check_dates(start, end)
     check_reason(reason)
     _check_not_repeated(blackout, person, site, start, end)
@@ -82,7 +80,7 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     blackout.end = end
     blackout.reason = reason
     db.session.flush()
-    mark_collisions(blackout)
+    saved.send([blackout.id])
     return blackout
 
 
@@ -98,8 +96,8 @@ def _check_not_repeated(blackout: Blackout | None, person: Person | None, site: 
     if blackout is not None and blackout.id is not None:
         statement = statement.where(Blackout.id != blackout.id)
     if db.session.scalar(statement.limit(1)) is not None:
-        raise BlackoutProblem("start", "A blackout with exactly these dates already exists for "
-                                       f"{_subject(person, site)}; change that one instead.")
+        raise FieldProblem("start", "A blackout with exactly these dates already exists for "
+                                    f"{_subject(person, site)}; change that one instead.")
 
 
 def delete_blackout(blackout: Blackout) -> None:
@@ -130,3 +128,25 @@ def _subject(person: Person | None, site: Site | None) -> str:
         return f"the site {site.code} ({site.name})"
     return "the whole company"
 
+
+@closed_days.connect
+def _closed_days(_sender: None, first: date, last: date, site_id: int | None) -> dict[int | None, set[date]]:
+    """The days the company's and the sites' blackouts close, for making slots (only the ones asked about)."""
+    statement = sa.select(Blackout.site_id, Blackout.start, Blackout.end).where(
+        Blackout.person_id.is_(None), Blackout.start <= last, Blackout.end >= first)
+    if site_id is not None:
+        statement = statement.where(sa.or_(Blackout.site_id.is_(None), Blackout.site_id == site_id))
+    covered: dict[int | None, set[date]] = {}
+    for blackout_site_id, start, end in db.session.execute(statement):
+        day = max(start, first)
+        while day <= min(end, last):
+            covered.setdefault(blackout_site_id, set()).add(day)
+            day += timedelta(days=1)
+    return covered
+
+
+@person_page.connect
+def _blackouts_of(person: Person) -> dict:
+    """On HR's page of a person: their personal blackouts."""
+    return {"blackouts": db.session.scalars(
+        sa.select(Blackout).where(Blackout.person_id == person.id).order_by(Blackout.start)).all()}

@@ -3,21 +3,24 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload
-from wtforms import SelectChoice
+from wtforms import SelectChoice  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 
-from rotation.accounts.roles import HR
-from rotation.assignments.roster_effects import announced_collisions
-from rotation.blackouts import services
+from rotation.navigation import menu_entry
+from rotation.roles import HR
+from rotation.blackouts import services, signals
 from rotation.blackouts.forms import BlackoutForm
 from rotation.blackouts.models import COMPANY, PERSON, SCOPE_LABELS, SITE, Blackout
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.pagination import paginate
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import roles_required
+from rotation.signals import answers
 from rotation.sites.models import Site
 
 bp = Blueprint("blackouts", __name__)
+menu_entry("Blackouts", "blackouts.blackout_list", {HR}, position=40)
 
 CURRENT = "current"  # blackouts that have not ended yet: the default
 ALL = "all"
@@ -57,10 +60,11 @@ def blackout_new():
     form = _form({key: request.args[key] for key in ("scope", "employee_id", "site") if key in request.args})
     if form.validate_on_submit():
         try:
-            blackout = services.save_blackout(None, form.scope.data, form.employee_id.data, form.site.data,
-                                              form.start.data, form.end.data, form.reason.data)
-        except services.BlackoutProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                blackout = services.save_blackout(None, form.scope.data, form.employee_id.data, form.site.data,
+                                                  form.start.data, form.end.data, form.reason.data)
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Added a blackout for {services.describe_blackout(blackout)}.", "success")
             _flash_collisions(blackout)
@@ -82,10 +86,11 @@ def blackout_edit(blackout_id: int):
     })
     if form.validate_on_submit():
         try:
-            services.save_blackout(blackout, form.scope.data, form.employee_id.data, form.site.data,
-                                   form.start.data, form.end.data, form.reason.data)
-        except services.BlackoutProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                services.save_blackout(blackout, form.scope.data, form.employee_id.data, form.site.data,
+                                       form.start.data, form.end.data, form.reason.data)
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Saved the blackout for {services.describe_blackout(blackout)}.", "success")
             _flash_collisions(blackout)
@@ -109,7 +114,7 @@ def blackout_delete(blackout_id: int):
 
 def _flash_collisions(blackout: Blackout) -> None:
     """Say how many published shifts the blackout now covers: the next plan run has to move them."""
-    count = announced_collisions(blackout)
+    count = sum(answers(signals.announced_collisions, blackout))
     if count:
         shifts = "1 published shift collides" if count == 1 else f"{count} published shifts collide"
         flash(f"{shifts} with this blackout and now need{'s' if count == 1 else ''} re-planning: run the plan "

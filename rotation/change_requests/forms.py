@@ -4,7 +4,7 @@ from __future__ import annotations
 from wtforms import SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from rotation.change_requests.services import MAX_REASON, ChangeProblem
+from rotation.change_requests.services import MAX_REASON
 from rotation.forms import LARGEST_NUMBER, Form
 
 # The slot choice that leaves the choosing to HR.
@@ -12,14 +12,6 @@ HR_CHOOSES = "hr"
 
 
 class _ProblemForm(Form):
-    def add_problem(self, problem: ChangeProblem) -> None:
-        """Show ``problem`` beside its field, or above the form when it is about the request as a whole."""
-        field = getattr(self, problem.field, None) if problem.field != "request" else None
-        if field is not None:
-            field.errors = [*field.errors, problem.message]
-        else:
-            self.form_errors.append(problem.message)
-
     def chosen_slot_id(self) -> int | None:
         """The chosen slot's id; None for "HR chooses" or, with a message beside the field, for anything else."""
         value = self.slot.data

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.assignments.models import Assignment
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.sites.models import Slot
 
 PENDING = "pending"
@@ -23,7 +23,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 
-class ChangeRequest(db.Model):
+class ChangeRequest(Model):
     """A manager asks to move one of their announced shifts: to a slot they picked, or HR chooses one.
 
     ``wanted_slot_id`` is the slot the manager picked, or None when they asked

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from rotation.assignments.changes import AssignmentProblem, move_assignment, valid_slots
+from rotation.assignments.changes import move_assignment, valid_slots
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.change_requests.models import APPROVED, DECLINED, PENDING, WITHDRAWN, ChangeRequest
 from rotation.db import utcnow
@@ -33,11 +33,6 @@ MAX_REASON = 1000
 MY_ROTATION = "/my/"
 
 
-class ChangeProblem(FieldProblem):
-    """A request that cannot be made or decided: the form field at fault (``slot``, ``reason``, ``note``,
-    or ``request`` for the whole) and a sentence saying why. Nothing was changed."""
-
-
 @dataclass(frozen=True)
 class Approval:
     """What approving did: where the shift went, and warnings about the person's home site or region."""
@@ -52,7 +47,7 @@ def problem_with_asking(shift: Assignment, today: date) -> str | None:
     """Why the person cannot ask to move ``shift`` now, or None when they can."""
     if shift.status not in (PUBLISHED, CONFIRMED):
         return "Only a published or confirmed shift can be moved."
-    if db.session.get(Slot, shift.slot_id).first_day <= today:
+    if db.session.get_one(Slot, shift.slot_id).first_day <= today:
         return "This shift has started or is over, so it can no longer be moved."
     if shift.needs_replan:
         return "This shift falls in one of your blackouts and HR is moving it already; wait for the new invitation."
@@ -65,19 +60,19 @@ def ask_for_change(shift: Assignment, wanted_slot_id: int | None, reason: str, t
     """File the person's request to move ``shift`` to ``wanted_slot_id`` (None: HR chooses); flush.
 
     The wanted slot must be one of the shift's valid slots right now (free seats,
-    every hard rule kept). Raises ``ChangeProblem`` and writes nothing otherwise.
+    every hard rule kept). Raises ``FieldProblem`` and writes nothing otherwise.
     """
     reason = (reason or "").strip()
     problem = problem_with_asking(shift, today)
     if problem:
-        raise ChangeProblem("request", problem)
+        raise FieldProblem(None, problem)
     if not reason:
-        raise ChangeProblem("reason", "Say why you need the change; HR decides on it.")
+        raise FieldProblem("reason", "Say why you need the change; HR decides on it.")
     if len(reason) > MAX_REASON:
-        raise ChangeProblem("reason", f"Keep the reason to {MAX_REASON} characters; it has {len(reason)}.")
+        raise FieldProblem("reason", f"Keep the reason to {MAX_REASON} characters; it has {len(reason)}.")
     if wanted_slot_id is not None and wanted_slot_id not in {choice.slot.id for choice in valid_slots(shift, today)}:
-        raise ChangeProblem("slot", "That slot is no longer free, or it breaks one of the plan's rules for you; "
-                                    "choose another one or let HR choose.")
+        raise FieldProblem("slot", "That slot is no longer free, or it breaks one of the plan's rules for you; "
+                                   "choose another one or let HR choose.")
     request = ChangeRequest(assignment_id=shift.id, wanted_slot_id=wanted_slot_id, from_slot_id=shift.slot_id,
                             reason=reason, status=PENDING, created_at=utcnow())
     db.session.add(request)
@@ -90,7 +85,7 @@ def withdraw_request(request: ChangeRequest) -> None:
     """The manager takes back their own request while HR has not decided it; flush."""
     _lock(request)
     if request.status != PENDING:
-        raise ChangeProblem("request", f"HR has already {request.status} this request.")
+        raise FieldProblem(None, f"HR has already {request.status} this request.")
     request.status = WITHDRAWN
     request.decided_at = utcnow()
     db.session.flush()
@@ -121,18 +116,18 @@ def approve(request: ChangeRequest, slot: Slot, decided_by: str, note: str | Non
     """Approve ``request`` by moving its shift to ``slot``; flush.
 
     The move queues the updated invitation; the person also gets an e-mail and
-    a notification saying HR approved. Raises ``ChangeProblem`` (nothing
+    a notification saying HR approved. Raises ``FieldProblem`` (nothing
     changed) when the request was decided meanwhile, or the move would break a
     rule or overfill the slot.
     """
     _lock(request)
     if request.status != PENDING:
-        raise ChangeProblem("request", f"This request was {request.status} meanwhile; nothing was changed.")
+        raise FieldProblem(None, f"This request was {request.status} meanwhile; nothing was changed.")
     assignment = _assignment(request.assignment_id)
     try:
         warnings = move_assignment(assignment, slot, None, today=today)
-    except AssignmentProblem as problem:
-        raise ChangeProblem("slot" if problem.field == "slot" else "request", problem.message) from None
+    except FieldProblem as problem:
+        raise FieldProblem("slot" if problem.field == "slot" else None, problem.message) from None
     request.status = APPROVED
     request.moved_to_slot_id = slot.id
     _decide(request, decided_by, note)
@@ -149,12 +144,12 @@ def decline(request: ChangeRequest, decided_by: str, note: str) -> None:
     """Decline ``request`` with ``note`` saying why; the shift stays; the person is told. Flush."""
     note = (note or "").strip()
     if not note:
-        raise ChangeProblem("note", "Say why you decline; the manager reads it.")
+        raise FieldProblem("note", "Say why you decline; the manager reads it.")
     if len(note) > MAX_REASON:
-        raise ChangeProblem("note", f"Keep the reason to {MAX_REASON} characters; it has {len(note)}.")
+        raise FieldProblem("note", f"Keep the reason to {MAX_REASON} characters; it has {len(note)}.")
     _lock(request)
     if request.status != PENDING:
-        raise ChangeProblem("request", f"This request was {request.status} meanwhile; nothing was changed.")
+        raise FieldProblem(None, f"This request was {request.status} meanwhile; nothing was changed.")
     request.status = DECLINED
     _decide(request, decided_by, note)
     assignment = _assignment(request.assignment_id)
@@ -184,10 +179,10 @@ def _tell(assignment: Assignment, outcome: str, what: str, next_step: str, note:
 
 
 def _assignment(assignment_id: int) -> Assignment:
-    return db.session.scalar(
+    return db.session.scalars(
         sa.select(Assignment).where(Assignment.id == assignment_id)
         .options(joinedload(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site))
-        .execution_options(populate_existing=True))
+        .execution_options(populate_existing=True)).one()
 
 
 def _lock(request: ChangeRequest) -> None:

@@ -6,7 +6,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from rotation.accounts.roles import HR
+from rotation.navigation import menu_entry
+from rotation.roles import HR
 from rotation.assignments.changes import valid_slots
 from rotation.assignments.models import Assignment
 from rotation.assignments.views import ShiftTime, grouped_choices
@@ -15,14 +16,17 @@ from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChange
 from rotation.change_requests.models import PENDING, REQUEST_STATUS_LABELS, ChangeRequest
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.my_rotation.services import my_person, my_shift
+from rotation.assignments.queries import shift_of
+from rotation.people.models import active_person
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
 bp = Blueprint("change_requests", __name__, url_prefix="/changes")
+menu_entry("Change requests", "change_requests.queue", {HR}, position=80)
 
 
 # --- The manager asks -------------------------------------------------------------------------------
@@ -31,23 +35,24 @@ bp = Blueprint("change_requests", __name__, url_prefix="/changes")
 @signed_in
 def ask(uid: str):
     """Ask to move one of one's own shifts: to a valid slot, or HR chooses. 404 for anyone else's shift."""
-    person = my_person(current_user.email)
-    shift = my_shift(person, uid) if person is not None else None
+    person = active_person(current_user.email)
+    shift = shift_of(person, uid) if person is not None else None
     if shift is None:
         abort(404)
     today = utc_today()
     problem = services.problem_with_asking(shift, today)
     choices = valid_slots(shift, today) if problem is None else []
     form = AskForChangeForm()
-    form.slot.choices = {None: [(HR_CHOOSES, "Let HR choose a slot for me")],
+    form.slot.choices = {None: [(HR_CHOOSES, "Let HR choose a slot for me")],  # type: ignore[dict-item]  # see below
                          **{group: options for group, options in grouped_choices(choices).items() if group}}
     if problem is None and form.validate_on_submit():
         slot_id = form.chosen_slot_id()
         if not form.slot.errors:
             try:
-                services.ask_for_change(shift, slot_id, form.reason.data, today)
-            except services.ChangeProblem as error:
-                form.add_problem(error)
+                with all_or_nothing():
+                    services.ask_for_change(shift, slot_id, form.reason.data, today)
+            except FieldProblem as error:
+                form.show_refusal(error)
             else:
                 flash("Your request is with HR. You will get an e-mail and a notification when they decide; "
                       "until then your shift stays as it is.", "success")
@@ -60,14 +65,15 @@ def ask(uid: str):
 @signed_in
 def withdraw(request_id: int):
     """Take back one's own request while HR has not decided it."""
-    person = my_person(current_user.email)
+    person = active_person(current_user.email)
     change = db.session.get(ChangeRequest, request_id)
     if person is None or change is None or db.session.scalar(
             sa.select(Assignment.person_id).where(Assignment.id == change.assignment_id)) != person.id:
         abort(404)
     try:
-        services.withdraw_request(change)
-    except services.ChangeProblem as problem:
+        with all_or_nothing():
+            services.withdraw_request(change)
+    except FieldProblem as problem:
         flash(problem.message, "error")
     else:
         flash("You withdrew your change request; your shift stays as it is.", "success")
@@ -88,7 +94,7 @@ def queue():
                                    else ChangeRequest.decided_at.desc(), ChangeRequest.id)
     page = paginate(statement, per_page=25)
     counts = dict(db.session.execute(
-        sa.select(ChangeRequest.status, sa.func.count()).group_by(ChangeRequest.status)).all())
+        sa.select(ChangeRequest.status, sa.func.count()).group_by(ChangeRequest.status)).tuples().all())
     return render_template("change_requests/queue.html", page=page, status=status, counts=counts,
                            statuses=REQUEST_STATUS_LABELS, shift_time=_shift_time)
 
@@ -113,11 +119,11 @@ def approve(request_id: int):
             form.slot.errors = ["Choose the slot to move the shift to."]
         if slot is not None:
             try:
-                approval = services.approve(change, slot, current_user.email, form.note.data)
-            except services.ChangeProblem as problem:
-                db.session.rollback()
+                with all_or_nothing():
+                    approval = services.approve(change, slot, current_user.email, form.note.data)
+            except FieldProblem as problem:
                 change = _load(request_id)
-                form.add_problem(problem)
+                form.show_refusal(problem)
             else:
                 flash(f"Approved: {change.assignment.person.full_name}'s {change.assignment.kind_label.lower()} "
                       f"moves to {slot.site.code}, {_shift_time(slot)}. The updated invitation and the answer "
@@ -135,9 +141,10 @@ def decline(request_id: int):
     form = DeclineForm()
     if form.validate_on_submit():
         try:
-            services.decline(change, current_user.email, form.note.data)
-        except services.ChangeProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                services.decline(change, current_user.email, form.note.data)
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Declined {change.assignment.person.full_name}'s request; they are told why.", "success")
             return redirect(url_for("change_requests.queue"))
@@ -171,12 +178,12 @@ def _offer_slots(change: ChangeRequest, form: ApproveForm) -> list:
     choices = valid_slots(change.assignment) if change.status == PENDING else []
     groups = grouped_choices(choices)
     wanted = change.wanted_slot_id
-    if wanted is not None and any(choice.slot.id == wanted for choice in choices):
+    if wanted is not None and any(choice.slot.id == wanted for choice in choices) and change.wanted_slot is not None:
         groups[None] = [(str(wanted), f"The slot {change.assignment.person.full_name} asked for: "
                                       f"{change.wanted_slot.site.code}, {_shift_time(change.wanted_slot)}")]
         if form.slot.data is None:
             form.slot.data = str(wanted)
-    form.slot.choices = groups
+    form.slot.choices = groups  # type: ignore[assignment]  # the stubs predate WTForms 3.3's ungrouped None
     return choices
 
 

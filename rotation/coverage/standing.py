@@ -109,7 +109,7 @@ class Standing:
         return [Overdue(person_id=person_id, employee_id=people[person_id].employee_id,
                         full_name=people[person_id].full_name, department=people[person_id].department,
                         reasons=reasons(code))
-                for person_id, code in zip(ids, self.overdue_codes[start:stop]) if person_id in people]
+                for person_id, code in zip(ids, self.overdue_codes[start:stop], strict=True) if person_id in people]
 
 
 def reasons(code: int) -> list[str]:
@@ -183,19 +183,19 @@ def _tally(scope: Scope, year: int, today: date) -> Standing:
     department_figures = [_figures(name, counts) for name, counts in sorted(departments.items())]
     result = Coverage(total=_sum("Everyone", department_figures), departments=department_figures)
     if scope.root is not None:
-        result.organisations = _organisations(scope, branches)
+        result.organisations = _organisations(scope.root, branches)
     return Standing(coverage=result, overdue_ids=array("q", (person_id for _, person_id, _ in late)),
                     overdue_codes=bytes(code for _, _, code in late))
 
 
-def _organisations(scope: Scope, branches: dict[int | None, list[int]]) -> list[Figures]:
+def _organisations(root: Person, branches: dict[int | None, list[int]]) -> list[Figures]:
     """The root's own row first, then one row per direct report's organisation, by the report's name."""
     heads = {row.id: row for row in db.session.execute(
         sa.select(Person.id, Person.full_name, Person.employee_id)
         .where(Person.id.in_([branch for branch in branches if branch is not None])))}
     rows = []
     if None in branches:
-        rows.append(_figures(f"{scope.root.full_name} (own shifts)", branches[None]))
+        rows.append(_figures(f"{root.full_name} (own shifts)", branches[None]))
     for branch in sorted((branch for branch in branches if branch is not None),
                          key=lambda branch: (heads[branch].full_name, branch)):
         rows.append(_figures(heads[branch].full_name, branches[branch], person_id=branch,

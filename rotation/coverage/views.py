@@ -15,7 +15,8 @@ from flask import Blueprint, Response, abort, render_template, request, stream_w
 from markupsafe import Markup
 from flask_login import current_user
 
-from rotation.accounts.roles import HR, MANAGER
+from rotation.navigation import menu_entry
+from rotation.roles import HR, MANAGER
 from rotation.assignments.models import KIND_LABELS
 from rotation import exports
 from rotation.coverage import queries, standing
@@ -29,6 +30,8 @@ from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
+# Executives see their organisation; the page scopes it (and says so to a manager without reports).
+menu_entry("Coverage", "coverage.overview", {HR, MANAGER}, position=180)
 
 OVERDUE_PER_PAGE = 25
 # Departments and organisations shown on the overview; more are listed, furthest behind first, on their own page.

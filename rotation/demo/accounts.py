@@ -1,5 +1,5 @@
 """Demo log-ins: one account for each role, and the chief executive."""
-from rotation.accounts.roles import ADMIN, HR, MANAGER, OWNER
+from rotation.roles import ADMIN, HR, MANAGER, OWNER
 
 DEMO_PASSWORD = "frontline-demo"
 

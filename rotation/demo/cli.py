@@ -18,6 +18,7 @@ from rotation.imports.plan import apply
 from rotation.imports.registry import make_plan
 from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
+from rotation.sites.slots import generate_slots
 
 demo_cli = AppGroup("demo", help="The demo company.")
 DATA = Path(__file__).parent / "data"
@@ -30,8 +31,6 @@ def database_is_empty() -> bool:
 
 def load_demo(today: date | None = None) -> None:
     """Load the demo company through the same imports HR uses, then its slots and log-ins."""
-    from rotation.sites.slots import generate_slots
-
     today = today or utc_today()
     # The log-ins first: people with an account are not sent a link to set a password.
     for email, name, roles in DEMO_ACCOUNTS:
@@ -57,7 +56,7 @@ def load_demo(today: date | None = None) -> None:
 
 
 def print_logins() -> None:
-    click.echo("Demo log-ins (password for each: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo log-ins (password for each: {DEMO_PASSWORD}):")
     for email, name, roles in DEMO_ACCOUNTS:
         click.echo(f"  {email:<24} {', '.join(roles):<16} {name}")
 

@@ -6,7 +6,7 @@ change requests waiting and decided, and news for the managers concerned.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -37,7 +37,7 @@ def play_the_year(today: date) -> None:
 
 
 def _record_attendance(today: date) -> None:
-    now = datetime.combine(today, time(12), tzinfo=timezone.utc)
+    now = datetime.combine(today, time(12), tzinfo=UTC)
     past = db.session.scalars(
         sa.select(Assignment).join(Slot, Slot.id == Assignment.slot_id)
         .where(Assignment.status.in_((PUBLISHED, CONFIRMED)), Slot.starts_at <= now - STILL_TO_RECORD)
@@ -67,7 +67,7 @@ def _change_requests(today: date) -> None:
         wanted = choices[len(choices) // 2].slot if choices and decision != "decline" else None
         change = ask_for_change(shift, wanted.id if wanted else None, reason, today)
         if decision == "approve" and wanted is not None:
-            approve(change, db.session.get(Slot, wanted.id), HR_EMAIL, "Done: enjoy the day.", today=today)
+            approve(change, db.session.get_one(Slot, wanted.id), HR_EMAIL, "Done: enjoy the day.", today=today)
         elif decision == "decline":
             decline(change, HR_EMAIL, "The autumn weeks are full already; your week stays as planned.")
 

@@ -2,7 +2,7 @@
 services the form uses, with one andon and a few "me too"s."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -72,7 +72,7 @@ WAREHOUSE_OBSERVATIONS = [
 def file_demo_observations(today: date) -> None:
     """File observations from recent shifts of the demo managers (the filing window is kept open for the
     demo's older ones), and second two of them; flush."""
-    now = datetime.combine(today, time(12), tzinfo=timezone.utc)
+    now = datetime.combine(today, time(12), tzinfo=UTC)
     paths = {path: area_id for area_id, path in area_paths().items()}
     shifts = db.session.scalars(
         sa.select(Assignment).join(Slot, Slot.id == Assignment.slot_id)
@@ -84,16 +84,16 @@ def file_demo_observations(today: date) -> None:
                for kind in (CUSTOMER_SERVICE, "warehouse")}
     filed = []
     for kind, entries in ((CUSTOMER_SERVICE, CUSTOMER_SERVICE_OBSERVATIONS), ("warehouse", WAREHOUSE_OBSERVATIONS)):
-        for shift, entry in zip(by_kind[kind], entries):
+        for shift, entry in zip(by_kind[kind], entries, strict=False):
             if entry[0] not in paths:
                 continue
             filed.append(_file(shift, entry, paths[entry[0]], now))
     # Two managers saw the first customer-service observation too.
-    seconders = [shift for shift in by_kind[CUSTOMER_SERVICE][len(CUSTOMER_SERVICE_OBSERVATIONS):]][:2]
+    seconders = by_kind[CUSTOMER_SERVICE][len(CUSTOMER_SERVICE_OBSERVATIONS):][:2]
     if filed:
         for shift in seconders:
             _keep_window_open(shift, today)
-            second(filed[0], db.session.get(Person, shift.person_id), shift, "Same here: two refund calls waited.",
+            second(filed[0], db.session.get_one(Person, shift.person_id), shift, "Same here: two refund calls waited.",
                    now)
 
 
@@ -102,7 +102,7 @@ def _file(shift: Assignment, entry: tuple, area_id: int, now: datetime):
     _keep_window_open(shift, now.date())
     # Filed as the shift ended, as managers do.
     now = min(now, shift.slot.ends_at - timedelta(minutes=30))
-    observation = start_draft(shift, db.session.get(Person, shift.person_id), now)
+    observation = start_draft(shift, db.session.get_one(Person, shift.person_id), now)
     whys = [*whys, None, None, None, None, None][:5]
     save(observation, {"area_id": area_id, "kind": kind, "title": title, "contact_driver": driver, "waste": waste,
                        "what_happened": what, "customer_minutes": minutes, "customer_visible": visible,

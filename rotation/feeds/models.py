@@ -6,11 +6,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.people.models import Person
 
 
-class FeedToken(db.Model):
+class FeedToken(Model):
     """The secret in a person's calendar-feed link, stored only as its SHA-256 hash.
 
     A person has at most one token that works; issuing a new one revokes the old.

@@ -22,6 +22,7 @@ all change the ETag whichever code made them.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -49,8 +50,8 @@ SHOWN = (Assignment.uid, Assignment.kind, Assignment.status, Assignment.sequence
          Slot.first_day, Slot.last_day, Slot.starts_at, Slot.ends_at,
          Site.name, Site.address, Site.host_name, Site.host_email, Site.timezone)
 # Where each shown field comes from, starting at the assignment.
-_SHOWN_PATHS = tuple(({Assignment: (), Slot: ("slot",), Site: ("slot", "site")}[column.class_], column.key)
-                     for column in SHOWN)
+_PATH_OF_MODEL: dict[object, tuple[str, ...]] = {Assignment: (), Slot: ("slot",), Site: ("slot", "site")}
+_SHOWN_PATHS = tuple((_PATH_OF_MODEL[column.class_], column.key) for column in SHOWN)
 # The code and template that write a feed: when they change, every feed's bytes may change.
 FORMAT_MODULES = (calendar_module, normalise, texts, services, sys.modules[__name__])
 FORMAT_TEMPLATES = ("email/shift_details.txt",)
@@ -154,9 +155,11 @@ def feed_format() -> str:
     if known is None:
         digest = hashlib.sha256(version("ics").encode())
         for module in FORMAT_MODULES:
-            digest.update(Path(module.__file__).read_bytes())
+            digest.update(Path(inspect.getfile(module)).read_bytes())
         environment = current_app.jinja_env
+        loader = environment.loader
+        assert loader is not None, "Flask gives the app's templates a loader"
         for name in FORMAT_TEMPLATES:
-            digest.update(environment.loader.get_source(environment, name)[0].encode())
+            digest.update(loader.get_source(environment, name)[0].encode())
         known = current_app.extensions[_FORMAT_KEY] = digest.hexdigest()
     return known

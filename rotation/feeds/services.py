@@ -10,17 +10,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.models import CANCELLED, COMPLETED, CONFIRMED, NO_SHOW, PUBLISHED, Assignment
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.feeds.models import FeedToken
 from rotation.people.models import Person
+from rotation.people.signals import roster_changed
 from rotation.sites.models import Slot
 
 TOKEN_BYTES = 32  # 256 bits of randomness in every link
@@ -124,8 +125,13 @@ def revoke_tokens(person_ids: list[int]) -> int:
     revoked = 0
     now = utcnow()
     for start in range(0, len(person_ids), 1_000):
-        revoked += db.session.execute(
+        revoked += rowcount(db.session.execute(
             sa.update(FeedToken)
             .where(FeedToken.person_id.in_(person_ids[start:start + 1_000]), FeedToken.revoked_at.is_(None))
-            .values(revoked_at=now).execution_options(synchronize_session=False)).rowcount
+            .values(revoked_at=now).execution_options(synchronize_session=False)))
     return revoked
+
+
+@roster_changed.connect
+def _stop_leavers_links(leaver_ids: list[int], today: date) -> None:
+    revoke_tokens(leaver_ids)

@@ -5,7 +5,8 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
-from rotation.accounts.roles import HR
+from rotation.navigation import menu_entry
+from rotation.roles import HR, MANAGER
 from rotation.assignments.models import Assignment
 from rotation.assignments.views import ShiftTime
 from rotation.feeds import polls, services
@@ -15,6 +16,7 @@ from rotation.people.models import Person
 from rotation.security import public, signed_in
 
 bp = Blueprint("feeds", __name__)
+menu_entry("Calendar", "feeds.calendar_page", {MANAGER}, position=120)
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
 
@@ -43,7 +45,8 @@ def _feed_response(body: bytes, etag: str) -> Response:
     response = Response(body, content_type=CALENDAR_TYPE)
     response.set_etag(etag)
     response.headers["Cache-Control"] = FEED_CACHE_CONTROL
-    return response.make_conditional(request)
+    response.make_conditional(request)  # changes the response itself (304, ranges)
+    return response
 
 
 @bp.get("/calendar")

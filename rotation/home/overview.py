@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -55,7 +55,7 @@ def _count_roster(today: date) -> RosterOverview:
         sa.func.count().filter(Person.is_active.is_(False)),
     )).one()
     in_rotation = db.session.scalar(sa.select(sa.func.count()).where(in_rotation_clause()))
-    sites = dict(db.session.execute(sa.select(Site.kind, sa.func.count()).group_by(Site.kind)).all())
+    sites = dict(db.session.execute(sa.select(Site.kind, sa.func.count()).group_by(Site.kind)).tuples().all())
     year = sa.extract("year", Slot.first_day)
     slots = {int(y): n for y, n in db.session.execute(
         sa.select(year, sa.func.count()).where(year.in_(years)).group_by(year)).all()}
@@ -75,9 +75,9 @@ def _count_roster(today: date) -> RosterOverview:
 def _instant(value) -> datetime | None:
     """A time read by a bare subquery, as an aware UTC instant (SQLite returns text or a naive value)."""
     if value is None or isinstance(value, datetime):
-        return value if value is None or value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return value if value is None or value.tzinfo else value.replace(tzinfo=UTC)
     parsed = datetime.fromisoformat(str(value))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @dataclass

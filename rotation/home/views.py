@@ -3,13 +3,15 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from rotation.accounts.models import RoleGrant, User
-from rotation.accounts.roles import ADMIN, HR, LABELS, MANAGER, ROLES
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN, HR, LABELS, MANAGER, ROLES
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.home.overview import my_roster_entry, roster_overview
 from rotation.security import signed_in
 
 bp = Blueprint("home", __name__)
+menu_entry("Home", "home.index", position=10)
 
 
 @bp.get("/")
@@ -19,9 +21,9 @@ def index():
     if current_user.has_role(ADMIN):
         counts = dict(db.session.execute(
             sa.select(RoleGrant.role, sa.func.count()).group_by(RoleGrant.role)
-        ).all())
+        ).tuples().all())
         accounts_by_role = [(LABELS[role], role, counts.get(role, 0)) for role in ROLES]
-        accounts_by_role.append(("All accounts", "", db.session.scalar(sa.select(sa.func.count(User.id)))))
+        accounts_by_role.append(("All accounts", "", db.session.scalars(sa.select(sa.func.count(User.id))).one()))
     roster = roster_overview(utc_today()) if current_user.has_role(HR) else None
     me = my_roster_entry(current_user.email, utc_today()) if current_user.has_role(MANAGER) else None
     return render_template("home/index.html", labels=LABELS, accounts_by_role=accounts_by_role, roster=roster,

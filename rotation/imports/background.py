@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.imports.models import CHECKED, CHECKING, FAILED, IMPORTED, IMPORTING, PendingImport
 from rotation.imports.plan import apply
@@ -35,7 +35,7 @@ def queue_import(pending: PendingImport) -> bool:
     moved = db.session.execute(
         sa.update(PendingImport).where(PendingImport.id == pending.id, PendingImport.status == CHECKED)
         .values(status=IMPORTING, outcome=None).execution_options(synchronize_session=False))
-    if moved.rowcount != 1:
+    if rowcount(moved) != 1:
         return False
     db.session.refresh(pending)
     enqueue(IMPORT, pending.id)

@@ -62,8 +62,8 @@ def read_table(content: bytes, required: tuple[str, ...]) -> Table:
                                       "cannot be read. Save the file as “CSV UTF-8” and upload it again."))
         return table
     if not text.strip():
-        table.problems.append(Problem(None, None, None,
-                                      "The file is empty: it needs a header line naming the columns, then one line per row."))
+        table.problems.append(Problem(
+            None, None, None, "The file is empty: it needs a header line naming the columns, then one line per row."))
         return table
 
     reader = csv.reader(io.StringIO(text, newline=""))
@@ -88,8 +88,8 @@ def read_table(content: bytes, required: tuple[str, ...]) -> Table:
             table.columns = header
             continue
         if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header):]):
-            table.problems.append(Problem(start, None, None,
-                                          f"This line has {len(cells)} values but the header names {len(header)} columns."))
+            table.problems.append(Problem(
+                start, None, None, f"This line has {len(cells)} values but the header names {len(header)} columns."))
             continue
         values = {name: (cells[i].strip() if i < len(cells) else "") for i, name in enumerate(header) if name}
         unwanted = [(name, value, what) for name, value in values.items()

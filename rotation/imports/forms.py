@@ -12,7 +12,8 @@ class UploadForm(Form):
                      render_kw={"accept": ".csv,text/csv"},
                      description="UTF-8, with a header line. Nothing is written until you confirm the preview.")
     deactivate_missing = BooleanField("Deactivate people who are not in this file (leavers)",
-                                      description="Only for a complete roster: everyone active who is not in the file is marked as having left.")
+                                      description="Only for a complete roster: everyone active who is not in "
+                                                  "the file is marked as having left.")
 
     def validate_kind(self, field):
         if field.data not in dict(field.choices):

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 
 # An upload's way through the background worker: checked, previewed, confirmed, imported.
 CHECKING = "checking"    # uploaded; the worker checks it and works out what would change
@@ -19,7 +19,7 @@ IMPORT_STATUSES = (CHECKING, CHECKED, IMPORTING, IMPORTED, FAILED)
 IN_PROGRESS = (CHECKING, IMPORTING)
 
 
-class PendingImport(db.Model):
+class PendingImport(Model):
     """An uploaded CSV file from its upload through its preview to its import."""
 
     __tablename__ = "pending_import"

@@ -1,8 +1,8 @@
 """What an import would do, computed before anything is written."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from rotation.imports.csvfile import Problem
 

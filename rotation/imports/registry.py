@@ -1,8 +1,9 @@
-"""The kinds of file HR can import, and how each is planned."""
+"""The kinds of file HR can import, and how each is planned: each area registers its own (the people, sites
+and blackouts ``imports`` modules), so the import pages and commands know none of them by name."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from rotation.imports.plan import ImportPlan
 
@@ -14,22 +15,20 @@ class ImportKind:
     columns: str
     planner: Callable[..., ImportPlan]
     can_deactivate: bool = False
+    position: int = 0  # where the pages list it
+
+
+_KINDS: dict[str, ImportKind] = {}
+
+
+def register_import_kind(kind: ImportKind) -> None:
+    """Offer a kind of file for import; each area registers its own as its import module is loaded."""
+    _KINDS[kind.name] = kind
 
 
 def import_kinds() -> dict[str, ImportKind]:
-    from rotation.blackouts.imports import plan_blackouts_import
-    from rotation.people.imports import plan_people_import
-    from rotation.sites.imports import plan_sites_import
-
-    return {
-        "sites": ImportKind("sites", "Sites", "code, name, kind, timezone, region, seats, shift_start, shift_end",
-                            plan_sites_import),
-        "people": ImportKind("people", "People (the roster)",
-                             "employee_id, full_name, email, department, manager_id, home_site, in_rotation",
-                             plan_people_import, can_deactivate=True),
-        "blackouts": ImportKind("blackouts", "Blackouts", "employee_id, site, start, end, reason",
-                                plan_blackouts_import),
-    }
+    """Every kind of file HR can import, in the order the pages offer them (an area's own ``position``)."""
+    return {kind.name: kind for kind in sorted(_KINDS.values(), key=lambda kind: kind.position)}
 
 
 def make_plan(kind: str, content: bytes, deactivate_missing: bool = False) -> ImportPlan:

@@ -8,7 +8,8 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, u
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from rotation.accounts.roles import HR
+from rotation.navigation import menu_entry
+from rotation.roles import HR
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.imports.background import IMPORT, queue_check, queue_import
@@ -20,6 +21,7 @@ from rotation.jobs.queue import job_for, waiting_for_a_worker
 from rotation.security import roles_required
 
 bp = Blueprint("imports", __name__)
+menu_entry("Imports", "imports.upload", {HR}, position=50)
 
 LIST_PAGE = {"people": "people.person_list", "sites": "sites.site_list", "blackouts": "blackouts.blackout_list"}
 KEPT_FOR = timedelta(days=1)  # uploads are forgotten a day later, once nothing is in progress

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 
 QUEUED = "queued"
 RUNNING = "running"
@@ -16,7 +16,7 @@ FAILED = "failed"
 JOB_STATUSES = (QUEUED, RUNNING, FINISHED, FAILED)
 
 
-class Job(db.Model):
+class Job(Model):
     """Work for the worker: ``kind`` names its handler, ``subject_id`` the record it works on.
 
     A worker claims a queued job (or one whose worker stopped sending its

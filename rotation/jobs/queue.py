@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.jobs.models import FAILED, FINISHED, QUEUED, RUNNING, Job
 from rotation.jobs.registry import JOB_HANDLERS
@@ -60,7 +60,8 @@ def job_for(kind: str, subject_id: int) -> Job | None:
                              .order_by(Job.id.desc()).limit(1))
 
 
-def waiting_for_a_worker(job: Job | None, now: datetime | None = None, patience: timedelta = timedelta(seconds=30)) -> bool:
+def waiting_for_a_worker(job: Job | None, now: datetime | None = None,
+                         patience: timedelta = timedelta(seconds=30)) -> bool:
     """True when ``job`` has been queued for longer than a running worker would leave it."""
     return job is not None and job.status == QUEUED and job.created_at < (now or utcnow()) - patience
 
@@ -87,7 +88,7 @@ def claim(worker: str, now: datetime | None = None) -> Job | None:
             .values(status=RUNNING, attempts=candidate.attempts + 1, worker=worker[:200], started_at=now,
                     heartbeat_at=now, error=None)
             .execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:  # another worker was quicker (SQLite has no row locks)
+        if rowcount(claimed) != 1:  # another worker was quicker (SQLite has no row locks)
             db.session.rollback()
             continue
         db.session.commit()
@@ -100,7 +101,7 @@ def _give_up(job_id: int, kind: str, subject_id: int, attempts: int, now: dateti
     marked = db.session.execute(
         sa.update(Job).where(Job.id == job_id, Job.attempts == attempts, claimable(now))
         .values(status=FAILED, error=message, finished_at=now).execution_options(synchronize_session=False))
-    if marked.rowcount == 1:
+    if rowcount(marked) == 1:
         handler = JOB_HANDLERS.get(kind)
         if handler is not None:
             handler.failed(subject_id, message)
@@ -115,7 +116,7 @@ def _finisher(job_id: int, attempt: int):
             sa.update(Job).where(Job.id == job_id, Job.attempts == attempt, Job.status == RUNNING)
             .values(status=FINISHED, finished_at=utcnow(), heartbeat_at=utcnow())
             .execution_options(synchronize_session=False))
-        if marked.rowcount != 1:
+        if rowcount(marked) != 1:
             raise JobTakenOver(f"job {job_id} was taken over by another worker")
         done["finished"] = True
 
@@ -177,7 +178,7 @@ def _record_failure(job_id: int, attempt: int, message: str) -> bool:
         sa.update(Job).where(Job.id == job_id, Job.attempts == attempt, Job.status == RUNNING)
         .values(status=FAILED, error=message, finished_at=utcnow()).execution_options(synchronize_session=False))
     db.session.commit()
-    return marked.rowcount == 1
+    return rowcount(marked) == 1
 
 
 def run_pending(worker: str | None = None, keep_going=lambda: True) -> list[Outcome]:
@@ -197,7 +198,7 @@ def forget_old_jobs(now: datetime | None = None) -> int:
     deleted = db.session.execute(sa.delete(Job).where(
         Job.status.in_((FINISHED, FAILED)), Job.finished_at < (now or utcnow()) - KEEP_FINISHED))
     db.session.commit()
-    return deleted.rowcount
+    return rowcount(deleted)
 
 
 class Heartbeat:

@@ -4,9 +4,10 @@ from __future__ import annotations
 from wtforms import TextAreaField
 
 from rotation.blackouts.forms import DayField
-from rotation.blackouts.services import MAX_REASON, BlackoutProblem, check_dates, check_reason
+from rotation.blackouts.services import MAX_REASON, check_dates, check_reason
 from rotation.db import utc_today
 from rotation.forms import Form
+from rotation.refusals import FieldProblem
 
 
 def _strip(value: str | None) -> str | None:
@@ -25,28 +26,20 @@ class MyBlackoutForm(Form):
     def validate(self, extra_validators=None) -> bool:
         """The fields one by one, then the rules between them: in order, not over, a reason that fits."""
         valid = super().validate(extra_validators)
-        problems: list[BlackoutProblem] = []
+        problems: list[FieldProblem] = []
         try:
             check_reason(self.reason.data or "")
-        except BlackoutProblem as problem:
-            problems.append(problem)
+        except FieldProblem as refused:
+            problems.append(refused)
         if self.start.data is not None and self.end.data is not None:
             try:
                 check_dates(self.start.data, self.end.data)
-            except BlackoutProblem as problem:
-                problems.append(problem)
+            except FieldProblem as refused:
+                problems.append(refused)
             else:
                 if self.end.data < utc_today():
-                    problems.append(BlackoutProblem(
+                    problems.append(FieldProblem(
                         "end", "These days are already over; enter days from today on."))
         for problem in problems:
-            self.add_problem(problem)
+            self.show_refusal(problem)
         return valid and not problems
-
-    def add_problem(self, problem: BlackoutProblem) -> None:
-        """Show ``problem`` beside its field (once), or above the form when no field has its name."""
-        field = self._fields.get(problem.field)
-        if field is None:
-            self.form_errors.append(problem.message)
-        elif problem.message not in field.errors:
-            field.errors = [*field.errors, problem.message]

@@ -5,16 +5,18 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager
 
 from rotation.assignments.changes import BY_PERSON
 from rotation.assignments.models import (
     ANNOUNCED, CANCELLED, COMPLETED, CONFIRMED, DRAFT, NO_SHOW, PUBLISHED, Assignment,
 )
+from rotation.assignments.queries import with_slot_and_site
 from rotation.blackouts.models import PERSON, Blackout
 from rotation.blackouts.services import delete_blackout, save_blackout
+from rotation.db import rowcount
 from rotation.extensions import db
 from rotation.people.models import Person
+from rotation.refusals import FieldProblem
 from rotation.sites.models import Slot
 
 # The status of a shift as its attendee reads it.
@@ -26,10 +28,6 @@ STATUS_WORDS = {
 }
 
 
-class ConfirmProblem(ValueError):
-    """A shift its owner cannot confirm, with a sentence saying why. Nothing was changed."""
-
-
 @dataclass(frozen=True)
 class AddedBlackout:
     """A blackout the person added, and the announced shifts of theirs it now sends to re-planning."""
@@ -38,24 +36,13 @@ class AddedBlackout:
     collisions: list[Assignment]
 
 
-def my_person(email: str) -> Person | None:
-    """The active roster person whose e-mail is this account's, or None."""
-    return db.session.scalar(
-        sa.select(Person).where(Person.email == email.strip().lower(), Person.is_active.is_(True)))
-
-
-def _with_slot_and_site() -> sa.Select:
-    return (sa.select(Assignment).join(Assignment.slot)
-            .options(contains_eager(Assignment.slot).joinedload(Slot.site)))
-
-
 def my_shifts(person: Person, today: date) -> list[Assignment]:
     """The person's announced shifts of this year and next, soonest first, with slot and site loaded.
 
     Drafts (not told to anyone yet) and cancelled shifts never appear.
     """
     return list(db.session.scalars(
-        _with_slot_and_site()
+        with_slot_and_site()
         .where(Assignment.person_id == person.id, Assignment.status.in_(ANNOUNCED),
                Assignment.year.in_((today.year, today.year + 1)))
         .order_by(Slot.starts_at, Assignment.id)))
@@ -66,42 +53,36 @@ def can_confirm(shift: Assignment, today: date) -> bool:
     return shift.status == PUBLISHED and shift.slot.first_day > today and not shift.needs_replan
 
 
-def my_shift(person: Person, uid: str) -> Assignment | None:
-    """The person's own assignment with this calendar UID (slot and site loaded); None for anyone else's."""
-    return db.session.scalar(
-        _with_slot_and_site().where(Assignment.uid == uid, Assignment.person_id == person.id))
-
-
 def confirm_shift(shift: Assignment, today: date) -> None:
     """Mark the person's published, future shift ``confirmed``; flush.
 
     Confirming tells nobody anything new: the sequence stays and no message is
-    queued. Raises ``ConfirmProblem`` for a shift that cannot be confirmed. The
+    queued. Raises ``FieldProblem`` for a shift that cannot be confirmed. The
     update only applies while the shift is still published, so a shift HR
     cancels at the same moment is never confirmed.
     """
     _check_confirmable(shift, today)
-    changed = db.session.execute(
+    changed = rowcount(db.session.execute(
         sa.update(Assignment).where(Assignment.id == shift.id, Assignment.status == PUBLISHED,
                                     Assignment.needs_replan.is_(False))
-        .values(status=CONFIRMED).execution_options(synchronize_session="fetch")).rowcount
+        .values(status=CONFIRMED).execution_options(synchronize_session="fetch")))
     if changed != 1:
-        raise ConfirmProblem("This shift changed a moment ago and was not confirmed; look at it again.")
+        raise FieldProblem(None, "This shift changed a moment ago and was not confirmed; look at it again.")
     db.session.flush()
 
 
 def _check_confirmable(shift: Assignment, today: date) -> None:
     if shift.status == CONFIRMED:
-        raise ConfirmProblem("You have already confirmed this shift.")
+        raise FieldProblem(None, "You have already confirmed this shift.")
     if shift.status == CANCELLED:
-        raise ConfirmProblem("This shift was cancelled, so there is nothing to confirm.")
+        raise FieldProblem(None, "This shift was cancelled, so there is nothing to confirm.")
     if shift.status == DRAFT:
-        raise ConfirmProblem("This shift is not published yet; you can confirm it once HR publishes the plan.")
+        raise FieldProblem(None, "This shift is not published yet; you can confirm it once HR publishes the plan.")
     if shift.status != PUBLISHED or shift.slot.first_day <= today:
-        raise ConfirmProblem("This shift has already started or is over, so it can no longer be confirmed.")
+        raise FieldProblem(None, "This shift has already started or is over, so it can no longer be confirmed.")
     if shift.needs_replan:
-        raise ConfirmProblem("This shift falls in a blackout and HR will move it; confirm the new one when "
-                             "its invitation arrives.")
+        raise FieldProblem(None, "This shift falls in a blackout and HR will move it; confirm the new one when "
+                                 "its invitation arrives.")
 
 
 def my_blackouts(person: Person, today: date) -> list[Blackout]:
@@ -122,7 +103,7 @@ def add_my_blackout(person: Person, start: date, end: date, reason: str | None, 
     """Add a blackout for the person themself and flush; return it with the announced shifts it collides with.
 
     Those shifts are marked for re-planning (by ``save_blackout``): HR's next plan
-    run moves them. Raises ``BlackoutProblem`` naming the field at fault.
+    run moves them. Raises ``FieldProblem`` naming the field at fault.
     """
     blackout = save_blackout(None, PERSON, person.employee_id, None, start, end, reason)
     return AddedBlackout(blackout=blackout, collisions=_announced_in(person, start, end, today))
@@ -136,7 +117,7 @@ def remove_my_blackout(blackout: Blackout) -> None:
 def _announced_in(person: Person, start: date, end: date, today: date) -> list[Assignment]:
     """The person's published or confirmed shifts still to come that fall between ``start`` and ``end``."""
     return list(db.session.scalars(
-        _with_slot_and_site()
+        with_slot_and_site()
         .where(Assignment.person_id == person.id, BY_PERSON, Assignment.status.in_((PUBLISHED, CONFIRMED)),
                Slot.first_day > today, Slot.first_day <= end, Slot.last_day >= start)
         .order_by(Slot.starts_at)))

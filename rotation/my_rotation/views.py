@@ -8,18 +8,23 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
-from rotation.blackouts.services import BlackoutProblem, describe_days
+from rotation.assignments.queries import shift_of
+from rotation.blackouts.services import describe_days
 from rotation.change_requests.models import PENDING, ChangeRequest
 from rotation.change_requests.services import latest_requests
 from rotation.db import utc_today, utcnow
 from rotation.my_rotation import services
 from rotation.my_rotation.forms import MyBlackoutForm
+from rotation.navigation import menu_entry
+from rotation.roles import MANAGER
 from rotation.outbox.texts import when_text
-from rotation.people.models import Person
+from rotation.people.models import Person, active_person
 from rotation.problems.services import open_verifications
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import signed_in
 
 bp = Blueprint("my_rotation", __name__, url_prefix="/my")
+menu_entry("My rotation", "my_rotation.index", {MANAGER}, position=110)
 
 # How long the answer to a change request stays shown under the shift.
 ANSWER_SHOWN_FOR = timedelta(days=30)
@@ -54,21 +59,22 @@ def can_ask_for_change(shift: Assignment, request: ChangeRequest | None, today: 
 @signed_in
 def index():
     """This year's and next year's announced shifts, and the person's own coming blackouts."""
-    return _page(services.my_person(current_user.email), MyBlackoutForm())
+    return _page(active_person(current_user.email), MyBlackoutForm())
 
 
 @bp.post("/shifts/<uid>/confirm")
 @signed_in
 def confirm(uid: str):
     """Confirm one of one's own published shifts; 404 for a shift that is not one's own."""
-    person = services.my_person(current_user.email)
-    shift = services.my_shift(person, uid) if person is not None else None
+    person = active_person(current_user.email)
+    shift = shift_of(person, uid) if person is not None else None
     if shift is None:
         abort(404)
     try:
-        services.confirm_shift(shift, utc_today())
-    except services.ConfirmProblem as problem:
-        flash(str(problem), "error")
+        with all_or_nothing():
+            services.confirm_shift(shift, utc_today())
+    except FieldProblem as problem:
+        flash(problem.message, "error")
     else:
         flash(f"Confirmed: {shift.kind_label.lower()} at {shift.slot.site.name}, {when_text(shift)}.", "success")
     return redirect(url_for("my_rotation.index"))
@@ -78,15 +84,17 @@ def confirm(uid: str):
 @signed_in
 def add_blackout():
     """Add a blackout for oneself; warn about the published shifts it sends back to HR for re-planning."""
-    person = services.my_person(current_user.email)
+    person = active_person(current_user.email)
     if person is None:
         abort(404)
     form = MyBlackoutForm()
     if form.validate_on_submit():
         try:
-            added = services.add_my_blackout(person, form.start.data, form.end.data, form.reason.data, utc_today())
-        except BlackoutProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                added = services.add_my_blackout(person, form.start.data, form.end.data, form.reason.data,
+                                                 utc_today())
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Added your blackout: {describe_days(added.blackout.start, added.blackout.end)}.", "success")
             _warn_collisions(added.collisions)
@@ -98,7 +106,7 @@ def add_blackout():
 @signed_in
 def delete_blackout(blackout_id: int):
     """First a page asking to confirm; the blackout goes only when that page's button is pressed."""
-    person = services.my_person(current_user.email)
+    person = active_person(current_user.email)
     blackout = services.my_blackout(person, blackout_id, utc_today()) if person is not None else None
     if blackout is None:
         abort(404)
@@ -128,7 +136,7 @@ def _page(person: Person | None, form: MyBlackoutForm) -> str:
     shifts = services.my_shifts(person, today)
     requests = latest_requests([shift.id for shift in shifts])
     checks: dict[int, list] = {}
-    for request_row, problem, shift in open_verifications(person.id):
+    for _request, problem, shift in open_verifications(person.id):
         checks.setdefault(shift.id, []).append(problem)
     return render_template(
         "my_rotation/index.html", person=person, form=form, today=today,

@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One piece of news for one roster person, shown in the app until they have read it.
 
     It is written in the transaction of the change it tells about, beside any

@@ -6,9 +6,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.notifications.models import Notification
+from rotation.people.models import Person
 
 # Longer texts are cut to fit the column, with an ellipsis.
 MAX_TEXT = 500
@@ -40,8 +41,6 @@ def unread_count(person_id: int) -> int:
 
 def unread_count_for_email(email: str) -> int:
     """Unread notifications of the active roster person with this e-mail address, in one query."""
-    from rotation.people.models import Person
-
     return db.session.scalar(
         sa.select(sa.func.count()).select_from(Notification)
         .join(Person, Person.id == Notification.person_id)
@@ -61,4 +60,4 @@ def mark_all_read(person_id: int, now: datetime | None = None) -> int:
         sa.update(Notification).where(Notification.person_id == person_id, Notification.read_at.is_(None))
         .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
     db.session.flush()
-    return result.rowcount
+    return rowcount(result)

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from rotation.accounts.roles import MANAGER
-from rotation.my_rotation.services import my_person
+from rotation.roles import MANAGER
+from rotation.people.models import active_person
 from rotation.notifications import services
 from rotation.pagination import paginate
 from rotation.security import signed_in
@@ -17,7 +17,7 @@ bp = Blueprint("notifications", __name__, url_prefix="/news")
 @signed_in
 def index():
     """The person's notifications, 30 a page; the unread ones stand out until "Mark all read"."""
-    person = my_person(current_user.email)
+    person = active_person(current_user.email)
     page = paginate(services.recent(person.id), per_page=30) if person is not None else None
     return render_template("notifications/index.html", person=person, page=page)
 
@@ -25,7 +25,7 @@ def index():
 @bp.post("/read")
 @signed_in
 def mark_read():
-    person = my_person(current_user.email)
+    person = active_person(current_user.email)
     if person is not None:
         count = services.mark_all_read(person.id)
         flash(f"Marked {count} notification{'s' if count != 1 else ''} read." if count else "Nothing was unread.",
@@ -33,6 +33,7 @@ def mark_read():
     return redirect(url_for("notifications.index"))
 
 
+@bp.app_template_global()
 def unread_news() -> int:
     """How many unread notifications the signed-in person has (0 for accounts outside the rotation)."""
     if not current_user.is_authenticated or not current_user.has_role(MANAGER):

@@ -1,12 +1,9 @@
 """Who may see and change an observation. Deny unless a rule allows it."""
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from rotation.accounts.roles import ADMIN
-from rotation.extensions import db
+from rotation.roles import ADMIN
 from rotation.observations.models import DRAFT, SUBMITTED, Observation
-from rotation.people.models import Person
+from rotation.people.models import Person, active_person
 from rotation.process_map.tree import owned_area_ids
 
 
@@ -14,8 +11,7 @@ def person_of(user) -> Person | None:
     """The active roster person behind a signed-in account, by e-mail address."""
     if user is None or not user.is_authenticated:
         return None
-    return db.session.scalar(sa.select(Person).where(Person.email == user.email.strip().lower(),
-                                                     Person.is_active.is_(True)))
+    return active_person(user.email)
 
 
 def can_view(user, observation: Observation) -> bool:
@@ -43,3 +39,13 @@ def can_edit(user, observation: Observation) -> bool:
     """Only the author, and only until an owner has triaged it."""
     person = person_of(user)
     return person is not None and observation.author_id == person.id and observation.status in (DRAFT, SUBMITTED)
+
+
+def can_triage(user, area_id: int | None) -> bool:
+    """The owners of the area (or an area above it) and admins triage observations there, and change the
+    problems made of them."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.has_role(ADMIN):
+        return True
+    return area_id is not None and area_id in owned_area_ids(user.id)

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from rotation.assignments.models import Assignment
 from rotation.extensions import db
+from rotation.observations import signals
 from rotation.observations.models import DRAFT, Observation, Second
 from rotation.people.models import Person
-from rotation.problems.models import Problem
 from rotation.process_map.tree import area_paths
+from rotation.signals import answers
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 
 COLUMNS = ("id", "status", "submitted_at", "author_employee_id", "author_email", "shift_uid", "shift_kind", "site",
@@ -40,9 +41,13 @@ def export_rows() -> Iterator[dict]:
 
     ``shift_start`` is a customer-service day's start with the site's UTC offset,
     or a warehouse week's first day. ``seconds`` counts the "me too"s. One query
-    for the process map, one streamed query for the rows.
+    for the process map, one for the problems' statuses (asked of the problems layer), one streamed query for
+    the rows.
     """
     paths = area_paths()
+    problem_statuses: dict[int, str] = {}
+    for answer in answers(signals.problem_statuses, None):
+        problem_statuses.update(answer)
     seconds = (sa.select(Second.observation_id, sa.func.count().label("seconds"))
                .group_by(Second.observation_id).subquery())
     statement = (
@@ -50,13 +55,12 @@ def export_rows() -> Iterator[dict]:
                   Assignment.uid, Assignment.kind.label("shift_kind"), Site.code, Site.timezone, Slot.first_day,
                   Slot.starts_at, Observation.area_id, Observation.kind, Observation.title, Observation.severity,
                   Observation.frequency, Observation.customer_minutes, Observation.customer_visible,
-                  Observation.andon, Observation.problem_id, Problem.status.label("problem_status"),
+                  Observation.andon, Observation.problem_id,
                   sa.func.coalesce(seconds.c.seconds, 0).label("seconds"))
         .join(Person, Person.id == Observation.author_id)
         .join(Assignment, Assignment.id == Observation.assignment_id)
         .join(Slot, Slot.id == Assignment.slot_id)
         .join(Site, Site.id == Slot.site_id)
-        .outerjoin(Problem, Problem.id == Observation.problem_id)
         .outerjoin(seconds, seconds.c.observation_id == Observation.id)
         .where(Observation.status != DRAFT)
         .order_by(Observation.id)
@@ -72,7 +76,8 @@ def export_rows() -> Iterator[dict]:
                "area": paths.get(row.area_id) if row.area_id is not None else None, "kind": row.kind,
                "title": row.title, "severity": row.severity, "frequency": row.frequency,
                "customer_minutes": row.customer_minutes, "customer_visible": yes_no(row.customer_visible),
-               "andon": yes_no(bool(row.andon)), "problem_id": row.problem_id, "problem_status": row.problem_status,
+               "andon": yes_no(bool(row.andon)), "problem_id": row.problem_id,
+               "problem_status": problem_statuses.get(row.problem_id) if row.problem_id else None,
                "seconds": int(row.seconds)}
 
 

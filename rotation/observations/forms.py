@@ -130,13 +130,6 @@ class ObservationForm(Form):
             "verdict": self.verdict.data or None,
         }
 
-    def show_problems(self, problems: dict) -> None:
-        for name, message in problems.items():
-            field = getattr(self, name, None) if name else None
-            if field is not None:
-                field.errors = [*field.errors, message]
-            else:
-                self.form_errors.append(message)
 
 
 def _known(field, choices: dict, message: str) -> None:

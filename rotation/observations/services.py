@@ -20,15 +20,19 @@ from rotation.assignments.models import COMPLETED, CONFIRMED, PUBLISHED, Assignm
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.notifications.services import notify
+from rotation.observations import signals
+from rotation.observations.evidence import delete as delete_evidence
 from rotation.observations.models import (
-    CONTACT, DRAFT, SAFETY, SUBMITTED, WASTE, Observation, Second, WindowExtension,
+    CONTACT, DRAFT, SAFETY, SUBMITTED, WASTE, Evidence, Observation, Second, WindowExtension,
 )
 from rotation.outbox.models import ANDON
 from rotation.outbox.queue import queue_text_message
 from rotation.people.models import Person
 from rotation.process_map.models import AreaOwner, ProcessArea
+from rotation.process_map.signals import observations_per_area
 from rotation.process_map.tree import area_paths
 from rotation.refusals import FieldProblems
+from rotation.signals import answers
 from rotation.sites.models import Slot
 
 # Shifts one may file about: announced ones that have happened or are happening.
@@ -38,9 +42,6 @@ FIELDS = ("area_id", "kind", "title", "contact_driver", "waste", "what_happened"
           "customer_visible", "frequency", "severity", "why_1", "why_2", "why_3", "why_4", "why_5", "cause",
           "suggested_fix", "frontline_quote", "reference_numbers", "verifies_problem_id", "verdict")
 
-
-class ObservationProblems(FieldProblems):
-    """What stops a submission, field by field (``None`` for the observation as a whole). Nothing was changed."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def open_shifts(person: Person, now: datetime) -> list[Assignment]:
 def start_draft(assignment: Assignment, person: Person, now: datetime) -> Observation:
     problem = filing_problem(assignment, person, now)
     if problem:
-        raise ObservationProblems({None: problem})
+        raise FieldProblems({None: problem})
     observation = Observation(assignment_id=assignment.id, author_id=person.id, status=DRAFT, created_at=now,
                               updated_at=now)
     db.session.add(observation)
@@ -113,7 +114,7 @@ def save(observation: Observation, values: dict, now: datetime) -> None:
     problems = {**_area_problem(values.get("area_id")),
                 **_verification_problem(observation, values.get("verifies_problem_id"), values.get("verdict"))}
     if problems:
-        raise ObservationProblems(problems)
+        raise FieldProblems(problems)
     before = {name: getattr(observation, name) for name in FIELDS}
     for name in FIELDS:
         setattr(observation, name, values.get(name))
@@ -122,7 +123,7 @@ def save(observation: Observation, values: dict, now: datetime) -> None:
         if missing:
             for name, value in before.items():
                 setattr(observation, name, value)
-            raise ObservationProblems(missing)
+            raise FieldProblems(missing)
         _raise_andon_if_needed(observation)
     observation.updated_at = now
     db.session.flush()
@@ -136,32 +137,26 @@ def submit(observation: Observation, now: datetime) -> bool:
     """
     _check_editable(observation)
     if observation.status != DRAFT:
-        raise ObservationProblems({None: "This observation is already submitted."})
+        raise FieldProblems({None: "This observation is already submitted."})
     problem = filing_problem(db.session.get(Assignment, observation.assignment_id),
                              db.session.get(Person, observation.author_id), now)
     if problem:
-        raise ObservationProblems({None: problem})
+        raise FieldProblems({None: problem})
     problems = completeness_problems(observation)
     if problems:
-        raise ObservationProblems(problems)
+        raise FieldProblems(problems)
     observation.status = SUBMITTED
     observation.submitted_at = now
     observation.updated_at = now
     db.session.flush()
     andon = _raise_andon_if_needed(observation)
-    if observation.verifies_problem_id is not None:
-        from rotation.problems.services import record_verdict
-
-        record_verdict(observation, now)
+    signals.submitted.send(observation, now=now)
     return andon
 
 
 def delete_draft(observation: Observation) -> None:
     if observation.status != DRAFT:
-        raise ObservationProblems({None: "Only a draft can be deleted; a submitted observation stays on record."})
-    from rotation.evidence.storage import delete as delete_evidence
-    from rotation.evidence.models import Evidence
-
+        raise FieldProblems({None: "Only a draft can be deleted; a submitted observation stays on record."})
     for evidence in db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observation.id)):
         delete_evidence(evidence)
     db.session.delete(observation)
@@ -202,13 +197,11 @@ def _area_problem(area_id) -> dict[str | None, str]:
 
 
 def verification_choices(assignment_id: int) -> dict[int, str]:
-    """The problems this shift was asked to check (still being verified): ``id → title``."""
-    from rotation.problems.models import VERIFYING, Problem, VerificationRequest
-
-    return dict(db.session.execute(
-        sa.select(Problem.id, Problem.title).join(VerificationRequest, VerificationRequest.problem_id == Problem.id)
-        .where(VerificationRequest.assignment_id == assignment_id, Problem.status == VERIFYING)
-        .order_by(Problem.title)).all())
+    """The problems this shift was asked to check (still being verified): ``id → title``, by title."""
+    choices: dict[int, str] = {}
+    for answer in answers(signals.verification_choices, assignment_id):
+        choices.update(answer)
+    return choices
 
 
 def _verification_problem(observation: Observation, problem_id, verdict) -> dict[str | None, str]:
@@ -225,7 +218,7 @@ def _verification_problem(observation: Observation, problem_id, verdict) -> dict
 
 def _check_editable(observation: Observation) -> None:
     if observation.status not in (DRAFT, SUBMITTED):
-        raise ObservationProblems({None: "An owner has triaged this observation, so it can no longer be changed."})
+        raise FieldProblems({None: "An owner has triaged this observation, so it can no longer be changed."})
 
 
 def _raise_andon_if_needed(observation: Observation) -> bool:
@@ -273,18 +266,18 @@ def second(observation: Observation, person: Person, assignment: Assignment, not
            now: datetime) -> Second:
     """Second someone else's submitted observation from one of one's own shifts with an open window; flush."""
     if observation.author_id == person.id:
-        raise ObservationProblems({None: "This is your own observation; edit it instead."})
+        raise FieldProblems({None: "This is your own observation; edit it instead."})
     if observation.status not in (SUBMITTED, "triaged"):
-        raise ObservationProblems({None: "Only a submitted observation can be seconded."})
+        raise FieldProblems({None: "Only a submitted observation can be seconded."})
     problem = filing_problem(assignment, person, now)
     if problem:
-        raise ObservationProblems({"assignment_id": problem})
+        raise FieldProblems({"assignment_id": problem})
     if db.session.scalar(sa.select(sa.exists().where(Second.observation_id == observation.id,
                                                      Second.person_id == person.id))):
-        raise ObservationProblems({None: "You have already said “me too” to this one."})
+        raise FieldProblems({None: "You have already said “me too” to this one."})
     note = (note or "").strip() or None
     if note and len(note) > 2000:
-        raise ObservationProblems({"note": "Keep the note to 2,000 characters."})
+        raise FieldProblems({"note": "Keep the note to 2,000 characters."})
     seconded = Second(observation_id=observation.id, person_id=person.id, assignment_id=assignment.id, note=note,
                       created_at=now)
     db.session.add(seconded)
@@ -303,3 +296,15 @@ def extend_window(assignment: Assignment, until: date, granted_by: str) -> None:
     else:
         extension.until, extension.granted_by = until, granted_by
     db.session.flush()
+
+
+@observations_per_area.connect
+def _observations_per_area(area_id: int | None, drafts: bool) -> dict[int, int]:
+    """How many observations each area holds, for the process map (which may not delete an area that has any)."""
+    statement = (sa.select(Observation.area_id, sa.func.count(Observation.id))
+                 .where(Observation.area_id.is_not(None)).group_by(Observation.area_id))
+    if area_id is not None:
+        statement = statement.where(Observation.area_id == area_id)
+    if not drafts:
+        statement = statement.where(Observation.status != DRAFT)
+    return dict(db.session.execute(statement).all())

@@ -9,25 +9,32 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from rotation.accounts.roles import ADMIN, HR, OWNER
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN, HR, MANAGER, OWNER
 from rotation.assignments.models import Assignment
+from rotation.assignments.signals import shift_page
 from rotation.db import utcnow
-from rotation.evidence.models import Evidence
 from rotation.extensions import db
-from rotation.observations import services
-from rotation.observations.access import can_edit, can_view, person_of
+from rotation.observations import services, signals
+from rotation.observations.access import can_edit, can_triage, can_view, person_of
+from rotation.observations.evidence import EvidenceProblem, store
+from rotation.observations.evidence import delete as delete_evidence
 from rotation.observations.forms import EvidenceForm, ObservationForm, SecondForm, WindowForm, form_data_of
 from rotation.observations.models import (
-    CAUSES, DRAFT, FREQUENCIES, SEVERITIES, STATUS_LABELS, SUBMITTED, WASTES, Observation, Second,
+    CAUSES, DRAFT, FREQUENCIES, SEVERITIES, STATUS_LABELS, SUBMITTED, WASTES, Evidence, Observation, Second,
 )
+from rotation.observations.signals import ProblemLink
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
+from rotation.refusals import FieldProblems, all_or_nothing
 from rotation.people.models import Person
 from rotation.process_map.tree import area_paths, owned_area_ids
 from rotation.security import roles_required, signed_in
+from rotation.signals import answers
 from rotation.sites.models import Slot
 
 bp = Blueprint("observations", __name__, url_prefix="/observations")
+menu_entry("Observations", "observations.index", {MANAGER, OWNER, ADMIN}, position=130)
 
 # Photos from a phone are large: an upload of several may carry up to this much (each file is limited on its own).
 UPLOAD_LIMIT = 110 * 1024 * 1024
@@ -125,9 +132,10 @@ def start():
     person = _me()
     assignment = db.session.scalar(sa.select(Assignment).where(Assignment.uid == request.form.get("assignment", "")))
     try:
-        observation = services.start_draft(assignment, person, _now())
-    except services.ObservationProblems as problems:
-        flash(" ".join(problems.problems.values()), "error")
+        with all_or_nothing():
+            observation = services.start_draft(assignment, person, _now())
+    except FieldProblems as refusal:
+        flash(refusal.message, "error")
         return redirect(url_for("observations.new"))
     return redirect(url_for("observations.edit", observation_id=observation.id))
 
@@ -143,17 +151,18 @@ def edit(observation_id: int):
     if request.method == "POST" and form.validate():
         action = request.form.get("action", "save")
         try:
-            services.save(observation, form.values(), _now())
-            if action == "submit" and observation.status == DRAFT:
-                andon = services.submit(observation, _now())
+            with all_or_nothing():
+                services.save(observation, form.values(), _now())
+                andon = services.submit(observation, _now()) \
+                    if action == "submit" and observation.status == DRAFT else None
+            if andon is not None:
                 flash("Submitted. The owners of " + area_paths().get(observation.area_id, "the area") +
                       (" were alerted at once (andon)." if andon else " will triage it; you will hear what "
                                                                      "becomes of it."), "success")
                 return redirect(url_for("observations.detail", observation_id=observation.id))
-        except services.ObservationProblems as problems:
-            db.session.rollback()
+        except FieldProblems as refusal:
             observation = _load(observation_id)
-            form.show_problems(problems.problems)
+            form.show_refusal(refusal)
         else:
             flash("Saved." if observation.status != DRAFT else "Draft saved. Submit it when it is complete.",
                   "success")
@@ -173,18 +182,16 @@ def autosave(observation_id: int):
         return jsonify({"saved": False, "message": "Some answers need a look before they can be saved.",
                         "errors": {name: errors for name, errors in form.errors.items()}}), 422
     try:
-        services.save(observation, form.values(), _now())
-    except services.ObservationProblems as problems:
-        db.session.rollback()
-        return jsonify({"saved": False, "message": " ".join(problems.problems.values())}), 422
+        with all_or_nothing():
+            services.save(observation, form.values(), _now())
+    except FieldProblems as refusal:
+        return jsonify({"saved": False, "message": refusal.message}), 422
     return jsonify({"saved": True, "at": f"{observation.updated_at:%H:%M} UTC"})
 
 
 @bp.post("/<int:observation_id>/evidence")
 @signed_in
 def add_evidence(observation_id: int):
-    from rotation.evidence.storage import EvidenceProblem, store
-
     observation = _load(observation_id)
     if not can_edit(current_user, observation):
         abort(404)
@@ -197,10 +204,10 @@ def add_evidence(observation_id: int):
         flash("Choose a photo or file first.", "error")
         return redirect(url_for("observations.edit", observation_id=observation.id))
     try:
-        for upload in uploads:
-            store(upload, observation_id=observation.id, uploaded_by_id=observation.author_id)
+        with all_or_nothing():
+            for upload in uploads:
+                store(upload, observation_id=observation.id, uploaded_by_id=observation.author_id)
     except EvidenceProblem as problem:
-        db.session.rollback()
         flash(f"{problem} None of the files were added." if len(uploads) > 1 else str(problem), "error")
     else:
         flash(f"Added {len(uploads)} file{'s' if len(uploads) != 1 else ''}.", "success")
@@ -210,14 +217,12 @@ def add_evidence(observation_id: int):
 @bp.post("/<int:observation_id>/evidence/<int:evidence_id>/delete")
 @signed_in
 def remove_evidence(observation_id: int, evidence_id: int):
-    from rotation.evidence.storage import delete
-
     observation = _load(observation_id)
     evidence = db.session.get(Evidence, evidence_id)
     if not can_edit(current_user, observation) or evidence is None or evidence.observation_id != observation.id \
             or evidence.second_id is not None:
         abort(404)
-    delete(evidence)
+    delete_evidence(evidence)
     flash(f"Removed {evidence.filename}.", "success")
     return redirect(url_for("observations.edit", observation_id=observation.id) + "#evidence")
 
@@ -229,9 +234,10 @@ def delete(observation_id: int):
     if not can_edit(current_user, observation):
         abort(404)
     try:
-        services.delete_draft(observation)
-    except services.ObservationProblems as problems:
-        flash(" ".join(problems.problems.values()), "error")
+        with all_or_nothing():
+            services.delete_draft(observation)
+    except FieldProblems as refusal:
+        flash(refusal.message, "error")
         return redirect(url_for("observations.detail", observation_id=observation_id))
     flash("Draft deleted.", "success")
     return redirect(url_for("observations.index"))
@@ -251,8 +257,6 @@ def detail(observation_id: int):
 @bp.post("/<int:observation_id>/second")
 @signed_in
 def add_second(observation_id: int):
-    from rotation.evidence.storage import EvidenceProblem, store
-
     observation = _load(observation_id)
     person = person_of(current_user)
     if person is None or observation.status == DRAFT or observation.author_id == person.id:
@@ -263,15 +267,14 @@ def add_second(observation_id: int):
     if form.validate():
         assignment = next((shift for shift in shifts if shift.id == form.assignment_id.data), None)
         try:
-            seconded = services.second(observation, person, assignment, form.note.data, _now())
-            for upload in [upload for upload in (form.files.data or []) if upload and upload.filename]:
-                store(upload, observation_id=observation.id, uploaded_by_id=person.id, second_id=seconded.id)
-        except services.ObservationProblems as problems:
-            db.session.rollback()
-            form.assignment_id.errors = [*form.assignment_id.errors, *problems.problems.values()]
+            with all_or_nothing():
+                seconded = services.second(observation, person, assignment, form.note.data, _now())
+                for upload in [upload for upload in (form.files.data or []) if upload and upload.filename]:
+                    store(upload, observation_id=observation.id, uploaded_by_id=person.id, second_id=seconded.id)
         except EvidenceProblem as problem:
-            db.session.rollback()
             form.files.errors = [*form.files.errors, f"{problem} Your “me too” was not saved either."]
+        except FieldProblems as refusal:
+            form.assignment_id.errors = [*form.assignment_id.errors, *refusal.problems.values()]
         else:
             flash("Thank you: your “me too” is added. The owners see how many saw it.", "success")
             return redirect(url_for("observations.detail", observation_id=observation.id))
@@ -309,9 +312,7 @@ def _form(observation: Observation) -> ObservationForm:
     form.area_ids = set(paths)
     checks = services.verification_choices(observation.assignment_id)
     if observation.verifies_problem_id is not None and observation.verifies_problem_id not in checks:
-        from rotation.problems.models import Problem
-
-        chosen = db.session.get(Problem, observation.verifies_problem_id)
+        chosen = _problem_link(observation.verifies_problem_id)
         checks = {observation.verifies_problem_id: chosen.title if chosen else "(a problem)", **checks}
     form.verifies_problem_id.choices = {"": "No", **checks}
     return form
@@ -344,13 +345,22 @@ def _detail_page(observation: Observation, second_form: SecondForm) -> str:
                 second_form.assignment_id.choices = {
                     shift.id: f"{shift.kind_label} at {shift.slot.site.name}, {shift.slot.first_day.isoformat()}"
                     for shift in shifts}
-    from rotation.problems.access import can_triage
-    from rotation.problems.models import Problem
-
-    problem = db.session.get(Problem, observation.problem_id) if observation.problem_id else None
+    problem = _problem_link(observation.problem_id) if observation.problem_id else None
     return render_template(
         "observations/detail.html", observation=observation, evidence=evidence, seconds=seconds, problem=problem,
         may_triage=observation.status == SUBMITTED and can_triage(current_user, observation.area_id),
         path=area_paths().get(observation.area_id, ""), editable=can_edit(current_user, observation),
         can_second=can_second, second_form=second_form, wastes=WASTES, frequencies=FREQUENCIES, causes=CAUSES,
         severities=SEVERITIES, statuses=STATUS_LABELS, when=when_text(observation.assignment))
+
+
+def _problem_link(problem_id: int) -> ProblemLink | None:
+    """The problem with this id as a link, asked of the problems layer; None when there is none."""
+    return next(iter(answers(signals.problem_link, problem_id)), None)
+
+
+@shift_page.connect
+def _shift_page(assignment: Assignment) -> dict:
+    """On HR's page of a shift: when its person may file observations, and the form to extend that window."""
+    window = services.window_of(assignment, assignment.slot) if assignment.status in services.FILEABLE else None
+    return {"observation_window": window, "window_form": WindowForm(formdata=None)}

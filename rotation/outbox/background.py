@@ -5,16 +5,15 @@ from collections.abc import Callable
 
 from rotation.jobs.registry import StopWorker, periodic
 from rotation.jobs.worker import echo
+from rotation.outbox.due import queue_due_messages
+from rotation.outbox.sender import SendingError, send_due
 
 
 @periodic("outbox")
 def outbox_pass(keep_going: Callable[[], bool]) -> None:
     """Reminders and attendance links falling due, then every due message, batch by batch."""
-    from rotation.outbox.due import queue_due_messages
-    from rotation.outbox.sender import SendingError, send_due  # the calendar libraries: only in the worker
-
     due = queue_due_messages()
-    if due.reminders or due.attendance_requests:
+    if due.total:
         echo(due.summary())
     try:
         send_due(on_batch=print_batch, keep_going=keep_going)

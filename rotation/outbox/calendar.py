@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from flask import current_app
 
@@ -241,7 +241,7 @@ def _start(assignment: Assignment) -> datetime:
     """When the event starts, as an instant: a warehouse week at midnight UTC of its first day."""
     if assignment.kind == CUSTOMER_SERVICE:
         return assignment.slot.starts_at
-    return datetime.combine(assignment.slot.first_day, time(0), tzinfo=timezone.utc)
+    return datetime.combine(assignment.slot.first_day, time(0), tzinfo=UTC)
 
 
 def _organizer() -> Property:

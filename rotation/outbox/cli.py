@@ -13,6 +13,8 @@ from flask.cli import AppGroup
 
 from rotation.extensions import db
 from rotation.jobs.worker import run_worker
+from rotation.outbox.due import queue_due_messages
+from rotation.outbox.sender import SendingError, send_due, still_queued
 
 invites_cli = AppGroup("invites", help="Calendar invitations and account e-mails waiting in the outbox.")
 
@@ -30,9 +32,6 @@ def send(limit: int | None) -> None:
     message the server asked to retry, or that did not get through because the
     server was down, stays queued for the next run.
     """
-    from rotation.outbox.due import queue_due_messages
-    from rotation.outbox.sender import SendingError, send_due, still_queued
-
     try:
         queue_due_messages()
         report = send_due(limit=limit)

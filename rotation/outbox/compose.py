@@ -162,8 +162,8 @@ class Composer:
             booking: Booking | None = Booking.of(_load_assignment(message))
         else:
             booking = bookings.get(message.assignment_id)  # type: ignore[arg-type]
-            if booking is None:
-                raise ComposeError(GONE)
+        if booking is None:
+            raise ComposeError(GONE)
         method = METHOD_FOR_PURPOSE.get(message.purpose, REQUEST)
         sequence = max(message.sequence or 0, booking.sequence)
         texts, description = self.wording.for_person(booking.shift, name=booking.person_name, uid=booking.uid,
@@ -271,7 +271,7 @@ def _recipient(message: QueuedMessage) -> Mailbox:
     recipient = Mailbox(address=address, name=_single_line(message.recipient_name or ""))
     if not address.isascii():
         try:
-            recipient.header  # the registry checks what our pattern cannot
+            _ = recipient.header  # the registry checks what our pattern cannot
         except (ValueError, IndexError) as error:
             raise ComposeError(f"The address {address!r} cannot be used: {error}.") from None
     return recipient

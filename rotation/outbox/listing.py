@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
 
 from rotation.assignments.models import Assignment
+from rotation.assignments.signals import shift_page
 from rotation.data_versions import kept
 from rotation.extensions import db
 from rotation.outbox.models import (
@@ -123,3 +124,12 @@ def _searched_counts(purpose: str | None, query: str) -> dict[str, int]:
     shown = matching.where(recipient_matches(query)).subquery()
     found = dict(db.session.execute(sa.select(shown.c.status, sa.func.count()).group_by(shown.c.status)).tuples().all())
     return {status: found.get(status, 0) for status in MESSAGE_STATUSES}
+
+
+@shift_page.connect
+def _latest_calendar_message(assignment: Assignment) -> dict:
+    """On HR's page of a shift: the newest invitation or cancellation about it, whatever its state."""
+    return {"latest_message": db.session.scalar(
+        sa.select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
+                                       OutboxMessage.purpose.in_(CALENDAR_PURPOSES))
+        .order_by(OutboxMessage.id.desc()).limit(1))}

@@ -77,7 +77,7 @@ class Mailer:
 
     def __init__(self, settings: SmtpSettings, meanwhile: Callable[[], None] | None = None) -> None:
         self.settings = settings
-        self.connection: smtplib.SMTP | None = None
+        self.connection: _Attentive | None = None
         self.down: str | None = None
         self.meanwhile = meanwhile
         self._errors_in_a_row = 0
@@ -118,7 +118,7 @@ class Mailer:
             self.connection.close()
         self.connection = None
 
-    def _connection(self) -> smtplib.SMTP:
+    def _connection(self) -> _Attentive:
         if self.connection is None:
             self.connection = connect(self.settings)
             self.connection.before_reply = self._before_reply
@@ -141,7 +141,7 @@ class Mailer:
             self.down = attempt.error
 
 
-class _Attentive:
+class _Attentive(smtplib.SMTP):
     """smtplib's client, calling ``before_reply`` whenever it is about to wait for the server's reply."""
 
     before_reply: Callable[[], None] | None = None
@@ -160,10 +160,10 @@ class _SMTPOverSSL(_Attentive, smtplib.SMTP_SSL):
     pass
 
 
-def connect(settings: SmtpSettings) -> smtplib.SMTP:
+def connect(settings: SmtpSettings) -> _Attentive:
     """An SMTP session, encrypted and logged in as the settings ask."""
     if settings.security == "ssl":
-        connection: smtplib.SMTP = _SMTPOverSSL(settings.host, settings.port, timeout=settings.timeout,
+        connection: _Attentive = _SMTPOverSSL(settings.host, settings.port, timeout=settings.timeout,
                                                 context=ssl.create_default_context())
     else:
         connection = _SMTP(settings.host, settings.port, timeout=settings.timeout)

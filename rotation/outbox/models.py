@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.assignments.models import Assignment
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 
 QUEUED = "queued"
 SENT = "sent"
@@ -39,7 +39,7 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(value) for value in values)})"
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One e-mail to one recipient, queued in the transaction of the change that causes it.
 
     A calendar message refers to its assignment and the ``sequence`` it

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 CRLF = b"\r\n"
 MAX_OCTETS = 75
@@ -63,7 +63,7 @@ def text(value: str) -> str:
 
 def utc_text(instant: datetime) -> str:
     """A DATE-TIME in UTC, e.g. ``20270302T070000Z``."""
-    return instant.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def date_text(day: date) -> str:

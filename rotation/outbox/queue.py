@@ -4,7 +4,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from rotation.assignments.models import NOTICE_CANCEL, NOTICE_REQUEST, Assignment
-from rotation.db import utcnow
+from rotation.assignments.signals import notices_set
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
     CANCELLATION, INVITATION, QUEUED, SENT, SHIFT_NEWS_PURPOSES, SUPERSEDED, OutboxMessage,
@@ -56,7 +57,7 @@ def queue_assignment_notices() -> int:
         sa.update(Assignment).where(Assignment.notice.is_not(None)).values(notice=None)
         .execution_options(synchronize_session=False))
     db.session.flush()
-    return result.rowcount
+    return rowcount(result)
 
 
 def queue_text_message(purpose: str, recipient: str, recipient_name: str, subject: str, body: str, *,
@@ -76,3 +77,8 @@ def queue_text_message(purpose: str, recipient: str, recipient_name: str, subjec
     db.session.add(message)
     db.session.flush()
     return message
+
+
+@notices_set.connect
+def _queue_notices(_sender: None) -> None:
+    queue_assignment_notices()

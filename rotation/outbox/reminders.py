@@ -14,6 +14,7 @@ news of the shift (see ``queue_assignment_notices``).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -36,7 +37,8 @@ LATE_BY_AT_MOST = timedelta(days=1)
 ZONE_SLACK = timedelta(days=1)
 # Assignments whose attendee still expects the shift.
 REMINDED_STATUSES = (PUBLISHED, CONFIRMED)
-_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+_INSERTS: dict[str, Callable[[sa.Table], postgresql.Insert | sqlite.Insert]] = {
+    "sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def queue_due_reminders(now: datetime) -> int:

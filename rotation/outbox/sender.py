@@ -194,7 +194,7 @@ def _finish(batch: _Batch) -> SendReport:
     rows = []
     wait(batch.answers)  # woken once for the batch, not once a message
     now = utcnow()
-    for message, answer in zip(batch.messages, batch.answers):
+    for message, answer in zip(batch.messages, batch.answers, strict=True):
         values = {"status": QUEUED, "sent_at": message.sent_at, "next_attempt_at": message.next_attempt_at,
                   **outcome(message.attempts, answer.result(), now)}
         rows.append({"message_id": message.id, **values})

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from rotation.accounts.roles import ADMIN, HR
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN, HR
 from rotation.assignments.views import ShiftTime
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox import listing
 from rotation.outbox.listing import listed, status_counts
@@ -21,6 +22,7 @@ from rotation.pagination import paginate, search_text
 from rotation.security import roles_required
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
+menu_entry("Outbox", "outbox.outbox_list", {HR, ADMIN}, position=100)
 
 PURPOSE_LABELS = {INVITATION: "Invitations and updates", CANCELLATION: "Cancellations", REMINDER: "Reminders",
                   CHANGE_OUTCOME: "Answers to change requests", NO_SHOW_NOTICE: "No-show notices",
@@ -118,12 +120,12 @@ def retry(message_id: int):
 def retry_all_failed():
     """Every failed message back in the queue, due now; those overtaken by newer messages are superseded."""
     overtaken = sa.select(OutboxMessage.id).where(OutboxMessage.status == FAILED, listing.overtaken())
-    superseded = db.session.execute(
+    superseded = rowcount(db.session.execute(
         sa.update(OutboxMessage).where(OutboxMessage.id.in_(overtaken))
-        .values(status=SUPERSEDED).execution_options(synchronize_session=False)).rowcount
-    queued = db.session.execute(
+        .values(status=SUPERSEDED).execution_options(synchronize_session=False)))
+    queued = rowcount(db.session.execute(
         sa.update(OutboxMessage).where(OutboxMessage.status == FAILED)
-        .values(status=QUEUED, next_attempt_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+        .values(status=QUEUED, next_attempt_at=utcnow()).execution_options(synchronize_session=False)))
     if not queued and not superseded:
         flash("No message has failed; nothing to retry.", "info")
     else:

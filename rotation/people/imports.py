@@ -7,15 +7,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
-from rotation.accounts import sign_ins
-from rotation.accounts.links import invite_new_accounts
-from rotation.assignments.roster_effects import withdraw_future_assignments
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.feeds.services import revoke_tokens
 from rotation.imports.csvfile import Problem, Row, read_table
+from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
 from rotation.people.models import Person
+from rotation.people.signals import roster_changed
 from rotation.sites.models import Site
 
 REQUIRED = ("employee_id", "full_name", "email", "department")
@@ -47,7 +45,7 @@ def plan_people_import(content: bytes, deactivate_missing: bool = False) -> Impo
     if table.problems:
         return plan
 
-    sites = dict(db.session.execute(sa.select(Site.code, Site.id)).all())
+    sites = dict(db.session.execute(sa.select(Site.code, Site.id)).tuples().all())
     current = {
         row.employee_id: row
         for row in db.session.execute(sa.select(
@@ -93,19 +91,19 @@ def plan_people_import(content: bytes, deactivate_missing: bool = False) -> Impo
         return plan
 
     for person in wanted.values():
-        row = current.get(person.employee_id)
-        if row is None:
+        known = current.get(person.employee_id)
+        if known is None:
             plan.added.append(Change(person.employee_id, person.full_name, person.line))
             continue
-        manager_now = employee_of_id.get(row.manager_id) if row.manager_id else None
+        manager_now = employee_of_id.get(known.manager_id) if known.manager_id else None
         changed = [name for name, before, after in (
-            ("full_name", row.full_name, person.full_name),
-            ("email", row.email, person.email),
-            ("department", row.department, person.department),
+            ("full_name", known.full_name, person.full_name),
+            ("email", known.email, person.email),
+            ("department", known.department, person.department),
             ("manager_id", manager_now, person.manager),
-            ("home_site", row.home_site_id, person.home_site_id),
-            ("in_rotation", row.in_rotation_override, person.override),
-            ("active", row.is_active, True),
+            ("home_site", known.home_site_id, person.home_site_id),
+            ("in_rotation", known.in_rotation_override, person.override),
+            ("active", known.is_active, True),
         ) if before != after]
         if changed:
             plan.updated.append(Change(person.employee_id, person.full_name, person.line, changed))
@@ -182,8 +180,9 @@ def _reporting_cycles(wanted: dict[str, Wanted], current: dict, employee_of_id: 
                 first = min((wanted[e] for e in loop if e in wanted), key=lambda p: p.line)
                 chain = " → ".join(loop[loop.index(first.employee_id):] + loop[:loop.index(first.employee_id)]
                                    + [first.employee_id])
-                problems.append(Problem(first.line, "manager_id", first.manager,
-                                        f"Reporting cycle: {chain}. Line managers must lead up to someone who has none."))
+                problems.append(Problem(
+                    first.line, "manager_id", first.manager,
+                    f"Reporting cycle: {chain}. Line managers must lead up to someone who has none."))
         for visited in path:
             state[visited] = 2
     return problems
@@ -209,7 +208,7 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
             ]
             inserted = db.session.execute(
                 sa.insert(Person).returning(Person.id, sort_by_parameter_order=True), rows)
-            ids.update(zip((p.employee_id for p in batch), inserted.scalars()))
+            ids.update(zip((p.employee_id for p in batch), inserted.scalars(), strict=True))
     updates = [
         {"id": ids[p.employee_id], "full_name": p.full_name, "email": p.email, "department": p.department,
          "manager_id": ids[p.manager] if p.manager else None, "home_site_id": p.home_site_id,
@@ -220,13 +219,10 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
     updates += [{"id": person_id, "is_active": False} for person_id in leavers]
     for batch in _batches(updates):
         db.session.execute(sa.update(Person), batch)
-    # A leaver's shifts still to come are withdrawn at once; what has started stays on record.
-    withdraw_future_assignments(leavers, utc_today())
-    # A leaver's calendar link stops, and every device they are signed in on is signed out.
-    revoke_tokens(leavers)
-    sign_ins.end_for_people(leavers, sign_ins.LEFT_THE_COMPANY)
-    # Whoever is now in the rotation without an account gets a link to set a password.
-    invite_new_accounts()
+    # A leaver's shifts still to come are withdrawn at once (what has started stays on record), their calendar
+    # link stops and their devices are signed out; whoever is now in the rotation without an account gets a
+    # link to set a password. Each area above the roster does its part.
+    roster_changed.send(leavers, today=utc_today())
 
 
 def _levels(people: list[Wanted]) -> list[list[Wanted]]:
@@ -235,7 +231,7 @@ def _levels(people: list[Wanted]) -> list[list[Wanted]]:
     depth: dict[str, int] = {}
     for person in people:
         chain = []
-        node = person
+        node: Wanted | None = person
         while node is not None and node.employee_id not in depth:
             chain.append(node)
             node = by_id.get(node.manager) if node.manager else None
@@ -248,6 +244,11 @@ def _levels(people: list[Wanted]) -> list[list[Wanted]]:
     return [levels[d] for d in sorted(levels)]
 
 
-def _batches(rows: list[dict], size: int = 5000):
+def _batches(rows: list, size: int = 5000):
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
+
+
+register_import_kind(ImportKind("people", "People (the roster)",
+                     "employee_id, full_name, email, department, manager_id, home_site, in_rotation",
+                     plan_people_import, can_deactivate=True, position=2))

@@ -3,11 +3,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
-from rotation.extensions import db
+from rotation.extensions import Model, db
 from rotation.sites.models import Site
 
 
-class Person(db.Model):
+class Person(Model):
     """Someone from the HR roster.
 
     A person is in the rotation when HR says so (``in_rotation_override``) or,
@@ -57,3 +57,9 @@ def in_rotation_clause():
             sa.and_(Person.in_rotation_override.is_(None), has_active_reports()),
         ),
     )
+
+
+def active_person(email: str) -> Person | None:
+    """The active roster person with this e-mail address (a signed-in account's, say), or None."""
+    return db.session.scalar(
+        sa.select(Person).where(Person.email == email.strip().lower(), Person.is_active.is_(True)))

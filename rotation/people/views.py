@@ -1,19 +1,19 @@
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from sqlalchemy.orm import joinedload
 
-from rotation.accounts.links import LIFETIME_WORDS, LinkRefused, send_link_to_person
-from rotation.accounts.models import User
-from rotation.accounts.roles import HR
-from rotation.blackouts.models import Blackout
+from rotation.navigation import menu_entry
+from rotation.roles import HR
 from rotation.extensions import db
-from rotation.outbox.models import SET_PASSWORD
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person, in_rotation_expression
+from rotation.people.signals import person_page
 from rotation.security import roles_required
+from rotation.signals import answers
 
 bp = Blueprint("people", __name__)
+menu_entry("People", "people.person_list", {HR}, position=20)
 
 CHOICES = ("yes", "no")
 
@@ -57,26 +57,7 @@ def person_detail(person_id: int):
         sa.select(report.id, report.full_name, report.employee_id, report.department, report.is_active)
         .where(report.manager_id == person.id).order_by(report.full_name)
     ).all()
-    blackouts = db.session.scalars(
-        sa.select(Blackout).where(Blackout.person_id == person.id).order_by(Blackout.start)
-    ).all()
-    account = db.session.scalar(sa.select(User).where(User.email == person.email))
-    return render_template("people/detail.html", person=person, in_rotation=in_rotation, reports=reports,
-                           blackouts=blackouts, account=account)
-
-
-@bp.post("/people/<int:person_id>/password-link")
-@roles_required(HR)
-def person_password_link(person_id: int):
-    """HR's button: e-mail the person a link to set a password (their first one, or a new one)."""
-    person = db.session.get(Person, person_id)
-    if person is None:
-        abort(404)
-    try:
-        send_link_to_person(person)
-    except LinkRefused as refusal:
-        flash(str(refusal), "warning")
-    else:
-        flash(f"A link to set a password is queued for {person.email}; it works once, "
-              f"{LIFETIME_WORDS[SET_PASSWORD]}. Older links for the address stop working.", "success")
-    return redirect(url_for("people.person_detail", person_id=person.id))
+    shown: dict = {"blackouts": [], "account": None}
+    for answer in answers(person_page, person):
+        shown.update(answer)
+    return render_template("people/detail.html", person=person, in_rotation=in_rotation, reports=reports, **shown)

@@ -90,7 +90,8 @@ def _keep_published(year: PlanningYear, state: PlanState) -> dict[tuple[int, str
             history[assignment.kind][0].append(p)
             history[assignment.kind][1].append(s)
             state.kept_uid[(p, assignment.kind)] = assignment.uid
-        elif year.slot_open[s] and year.calendars[assignment.kind].unit_of_slot[s] not in year.blocked[assignment.kind][p]:
+        elif (year.slot_open[s]
+              and year.calendars[assignment.kind].unit_of_slot[s] not in year.blocked[assignment.kind][p]):
             fitting[p][assignment.kind] = (s, assignment.uid)
     for kind, (people, slots_fixed) in history.items():
         state.fix(kind, people, slots_fixed)
@@ -131,7 +132,7 @@ def _keep_published(year: PlanningYear, state: PlanState) -> dict[tuple[int, str
     if status != flow.OPTIMAL:
         raise RuntimeError(f"The min-cost flow solver stopped with status {status}.")
     kept: dict[str, tuple[list[int], list[int]]] = {kind: ([], []) for kind in SLOT_KINDS}
-    for members, arc in zip(groups.values(), group_arcs):
+    for members, arc in zip(groups.values(), group_arcs, strict=True):
         for p, kind, s, uid in members[:flow.flow(arc)]:
             kept[kind][0].append(p)
             kept[kind][1].append(s)

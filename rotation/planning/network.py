@@ -41,7 +41,7 @@ class Arcs:
         """Build the solver, set node supplies, solve to optimality and return it."""
         flow = min_cost_flow.SimpleMinCostFlow()
         if self.count:
-            tails, heads, capacities, costs = (np.concatenate(column) for column in zip(*self.parts))
+            tails, heads, capacities, costs = (np.concatenate(column) for column in zip(*self.parts, strict=True))
             flow.add_arcs_with_capacity_and_unit_cost(tails.astype(np.int32), heads.astype(np.int32),
                                                       capacities, costs)
         flow.set_nodes_supplies(np.arange(len(supplies), dtype=np.int32), supplies)

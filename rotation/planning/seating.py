@@ -68,7 +68,7 @@ def seat_in_weeks(year: PlanningYear, state: PlanState, kind: str, weeks: dict[i
     for hub, hub_arcs in layer.hub_arcs.items():
         inflow = hub_inflow.get(layer.hub_node[hub])
         if inflow:
-            queue = [s for s, count in zip(layer.by_hub[hub], flows_of(flow, hub_arcs).tolist())
+            queue = [s for s, count in zip(layer.by_hub[hub], flows_of(flow, hub_arcs).tolist(), strict=True)
                      for _ in range(count)]
             position = 0
             for g, count in inflow:

@@ -184,8 +184,9 @@ class PlanState:
 
     def __init__(self, year: PlanningYear) -> None:
         self.year = year
-        self.seats_left = np.array([slot.seats if open_ else 0 for slot, open_ in zip(year.slots, year.slot_open)],
-                                   dtype=np.int64)
+        self.seats_left = np.array(
+            [slot.seats if open_ else 0 for slot, open_ in zip(year.slots, year.slot_open, strict=True)],
+            dtype=np.int64)
         self.occupancy = np.zeros(len(year.slots), dtype=np.int64)
         self.used = np.zeros((len(year.departments), len(year.weeks)), dtype=np.int64)
         self.slot_of: dict[str, dict[int, int]] = {kind: {} for kind in SLOT_KINDS}
@@ -203,7 +204,7 @@ class PlanState:
         np.add.at(self.used, (departments, weeks), 1)
         if self.seats_left.min(initial=0) < 0 or (self.used[departments, weeks] > self.year.caps[departments]).any():
             raise AssertionError("a flow overfilled a slot or a department's week")
-        self.slot_of[kind].update(zip(people, slots))
+        self.slot_of[kind].update(zip(people, slots, strict=True))
 
     def fix(self, kind: str, people: Sequence[int], slots: Sequence[int]) -> None:
         """Record history: each of ``people`` already had their shift of ``kind`` in a closed slot of
@@ -213,7 +214,7 @@ class PlanState:
         p, s = np.asarray(people, dtype=np.int64), np.asarray(slots, dtype=np.int64)
         np.add.at(self.occupancy, s, 1)
         np.add.at(self.used, (self.year.department_of[p], self.year.slot_week[s]), 1)
-        self.slot_of[kind].update(zip(people, slots))
+        self.slot_of[kind].update(zip(people, slots, strict=True))
 
     def week_of(self, p: int, kind: str) -> int | None:
         """The ISO week of person ``p``'s shift of ``kind``, or None while they have none."""

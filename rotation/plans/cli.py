@@ -14,6 +14,7 @@ from rotation.plans.planner import PlanningError
 from rotation.plans.publish import draft_summary
 from rotation.plans.runs import execute_run, start_run
 from rotation.people.models import Person
+from rotation.refusals import command_change
 
 
 @click.command("plan")
@@ -29,12 +30,8 @@ def plan_command(year: int, publish: bool, output: str) -> None:
     newcomers are placed. Everyone who can't be placed is listed with a reason.
     Slots that start today or earlier are left as they are.
     """
-    try:
+    with command_change():
         run = start_run(year, user_id=None, source="command", publish=publish)
-        db.session.commit()
-    except PlanningError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
     labels = [*[*STEPS, PUBLISH_STEP][:run.steps], "Done"]
     # The bar goes to standard error, so standard output stays the report (or the JSON) alone.
     with click.progressbar(length=run.steps, label=labels[0], file=sys.stderr,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.accounts.models import User
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.people.models import Person
 
 QUEUED = "queued"  # started from the plan page, waiting for the background worker
@@ -27,7 +27,7 @@ PUBLISH_STEP = "Publishing"
 WAITING_STEP = "Waiting for the background worker"
 
 
-class PlanRun(db.Model):
+class PlanRun(Model):
     """One computation of a year's plan, from the plan page or the ``plan`` command, and what it found.
 
     A run started from the plan page is ``queued`` until the background worker
@@ -89,7 +89,7 @@ class PlanRun(db.Model):
         return (self.objective - self.lower_bound) / self.lower_bound
 
 
-class UnplacedShift(db.Model):
+class UnplacedShift(Model):
     """A shift a run could not give someone, and why, in words HR can act on."""
 
     __tablename__ = "unplaced_shift"

@@ -22,6 +22,7 @@ from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
 from rotation.planning.model import DateRange, PlanPerson, PlannedAssignment, PlanRequest, PlanResult, PlanSlot, \
     PublishedAssignment
+from rotation.refusals import FieldProblem
 from rotation.sites.models import Site, Slot
 
 # Statuses the engine keeps where they are when they still fit. A no-show is not among them: that
@@ -32,8 +33,15 @@ _DRAFT_COLUMNS = ("uid", "person_id", "slot_id", "year", "kind", "status", "sequ
                   "needs_replan", "notice", "created_at", "updated_at")
 
 
-class PlanningError(Exception):
-    """A plan that cannot start, finish or be published, with a sentence saying why and what to do."""
+class PlanningError(FieldProblem):
+    """A plan that cannot start, finish or be published, with a sentence saying why and what to do.
+
+    A refusal about the plan as a whole; a class of its own because a failed run's record keeps this
+    sentence as it is and prefixes anything else the engine raised (``runs._fail``).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,10 +203,12 @@ def _insert_drafts(rows: list[dict]) -> None:
     if connection.dialect.name != "postgresql":
         connection.execute(sa.insert(Assignment.__table__), rows)
         return
-    with connection.connection.driver_connection.cursor() as cursor:
-        with cursor.copy(f"COPY assignment ({', '.join(_DRAFT_COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(tuple(row[column] for column in _DRAFT_COLUMNS))
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None, "a connection in a transaction holds its driver's connection"
+    with (driver_connection.cursor() as cursor,
+          cursor.copy(f"COPY assignment ({', '.join(_DRAFT_COLUMNS)}) FROM STDIN") as copy):
+        for row in rows:
+            copy.write_row(tuple(row[column] for column in _DRAFT_COLUMNS))
     # COPY goes around the engine, which versions the tables each transaction writes: name it here, so the
     # figures kept over the assignments (the plan page's counts and charts) are counted again after the commit.
     connection.info.setdefault(TOUCHED, set()).add(Assignment.__tablename__)

@@ -92,7 +92,7 @@ def execute_run(run_id: int, today: date, publish: bool = False, progress: Progr
             progress(run)
 
     try:
-        run = plan_run(db.session.get(PlanRun, run_id), not_before=today + timedelta(days=1), publish=publish,
+        run = plan_run(db.session.get_one(PlanRun, run_id), not_before=today + timedelta(days=1), publish=publish,
                        on_step=step)
         if before_commit:
             before_commit()
@@ -153,7 +153,8 @@ def plan_run(run: PlanRun, not_before: date | None, publish: bool = False,
 
 
 def _fail(run_id: int, error: Exception) -> None:
-    message = str(error) if isinstance(error, PlanningError) else f"The plan stopped: {error.__class__.__name__}: {error}"
+    message = (str(error) if isinstance(error, PlanningError)
+               else f"The plan stopped: {error.__class__.__name__}: {error}")
     record_failure(run_id, message)
 
 

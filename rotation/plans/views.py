@@ -10,7 +10,8 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from rotation.accounts.roles import HR
+from rotation.navigation import menu_entry
+from rotation.roles import HR
 from rotation.assignments.models import KIND_LABELS
 from rotation.db import utc_today
 from rotation.extensions import db
@@ -23,10 +24,12 @@ from rotation.plans.publish import DraftSummary, draft_summary, publish_year
 from rotation.jobs.queue import job_for, waiting_for_a_worker
 from rotation.plans.background import PLAN_RUN, queue_run
 from rotation.plans.runs import check_year, running_run
+from rotation.refusals import all_or_nothing
 from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("plans", __name__, url_prefix="/plan")
+menu_entry("Plan", "plans.plan_index", {HR}, position=60)
 # HR's home card shows each year's plan state; the home view stays unaware of plans.
 bp.app_template_global("plan_states")(queries.plan_states)
 
@@ -96,10 +99,10 @@ def run_plan(year: int):
     if not RunPlanForm().validate_on_submit():
         abort(400)
     try:
-        queue_run(year, current_user.id)
-    except PlanningError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        with all_or_nothing():
+            queue_run(year, current_user.id)
+    except PlanningError as refusal:
+        flash(refusal.message, "error")
         return redirect(url_for(".year_page", year=year))
     flash(f"The plan of {year} is running. This page follows its progress; the draft appears here when it is done.",
           "success")
@@ -138,10 +141,10 @@ def publish(year: int):
                                run_form=RunPlanForm(), queued=queued_sentence(summary, "will be"),
                                collisions=collision_sentence(summary))
     try:
-        published = publish_year(year, current_user.id)
-    except PlanningError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        with all_or_nothing():
+            published = publish_year(year, current_user.id)
+    except PlanningError as refusal:
+        flash(refusal.message, "error")
         return back
     flash(f"Published the plan of {year}: {queued_sentence(published, 'are')}.", "success")
     return back

@@ -2,7 +2,7 @@
 
 The choices of every select are set by the view. The forms check the shape of
 each answer (a choice from the list, lengths, a date); the rules that need the
-database are the services', whose messages ``show_problems`` puts beside the
+database are the services', whose messages ``show_refusal`` puts beside the
 field they are about.
 """
 from __future__ import annotations
@@ -45,21 +45,9 @@ def _offered(field, message: str) -> None:
         raise ValidationError(message)
 
 
-class ShowsProblems:
-    def show_problems(self, problems: dict) -> None:
-        """Each message beside its field (once), or above the form when no field of this form has its name."""
-        for name, message in problems.items():
-            field = self._fields.get(name) if name else None
-            if field is None:
-                if message not in self.form_errors:
-                    self.form_errors.append(message)
-            elif message not in field.errors:
-                field.errors = [*field.errors, message]
-
-
 # --- Triage ---------------------------------------------------------------------------------------------------
 
-class CreateProblemForm(ShowsProblems, Form):
+class CreateProblemForm(Form):
     """Make a new problem of an observation: title, area and severity start as the observation's."""
 
     title = StringField("Problem title", filters=[_strip],
@@ -93,7 +81,7 @@ class CreateProblemForm(ShowsProblems, Form):
                 "owner_id": self.owner_id.data}
 
 
-class LinkForm(ShowsProblems, Form):
+class LinkForm(Form):
     """Link an observation to a problem already on record."""
 
     problem_id = SelectField("Problem", coerce=chosen_id, choices=[], validate_choice=False,
@@ -106,7 +94,7 @@ class LinkForm(ShowsProblems, Form):
             raise ValidationError("Choose the problem from the list.")
 
 
-class DeclineForm(ShowsProblems, Form):
+class DeclineForm(Form):
     """Decline an observation; its author reads the reason."""
 
     reason = TextAreaField("Why decline it?", filters=[_strip],
@@ -121,7 +109,7 @@ class DeclineForm(ShowsProblems, Form):
 
 # --- A problem's page -------------------------------------------------------------------------------------------
 
-class ProblemForm(ShowsProblems, Form):
+class ProblemForm(Form):
     """A problem's details: what is broken, who owns it, the fix and how it will be verified."""
 
     title = StringField("Title", filters=[_strip],
@@ -211,7 +199,7 @@ def _lines(text: str | None) -> str | None:
     return "\n".join(lines) or None
 
 
-class StatusForm(ShowsProblems, Form):
+class StatusForm(Form):
     """Move a problem to another status, with a note everyone subscribed reads."""
 
     status = SelectField("New status", choices=[], validate_choice=False)
@@ -232,7 +220,7 @@ class StatusForm(ShowsProblems, Form):
             raise ValidationError("Say why you decline the problem; everyone who reported it reads it.")
 
 
-class MergeForm(ShowsProblems, Form):
+class MergeForm(Form):
     """"This is the same problem as …": merge this one into another, after a confirmation."""
 
     survivor_id = SelectField("This is the same problem as", coerce=chosen_id, choices=[], validate_choice=False,

@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from flask import Blueprint, render_template, request
 
 from rotation.accounts.models import User
-from rotation.accounts.roles import ADMIN, MANAGER, OWNER
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN, MANAGER, OWNER
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.observations.models import DRAFT, KIND_LABELS, KINDS, Observation
@@ -35,6 +36,7 @@ from rotation.process_map.tree import SEPARATOR
 from rotation.security import roles_required
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
+menu_entry("Insights", "insights.pareto", {OWNER, ADMIN, MANAGER}, position=160)
 
 OPEN, ALL = "open", "all"
 TOP, EACH = "top", "each"

@@ -25,7 +25,7 @@ from rotation.observations.models import SAFETY, SUBMITTED, TRIAGED as OBSERVATI
 from rotation.outbox.models import OBSERVATION_DECLINED, PROBLEM_NEWS
 from rotation.outbox.queue import queue_text_message
 from rotation.people.models import Person
-from rotation.problems.access import can_triage
+from rotation.observations.access import can_triage
 from rotation.problems.models import (
     CLOSED, COUNTERMEASURES, DECLINED, DUPLICATE, FIX_IN_PLACE, INVESTIGATING, NEW, STATUS_LABELS, STATUSES, TRIAGED,
     VERIFIED, VERIFIED_BROKEN, VERIFIED_FIXED, VERIFYING, Problem, ProblemEvent, VerificationRequest,
@@ -41,9 +41,6 @@ VERIFYING_SHIFTS = 3
 MAX_TEXT = 5000
 
 
-class ProblemError(FieldProblems):
-    """A change that cannot be made, field by field (``None`` for the problem as a whole). Nothing was changed."""
-
 
 def due_on(severity: int, safety: bool, start: date) -> date:
     return start + timedelta(days=DUE_DAYS[5] if safety else DUE_DAYS[severity])
@@ -58,7 +55,7 @@ def create_from(observation: Observation, actor: User, *, title: str, area_id: i
     _check_triageable(observation)
     problems = _basic_problems(title, area_id, severity)
     if problems:
-        raise ProblemError(problems)
+        raise FieldProblems(problems)
     safety = observation.kind == SAFETY
     problem = Problem(title=title.strip(), area_id=area_id, owner_id=owner_id or _default_owner(area_id, actor),
                       status=TRIAGED, severity=severity, safety=safety, due_on=due_on(severity, safety, now.date()),
@@ -75,11 +72,11 @@ def link(observation: Observation, problem: Problem, actor: User, now: datetime 
     now = now or utcnow()
     _check_triageable(observation)
     if problem.status in (DECLINED, DUPLICATE):
-        raise ProblemError({"problem_id": "That problem is closed as "
+        raise FieldProblems({"problem_id": "That problem is closed as "
                                           f"{problem.status_label.lower()}; link to the one it points to, or make a "
                                           "new problem."})
     if problem.status == VERIFIED and not can_triage(actor, problem.area_id):
-        raise ProblemError({"problem_id": "That problem is verified fixed and belongs to another area's owners; "
+        raise FieldProblems({"problem_id": "That problem is verified fixed and belongs to another area's owners; "
                                           "only they can reopen it. Make a new problem, or ask them."})
     _link(observation, problem, actor, now)
     if problem.status == VERIFIED:
@@ -93,9 +90,9 @@ def decline_observation(observation: Observation, actor: User, reason: str, now:
     _check_triageable(observation)
     reason = (reason or "").strip()
     if not reason:
-        raise ProblemError({"reason": "Say why you decline it; the author reads it."})
+        raise FieldProblems({"reason": "Say why you decline it; the author reads it."})
     if len(reason) > MAX_TEXT:
-        raise ProblemError({"reason": f"Keep the reason to {MAX_TEXT:,} characters."})
+        raise FieldProblems({"reason": f"Keep the reason to {MAX_TEXT:,} characters."})
     observation.status = OBSERVATION_DECLINED_STATUS
     observation.decline_reason = reason
     db.session.flush()
@@ -114,13 +111,13 @@ def merge(duplicate: Problem, survivor: Problem, actor: User, now: datetime | No
     duplicate pointing at it. Flush."""
     now = now or utcnow()
     if duplicate.id == survivor.id:
-        raise ProblemError({"survivor_id": "Choose another problem to merge into."})
+        raise FieldProblems({"survivor_id": "Choose another problem to merge into."})
     if survivor.status == DUPLICATE:
-        raise ProblemError({"survivor_id": "That problem is itself a duplicate; merge into the one it points to."})
+        raise FieldProblems({"survivor_id": "That problem is itself a duplicate; merge into the one it points to."})
     # Locked (on PostgreSQL) and read again: of two merges submitted at once, the second finds it merged.
     status = db.session.scalar(sa.select(Problem.status).where(Problem.id == duplicate.id).with_for_update())
     if duplicate.status == DUPLICATE or status == DUPLICATE:
-        raise ProblemError({None: "This problem is already merged."})
+        raise FieldProblems({None: "This problem is already merged."})
     told = _subscribers(duplicate)
     moved = db.session.execute(
         sa.update(Observation).where(Observation.problem_id == duplicate.id).values(problem_id=survivor.id)
@@ -156,16 +153,16 @@ def change_status(problem: Problem, status: str, actor: User | None, note: str |
     goes back to investigating and counts the reopening. Flush."""
     now = now or utcnow()
     if status not in STATUSES or status in (NEW, DUPLICATE):
-        raise ProblemError({"status": "Choose a status from the list; a duplicate is made by merging."})
+        raise FieldProblems({"status": "Choose a status from the list; a duplicate is made by merging."})
     if status == problem.status:
-        raise ProblemError({"status": f"It is already {problem.status_label.lower()}."})
+        raise FieldProblems({"status": f"It is already {problem.status_label.lower()}."})
     if problem.status == DUPLICATE:
-        raise ProblemError({None: "A merged problem does not change any more; change the one it was merged into."})
+        raise FieldProblems({None: "A merged problem does not change any more; change the one it was merged into."})
     note = (note or "").strip() or None
     if status == DECLINED and not note:
-        raise ProblemError({"note": "Say why you decline the problem; everyone who reported it reads it."})
+        raise FieldProblems({"note": "Say why you decline the problem; everyone who reported it reads it."})
     if note and len(note) > MAX_TEXT:
-        raise ProblemError({"note": f"Keep the note to {MAX_TEXT:,} characters."})
+        raise FieldProblems({"note": f"Keep the note to {MAX_TEXT:,} characters."})
     before = problem.status
     if before in CLOSED and status not in CLOSED:
         problem.reopened += 1
@@ -204,7 +201,7 @@ def update_details(problem: Problem, values: dict, actor: User, now: datetime | 
     if owner_id is not None and db.session.get(User, owner_id) is None:
         problems["owner_id"] = "Choose the owner from the list."
     if problems:
-        raise ProblemError(problems)
+        raise FieldProblems(problems)
     changed = []
     for name in EDITABLE:
         if name in values and values[name] != getattr(problem, name):
@@ -224,7 +221,7 @@ def request_verification(problem: Problem, actor: User, now: datetime | None = N
     and move the problem to verifying. Returns the shifts asked. Flush."""
     now = now or utcnow()
     if problem.status not in (FIX_IN_PLACE, VERIFYING):
-        raise ProblemError({None: "Ask for verification once the fix is in place."})
+        raise FieldProblems({None: "Ask for verification once the fix is in place."})
     sites = sa.select(Slot.site_id).join(Assignment, Assignment.slot_id == Slot.id).join(
         Observation, Observation.assignment_id == Assignment.id).where(Observation.problem_id == problem.id)
     asked = sa.select(VerificationRequest.assignment_id).where(VerificationRequest.problem_id == problem.id)
@@ -234,7 +231,7 @@ def request_verification(problem: Problem, actor: User, now: datetime | None = N
                ~Assignment.id.in_(asked))
         .order_by(Slot.starts_at, Assignment.id).limit(VERIFYING_SHIFTS)))
     if not shifts:
-        raise ProblemError({None: "No shift is planned yet at the sites where this was seen; ask again once the "
+        raise FieldProblems({None: "No shift is planned yet at the sites where this was seen; ask again once the "
                                   "next plan is published."})
     for shift in shifts:
         db.session.add(VerificationRequest(problem_id=problem.id, assignment_id=shift.id, created_at=now))
@@ -356,7 +353,7 @@ def _link(observation: Observation, problem: Problem, actor: User | None, now: d
         sa.update(Observation).where(Observation.id == observation.id, Observation.status == SUBMITTED)
         .values(problem_id=problem.id, status=OBSERVATION_TRIAGED).execution_options(synchronize_session=False))
     if linked.rowcount != 1:
-        raise ProblemError({None: "This observation was triaged meanwhile; nothing was changed."})
+        raise FieldProblems({None: "This observation was triaged meanwhile; nothing was changed."})
     observation.problem_id, observation.status = problem.id, OBSERVATION_TRIAGED
     db.session.flush()
     _event(problem, actor, "observation linked", None, f"#{observation.id} {observation.title}", now)
@@ -373,7 +370,7 @@ def _check_triageable(observation: Observation) -> None:
     status = db.session.scalar(sa.select(Observation.status).where(Observation.id == observation.id)
                                .with_for_update())
     if observation.status != SUBMITTED or status != SUBMITTED:
-        raise ProblemError({None: "Only a submitted observation waiting for triage can be triaged; this one is "
+        raise FieldProblems({None: "Only a submitted observation waiting for triage can be triaged; this one is "
                                   f"{observation.status}."})
 
 

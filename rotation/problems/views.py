@@ -13,17 +13,18 @@ from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
 from rotation.accounts.models import RoleGrant, User
-from rotation.accounts.roles import ADMIN, OWNER
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN, OWNER
 from rotation.assignments.models import Assignment
 from rotation.db import utc_today
-from rotation.evidence.models import Evidence
+from rotation.observations.models import Evidence
 from rotation.extensions import db
 from rotation.observations.models import DRAFT, KIND_LABELS, SEVERITIES, SUBMITTED, Observation, Second
 from rotation.observations.services import area_owners
 from rotation.pagination import paginate, paginate_sequence
 from rotation.people.models import Person
 from rotation.problems import services
-from rotation.problems.access import can_triage
+from rotation.observations.access import can_triage
 from rotation.problems.forms import (
     SETTABLE_STATUSES, ActionForm, CreateProblemForm, DeclineForm, LinkForm, MergeForm, ProblemForm, StatusForm,
     chosen_id, problem_data,
@@ -35,10 +36,13 @@ from rotation.problems.models import (
 from rotation.problems.pain import pain_of
 from rotation.process_map.models import ProcessArea
 from rotation.process_map.tree import area_paths, owned_area_ids, subtree_ids
+from rotation.refusals import FieldProblems, all_or_nothing
 from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
 bp = Blueprint("problems", __name__, url_prefix="/problems")
+menu_entry("Triage", "problems.triage", {OWNER, ADMIN}, position=140)
+menu_entry("Problems", "problems.problem_list", position=150)
 
 QUEUE_PAGE = 25
 LIST_PAGE = 25
@@ -115,7 +119,7 @@ def link_problem(observation_id: int):
 
         def link() -> None:
             if problem is None:
-                raise services.ProblemError({"problem_id": "Choose the problem from the list."})
+                raise FieldProblems({"problem_id": "Choose the problem from the list."})
             services.link(observation, problem, current_user)
 
         done = _triage_action(form, link, lambda _: f"Linked “{observation.title}” to the problem “{problem.title}”.")
@@ -142,18 +146,18 @@ def _triage_action(form, action, success):
     """Run one triage ``action``: back to the queue with ``success(result)`` when it worked, or with the
     refusal when it was about the observation as a whole; None (the messages beside the form's fields) else."""
     try:
-        result = action()
-    except services.ProblemError as error:
-        db.session.rollback()
+        with all_or_nothing():
+            result = action()
+    except FieldProblems as error:
         if _about_the_observation(error):
             return redirect(url_for("problems.triage"))
-        form.show_problems(error.problems)
+        form.show_refusal(error)
         return None
     flash(success(result), "success")
     return redirect(url_for("problems.triage"))
 
 
-def _about_the_observation(error: services.ProblemError) -> bool:
+def _about_the_observation(error: FieldProblems) -> bool:
     """A refusal about the observation as a whole (someone triaged it meanwhile): said on the queue."""
     if set(error.problems) != {None}:
         return False
@@ -278,12 +282,12 @@ def edit(problem_id: int):
     _detail_choices(form, problem)
     if form.validate():
         try:
-            changed = services.update_details(problem, form.values(), current_user)
-        except services.ProblemError as error:
-            db.session.rollback()
+            with all_or_nothing():
+                changed = services.update_details(problem, form.values(), current_user)
+        except FieldProblems as error:
             if _about_the_problem(error):
                 return redirect(url_for("problems.problem_detail", problem_id=problem_id))
-            form.show_problems(error.problems)
+            form.show_refusal(error)
         else:
             flash("Saved: " + ", ".join(EVENT_LABELS.get(name, name).lower() for name in changed) + "."
                   if changed else "Nothing had changed.", "success")
@@ -301,12 +305,12 @@ def change_status(problem_id: int):
     form.status.choices = _status_choices(problem)
     if form.validate():
         try:
-            services.change_status(problem, form.status.data, current_user, note=form.note.data)
-        except services.ProblemError as error:
-            db.session.rollback()
+            with all_or_nothing():
+                services.change_status(problem, form.status.data, current_user, note=form.note.data)
+        except FieldProblems as error:
             if _about_the_problem(error):
                 return redirect(url_for("problems.problem_detail", problem_id=problem_id))
-            form.show_problems(error.problems)
+            form.show_refusal(error)
         else:
             flash(f"The problem is now {problem.status_label.lower()}. Everyone following it is told.", "success")
             return redirect(url_for("problems.problem_detail", problem_id=problem_id))
@@ -321,10 +325,10 @@ def ask_to_verify(problem_id: int):
     form = ActionForm()
     if form.validate():
         try:
-            shifts = services.request_verification(problem, current_user)
-        except services.ProblemError as error:
-            db.session.rollback()
-            flash(" ".join(error.problems.values()), "error")
+            with all_or_nothing():
+                shifts = services.request_verification(problem, current_user)
+        except FieldProblems as error:
+            flash(error.message, "error")
         else:
             asked = db.session.execute(
                 sa.select(Person.full_name, Slot.first_day).join(Assignment, Assignment.person_id == Person.id)
@@ -356,12 +360,12 @@ def merge(problem_id: int):
             return render_template("problems/confirm_merge.html", problem=problem, survivor=survivor, form=form,
                                    pains=pains, counts=counts, paths=area_paths())
         try:
-            services.merge(problem, survivor, current_user)
-        except services.ProblemError as error:
-            db.session.rollback()
+            with all_or_nothing():
+                services.merge(problem, survivor, current_user)
+        except FieldProblems as error:
             if _about_the_problem(error):
                 return redirect(url_for("problems.problem_detail", problem_id=problem_id))
-            form.show_problems(error.problems)
+            form.show_refusal(error)
         else:
             flash(f"Merged “{problem.title}” into this problem, with its observations, “me too”s and evidence. "
                   "Everyone following either one is told.", "success")
@@ -375,7 +379,7 @@ def _merged_already(problem: Problem):
     return redirect(url_for("problems.problem_detail", problem_id=problem.id))
 
 
-def _about_the_problem(error: services.ProblemError) -> bool:
+def _about_the_problem(error: FieldProblems) -> bool:
     """A refusal about the problem as a whole (it was merged meanwhile): said at the top of its page."""
     if set(error.problems) != {None}:
         return False

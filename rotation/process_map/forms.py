@@ -3,7 +3,8 @@ from __future__ import annotations
 from wtforms import SelectField, StringField, TextAreaField
 
 from rotation.forms import Form
-from rotation.process_map.services import MAX_DESCRIPTION, MAX_NAME, AreaProblem, check_description, check_name
+from rotation.process_map.services import MAX_DESCRIPTION, MAX_NAME, check_description, check_name
+from rotation.refusals import FieldProblem
 
 TOP = ""  # the parent choice for an area at the top of the map
 
@@ -18,17 +19,7 @@ def _id(value) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and len(value) <= 15 else None
 
 
-class _ShowsProblems:
-    def add_problem(self, problem: AreaProblem) -> None:
-        """Show ``problem`` beside its field (once), or above the form when no field has its name."""
-        field = self._fields.get(problem.field)
-        if field is None:
-            self.form_errors.append(problem.message)
-        elif problem.message not in field.errors:
-            field.errors = [*field.errors, problem.message]
-
-
-class AreaForm(_ShowsProblems, Form):
+class AreaForm(Form):
     """An area's name, where it sits in the map and what it covers.
 
     ``parent.choices`` is set by the view. The rules that need the database
@@ -59,13 +50,13 @@ class AreaForm(_ShowsProblems, Form):
         for check in checks:
             try:
                 check()
-            except AreaProblem as problem:
-                self.add_problem(problem)
+            except FieldProblem as problem:
+                self.show_refusal(problem)
                 valid = False
         return valid
 
 
-class OwnerForm(_ShowsProblems, Form):
+class OwnerForm(Form):
     """An account to add as an owner of an area; ``user.choices`` is set by the view."""
 
     user = SelectField("Account", choices=[], validate_choice=False)

@@ -1,43 +1,39 @@
 """Changing the process map: areas added, renamed, moved, retired or deleted, and their owners.
 
 Every function checks everything first and changes nothing when it raises
-``AreaProblem``; it flushes and leaves the commit to the request or command.
+``FieldProblem``; it flushes and leaves the commit to the request or command.
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from rotation.accounts.models import RoleGrant, User
-from rotation.accounts.roles import OWNER
+from rotation.roles import OWNER
 from rotation.extensions import db
-from rotation.observations.models import Observation
 from rotation.process_map.models import AreaOwner, ProcessArea
-from rotation.process_map.tree import SEPARATOR, subtree_ids
+from rotation.process_map.tree import SEPARATOR, observation_counts, subtree_ids
 from rotation.refusals import FieldProblem
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 1000
 
 
-class AreaProblem(FieldProblem):
-    """A change to the map that cannot be made: the field at fault and a sentence saying why."""
-
 
 def check_name(name: str) -> None:
-    """Raise ``AreaProblem`` unless ``name`` (already stripped) can name an area."""
+    """Raise ``FieldProblem`` unless ``name`` (already stripped) can name an area."""
     if not name:
-        raise AreaProblem("name", "Enter the area's name.")
+        raise FieldProblem("name", "Enter the area's name.")
     if len(name) > MAX_NAME:
-        raise AreaProblem("name", f"A name has at most {MAX_NAME} characters; this one has {len(name)}.")
+        raise FieldProblem("name", f"A name has at most {MAX_NAME} characters; this one has {len(name)}.")
     if SEPARATOR.strip() in name:
-        raise AreaProblem("name", f"A name cannot contain “{SEPARATOR.strip()}”: the map uses it between an "
+        raise FieldProblem("name", f"A name cannot contain “{SEPARATOR.strip()}”: the map uses it between an "
                                   "area and the areas above it.")
 
 
 def check_description(description: str) -> None:
-    """Raise ``AreaProblem`` when the description is longer than an area keeps."""
+    """Raise ``FieldProblem`` when the description is longer than an area keeps."""
     if len(description) > MAX_DESCRIPTION:
-        raise AreaProblem("description", f"A description has at most {MAX_DESCRIPTION} characters; this one has "
+        raise FieldProblem("description", f"A description has at most {MAX_DESCRIPTION} characters; this one has "
                                          f"{len(description)}.")
 
 
@@ -64,7 +60,7 @@ def change_area(area: ProcessArea, name: str, parent_id: int | None, description
     check_name(name)
     parent = _parent(parent_id)
     if parent is not None and parent.id in subtree_ids([area.id]):
-        raise AreaProblem("parent", "An area cannot move under itself or under one of its own sub-areas; "
+        raise FieldProblem("parent", "An area cannot move under itself or under one of its own sub-areas; "
                                     "choose another parent.")
     _check_sibling_name(name, parent_id, area.id)
     check_description(description)
@@ -89,7 +85,7 @@ def reactivate_area(area: ProcessArea) -> None:
 def why_not_deletable(area: ProcessArea) -> str | None:
     """None when ``area`` has no sub-areas and no observations; otherwise the sentence saying why it stays."""
     children = db.session.scalar(sa.select(sa.func.count(ProcessArea.id)).where(ProcessArea.parent_id == area.id))
-    observations = db.session.scalar(sa.select(sa.func.count(Observation.id)).where(Observation.area_id == area.id))
+    observations = observation_counts(area.id, drafts=True).get(area.id, 0)
     reasons = []
     if children:
         reasons.append("1 sub-area" if children == 1 else f"{children} sub-areas")
@@ -104,7 +100,7 @@ def delete_area(area: ProcessArea) -> None:
     """Delete ``area`` and its owners, and flush; only an area with no sub-areas and no observations."""
     reason = why_not_deletable(area)
     if reason:
-        raise AreaProblem("area", reason)
+        raise FieldProblem("area", reason)
     db.session.execute(sa.delete(AreaOwner).where(AreaOwner.area_id == area.id))
     db.session.delete(area)
     db.session.flush()
@@ -131,14 +127,14 @@ def add_owner(area: ProcessArea, user_id: int | None) -> User:
     """Make the account ``user_id`` an owner of ``area``, and flush; it must be enabled and hold the owner role."""
     user = db.session.get(User, user_id) if user_id is not None else None
     if user is None:
-        raise AreaProblem("user", "Choose an account from the list; that one does not exist.")
+        raise FieldProblem("user", "Choose an account from the list; that one does not exist.")
     if not user.is_enabled:
-        raise AreaProblem("user", f"The account of {user.name} is disabled; choose an enabled one.")
+        raise FieldProblem("user", f"The account of {user.name} is disabled; choose an enabled one.")
     if OWNER not in {grant.role for grant in user.role_grants}:
-        raise AreaProblem("user", f"{user.name} does not hold the process-owner role, so cannot own an area. "
+        raise FieldProblem("user", f"{user.name} does not hold the process-owner role, so cannot own an area. "
                                   "Give the account the role first.")
     if db.session.get(AreaOwner, (area.id, user.id)) is not None:
-        raise AreaProblem("user", f"{user.name} already owns {area.name}.")
+        raise FieldProblem("user", f"{user.name} already owns {area.name}.")
     db.session.add(AreaOwner(area_id=area.id, user_id=user.id))
     db.session.flush()
     return user
@@ -149,7 +145,7 @@ def remove_owner(area: ProcessArea, user_id: int) -> User:
     owner = db.session.get(AreaOwner, (area.id, user_id))
     user = db.session.get(User, user_id)
     if owner is None or user is None:
-        raise AreaProblem("user", "That account does not own this area.")
+        raise FieldProblem("user", "That account does not own this area.")
     db.session.delete(owner)
     db.session.flush()
     return user
@@ -180,7 +176,7 @@ def _parent(parent_id: int | None) -> ProcessArea | None:
         return None
     parent = db.session.get(ProcessArea, parent_id)
     if parent is None:
-        raise AreaProblem("parent", "That parent area does not exist (it may have just been deleted); "
+        raise FieldProblem("parent", "That parent area does not exist (it may have just been deleted); "
                                     "choose another.")
     return parent
 
@@ -195,7 +191,7 @@ def _check_sibling_name(name: str, parent_id: int | None, area_id: int | None) -
         if sibling.casefold() == name.casefold():
             place = f"under {_name_of(parent_id)}" if parent_id is not None else "at the top of the map"
             advice = "it is retired: reactivate it, or choose another name" if not active else "choose another name"
-            raise AreaProblem("name", f"There is already an area called {sibling} {place}; {advice}.")
+            raise FieldProblem("name", f"There is already an area called {sibling} {place}; {advice}.")
 
 
 def _name_of(area_id: int) -> str:

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from rotation.accounts.models import User
 from rotation.extensions import db
 from rotation.process_map.models import AreaOwner, ProcessArea
+from rotation.process_map.signals import observations_per_area
+from rotation.signals import answers
 
 SEPARATOR = " › "
 
@@ -81,15 +83,22 @@ class AreaNode:
         return self.area.is_active and not self.under_retired
 
 
+def observation_counts(area_id: int | None, drafts: bool) -> dict[int, int]:
+    """Observations filed per area (one area, or every area when ``area_id`` is None), as the layer above says."""
+    counts: dict[int, int] = {}
+    for answer in answers(observations_per_area, area_id, drafts=drafts):
+        for counted_area, count in answer.items():
+            counts[counted_area] = counts.get(counted_area, 0) + count
+    return counts
+
+
 def load_tree(include_retired: bool) -> list[AreaNode]:
     """The whole map as a forest of ``AreaNode``, top-level areas first, siblings by name.
 
     Three queries whatever the map's size: the areas, their owners, and the
-    observations counted per area. Without ``include_retired`` a retired area
+    observations counted per area (asked of the observations layer). Without ``include_retired`` a retired area
     and everything below it are left out, as they are not offered either.
     """
-    from rotation.observations.models import DRAFT, Observation
-
     areas = list(db.session.scalars(sa.select(ProcessArea)))
     owners: dict[int, list[AreaOwnerName]] = {}
     rows = db.session.execute(
@@ -97,10 +106,7 @@ def load_tree(include_retired: bool) -> list[AreaNode]:
         .join(User, User.id == AreaOwner.user_id))
     for area_id, user_id, display_name, email, enabled in rows:
         owners.setdefault(area_id, []).append(AreaOwnerName(user_id, display_name or email, enabled))
-    counts = dict(db.session.execute(
-        sa.select(Observation.area_id, sa.func.count(Observation.id))
-        .where(Observation.area_id.is_not(None), Observation.status != DRAFT)
-        .group_by(Observation.area_id)).all())
+    counts = observation_counts(None, drafts=False)
 
     by_parent: dict[int | None, list[ProcessArea]] = {}
     known = {area.id for area in areas}

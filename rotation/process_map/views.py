@@ -7,15 +7,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from rotation.accounts.roles import ADMIN
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN
 from rotation.extensions import db
 from rotation.process_map import services
 from rotation.process_map.forms import TOP, AreaForm, OwnerForm
 from rotation.process_map.models import ProcessArea
 from rotation.process_map.tree import area_paths, load_tree, subtree_ids, walk
+from rotation.refusals import FieldProblem, all_or_nothing
 from rotation.security import roles_required, signed_in
 
 bp = Blueprint("process_map", __name__, url_prefix="/process-map")
+menu_entry("Process map", "process_map.index", position=170)
 
 
 @bp.get("/")
@@ -36,9 +39,10 @@ def new_area():
     form.parent.choices = _parent_choices(None)
     if form.validate_on_submit():
         try:
-            area = services.add_area(form.name.data, form.parent_id, form.description.data)
-        except services.AreaProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                area = services.add_area(form.name.data, form.parent_id, form.description.data)
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Added {_path(area)}. Add its owners below.", "success")
             return redirect(url_for("process_map.area", area_id=area.id))
@@ -55,9 +59,10 @@ def area(area_id: int):
     form.parent.choices = _parent_choices(area)
     if form.validate_on_submit():
         try:
-            services.change_area(area, form.name.data, form.parent_id, form.description.data)
-        except services.AreaProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                services.change_area(area, form.name.data, form.parent_id, form.description.data)
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"Saved {_path(area)}.", "success")
             return redirect(url_for("process_map.area", area_id=area.id))
@@ -71,9 +76,10 @@ def add_owner(area_id: int):
     form = OwnerForm()
     if form.validate_on_submit():
         try:
-            user = services.add_owner(area, form.user_id)
-        except services.AreaProblem as problem:
-            form.add_problem(problem)
+            with all_or_nothing():
+                user = services.add_owner(area, form.user_id)
+        except FieldProblem as problem:
+            form.show_refusal(problem)
         else:
             flash(f"{user.name} now owns {_path(area)}.", "success")
             return redirect(url_for("process_map.area", area_id=area.id, _anchor="owners"))
@@ -85,8 +91,9 @@ def add_owner(area_id: int):
 def remove_owner(area_id: int, user_id: int):
     area = _load(area_id)
     try:
-        user = services.remove_owner(area, user_id)
-    except services.AreaProblem as problem:
+        with all_or_nothing():
+            user = services.remove_owner(area, user_id)
+    except FieldProblem as problem:
         flash(problem.message, "warning")
     else:
         flash(f"{user.name} no longer owns {_path(area)}.", "success")

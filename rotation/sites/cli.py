@@ -1,8 +1,8 @@
 import click
 from flask.cli import AppGroup
 
-from rotation.extensions import db
-from rotation.sites.slots import SlotGenerationError, generate_slots
+from rotation.refusals import FieldProblem, command_change
+from rotation.sites.slots import generate_slots
 
 slots_cli = AppGroup("slots", help="Bookable shifts at the sites.")
 
@@ -18,16 +18,11 @@ def generate(year: int, site_code: str | None):
     covered by a company or site blackout are skipped. Running it again
     creates nothing new.
     """
-    try:
+    with command_change():
         summaries = generate_slots(year, site_code)
-    except SlotGenerationError as error:
-        db.session.rollback()
-        raise click.ClickException(str(error)) from None
-    if not summaries:
-        db.session.rollback()
-        raise click.ClickException(
-            "There are no sites yet; import them first with: flask --app rotation sites import sites.csv")
-    db.session.commit()
+        if not summaries:
+            raise FieldProblem(
+                None, "There are no sites yet; import them first with: flask --app rotation sites import sites.csv")
     for summary in summaries:
         click.echo(summary.describe())
     created = sum(summary.created for summary in summaries)

@@ -11,9 +11,10 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 
-from rotation.accounts.services import AccountError, normalise_email
+from rotation.email_addresses import NotAnEmailAddress, canonical_email
 from rotation.extensions import db
-from rotation.imports.csvfile import Invalid, Problem, parse_hhmm, parse_positive_int, read_table
+from rotation.imports.csvfile import Invalid, Problem, Row, parse_hhmm, parse_positive_int, read_table
+from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
 from rotation.sites.models import CONTACT_CENTER, SITE_KINDS, Site
 
@@ -42,7 +43,7 @@ def plan_sites_import(content: bytes) -> ImportPlan:
     for row in table.rows:
         problems: list[Problem] = []
 
-        def problem(column: str, message: str) -> None:
+        def problem(column: str, message: str, *, row: Row = row, problems: list[Problem] = problems) -> None:
             problems.append(Problem(row.line, column, row[column], message))
 
         for column in REQUIRED:
@@ -87,8 +88,8 @@ def plan_sites_import(content: bytes) -> ImportPlan:
         host_email = None
         if row["host_email"]:
             try:
-                host_email = normalise_email(row["host_email"])
-            except AccountError:
+                host_email = canonical_email(row["host_email"])
+            except NotAnEmailAddress:
                 problem("host_email", "Not a valid e-mail address.")
         plan.problems.extend(problems)
         if problems:
@@ -114,7 +115,7 @@ def plan_sites_import(content: bytes) -> ImportPlan:
             plan.unchanged += 1
 
     def write() -> None:
-        for values, change in wanted:
+        for values, _change in wanted:
             site = existing.get(values["code"])
             if site is None:
                 db.session.add(Site(**values))
@@ -125,3 +126,7 @@ def plan_sites_import(content: bytes) -> ImportPlan:
 
     plan.write = write
     return plan
+
+
+register_import_kind(ImportKind("sites", "Sites", "code, name, kind, timezone, region, seats, shift_start, shift_end",
+                     plan_sites_import, position=1))

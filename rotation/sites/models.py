@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.db import UTCDateTime
-from rotation.extensions import db
+from rotation.extensions import Model
 
 CONTACT_CENTER = "contact_center"
 WAREHOUSE = "warehouse"
@@ -19,7 +19,7 @@ SLOT_KINDS = (CUSTOMER_SERVICE, WAREHOUSE_WEEK)
 SLOT_KIND_FOR_SITE = {CONTACT_CENTER: CUSTOMER_SERVICE, WAREHOUSE: WAREHOUSE_WEEK}
 
 
-class Site(db.Model):
+class Site(Model):
     """A frontline place with an IANA time zone and the seats it offers per slot."""
 
     __tablename__ = "site"
@@ -58,7 +58,7 @@ class Site(db.Model):
         return f"<Site {self.code}>"
 
 
-class Slot(db.Model):
+class Slot(Model):
     """One bookable shift at a site: a customer-service day or a Monday–Friday warehouse week.
 
     ``first_day``/``last_day`` are the site's local calendar days (equal for a day,

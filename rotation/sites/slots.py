@@ -11,23 +11,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from rotation.blackouts.models import Blackout
 from rotation.extensions import db
+from rotation.refusals import FieldProblem
+from rotation.signals import answers
+from rotation.sites.signals import closed_days
 from rotation.sites.models import CONTACT_CENTER, CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100
 WORKING_DAYS = 5  # Monday to Friday
 MIDNIGHT = time(0, 0)
-
-
-class SlotGenerationError(ValueError):
-    """Slots cannot be generated as asked; the message says why in a sentence."""
 
 
 @dataclass
@@ -66,11 +64,11 @@ def generate_slots(year: int, site_code: str | None = None) -> list[SiteSlotSumm
     are left as they are, so running it again creates nothing new. Every site is
     checked before anything is written; a bad year, an unknown site code, an
     unknown time zone, or a contact centre without valid customer-service hours
-    raises ``SlotGenerationError``. The new slots are flushed, not committed:
+    raises ``FieldProblem``. The new slots are flushed, not committed:
     the caller commits.
     """
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise SlotGenerationError(f"The year must be between {FIRST_YEAR} and {LAST_YEAR}; {year} is not.")
+        raise FieldProblem("year", f"The year must be between {FIRST_YEAR} and {LAST_YEAR}; {year} is not.")
     sites = _sites(site_code)
     zones = {site.id: _zone_of(site) for site in sites}
     for site in sites:
@@ -116,7 +114,7 @@ def local_instant(day: date, wall_clock: time, zone: ZoneInfo) -> datetime:
     before the change (02:30 becomes 03:30); a time that occurs twice when
     clocks go back means its first occurrence.
     """
-    return datetime.combine(day, wall_clock, tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, wall_clock, tzinfo=zone).astimezone(UTC)
 
 
 def _sites(site_code: str | None) -> list[Site]:
@@ -124,7 +122,7 @@ def _sites(site_code: str | None) -> list[Site]:
         return list(db.session.scalars(sa.select(Site).order_by(Site.code)))
     site = db.session.scalar(sa.select(Site).where(Site.code == site_code))
     if site is None:
-        raise SlotGenerationError(f"No site has the code {site_code!r}; check the code on the Sites page.")
+        raise FieldProblem("site", f"No site has the code {site_code!r}; check the code on the Sites page.")
     return [site]
 
 
@@ -132,8 +130,8 @@ def _zone_of(site: Site) -> ZoneInfo:
     try:
         return ZoneInfo(site.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise SlotGenerationError(
-            f"{site.code} {site.name} has an unknown time zone {site.timezone!r}; "
+        raise FieldProblem(
+            "site", f"{site.code} {site.name} has an unknown time zone {site.timezone!r}; "
             "import the site again with an IANA name such as Europe/Helsinki."
         ) from None
 
@@ -142,13 +140,13 @@ def _check_hours(site: Site) -> None:
     if site.kind != CONTACT_CENTER:
         return
     if site.shift_start is None or site.shift_end is None:
-        raise SlotGenerationError(
-            f"{site.code} {site.name} is a contact centre without customer-service hours; "
+        raise FieldProblem(
+            "site", f"{site.code} {site.name} is a contact centre without customer-service hours; "
             "import the site again with shift_start and shift_end."
         )
     if site.shift_end <= site.shift_start:
-        raise SlotGenerationError(
-            f"{site.code} {site.name}: customer service ends ({site.shift_end:%H:%M}) before it starts "
+        raise FieldProblem(
+            "site", f"{site.code} {site.name}: customer service ends ({site.shift_end:%H:%M}) before it starts "
             f"({site.shift_start:%H:%M}); import the site again with the right hours."
         )
 
@@ -162,13 +160,10 @@ def _days(first: date, last: date) -> Iterator[date]:
 
 def _blacked_out_days(first: date, last: date, site_id: int | None) -> dict[int | None, set[date]]:
     """Days between ``first`` and ``last`` blacked out for the company (key None) and per site."""
-    statement = sa.select(Blackout.site_id, Blackout.start, Blackout.end).where(
-        Blackout.person_id.is_(None), Blackout.start <= last, Blackout.end >= first)
-    if site_id is not None:
-        statement = statement.where(sa.or_(Blackout.site_id.is_(None), Blackout.site_id == site_id))
     covered: dict[int | None, set[date]] = defaultdict(set)
-    for blackout_site_id, start, end in db.session.execute(statement):
-        covered[blackout_site_id].update(_days(max(start, first), min(end, last)))
+    for answer in answers(closed_days, None, first=first, last=last, site_id=site_id):
+        for key, days in answer.items():
+            covered[key].update(days)
     return covered
 
 

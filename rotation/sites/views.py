@@ -8,17 +8,18 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 
-from rotation.accounts.roles import HR
-from rotation.assignments.changes import effective_slot_id, holds_a_seat
-from rotation.assignments.models import Assignment
-from rotation.data_versions import kept
+from rotation.navigation import menu_entry
+from rotation.roles import HR
 from rotation.db import utc_today, utcnow
 from rotation.extensions import db
 from rotation.security import roles_required
+from rotation.signals import answers
 from rotation.sites.models import CONTACT_CENTER, Site, Slot
+from rotation.sites.signals import seats_taken
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("sites", __name__)
+menu_entry("Sites", "sites.site_list", {HR}, position=30)
 
 
 @dataclass
@@ -108,26 +109,6 @@ def months_of(slots: list[tuple[Slot, int]], zone: ZoneInfo | None) -> list[Mont
     ]
 
 
-def seats_taken_at(site_id: int, year: int, slot_ids: list[int]) -> dict[int, int]:
-    """Slot id → seats taken (drafts included, at the slot a draft moves a shift to), for ``slot_ids``: the
-    slots of one site and year. Counted from the indexes on the shifts of a slot and the shifts a draft moves
-    there, and kept until a shift, person or slot changes."""
-    def count() -> dict[int, int]:
-        wanted = set(slot_ids)
-        slot_id = effective_slot_id()
-        found = db.session.execute(
-            sa.select(slot_id, sa.func.count())
-            .where(holds_a_seat(),
-                   sa.or_(Assignment.slot_id.in_(slot_ids), Assignment.proposed_slot_id.in_(slot_ids)))
-            .group_by(slot_id)).tuples()
-        return {slot: taken for slot, taken in found if slot in wanted}
-
-    if not slot_ids:
-        return {}
-    # The database deletes a person's shifts with the person.
-    return kept(("site seats taken", site_id, year), ("assignment", "person", "slot"), count)
-
-
 @bp.get("/sites")
 @roles_required(HR)
 def site_list():
@@ -146,8 +127,8 @@ def site_list():
     )
     # A company has tens of sites, not thousands: one page holds them all.
     sites = db.session.execute(statement).all()
-    return render_template("sites/list.html", sites=sites, slots_in_year=sum(slots for _, slots in sites), year=year, first_year=FIRST_YEAR, last_year=LAST_YEAR,
-                           customer_service_hours=customer_service_hours)
+    return render_template("sites/list.html", sites=sites, slots_in_year=sum(slots for _, slots in sites), year=year,
+                           first_year=FIRST_YEAR, last_year=LAST_YEAR, customer_service_hours=customer_service_hours)
 
 
 @bp.get("/sites/<code>")
@@ -161,7 +142,9 @@ def site_detail(code: str):
     rows = db.session.scalars(
         sa.select(Slot).where(Slot.site_id == site.id, Slot.first_day.between(first, last))
         .order_by(Slot.first_day, Slot.kind)).all()
-    taken = seats_taken_at(site.id, year, [slot.id for slot in rows])
+    taken: dict[int, int] = {}
+    for answer in answers(seats_taken, site.id, year=year, slot_ids=[slot.id for slot in rows]):
+        taken.update(answer)
     slots = [(slot, taken.get(slot.id, 0)) for slot in rows]
     zone = site_zone(site)
     now = utcnow().astimezone(zone) if zone else None

@@ -80,7 +80,7 @@ def choose_logins(rng: random.Random, people: list[tuple[int, int | None]], rota
                   names: dict[int, str]) -> list[Login]:
     """The chief executive (the root), a manager in the middle with about 3 % of the company below them,
     and three people outside the rotation for HR, the administrator and the process owner."""
-    from rotation.accounts.roles import ADMIN, HR, MANAGER, OWNER
+    from rotation.roles import ADMIN, HR, MANAGER, OWNER
 
     size, depth = subtree_sizes(people)
     root = next(person_id for person_id, manager_id in people if manager_id is None)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, send_file
 from flask_login import current_user
 
-from rotation.evidence.models import Evidence
-from rotation.evidence.storage import PHOTO_TYPES, path_of
 from rotation.extensions import db
 from rotation.observations.access import can_view
-from rotation.observations.models import Observation
+from rotation.observations.evidence import path_of
+from rotation.observations.images import PHOTO_TYPES
+from rotation.observations.models import Evidence, Observation
 from rotation.security import signed_in
 
 bp = Blueprint("evidence", __name__, url_prefix="/evidence")

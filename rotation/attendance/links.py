@@ -22,7 +22,9 @@ from sqlalchemy.orm import contains_eager
 from rotation.assignments.models import Assignment
 from rotation.attendance.models import AttendanceLink
 from rotation.attendance.services import TO_RECORD
+from rotation.db import rowcount
 from rotation.extensions import db
+from rotation.outbox.due import falls_due
 from rotation.outbox.models import ATTENDANCE
 from rotation.outbox.queue import queue_text_message
 from rotation.outbox.texts import when_text
@@ -58,6 +60,7 @@ class OpenedLink:
         return self.state == VALID
 
 
+@falls_due("attendance requests")
 def queue_attendance_requests(now: datetime) -> int:
     """Make a link and queue an e-mail to the host for each slot that needs one; flush; return how many.
 
@@ -129,10 +132,10 @@ def open_link(token: str, now: datetime) -> OpenedLink:
 
 def spend_link(link: AttendanceLink, now: datetime) -> bool:
     """Mark the link used; False when it was used (or expired) a moment ago. Flush."""
-    spent = db.session.execute(
+    spent = rowcount(db.session.execute(
         sa.update(AttendanceLink)
         .where(AttendanceLink.id == link.id, AttendanceLink.used_at.is_(None), AttendanceLink.expires_at > now)
-        .values(used_at=now).execution_options(synchronize_session=False)).rowcount
+        .values(used_at=now).execution_options(synchronize_session=False)))
     if spent == 1:
         link.used_at = now
         db.session.flush()
@@ -152,7 +155,7 @@ def link_url(token: str) -> str:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
 def _claim(slot_id: int, email: str, now: datetime) -> str | None:
@@ -162,6 +165,7 @@ def _claim(slot_id: int, email: str, now: datetime) -> str | None:
               "expires_at": now + LIFETIME, "used_at": None}
     dialect = db.session.get_bind().dialect.name
     table = AttendanceLink.__table__
+    statement: sa.Insert
     if dialect == "postgresql":
         statement = postgresql.insert(table).values(values).on_conflict_do_nothing()
     elif dialect == "sqlite":

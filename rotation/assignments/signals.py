@@ -1,0 +1,19 @@
+"""What the assignments area tells, and asks, the areas above it (outbox, observations): signals, never
+imports.
+
+A changed shift carries a ``notice`` (a calendar message is owed); the outbox, which imports this area,
+queues the messages when told.
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+notices_set = _signals.signal("notices-set", doc="""\
+Assignments now carry notices (flushed or not). Sender: None. The outbox queues a calendar message for each
+and clears the notices, in the same transaction.""")
+
+shift_page = _signals.signal("shift-page", doc="""\
+What other areas show on HR's page of a shift. Sender: the assignment. Answer: a dict of template variables
+(``latest_message`` from the outbox, ``observation_window`` and ``window_form`` from observations).""")

@@ -1,1 +1,0 @@
-"""Evidence: photos and files attached to observations, stored outside the web root."""
