@@ -22,6 +22,7 @@ pytest_plugins = [
     "tests.fixtures.insights",
     "tests.fixtures.coverage",
     "tests.fixtures.my_rotation",
+    "tests.fixtures.clock",
 ]
 
 

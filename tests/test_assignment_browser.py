@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from rotation.assignments.models import CANCELLED, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
-from tests.fixtures.shifts import YEAR
+from tests.fixtures.shifts import next_year
 from tests.helpers import PASSWORD, PHONE, outbox_of, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
@@ -21,7 +21,7 @@ def company(five_managers):
 
 def published_plan(person_id: int, kind: str) -> Assignment:
     """Plan and publish the year as the ``plan --publish`` command does; return one person's shift."""
-    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
+    plan_run(start_run(next_year(), None, "command", publish=True), not_before=date(next_year(), 1, 1), publish=True)
     db.session.commit()
     return db.session.scalar(sa.select(Assignment).where(Assignment.person_id == person_id, Assignment.kind == kind))
 
@@ -43,8 +43,8 @@ def test_hr_moves_one_assignment_and_withdraws_another(page, make_user, company)
     hr = make_user(roles=["hr"])
     sign_in(page, hr.email, PASSWORD)
 
-    page.goto(f"/assignments/?year={YEAR}")
-    page.get_by_role("heading", name=f"Assignments {YEAR}").wait_for()
+    page.goto(f"/assignments/?year={next_year()}")
+    page.get_by_role("heading", name=f"Assignments {next_year()}").wait_for()
     page.get_by_label("Name, e-mail or employee id").fill("Ann Aalto")
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("Showing 1–2 of 2 assignments.")).to_be_visible()
@@ -70,7 +70,7 @@ def test_hr_moves_one_assignment_and_withdraws_another(page, make_user, company)
     page.set_viewport_size(PHONE)
     assert fits_the_screen(page)
     screenshot(page, "moved-phone")
-    page.goto(f"/assignments/?year={YEAR}&kind=warehouse")
+    page.goto(f"/assignments/?year={next_year()}&kind=warehouse")
     assert fits_the_screen(page)
     screenshot(page, "list-phone")
     page.get_by_role("link", name="Bo Berg, warehouse week").click()

@@ -19,7 +19,7 @@ from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
 from rotation.sites.slots import generate_slots
-from tests.fixtures.shifts import BEFORE_THE_YEAR, YEAR, assign, day, reloaded, slot_at
+from tests.fixtures.shifts import assign, before_the_year, day, next_year, reloaded, slot_at
 from tests.helpers import count_queries, outbox_of
 from tests.imports_helpers import run_import
 
@@ -36,7 +36,7 @@ def test_a_draft_just_takes_the_new_slot(company):
     draft = assign(ann, slot_at("HEL-CC", day(10)), status=DRAFT)
     uid = draft.uid
     target = slot_at("HEL-CC", day(11, 2))
-    assert move_assignment(draft, target, None, today=BEFORE_THE_YEAR) == []
+    assert move_assignment(draft, target, None, today=before_the_year()) == []
     db.session.commit()
     moved = reloaded(draft.id)
     assert (moved.slot_id, moved.status, moved.sequence, moved.uid) == (target.id, DRAFT, 0, uid)
@@ -49,7 +49,7 @@ def test_a_confirmed_assignment_moves_with_a_new_sequence_and_must_be_confirmed_
     confirmed = assign(ann, slot_at("HEL-CC", day(10)), status=CONFIRMED, sequence=1, proposal=MOVE,
                        proposed_slot_id=proposed.id, needs_replan=True)
     target = slot_at("HEL-CC", day(11, 3))
-    move_assignment(confirmed, target, None, today=BEFORE_THE_YEAR)
+    move_assignment(confirmed, target, None, today=before_the_year())
     db.session.commit()
     moved = reloaded(confirmed.id)
     assert (moved.slot_id, moved.status, moved.sequence) == (target.id, PUBLISHED, 2)
@@ -60,7 +60,7 @@ def test_a_confirmed_assignment_moves_with_a_new_sequence_and_must_be_confirmed_
 def test_a_published_assignment_with_a_withdraw_proposal_keeps_being_planned_when_moved(company):
     ann = company["managers"][0]
     published = assign(ann, slot_at("HEL-CC", day(10)), proposal=WITHDRAW)
-    move_assignment(published, slot_at("HEL-CC", day(11)), None, today=BEFORE_THE_YEAR)
+    move_assignment(published, slot_at("HEL-CC", day(11)), None, today=before_the_year())
     db.session.commit()
     moved = reloaded(published.id)
     assert (moved.status, moved.sequence, moved.proposal) == (PUBLISHED, 1, None)
@@ -77,12 +77,12 @@ def test_a_full_slot_refuses_the_move_counting_assignments_where_they_will_be(co
     # Holding one: proposed to move in from elsewhere.
     assign(dina, slot_at("HEL-CC", day(30)), proposal=MOVE, proposed_slot_id=target.id)
     mover = assign(ann, slot_at("HEL-CC", day(10)))
-    move_assignment(mover, target, None, today=BEFORE_THE_YEAR)  # the second seat
+    move_assignment(mover, target, None, today=before_the_year())  # the second seat
     db.session.commit()
 
     late = assign(chief, slot_at("HEL-CC", day(11)))
     with pytest.raises(FieldRefusal, match="That slot is full: all 2 seats are taken.") as refused:
-        move_assignment(late, target, None, today=BEFORE_THE_YEAR)
+        move_assignment(late, target, None, today=before_the_year())
     assert refused.value.field == "slot"
     db.session.rollback()
     assert reloaded(late.id).slot_id == slot_at("HEL-CC", day(11)).id
@@ -94,14 +94,14 @@ def test_two_hr_users_cannot_both_take_the_last_seat(app, database_url, company)
     last_seat = slot_at("AMS-CC", day(20))  # one seat
     first = assign(company["managers"][0], slot_at("HEL-CC", day(10)))
     second_id = assign(company["chief"], slot_at("HEL-CC", day(11))).id
-    move_assignment(first, last_seat, None, today=BEFORE_THE_YEAR)  # not committed yet: the slot stays locked
+    move_assignment(first, last_seat, None, today=before_the_year())  # not committed yet: the slot stays locked
     outcome: dict[str, str] = {}
 
     def other_hr_user() -> None:
         with app.app_context():
             try:
                 move_assignment(db.session.get(Assignment, second_id), db.session.get(Slot, last_seat.id), None,
-                                today=BEFORE_THE_YEAR)
+                                today=before_the_year())
                 db.session.commit()
                 outcome["moved"] = "yes"
             except FieldRefusal as problem:
@@ -138,7 +138,7 @@ def test_every_kind_of_blackout_refuses_the_move(company, make_blackout):
     for scope, message in BLACKOUT_MESSAGES.items():
         blackout = make_blackout(start, end, reason="Parental leave", **owners[scope])
         with pytest.raises(FieldRefusal) as refused:
-            move_assignment(assignment, target, None, today=BEFORE_THE_YEAR)
+            move_assignment(assignment, target, None, today=before_the_year())
         assert refused.value.message == message.format(start=start.isoformat(), end=end.isoformat()), scope
         db.session.rollback()
         db.session.delete(blackout)
@@ -146,7 +146,7 @@ def test_every_kind_of_blackout_refuses_the_move(company, make_blackout):
     assert reloaded(assignment.id).slot_id != target.id
     # Another blackout elsewhere, and a day of the same week outside the blackouts, are fine.
     make_blackout(start, end, site=db.session.scalar(sa.select(Site).where(Site.code == "AMS-CC")))
-    move_assignment(reloaded(assignment.id), target, None, today=BEFORE_THE_YEAR)
+    move_assignment(reloaded(assignment.id), target, None, today=before_the_year())
 
 
 def test_a_blackout_on_any_day_of_a_warehouse_week_refuses_it(company, make_blackout):
@@ -154,16 +154,16 @@ def test_a_blackout_on_any_day_of_a_warehouse_week_refuses_it(company, make_blac
     week = assign(ann, slot_at("TMP-WH", day(10)))
     make_blackout(day(30, 5), person=ann)
     with pytest.raises(FieldRefusal, match="Ann Aalto has a blackout on"):
-        move_assignment(week, slot_at("TMP-WH", day(30)), None, today=BEFORE_THE_YEAR)
+        move_assignment(week, slot_at("TMP-WH", day(30)), None, today=before_the_year())
 
 
 def test_the_day_and_the_week_must_fall_in_different_iso_weeks(company):
     ann = company["managers"][0]
     assign(ann, slot_at("TMP-WH", day(12)))
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
-    with pytest.raises(FieldRefusal, match=f"ISO week 12 of {YEAR}, the week of Ann Aalto's warehouse week"):
-        move_assignment(service_day, slot_at("HEL-CC", day(12, 3)), None, today=BEFORE_THE_YEAR)
-    move_assignment(service_day, slot_at("HEL-CC", day(13, 3)), None, today=BEFORE_THE_YEAR)
+    with pytest.raises(FieldRefusal, match=f"ISO week 12 of {next_year()}, the week of Ann Aalto's warehouse week"):
+        move_assignment(service_day, slot_at("HEL-CC", day(12, 3)), None, today=before_the_year())
+    move_assignment(service_day, slot_at("HEL-CC", day(13, 3)), None, today=before_the_year())
 
 
 def test_the_week_where_the_other_shift_is_proposed_to_go_is_refused_too(company):
@@ -171,7 +171,7 @@ def test_the_week_where_the_other_shift_is_proposed_to_go_is_refused_too(company
     assign(ann, slot_at("TMP-WH", day(12)), proposal=MOVE, proposed_slot_id=slot_at("TMP-WH", day(14)).id)
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
     with pytest.raises(FieldRefusal, match="ISO week 14"):
-        move_assignment(service_day, slot_at("HEL-CC", day(14, 2)), None, today=BEFORE_THE_YEAR)
+        move_assignment(service_day, slot_at("HEL-CC", day(14, 2)), None, today=before_the_year())
 
 
 def test_a_department_is_never_emptied_beyond_its_weekly_cap(company):
@@ -180,25 +180,25 @@ def test_a_department_is_never_emptied_beyond_its_weekly_cap(company):
     assign(bo, slot_at("TMP-WH", day(14)))
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
     with pytest.raises(FieldRefusal) as refused:
-        move_assignment(service_day, slot_at("TLL-CC", day(14, 4)), None, today=BEFORE_THE_YEAR)
+        move_assignment(service_day, slot_at("TLL-CC", day(14, 4)), None, today=before_the_year())
     assert refused.value.message == (f"Operations already has 1 of its 3 rotation members on a shift in ISO week 14 "
-                                     f"of {YEAR}; at most 1 may be away at once.")
+                                     f"of {next_year()}; at most 1 may be away at once.")
     # The chief executive is in another department, so the same week is open to them.
     chief_day = assign(company["chief"], slot_at("HEL-CC", day(10)))
-    move_assignment(chief_day, slot_at("TLL-CC", day(14, 4)), None, today=BEFORE_THE_YEAR)
+    move_assignment(chief_day, slot_at("TLL-CC", day(14, 4)), None, today=before_the_year())
 
 
 def test_a_slot_of_the_other_kind_or_another_year_is_refused(company):
     ann = company["managers"][0]
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
     with pytest.raises(FieldRefusal, match="That slot is a warehouse week, not a customer-service day."):
-        move_assignment(service_day, slot_at("TMP-WH", day(20)), None, today=BEFORE_THE_YEAR)
-    generate_slots(YEAR + 1, "HEL-CC")
-    next_year = slot_at("HEL-CC", date.fromisocalendar(YEAR + 1, 10, 1))
-    with pytest.raises(FieldRefusal, match=f"That slot is in {YEAR + 1}; this assignment belongs to {YEAR}."):
-        move_assignment(service_day, next_year, None, today=BEFORE_THE_YEAR)
+        move_assignment(service_day, slot_at("TMP-WH", day(20)), None, today=before_the_year())
+    generate_slots(next_year() + 1, "HEL-CC")
+    the_year_after = slot_at("HEL-CC", date.fromisocalendar(next_year() + 1, 10, 1))
+    with pytest.raises(FieldRefusal, match=f"That slot is in {next_year() + 1}; this assignment belongs to {next_year()}."):
+        move_assignment(service_day, the_year_after, None, today=before_the_year())
     with pytest.raises(FieldRefusal, match="already in this slot"):
-        move_assignment(service_day, slot_at("HEL-CC", day(10)), None, today=BEFORE_THE_YEAR)
+        move_assignment(service_day, slot_at("HEL-CC", day(10)), None, today=before_the_year())
 
 
 def test_history_is_neither_moved_into_nor_out_of(company):
@@ -218,28 +218,28 @@ def test_a_shift_that_is_cancelled_or_over_is_not_moved(company):
     for manager, status in zip(company["managers"], (CANCELLED, COMPLETED, NO_SHOW)):
         assignment = assign(manager, slot_at("HEL-CC", day(10)), status=status)
         with pytest.raises(FieldRefusal, match="only a shift still to come can be moved or withdrawn"):
-            move_assignment(assignment, slot_at("HEL-CC", day(11)), None, today=BEFORE_THE_YEAR)
+            move_assignment(assignment, slot_at("HEL-CC", day(11)), None, today=before_the_year())
 
 
 def test_leaving_the_home_site_or_region_only_warns(company):
     ann = company["managers"][0]
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
-    assert move_assignment(service_day, slot_at("TLL-CC", day(11)), None, today=BEFORE_THE_YEAR) == [
+    assert move_assignment(service_day, slot_at("TLL-CC", day(11)), None, today=before_the_year()) == [
         "Ann Aalto is not at their home site HEL-CC."]
-    assert move_assignment(service_day, slot_at("AMS-CC", day(12)), None, today=BEFORE_THE_YEAR) == [
+    assert move_assignment(service_day, slot_at("AMS-CC", day(12)), None, today=before_the_year()) == [
         "Ann Aalto is not at their home site HEL-CC.", "AMS-CC is outside Ann Aalto's home region Nordics."]
     db.session.commit()
     assert reloaded(service_day.id).slot_id == slot_at("AMS-CC", day(12)).id
     # A warehouse week can never be at a contact centre: only the region counts.
     week = assign(ann, slot_at("TMP-WH", day(30)))
-    assert move_assignment(week, slot_at("TMP-WH", day(31)), None, today=BEFORE_THE_YEAR) == []
+    assert move_assignment(week, slot_at("TMP-WH", day(31)), None, today=before_the_year()) == []
 
 
 def test_a_home_site_without_a_region_makes_every_other_site_far(company):
     company["hel"].region = None
     db.session.commit()
     service_day = assign(company["managers"][0], slot_at("HEL-CC", day(10)))
-    assert move_assignment(service_day, slot_at("TLL-CC", day(11)), None, today=BEFORE_THE_YEAR) == [
+    assert move_assignment(service_day, slot_at("TLL-CC", day(11)), None, today=before_the_year()) == [
         "Ann Aalto is not at their home site HEL-CC.",
         "TLL-CC is not near Ann Aalto's home site HEL-CC, which belongs to no region."]
 
@@ -274,7 +274,7 @@ def test_valid_slots_keep_every_rule_and_say_how_near_and_how_full(company, make
     assert [choice.where for choice in choices[:1]] == ["home site"]
     assert choices[-1].site.code == "AMS-CC"
 
-    generate_slots(YEAR + 1)  # a year of slots more does not cost a query more
+    generate_slots(next_year() + 1)  # a year of slots more does not cost a query more
     db.session.commit()
     with count_queries() as more:
         valid_slots(service_day, today=today)
@@ -285,14 +285,14 @@ def test_a_slot_that_is_full_only_because_of_this_assignment_is_offered(company)
     ann = company["managers"][0]
     proposed = slot_at("AMS-CC", day(20))  # one seat, held by Ann's own proposed move
     service_day = assign(ann, slot_at("HEL-CC", day(10)), proposal=MOVE, proposed_slot_id=proposed.id)
-    assert proposed.id in {choice.slot.id for choice in valid_slots(service_day, today=BEFORE_THE_YEAR)}
+    assert proposed.id in {choice.slot.id for choice in valid_slots(service_day, today=before_the_year())}
 
 
 # --- Withdrawing --------------------------------------------------------------------------------------
 
 def test_withdrawing_a_draft_deletes_it(company):
     draft = assign(company["managers"][0], slot_at("HEL-CC", day(10)), status=DRAFT)
-    withdraw_assignment(draft, None, today=BEFORE_THE_YEAR)
+    withdraw_assignment(draft, None, today=before_the_year())
     db.session.commit()
     assert reloaded(draft.id) is None
 
@@ -300,7 +300,7 @@ def test_withdrawing_a_draft_deletes_it(company):
 def test_withdrawing_an_announced_assignment_cancels_it_with_a_cancellation(company):
     confirmed = assign(company["managers"][0], slot_at("HEL-CC", day(10)), status=CONFIRMED, sequence=2,
                        proposal=MOVE, proposed_slot_id=slot_at("HEL-CC", day(11)).id)
-    withdraw_assignment(confirmed, None, today=BEFORE_THE_YEAR)
+    withdraw_assignment(confirmed, None, today=before_the_year())
     db.session.commit()
     cancelled = reloaded(confirmed.id)
     assert (cancelled.status, cancelled.sequence) == (CANCELLED, 3)
@@ -314,7 +314,7 @@ def test_history_and_finished_shifts_are_not_withdrawn(company):
         withdraw_assignment(started, None, today=day(10))
     done = assign(company["managers"][1], slot_at("HEL-CC", day(11)), status=COMPLETED)
     with pytest.raises(FieldRefusal, match="It is completed"):
-        withdraw_assignment(done, None, today=BEFORE_THE_YEAR)
+        withdraw_assignment(done, None, today=before_the_year())
     assert reloaded(started.id).status == PUBLISHED
 
 
@@ -337,12 +337,12 @@ E6,Dan Draft,dan@example.com,Finance,E1,HEL-CC,yes
 def test_a_leavers_future_assignments_are_withdrawn_by_people_import(runner, tmp_path):
     assert run_import(runner, tmp_path, "sites", SITES_CSV).exit_code == 0
     assert run_import(runner, tmp_path, "people", PEOPLE_CSV).exit_code == 0
-    generate_slots(YEAR)
-    generate_slots(YEAR - 2, "HEL-CC")
-    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
+    generate_slots(next_year())
+    generate_slots(next_year() - 2, "HEL-CC")
+    plan_run(start_run(next_year(), None, "command", publish=True), not_before=date(next_year(), 1, 1), publish=True)
     db.session.commit()
     lea, dan = (db.session.scalar(sa.select(Person).where(Person.employee_id == e)) for e in ("E5", "E6"))
-    old_day = db.session.scalar(sa.select(Slot).where(Slot.first_day < date(YEAR - 1, 1, 1)).limit(1))
+    old_day = db.session.scalar(sa.select(Slot).where(Slot.first_day < date(next_year() - 1, 1, 1)).limit(1))
     past = assign(lea, old_day, status=COMPLETED)
     db.session.execute(sa.update(Assignment).where(Assignment.person_id == dan.id).values(status=DRAFT))
     db.session.commit()

@@ -12,9 +12,10 @@ from rotation.assignments.models import CANCELLED, COMPLETED, DRAFT, MOVE, PUBLI
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.sites.slots import generate_slots
-from tests.fixtures.shifts import YEAR, assign, day, reloaded, slot_at
+from tests.fixtures.shifts import assign, day, next_year, reloaded, slot_at
 from tests.helpers import count_queries, outbox_of, next_page_url
 from tests.imports_helpers import confirm, upload
+from tests.fixtures.clock import this_year
 
 
 @pytest.fixture
@@ -43,7 +44,7 @@ def test_the_list_shows_the_years_assignments_in_local_time(client, login_as, co
     assign(bo, slot_at("TMP-WH", day(12)), status=DRAFT, needs_replan=True)
     assign(cai, slot_at("TLL-CC", day(30, 3)), proposal=WITHDRAW)
     login_as("hr")
-    page = text(client.get(f"/assignments/?year={YEAR}"))
+    page = text(client.get(f"/assignments/?year={next_year()}"))
     assert "Showing 1–3 of 3 assignments." in page
     assert rows(page)[1:] == [
         f"Ann Aalto E100 Customer-service day AMS-CC Tue {day(10, 2)} 09:00–17:00 CET Published "
@@ -52,7 +53,7 @@ def test_the_list_shows_the_years_assignments_in_local_time(client, login_as, co
         "Needs re-planning",
         f"Cai Castro E102 Customer-service day TLL-CC Wed {day(30, 3)} 09:00–17:00 EEST Published Withdraw",
     ]
-    assert "No assignment matches." in text(client.get(f"/assignments/?year={YEAR + 1}"))
+    assert "No assignment matches." in text(client.get(f"/assignments/?year={next_year() + 1}"))
 
 
 def test_the_list_filters_by_status_kind_site_and_person(client, login_as, company):
@@ -64,7 +65,7 @@ def test_the_list_filters_by_status_kind_site_and_person(client, login_as, compa
     login_as("hr")
 
     def names(query: str) -> list[str]:
-        response = client.get(f"/assignments/?year={YEAR}&{query}")
+        response = client.get(f"/assignments/?year={next_year()}&{query}")
         assert response.status_code == 200
         return [row.split(" E1")[0] for row in rows(text(response))[1:]]
 
@@ -84,16 +85,16 @@ def test_the_list_filters_by_status_kind_site_and_person(client, login_as, compa
 def test_the_list_pages_in_a_fixed_number_of_queries(client, login_as, company, make_person):
     login_as("hr")
     assign(company["chief"], slot_at("HEL-CC", day(2)))
-    client.get(f"/assignments/?year={YEAR}")  # the first page after signing in also settles the account's roles
+    client.get(f"/assignments/?year={next_year()}")  # the first page after signing in also settles the account's roles
     with count_queries() as few:
-        assert client.get(f"/assignments/?year={YEAR}").status_code == 200
+        assert client.get(f"/assignments/?year={next_year()}").status_code == 200
     for number in range(30):
         person = make_person(f"X{number:03d}", home_site=company["hel"])
         assign(person, slot_at("HEL-CC", day(3 + number // 2, 1 + number % 5)))
         assign(person, slot_at("TMP-WH", day(3 + number)))
     with count_queries() as many:
-        page = text(client.get(f"/assignments/?year={YEAR}"))
-    following = next_page_url(client.get(f"/assignments/?year={YEAR}").get_data(as_text=True))
+        page = text(client.get(f"/assignments/?year={next_year()}"))
+    following = next_page_url(client.get(f"/assignments/?year={next_year()}").get_data(as_text=True))
     with count_queries() as second:
         later = text(client.get(following))
     assert "Showing 1–50 of 61 assignments." in page and "Showing 51–61 of 61 assignments." in later
@@ -127,7 +128,7 @@ def test_an_assignments_page_shows_it_and_the_slots_it_can_move_to(client, login
     assert f">Tue {day(10, 2)}, 09:00–17:00 EET · home region" not in page  # where it is now
     assert '<button type="submit" class="secondary">Withdraw…</button>' in page
 
-    generate_slots(YEAR + 1)
+    generate_slots(next_year() + 1)
     db.session.commit()
     with count_queries() as more:
         client.get(f"/assignments/{assignment.id}")
@@ -191,14 +192,14 @@ def test_hr_withdraws_after_confirming(client, login_as, post_form, company):
 
     url = f"/assignments/{draft.id}"
     response = post_form(f"{url}/withdraw", {"confirmed": "yes"}, page=url)
-    assert response.status_code == 302 and response.headers["Location"] == f"/assignments/?year={YEAR}"
+    assert response.status_code == 302 and response.headers["Location"] == f"/assignments/?year={next_year()}"
     assert "Withdrew Bo Berg's customer-service day; the draft is gone from the plan." in text(
         client.get(response.headers["Location"]))
     assert reloaded(draft.id) is None
 
 
 def test_history_offers_no_changes(client, login_as, post_form, company):
-    past_year = date.today().year - 1
+    past_year = this_year() - 1
     generate_slots(past_year, "HEL-CC")
     db.session.commit()
     done = assign(company["managers"][0], slot_at("HEL-CC", date.fromisocalendar(past_year, 10, 1)))

@@ -27,7 +27,7 @@ from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 from tests.fixtures.attendance import HOST_EMAIL, link_of, make_slot, messages
-from tests.fixtures.shifts import YEAR, assign, day, reloaded, slot_at
+from tests.fixtures.shifts import assign, day, next_year, reloaded, slot_at
 from tests.helpers import count_queries, csrf_token, outbox_of, next_page_url
 
 HR_EMAIL = "hr@example.com"
@@ -78,6 +78,7 @@ def test_came_is_recorded_with_who_and_when_and_tells_nobody(company):
     assert outbox_of(done.id) == [] and notifications() == []
 
 
+@pytest.mark.dates
 def test_a_confirmed_shift_can_be_recorded_once_it_has_started(company):
     ann = company["managers"][0]
     week = loaded(assign(ann, slot_at("TMP-WH", day(10)), status=CONFIRMED))
@@ -108,6 +109,7 @@ REFUSALS = [
 ]
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize("status, hours, outcome, sentence", REFUSALS,
                          ids=["draft", "cancelled", "a minute early", "a day early", "unknown outcome"])
 def test_what_cannot_be_recorded_is_refused_with_a_sentence_and_nothing_written(company, status, hours, outcome,
@@ -146,7 +148,7 @@ def test_a_no_show_is_told_to_the_line_manager_and_the_person(app, company):
     [notice] = messages(NO_SHOW_NOTICE)
     assert (notice.recipient, notice.recipient_name, notice.assignment_id, notice.status) == (
         "e001@example.com", "Carla Esposito", shift.id, QUEUED)
-    when = f"Monday {day(10).day} March {YEAR}"
+    when = f"Monday {day(10).day} March {next_year()}"
     assert notice.subject == f"Ann Aalto missed their customer-service day, {when}"
     body = notice.body_text
     assert body.startswith("Hello Carla Esposito,\n\nAnn Aalto did not come to their customer-service day at "
@@ -186,7 +188,7 @@ def test_after_a_no_show_the_next_plan_run_books_a_new_shift_and_the_no_show_can
     record_attendance(missed, NO_SHOW, HR_EMAIL, now)
     db.session.commit()
 
-    plan_run(start_run(YEAR, None, "command"), not_before=day(11))
+    plan_run(start_run(next_year(), None, "command"), not_before=day(11))
     db.session.commit()
     ann_shifts = db.session.execute(
         sa.select(Assignment.id, Assignment.status, Slot.first_day).join(Slot, Slot.id == Assignment.slot_id)
@@ -315,10 +317,10 @@ def test_the_host_is_asked_once_per_slot_after_it_ends(hosted):
     assert (link.slot_id, link.email, link.expires_at, link.used_at) == (slot.id, HOST_EMAIL,
                                                                          now + timedelta(days=14), None)
     assert (message.recipient, message.recipient_name, message.assignment_id) == (HOST_EMAIL, "Hanna Host", None)
-    assert message.subject == f"Who came? Helsinki contact centre, Mon {day(10).day} Mar {YEAR}"
+    assert message.subject == f"Who came? Helsinki contact centre, Mon {day(10).day} Mar {next_year()}"
     body = message.body_text
     assert body.startswith("Hello Hanna Host,\n\nThank you for hosting 2 managers at Helsinki contact centre:\n"
-                           f"Monday {day(10).day} March {YEAR}, 09:00–17:00 Europe/Helsinki (UTC+02:00).")
+                           f"Monday {day(10).day} March {next_year()}, 09:00–17:00 Europe/Helsinki (UTC+02:00).")
     assert "- Ann Aalto (Operations)\n- Bo Berg (Operations)\n" in body
     assert "nobody is\nlocked out" in body
     token = link_of(message)
@@ -330,6 +332,7 @@ def test_the_host_is_asked_once_per_slot_after_it_ends(hosted):
     assert len(messages(ATTENDANCE)) == 1
 
 
+@pytest.mark.dates
 def test_no_host_is_asked_without_an_address_or_outside_the_week_after_the_slot(hosted):
     slot = hosted["slot"]
     assert queue_attendance_requests(slot.ends_at - timedelta(minutes=1)) == 0      # not over yet
@@ -455,6 +458,7 @@ def test_only_hr_sees_the_attendance_list(client, login_as, recent):
     assert reloaded(recent["ann"].id).status == PUBLISHED
 
 
+@pytest.mark.dates
 def test_the_list_shows_started_shifts_oldest_first_and_filters(client, login_as, recent):
     login_as("hr")
     page = text(client.get("/attendance/"))
@@ -515,6 +519,7 @@ def test_a_refused_recording_comes_back_as_a_message_and_changes_nothing(client,
     assert client.post(f"/attendance/{recent['ann'].id}", data={"outcome": COMPLETED}).status_code == 400  # no CSRF
 
 
+@pytest.mark.dates
 def test_the_count_of_shifts_waiting_follows_every_change_and_the_clock(client, login_as, post_form, recent,
                                                                           make_person, monkeypatch):
     hel = db.session.get(Site, recent["yesterday"].site_id)
@@ -569,6 +574,7 @@ def test_the_list_takes_a_fixed_number_of_queries(client, login_as, recent, make
 # --- The host's page ----------------------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_the_host_page_records_everyone_once(client, recent, host_link):
     response = client.get(host_link)
     assert response.status_code == 200
@@ -625,6 +631,7 @@ def test_the_host_must_answer_for_everyone(client, recent, host_link):
         AttendanceLink.slot_id == recent["yesterday"].id)) is None
 
 
+@pytest.mark.dates
 def test_a_bad_or_expired_link_gets_a_friendly_page(client, recent, host_link):
     response = client.get("/attendance/host/not-a-real-link")
     assert response.status_code == 404 and "This link does not work" in text(response)

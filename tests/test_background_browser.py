@@ -1,5 +1,4 @@
 """HR imports a large roster and plans its year from the pages while the background worker does the work."""
-from datetime import date
 
 import pytest
 from playwright.sync_api import expect
@@ -7,10 +6,10 @@ from playwright.sync_api import expect
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
 from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.fixtures.clock import next_year
 
 pytestmark = pytest.mark.browser
 
-YEAR = date.today().year + 1
 MANAGERS = 300
 TEAM = 9
 SITES = """code,name,kind,timezone,region,seats,shift_start,shift_end
@@ -71,16 +70,16 @@ def test_a_large_import_and_a_plan_run_happen_in_the_worker_while_the_pages_foll
     expect(recent.get_by_role("row", name="people.csv")).to_contain_text(f"imported: {people} added")
     assert any(line.startswith(f"imported people.csv: {people} added") for line in worker), worker
 
-    generate_slots(YEAR)
+    generate_slots(next_year())
     db.session.commit()
-    page.goto(f"/plan/{YEAR}")
-    page.get_by_role("button", name=f"Run the plan of {YEAR}").click()
-    expect(page.get_by_text(f"The plan of {YEAR} is running.")).to_be_visible()
+    page.goto(f"/plan/{next_year()}")
+    page.get_by_role("button", name=f"Run the plan of {next_year()}").click()
+    expect(page.get_by_text(f"The plan of {next_year()} is running.")).to_be_visible()
     expect(page.get_by_text(f"{2 * (MANAGERS + 1)} new assignments", exact=False)).to_be_visible(timeout=90_000)
     figures = page.locator(".run-figures").inner_text()
     assert f"{MANAGERS + 1} customer-service days and {MANAGERS + 1} warehouse weeks" in figures
     assert "Henna Salo" in figures
     assert page_width(page) <= PHONE["width"]
     save_screenshot(page, "background-plan-done-phone")
-    assert any(line.startswith(f"plan of {YEAR}: ") for line in worker), worker
+    assert any(line.startswith(f"plan of {next_year()}: ") for line in worker), worker
     assert page.console_errors == []

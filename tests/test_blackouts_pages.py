@@ -6,12 +6,18 @@ import pytest
 import sqlalchemy as sa
 
 from rotation.blackouts.models import Blackout
+from rotation.db import utc_today
 from rotation.extensions import db
 from tests.helpers import count_queries, next_page_url
 
-TODAY = date.today()
-FIRST = TODAY + timedelta(days=30)
-LAST = TODAY + timedelta(days=34)
+
+def first_day() -> date:
+    """The first day of the blackout the tests add: a month from today."""
+    return utc_today() + timedelta(days=30)
+
+
+def last_day() -> date:
+    return utc_today() + timedelta(days=34)
 
 
 def stored() -> list[tuple]:
@@ -30,7 +36,8 @@ def error_beside(page: str, field: str) -> str:
 
 
 def form_data(scope: str, **values) -> dict:
-    data = {"scope": scope, "employee_id": "", "site": "", "start": FIRST.isoformat(), "end": LAST.isoformat(),
+    data = {"scope": scope, "employee_id": "", "site": "", "start": first_day().isoformat(),
+            "end": last_day().isoformat(),
             "reason": "Parental leave"}
     data.update(values)
     return data
@@ -55,20 +62,20 @@ SCOPES = {
 def test_hr_adds_changes_and_deletes_a_blackout(client, login_as, post_form, roster, scope):
     login_as("hr")
     values, subject, target = SCOPES[scope]
-    days = f"{FIRST.isoformat()} to {LAST.isoformat()}"
+    days = f"{first_day().isoformat()} to {last_day().isoformat()}"
 
     response = post_form("/blackouts/new", form_data(scope, **values), follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.request.path == "/blackouts"
     assert f"Added a blackout for {subject}, {days}." in page
-    assert stored() == [(*target(roster), FIRST, LAST, "Parental leave")]
+    assert stored() == [(*target(roster), first_day(), last_day(), "Parental leave")]
     blackout_id = db.session.scalar(sa.select(Blackout.id))
 
     edit = f"/blackouts/{blackout_id}/edit"
-    response = post_form(edit, form_data(scope, **values, end=FIRST.isoformat(), reason="  Moved house  "),
+    response = post_form(edit, form_data(scope, **values, end=first_day().isoformat(), reason="  Moved house  "),
                          follow_redirects=True)
-    assert f"Saved the blackout for {subject}, {FIRST.isoformat()}." in response.get_data(as_text=True)
-    assert stored() == [(*target(roster), FIRST, FIRST, "Moved house")]
+    assert f"Saved the blackout for {subject}, {first_day().isoformat()}." in response.get_data(as_text=True)
+    assert stored() == [(*target(roster), first_day(), first_day(), "Moved house")]
 
     delete = f"/blackouts/{blackout_id}/delete"
     confirm = post_form(delete, {}, page=edit)
@@ -76,25 +83,25 @@ def test_hr_adds_changes_and_deletes_a_blackout(client, login_as, post_form, ros
     assert "Delete this blackout?" in confirm.get_data(as_text=True)
     assert len(stored()) == 1  # nothing is deleted before the confirmation
     response = post_form(delete, {"confirmed": "yes"}, page=edit, follow_redirects=True)
-    assert f"Deleted the blackout for {subject}, {FIRST.isoformat()}." in response.get_data(as_text=True)
+    assert f"Deleted the blackout for {subject}, {first_day().isoformat()}." in response.get_data(as_text=True)
     assert stored() == []
 
 
 def test_a_blackout_can_move_from_a_person_to_a_site(client, login_as, post_form, roster, make_blackout):
     login_as("hr")
-    blackout = make_blackout(FIRST, LAST, person=roster["maria"], reason="Training")
+    blackout = make_blackout(first_day(), last_day(), person=roster["maria"], reason="Training")
     response = post_form(f"/blackouts/{blackout.id}/edit", form_data("site", employee_id="E2", site="TMP-WH"))
     assert response.status_code == 302
-    assert stored() == [(None, roster["other_site"].id, FIRST, LAST, "Parental leave")]
+    assert stored() == [(None, roster["other_site"].id, first_day(), last_day(), "Parental leave")]
 
 
 def test_the_edit_page_shows_the_blackout_and_a_separate_delete_form(client, login_as, roster, make_blackout):
     login_as("hr")
-    blackout = make_blackout(FIRST, LAST, person=roster["maria"], reason="Training")
+    blackout = make_blackout(first_day(), last_day(), person=roster["maria"], reason="Training")
     page = client.get(f"/blackouts/{blackout.id}/edit").get_data(as_text=True)
     assert 'value="E2"' in page
     assert re.search(r'<input checked id="scope-0" name="scope" type="radio" value="person">', page)
-    assert f'value="{FIRST.isoformat()}"' in page and "Training</textarea>" in page
+    assert f'value="{first_day().isoformat()}"' in page and "Training</textarea>" in page
     delete_form = re.search(r'<form method="post" action="/blackouts/\d+/delete">(.*?)</form>', page, re.S)
     assert delete_form and 'name="csrf_token"' in delete_form.group(1)
 
@@ -112,8 +119,8 @@ BAD_INPUT = [
     ("person", {}, "employee_id", "Enter the employee id of the person the blackout is for."),
     ("site", {"site": "NOPE"}, "site", "No site has the code NOPE."),
     ("site", {}, "site", "Choose the site the blackout is for."),
-    ("company", {"end": (FIRST - timedelta(days=1)).isoformat()}, "end",
-     f"The last day is before the first day ({FIRST.isoformat()})."),
+    ("company", {"end": lambda: (first_day() - timedelta(days=1)).isoformat()}, "end",
+     lambda: f"The last day is before the first day ({first_day().isoformat()})."),
     ("company", {"start": ""}, "start", "Enter the first day of the blackout."),
     ("company", {"end": ""}, "end", "Enter the last day of the blackout (the same as the first for one day)."),
     ("company", {"start": "2027-02-30"}, "start", "Enter the first day as a date like 2027-07-01 (year-month-day)."),
@@ -127,6 +134,9 @@ BAD_INPUT = [
                          ids=[f"{case[2]}-{i}" for i, case in enumerate(BAD_INPUT)])
 def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(client, login_as, post_form, roster,
                                                                     scope, values, field, message):
+    # Values that depend on today are read when the test runs.
+    values = {name: value() if callable(value) else value for name, value in values.items()}
+    message = message() if callable(message) else message
     login_as("hr")
     response = post_form("/blackouts/new", form_data(scope, **values))
     assert response.status_code == 200
@@ -138,7 +148,7 @@ def test_bad_input_is_shown_beside_its_field_and_nothing_is_written(client, logi
 
 def test_bad_input_when_changing_a_blackout_leaves_it_as_it_was(client, login_as, post_form, roster, make_blackout):
     login_as("hr")
-    blackout = make_blackout(FIRST, LAST, person=roster["maria"], reason="Training")
+    blackout = make_blackout(first_day(), last_day(), person=roster["maria"], reason="Training")
     before = stored()
     response = post_form(f"/blackouts/{blackout.id}/edit", form_data("person", employee_id="E404", reason="Other"))
     assert error_beside(response.get_data(as_text=True), "employee_id") == (
@@ -157,7 +167,7 @@ def test_several_problems_are_shown_at_once(client, login_as, post_form, roster)
 
 def test_the_same_blackout_twice_is_refused(client, login_as, post_form, roster, make_blackout):
     login_as("hr")
-    make_blackout(FIRST, LAST, site=roster["site"])
+    make_blackout(first_day(), last_day(), site=roster["site"])
     page = post_form("/blackouts/new", form_data("site", site="HEL-CC")).get_data(as_text=True)
     assert error_beside(page, "start") == (
         "A blackout with exactly these dates already exists for the site HEL-CC (Helsinki contact centre); "
@@ -168,10 +178,10 @@ def test_the_same_blackout_twice_is_refused(client, login_as, post_form, roster,
 def test_the_list_shows_current_blackouts_and_filters(client, login_as, roster, make_blackout):
     login_as("hr")
     maria, site = roster["maria"], roster["site"]
-    make_blackout(TODAY - timedelta(days=40), TODAY - timedelta(days=31), person=maria, reason="Old leave")
-    make_blackout(TODAY - timedelta(days=2), TODAY, site=site, reason="Stock-taking")
-    make_blackout(FIRST, LAST, person=maria, reason="Parental leave")
-    make_blackout(LAST, reason="Company day")
+    make_blackout(utc_today() - timedelta(days=40), utc_today() - timedelta(days=31), person=maria, reason="Old leave")
+    make_blackout(utc_today() - timedelta(days=2), utc_today(), site=site, reason="Stock-taking")
+    make_blackout(first_day(), last_day(), person=maria, reason="Parental leave")
+    make_blackout(last_day(), reason="Company day")
 
     page = client.get("/blackouts").get_data(as_text=True)
     assert "Showing 1–3 of 3 blackouts." in page
@@ -179,7 +189,7 @@ def test_the_list_shows_current_blackouts_and_filters(client, login_as, roster, 
     assert f'<span><a href="/people/{maria.id}">Maria Jansen</a> <small class="muted">E2</small></span>' in page
     assert '<span>HEL-CC <small class="muted">(home site)</small></span>' in page
     assert "Helsinki contact centre" in page and "Everyone" in page
-    assert f'<td data-label="Dates" class="nowrap">{FIRST.isoformat()} to {LAST.isoformat()}</td>' in page
+    assert f'<td data-label="Dates" class="nowrap">{first_day().isoformat()} to {last_day().isoformat()}</td>' in page
     assert '<td data-label="Days" class="number">5</td>' in page
     assert '<td data-label="Days" class="number">3</td>' in page  # today and the two days before
 
@@ -204,12 +214,12 @@ def test_the_list_pages_in_a_fixed_number_of_queries(client, login_as, make_pers
         assert response.status_code == 200
         return queries
 
-    make_blackout(FIRST, person=people[0])
-    make_blackout(FIRST, site=sites[0])
+    make_blackout(first_day(), person=people[0])
+    make_blackout(first_day(), site=sites[0])
     client.get("/blackouts")  # the first page after signing in also settles the account's roles
     few = queries_for("/blackouts")
     for i in range(60):
-        start = FIRST + timedelta(days=i)
+        start = first_day() + timedelta(days=i)
         if i % 3 == 0:
             make_blackout(start, person=people[i % 6], reason=f"Leave {i}")
         elif i % 3 == 1:
@@ -224,7 +234,7 @@ def test_the_list_pages_in_a_fixed_number_of_queries(client, login_as, make_pers
 
 
 def test_a_manager_is_refused_every_blackout_page(client, login_as, post_form, roster, make_blackout):
-    blackout = make_blackout(FIRST, LAST, person=roster["maria"])
+    blackout = make_blackout(first_day(), last_day(), person=roster["maria"])
     login_as("manager")
     assert client.get("/blackouts").status_code == 403
     assert client.get("/blackouts/new").status_code == 403
@@ -235,7 +245,7 @@ def test_a_manager_is_refused_every_blackout_page(client, login_as, post_form, r
 
 
 def test_a_post_without_a_csrf_token_is_refused(client, login_as, roster, make_blackout):
-    blackout = make_blackout(FIRST, LAST, person=roster["maria"])
+    blackout = make_blackout(first_day(), last_day(), person=roster["maria"])
     login_as("hr")
     response = client.post("/blackouts/new", data=form_data("company"))
     assert response.status_code == 400
@@ -254,7 +264,7 @@ def test_an_unknown_blackout_is_404(client, login_as, post_form):
 
 def test_the_pages_have_no_inline_script(client, login_as, post_form, roster, make_blackout):
     login_as("hr")
-    blackout = make_blackout(FIRST, LAST, person=roster["maria"])
+    blackout = make_blackout(first_day(), last_day(), person=roster["maria"])
     pages = [client.get(url).get_data(as_text=True)
              for url in ("/blackouts", "/blackouts/new", f"/blackouts/{blackout.id}/edit")]
     pages.append(post_form(f"/blackouts/{blackout.id}/delete", {}, page="/blackouts").get_data(as_text=True))

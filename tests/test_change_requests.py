@@ -19,13 +19,13 @@ from rotation.people.models import Person
 from rotation.sites.models import Site, Slot
 from rotation.sites.slots import generate_slots
 from tests.helpers import count_queries
+from tests.fixtures.clock import next_year
 
-YEAR = date.today().year + 1
 DEPARTMENTS = ("Board", "Finance", "Sales", "Legal", "Marketing", "Logistics", "Buying", "IT")
 
 
 def day(week: int, weekday: int = 1) -> date:
-    return date.fromisocalendar(YEAR, week, weekday)
+    return date.fromisocalendar(next_year(), week, weekday)
 
 
 def slot_at(code: str, first_day: date) -> Slot:
@@ -46,12 +46,12 @@ def company(make_site, make_person):
                               home_site=hel)
         make_person(f"E2{n:02d}", manager=manager, department=department)
         managers.append(manager)
-    generate_slots(YEAR)
+    generate_slots(next_year())
     db.session.flush()
     shifts = []
     for n, manager in enumerate(managers):
         slot = slot_at("HEL-CC", day(10 + n))
-        shift = Assignment(person_id=manager.id, slot_id=slot.id, year=YEAR, kind=slot.kind, status=PUBLISHED)
+        shift = Assignment(person_id=manager.id, slot_id=slot.id, year=next_year(), kind=slot.kind, status=PUBLISHED)
         db.session.add(shift)
         shifts.append(shift)
     db.session.commit()
@@ -93,6 +93,7 @@ def ask_page(client, shift: Assignment) -> str:
 
 # --- The manager asks -------------------------------------------------------------------------------
 
+@pytest.mark.dates
 def test_a_manager_asks_for_a_valid_slot_and_nothing_moves_until_hr_decides(client, company, me, post_form):
     shift = company["shifts"][0]
     wanted = slot_at("AMS-CC", day(20, 3))
@@ -130,6 +131,7 @@ def test_bad_input_is_explained_beside_the_field_and_nothing_is_written(client, 
     assert requests_of(shift.id) == []
 
 
+@pytest.mark.dates
 def test_a_slot_that_breaks_a_rule_or_is_full_is_refused(client, company, me, post_form):
     shift = company["shifts"][0]
     full = slot_at("HEL-CC", day(11))  # the second manager's slot: the third one joins it, and it is full
@@ -149,7 +151,7 @@ def test_one_request_at_a_time_and_only_for_ones_own_shift(client, company, me, 
     again = client.get(f"/changes/ask/{shift.uid}").get_data(as_text=True)
     assert "You have already asked to move this shift; HR has not answered yet." in html.unescape(again)
     with pytest.raises(FieldRefusal):
-        ask_for_change(reloaded(Assignment, shift.id), None, "Still busy", date(YEAR - 1, 12, 1))
+        ask_for_change(reloaded(Assignment, shift.id), None, "Still busy", date(next_year() - 1, 12, 1))
     db.session.rollback()
     assert requests_of(shift.id) == [(PENDING, None)]
     someone_elses = company["shifts"][1]
@@ -168,7 +170,7 @@ def test_a_manager_withdraws_their_request(client, company, me, post_form):
 
 def test_nobody_withdraws_someone_elses_request(client, company, login_as, post_form):
     shift = company["shifts"][1]
-    ask_for_change(shift, None, "Busy", date(YEAR - 1, 12, 1))
+    ask_for_change(shift, None, "Busy", date(next_year() - 1, 12, 1))
     db.session.commit()
     login_as("manager", email=company["managers"][0].email)
     change = db.session.scalar(sa.select(ChangeRequest))
@@ -184,7 +186,7 @@ def hr(login_as):
 
 
 def file_request(shift: Assignment, wanted: Slot | None, reason: str = "Board meeting") -> ChangeRequest:
-    change = ask_for_change(shift, wanted.id if wanted else None, reason, date(YEAR - 1, 12, 1))
+    change = ask_for_change(shift, wanted.id if wanted else None, reason, date(next_year() - 1, 12, 1))
     db.session.commit()
     return change
 
@@ -195,6 +197,7 @@ def test_only_hr_sees_the_queue(client, company, login_as):
     assert client.get("/changes/").status_code == 403
 
 
+@pytest.mark.dates
 def test_hr_approves_the_wanted_slot_the_shift_moves_and_the_manager_is_told(client, company, hr, post_form):
     manager, shift = company["managers"][0], company["shifts"][0]
     shift.status = CONFIRMED
@@ -244,6 +247,7 @@ def test_declining_needs_a_reason_which_the_manager_reads(client, company, hr, p
     assert "Amsterdam is full of auditors that week" in news_of(manager)[0]
 
 
+@pytest.mark.dates
 def test_the_manager_sees_the_answer_on_my_rotation(client, company, login_as):
     manager, shift = company["managers"][0], company["shifts"][0]
     change = file_request(shift, None)

@@ -10,7 +10,7 @@ from rotation.change_requests.services import ask_for_change
 from rotation.extensions import db
 from rotation.sites.models import Slot
 from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
-from tests.fixtures.my_rotation import YEAR, shift
+from tests.fixtures.my_rotation import next_year, shift
 
 pytestmark = pytest.mark.browser
 
@@ -58,7 +58,7 @@ def test_a_manager_asks_to_move_a_shift(page, manager, viewport):
 
 def test_hr_approves_one_request_and_declines_another(page, manager, make_person, make_user):
     day_shift, week_shift = shift(manager, "customer_service"), shift(manager, "warehouse")
-    today = date(YEAR - 1, 12, 1)
+    today = date(next_year() - 1, 12, 1)
     approved = ask_for_change(day_shift, None, "Quarter close", today)
     declined = ask_for_change(week_shift, None, "Holiday", today)
     db.session.commit()

@@ -7,6 +7,7 @@ import re
 import io
 from datetime import date, timedelta
 
+import pytest
 from rotation.assignments.models import COMPLETED, PUBLISHED
 from rotation.coverage import standing
 from rotation.coverage.scope import Scope, is_in_organisation
@@ -56,6 +57,7 @@ def test_an_organisation_is_split_by_direct_report(org):
     assert not is_in_organisation(org["cleo"].id, org["ann"].id)
 
 
+@pytest.mark.dates
 def test_overdue_people_and_why(org):
     overdue = {person.full_name: person.reasons for person in standing.overdue(Scope(), YEAR, TODAY)}
     assert overdue == {
@@ -72,6 +74,7 @@ def text(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
+@pytest.mark.dates
 def test_hr_sees_the_company_and_can_look_at_one_organisation(client, login_as, org):
     login_as("hr")
     page = text(client.get(f"/coverage/?year={YEAR}"))

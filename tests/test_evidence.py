@@ -7,7 +7,6 @@ import os
 import stat
 import struct
 import zlib
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,8 +24,8 @@ from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
 from tests.helpers import PASSWORD, csrf_token
+from tests.fixtures.clock import next_year
 
-YEAR = date.today().year + 1
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 CSV_BYTES = "\ufefforder,problem\r\n1001,Refund took 14 days\r\n1002,\"Courier said \"\"not home\"\"\"\r\n".encode()
 
@@ -40,9 +39,9 @@ def company(make_site, make_person):
     site = make_site("HEL-CC", name="Helsinki contact centre")
     author = make_person("E100", full_name="Aino Author")
     other = make_person("E101", full_name="Olli Other")
-    generate_slots(YEAR)
+    generate_slots(next_year())
     slot = db.session.scalars(sa.select(Slot).where(Slot.site_id == site.id).order_by(Slot.first_day)).first()
-    shifts = [Assignment(person_id=person.id, slot_id=slot.id, year=YEAR, kind=slot.kind, status=PUBLISHED)
+    shifts = [Assignment(person_id=person.id, slot_id=slot.id, year=next_year(), kind=slot.kind, status=PUBLISHED)
               for person in (author, other)]
     service = ProcessArea(name="Customer service")
     db.session.add_all([*shifts, service])

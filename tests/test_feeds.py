@@ -20,8 +20,8 @@ from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
 from rotation.sites.slots import generate_slots
 from tests.helpers import PASSWORD, count_queries
+from tests.fixtures.clock import next_year
 
-YEAR = date.today().year + 1
 BASE_URL = "https://rotation.example.com"
 TOKEN_IN_LINK = re.compile(r"/calendar/([A-Za-z0-9_-]{43})\.ics")
 
@@ -42,9 +42,9 @@ def company(make_site, make_person):
     chief = make_person("E001", full_name="Chief, Cora", department="Board", home_site=home)
     manager = make_person("E100", full_name="Ann Aalto", manager=chief, home_site=home)
     make_person("E200", manager=manager)
-    generate_slots(YEAR)
+    generate_slots(next_year())
     db.session.commit()
-    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
+    plan_run(start_run(next_year(), None, "command", publish=True), not_before=date(next_year(), 1, 1), publish=True)
     db.session.commit()
     return {"chief": chief, "manager": manager}
 
@@ -91,6 +91,7 @@ def link_on(page: str) -> str:
 # --- the feed -------------------------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_the_feed_is_a_snapshot_of_the_persons_announced_shifts(client, company):
     manager = company["manager"]
     shifts = shifts_of(manager)
@@ -127,7 +128,7 @@ def test_drafts_and_cancelled_shifts_stay_out_of_the_feed(client, company):
     day.status = CANCELLED
     # An unpublished draft in the cancelled shift's place, e.g. from a plan run HR has not published.
     other = db.session.scalars(sa.select(Slot).where(Slot.kind == CUSTOMER_SERVICE, Slot.id != day.slot_id)).first()
-    draft = Assignment(person_id=manager.id, slot_id=other.id, year=YEAR, kind=CUSTOMER_SERVICE, status=DRAFT)
+    draft = Assignment(person_id=manager.id, slot_id=other.id, year=next_year(), kind=CUSTOMER_SERVICE, status=DRAFT)
     db.session.add(draft)
     db.session.commit()
     token = issue(manager)
@@ -163,6 +164,7 @@ def writes(statements: list[str]) -> list[str]:
             if statement.lstrip().split(None, 1)[0].upper() in ("INSERT", "UPDATE", "DELETE")]
 
 
+@pytest.mark.dates
 def test_a_poll_records_its_use_at_most_once_an_hour(client, company):
     manager = company["manager"]
     token = issue(manager)
@@ -188,6 +190,7 @@ def test_a_poll_records_its_use_at_most_once_an_hour(client, company):
     assert services.live_token(manager).last_used_at > an_hour_ago + timedelta(hours=1)
 
 
+@pytest.mark.dates
 def test_the_calendar_page_shows_when_the_link_was_last_used(client, post_form, make_user, company):
     manager = company["manager"]
     sign_in(client, post_form, make_user, manager.email)
@@ -286,13 +289,13 @@ def test_every_change_the_calendar_shows_changes_its_etag(app, feed_of, company)
     manager = company["manager"]
     day = shifts_of(manager)[CUSTOMER_SERVICE]
     site = db.session.get(Slot, day.slot_id).site
-    generate_slots(YEAR + 1)
+    generate_slots(next_year() + 1)
     db.session.commit()
 
     def a_new_shift():
         slot = db.session.scalars(sa.select(Slot).where(Slot.kind == CUSTOMER_SERVICE,
-                                                        Slot.first_day > date(YEAR + 1, 3, 1))).first()
-        db.session.add(Assignment(person_id=manager.id, slot_id=slot.id, year=YEAR + 1, kind=CUSTOMER_SERVICE,
+                                                        Slot.first_day > date(next_year() + 1, 3, 1))).first()
+        db.session.add(Assignment(person_id=manager.id, slot_id=slot.id, year=next_year() + 1, kind=CUSTOMER_SERVICE,
                                   status=PUBLISHED))
 
     def later_hours():  # e.g. the site's hours changed: the slot's instants move, its assignment row does not
@@ -337,7 +340,7 @@ def test_changes_the_calendar_does_not_show_keep_its_etag(feed_of, company, make
     make_site("OUL-CC", name="Oulu contact centre")
     chiefs_day = shifts_of(chief)[CUSTOMER_SERVICE]
     move_assignment(chiefs_day, valid_slots(chiefs_day)[0].slot, None)
-    db.session.add(Assignment(person_id=manager.id, slot_id=chiefs_day.slot_id, year=YEAR + 2,
+    db.session.add(Assignment(person_id=manager.id, slot_id=chiefs_day.slot_id, year=next_year() + 2,
                               kind=CUSTOMER_SERVICE, status=DRAFT))  # a draft is not announced
     db.session.get(Person, chief.id).full_name = "Cora Chief"
     db.session.commit()

@@ -11,10 +11,9 @@ from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.slots import generate_slots
 from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.fixtures.clock import next_year
 
 pytestmark = pytest.mark.browser
-
-YEAR = date.today().year + 1
 
 
 def screenshot(page, name: str) -> None:
@@ -35,9 +34,9 @@ def test_a_manager_creates_copies_and_resets_their_calendar_link(page, live_serv
     manager = make_person("E100", full_name="Ann Aalto", manager=chief, home_site=home)
     make_person("E200", manager=manager)
     make_user(roles=["manager"], email=manager.email)
-    generate_slots(YEAR)
+    generate_slots(next_year())
     db.session.commit()
-    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
+    plan_run(start_run(next_year(), None, "command", publish=True), not_before=date(next_year(), 1, 1), publish=True)
     db.session.commit()
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     sign_in(page, manager.email, PASSWORD)

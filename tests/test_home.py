@@ -1,3 +1,5 @@
+import pytest
+
 from tests.helpers import count_queries, next_page_url
 
 
@@ -90,20 +92,23 @@ def test_change_password(client, login_as, post_form):
     assert post_form("/login", {"email": user.email, "password": "a brand new password"}).status_code == 302
 
 
+@pytest.mark.dates
 def test_manager_home_shows_their_roster_record_and_coming_blackouts(client, login_as, make_person, make_site,
                                                                      make_blackout):
-    from datetime import date, timedelta
+    from datetime import timedelta
+
+    from rotation.db import utc_today
 
     site = make_site(name="Tampere fulfilment centre")
     boss = make_person(full_name="Carla Esposito")
     maria = make_person(full_name="Maria Jansen", email="maria@example.com", department="Operations",
                         manager=boss, home_site=site)
     make_person(manager=maria)
-    soon = date.today() + timedelta(days=30)
+    soon = utc_today() + timedelta(days=30)
     make_blackout(soon, soon + timedelta(days=2), person=maria, reason="Parental leave")
     make_blackout(soon, soon, site=site, reason="Stock count")
     make_blackout(soon, soon, reason="Company holiday")
-    make_blackout(date.today() - timedelta(days=30), reason="Already over")
+    make_blackout(utc_today() - timedelta(days=30), reason="Already over")
     other = make_site()
     make_blackout(soon, soon, site=other, reason="Another site")
     login_as("manager", email="maria@example.com")
@@ -120,6 +125,7 @@ def test_manager_outside_the_roster_is_told_why_nothing_is_planned(client, login
     assert "Your e-mail address is not in the roster" in client.get("/").get_data(as_text=True)
 
 
+@pytest.mark.dates
 def test_hr_home_figures_follow_the_roster_and_the_clock(client, login_as, make_site, make_person, monkeypatch):
     """The roster's figures are kept between requests, yet a new person or a shift that starts shows at once."""
     import re

@@ -156,12 +156,12 @@ def _last_wins(pairs):
 def open_a_draft_for(email: str) -> None:
     """The demo's shift windows are closed: HR extends one of the person's worked shifts and a draft is
     started, so the walk reaches the observation form and its photo upload too."""
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     import sqlalchemy as sa
 
     from rotation.assignments.models import Assignment
-    from rotation.db import utcnow
+    from rotation.db import utc_today, utcnow
     from rotation.extensions import db
     from rotation.observations.models import DRAFT, Observation
     from rotation.observations.services import extend_window, start_draft
@@ -174,7 +174,7 @@ def open_a_draft_for(email: str) -> None:
                                 .where(Assignment.person_id == person.id, Slot.ends_at < utcnow())
                                 .order_by(Slot.ends_at.desc()))
     for shift in shifts:
-        extend_window(shift, date.today() + timedelta(days=7), "hr@example.com")
+        extend_window(shift, utc_today() + timedelta(days=7), "hr@example.com")
         try:
             start_draft(shift, person, utcnow())
         except Refusal:

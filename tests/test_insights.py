@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from rotation.extensions import db
 from rotation.insights.figures import Group, lumped, pareto_chart
 from rotation.problems.models import Problem
-from tests.fixtures.insights import BOLD, TODAY, add_area, observe, problem_in, second
+from tests.fixtures.insights import BOLD, add_area, observe, problem_in, second, today
 from tests.helpers import PASSWORD, PHONE, count_queries, page_width, save_screenshot, sign_in
+from rotation.db import utc_today
 
 
 @pytest.fixture
@@ -145,7 +146,7 @@ def test_the_longest_overdue_are_listed_with_days_and_owner(client, login_as, wo
     rows = table.split("<tr>")[2:]
     assert "Nobody yet" in rows[0] and '<td data-label="Days overdue" class="number late">20</td>' in rows[0]
     assert "Olli Owner" in rows[1] and '<td data-label="Days overdue" class="number late">5</td>' in rows[1]
-    assert (TODAY - timedelta(days=20)).isoformat() in rows[0]
+    assert (utc_today() - timedelta(days=20)).isoformat() in rows[0]
 
 
 # --- Access, escaping, queries ----------------------------------------------------------------------------------
@@ -178,7 +179,7 @@ def test_names_and_titles_are_escaped_everywhere(client, login_as, world):
         assert "&lt;b&gt;Bold&lt;/b&gt; area" in text
     # The bold area's one problem is not overdue; make it so to see its title in the list.
     db.session.execute(sa.update(Problem).where(Problem.title.startswith("<i>"))
-                       .values(due_on=TODAY - timedelta(days=1)))
+                       .values(due_on=utc_today() - timedelta(days=1)))
     db.session.commit()
     text = get_page(client)
     assert "&lt;i&gt;Typo&lt;/i&gt; on the packing slip" in text and "<i>Typo</i>" not in text

@@ -8,14 +8,15 @@ import sqlalchemy as sa
 
 from rotation.assignments.models import CANCELLED, CONFIRMED, DRAFT, PUBLISHED, Assignment
 from rotation.blackouts.models import Blackout
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.outbox.models import OutboxMessage
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
 from tests.helpers import count_queries
+from tests.fixtures.clock import next_year
 
-YEAR = date.today().year + 1
 
 
 @pytest.fixture
@@ -29,8 +30,8 @@ def company(make_site, make_person):
                 for n in range(2)]
     for n, manager in enumerate(managers):
         make_person(f"E2{n:02d}", manager=manager)
-    generate_slots(YEAR)
-    plan_run(start_run(YEAR, None, "command", publish=True), not_before=date(YEAR, 1, 1), publish=True)
+    generate_slots(next_year())
+    plan_run(start_run(next_year(), None, "command", publish=True), not_before=date(next_year(), 1, 1), publish=True)
     db.session.commit()
     return {"chief": chief, "me": managers[0], "other": managers[1]}
 
@@ -72,6 +73,7 @@ def test_an_account_without_a_roster_person_reads_a_sentence(client, login_as):
     assert "stranger@example.com, is not in the roster" in page_text(client)
 
 
+@pytest.mark.dates
 def test_the_page_shows_each_announced_shift_with_local_time_site_host_and_status(client, me):
     html = page_text(client)
     day = slot_of(shift_of(me)).first_day
@@ -126,9 +128,10 @@ def test_a_shift_that_is_not_published_is_refused_with_a_message(client, me, pos
     assert db.session.get(Assignment, shift.id).status == status
 
 
+@pytest.mark.dates
 def test_a_shift_that_has_started_cannot_be_confirmed(client, me, post_form):
     shift = shift_of(me)
-    today = date.today()
+    today = utc_today()
     past = Slot(site_id=slot_of(shift).site_id, kind="customer_service", first_day=today, last_day=today,
                 starts_at=datetime.combine(today, datetime.min.time(), UTC),
                 ends_at=datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=8), seats=2)
@@ -148,8 +151,9 @@ def add(post_form, **fields):
     return post_form("/my/blackouts", data, page="/my/", follow_redirects=True)
 
 
+@pytest.mark.dates
 def test_a_blackout_away_from_every_shift_is_added_for_oneself_only(client, company, me, post_form):
-    first = date.today() + timedelta(days=1)
+    first = utc_today() + timedelta(days=1)
     # An employee_id sent along is ignored: the blackout is always one's own.
     response = add(post_form, start=first.isoformat(), end=first.isoformat(), reason="Dentist",
                    employee_id=company["other"].employee_id)
@@ -160,6 +164,7 @@ def test_a_blackout_away_from_every_shift_is_added_for_oneself_only(client, comp
     assert (blackout.person_id, blackout.start, blackout.end) == (me.id, first, first)
 
 
+@pytest.mark.dates
 def test_a_blackout_over_a_published_shift_warns_and_sends_it_to_re_planning(client, me, post_form):
     shift = shift_of(me)
     day = slot_of(shift).first_day
@@ -171,6 +176,7 @@ def test_a_blackout_over_a_published_shift_warns_and_sends_it_to_re_planning(cli
     assert "It falls in a blackout" in html and html.count(">Confirm</button>") == 1
 
 
+@pytest.mark.dates
 @pytest.mark.parametrize("fields, where, message", [
     ({"start": "2099-05-02", "end": "2099-05-01"}, "end-error", "The last day is before the first day"),
     ({"start": "next week", "end": "2099-05-01"}, "start-error", "Enter the first day as a date like"),
@@ -184,8 +190,9 @@ def test_bad_dates_are_explained_beside_the_field_and_nothing_is_written(client,
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Blackout)) == 0
 
 
+@pytest.mark.dates
 def test_one_removes_a_blackout_of_ones_own_after_confirming(client, company, me, post_form, make_blackout):
-    day = date.today() + timedelta(days=3)
+    day = utc_today() + timedelta(days=3)
     mine = make_blackout(day, person=me, reason="Conference")
     theirs = make_blackout(day, person=company["other"])
     asked = post_form(f"/my/blackouts/{mine.id}/delete", {}, page="/my/").get_data(as_text=True)
@@ -202,7 +209,7 @@ def test_the_home_page_links_here(client, me):
 
 
 def test_the_page_runs_a_fixed_number_of_queries(client, me, make_blackout):
-    start = date.today() + timedelta(days=1)
+    start = utc_today() + timedelta(days=1)
     make_blackout(start, person=me)
     client.get("/my/")
     with count_queries() as few:

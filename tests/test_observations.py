@@ -79,6 +79,7 @@ def text(response) -> str:
 
 # --- The window -----------------------------------------------------------------------------------------------
 
+@pytest.mark.dates
 def test_the_window_opens_at_the_shifts_start_and_closes_14_days_after_its_end(app, company):
     shift, ann = company["ann_shift"], company["ann"]
     slot = company["slot"]
@@ -91,6 +92,7 @@ def test_the_window_opens_at_the_shifts_start_and_closes_14_days_after_its_end(a
     assert filing_problem(shift, ann, slot.ends_at + timedelta(days=20)) is None
 
 
+@pytest.mark.dates
 def test_hr_extends_the_window_from_the_assignment_page(client, company, login_as, post_form):
     shift, ann, slot = company["ann_shift"], company["ann"], company["slot"]
     later = slot.ends_at + timedelta(days=20)
@@ -104,6 +106,7 @@ def test_hr_extends_the_window_from_the_assignment_page(client, company, login_a
     assert "(extended)" in client.get(f"/assignments/{shift.id}").get_data(as_text=True)
 
 
+@pytest.mark.dates
 def test_a_window_far_in_the_future_is_refused_beside_the_field_and_nothing_is_written(client, company, login_as,
                                                                                     post_form):
     shift = company["ann_shift"]
@@ -117,6 +120,7 @@ def test_a_window_far_in_the_future_is_refused_beside_the_field_and_nothing_is_w
     assert db.session.scalar(sa.select(sa.func.count()).select_from(WindowExtension)) == 0
 
 
+@pytest.mark.dates
 def test_only_ones_own_worked_shifts_can_be_filed_about(company):
     ann, bo_shift = company["ann"], company["bo_shift"]
     assert filing_problem(bo_shift, ann, now()) == "You can file observations only about your own shifts."

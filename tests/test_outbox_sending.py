@@ -24,12 +24,16 @@ from tests.fixtures.mail import ORGANIZER, import_roster, last_line, make_all_du
 from tests.ical_parsers import check_structure, read_with_icalendar, read_with_icaljs, read_with_vobject
 from tests.imports_helpers import PEOPLE, run_import
 from tests.smtp_server import HOST
+from tests.fixtures.clock import next_year
 
-YEAR = date.today().year + 1
-BEFORE_THE_YEAR = date(YEAR - 1, 12, 31)
 # The roster of tests/imports_helpers.py: the chief executive ("Esposito, Carla"), Maria (who has a
 # report) and Ben (in the rotation by the file) each get a customer-service day and a warehouse week.
 IN_ROTATION = {"ceo@example.com", "maria@example.com", "ben@example.com"}
+
+
+def before_the_year() -> date:
+    """The last day before the planned year: every shift in it is still ahead."""
+    return date(next_year() - 1, 12, 31)
 
 
 @pytest.fixture
@@ -121,8 +125,8 @@ def test_a_moved_shift_sends_a_request_with_the_same_uid_and_a_higher_sequence_a
     shift = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == maria.id,
                                                           Assignment.kind == "customer_service"))
     before = next(event_facts(r) for r in published.received if event_facts(r)["uid"] == shift.uid)
-    target = valid_slots(shift, today=BEFORE_THE_YEAR)[0].slot
-    move_assignment(shift, target, None, today=BEFORE_THE_YEAR)
+    target = valid_slots(shift, today=before_the_year())[0].slot
+    move_assignment(shift, target, None, today=before_the_year())
     db.session.commit()
 
     result = send(runner)
@@ -171,7 +175,7 @@ def test_every_received_message_reads_the_same_in_three_independent_parsers(runn
     maria = db.session.scalar(sa.select(Person).where(Person.email == "maria@example.com"))
     moved = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == maria.id,
                                                           Assignment.kind == "customer_service"))
-    move_assignment(moved, valid_slots(moved, today=BEFORE_THE_YEAR)[0].slot, None, today=BEFORE_THE_YEAR)
+    move_assignment(moved, valid_slots(moved, today=before_the_year())[0].slot, None, today=before_the_year())
     db.session.commit()
     without_ben = PEOPLE.replace("E4,Ben Expert,ben@example.com,Finance,E1,,yes\n", "")
     assert run_import(runner, tmp_path, "people", without_ben, "--deactivate-missing").exit_code == 0

@@ -26,9 +26,9 @@ import sqlalchemy as sa
 from rotation.extensions import db
 from rotation.plans.models import PlanRun
 from tests.company_generator import CONTACT_CENTER, WAREHOUSE, BlackoutRow, Company, make_company
+from tests.fixtures.clock import next_year
 
 # A future year, so no slot of it is history yet: the whole year is open to the plan.
-YEAR = date.today().year + 1
 CUSTOMER_SERVICE = "customer_service"
 KINDS = (CUSTOMER_SERVICE, WAREHOUSE)
 EXPORT_HEADER = "employee_id,email,kind,site,start,end,status,uid,sequence"
@@ -57,16 +57,16 @@ def import_company(runner, tmp_path, company: Company) -> None:
     import_file(runner, tmp_path, "people", company.people_csv(include_left=True))
     import_file(runner, tmp_path, "people", company.people_csv(), "--deactivate-missing")
     import_file(runner, tmp_path, "blackouts", company.blackouts_csv())
-    invoke(runner, "slots", "generate", "--year", str(YEAR))
+    invoke(runner, "slots", "generate", "--year", str(next_year()))
 
 
 def plan(runner, *options: str) -> dict:
     """``plan --year Y --format json`` and its report; the progress bar goes to standard error."""
-    return json.loads(invoke(runner, "plan", "--year", str(YEAR), "--format", "json", *options).stdout)
+    return json.loads(invoke(runner, "plan", "--year", str(next_year()), "--format", "json", *options).stdout)
 
 
 def export(runner) -> list[dict]:
-    return json.loads(invoke(runner, "assignments", "export", "--year", str(YEAR), "--format", "json").stdout)
+    return json.loads(invoke(runner, "assignments", "export", "--year", str(next_year()), "--format", "json").stdout)
 
 
 def active(rows: list[dict]) -> list[dict]:
@@ -124,7 +124,7 @@ def read_shift(company: Company, row: dict) -> Shift:
         start_day, end_day = date.fromisoformat(row["start"]), date.fromisoformat(row["end"])
         assert start_day.weekday() == 0 and end_day == start_day + timedelta(days=4), f"{row} is not Monday–Friday"
         days = tuple(start_day + timedelta(days=offset) for offset in range(5))
-    assert days[0].year == YEAR, f"{row} starts outside {YEAR}"
+    assert days[0].year == next_year(), f"{row} starts outside {next_year()}"
     return Shift(row, days)
 
 
@@ -200,7 +200,7 @@ class Published:
 @pytest.fixture
 def published(runner, tmp_path) -> Published:
     """A company of 220 people, planned and published."""
-    company = make_company(seed=7, year=YEAR, people=220)
+    company = make_company(seed=7, year=next_year(), people=220)
     import_company(runner, tmp_path, company)
     report = plan(runner, "--publish")
     rows = export(runner)
@@ -213,7 +213,7 @@ def published(runner, tmp_path) -> Published:
 
 @pytest.mark.parametrize(("seed", "people"), [(1, 400), (2, 260)])
 def test_every_hard_rule_holds_in_the_exported_plan(runner, tmp_path, seed, people):
-    company = make_company(seed=seed, year=YEAR, people=people)
+    company = make_company(seed=seed, year=next_year(), people=people)
     assert company.depth() >= 6 and company.left
     assert {bool(b.employee_id) + 2 * bool(b.site) for b in company.blackouts} == {0, 1, 2}, "all three kinds"
     import_company(runner, tmp_path, company)
@@ -228,14 +228,14 @@ def test_every_hard_rule_holds_in_the_exported_plan(runner, tmp_path, seed, peop
     assert chief in company.in_rotation()
     assert sorted(row["kind"] for row in rows if row["employee_id"] == chief) == sorted(KINDS)
     whole_year = {b.employee_id for b in company.blackouts
-                  if b.employee_id and b.start <= date(YEAR, 1, 1) and b.end >= date(YEAR, 12, 31)}
+                  if b.employee_id and b.start <= date(next_year(), 1, 1) and b.end >= date(next_year(), 12, 31)}
     assert whole_year and whole_year <= company.in_rotation()
     assert {(entry["employee_id"], entry["kind"]) for entry in report["unplaced"]} >= {
         (employee_id, kind) for employee_id in whole_year for kind in KINDS}
 
 
 def test_the_csv_export_has_the_contract_header_and_the_same_rows(runner, published):
-    text = invoke(runner, "assignments", "export", "--year", str(YEAR), "--format", "csv").stdout
+    text = invoke(runner, "assignments", "export", "--year", str(next_year()), "--format", "csv").stdout
     assert text.splitlines()[0] == EXPORT_HEADER
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows == [{key: str(value) for key, value in row.items()} for row in published.rows]
@@ -363,7 +363,7 @@ def test_leavers_shifts_are_cancelled_at_the_import_and_nobody_else_moves(runner
 
 
 def test_a_tight_company_reports_everyone_it_cannot_place_with_a_reason(runner, tmp_path):
-    company = make_company(seed=21, year=YEAR, people=160, tight=True)
+    company = make_company(seed=21, year=next_year(), people=160, tight=True)
     import_company(runner, tmp_path, company)
 
     report = plan(runner, "--publish")
@@ -382,9 +382,9 @@ def test_a_tight_company_reports_everyone_it_cannot_place_with_a_reason(runner, 
 
 def open_warehouse_seats(company: Company) -> int:
     """Seats in the warehouse weeks of the year that no company or site blackout touches."""
-    monday = date(YEAR, 1, 1) + timedelta(days=-date(YEAR, 1, 1).weekday() % 7)
+    monday = date(next_year(), 1, 1) + timedelta(days=-date(next_year(), 1, 1).weekday() % 7)
     seats = 0
-    while monday.year == YEAR:
+    while monday.year == next_year():
         week = [monday + timedelta(days=offset) for offset in range(5)]
         for site in company.sites:
             closed = [b for b in company.blackouts if not b.employee_id and b.site in {"", site.code}]
@@ -398,16 +398,17 @@ def open_warehouse_seats(company: Company) -> int:
 
 
 @pytest.mark.parametrize(("options", "exit_code", "message"), [
-    ((), 1, f"{YEAR} has no slots yet"),
+    ((), 1, lambda: f"{next_year()} has no slots yet"),  # the planned year, read when the test runs
     (("--year", "1999"), 1, "out of range"),
     (("--format", "xml"), 2, "Invalid value for '--format'"),
 ])
 def test_plan_refuses_bad_input_with_a_sentence_and_writes_nothing(runner, tmp_path, options, exit_code, message):
-    company = make_company(seed=4, year=YEAR, people=60)
+    message = message() if callable(message) else message
+    company = make_company(seed=4, year=next_year(), people=60)
     import_file(runner, tmp_path, "sites", company.sites_csv())
     import_file(runner, tmp_path, "people", company.people_csv())
 
-    result = runner.invoke(args=["plan", "--year", str(YEAR), *options])
+    result = runner.invoke(args=["plan", "--year", str(next_year()), *options])
 
     assert result.exit_code == exit_code
     assert message in result.output and "Traceback" not in result.output

@@ -6,14 +6,14 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from rotation.assignments.models import PUBLISHED, Assignment
+from rotation.db import utc_today
 from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
 from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.fixtures.clock import next_year
 
 pytestmark = pytest.mark.browser
-
-YEAR = date.today().year + 1
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -27,21 +27,21 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, m
                 for n in range(4)]
     for n, manager in enumerate(managers):
         make_person(f"E2{n:02d}", manager=manager)
-    make_blackout(date(YEAR, 1, 1), date(YEAR, 12, 31), person=managers[3], reason="Sabbatical")
-    generate_slots(YEAR)
+    make_blackout(date(next_year(), 1, 1), date(next_year(), 12, 31), person=managers[3], reason="Sabbatical")
+    generate_slots(next_year())
     db.session.commit()
     name = viewport["width"]
     page.set_viewport_size(viewport)
     sign_in(page, hr.email, PASSWORD)
 
     if viewport == PHONE:
-        page.get_by_role("link", name=f"Plan {YEAR}").click()  # from the home card
+        page.get_by_role("link", name=f"Plan {next_year()}").click()  # from the home card
     else:
         page.get_by_role("link", name="Plan", exact=True).click()
-        page.get_by_role("heading", name=f"Plan {date.today().year}", level=1).wait_for()
-        page.get_by_role("navigation", name="Years").get_by_role("link", name=str(YEAR)).click()
-    page.get_by_role("heading", name=f"Plan {YEAR}", level=1).wait_for()
-    page.get_by_role("button", name=f"Run the plan of {YEAR}").click()
+        page.get_by_role("heading", name=f"Plan {utc_today().year}", level=1).wait_for()
+        page.get_by_role("navigation", name="Years").get_by_role("link", name=str(next_year())).click()
+    page.get_by_role("heading", name=f"Plan {next_year()}", level=1).wait_for()
+    page.get_by_role("button", name=f"Run the plan of {next_year()}").click()
 
     # The page follows the run in the background and shows the draft when it is done.
     expect(page.get_by_text("8 new assignments")).to_be_visible(timeout=30_000)
@@ -49,8 +49,8 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, m
     assert "8 new assignments" in changes.inner_text() and "0 withdrawals" in changes.inner_text()
     figures = page.locator(".run-figures").inner_text()
     assert "Henna Salo" in figures and "4 customer-service days and 4 warehouse weeks" in figures
-    expect(page.get_by_role("img", name=f"Shifts per ISO week in {YEAR}")).to_be_visible()
-    expect(page.get_by_role("img", name=f"Seats used and offered per site in {YEAR}")).to_be_visible()
+    expect(page.get_by_role("img", name=f"Shifts per ISO week in {next_year()}")).to_be_visible()
+    expect(page.get_by_role("img", name=f"Seats used and offered per site in {next_year()}")).to_be_visible()
     unplaced = page.get_by_role("region", name="Unplaced")
     assert "Manager 03" in unplaced.inner_text() and "blacked out for the whole year" in unplaced.inner_text()
     page.get_by_text("The numbers by site").click()
@@ -59,16 +59,16 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, m
     assert page_width(page) <= viewport["width"]
     save_screenshot(page, f"plan-draft-{name}")
 
-    page.get_by_role("button", name=f"Publish the plan of {YEAR}…").click()
-    page.get_by_role("heading", name=f"Publish the plan of {YEAR}?").wait_for()
+    page.get_by_role("button", name=f"Publish the plan of {next_year()}…").click()
+    page.get_by_role("heading", name=f"Publish the plan of {next_year()}?").wait_for()
     expect(page.get_by_text("8 invitations, 0 updates and 0 cancellations will be queued")).to_be_visible()
     assert page_width(page) <= viewport["width"]
     page.get_by_role("button", name="Publish and queue the invitations").click()
 
-    page.get_by_text(f"Published the plan of {YEAR}: 8 invitations, 0 updates and 0 cancellations are queued.") \
+    page.get_by_text(f"Published the plan of {next_year()}: 8 invitations, 0 updates and 0 cancellations are queued.") \
         .wait_for()
-    expect(page.get_by_text(f"Nothing to publish: the published plan of {YEAR} is up to date")).to_be_visible()
-    expect(page.get_by_role("button", name=f"Publish the plan of {YEAR}…")).to_have_count(0)
+    expect(page.get_by_text(f"Nothing to publish: the published plan of {next_year()} is up to date")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Publish the plan of {next_year()}…")).to_have_count(0)
     save_screenshot(page, f"plan-published-{name}")
     db.session.expire_all()
     assert {row.status for row in db.session.scalars(sa.select(Assignment))} == {PUBLISHED}

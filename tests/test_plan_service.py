@@ -24,9 +24,12 @@ from rotation.plans.runs import execute_run, plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
 from tests.helpers import outbox_of
+from tests.fixtures.clock import next_year
 
-YEAR = date.today().year + 1
-START_OF_YEAR = date(YEAR, 1, 1)
+
+def start_of_year() -> date:
+    """The first day of the planned year."""
+    return date(next_year(), 1, 1)
 
 
 @pytest.fixture
@@ -39,13 +42,14 @@ def company(make_site, make_person):
     managers = [make_person(f"E1{n:02d}", manager=chief, home_site=home) for n in range(5)]
     for n, manager in enumerate(managers):
         make_person(f"E2{n:02d}", manager=manager)
-    generate_slots(YEAR)
+    generate_slots(next_year())
     db.session.commit()
     return {"chief": chief, "managers": managers}
 
 
-def run_plan(publish: bool = False, not_before: date = START_OF_YEAR) -> PlanRun:
-    run = plan_run(start_run(YEAR, None, "command", publish=publish), not_before=not_before, publish=publish)
+def run_plan(publish: bool = False, not_before: date | None = None) -> PlanRun:
+    not_before = not_before or start_of_year()
+    run = plan_run(start_run(next_year(), None, "command", publish=publish), not_before=not_before, publish=publish)
     db.session.commit()
     return run
 
@@ -63,7 +67,7 @@ def test_a_first_run_writes_drafts_for_everyone_in_the_rotation(company):
     assert all(row.status == DRAFT and row.sequence == 0 and outbox_of(row.id) == [] for row in placed.values())
     assert (run.status, run.people, run.customer_service, run.warehouse, run.placed) == (FINISHED, 6, 6, 6, 12)
     assert run.lower_bound <= run.objective
-    assert draft_summary(YEAR).new == 12
+    assert draft_summary(next_year()).new == 12
 
 
 def test_running_again_keeps_the_draft_where_it_is(company):
@@ -76,13 +80,13 @@ def test_running_again_keeps_the_draft_where_it_is(company):
 
 def test_publishing_announces_every_draft(company):
     run = run_plan()
-    summary = publish_year(YEAR, None)
+    summary = publish_year(next_year(), None)
     db.session.commit()
     assert summary.new == 12
     assert all(row.status == PUBLISHED and row.sequence == 0 and outbox_of(row.id) == [("invitation", 0, "queued")]
                for row in assignments().values())
     assert db.session.get(PlanRun, run.id).published_at is not None
-    assert draft_summary(YEAR).changes == 0
+    assert draft_summary(next_year()).changes == 0
 
 
 def test_a_move_is_proposed_until_published_then_keeps_its_uid_and_raises_the_sequence(company, make_blackout):
@@ -100,7 +104,7 @@ def test_a_move_is_proposed_until_published_then_keeps_its_uid_and_raises_the_se
     assert row.proposed_slot_id != old_slot
     assert run.moved == 1 and run.kept == 11
 
-    publish_year(YEAR, None)
+    publish_year(next_year(), None)
     db.session.commit()
     db.session.expire_all()
     row = db.session.get(Assignment, hit.id)
@@ -122,7 +126,7 @@ def test_someone_taken_out_of_the_rotation_has_their_shifts_withdrawn_on_publish
     theirs = db.session.scalars(sa.select(Assignment).where(Assignment.person_id == leaving.id)).all()
     assert [row.proposal for row in theirs] == [WITHDRAW, WITHDRAW]
     assert run.withdrawn == 2
-    publish_year(YEAR, None)
+    publish_year(next_year(), None)
     db.session.commit()
     db.session.expire_all()
     theirs = db.session.scalars(sa.select(Assignment).where(Assignment.person_id == leaving.id)).all()
@@ -140,14 +144,15 @@ def test_a_draft_no_longer_needed_is_deleted_not_announced(company):
     assert not db.session.scalars(sa.select(Assignment).where(Assignment.person_id == leaving.id)).all()
 
 
+@pytest.mark.dates
 def test_history_stays_as_it_is(company, make_blackout):
     run_plan(publish=True)
     placed = assignments()
-    middle = date(YEAR, 7, 1)
+    middle = date(next_year(), 7, 1)
     past = {key: row.slot_id for key, row in placed.items()
             if db.session.get(Slot, row.slot_id).first_day < middle}
     assert past, "the plan should have put someone in the first half of the year"
-    make_blackout(START_OF_YEAR, middle - timedelta(days=1))  # the whole company, after the fact
+    make_blackout(start_of_year(), middle - timedelta(days=1))  # the whole company, after the fact
     run_plan(not_before=middle)
     after = assignments()
     assert {key: after[key].slot_id for key in past} == past
@@ -155,7 +160,7 @@ def test_history_stays_as_it_is(company, make_blackout):
 
 
 def test_unplaced_people_are_recorded_with_a_reason(company, make_blackout):
-    make_blackout(START_OF_YEAR, date(YEAR, 12, 31), person=company["managers"][3], reason="Parental leave")
+    make_blackout(start_of_year(), date(next_year(), 12, 31), person=company["managers"][3], reason="Parental leave")
     run = run_plan()
     unplaced = db.session.scalars(sa.select(UnplacedShift).where(UnplacedShift.plan_run_id == run.id)).all()
     assert {(row.person_id, row.kind) for row in unplaced} == {
@@ -170,26 +175,26 @@ def test_publishing_is_refused_while_a_new_blackout_collides(company):
     row.needs_replan = True
     db.session.commit()
     with pytest.raises(PlanningError, match="Run the plan of .* again"):
-        publish_year(YEAR, None)
+        publish_year(next_year(), None)
     db.session.rollback()
     assert all(a.status == DRAFT for a in assignments().values())
 
 
 def test_a_year_without_slots_cannot_be_planned(app):
     with pytest.raises(PlanningError, match="no slots"):
-        start_run(YEAR + 5, None, "command")
+        start_run(next_year() + 5, None, "command")
     assert db.session.scalar(sa.select(sa.func.count(PlanRun.id))) == 0
 
 
 def test_a_second_run_cannot_start_while_one_is_running(company):
-    start_run(YEAR, None, "page")
+    start_run(next_year(), None, "page")
     db.session.commit()
     with pytest.raises(PlanningError, match="already running"):
-        start_run(YEAR, None, "page")
+        start_run(next_year(), None, "page")
 
 
 def test_a_run_that_fails_is_recorded_with_its_error_and_writes_no_draft(company, monkeypatch):
-    run = start_run(YEAR, None, "page")
+    run = start_run(next_year(), None, "page")
     db.session.commit()
 
     def broken(*args, **kwargs):
@@ -197,17 +202,18 @@ def test_a_run_that_fails_is_recorded_with_its_error_and_writes_no_draft(company
 
     monkeypatch.setattr("rotation.plans.runs.plan_year", broken)
     with pytest.raises(RuntimeError):
-        execute_run(run.id, today=START_OF_YEAR - timedelta(days=1))
+        execute_run(run.id, today=start_of_year() - timedelta(days=1))
     run = db.session.get(PlanRun, run.id)
     assert run.status == FAILED and "solver exploded" in run.error
     assert not assignments()
 
 
+@pytest.mark.dates
 def test_execute_run_reports_every_step(company):
-    run = start_run(YEAR, None, "command", publish=True)
+    run = start_run(next_year(), None, "command", publish=True)
     db.session.commit()
     seen = []
-    execute_run(run.id, today=START_OF_YEAR - timedelta(days=1), publish=True,
+    execute_run(run.id, today=start_of_year() - timedelta(days=1), publish=True,
                 progress=lambda current: seen.append(current.step))
     assert seen == [1, 2, 3, 4, 5]
     assert all(row.status == PUBLISHED for row in assignments().values())

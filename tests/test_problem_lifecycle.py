@@ -1,7 +1,7 @@
 """A problem's life through the services: pain ordering, news exactly once, and verification by a later shift."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,8 +20,7 @@ from rotation.problems.services import change_status, create_from, link, request
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.sites.models import Site, Slot
 from rotation.sites.slots import generate_slots
-
-YEAR = date.today().year
+from tests.fixtures.clock import this_year
 
 
 def now() -> datetime:
@@ -35,8 +34,8 @@ def world(make_site, make_person, make_user):
     month, Eve is booked at Tampere."""
     make_site("HEL-CC", name="Helsinki contact centre", seats=6)
     make_site("TMP-CC", name="Tampere contact centre", seats=6)
-    generate_slots(YEAR)
-    generate_slots(YEAR + 1)
+    generate_slots(this_year())
+    generate_slots(this_year() + 1)
     chief = make_person("E001", full_name="Carla Chief", department="Board")
     people = {}
     for number, name in enumerate(("Ann", "Bo", "Cai", "Dee", "Eve")):

@@ -18,7 +18,7 @@ from rotation.problems.models import (
 )
 from rotation.problems.pain import pain_of
 from tests.helpers import csrf_token, next_page_url
-from tests.fixtures.findings import NOW, post, reloaded, sign_in, sign_out
+from tests.fixtures.findings import now, post, reloaded, sign_in, sign_out
 
 
 def text(response) -> str:
@@ -77,9 +77,9 @@ def test_the_list_filters_by_status_area_and_mine_and_marks_overdue(client, worl
     world.problem("Pick list order", "picking", owner=world["wendy"])
     world.problem("Fixed long ago", "refunds", status=VERIFIED)
     late = world.problem("Labels missing", "returns", severity=4, owner=world["olli"])
-    late.due_on = NOW.date() - timedelta(days=1)
+    late.due_on = now().date() - timedelta(days=1)
     declined = world.problem("Not a problem", "returns", status=DECLINED)
-    declined.due_on = NOW.date() - timedelta(days=30)
+    declined.due_on = now().date() - timedelta(days=30)
     db.session.commit()
     sign_in(client, "rita@example.com")
     assert sorted(listed(client)) == ["Labels missing", "Pick list order", "Refund approval wait"]
@@ -122,11 +122,11 @@ def test_everyone_signed_in_reads_a_problem_with_its_pain_observations_and_histo
     problem.root_cause = "The tool asks for approval above 20 euros."
     problem.countermeasure, problem.countermeasure_type = "Raise the limit to 100 euros.", "standardise"
     problem.verification_metric, problem.verification_baseline = "Refund calls a week", "120"
-    problem.verification_target, problem.verify_by = "30", NOW.date() + timedelta(days=60)
+    problem.verification_target, problem.verify_by = "30", now().date() + timedelta(days=60)
     problem.ticket_links = "https://tickets.example.com/RF-12\nJIRA-77\njavascript:alert(1)"
-    db.session.add(ProblemEvent(problem_id=problem.id, actor="rita@example.com", at=NOW - timedelta(days=2),
+    db.session.add(ProblemEvent(problem_id=problem.id, actor="rita@example.com", at=now() - timedelta(days=2),
                                 what="status", before="Triaged", after="Investigating"))
-    db.session.add(ProblemEvent(problem_id=problem.id, actor="olli@example.com", at=NOW - timedelta(days=1),
+    db.session.add(ProblemEvent(problem_id=problem.id, actor="olli@example.com", at=now() - timedelta(days=1),
                                 what="root_cause", before=None, after="The tool asks for approval."))
     db.session.commit()
     observation = world.observe("ann", "refunds", "Approval wait", status=TRIAGED, problem=problem,
@@ -146,7 +146,7 @@ def test_everyone_signed_in_reads_a_problem_with_its_pain_observations_and_histo
         for fact in ("Investigating", "Customer service › Refunds", "Rita Refunds", "4 — Serious",
                      "The tool asks for approval above 20 euros.", "Raise the limit to 100 euros.",
                      "Standardise: one agreed way", "Refund calls a week: from 120 to 30",
-                     (NOW.date() + timedelta(days=60)).isoformat(), "2 reporters × 8 (how often) × 16 (severity 4)",
+                     (now().date() + timedelta(days=60)).isoformat(), "2 reporters × 8 (how often) × 16 (severity 4)",
                      "Approval wait", "1 “me too”", "2 photos or files"):
             assert fact in page, fact
         assert '<a href="https://tickets.example.com/RF-12" rel="noopener noreferrer">' in raw
@@ -173,7 +173,7 @@ def test_an_owner_edits_the_details_and_each_change_goes_to_the_history(client, 
             "owner_id": world["olli"].id, "severity": "4", "root_cause": "  The tool's limit is 20 euros. ",
             "countermeasure": "Raise the limit.", "countermeasure_type": "automate",
             "verification_metric": "Refund calls a week", "verification_baseline": "120",
-            "verification_target": "30", "verify_by": (NOW.date() + timedelta(days=40)).isoformat(),
+            "verification_target": "30", "verify_by": (now().date() + timedelta(days=40)).isoformat(),
             "ticket_links": "\n RF-12 \n\nhttps://tickets.example.com/RF-13\n"}
     response = post(client, url + "/edit", data, page=url)
     assert response.status_code == 302
@@ -181,7 +181,7 @@ def test_an_owner_edits_the_details_and_each_change_goes_to_the_history(client, 
     assert (saved.title, saved.owner_id, saved.severity, saved.root_cause, saved.countermeasure_type,
             saved.verify_by, saved.ticket_links) == (
         "Refunds over 20 euros wait for a supervisor", world["olli"].id, 4, "The tool's limit is 20 euros.",
-        "automate", NOW.date() + timedelta(days=40), "RF-12\nhttps://tickets.example.com/RF-13")
+        "automate", now().date() + timedelta(days=40), "RF-12\nhttps://tickets.example.com/RF-13")
     assert saved.due_on == saved.created_at.date() + timedelta(days=7)
     events = dict(db.session.execute(sa.select(ProblemEvent.what, ProblemEvent.after)
                                      .where(ProblemEvent.problem_id == problem.id)).all())

@@ -15,12 +15,14 @@ from rotation.extensions import db
 from rotation.outbox.models import REMINDER, SENT, OutboxMessage
 from rotation.outbox.reminders import how_soon, queue_due_reminders
 from rotation.sites.models import CUSTOMER_SERVICE, Slot
-from tests.fixtures.shifts import BEFORE_THE_YEAR, assign, day, reloaded, slot_at
+from tests.fixtures.shifts import assign, before_the_year, day, reloaded, slot_at
 from tests.helpers import count_queries, outbox_of
 from tests.smtp_server import HOST
 
 BASE_URL = "https://rotation.example.com"
 DAY = timedelta(days=1)
+
+pytestmark = pytest.mark.dates  # every reminder is due by the date
 
 
 @pytest.fixture(autouse=True)
@@ -205,7 +207,7 @@ def test_a_moved_shift_supersedes_its_queued_reminder_and_is_reminded_of_its_new
     assert queue(old_start - 7 * DAY) == 1
 
     target = slot_at("HEL-CC", day(12, 4))
-    move_assignment(reloaded(shift.id), target, None, today=BEFORE_THE_YEAR)
+    move_assignment(reloaded(shift.id), target, None, today=before_the_year())
     db.session.commit()
     assert outbox_of(shift.id) == [("reminder", 0, "superseded"), ("invitation", 1, "queued")]
 
@@ -231,7 +233,7 @@ def test_a_shift_moved_after_its_reminder_went_out_is_reminded_again_for_its_new
 
     # Six days before the Friday it was on, moved to the Tuesday before: three days away.
     target = slot_at("HEL-CC", day(10, 2))
-    move_assignment(reloaded(shift.id), target, None, today=BEFORE_THE_YEAR)
+    move_assignment(reloaded(shift.id), target, None, today=before_the_year())
     db.session.commit()
     assert queue(old_start - 6 * DAY) == 0  # too late for "in a week"
     assert queue(target.starts_at - 2 * DAY) == 0

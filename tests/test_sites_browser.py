@@ -1,8 +1,7 @@
 """HR looks through the sites and one site's slots in the browser, on a desktop and on a phone."""
-from datetime import date
-
 import pytest
 
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
 from tests.helpers import PASSWORD, PHONE, page_width, sign_in
@@ -11,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_hr_opens_the_sites_and_a_sites_slots(page, make_user, make_site):
-    year = date.today().year
+    year = utc_today().year
     hr = make_user(roles=["hr"])
     make_site(code="HEL-CC", name="Helsinki contact centre", seats=3)
     make_site(code="TMP-WH", name="Tampere fulfilment centre", kind="warehouse")

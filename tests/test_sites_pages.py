@@ -2,9 +2,11 @@
 import re
 from datetime import date, time
 
+import pytest
 import sqlalchemy as sa
 
 from rotation.assignments.models import Assignment
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
@@ -52,10 +54,11 @@ def test_site_list_shows_each_site_and_its_slots_in_the_year(client, login_as, m
     assert "<code>flask --app rotation slots generate --year 2028</code>" in later
 
 
+@pytest.mark.dates
 def test_site_list_defaults_to_this_year(client, login_as, make_site):
     login_as("hr")
     make_site()
-    this_year = date.today().year
+    this_year = utc_today().year
     for url in ("/sites", "/sites?year=nonsense", "/sites?year=1492"):
         page = client.get(url).get_data(as_text=True)
         assert f"Slots in {this_year}" in page, url

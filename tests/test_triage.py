@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from rotation.accounts.models import User
 from rotation.assignments.models import COMPLETED, Assignment
+from rotation.db import utcnow
 from rotation.observations.models import Evidence
 from rotation.extensions import db
 from rotation.notifications.models import Notification
@@ -22,7 +23,7 @@ from rotation.problems.models import (
 )
 from rotation.problems.pain import pain_of
 from rotation.refusals import Refusal
-from tests.fixtures.findings import NOW, post, reloaded, sign_in, sign_out
+from tests.fixtures.findings import now, post, reloaded, sign_in, sign_out
 from tests.helpers import PASSWORD, count_queries, csrf_token
 
 
@@ -48,11 +49,11 @@ TITLES = ("Refund approval wait", "Return labels missing", "Forklift blocks the 
 # --- The queue ------------------------------------------------------------------------------------------------
 
 def test_the_queue_shows_what_waits_in_the_owned_areas_andon_first_then_the_oldest(client, world, make_user):
-    world.observe("ann", "refunds", "Refund approval wait", filed=NOW - timedelta(days=2))
-    world.observe("bo", "returns", "Return labels missing", filed=NOW - timedelta(days=3))
-    world.observe("cai", "refunds", "Refund screen freezes", severity=5, andon=True, filed=NOW - timedelta(hours=1))
-    world.observe("dee", "refunds", "Old refund question", filed=NOW - timedelta(days=5))
-    world.observe("ann", "picking", "Picking list out of order", filed=NOW - timedelta(days=4))
+    world.observe("ann", "refunds", "Refund approval wait", filed=now() - timedelta(days=2))
+    world.observe("bo", "returns", "Return labels missing", filed=now() - timedelta(days=3))
+    world.observe("cai", "refunds", "Refund screen freezes", severity=5, andon=True, filed=now() - timedelta(hours=1))
+    world.observe("dee", "refunds", "Old refund question", filed=now() - timedelta(days=5))
+    world.observe("ann", "picking", "Picking list out of order", filed=now() - timedelta(days=4))
     world.observe("bo", "refunds", "A draft", status="draft")
     problem = world.problem("Refunds need approval", "refunds")
     world.observe("cai", "refunds", "Already triaged", status=TRIAGED, problem=problem)
@@ -132,7 +133,7 @@ def test_an_owner_makes_a_problem_of_an_observation(client, world):
     problem = db.session.scalar(sa.select(Problem))
     assert (problem.title, problem.area_id, problem.severity, problem.owner_id, problem.status) == \
         ("Refunds over 20 euros need a supervisor", world["refunds"].id, 4, world["olli"].id, "triaged")
-    assert problem.due_on == NOW.date() + timedelta(days=7)
+    assert problem.due_on == now().date() + timedelta(days=7)
     linked = reloaded(Observation, observation.id)
     assert (linked.status, linked.problem_id) == (TRIAGED, problem.id)
     assert "Made the problem “Refunds over 20 euros need a supervisor” of “Refund approval wait”." in \

@@ -5,7 +5,7 @@ import multiprocessing
 import os
 import signal
 import threading
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -19,8 +19,8 @@ from rotation.jobs.registry import JOB_HANDLERS, JobHandler
 from rotation.plans.background import PLAN_RUN, queue_run
 from rotation.plans.models import PlanRun
 from rotation.sites.slots import generate_slots
+from tests.fixtures.clock import next_year
 
-YEAR = date.today().year + 1
 TEST_KIND = "test_note"
 
 
@@ -48,7 +48,7 @@ def company(make_site, make_person):
     chief = make_person("E001", home_site=home)
     for n in range(3):
         make_person(f"E2{n:02d}", manager=make_person(f"E1{n:02d}", manager=chief, home_site=home))
-    generate_slots(YEAR)
+    generate_slots(next_year())
     db.session.commit()
 
 
@@ -121,7 +121,7 @@ def test_a_job_that_keeps_killing_its_worker_is_given_up(notes):
 
 
 def test_a_plan_run_whose_worker_died_is_planned_by_the_next_one(company):
-    run = queue_run(YEAR, None)
+    run = queue_run(next_year(), None)
     db.session.commit()
     dead = queue.claim("dead")  # it claimed the run and died before writing anything
     db.session.execute(sa.update(PlanRun).values(status=RUNNING, step=2))
@@ -149,7 +149,7 @@ def test_old_jobs_are_forgotten_after_a_month(notes):
 
 
 def test_the_worker_command_runs_page_jobs_and_stops_cleanly(runner, company):
-    run_id = queue_run(YEAR, None).id
+    run_id = queue_run(next_year(), None).id
     db.session.commit()
     finished = threading.Event()
     engine = db.engine
@@ -173,7 +173,7 @@ def test_the_worker_command_runs_page_jobs_and_stops_cleanly(runner, company):
         stopper.join()
     assert result.exit_code == 0, result.output
     assert f"started plan run (job " in result.output
-    assert f"plan of {YEAR}: 4 customer-service days and 4 warehouse weeks, 0 unplaced" in result.output
+    assert f"plan of {next_year()}: 4 customer-service days and 4 warehouse weeks, 0 unplaced" in result.output
     assert result.output.strip().splitlines()[-1] == "Stopped."
     assert jobs()[0][1] == FINISHED
 

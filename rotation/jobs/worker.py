@@ -12,12 +12,12 @@ import signal
 import threading
 import traceback
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import click
 import sqlalchemy as sa
 from flask import Flask, current_app
 
+from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.jobs import queue
 from rotation.jobs.registry import JOB_HANDLERS, PASSES, StopWorker
@@ -30,7 +30,7 @@ Echo = Callable[[str], None]
 
 
 def stamp() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def echo(line: str, err: bool = False) -> None:

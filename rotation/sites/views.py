@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,7 @@ from flask import Blueprint, abort, render_template, request
 
 from rotation.navigation import menu_entry
 from rotation.roles import HR
-from rotation.db import utc_today
+from rotation.db import utc_today, utcnow
 from rotation.extensions import db
 from rotation.security import roles_required
 from rotation.signals import answers
@@ -147,7 +147,7 @@ def site_detail(code: str):
         taken.update(answer)
     slots = [(slot, taken.get(slot.id, 0)) for slot in rows]
     zone = site_zone(site)
-    now = datetime.now(zone) if zone else None
+    now = utcnow().astimezone(zone) if zone else None
     return render_template("sites/detail.html", site=site, year=year, months=months_of(slots, zone),
                            slot_count=len(slots), zone_now=now, first_year=FIRST_YEAR, last_year=LAST_YEAR,
                            customer_service_hours=customer_service_hours(site),
