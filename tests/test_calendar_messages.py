@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import ics
+import ics  # type: ignore[import-untyped]  # ics ships neither types nor stubs
 import icalendar
 import pytest
 import sqlalchemy as sa
-from ics.grammar.parse import ContentLine
+from ics.grammar.parse import ContentLine  # type: ignore[import-untyped]  # as above
 from markupsafe import escape
 from sqlalchemy.orm import joinedload
 
