@@ -36,11 +36,13 @@ HOST_EMAIL = "hanna.host@example.com"
 def loaded(assignment: Assignment) -> Assignment:
     """The assignment afresh, with person and slot's site loaded as recording needs them."""
     db.session.expire_all()
-    return load_assignment(assignment.id)
+    fresh = load_assignment(assignment.id)
+    assert fresh is not None
+    return fresh
 
 
 def started(assignment: Assignment, hours: float = 1) -> datetime:
-    return db.session.get(Slot, assignment.slot_id).starts_at + timedelta(hours=hours)
+    return db.session.get_one(Slot, assignment.slot_id).starts_at + timedelta(hours=hours)
 
 
 def notifications() -> list[tuple[str, str, str | None]]:
@@ -270,7 +272,9 @@ def test_two_recorders_at_once_record_once(app, database_url, company):
     def the_host() -> None:
         with app.app_context():
             try:
-                record_many([(load_assignment(shift.id), COMPLETED)], HOST_EMAIL, now)
+                fresh = load_assignment(shift.id)
+                assert fresh is not None
+                record_many([(fresh, COMPLETED)], HOST_EMAIL, now)
                 db.session.commit()
                 outcome["recorded"] = "yes"
             except FieldRefusal as problem:
@@ -306,7 +310,7 @@ def hosted(company):
 
 
 def link_of(message: OutboxMessage) -> str:
-    match = re.search(r"http://127\.0\.0\.1:5000/attendance/host/(\S+)", message.body_text)
+    match = re.search(r"http://127\.0\.0\.1:5000/attendance/host/(\S+)", message.body_text or "")
     assert match, message.body_text
     return match.group(1)
 

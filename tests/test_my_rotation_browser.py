@@ -36,8 +36,10 @@ def manager(make_site, make_person, make_user):
 
 def shift(person, kind: str) -> Assignment:
     db.session.expire_all()
-    return db.session.scalar(sa.select(Assignment).where(
+    found = db.session.scalar(sa.select(Assignment).where(
         Assignment.person_id == person.id, Assignment.kind == kind, Assignment.status != CANCELLED))
+    assert found is not None, kind
+    return found
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -68,6 +68,7 @@ def company(make_site, make_person, make_user):
 def _slot_around(moment: datetime) -> Slot:
     """A customer-service slot whose hours are moved to start at ``moment`` (tests need a shift under way)."""
     slot = db.session.scalar(sa.select(Slot).join(Site).where(Slot.first_day >= moment.date()).order_by(Slot.first_day))
+    assert slot is not None, moment
     slot.first_day = slot.last_day = moment.date()
     slot.starts_at, slot.ends_at = moment, moment + timedelta(hours=8)
     db.session.flush()
