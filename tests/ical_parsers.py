@@ -196,7 +196,7 @@ def _event_problems(event: list[Line], method: str | None) -> list[str]:
 
 
 def _time_problems(own: list[Line]) -> list[str]:
-    problems = []
+    problems: list[str] = []
     start, end = _first(own, "DTSTART"), _first(own, "DTEND")
     if start is None:
         return problems
@@ -281,7 +281,9 @@ def _param_problems(own: list[Line]) -> list[str]:
 
 def _components(lines: list[Line], name: str) -> list[list[Line]]:
     """Each ``name`` component as its lines, BEGIN and END included."""
-    found, current, depth = [], None, 0
+    found: list[list[Line]] = []
+    current: list[Line] | None = None
+    depth = 0
     for line in lines:
         if line.name == "BEGIN" and line.value == name and current is None:
             current, depth = [], 0
@@ -322,8 +324,8 @@ def read_with_icalendar(raw: bytes) -> ParsedEvent:
     attendee = event.get("ATTENDEE")
     return ParsedEvent(
         method=str(calendar["METHOD"]) if "METHOD" in calendar else None,
-        uid=str(event["UID"]), sequence=int(event["SEQUENCE"]), status=str(event["STATUS"]),
-        start=_plain(event["DTSTART"].dt), end=_plain(event["DTEND"].dt) if "DTEND" in event else None,
+        uid=str(event["UID"]), sequence=int(event.decoded("SEQUENCE")), status=str(event["STATUS"]),
+        start=_plain(event.decoded("DTSTART")), end=_plain(event.decoded("DTEND")) if "DTEND" in event else None,
         attendee=str(attendee) if attendee is not None else None,
         cn=attendee.params.get("CN") if attendee is not None else None,
         alarms=len(event.walk("VALARM")))
@@ -349,9 +351,11 @@ def read_with_icaljs(raw: bytes, node: str) -> ParsedEvent:
     result = icaljs_json(raw, node)
     event = result["events"][0]
     attendee = event["attendee"]
+    start = _from_icaljs(event["dtstart"])
+    assert start is not None, event
     return ParsedEvent(
         method=result["method"], uid=event["uid"], sequence=int(event["sequence"]), status=event["status"],
-        start=_from_icaljs(event["dtstart"]), end=_from_icaljs(event["dtend"]),
+        start=start, end=_from_icaljs(event["dtend"]),
         attendee=attendee["value"] if attendee else None, cn=attendee["cn"] if attendee else None,
         alarms=event["alarms"])
 
@@ -392,6 +396,7 @@ def install_icaljs() -> str:
     node, npm = shutil.which("node"), shutil.which("npm")
     if not node or not npm:
         required_or_skip("Node.js and npm are needed to read invitations with ical.js")
+    assert node and npm  # required_or_skip failed or skipped otherwise
     # The suite runs in several processes at once: one installs while the others wait.
     with open(JS_DIRECTORY / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

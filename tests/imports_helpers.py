@@ -30,7 +30,7 @@ def run_import(runner, tmp_path, kind: str, text: str | bytes, *options: str, na
 
 def count(model) -> int:
     db.session.expire_all()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+    return db.session.execute(sa.select(sa.func.count()).select_from(model)).scalar_one()
 
 
 def upload(client, kind: str, text: str | bytes, name: str = "file.csv", deactivate: bool = False,

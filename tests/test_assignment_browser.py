@@ -23,7 +23,9 @@ def published_plan(person_id: int, kind: str) -> Assignment:
     """Plan and publish the year as the ``plan --publish`` command does; return one person's shift."""
     plan_run(start_run(next_year(), None, "command", publish=True), not_before=date(next_year(), 1, 1), publish=True)
     db.session.commit()
-    return db.session.scalar(sa.select(Assignment).where(Assignment.person_id == person_id, Assignment.kind == kind))
+    shift = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == person_id, Assignment.kind == kind))
+    assert shift is not None, kind
+    return shift
 
 
 def screenshot(page, name: str) -> None:

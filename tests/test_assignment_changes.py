@@ -100,7 +100,7 @@ def test_two_hr_users_cannot_both_take_the_last_seat(app, database_url, company)
     def other_hr_user() -> None:
         with app.app_context():
             try:
-                move_assignment(db.session.get(Assignment, second_id), db.session.get(Slot, last_seat.id), None,
+                move_assignment(db.session.get_one(Assignment, second_id), db.session.get_one(Slot, last_seat.id), None,
                                 today=before_the_year())
                 db.session.commit()
                 outcome["moved"] = "yes"

@@ -41,11 +41,13 @@ def company(five_managers):
 def loaded(assignment: Assignment) -> Assignment:
     """The assignment afresh, with person and slot's site loaded as recording needs them."""
     db.session.expire_all()
-    return load_assignment(assignment.id)
+    fresh = load_assignment(assignment.id)
+    assert fresh is not None
+    return fresh
 
 
 def started(assignment: Assignment, hours: float = 1) -> datetime:
-    return db.session.get(Slot, assignment.slot_id).starts_at + timedelta(hours=hours)
+    return db.session.get_one(Slot, assignment.slot_id).starts_at + timedelta(hours=hours)
 
 
 def notifications() -> list[tuple[str, str, str | None]]:
@@ -272,7 +274,9 @@ def test_two_recorders_at_once_record_once(app, database_url, company):
     def the_host() -> None:
         with app.app_context():
             try:
-                record_many([(load_assignment(shift.id), COMPLETED)], HOST_EMAIL, now)
+                fresh = load_assignment(shift.id)
+                assert fresh is not None
+                record_many([(fresh, COMPLETED)], HOST_EMAIL, now)
                 db.session.commit()
                 outcome["recorded"] = "yes"
             except FieldRefusal as problem:

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 def status_of(assignment_id: int) -> str:
     db.session.expire_all()
-    return db.session.get(Assignment, assignment_id).status
+    return db.session.get_one(Assignment, assignment_id).status
 
 
 def fits(page, viewport) -> None:

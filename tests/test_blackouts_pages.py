@@ -122,6 +122,7 @@ BAD_INPUT = [
     ("company", {"end": lambda: (first_day() - timedelta(days=1)).isoformat()}, "end",
      lambda: f"The last day is before the first day ({first_day().isoformat()})."),
     ("company", {"start": ""}, "start", "Enter the first day of the blackout."),
+    ("company", {"start": "   "}, "start", "Enter the first day of the blackout."),
     ("company", {"end": ""}, "end", "Enter the last day of the blackout (the same as the first for one day)."),
     ("company", {"start": "2027-02-30"}, "start", "Enter the first day as a date like 2027-07-01 (year-month-day)."),
     ("company", {"end": "31.7.2027"}, "end", "Enter the last day as a date like 2027-07-01 (year-month-day)."),

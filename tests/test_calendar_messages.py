@@ -12,11 +12,11 @@ from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import ics
+import ics  # type: ignore[import-untyped]  # ics ships neither types nor stubs
 import icalendar
 import pytest
 import sqlalchemy as sa
-from ics.grammar.parse import ContentLine
+from ics.grammar.parse import ContentLine  # type: ignore[import-untyped]  # as above
 from markupsafe import escape
 from sqlalchemy.orm import joinedload
 
@@ -79,13 +79,13 @@ def _slot(site, first_day: date, hours: tuple[time, time]) -> Slot:
 
 
 def loaded(assignment_id: int) -> Assignment:
-    return db.session.scalar(
+    return db.session.execute(
         sa.select(Assignment).where(Assignment.id == assignment_id)
-        .options(joinedload(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site)))
+        .options(joinedload(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site))).scalar_one()
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
 
 
 # Sites east and west of UTC, each on the day its clocks change, and a warehouse week east of UTC.
@@ -522,13 +522,15 @@ def test_eight_threads_build_correct_messages_at_the_same_time(app, book, icaljs
 
     def build(message_id: int) -> list[tuple[bytes, bytes]]:
         with app.app_context():
-            message = db.session.get(OutboxMessage, message_id)
+            message = db.session.get_one(OutboxMessage, message_id)
             start.wait(timeout=30)
             return [(compose(message).as_bytes(policy=email.policy.SMTP),
                      download_calendar(messages_assignment(message_id))) for _ in range(5)]
 
     def messages_assignment(message_id: int) -> Assignment:
-        return loaded(db.session.get(OutboxMessage, message_id).assignment_id)
+        message = db.session.get_one(OutboxMessage, message_id)
+        assert message.assignment_id is not None
+        return loaded(message.assignment_id)
 
     with switching_threads_often(), ThreadPoolExecutor(max_workers=8) as pool:
         built = dict(zip(expected, pool.map(build, expected)))

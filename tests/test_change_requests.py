@@ -29,7 +29,9 @@ def day(week: int, weekday: int = 1) -> date:
 
 
 def slot_at(code: str, first_day: date) -> Slot:
-    return db.session.scalar(sa.select(Slot).join(Site).where(Site.code == code, Slot.first_day == first_day))
+    slot = db.session.scalar(sa.select(Slot).join(Site).where(Site.code == code, Slot.first_day == first_day))
+    assert slot is not None, (code, first_day)
+    return slot
 
 
 @pytest.fixture
@@ -309,8 +311,8 @@ def test_many_approvals_for_the_last_seat_at_once_exactly_one_wins(app, database
     def hr_user(request_id: int) -> None:
         with app.app_context():
             try:
-                change = db.session.get(ChangeRequest, request_id)
-                slot = db.session.get(Slot, last_seat.id)
+                change = db.session.get_one(ChangeRequest, request_id)
+                slot = db.session.get_one(Slot, last_seat.id)
                 start.wait(timeout=10)
                 approve(change, slot, f"hr{request_id}@example.com", None)
                 db.session.commit()

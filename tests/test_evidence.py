@@ -75,7 +75,7 @@ def stored_files(app) -> list[Path]:
 
 def rows() -> int:
     db.session.expire_all()
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Evidence))
+    return db.session.execute(sa.select(sa.func.count()).select_from(Evidence)).scalar_one()
 
 
 def jpeg(size=(40, 20), **save) -> bytes:

@@ -35,7 +35,7 @@ def run(runner, *args: str) -> str:
 
 def csv_rows(text: str) -> tuple[list[str], list[dict]]:
     reader = csv.DictReader(io.StringIO(text))
-    return reader.fieldnames, list(reader)
+    return list(reader.fieldnames or []), list(reader)
 
 
 def as_csv(value) -> str:

@@ -67,7 +67,7 @@ def parsed(response) -> icalendar.Calendar:
 
 
 def events(calendar: icalendar.Calendar) -> dict[str, icalendar.Event]:
-    return {str(event["UID"]): event for event in calendar.walk("VEVENT")}
+    return {str(event["UID"]): event for event in calendar.events}
 
 
 def text(response) -> str:

@@ -149,7 +149,9 @@ def test_hr_home_figures_follow_the_roster_and_the_clock(client, login_as, make_
 
     def figure(label: str) -> int:
         page = client.get("/").get_data(as_text=True)
-        return int(re.search(rf">{label}</a></th><td class=\"number\">(?:<strong>)?(\d+)", page).group(1))
+        match = re.search(rf">{label}</a></th><td class=\"number\">(?:<strong>)?(\d+)", page)
+        assert match, label
+        return int(match.group(1))
 
     assert (figure("People in the roster"), figure("Shifts without attendance")) == (1, 0)
     make_person(full_name="Bo Berg", home_site=site)

@@ -170,6 +170,7 @@ def open_a_draft_for(email: str) -> None:
     from rotation.sites.models import Slot
 
     person = db.session.scalar(sa.select(Person).where(Person.email == email))
+    assert person is not None, email
     shifts = db.session.scalars(sa.select(Assignment).join(Slot, Slot.id == Assignment.slot_id)
                                 .where(Assignment.person_id == person.id, Slot.ends_at < utcnow())
                                 .order_by(Slot.ends_at.desc()))

@@ -56,10 +56,13 @@ def function_level_imports() -> list[tuple[str, str, int]]:
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for node in ast.walk(function):
-                module = node.module or "" if isinstance(node, ast.ImportFrom) else None
-                names = [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
-                if (module is not None and (module.startswith("rotation") or node.level)) or \
-                        any(name.startswith("rotation") for name in names):
+                if isinstance(node, ast.ImportFrom):
+                    of_rotation = (node.module or "").startswith("rotation") or bool(node.level)
+                elif isinstance(node, ast.Import):
+                    of_rotation = any(alias.name.startswith("rotation") for alias in node.names)
+                else:
+                    continue
+                if of_rotation:
                     found.append((path.relative_to(ROOT).as_posix(), function.name, node.lineno))
     return found
 

@@ -45,16 +45,18 @@ def me(company, login_as):
 
 def shift_of(person, kind: str = "customer_service") -> Assignment:
     db.session.expire_all()
-    return db.session.scalar(sa.select(Assignment).where(Assignment.person_id == person.id, Assignment.kind == kind,
-                                                         Assignment.status != CANCELLED))
+    shift = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == person.id, Assignment.kind == kind,
+                                                          Assignment.status != CANCELLED))
+    assert shift is not None, kind
+    return shift
 
 
 def slot_of(assignment: Assignment) -> Slot:
-    return db.session.get(Slot, assignment.slot_id)
+    return db.session.get_one(Slot, assignment.slot_id)
 
 
 def messages() -> int:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))
+    return db.session.execute(sa.select(sa.func.count()).select_from(OutboxMessage)).scalar_one()
 
 
 def page_text(client) -> str:

@@ -31,7 +31,12 @@ def many(published_invitations):
 
 def delivered_ids(server) -> list[int]:
     """The outbox ids of the messages the server accepted, in the order it accepted them."""
-    return [int(_MESSAGE_ID.match(received.email["Message-ID"]).group(1)) for received in server.received]
+    ids = []
+    for received in server.received:
+        match = _MESSAGE_ID.match(received.email["Message-ID"])
+        assert match, received.email["Message-ID"]
+        ids.append(int(match.group(1)))
+    return ids
 
 
 def test_many_batches_deliver_every_message_once_in_the_order_queued(runner, many):

@@ -74,7 +74,7 @@ def message(assignment: Assignment | None = None, purpose: str = INVITATION, sta
 
 def status_of(row: OutboxMessage) -> tuple[str, int, datetime]:
     db.session.expire_all()
-    fresh = db.session.get(OutboxMessage, row.id)
+    fresh = db.session.get_one(OutboxMessage, row.id)
     return fresh.status, fresh.attempts, fresh.next_attempt_at
 
 

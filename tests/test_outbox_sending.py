@@ -59,7 +59,7 @@ def event_facts(received) -> dict:
     method, calendar = calendar_of(received)
     event = calendar.walk("VEVENT")[0]
     return {"mime_method": method, "method": str(calendar["METHOD"]), "uid": str(event["UID"]),
-            "sequence": int(event["SEQUENCE"]), "status": str(event.get("STATUS", "")),
+            "sequence": int(event.decoded("SEQUENCE")), "status": str(event.get("STATUS", "")),
             "attendee": str(event["ATTENDEE"]), "cn": event["ATTENDEE"].params.get("CN"),
             "start": event.decoded("DTSTART")}
 

@@ -33,7 +33,9 @@ def emailed_link(recipient: str, purpose: str) -> str:
     db.session.expire_all()
     body = db.session.scalar(sa.select(OutboxMessage.body_text).where(
         OutboxMessage.recipient == recipient, OutboxMessage.purpose == purpose).order_by(OutboxMessage.id.desc()))
-    return re.search(r"http://127\.0\.0\.1:5000(/password/\S+)", body).group(1)
+    match = re.search(r"http://127\.0\.0\.1:5000(/password/\S+)", body or "")
+    assert match, body
+    return match.group(1)
 
 
 def choose_password(page, password: str) -> None:

@@ -97,7 +97,8 @@ class Shift:
 
     @property
     def week(self) -> tuple[int, int]:
-        return tuple(self.days[0].isocalendar())[:2]
+        iso = self.days[0].isocalendar()
+        return iso.year, iso.week
 
 
 def read_shift(company: Company, row: dict) -> Shift:

@@ -285,7 +285,9 @@ def test_moves_and_withdrawals_are_listed_from_and_to(client, login_as, company,
 
 def _slot(kind: str, monday: date, weekday: int = 0) -> Slot:
     day = monday + timedelta(days=weekday)
-    return db.session.scalar(sa.select(Slot).where(Slot.kind == kind, Slot.first_day == day))
+    slot = db.session.scalar(sa.select(Slot).where(Slot.kind == kind, Slot.first_day == day))
+    assert slot is not None, (kind, day)
+    return slot
 
 
 def _weekdays(year: int, weekday_filter) -> int:
@@ -324,7 +326,7 @@ def test_the_charts_count_each_shift_where_it_will_be(client, login_as, make_sit
         match = re.search(rf'<th scope="row">{next_year()}-W{number:02d}</th><td class="[^"]*wide-only">[^<]+</td>'
                           r'<td class="number">(\d+)</td><td class="number">(\d+)</td>', html)
         assert match, number
-        return match.groups()
+        return match.group(1), match.group(2)
 
     assert week_row(3) == ("2", "1")
     assert week_row(5) == ("0", "0")
@@ -336,7 +338,7 @@ def test_the_charts_count_each_shift_where_it_will_be(client, login_as, make_sit
         match = re.search(rf'<th scope="row" class="site">{code} <small[^>]*>[^<]*</small></th>'
                           r'<td class="number">(\d+)</td><td class="number">(\d+)</td>', html)
         assert match, code
-        return match.groups()
+        return match.group(1), match.group(2)
 
     working_days = _weekdays(next_year(), lambda weekday: weekday < 5)
     mondays = _weekdays(next_year(), lambda weekday: weekday == 0)

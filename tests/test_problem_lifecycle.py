@@ -63,6 +63,7 @@ def world(make_site, make_person, make_user):
 def _slot(code: str, start: datetime) -> Slot:
     slot = db.session.scalar(sa.select(Slot).join(Site).where(Site.code == code, Slot.first_day >= start.date())
                              .order_by(Slot.first_day))
+    assert slot is not None, code
     slot.first_day = slot.last_day = start.date()
     slot.starts_at, slot.ends_at = start, start + timedelta(hours=8)
     db.session.flush()
@@ -70,8 +71,10 @@ def _slot(code: str, start: datetime) -> Slot:
 
 
 def _future_slot(code: str, days: int) -> Slot:
-    return db.session.scalar(sa.select(Slot).join(Site).where(
+    slot = db.session.scalar(sa.select(Slot).join(Site).where(
         Site.code == code, Slot.starts_at >= now() + timedelta(days=days)).order_by(Slot.starts_at))
+    assert slot is not None, code
+    return slot
 
 
 def _assign(person, slot: Slot) -> Assignment:
@@ -84,7 +87,7 @@ def _assign(person, slot: Slot) -> Assignment:
 
 def under_way(shift: Assignment) -> Assignment:
     """Moves the shift's hours so that it started two hours ago (committed): its person may file about it."""
-    slot = db.session.get(Slot, shift.slot_id)
+    slot = db.session.get_one(Slot, shift.slot_id)
     slot.starts_at, slot.ends_at = now() - timedelta(hours=2), now() + timedelta(hours=6)
     db.session.commit()
     return shift

@@ -91,12 +91,12 @@ def renaming_app(make_app):
 
     @public
     def rename_page(site_id: int):
-        site = db.session.get(Site, site_id)
+        site = db.session.get_one(Site, site_id)
         form = NameForm()
         if form.validate_on_submit():
             try:
                 with all_or_nothing():
-                    rename(site, form.name.data)
+                    rename(site, form.name.data or "")
             except FieldRefusal as refusal:
                 form.show_refusal(refusal)
         return render_template_string(

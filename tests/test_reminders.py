@@ -51,7 +51,7 @@ def reminders(assignment_id: int | None = None) -> list[OutboxMessage]:
 
 
 def starts_at(assignment: Assignment) -> datetime:
-    return db.session.get(Slot, assignment.slot_id).starts_at
+    return db.session.get_one(Slot, assignment.slot_id).starts_at
 
 
 def long_date(moment: datetime, zone: str = "Europe/Helsinki") -> str:

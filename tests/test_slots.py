@@ -14,8 +14,8 @@ WORKING_DAYS_2027 = 261  # 2027 starts on a Friday: 52 whole weeks and one more 
 MONDAYS_2027 = 52
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
 
 
 def slots_of(site) -> dict[date, Slot]:
@@ -23,7 +23,7 @@ def slots_of(site) -> dict[date, Slot]:
 
 
 def slot_count() -> int:
-    return db.session.scalar(sa.select(sa.func.count(Slot.id)))
+    return db.session.execute(sa.select(sa.func.count(Slot.id))).scalar_one()
 
 
 def test_a_contact_centre_gets_one_slot_per_working_day(make_site):

@@ -464,8 +464,8 @@ def test_making_a_problem_of_one_observation_six_times_at_once_makes_one(app, da
     def owner(number: int) -> None:
         with app.app_context():
             try:
-                actor = db.session.get(User, rita_id)
-                mine = db.session.get(Observation, observation.id)
+                actor = db.session.get_one(User, rita_id)
+                mine = db.session.get_one(Observation, observation.id)
                 start.wait(timeout=10)
                 services.create_from(mine, actor, title=f"Refund wait {number}", area_id=refunds_id, severity=3)
                 db.session.commit()

@@ -106,7 +106,7 @@ def change_password(user: User, current: str, new: str) -> None:
 class LoginAttempt:
     user: User | None = None
     wait: timedelta | None = None  # set when the attempt was refused unchecked
-    message: str | None = None     # why it must wait
+    message: str = ""              # why it must wait
 
 
 def sign_in(email: str, password: str, address: str, now: datetime | None = None) -> LoginAttempt:

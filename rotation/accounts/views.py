@@ -43,7 +43,7 @@ def login():
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        attempt = services.sign_in(form.email.data, form.password.data, request.remote_addr or "")
+        attempt = services.sign_in(form.email.data or "", form.password.data or "", request.remote_addr or "")
         if attempt.wait:
             seconds = max(1, math.ceil(attempt.wait.total_seconds()))
             form.form_errors.append(attempt.message.format(seconds=f"{seconds:,}"))
@@ -77,7 +77,7 @@ def change_password():
     if form.validate_on_submit():
         try:
             with all_or_nothing():
-                services.change_password(current_user, form.current.data, form.new.data)
+                services.change_password(current_user, form.current.data or "", form.new.data or "")
         except FieldRefusal as refusal:
             form.show_refusal(refusal)
         else:
@@ -102,7 +102,7 @@ def forgot_password():
         started = time.perf_counter()
         try:
             with all_or_nothing():
-                links.request_password_link(form.email.data)
+                links.request_password_link(form.email.data or "")
         except FieldRefusal as refusal:
             form.show_refusal(refusal)
         else:
@@ -127,7 +127,7 @@ def password_link(token: str):
         if form.validate_on_submit():
             try:
                 with all_or_nothing():
-                    user = links.use_link(usable, form.new.data)
+                    user = links.use_link(usable, form.new.data or "")
             except FieldRefusal as refusal:
                 form.show_refusal(refusal)
             else:

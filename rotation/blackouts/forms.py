@@ -29,7 +29,8 @@ class DayField(DateField):
             return
         typed = " ".join(valuelist).strip()
         if not typed:
-            self.data = None
+            # Only spaces count as an empty box, which InputRequired names, rather than as no day at all.
+            self.data, self.raw_data = None, []
             return
         super().process_formdata([typed])
 

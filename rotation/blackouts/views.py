@@ -58,7 +58,7 @@ def blackout_list():
 def blackout_new():
     # The person page links here with the person already chosen.
     form = _form({key: request.args[key] for key in ("scope", "employee_id", "site") if key in request.args})
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.start.data is not None and form.end.data is not None:
         try:
             with all_or_nothing():
                 blackout = services.save_blackout(None, form.scope.data, form.employee_id.data, form.site.data,
@@ -84,7 +84,7 @@ def blackout_edit(blackout_id: int):
         "end": blackout.end,
         "reason": blackout.reason,
     })
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.start.data is not None and form.end.data is not None:
         try:
             with all_or_nothing():
                 services.save_blackout(blackout, form.scope.data, form.employee_id.data, form.site.data,

@@ -50,7 +50,7 @@ def ask(uid: str):
         if not form.slot.errors:
             try:
                 with all_or_nothing():
-                    services.ask_for_change(shift, slot_id, form.reason.data, today)
+                    services.ask_for_change(shift, slot_id, form.reason.data or "", today)
             except FieldRefusal as error:
                 form.show_refusal(error)
             else:
@@ -142,7 +142,7 @@ def decline(request_id: int):
     if form.validate_on_submit():
         try:
             with all_or_nothing():
-                services.decline(change, current_user.email, form.note.data)
+                services.decline(change, current_user.email, form.note.data or "")
         except FieldRefusal as problem:
             form.show_refusal(problem)
         else:

@@ -88,7 +88,7 @@ def add_blackout():
     if person is None:
         abort(404)
     form = MyBlackoutForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.start.data is not None and form.end.data is not None:
         try:
             with all_or_nothing():
                 added = services.add_my_blackout(person, form.start.data, form.end.data, form.reason.data,

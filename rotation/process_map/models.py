@@ -7,10 +7,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.accounts.models import User
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 
 
-class ProcessArea(db.Model):
+class ProcessArea(Model):
     """A node of the process map (Returns, Refunds, Picking …); ``parent_id`` makes the tree.
 
     Names are unique among siblings. An area with sub-areas or observations is
@@ -37,7 +37,7 @@ class ProcessArea(db.Model):
         return f"<ProcessArea {self.name}>"
 
 
-class AreaOwner(db.Model):
+class AreaOwner(Model):
     """An account that owns a process area: they triage what is observed there and below."""
 
     __tablename__ = "area_owner"

@@ -156,8 +156,9 @@ def nearest_owned(area: ProcessArea) -> str | None:
 
     Owners of an area also see what is observed below it, so None means nobody hears of it.
     """
-    chain, area_id = [], area.id
-    parents = dict(db.session.execute(sa.select(ProcessArea.id, ProcessArea.parent_id)).all())
+    chain: list[int] = []
+    area_id: int | None = area.id
+    parents = dict(db.session.execute(sa.select(ProcessArea.id, ProcessArea.parent_id)).tuples().all())
     while area_id is not None and area_id not in chain:
         chain.append(area_id)
         area_id = parents.get(area_id)

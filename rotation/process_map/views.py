@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from wtforms import SelectChoice
+from wtforms import SelectChoice  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 
 from rotation.navigation import menu_entry
 from rotation.roles import ADMIN
@@ -40,7 +40,7 @@ def new_area():
     if form.validate_on_submit():
         try:
             with all_or_nothing():
-                area = services.add_area(form.name.data, form.parent_id, form.description.data)
+                area = services.add_area(form.name.data or "", form.parent_id, form.description.data)
         except FieldRefusal as problem:
             form.show_refusal(problem)
         else:
@@ -60,7 +60,7 @@ def area(area_id: int):
     if form.validate_on_submit():
         try:
             with all_or_nothing():
-                services.change_area(area, form.name.data, form.parent_id, form.description.data)
+                services.change_area(area, form.name.data or "", form.parent_id, form.description.data)
         except FieldRefusal as problem:
             form.show_refusal(problem)
         else:

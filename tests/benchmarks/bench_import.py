@@ -104,13 +104,13 @@ def pages_child(url: str) -> None:
     client.post("/login", data={"email": "hr@bench.example", "password": "bench password 1"})
     timings = {}
     for page in PAGES:
-        best = None
+        best = float("inf")
         for _ in range(3):
             started = time.perf_counter()
             response = client.get(page)
             elapsed = (time.perf_counter() - started) * 1000
             assert response.status_code == 200, page
-            best = elapsed if best is None else min(best, elapsed)
+            best = min(best, elapsed)
         timings[page] = round(best)
     print(json.dumps(timings))
 
@@ -159,12 +159,12 @@ def main() -> None:
     if args.child_pages:
         pages_child(args.child_pages)
         return
-    with tempfile.TemporaryDirectory() as folder:
-        folder = Path(folder)
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary)
         started = time.perf_counter()
         sites, roster = write_files(folder, args.people)
         print(f"Generated {args.people:,} people in {time.perf_counter() - started:.1f} s.")
-        targets = [("SQLite", f"sqlite:///{folder / 'bench.sqlite3'}")]
+        targets: list[tuple[str, str | None]] = [("SQLite", f"sqlite:///{folder / 'bench.sqlite3'}")]
         pg = postgresql_url()
         targets.append(("PostgreSQL", pg))
         for name, url in targets:

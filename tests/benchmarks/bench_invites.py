@@ -86,6 +86,7 @@ def start_server() -> tuple[subprocess.Popen, int]:
         probe.bind((HOST, 0))
         port = probe.getsockname()[1]
     server = subprocess.Popen([sys.executable, "-m", MODULE, "--serve", str(port)], stdout=subprocess.PIPE, text=True)
+    assert server.stdout is not None  # stdout=PIPE
     if server.stdout.readline().strip() != "ready":
         raise SystemExit("The SMTP server did not start.")
     return server, port
@@ -163,7 +164,7 @@ def capture(url: str, path: str) -> None:
     from rotation.outbox.sender import _CLAIM, BATCH_SIZE
 
     app = create_app()
-    ready = []
+    ready: list[tuple[str, bytes]] = []
     with app.app_context(), db.engine.connect() as connection:
         composer = Composer()
         due = connection.execute(_CLAIM, {"now": utcnow(), "elsewhere": [], "size": 10**9}).all()
@@ -324,15 +325,15 @@ def main() -> None:
             all_met &= report("SQLite", args.messages, bench(url, args.messages, args.year, args.profile, folder))
         if "postgresql" in databases:
             server = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-            url = fresh_postgresql(server)
-            if url is None:
+            pg_url = fresh_postgresql(server)
+            if pg_url is None:
                 print("PostgreSQL: not reachable, skipped.")
             else:
                 try:
                     all_met &= report("PostgreSQL", args.messages,
-                                      bench(url, args.messages, args.year, args.profile, folder))
+                                      bench(pg_url, args.messages, args.year, args.profile, folder))
                 finally:
-                    drop_postgresql(url)
+                    drop_postgresql(pg_url)
     if args.profile:
         print_profile(args.profile)
     sys.exit(0 if all_met else 1)

@@ -64,10 +64,11 @@ def table(results: list[Result], bare: float) -> list[str]:
         page = result.page
         label = f"`{page.shown(result.path)}`" + (" (304)" if page.expect == 304 else "")
         if result.problem or result.skipped:
-            reason = (result.skipped or "FAILED: " + result.problem.splitlines()[0]).replace("|", "/")
+            reason = (result.skipped or "FAILED: " + (result.problem or "").splitlines()[0]).replace("|", "/")
             lines.append(f"| {label} | {page.role} | — | — (≥ {page.target}) | — | {reason} |")
             continue
         missed = result.misses(bare)
+        assert result.one is not None and result.many is not None
         ratio = result.many.rate / bare
         lines.append(f"| {label} | {page.role} | {result.many.rate:,.1f} | {ratio:.3f} (≥ {page.target}) | "
                      f"{result.one.p50:.1f} / {result.one.p95:.1f} / {result.one.p99:.1f} | "
@@ -99,6 +100,7 @@ def bench_database(store: Store, seed: int, rebuild: bool, seconds: int, only: s
         elif result.skipped:
             print(f"  {result.page.role} {result.page.label}: {result.skipped}", flush=True)
         else:
+            assert result.one is not None and result.many is not None
             print(f"  {result.page.role:<7} {result.path}: {result.many.rate:,.1f}/s "
                   f"(×{result.many.rate / bare.rate:.3f}), one client p50/p95/p99 {result.one.p50:.0f}/"
                   f"{result.one.p95:.0f}/{result.one.p99:.0f} ms", flush=True)

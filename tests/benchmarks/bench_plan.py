@@ -250,7 +250,7 @@ def build_child(url: str, managers: int, year: int, seed: int) -> None:
         db.session.commit()
         settle(db.engine)
         rotation = db.session.scalar(sa.select(sa.func.count()).select_from(Person).where(in_rotation_clause()))
-        slots = dict(db.session.execute(sa.select(Slot.kind, sa.func.count()).group_by(Slot.kind)).all())
+        slots = dict(db.session.execute(sa.select(Slot.kind, sa.func.count()).group_by(Slot.kind)).tuples().all())
         blackout_count = db.session.scalar(sa.text("SELECT count(*) FROM blackout"))
         seconds = time.perf_counter() - started
     if rotation != managers:
@@ -277,8 +277,9 @@ def bulk_insert(engine: sa.Engine, table: str, columns: tuple[str, ...], rows: I
                     copy.write_row(row)
         else:
             marks = ", ".join("?" for _ in columns)
+            # The DB-API stub asks for a sequence of rows; sqlite3 takes any iterable, so the rows stream.
             cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({marks})",
-                               (tuple(_sqlite_value(value) for value in row) for row in rows))
+                               (tuple(_sqlite_value(value) for value in row) for row in rows))  # type: ignore[arg-type]
         raw.commit()
     finally:
         raw.close()

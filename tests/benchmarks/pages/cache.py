@@ -51,9 +51,15 @@ class Store:
     def environment(self) -> dict[str, str]:
         return {"DATABASE_URL": self.url, "SECRET_KEY": SECRET_KEY, "ROTATION_EVIDENCE_DIR": str(self.evidence)}
 
+    @property
+    def sqlite_file(self) -> Path:
+        database = sa.make_url(self.url).database
+        assert database, self.url
+        return Path(database)
+
     def exists(self) -> bool:
         if self.admin_url is None:
-            return Path(sa.make_url(self.url).database).is_file()
+            return self.sqlite_file.is_file()
         database = sa.make_url(self.url).database
         engine = sa.create_engine(self.admin_url)
         try:
@@ -67,7 +73,7 @@ class Store:
         shutil.rmtree(self.evidence, ignore_errors=True)
         self.note.unlink(missing_ok=True)
         if self.admin_url is None:
-            for path in FOLDER.glob(Path(sa.make_url(self.url).database).name + "*"):
+            for path in FOLDER.glob(self.sqlite_file.name + "*"):
                 path.unlink()
             return
         database = sa.make_url(self.url).database
@@ -147,6 +153,7 @@ def ready(store: Store, seed: int, rebuild: bool) -> dict:
                else "kept data is of another recipe, seed or year")
         print(f"  building the data ({why}); this takes minutes at 100,000 managers", flush=True)
         return build(store, seed)
+    assert note is not None
     wanted, kept = heads(), revision(store.url)
     if wanted != kept:
         print(f"  the schema moved on ({', '.join(sorted(kept)) or 'none'} → {', '.join(sorted(wanted))}): "

@@ -157,7 +157,7 @@ def prepare_child(url: str, this_year: int, seed: int) -> None:
         # still have their set-password link in the outbox.
         password_hash = db.session.scalar(sa.select(User.password_hash).where(User.email == logins[0].email))
         logged = {login.person_id for login in logins}
-        emails = dict(db.session.execute(sa.select(Person.id, Person.email)).all())
+        emails = dict(db.session.execute(sa.select(Person.id, Person.email)).tuples().all())
         with_account = [person_id for person_id in rotation if person_id not in logged and rng.random() < 0.8]
         joined = datetime(this_year - 1, 12, 1, 9, tzinfo=timezone.utc)
         insert(engine, "user_account", ("email", "display_name", "password_hash", "is_enabled", "created_at",

@@ -55,6 +55,7 @@ class Result:
             return [self.problem.splitlines()[0]]
         if self.skipped:
             return []
+        assert self.one is not None and self.many is not None, "measured before it is judged"
         if not self.one.requests or not self.many.requests:
             return ["no request completed"]
         missed = []

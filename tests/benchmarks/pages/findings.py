@@ -104,7 +104,7 @@ def file_observations(rng: random.Random, world: World, first_id: int) -> list[F
     chosen = rng.choices(worked, k=count)
     logged = {world.person("ceo"), world.person("manager")}
     chosen += [shift for shift in worked if shift.person_id in logged for _ in range(6)]
-    filed = []
+    filed: list[Filed] = []
     for number, shift in enumerate(chosen):
         recent = shift.slot.ends_at > now - timedelta(days=14)
         status = rng.choices(("draft", "submitted", "triaged", "declined"),
@@ -146,8 +146,10 @@ def make_problems(rng: random.Random, world: World, observations: list[Filed], f
     statuses = rng.choices(list(PROBLEM_STATUSES), weights=list(PROBLEM_STATUSES.values()), k=count)
     statuses[:len(PROBLEM_STATUSES)] = list(PROBLEM_STATUSES)
     seeded = [status for status in statuses if status != "duplicate"][:len(triaged)]
-    problems, by_area = [], defaultdict(list)
+    problems: list[ProblemRow] = []
+    by_area: defaultdict[int | None, list[ProblemRow]] = defaultdict(list)
     for status, seed in zip(seeded, triaged):
+        assert seed.area_id is not None and seed.triaged_at is not None, seed.id
         problem = ProblemRow(first_id + len(problems), status, seed.area_id, seed.triaged_at, seed, [seed])
         problems.append(problem)
         by_area[seed.area_id].append(problem)
@@ -178,6 +180,7 @@ def _history(rng: random.Random, world: World, problem: ProblemRow) -> None:
     when = problem.created_at
     problem.events.append(("created", None, None, when))
     for observation in problem.linked[1:4]:
+        assert observation.triaged_at is not None, observation.id
         problem.events.append(("observation linked", None, str(observation.id), observation.triaged_at))
     before = "new"
     for step in PATHS[problem.status]:
@@ -193,7 +196,7 @@ def problem_rows(world: World, problems: list[ProblemRow]) -> list[tuple]:
     survivors = {problem.id: problem for problem in problems}
     for problem in problems:
         source = survivors[problem.duplicate_of] if problem.duplicate_of else problem
-        linked = source.linked or [source.seed]
+        linked = source.linked or ([source.seed] if source.seed else [])
         severity = max(observation.severity for observation in linked if observation)
         safety = any(observation.values["kind"] == "safety" for observation in linked if observation)
         status = problem.status
@@ -226,7 +229,8 @@ def second_them(rng: random.Random, world: World, observations: list[Filed], fir
     shown = [observation for observation in observations if observation.status != "draft"]
     manager = world.person("manager")
     own = [shift for shift in worked if shift.person_id == manager]
-    seconds, taken = [], set()
+    seconds: list[tuple] = []
+    taken: set[tuple[int, int]] = set()
     wanted = round(SECONDS_PER_OBSERVATION * len(shown))
     picks = [(observation, rng.choice(worked)) for observation in rng.choices(shown, k=wanted)]
     picks += [(observation, own[0]) for observation in rng.sample(shown, min(5, len(shown)))] if own else []
@@ -235,6 +239,7 @@ def second_them(rng: random.Random, world: World, observations: list[Filed], fir
         if shift.person_id == observation.shift.person_id or key in taken:
             continue
         taken.add(key)
+        assert observation.submitted_at is not None, observation.id
         when = min(world.now - timedelta(minutes=1), observation.submitted_at + timedelta(hours=rng.randint(1, 400)))
         seconds.append((first_id + len(seconds), observation.id, shift.person_id, shift.id, when,
                         "Same here." if rng.random() < 0.4 else None))

@@ -25,7 +25,8 @@ def notifications(rng: random.Random, engine: sa.Engine, world: World, findings:
     (a no-show in their team), managers whose change request was answered; the log-ins get a page or two."""
     rows = []
 
-    def tell(person_id: int, text: str, link: str | None, when: datetime) -> None:
+    def tell(person_id: int, text: str, link: str | None, when: datetime | None) -> None:
+        assert when is not None, text  # what is told has happened
         read = when < world.now - timedelta(days=3) and rng.random() < 0.8
         rows.append((person_id, text[:500], link, when, when + timedelta(hours=rng.randint(1, 48)) if read else None))
 
@@ -43,7 +44,7 @@ def notifications(rng: random.Random, engine: sa.Engine, world: World, findings:
         for what, _, after, at in problem.events:
             if what == "status":
                 tell(problem.seed.shift.person_id, f"The problem “{problem.seed.values['title']}” is now "
-                     f"{after.replace('_', ' ')}.", f"/problems/{problem.id}", at)
+                     f"{(after or '').replace('_', ' ')}.", f"/problems/{problem.id}", at)
     for shift in world.this_shifts:
         if shift.status == "no_show":
             boss = world.people[shift.person_id].manager_id
@@ -70,13 +71,15 @@ def outbox(rng: random.Random, engine: sa.Engine, world: World, findings: Findin
     people, now = world.people, world.now
     rows = []
 
-    def message(purpose: str, person_id: int | None, when: datetime, *, email: str | None = None,
+    def message(purpose: str, person_id: int | None, when: datetime | None, *, email: str | None = None,
                 shift: Shift | None = None, subject: str | None = None, text: str | None = None,
                 reminder_days: int | None = None, status: str | None = None) -> None:
         person = people.get(person_id) if person_id else None
+        address = email or (person.email if person else None)
+        assert when is not None and address, purpose  # what is sent has happened, to someone
         status = status or rng.choices(("sent", "failed"), weights=(99, 1))[0]
         sent = when + timedelta(seconds=rng.randint(5, 600)) if status == "sent" else None
-        rows.append((purpose, email or person.email, person.name if person else "", shift.id if shift else None,
+        rows.append((purpose, address, person.name if person else "", shift.id if shift else None,
                      shift.sequence if shift else None, subject, text, status, 1 if status != "queued" else 0,
                      when, when, sent, REFUSED if status == "failed" else None, reminder_days))
 
@@ -100,6 +103,7 @@ def outbox(rng: random.Random, engine: sa.Engine, world: World, findings: Findin
     for observation in findings.observations:
         values = observation.values
         if observation.status != "draft" and (values["severity"] == 5 or values["kind"] == "safety"):
+            assert observation.area_id is not None, observation.id
             message("andon", None, observation.submitted_at, email=world.owner_email(observation.area_id),
                     subject=f"Andon: {values['title']}", text=values["what_happened"][:300])
         if observation.status == "declined":
@@ -109,7 +113,8 @@ def outbox(rng: random.Random, engine: sa.Engine, world: World, findings: Findin
         for what, _, after, at in problem.events:
             if what == "status" and problem.seed is not None:
                 message("problem_news", problem.seed.shift.person_id, at,
-                        subject=f"Problem {problem.id} is now {after.replace('_', ' ')}", text="See the problem.",
+                        subject=f"Problem {problem.id} is now {(after or '').replace('_', ' ')}",
+                        text="See the problem.",
                         status="queued" if at > now - timedelta(minutes=10) else None)
     for status, answered in decided.items():
         for shift, when in answered:

@@ -100,6 +100,8 @@ class Server:
 
     def workers(self) -> list[int]:
         """The worker processes' ids (the master's children)."""
+        if self.process is None:
+            return []
         try:
             text = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text()
         except OSError:
@@ -111,7 +113,9 @@ class Server:
         peaks = []
         for pid in self.workers():
             status = Path(f"/proc/{pid}/status").read_text()
-            peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
+            match = re.search(r"VmHWM:\s+(\d+) kB", status)
+            assert match, pid
+            peaks.append(int(match.group(1)) / 1024)
         return peaks
 
     def log_since(self, offset: int) -> str:

@@ -109,7 +109,8 @@ def change_requests(rng: random.Random, engine: sa.Engine, world: World) -> dict
     reasons = ("Our product launch is that week.", "I am on a customer visit abroad that day.",
                "The board meets that day.", "School holidays: I am away with my family.",
                "I would rather go in the autumn peak.")
-    rows, decided = [], {"approved": [], "declined": []}
+    rows: list[tuple] = []
+    decided: dict[str, list[tuple[Shift, str]]] = {"approved": [], "declined": []}
     now = world.now
     for shift in pending:
         wanted = rng.choice(same_kind[(shift.year, shift.kind)]).id if rng.random() < 0.6 else None

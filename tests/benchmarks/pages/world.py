@@ -90,7 +90,7 @@ def load_world(now: datetime, logins: list[dict]) -> World:
                  sa.select(Slot.id, Site.code, Slot.kind, Slot.first_day, Slot.starts_at, Slot.ends_at, Slot.seats)
                  .join(Site, Site.id == Slot.site_id))}
     by_role = {login["role"]: login for login in logins}
-    users = {role: db.session.scalar(sa.select(User.id).where(User.email == login["email"]))
+    users = {role: db.session.execute(sa.select(User.id).where(User.email == login["email"])).scalar_one()
              for role, login in by_role.items()}
     next_shifts = [Shift(row.id, row.uid, row.person_id, slots[row.slot_id], row.status, row.year, row.sequence)
                    for row in db.session.execute(
