@@ -15,8 +15,13 @@ from flask_login import user_loaded_from_cookie
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from rotation import config as configuration
-from rotation import errors, security, templating, transactions
-from rotation import models  # noqa: F401  (the whole schema, for Alembic)
+from rotation import (
+    errors,
+    models,  # noqa: F401  (the whole schema, for Alembic)
+    security,
+    templating,
+    transactions,
+)
 from rotation.accounts.cli import users_cli
 from rotation.accounts.sign_ins import renew_on_cookie
 from rotation.accounts.signed_in import load_signed_in
@@ -38,6 +43,7 @@ from rotation.home.views import bp as home
 from rotation.imports import background as import_jobs  # noqa: F401  (registers the import jobs)
 from rotation.imports.cli import blackouts_cli, people_cli, sites_cli
 from rotation.imports.views import bp as imports
+from rotation.insights.views import bp as insights
 from rotation.jobs.worker import worker_command
 from rotation.my_rotation.views import bp as my_rotation
 from rotation.notifications.views import bp as notifications
@@ -56,7 +62,6 @@ from rotation.plans.cli import plan_command
 from rotation.plans.views import bp as plans
 from rotation.problems import receivers  # noqa: F401  (answers what observations ask of problems)
 from rotation.problems.cli import problems_cli
-from rotation.insights.views import bp as insights
 from rotation.problems.views import bp as problems
 from rotation.process_map.views import bp as process_map
 from rotation.sites import imports as site_imports  # noqa: F401  (registers the sites file)

@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import icalendar
@@ -385,7 +385,7 @@ def _from_icaljs(value: dict | None) -> datetime | date | None:
 def _plain(value: datetime | date) -> datetime | date:
     if isinstance(value, datetime):
         assert value.tzinfo is not None, f"{value} is floating"
-        return value.astimezone(timezone.utc)
+        return value.astimezone(UTC)
     return value
 
 

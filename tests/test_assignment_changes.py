@@ -8,16 +8,23 @@ import pytest
 import sqlalchemy as sa
 
 from rotation.assignments.changes import move_assignment, valid_slots, withdraw_assignment
-from rotation.refusals import FieldRefusal
-from rotation.assignments.roster_effects import mark_collisions, withdraw_future_assignments
 from rotation.assignments.models import (
-    CANCELLED, COMPLETED, CONFIRMED, DRAFT, MOVE, NO_SHOW, PUBLISHED, WITHDRAW,
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    DRAFT,
+    MOVE,
+    NO_SHOW,
+    PUBLISHED,
+    WITHDRAW,
     Assignment,
 )
+from rotation.assignments.roster_effects import mark_collisions, withdraw_future_assignments
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
-from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
+from rotation.refusals import FieldRefusal
+from rotation.sites.models import Site, Slot
 from rotation.sites.slots import generate_slots
 from tests.fixtures.shifts import assign, before_the_year, day, next_year, reloaded, slot_at
 from tests.helpers import count_queries, outbox_of

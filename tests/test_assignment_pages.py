@@ -12,10 +12,10 @@ from rotation.assignments.models import CANCELLED, COMPLETED, DRAFT, MOVE, PUBLI
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.sites.slots import generate_slots
-from tests.fixtures.shifts import assign, day, next_year, reloaded, slot_at
-from tests.helpers import count_queries, outbox_of, next_page_url
-from tests.imports_helpers import confirm, upload
 from tests.fixtures.clock import this_year
+from tests.fixtures.shifts import assign, day, next_year, reloaded, slot_at
+from tests.helpers import count_queries, next_page_url, outbox_of
+from tests.imports_helpers import confirm, upload
 
 
 @pytest.fixture

@@ -5,30 +5,46 @@ import html
 import re
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from rotation.assignments.models import (
-    CANCELLED, COMPLETED, CONFIRMED, DRAFT, MOVE, NO_SHOW, PUBLISHED, Assignment,
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    DRAFT,
+    MOVE,
+    NO_SHOW,
+    PUBLISHED,
+    Assignment,
+)
+from rotation.attendance.links import (
+    EXPIRED,
+    INVALID,
+    SALT,
+    USED,
+    VALID,
+    hash_secret,
+    make_token,
+    open_link,
+    queue_attendance_requests,
+    spend_link,
 )
 from rotation.attendance.models import AttendanceLink
-from rotation.attendance.links import (
-    EXPIRED, INVALID, SALT, USED, VALID, hash_secret, make_token, open_link, queue_attendance_requests, spend_link,
-)
 from rotation.attendance.services import load_assignment, record_attendance, record_many
-from rotation.refusals import FieldRefusal
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.outbox.models import ATTENDANCE, NO_SHOW_NOTICE, QUEUED, SUPERSEDED, OutboxMessage
 from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 from tests.fixtures.attendance import HOST_EMAIL, link_of, make_slot, messages
 from tests.fixtures.shifts import assign, day, next_year, reloaded, slot_at
-from tests.helpers import count_queries, csrf_token, outbox_of, next_page_url
+from tests.helpers import count_queries, csrf_token, next_page_url, outbox_of
 
 HR_EMAIL = "hr@example.com"
 
@@ -527,7 +543,7 @@ def test_a_refused_recording_comes_back_as_a_message_and_changes_nothing(client,
 def test_the_count_of_shifts_waiting_follows_every_change_and_the_clock(client, login_as, post_form, recent,
                                                                           make_person, monkeypatch):
     hel = db.session.get(Site, recent["yesterday"].site_id)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     later = make_slot(hel, now.date() + timedelta(days=2), now + timedelta(hours=40), now + timedelta(hours=48))
     assign(make_person("E200", full_name="Gus Grey", department="Legal", home_site=hel), later)
     login_as("hr")
@@ -545,7 +561,7 @@ def test_the_count_of_shifts_waiting_follows_every_change_and_the_clock(client, 
     # Dina's day starts tomorrow and Gus's the day after: once each has started, they wait too.
     for hours, waiting in ((21, ["Eli Eskola", "Dina Dahl"]), (42, ["Eli Eskola", "Dina Dahl", "Gus Grey"])):
         monkeypatch.setattr("rotation.attendance.listing.utcnow",
-                            lambda hours=hours: datetime.now(timezone.utc) + timedelta(hours=hours))
+                            lambda hours=hours: datetime.now(UTC) + timedelta(hours=hours))
         page = text(client.get("/attendance/"))
         assert rows_of(page) == ["Fay Frost", "Bo Berg", *waiting], hours
         assert f"Showing 1–{len(waiting) + 2} of {len(waiting) + 2} shifts waiting" in page
@@ -612,7 +628,7 @@ def test_the_host_page_records_everyone_once(client, recent, host_link):
 
 
 def test_the_host_sees_what_hr_recorded_and_cannot_change_it(client, login_as, recent, host_link):
-    record_attendance(load_assignment(recent["ann"].id), NO_SHOW, HR_EMAIL, datetime.now(timezone.utc))
+    record_attendance(load_assignment(recent["ann"].id), NO_SHOW, HR_EMAIL, datetime.now(UTC))
     db.session.commit()
     page = text(client.get(host_link))
     assert re.findall(r"<legend><strong>([^<]+)</strong>", page) == ["Ann Aalto", "Gus Grey"]
@@ -642,7 +658,7 @@ def test_a_bad_or_expired_link_gets_a_friendly_page(client, recent, host_link):
     assert response.headers["Cache-Control"] == "no-store"
     assert client.post("/attendance/host/not-a-real-link").status_code in (400, 404)
     assert client.get("/attendance/host/" + "x" * 3000).status_code == 404
-    db.session.execute(sa.update(AttendanceLink).values(expires_at=datetime.now(timezone.utc) - timedelta(minutes=1)))
+    db.session.execute(sa.update(AttendanceLink).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
     db.session.commit()
     response = client.get(host_link)
     assert response.status_code == 410 and "This link has expired" in text(response)
@@ -650,7 +666,7 @@ def test_a_bad_or_expired_link_gets_a_friendly_page(client, recent, host_link):
 
 
 def test_a_host_whose_attendees_hr_recorded_has_nothing_left_to_do(client, recent, host_link):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     record_many([(load_assignment(recent["ann"].id), COMPLETED), (load_assignment(recent["gus"].id), NO_SHOW)],
                 HR_EMAIL, now)
     db.session.commit()

@@ -5,8 +5,8 @@ from playwright.sync_api import expect
 
 from rotation.extensions import db
 from rotation.sites.slots import generate_slots
-from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 from tests.fixtures.clock import next_year
+from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +54,7 @@ def test_a_large_import_and_a_plan_run_happen_in_the_worker_while_the_pages_foll
 
     upload(page, "People (the roster)", tmp_path / "people.csv")
     # The request returns at once; the page says what is happening and follows the worker.
-    expect(page.get_by_role("heading", name=f"Preview: people.csv")).to_be_visible()
+    expect(page.get_by_role("heading", name="Preview: people.csv")).to_be_visible()
     expect(page.get_by_text(f"{people:,} lines")).to_be_visible()
     page.get_by_role("heading", name=f"The file is valid: {people} added, 0 updated, 0 deactivated, 0 unchanged") \
         .wait_for(timeout=60_000)

@@ -4,8 +4,8 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import PASSWORD, PHONE, page_width, sign_in
 from rotation.db import utc_today
+from tests.helpers import PASSWORD, PHONE, page_width, sign_in
 
 pytestmark = pytest.mark.browser
 

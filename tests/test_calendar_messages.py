@@ -9,11 +9,11 @@ import threading
 import time as clock
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import ics  # type: ignore[import-untyped]  # ics ships neither types nor stubs
 import icalendar
+import ics  # type: ignore[import-untyped]  # ics ships neither types nor stubs
 import pytest
 import sqlalchemy as sa
 from ics.grammar.parse import ContentLine  # type: ignore[import-untyped]  # as above
@@ -34,8 +34,8 @@ from tests.ical_parsers import (
     ParsedEvent,
     check_structure,
     icaljs_json,
-    read_with_icaljs,
     read_with_icalendar,
+    read_with_icaljs,
     read_with_vobject,
     structure_problems,
 )
@@ -85,7 +85,7 @@ def loaded(assignment_id: int) -> Assignment:
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # Sites east and west of UTC, each on the day its clocks change, and a warehouse week east of UTC.

@@ -11,15 +11,15 @@ import sqlalchemy as sa
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.change_requests.models import APPROVED, DECLINED, PENDING, WITHDRAWN, ChangeRequest
 from rotation.change_requests.services import approve, ask_for_change
-from rotation.refusals import FieldRefusal
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.outbox.models import OutboxMessage
 from rotation.people.models import Person
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import Site, Slot
 from rotation.sites.slots import generate_slots
-from tests.helpers import count_queries
 from tests.fixtures.clock import next_year
+from tests.helpers import count_queries
 
 DEPARTMENTS = ("Board", "Finance", "Sales", "Legal", "Marketing", "Logistics", "Buying", "IT")
 

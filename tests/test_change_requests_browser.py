@@ -9,8 +9,8 @@ from rotation.change_requests.models import APPROVED, DECLINED, PENDING, ChangeR
 from rotation.change_requests.services import ask_for_change
 from rotation.extensions import db
 from rotation.sites.models import Slot
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 from tests.fixtures.my_rotation import next_year, shift
+from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 

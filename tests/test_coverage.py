@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import csv
 import html
-import re
 import io
+import re
 from datetime import date, timedelta
 
 import pytest
+
 from rotation.assignments.models import COMPLETED, PUBLISHED
 from rotation.coverage import standing
 from rotation.coverage.scope import Scope, is_in_organisation

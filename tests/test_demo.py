@@ -1,9 +1,9 @@
 import sqlalchemy as sa
 
 from rotation.accounts.models import User
-from rotation.roles import ROLES
 from rotation.demo.accounts import DEMO_PASSWORD
 from rotation.extensions import db
+from rotation.roles import ROLES
 
 
 def test_demo_load_gives_every_role_a_working_login(runner, client, post_form):

@@ -14,17 +14,16 @@ import sqlalchemy as sa
 from PIL import Image, PngImagePlugin
 from werkzeug.datastructures import FileStorage
 
-from rotation.roles import ADMIN, MANAGER, OWNER
 from rotation.assignments.models import PUBLISHED, Assignment
-from rotation.observations.models import Evidence
-from rotation.observations.evidence import MAX_BYTES, MAX_FILES, EvidenceProblem, delete, path_of, store
 from rotation.extensions import db
-from rotation.observations.models import DRAFT, SUBMITTED, Observation, Second
+from rotation.observations.evidence import MAX_BYTES, MAX_FILES, EvidenceProblem, delete, path_of, store
+from rotation.observations.models import DRAFT, SUBMITTED, Evidence, Observation, Second
 from rotation.process_map.models import AreaOwner, ProcessArea
+from rotation.roles import ADMIN, MANAGER, OWNER
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.helpers import PASSWORD, csrf_token
 from tests.fixtures.clock import next_year
+from tests.helpers import PASSWORD, csrf_token
 
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 CSV_BYTES = "\ufefforder,problem\r\n1001,Refund took 14 days\r\n1002,\"Courier said \"\"not home\"\"\"\r\n".encode()

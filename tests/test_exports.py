@@ -10,8 +10,8 @@ import pytest
 from rotation.extensions import db
 from rotation.observations.export import COLUMNS as OBSERVATION_COLUMNS
 from rotation.problems.export import COLUMNS as PROBLEM_COLUMNS
-from tests.helpers import count_queries
 from tests.fixtures.insights import observe, problem_in, second
+from tests.helpers import count_queries
 
 OBSERVATION_HEADER = ["id", "status", "submitted_at", "author_employee_id", "author_email", "shift_uid", "shift_kind",
                       "site", "shift_start", "area", "kind", "title", "severity", "frequency", "customer_minutes",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import icalendar
 import pytest
@@ -19,8 +19,8 @@ from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Slot
 from rotation.sites.slots import generate_slots
-from tests.helpers import PASSWORD, count_queries
 from tests.fixtures.clock import next_year
+from tests.helpers import PASSWORD, count_queries
 
 BASE_URL = "https://rotation.example.com"
 TOKEN_IN_LINK = re.compile(r"/calendar/([A-Za-z0-9_-]{43})\.ics")
@@ -180,7 +180,7 @@ def test_a_poll_records_its_use_at_most_once_an_hour(client, company):
     db.session.expire_all()
     assert services.live_token(manager).last_used_at == first_use
 
-    an_hour_ago = datetime.now(timezone.utc) - timedelta(hours=1, minutes=1)
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1, minutes=1)
     services.live_token(manager).last_used_at = an_hour_ago
     db.session.commit()
     with count_queries() as later:
@@ -262,12 +262,12 @@ def test_an_unchanged_feed_is_answered_before_the_app_dispatches_the_request(app
     # Anything else goes through the app: a changed feed, an unknown link, a first poll of the hour.
     assert client.get(f"/calendar/{token}.ics", headers={"If-None-Match": '"stale"'}).status_code == 200
     assert client.get("/calendar/unknown.ics", headers={"If-None-Match": etag}).status_code == 404
-    services.live_token(company["manager"]).last_used_at = datetime.now(timezone.utc) - timedelta(hours=2)
+    services.live_token(company["manager"]).last_used_at = datetime.now(UTC) - timedelta(hours=2)
     db.session.commit()
     assert client.get(f"/calendar/{token}.ics", headers={"If-None-Match": etag}).status_code == 304
     assert len(dispatched) == 3
     db.session.expire_all()
-    assert datetime.now(timezone.utc) - services.live_token(company["manager"]).last_used_at < timedelta(minutes=1)
+    assert datetime.now(UTC) - services.live_token(company["manager"]).last_used_at < timedelta(minutes=1)
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.slots import generate_slots
-from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 from tests.fixtures.clock import next_year
+from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 

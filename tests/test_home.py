@@ -1,3 +1,5 @@
+from datetime import UTC
+
 import pytest
 
 from tests.helpers import count_queries, next_page_url
@@ -129,7 +131,7 @@ def test_manager_outside_the_roster_is_told_why_nothing_is_planned(client, login
 def test_hr_home_figures_follow_the_roster_and_the_clock(client, login_as, make_site, make_person, monkeypatch):
     """The roster's figures are kept between requests, yet a new person or a shift that starts shows at once."""
     import re
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     import rotation.home.overview as overview
     from rotation.assignments.models import PUBLISHED, Assignment
@@ -138,7 +140,7 @@ def test_hr_home_figures_follow_the_roster_and_the_clock(client, login_as, make_
 
     site = make_site("HEL-CC")
     ann = make_person(full_name="Ann Aalto", home_site=site)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     slot = Slot(site_id=site.id, kind=site.slot_kind, first_day=now.date(), last_day=now.date(),
                 starts_at=now + timedelta(hours=1), ends_at=now + timedelta(hours=9), seats=3)
     db.session.add(slot)

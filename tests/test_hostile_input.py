@@ -165,8 +165,8 @@ def open_a_draft_for(email: str) -> None:
     from rotation.extensions import db
     from rotation.observations.models import DRAFT, Observation
     from rotation.observations.services import extend_window, start_draft
-    from rotation.refusals import Refusal
     from rotation.people.models import Person
+    from rotation.refusals import Refusal
     from rotation.sites.models import Slot
 
     person = db.session.scalar(sa.select(Person).where(Person.email == email))

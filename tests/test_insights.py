@@ -8,12 +8,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.insights.figures import Group, lumped, pareto_chart
 from rotation.problems.models import Problem
-from tests.fixtures.insights import BOLD, add_area, observe, problem_in, second, today
+from tests.fixtures.insights import BOLD, add_area, observe, problem_in, second
 from tests.helpers import PASSWORD, PHONE, count_queries, page_width, save_screenshot, sign_in
-from rotation.db import utc_today
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ from rotation.outbox.models import OutboxMessage
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.helpers import count_queries
 from tests.fixtures.clock import next_year
-
+from tests.helpers import count_queries
 
 
 @pytest.fixture

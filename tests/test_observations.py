@@ -12,8 +12,8 @@ from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.observations.models import DRAFT, SUBMITTED, TRIAGED, Observation, Second, WindowExtension
 from rotation.observations.services import filing_problem, start_draft, submit
-from rotation.refusals import Refusal
 from rotation.outbox.models import OutboxMessage
+from rotation.refusals import Refusal
 from tests.fixtures.observations import now
 from tests.helpers import PASSWORD, count_queries, csrf_token
 

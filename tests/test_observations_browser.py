@@ -9,10 +9,9 @@ import sqlalchemy as sa
 from PIL import Image
 from playwright.sync_api import expect
 
-from rotation.observations.models import Evidence
-from rotation.observations.evidence import path_of
 from rotation.extensions import db
-from rotation.observations.models import SUBMITTED, Observation, Second
+from rotation.observations.evidence import path_of
+from rotation.observations.models import SUBMITTED, Evidence, Observation, Second
 from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser

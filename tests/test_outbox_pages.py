@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +13,15 @@ from rotation.assignments.models import PUBLISHED, Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
-    CANCELLATION, FAILED, INVITATION, QUEUED, RESET_PASSWORD, SENT, SET_PASSWORD, SUPERSEDED, OutboxMessage,
+    CANCELLATION,
+    FAILED,
+    INVITATION,
+    QUEUED,
+    RESET_PASSWORD,
+    SENT,
+    SET_PASSWORD,
+    SUPERSEDED,
+    OutboxMessage,
 )
 from rotation.sites.models import Slot
 from tests.helpers import count_queries, csrf_token, next_page_url
@@ -45,8 +53,8 @@ def shift(make_site, make_person):
     """Makes a published customer-service day for a new person at Helsinki: ``shift(name, email)``."""
     site = make_site(code="HEL-CC", name="Helsinki contact centre")
     slot = Slot(site=site, kind="customer_service", first_day=MONDAY, last_day=MONDAY, seats=2,
-                starts_at=datetime(2031, 3, 3, 7, tzinfo=timezone.utc),
-                ends_at=datetime(2031, 3, 3, 15, tzinfo=timezone.utc))
+                starts_at=datetime(2031, 3, 3, 7, tzinfo=UTC),
+                ends_at=datetime(2031, 3, 3, 15, tzinfo=UTC))
     db.session.add(slot)
     db.session.commit()
 

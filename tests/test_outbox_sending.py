@@ -18,13 +18,13 @@ from rotation.assignments.models import CANCELLED, Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import FAILED, INVITATION, QUEUED, SENT, OutboxMessage
-from rotation.outbox.sender import MAX_ATTEMPTS, Attempt, DEFERRED, UNREACHABLE, backoff, record, send_due
+from rotation.outbox.sender import DEFERRED, MAX_ATTEMPTS, UNREACHABLE, Attempt, backoff, record, send_due
 from rotation.people.models import Person
+from tests.fixtures.clock import next_year
 from tests.fixtures.mail import ORGANIZER, import_roster, last_line, make_all_due, messages, send
 from tests.ical_parsers import check_structure, read_with_icalendar, read_with_icaljs, read_with_vobject
 from tests.imports_helpers import PEOPLE, run_import
 from tests.smtp_server import HOST
-from tests.fixtures.clock import next_year
 
 # The roster of tests/imports_helpers.py: the chief executive ("Esposito, Carla"), Maria (who has a
 # report) and Ben (in the rotation by the file) each get a customer-service day and a warehouse week.

@@ -7,11 +7,11 @@ from playwright.sync_api import expect
 
 from rotation.assignments.models import PUBLISHED, Assignment
 from rotation.db import utc_today
-from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
 from rotation.extensions import db
+from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
 from rotation.sites.slots import generate_slots
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 from tests.fixtures.clock import next_year
+from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 

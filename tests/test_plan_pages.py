@@ -18,14 +18,15 @@ from rotation.assignments.models import (
 from rotation.db import utc_today, utcnow
 from rotation.extensions import db
 from rotation.jobs.models import Job
-from rotation.plans.models import FINISHED, QUEUED as RUN_QUEUED, RUNNING, PlanRun, UnplacedShift
+from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
+from rotation.plans.models import FINISHED, RUNNING, PlanRun, UnplacedShift
+from rotation.plans.models import QUEUED as RUN_QUEUED
 from rotation.plans.publish import publish_year
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
-from tests.helpers import count_queries, csrf_token, next_page_url
 from tests.fixtures.clock import next_year
+from tests.helpers import count_queries, csrf_token, next_page_url
 
 
 def plan_page() -> str:

@@ -23,8 +23,8 @@ from rotation.plans.publish import draft_summary, publish_year
 from rotation.plans.runs import execute_run, plan_run, start_run
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.helpers import outbox_of
 from tests.fixtures.clock import next_year
+from tests.helpers import outbox_of
 
 
 def start_of_year() -> date:

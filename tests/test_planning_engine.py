@@ -310,7 +310,7 @@ def test_fewer_seats_move_only_the_excess():
     published = published_from(first)
     taken = Counter(a.slot_id for a in first.assignments)
     fullest = [slot_id for slot_id, _ in taken.most_common(3)]
-    excess = {slot_id: 2 for slot_id in fullest}
+    excess = dict.fromkeys(fullest, 2)
     slots = [replace(slot, seats=taken[slot.id] - excess[slot.id]) if slot.id in excess else slot
              for slot in request.slots]
     changed = replace(request, slots=slots, published=published)

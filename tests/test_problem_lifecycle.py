@@ -13,7 +13,13 @@ from rotation.observations.models import Observation, Second
 from rotation.observations.services import save, start_draft, submit
 from rotation.outbox.models import OutboxMessage
 from rotation.problems.models import (
-    FIX_IN_PLACE, INVESTIGATING, VERIFIED, VERIFYING, Problem, ProblemEvent, VerificationRequest,
+    FIX_IN_PLACE,
+    INVESTIGATING,
+    VERIFIED,
+    VERIFYING,
+    Problem,
+    ProblemEvent,
+    VerificationRequest,
 )
 from rotation.problems.pain import Pain, pain_of
 from rotation.problems.services import change_status, create_from, link, request_verification

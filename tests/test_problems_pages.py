@@ -14,11 +14,18 @@ from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.observations.models import TRIAGED
 from rotation.problems.models import (
-    DECLINED, FIX_IN_PLACE, INVESTIGATING, VERIFIED, VERIFYING, Problem, ProblemEvent, VerificationRequest,
+    DECLINED,
+    FIX_IN_PLACE,
+    INVESTIGATING,
+    VERIFIED,
+    VERIFYING,
+    Problem,
+    ProblemEvent,
+    VerificationRequest,
 )
 from rotation.problems.pain import pain_of
-from tests.helpers import csrf_token, next_page_url
 from tests.fixtures.findings import now, post, reloaded, sign_in, sign_out
+from tests.helpers import csrf_token, next_page_url
 
 
 def text(response) -> str:

@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from rotation.roles import ADMIN, HR, MANAGER, OWNER
 from rotation.assignments.models import COMPLETED, Assignment
 from rotation.demo.accounts import DEMO_ACCOUNTS
 from rotation.extensions import db
@@ -15,6 +14,7 @@ from rotation.observations.models import DRAFT, SUBMITTED, TRIAGED, Observation
 from rotation.process_map import services
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.process_map.tree import SEPARATOR, area_paths, owned_area_ids
+from rotation.roles import ADMIN, HR, MANAGER, OWNER
 from rotation.sites.models import Slot
 from tests.helpers import count_queries
 
@@ -55,7 +55,7 @@ def observe(make_site, make_person):
     """Files ``count`` observations in ``area`` from one finished shift (committed)."""
     site = make_site("HEL-CC")
     author = make_person(full_name="Ann Aalto")
-    start = datetime(2026, 3, 2, 7, tzinfo=timezone.utc)
+    start = datetime(2026, 3, 2, 7, tzinfo=UTC)
     slot = Slot(site_id=site.id, kind="customer_service", first_day=date(2026, 3, 2), last_day=date(2026, 3, 2),
                 starts_at=start, ends_at=start + timedelta(hours=8), seats=2)
     db.session.add(slot)

@@ -56,12 +56,11 @@ def test_a_refused_call_leaves_the_session_as_before_it_and_keeps_what_came_befo
     site = make_site("HEL", name="Helsinki")
     db.session.add(Site(code="OUL", name="Oulu", kind="warehouse", timezone="Europe/Helsinki", seats=1))
     db.session.flush()
-    with pytest.raises(FieldRefusal):
-        with all_or_nothing():
-            site.name = "Half renamed"
-            db.session.add(Site(code="TKU", name="Turku", kind="warehouse", timezone="Europe/Helsinki", seats=1))
-            db.session.flush()
-            raise FieldRefusal("name", "Choose another name.")
+    with pytest.raises(FieldRefusal), all_or_nothing():
+        site.name = "Half renamed"
+        db.session.add(Site(code="TKU", name="Turku", kind="warehouse", timezone="Europe/Helsinki", seats=1))
+        db.session.flush()
+        raise FieldRefusal("name", "Choose another name.")
     assert site.name == "Helsinki"
     db.session.commit()
     db.session.expire_all()
@@ -127,11 +126,10 @@ def test_a_page_refused_by_its_service_shows_the_sentence_beside_the_field_and_w
 
 def test_a_command_refused_rolls_back_and_says_why(app, make_site):
     site = make_site("HEL", name="Helsinki")
-    with pytest.raises(ClickException, match="^Choose another name.$"):
-        with command_change():
-            site.name = "Half renamed"
-            db.session.flush()
-            raise FieldRefusal("name", "Choose another name.")
+    with pytest.raises(ClickException, match="^Choose another name.$"), command_change():
+        site.name = "Half renamed"
+        db.session.flush()
+        raise FieldRefusal("name", "Choose another name.")
     db.session.expire_all()
     assert site_names() == ["Helsinki"]
     with command_change():

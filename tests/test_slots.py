@@ -1,5 +1,5 @@
 """``slots generate`` and the service behind it: days, weeks, blackouts, time zones, idempotence."""
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 import pytest
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ MONDAYS_2027 = 52
 
 
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def slots_of(site) -> dict[date, Slot]:

@@ -11,15 +11,18 @@ import sqlalchemy as sa
 
 from rotation.accounts.models import User
 from rotation.assignments.models import COMPLETED, Assignment
-from rotation.db import utcnow
-from rotation.observations.models import Evidence
 from rotation.extensions import db
 from rotation.notifications.models import Notification
-from rotation.observations.models import DECLINED, SUBMITTED, TRIAGED, Observation, Second
+from rotation.observations.models import DECLINED, SUBMITTED, TRIAGED, Evidence, Observation, Second
 from rotation.outbox.models import OBSERVATION_DECLINED, PROBLEM_NEWS, OutboxMessage
 from rotation.problems import services
 from rotation.problems.models import (
-    DUPLICATE, FIX_IN_PLACE, INVESTIGATING, VERIFIED, Problem, ProblemEvent,
+    DUPLICATE,
+    FIX_IN_PLACE,
+    INVESTIGATING,
+    VERIFIED,
+    Problem,
+    ProblemEvent,
 )
 from rotation.problems.pain import pain_of
 from rotation.refusals import Refusal

@@ -35,7 +35,7 @@ def both_widths(page, name: str) -> None:
     page.set_viewport_size(DESKTOP)
 
 
-def test_an_owner_triages_merges_and_moves_a_problem_and_an_executive_sees_the_news(page, world,  # noqa: F811
+def test_an_owner_triages_merges_and_moves_a_problem_and_an_executive_sees_the_news(page, world,
                                                                                     make_user):
     eve_says = world.observe("eve", "refunds", "Refunds over 20 euros wait for a supervisor", severity=4,
                              frequency="daily", minutes=6, visible=True)

@@ -16,7 +16,7 @@ from rotation.extensions import db
 from rotation.jobs import queue
 from rotation.jobs.models import FAILED, FINISHED, QUEUED, RUNNING, Job
 from rotation.jobs.registry import JOB_HANDLERS, JobHandler
-from rotation.plans.background import PLAN_RUN, queue_run
+from rotation.plans.background import queue_run
 from rotation.plans.models import PlanRun
 from rotation.sites.slots import generate_slots
 from tests.fixtures.clock import next_year
@@ -172,7 +172,7 @@ def test_the_worker_command_runs_page_jobs_and_stops_cleanly(runner, company):
         finished.set()
         stopper.join()
     assert result.exit_code == 0, result.output
-    assert f"started plan run (job " in result.output
+    assert "started plan run (job " in result.output
     assert f"plan of {next_year()}: 4 customer-service days and 4 warehouse weeks, 0 unplaced" in result.output
     assert result.output.strip().splitlines()[-1] == "Stopped."
     assert jobs()[0][1] == FINISHED

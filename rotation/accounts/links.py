@@ -17,7 +17,10 @@ from flask import current_app
 
 from rotation.accounts.models import PasswordLink, User
 from rotation.accounts.services import (
-    find_user_by_email, normalise_email, password_problem, set_password,
+    find_user_by_email,
+    normalise_email,
+    password_problem,
+    set_password,
 )
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db

@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from rotation.roles import MANAGER, ROLES
 from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import Model, db
 from rotation.people.models import Person, in_rotation_clause
+from rotation.roles import MANAGER, ROLES
 
 
 class User(UserMixin, Model):

@@ -10,11 +10,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from rotation.accounts import sign_ins, throttle
 from rotation.accounts.models import RoleGrant, User
-from rotation.roles import ROLES
 from rotation.db import utcnow
 from rotation.email_addresses import NotAnEmailAddress, canonical_email
 from rotation.extensions import db
 from rotation.refusals import FieldRefusal
+from rotation.roles import ROLES
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200

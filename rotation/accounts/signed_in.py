@@ -16,11 +16,11 @@ from sqlalchemy.orm import lazyload
 
 from rotation.accounts import sign_ins
 from rotation.accounts.models import RoleGrant, SignIn, User
-from rotation.roles import ROLES
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.notifications.models import Notification
 from rotation.people.models import Person, in_rotation_clause
+from rotation.roles import ROLES
 
 _statement: sa.Select | None = None
 

@@ -11,14 +11,14 @@ from flask_login import current_user, logout_user
 from rotation.accounts import links, services, sign_ins
 from rotation.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
 from rotation.accounts.models import RoleGrant, User
-from rotation.navigation import menu_entry
-from rotation.roles import ADMIN, HR, ROLES
 from rotation.extensions import db
+from rotation.navigation import menu_entry
 from rotation.outbox.models import SET_PASSWORD
 from rotation.pagination import paginate, search_text
 from rotation.people.models import Person
 from rotation.people.signals import person_page
 from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.roles import ADMIN, HR, ROLES
 from rotation.security import public, roles_required, signed_in
 
 bp = Blueprint("accounts", __name__)

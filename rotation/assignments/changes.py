@@ -26,7 +26,16 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from rotation.assignments.models import (
-    CANCELLED, COMPLETED, CONFIRMED, DRAFT, MOVE, NO_SHOW, NOTICE_CANCEL, NOTICE_REQUEST, PUBLISHED, WITHDRAW,
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    DRAFT,
+    MOVE,
+    NO_SHOW,
+    NOTICE_CANCEL,
+    NOTICE_REQUEST,
+    PUBLISHED,
+    WITHDRAW,
     Assignment,
 )
 from rotation.assignments.signals import notices_set
@@ -37,8 +46,8 @@ from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
 from rotation.planning.model import DEFAULT_DEPARTMENT_SHARE, KIND_LABELS
 from rotation.refusals import FieldRefusal
-from rotation.sites.models import Site, Slot
 from rotation.sites import signals as site_signals
+from rotation.sites.models import Site, Slot
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +356,7 @@ def _lock(assignment: Assignment) -> None:
                                     "needs_replan", "notice"], with_for_update=True)
 
 
-_FINAL = {CANCELLED: "It is cancelled", COMPLETED: "It is completed", NO_SHOW: "It was a no-show"}
+_FINAL: dict[str, str] = {CANCELLED: "It is cancelled", COMPLETED: "It is completed", NO_SHOW: "It was a no-show"}
 
 
 def _check_changeable(assignment: Assignment, today: date) -> None:

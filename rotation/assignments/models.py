@@ -1,8 +1,8 @@
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from enum import StrEnum
-import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,7 +11,6 @@ from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import Model
 from rotation.people.models import Person
 from rotation.sites.models import CUSTOMER_SERVICE, SLOT_KINDS, WAREHOUSE_WEEK, Slot
-
 
 
 class AssignmentStatus(StrEnum):
@@ -33,8 +32,8 @@ CONFIRMED = AssignmentStatus.CONFIRMED
 COMPLETED = AssignmentStatus.COMPLETED
 NO_SHOW = AssignmentStatus.NO_SHOW
 CANCELLED = AssignmentStatus.CANCELLED
-STATUSES = (DRAFT, PUBLISHED, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
-STATUS_LABELS = {DRAFT: "Draft", PUBLISHED: "Published", CONFIRMED: "Confirmed", COMPLETED: "Completed",
+STATUSES: tuple[str, ...] = (DRAFT, PUBLISHED, CONFIRMED, COMPLETED, NO_SHOW, CANCELLED)
+STATUS_LABELS: dict[str, str] = {DRAFT: "Draft", PUBLISHED: "Published", CONFIRMED: "Confirmed", COMPLETED: "Completed",
                  NO_SHOW: "No-show", CANCELLED: "Cancelled"}
 # Statuses the attendee has been told about and that still hold a seat.
 ANNOUNCED = (PUBLISHED, CONFIRMED, COMPLETED, NO_SHOW)

@@ -8,19 +8,23 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR
 from rotation.assignments.changes import (
-    SlotChoice, move_assignment, problem_with_changing, valid_slots, withdraw_assignment,
+    SlotChoice,
+    move_assignment,
+    problem_with_changing,
+    valid_slots,
+    withdraw_assignment,
 )
 from rotation.assignments.forms import MoveForm, WithdrawForm
 from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
 from rotation.assignments.signals import shift_page
 from rotation.extensions import db
+from rotation.navigation import menu_entry
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person
 from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.roles import HR
 from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot

@@ -18,7 +18,14 @@ from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from rotation.assignments.models import (
-    CANCELLED, COMPLETED, CONFIRMED, DRAFT, NO_SHOW, PUBLISHED, STATUS_LABELS, Assignment,
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    DRAFT,
+    NO_SHOW,
+    PUBLISHED,
+    STATUS_LABELS,
+    Assignment,
 )
 from rotation.db import rowcount
 from rotation.extensions import db

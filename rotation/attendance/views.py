@@ -8,22 +8,27 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR
 from rotation.assignments.models import ANNOUNCED, COMPLETED, KIND_LABELS, NO_SHOW, Assignment
 from rotation.assignments.views import ShiftTime
 from rotation.attendance import listing
 from rotation.attendance.forms import RecordForm, field_name, host_form
 from rotation.attendance.links import EXPIRED, INVALID, LIFETIME, USED, open_link, spend_link
 from rotation.attendance.services import (
-    OUTCOME_LABELS, RECORDED, TO_RECORD, line_manager, load_assignment, record_attendance,
+    OUTCOME_LABELS,
+    RECORDED,
+    TO_RECORD,
+    line_manager,
+    load_assignment,
+    record_attendance,
     record_many,
 )
 from rotation.db import utcnow
 from rotation.extensions import db
+from rotation.navigation import menu_entry
 from rotation.pagination import paginate
 from rotation.people.models import Person
 from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.roles import HR
 from rotation.security import public, roles_required
 from rotation.sites.models import Site, Slot
 

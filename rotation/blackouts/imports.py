@@ -4,12 +4,12 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from rotation.blackouts.models import Blackout
-from rotation.blackouts.signals import saved
 from rotation.blackouts.services import MAX_REASON
+from rotation.blackouts.signals import saved
 from rotation.extensions import db
-from rotation.imports.csvfile import Invalid, ImportIssue, Row, parse_date, read_table
-from rotation.imports.registry import ImportKind, register_import_kind
+from rotation.imports.csvfile import ImportIssue, Invalid, Row, parse_date, read_table
 from rotation.imports.plan import Change, ImportPlan
+from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.people.models import Person
 from rotation.sites.models import Site
 

@@ -10,9 +10,9 @@ from rotation.blackouts.signals import saved
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.people.signals import person_page
-from rotation.sites.signals import closed_days
 from rotation.refusals import FieldRefusal
 from rotation.sites.models import Site
+from rotation.sites.signals import closed_days
 
 MAX_REASON = 500
 

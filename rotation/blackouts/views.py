@@ -5,16 +5,16 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR
 from rotation.blackouts import services, signals
 from rotation.blackouts.forms import BlackoutForm
 from rotation.blackouts.models import COMPANY, PERSON, SCOPE_LABELS, SITE, Blackout
 from rotation.db import utc_today
 from rotation.extensions import db
+from rotation.navigation import menu_entry
 from rotation.pagination import paginate
 from rotation.people.models import Person
 from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.roles import HR
 from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.models import Site

@@ -26,8 +26,8 @@ PENDING = RequestStatus.PENDING
 APPROVED = RequestStatus.APPROVED
 DECLINED = RequestStatus.DECLINED
 WITHDRAWN = RequestStatus.WITHDRAWN
-REQUEST_STATUSES = (PENDING, APPROVED, DECLINED, WITHDRAWN)
-REQUEST_STATUS_LABELS = {PENDING: "Waiting for HR", APPROVED: "Approved", DECLINED: "Declined",
+REQUEST_STATUSES: tuple[str, ...] = (PENDING, APPROVED, DECLINED, WITHDRAWN)
+REQUEST_STATUS_LABELS: dict[str, str] = {PENDING: "Waiting for HR", APPROVED: "Approved", DECLINED: "Declined",
                          WITHDRAWN: "Withdrawn"}
 
 

@@ -6,22 +6,21 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import joinedload
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR
 from rotation.assignments.changes import valid_slots
 from rotation.assignments.models import Assignment
+from rotation.assignments.queries import shift_of
 from rotation.assignments.views import ShiftTime, grouped_choices
 from rotation.change_requests import services
 from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, DeclineForm
 from rotation.change_requests.models import PENDING, REQUEST_STATUS_LABELS, ChangeRequest
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.assignments.queries import shift_of
-from rotation.people.models import active_person
+from rotation.navigation import menu_entry
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
-from rotation.people.models import Person
+from rotation.people.models import Person, active_person
 from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.roles import HR
 from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 

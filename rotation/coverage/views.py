@@ -12,20 +12,20 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
-from markupsafe import Markup
 from flask_login import current_user
+from markupsafe import Markup
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR, MANAGER
-from rotation.assignments.models import KIND_LABELS
 from rotation import exports
+from rotation.assignments.models import KIND_LABELS
 from rotation.coverage import queries, standing
 from rotation.coverage.scope import Scope, is_in_organisation
 from rotation.data_versions import kept
 from rotation.db import utc_today
 from rotation.extensions import db
+from rotation.navigation import menu_entry
 from rotation.pagination import paginate_sequence
 from rotation.people.models import Person
+from rotation.roles import HR, MANAGER
 from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 

@@ -5,14 +5,14 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR, MANAGER
 from rotation.assignments.models import Assignment
 from rotation.assignments.views import ShiftTime
 from rotation.feeds import polls, services
 from rotation.feeds.services import FEED_CACHE_CONTROL, FeedLinks
+from rotation.navigation import menu_entry
 from rotation.outbox.calendar import download_calendar
 from rotation.people.models import Person
+from rotation.roles import HR, MANAGER
 from rotation.security import public, signed_in
 
 bp = Blueprint("feeds", __name__)

@@ -10,8 +10,8 @@ from sqlalchemy.orm import joinedload
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.blackouts.models import Blackout
 from rotation.change_requests.models import PENDING, ChangeRequest
-from rotation.db import utcnow
 from rotation.data_versions import kept
+from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
 from rotation.sites.models import Site, Slot

@@ -3,11 +3,11 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from rotation.accounts.models import RoleGrant, User
-from rotation.navigation import menu_entry
-from rotation.roles import ADMIN, HR, LABELS, MANAGER, ROLES
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.home.overview import my_roster_entry, roster_overview
+from rotation.navigation import menu_entry
+from rotation.roles import ADMIN, HR, LABELS, MANAGER, ROLES
 from rotation.security import signed_in
 
 bp = Blueprint("home", __name__)

@@ -111,7 +111,8 @@ def _check_header(table: Table, header: list[str], line: int, required: tuple[st
         seen.add(name)
     for name in required:
         if name not in seen:
-            table.problems.append(ImportIssue(line, name, None, f"The required column {name} is missing from the header."))
+            table.problems.append(
+                ImportIssue(line, name, None, f"The required column {name} is missing from the header."))
 
 
 # -- values ------------------------------------------------------------------

@@ -11,7 +11,6 @@ from rotation.db import UTCDateTime, utcnow
 from rotation.extensions import Model
 
 
-
 class ImportStatus(StrEnum):
     """An upload's way through the background worker (checked, previewed, confirmed, imported); the column
     holds the value."""
@@ -29,8 +28,8 @@ CHECKED = ImportStatus.CHECKED
 IMPORTING = ImportStatus.IMPORTING
 IMPORTED = ImportStatus.IMPORTED
 FAILED = ImportStatus.FAILED
-IMPORT_STATUSES = (CHECKING, CHECKED, IMPORTING, IMPORTED, FAILED)
-IN_PROGRESS = (CHECKING, IMPORTING)
+IMPORT_STATUSES: tuple[str, ...] = (CHECKING, CHECKED, IMPORTING, IMPORTED, FAILED)
+IN_PROGRESS: tuple[str, ...] = (CHECKING, IMPORTING)
 
 
 class PendingImport(Model):

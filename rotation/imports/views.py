@@ -8,8 +8,6 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, u
 from flask_login import current_user
 from werkzeug.utils import secure_filename
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.imports.background import IMPORT, queue_check, queue_import
@@ -18,6 +16,8 @@ from rotation.imports.models import CHECKED, FAILED, IMPORTED, IMPORTING, IN_PRO
 from rotation.imports.preview import Preview
 from rotation.imports.registry import import_kinds
 from rotation.jobs.queue import job_for, waiting_for_a_worker
+from rotation.navigation import menu_entry
+from rotation.roles import HR
 from rotation.security import roles_required
 
 bp = Blueprint("imports", __name__)

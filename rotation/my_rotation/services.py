@@ -8,7 +8,14 @@ import sqlalchemy as sa
 
 from rotation.assignments.changes import BY_PERSON
 from rotation.assignments.models import (
-    ANNOUNCED, CANCELLED, COMPLETED, CONFIRMED, DRAFT, NO_SHOW, PUBLISHED, Assignment,
+    ANNOUNCED,
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    DRAFT,
+    NO_SHOW,
+    PUBLISHED,
+    Assignment,
 )
 from rotation.assignments.queries import with_slot_and_site
 from rotation.blackouts.models import PERSON, Blackout

@@ -16,11 +16,11 @@ from rotation.db import utc_today, utcnow
 from rotation.my_rotation import services
 from rotation.my_rotation.forms import MyBlackoutForm
 from rotation.navigation import menu_entry
-from rotation.roles import MANAGER
 from rotation.outbox.texts import when_text
 from rotation.people.models import Person, active_person
 from rotation.problems.services import open_verifications
 from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.roles import MANAGER
 from rotation.security import signed_in
 
 bp = Blueprint("my_rotation", __name__, url_prefix="/my")

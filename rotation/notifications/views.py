@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from rotation.roles import MANAGER
-from rotation.people.models import active_person
 from rotation.notifications import services
 from rotation.pagination import paginate
+from rotation.people.models import active_person
+from rotation.roles import MANAGER
 from rotation.security import signed_in
 
 bp = Blueprint("notifications", __name__, url_prefix="/news")

@@ -19,7 +19,17 @@ from flask import current_app
 from rotation.assignments.models import CANCELLED, Assignment
 from rotation.db import utcnow
 from rotation.outbox.normalise import (
-    CRLF, Component, Property, content_line, date_text, duration_text, fold, serialise, text, tidy, utc_text,
+    CRLF,
+    Component,
+    Property,
+    content_line,
+    date_text,
+    duration_text,
+    fold,
+    serialise,
+    text,
+    tidy,
+    utc_text,
 )
 from rotation.outbox.texts import Shift, ShiftFacts, event_description
 from rotation.people.models import Person

@@ -17,7 +17,14 @@ from rotation.assignments.signals import shift_page
 from rotation.data_versions import kept
 from rotation.extensions import db
 from rotation.outbox.models import (
-    CALENDAR_PURPOSES, FAILED, MESSAGE_STATUSES, PURPOSES, QUEUED, SENT, SHIFT_NEWS_PURPOSES, SUPERSEDED,
+    CALENDAR_PURPOSES,
+    FAILED,
+    MESSAGE_STATUSES,
+    PURPOSES,
+    QUEUED,
+    SENT,
+    SHIFT_NEWS_PURPOSES,
+    SUPERSEDED,
     OutboxMessage,
 )
 from rotation.sites.models import Slot
@@ -25,7 +32,9 @@ from rotation.sites.models import Slot
 # The tables the counts are made from: a message's status as HR sees it depends only on other messages.
 COUNTED_TABLES = ("outbox_message",)
 # The stored statuses a message may have when HR sees it with each status.
-STORED_AS = {QUEUED: (QUEUED,), SENT: (SENT,), FAILED: (FAILED,), SUPERSEDED: (FAILED, SUPERSEDED)}
+STORED_AS: dict[str, tuple[str, ...]] = {
+    QUEUED: (QUEUED,), SENT: (SENT,), FAILED: (FAILED,), SUPERSEDED: (FAILED, SUPERSEDED),
+}
 
 
 def overtaken() -> sa.ColumnElement[bool]:

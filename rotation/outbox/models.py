@@ -25,8 +25,8 @@ QUEUED = MessageStatus.QUEUED
 SENT = MessageStatus.SENT
 FAILED = MessageStatus.FAILED
 SUPERSEDED = MessageStatus.SUPERSEDED
-MESSAGE_STATUSES = (QUEUED, SENT, FAILED, SUPERSEDED)
-MESSAGE_STATUS_LABELS = {QUEUED: "Queued", SENT: "Sent", FAILED: "Failed", SUPERSEDED: "Superseded"}
+MESSAGE_STATUSES: tuple[str, ...] = (QUEUED, SENT, FAILED, SUPERSEDED)
+MESSAGE_STATUS_LABELS: dict[str, str] = {QUEUED: "Queued", SENT: "Sent", FAILED: "Failed", SUPERSEDED: "Superseded"}
 
 # What a message is for.
 INVITATION = "invitation"          # a calendar REQUEST: a new or changed shift

@@ -8,7 +8,13 @@ from rotation.assignments.signals import notices_set
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
-    CANCELLATION, INVITATION, QUEUED, SENT, SHIFT_NEWS_PURPOSES, SUPERSEDED, OutboxMessage,
+    CANCELLATION,
+    INVITATION,
+    QUEUED,
+    SENT,
+    SHIFT_NEWS_PURPOSES,
+    SUPERSEDED,
+    OutboxMessage,
 )
 from rotation.people.models import Person
 from rotation.sites.models import Slot

@@ -62,7 +62,13 @@ from rotation.extensions import db
 from rotation.outbox.compose import Composer, read_bookings
 from rotation.outbox.courier import Courier
 from rotation.outbox.mailer import (  # noqa: F401  (the outcomes are part of this module's vocabulary)
-    DEFERRED, DELIVERED, REFUSED, UNREACHABLE, Attempt, SendingError, SmtpSettings,
+    DEFERRED,
+    DELIVERED,
+    REFUSED,
+    UNREACHABLE,
+    Attempt,
+    SendingError,
+    SmtpSettings,
 )
 from rotation.outbox.models import FAILED, QUEUED, SENT, OutboxMessage
 

@@ -6,19 +6,34 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from rotation.navigation import menu_entry
-from rotation.roles import ADMIN, HR
 from rotation.assignments.views import ShiftTime
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
+from rotation.navigation import menu_entry
 from rotation.outbox import listing
 from rotation.outbox.listing import listed, status_counts
 from rotation.outbox.models import (
-    ANDON, ATTENDANCE, CALENDAR_PURPOSES, OBSERVATION_DECLINED, PROBLEM_NEWS, CANCELLATION, CHANGE_OUTCOME, FAILED, INVITATION, MESSAGE_STATUS_LABELS,
-    NO_SHOW_NOTICE, QUEUED, REMINDER, RESET_PASSWORD, SET_PASSWORD,
-    SHIFT_NEWS_PURPOSES, SUPERSEDED, OutboxMessage,
+    ANDON,
+    ATTENDANCE,
+    CALENDAR_PURPOSES,
+    CANCELLATION,
+    CHANGE_OUTCOME,
+    FAILED,
+    INVITATION,
+    MESSAGE_STATUS_LABELS,
+    NO_SHOW_NOTICE,
+    OBSERVATION_DECLINED,
+    PROBLEM_NEWS,
+    QUEUED,
+    REMINDER,
+    RESET_PASSWORD,
+    SET_PASSWORD,
+    SHIFT_NEWS_PURPOSES,
+    SUPERSEDED,
+    OutboxMessage,
 )
 from rotation.pagination import paginate, search_text
+from rotation.roles import ADMIN, HR
 from rotation.security import roles_required
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")

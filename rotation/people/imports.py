@@ -10,8 +10,8 @@ from email_validator import EmailNotValidError, validate_email
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.imports.csvfile import ImportIssue, Row, read_table
-from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.imports.plan import Change, ImportPlan
+from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.people.models import Person
 from rotation.people.signals import roster_changed
 from rotation.sites.models import Site

@@ -2,13 +2,13 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy.orm import joinedload
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR
 from rotation.extensions import db
+from rotation.navigation import menu_entry
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person, in_rotation_expression
 from rotation.people.signals import person_page
+from rotation.roles import HR
 from rotation.security import roles_required
 from rotation.signals import answers
 

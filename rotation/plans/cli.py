@@ -9,11 +9,11 @@ import sqlalchemy as sa
 
 from rotation.db import utc_today
 from rotation.extensions import db
+from rotation.people.models import Person
 from rotation.plans.models import PUBLISH_STEP, STEPS, PlanRun, UnplacedShift
 from rotation.plans.planner import PlanningError
 from rotation.plans.publish import draft_summary
 from rotation.plans.runs import execute_run, start_run
-from rotation.people.models import Person
 from rotation.refusals import command_change
 
 

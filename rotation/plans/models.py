@@ -26,7 +26,7 @@ QUEUED = RunStatus.QUEUED
 RUNNING = RunStatus.RUNNING
 FINISHED = RunStatus.FINISHED
 FAILED = RunStatus.FAILED
-RUN_STATUSES = (QUEUED, RUNNING, FINISHED, FAILED)
+RUN_STATUSES: tuple[str, ...] = (QUEUED, RUNNING, FINISHED, FAILED)
 
 # The steps of a run, in order, as its progress shows them.
 STEPS = (

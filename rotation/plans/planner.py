@@ -20,8 +20,15 @@ from rotation.data_versions import TOUCHED
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.people.models import Person, in_rotation_clause
-from rotation.planning.model import DateRange, PlanPerson, PlannedAssignment, PlanRequest, PlanResult, PlanSlot, \
-    PublishedAssignment
+from rotation.planning.model import (
+    DateRange,
+    PlannedAssignment,
+    PlanPerson,
+    PlanRequest,
+    PlanResult,
+    PlanSlot,
+    PublishedAssignment,
+)
 from rotation.refusals import FieldRefusal
 from rotation.sites.models import Site, Slot
 

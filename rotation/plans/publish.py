@@ -9,6 +9,7 @@ for a withdrawn one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import sqlalchemy as sa
 
 from rotation.assignments.models import (

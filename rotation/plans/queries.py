@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.models import ANNOUNCED, CANCELLED, DRAFT, Assignment
-from rotation.db import utcnow
 from rotation.data_versions import kept
+from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.plans.models import FAILED, FINISHED, QUEUED, RUNNING, PlanRun, UnplacedShift

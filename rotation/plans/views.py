@@ -10,21 +10,21 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR
 from rotation.assignments.models import KIND_LABELS
 from rotation.db import utc_today
 from rotation.extensions import db
+from rotation.jobs.queue import job_for, waiting_for_a_worker
+from rotation.navigation import menu_entry
 from rotation.pagination import paginate
 from rotation.plans import charts, queries
+from rotation.plans.background import PLAN_RUN, queue_run
 from rotation.plans.forms import PublishForm, RunPlanForm
 from rotation.plans.models import FAILED, FINISHED, PlanRun
 from rotation.plans.planner import PlanningError
 from rotation.plans.publish import DraftSummary, draft_summary, publish_year
-from rotation.jobs.queue import job_for, waiting_for_a_worker
-from rotation.plans.background import PLAN_RUN, queue_run
 from rotation.plans.runs import check_year, running_run
 from rotation.refusals import all_or_nothing
+from rotation.roles import HR
 from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from rotation.accounts.models import RoleGrant, User
-from rotation.roles import OWNER
 from rotation.extensions import db
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.process_map.tree import SEPARATOR, observation_counts, subtree_ids
 from rotation.refusals import FieldRefusal
+from rotation.roles import OWNER
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 1000

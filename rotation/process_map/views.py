@@ -7,14 +7,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from wtforms import SelectChoice  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 
-from rotation.navigation import menu_entry
-from rotation.roles import ADMIN
 from rotation.extensions import db
+from rotation.navigation import menu_entry
 from rotation.process_map import services
 from rotation.process_map.forms import TOP, AreaForm, OwnerForm
 from rotation.process_map.models import ProcessArea
 from rotation.process_map.tree import area_paths, load_tree, subtree_ids, walk
 from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.roles import ADMIN
 from rotation.security import roles_required, signed_in
 
 bp = Blueprint("process_map", __name__, url_prefix="/process-map")

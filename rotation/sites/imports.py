@@ -13,9 +13,9 @@ import sqlalchemy as sa
 
 from rotation.email_addresses import NotAnEmailAddress, canonical_email
 from rotation.extensions import db
-from rotation.imports.csvfile import Invalid, ImportIssue, Row, parse_hhmm, parse_positive_int, read_table
-from rotation.imports.registry import ImportKind, register_import_kind
+from rotation.imports.csvfile import ImportIssue, Invalid, Row, parse_hhmm, parse_positive_int, read_table
 from rotation.imports.plan import Change, ImportPlan
+from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.sites.models import CONTACT_CENTER, SITE_KINDS, Site
 
 _CODE = re.compile(r"^[A-Za-z0-9._-]+$")

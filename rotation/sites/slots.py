@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from rotation.extensions import db
 from rotation.refusals import FieldRefusal
 from rotation.signals import answers
-from rotation.sites.signals import closed_days
 from rotation.sites.models import CONTACT_CENTER, CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
+from rotation.sites.signals import closed_days
 
 FIRST_YEAR = 2000
 LAST_YEAR = 2100

@@ -8,10 +8,10 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 
-from rotation.navigation import menu_entry
-from rotation.roles import HR
 from rotation.db import utc_today, utcnow
 from rotation.extensions import db
+from rotation.navigation import menu_entry
+from rotation.roles import HR
 from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.models import CONTACT_CENTER, Site, Slot

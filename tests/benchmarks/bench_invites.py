@@ -38,7 +38,8 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date, time as clock
+from datetime import date
+from datetime import time as clock
 from pathlib import Path
 
 import sqlalchemy as sa

@@ -11,7 +11,7 @@ import os
 import random
 from collections import defaultdict
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -159,7 +159,7 @@ def prepare_child(url: str, this_year: int, seed: int) -> None:
         logged = {login.person_id for login in logins}
         emails = dict(db.session.execute(sa.select(Person.id, Person.email)).tuples().all())
         with_account = [person_id for person_id in rotation if person_id not in logged and rng.random() < 0.8]
-        joined = datetime(this_year - 1, 12, 1, 9, tzinfo=timezone.utc)
+        joined = datetime(this_year - 1, 12, 1, 9, tzinfo=UTC)
         insert(engine, "user_account", ("email", "display_name", "password_hash", "is_enabled", "created_at",
                                         "password_changed_at"),
                ((emails[person_id], names[person_id], password_hash, True,

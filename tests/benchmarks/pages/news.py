@@ -50,7 +50,7 @@ def notifications(rng: random.Random, engine: sa.Engine, world: World, findings:
             boss = world.people[shift.person_id].manager_id
             if boss is not None:
                 tell(boss, f"{world.people[shift.person_id].name} missed their {KIND_WORDS[shift.kind]} on "
-                     f"{shift.slot.first_day.isoformat()}.", f"/coverage/", shift.attendance_at)
+                     f"{shift.slot.first_day.isoformat()}.", "/coverage/", shift.attendance_at)
     for status, answered in decided.items():
         for shift, when in answered:
             tell(shift.person_id, f"HR {status} your request to move your {KIND_WORDS[shift.kind]}.", "/my/",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -23,7 +23,7 @@ def insert(engine: sa.Engine, table: str, columns: tuple[str, ...], rows: Iterab
 
 def _sqlite_instant(value: object) -> object:
     if isinstance(value, datetime):
-        return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     return value
 
 

@@ -68,9 +68,7 @@ def this_years_shifts(rng: random.Random, world: World) -> list[Shift]:
 def _played(rng: random.Random, shift: Shift, now: datetime) -> Shift:
     """What became of a shift by ``now``: still to come, waiting for its attendance, worked or missed."""
     slot = shift.slot
-    if slot.starts_at > now:
-        shift.status = "confirmed" if rng.random() < 0.4 else "published"
-    elif slot.starts_at > now - STILL_TO_RECORD and rng.random() < 0.5:
+    if slot.starts_at > now or (slot.starts_at > now - STILL_TO_RECORD and rng.random() < 0.5):
         shift.status = "confirmed" if rng.random() < 0.4 else "published"
     else:
         shift.status = "no_show" if rng.random() < NO_SHOW_SHARE else "completed"

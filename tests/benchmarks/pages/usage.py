@@ -5,7 +5,7 @@ import json
 import os
 import random
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ def usage_child(url: str, seed: int, evidence_folder: str, logins: list[dict]) -
     started = time.perf_counter()
     with app.app_context():
         engine = db.engine
-        world = load_world(datetime.now(timezone.utc), logins)
+        world = load_world(datetime.now(UTC), logins)
         db.session.commit()  # the reads are done; the bulk writes go through connections of their own
         world.this_shifts = shifts.this_years_shifts(rng, world)
         shifts.write_shifts(engine, world, world.this_shifts)
