@@ -38,11 +38,12 @@ import sys
 import tempfile
 import threading
 import time
-from datetime import date
 from datetime import time as clock
 from pathlib import Path
 
 import sqlalchemy as sa
+
+from rotation.db import utc_today
 
 MODULE = "tests.benchmarks.bench_invites"
 PG_DATABASE = "rotation_invites_bench"
@@ -278,7 +279,7 @@ def report(name: str, messages: int, outcome: dict) -> bool:
           f"  invites send: {outcome['seconds']:.1f} s, {rate:,.0f} messages a second, start-up included "
           f"(command: {outcome['report']}); processor per message: {_per(outcome['cpu'], outcome)} the command, "
           f"{_per(outcome['server_cpu'], outcome)} the server")
-    for when, bare, bare_rate in zip(("before", "after"), outcome["bare"], bare_rates):
+    for when, bare, bare_rate in zip(("before", "after"), outcome["bare"], bare_rates, strict=True):
         print(f"  bare smtplib loop {when}, the same {bare['messages']:,} ready-made messages over one connection: "
               f"{bare['seconds']:.1f} s, {bare_rate:,.0f} messages a second; processor per message: "
               f"{_per(bare['cpu'], bare)} the loop (start-up included), {_per(bare['server_cpu'], bare)} the server")
@@ -299,7 +300,7 @@ def print_profile(path: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=10_000)
-    parser.add_argument("--year", type=int, default=date.today().year + 1)
+    parser.add_argument("--year", type=int, default=utc_today().year + 1)
     parser.add_argument("--databases", default="sqlite,postgresql",
                         help="comma-separated: sqlite, postgresql (default: both; PostgreSQL when reachable)")
     parser.add_argument("--profile", help="keep a cProfile of the (last) send in this file and summarise it")

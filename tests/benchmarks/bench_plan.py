@@ -37,6 +37,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from rotation.db import utc_today
+
 MODULE = "tests.benchmarks.bench_plan"
 SIZES = (1_000, 10_000, 100_000)
 PG_DATABASE = "rotation_plan_bench"
@@ -600,7 +602,7 @@ def main() -> None:
                         help="managers per company, comma-separated (default: %(default)s)")
     parser.add_argument("--databases", default="sqlite,postgresql",
                         help="comma-separated: sqlite, postgresql (default: both; PostgreSQL when reachable)")
-    parser.add_argument("--year", type=int, default=date.today().year + 1, help="a future year (default: next)")
+    parser.add_argument("--year", type=int, default=utc_today().year + 1, help="a future year (default: next)")
     parser.add_argument("--seed", type=int, default=1, help="the same seed builds the same companies")
     parser.add_argument("--profile", type=Path, metavar="FOLDER",
                         help="profile every plan run with cProfile and keep the files in FOLDER")

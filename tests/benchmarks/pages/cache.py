@@ -10,11 +10,11 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from rotation.db import utc_today
 from tests.benchmarks import bench_plan
 
 REPOSITORY = Path(__file__).resolve().parents[3]
@@ -147,7 +147,7 @@ def ready(store: Store, seed: int, rebuild: bool) -> dict:
     FOLDER.mkdir(exist_ok=True)
     note = json.loads(store.note.read_text()) if store.note.is_file() else None
     fits = (note is not None and note.get("complete") and note.get("recipe") == RECIPE
-            and note.get("seed") == seed and note.get("year") == date.today().year)
+            and note.get("seed") == seed and note.get("year") == utc_today().year)
     if rebuild or not fits or not store.exists():
         why = ("--rebuild" if rebuild else "no data kept" if note is None or not store.exists()
                else "kept data is of another recipe, seed or year")
@@ -172,7 +172,7 @@ def build(store: Store, seed: int) -> dict:
     by the real command; then the year of use."""
     started = time.perf_counter()
     steps: dict[str, float] = {}
-    this_year = date.today().year
+    this_year = utc_today().year
 
     def step(name: str) -> None:
         steps[name] = round(time.perf_counter() - started - sum(steps.values()), 1)

@@ -142,7 +142,7 @@ def prepare_child(url: str, this_year: int, seed: int) -> None:
 
         people = [(row.id, row.manager_id) for row in
                   db.session.execute(sa.select(Person.id, Person.manager_id).order_by(Person.id))]
-        names = dict(zip((person_id for person_id, _ in people), full_names(rng, len(people))))
+        names = dict(zip((person_id for person_id, _ in people), full_names(rng, len(people)), strict=True))
         rename(engine, names)
         logins = choose_logins(rng, people, set(rotation), names)
         db.session.commit()

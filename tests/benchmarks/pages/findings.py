@@ -148,7 +148,7 @@ def make_problems(rng: random.Random, world: World, observations: list[Filed], f
     seeded = [status for status in statuses if status != "duplicate"][:len(triaged)]
     problems: list[ProblemRow] = []
     by_area: defaultdict[int | None, list[ProblemRow]] = defaultdict(list)
-    for status, seed in zip(seeded, triaged):
+    for status, seed in zip(seeded, triaged, strict=False):
         assert seed.area_id is not None and seed.triaged_at is not None, seed.id
         problem = ProblemRow(first_id + len(problems), status, seed.area_id, seed.triaged_at, seed, [seed])
         problems.append(problem)
