@@ -274,7 +274,7 @@ def _department_sizes(rng: random.Random, total: int) -> dict[str, int]:
     sizes = [max(3, int(total * weight / sum(weights))) for weight in weights]
     sizes[-1] = 2
     sizes[0] += total - sum(sizes)
-    return dict(zip(names, sizes))
+    return dict(zip(names, sizes, strict=True))
 
 
 def _roster(rng: random.Random, size: int, sites: list[SiteRow]) -> list[PersonRow]:
@@ -311,10 +311,7 @@ def _department(rng: random.Random, department: str, size: int, chief_id: str, f
         members.append(_person(rng, f"E{next(numbers):04d}", department, members[-1].employee_id, home()))
         managers.append(members[-2].employee_id)
     for number in numbers:
-        if managers and rng.random() < 0.55:
-            manager = rng.choice(managers)
-        else:
-            manager = rng.choice(members).employee_id
+        manager = rng.choice(managers) if managers and rng.random() < 0.55 else rng.choice(members).employee_id
         if manager not in managers:
             managers.append(manager)
         members.append(_person(rng, f"E{number:04d}", department, manager, home()))
@@ -375,7 +372,8 @@ def _blackouts(rng: random.Random, company: Company, tight: bool) -> list[Blacko
     ]
     if tight:
         blackouts.append(BlackoutRow(first, date(year, 10, 31), reason="Season closed to visitors"))
-    for site, reason, longest in zip(rng.sample(company.sites, 2), ("Stocktake", "Refurbishment"), (3, 13)):
+    for site, reason, longest in zip(rng.sample(company.sites, 2), ("Stocktake", "Refurbishment"), (3, 13),
+                                     strict=True):
         start = first + timedelta(days=rng.randint(20, 330))
         blackouts.append(BlackoutRow(start, start + timedelta(days=rng.randint(0, longest)), site=site.code,
                                      reason=reason))

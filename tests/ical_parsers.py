@@ -229,7 +229,7 @@ def _people_problems(own: list[Line], method: str | None) -> list[str]:
     if method == "PUBLISH":
         return problems
     if len(attendees) != 1:
-        return problems + [f"expected one ATTENDEE, found {len(attendees)}"]
+        return [*problems, f"expected one ATTENDEE, found {len(attendees)}"]
     attendee = attendees[0]
     if not _MAILTO.match(attendee.value):
         problems.append(f"ATTENDEE value {attendee.value!r} is not exactly mailto:<address>")
