@@ -75,7 +75,7 @@ def test_a_published_assignment_with_a_withdraw_proposal_keeps_being_planned_whe
 
 
 def test_a_full_slot_refuses_the_move_counting_assignments_where_they_will_be(company):
-    ann, bo, cai, dina, eli = company["managers"]
+    ann, bo, cai, dina, _eli = company["managers"]
     chief = company["chief"]
     target = slot_at("HEL-CC", day(20))  # two seats
     # Holding no seat there: a cancelled one, and one the draft withdraws.
@@ -88,7 +88,7 @@ def test_a_full_slot_refuses_the_move_counting_assignments_where_they_will_be(co
     db.session.commit()
 
     late = assign(chief, slot_at("HEL-CC", day(11)))
-    with pytest.raises(FieldRefusal, match="That slot is full: all 2 seats are taken.") as refused:
+    with pytest.raises(FieldRefusal, match=r"That slot is full: all 2 seats are taken.") as refused:
         move_assignment(late, target, None, today=before_the_year())
     assert refused.value.field == "slot"
     db.session.rollback()
@@ -198,11 +198,12 @@ def test_a_department_is_never_emptied_beyond_its_weekly_cap(company):
 def test_a_slot_of_the_other_kind_or_another_year_is_refused(company):
     ann = company["managers"][0]
     service_day = assign(ann, slot_at("HEL-CC", day(10)))
-    with pytest.raises(FieldRefusal, match="That slot is a warehouse week, not a customer-service day."):
+    with pytest.raises(FieldRefusal, match=r"That slot is a warehouse week, not a customer-service day."):
         move_assignment(service_day, slot_at("TMP-WH", day(20)), None, today=before_the_year())
     generate_slots(next_year() + 1, "HEL-CC")
     the_year_after = slot_at("HEL-CC", date.fromisocalendar(next_year() + 1, 10, 1))
-    with pytest.raises(FieldRefusal, match=f"That slot is in {next_year() + 1}; this assignment belongs to {next_year()}."):
+    with pytest.raises(FieldRefusal,
+                       match=rf"That slot is in {next_year() + 1}; this assignment belongs to {next_year()}."):
         move_assignment(service_day, the_year_after, None, today=before_the_year())
     with pytest.raises(FieldRefusal, match="already in this slot"):
         move_assignment(service_day, slot_at("HEL-CC", day(10)), None, today=before_the_year())
@@ -222,7 +223,7 @@ def test_history_is_neither_moved_into_nor_out_of(company):
 
 
 def test_a_shift_that_is_cancelled_or_over_is_not_moved(company):
-    for manager, status in zip(company["managers"], (CANCELLED, COMPLETED, NO_SHOW)):
+    for manager, status in zip(company["managers"], (CANCELLED, COMPLETED, NO_SHOW), strict=False):
         assignment = assign(manager, slot_at("HEL-CC", day(10)), status=status)
         with pytest.raises(FieldRefusal, match="only a shift still to come can be moved or withdrawn"):
             move_assignment(assignment, slot_at("HEL-CC", day(11)), None, today=before_the_year())

@@ -147,8 +147,8 @@ def test_the_same_outcome_twice_is_refused(company):
     record_attendance(shift, NO_SHOW, HR_EMAIL, now)
     db.session.commit()
     before = (len(messages(NO_SHOW_NOTICE)), len(notifications()))
-    with pytest.raises(FieldRefusal, match="^Ann Aalto's customer-service day is already recorded as a "
-                                                "no-show.$"):
+    with pytest.raises(FieldRefusal, match=r"^Ann Aalto's customer-service day is already recorded as a "
+                                                r"no-show.$"):
         record_attendance(loaded(shift), NO_SHOW, "other.hr@example.com", now)
     assert (len(messages(NO_SHOW_NOTICE)), len(notifications())) == before
     assert reloaded(shift.id).attendance_by == HR_EMAIL

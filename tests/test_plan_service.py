@@ -174,7 +174,7 @@ def test_publishing_is_refused_while_a_new_blackout_collides(company):
     row = next(iter(assignments().values()))
     row.needs_replan = True
     db.session.commit()
-    with pytest.raises(PlanningError, match="Run the plan of .* again"):
+    with pytest.raises(PlanningError, match=r"Run the plan of .* again"):
         publish_year(next_year(), None)
     db.session.rollback()
     assert all(a.status == DRAFT for a in assignments().values())

@@ -126,7 +126,7 @@ def test_a_page_refused_by_its_service_shows_the_sentence_beside_the_field_and_w
 
 def test_a_command_refused_rolls_back_and_says_why(app, make_site):
     site = make_site("HEL", name="Helsinki")
-    with pytest.raises(ClickException, match="^Choose another name.$"), command_change():
+    with pytest.raises(ClickException, match=r"^Choose another name.$"), command_change():
         site.name = "Half renamed"
         db.session.flush()
         raise FieldRefusal("name", "Choose another name.")
