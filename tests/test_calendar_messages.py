@@ -90,18 +90,18 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
 
 # Sites east and west of UTC, each on the day its clocks change, and a warehouse week east of UTC.
 SHIFTS = {
-    "Sydney day as summer time ends": dict(
-        book=dict(zone="Australia/Sydney", first_day=date(2027, 4, 4)),
-        start=utc(2027, 4, 3, 23), end=utc(2027, 4, 4, 7),
-        when="Sunday 4 April 2027, 09:00–17:00 Australia/Sydney (UTC+10:00)"),
-    "Los Angeles day as summer time starts": dict(
-        book=dict(zone="America/Los_Angeles", first_day=date(2027, 3, 14)),
-        start=utc(2027, 3, 14, 16), end=utc(2027, 3, 15, 0),
-        when="Sunday 14 March 2027, 09:00–17:00 America/Los_Angeles (UTC-07:00)"),
-    "Sydney warehouse week": dict(
-        book=dict(kind="warehouse", zone="Australia/Sydney", first_day=date(2027, 3, 1)),
-        start=date(2027, 3, 1), end=date(2027, 3, 6),
-        when="Monday 1 March 2027 to Friday 5 March 2027, all day (Australia/Sydney)"),
+    "Sydney day as summer time ends": {
+        "book": {"zone": "Australia/Sydney", "first_day": date(2027, 4, 4)},
+        "start": utc(2027, 4, 3, 23), "end": utc(2027, 4, 4, 7),
+        "when": "Sunday 4 April 2027, 09:00–17:00 Australia/Sydney (UTC+10:00)"},
+    "Los Angeles day as summer time starts": {
+        "book": {"zone": "America/Los_Angeles", "first_day": date(2027, 3, 14)},
+        "start": utc(2027, 3, 14, 16), "end": utc(2027, 3, 15, 0),
+        "when": "Sunday 14 March 2027, 09:00–17:00 America/Los_Angeles (UTC-07:00)"},
+    "Sydney warehouse week": {
+        "book": {"kind": "warehouse", "zone": "Australia/Sydney", "first_day": date(2027, 3, 1)},
+        "start": date(2027, 3, 1), "end": date(2027, 3, 6),
+        "when": "Monday 1 March 2027 to Friday 5 March 2027, all day (Australia/Sydney)"},
 }
 
 
@@ -349,10 +349,11 @@ def test_people_on_one_shift_each_read_their_own_name_and_link_from_one_composer
     def read(data: bytes) -> email.message.EmailMessage:
         return email.message_from_bytes(data, policy=email.policy.default)
 
-    mails = [read(composer.message_bytes(queue(shift, purpose))) for shift, purpose in zip(shifts, purposes)]
+    mails = [read(composer.message_bytes(queue(shift, purpose)))
+             for shift, purpose in zip(shifts, purposes, strict=True)]
 
     base = app.config["ROTATION_BASE_URL"]
-    for shift, purpose, mail in zip(shifts, purposes, mails):
+    for shift, purpose, mail in zip(shifts, purposes, mails, strict=True):
         name, link = shift.person.full_name, f"{base}/observations/new?assignment={shift.uid.replace('@', '%40')}"
         found = parts(mail)
         assert found["text/plain"].get_content().startswith(f"Hello {name},\r\n")
@@ -533,7 +534,7 @@ def test_eight_threads_build_correct_messages_at_the_same_time(app, book, icaljs
         return loaded(message.assignment_id)
 
     with switching_threads_often(), ThreadPoolExecutor(max_workers=8) as pool:
-        built = dict(zip(expected, pool.map(build, expected)))
+        built = dict(zip(expected, pool.map(build, expected), strict=True))
 
     for message_id, results in built.items():
         uid, address, name = expected[message_id]
