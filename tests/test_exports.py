@@ -53,10 +53,10 @@ def exported(runner, group: str) -> tuple[list[str], list[dict], list[dict]]:
 
 def test_the_columns_are_exactly_the_contracts_in_order(runner, world):
     assert list(OBSERVATION_COLUMNS) == OBSERVATION_HEADER and list(PROBLEM_COLUMNS) == PROBLEM_HEADER
-    header, rows, objects = exported(runner, "observations")
+    header, _rows, objects = exported(runner, "observations")
     assert header == OBSERVATION_HEADER
     assert all(list(row) == OBSERVATION_HEADER for row in objects)
-    header, rows, objects = exported(runner, "problems")
+    header, _rows, objects = exported(runner, "problems")
     assert header == PROBLEM_HEADER
     assert all(list(row) == PROBLEM_HEADER for row in objects)
 
@@ -89,7 +89,7 @@ def test_drafts_are_left_out_and_every_other_status_is_in(runner, world):
 
 
 def test_a_problem_row_carries_owner_pain_and_counts(runner, world):
-    _, rows, objects = exported(runner, "problems")
+    _, _rows, objects = exported(runner, "problems")
     p1, p2, p3, p4, p5, p6 = world["problems"]
     by_id = {row["id"]: row for row in objects}
     assert by_id[p1.id] == {
@@ -115,9 +115,9 @@ def test_a_problem_row_carries_owner_pain_and_counts(runner, world):
 
 @pytest.mark.parametrize("group", ["observations", "problems"])
 def test_csv_and_json_say_the_same(runner, world, group):
-    header, rows, objects = exported(runner, group)
+    _header, rows, objects = exported(runner, group)
     assert len(rows) == len(objects)
-    for row, item in zip(rows, objects):
+    for row, item in zip(rows, objects, strict=True):
         assert row == {key: as_csv(value) for key, value in item.items()}
 
 

@@ -65,9 +65,9 @@ class Forms(HTMLParser):
         elif tag == "select":
             self._select = {"name": attrs["name"], "kind": "select", "value": None}
             self._form["fields"].append(self._select)
-        elif tag == "option" and self._select is not None:
-            if self._select["value"] is None or "selected" in attrs:
-                self._select["value"] = attrs.get("value", "")
+        elif (tag == "option" and self._select is not None
+              and (self._select["value"] is None or "selected" in attrs)):
+            self._select["value"] = attrs.get("value", "")
 
     def handle_endtag(self, tag):
         if tag == "form":

@@ -36,7 +36,8 @@ def notes(app):
         done.append(subject_id)
         return f"noted {subject_id}"
 
-    JOB_HANDLERS[TEST_KIND] = JobHandler(TEST_KIND, "note", run, lambda subject, message: failed.append((subject, message)))
+    JOB_HANDLERS[TEST_KIND] = JobHandler(TEST_KIND, "note", run,
+                                         lambda subject, message: failed.append((subject, message)))
     yield done, failed
     del JOB_HANDLERS[TEST_KIND]
 
@@ -54,7 +55,8 @@ def company(make_site, make_person):
 
 def jobs() -> list[tuple[int, str, int]]:
     db.session.expire_all()
-    return [tuple(row) for row in db.session.execute(sa.select(Job.subject_id, Job.status, Job.attempts).order_by(Job.id))]
+    query = sa.select(Job.subject_id, Job.status, Job.attempts).order_by(Job.id)
+    return [tuple(row) for row in db.session.execute(query)]
 
 
 def test_jobs_run_once_in_the_order_they_were_queued(notes):
@@ -95,7 +97,7 @@ def test_a_claimed_job_is_not_claimed_again_while_its_worker_is_alive(notes):
 
 
 def test_the_worker_that_lost_its_job_records_nothing(notes):
-    done, _ = notes
+    _done, _ = notes
     queue.enqueue(TEST_KIND, 1)
     db.session.commit()
     slow = queue.claim("slow")
