@@ -229,7 +229,8 @@ def test_the_list_pages_in_a_fixed_number_of_queries(client, login_as, make_pers
             make_blackout(start, reason=f"Holiday {i}")
     many = queries_for("/blackouts")
     second_page = queries_for(next_page_url(client.get("/blackouts").get_data(as_text=True)))
-    assert "Showing 51–62 of 62 blackouts." in client.get(next_page_url(client.get("/blackouts").get_data(as_text=True))).get_data(as_text=True)
+    following = next_page_url(client.get("/blackouts").get_data(as_text=True))
+    assert "Showing 51–62 of 62 blackouts." in client.get(following).get_data(as_text=True)
     # The signed-in account, its roles, the count, and the page with its people and sites.
     assert len(few) == len(many) == len(second_page) == 4, many
 

@@ -22,7 +22,8 @@ from tests.helpers import count_queries
 def company(make_site, make_person):
     """A Helsinki contact centre with an address and a host, a warehouse, a chief and two managers; published."""
     centre = make_site("HEL-CC", seats=2, name="Helsinki contact centre")
-    centre.address, centre.host_name, centre.host_email = "Mannerheimintie 1, Helsinki", "Hanna Host", "hanna@example.com"
+    centre.address = "Mannerheimintie 1, Helsinki"
+    centre.host_name, centre.host_email = "Hanna Host", "hanna@example.com"
     make_site("TMP-WH", kind="warehouse", seats=3, name="Tampere warehouse")
     chief = make_person("E001", department="Board", home_site=centre)
     managers = [make_person(f"E1{n:02d}", full_name=f"Manager {n}", manager=chief, home_site=centre)

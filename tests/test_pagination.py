@@ -36,7 +36,8 @@ def cursor_query(page, which: str) -> str:
 def test_walking_forwards_and_back_visits_every_row_once_in_order(app, people, descending):
     expected = [person.id for person in db.session.scalars(ordered(descending))]
     first = page_of(app, ordered(descending), per_page=10)
-    assert (first.total, first.first_index, first.last_index, first.has_previous, first.has_next) == (23, 1, 10, False, True)
+    assert (first.total, first.first_index, first.last_index, first.has_previous, first.has_next) == (
+        23, 1, 10, False, True)
     second = page_of(app, ordered(descending), cursor_query(first, "next"), per_page=10)
     third = page_of(app, ordered(descending), cursor_query(second, "next"), per_page=10)
     assert (second.first_index, second.last_index, third.first_index, third.last_index) == (11, 20, 21, 23)

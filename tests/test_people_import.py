@@ -34,7 +34,10 @@ def test_import_adds_people_with_their_managers_and_home_sites(runner, tmp_path,
 
 
 def test_default_in_rotation_rule_and_its_overrides(runner, tmp_path, sites):
-    text = PEOPLE + "E5,Lone Manager,lone@example.com,Sales,E1,,no\nE6,Team Lead,lead@example.com,Sales,E1,,\nE7,Report,rep@example.com,Sales,E6,,\n"
+    text = (PEOPLE
+            + "E5,Lone Manager,lone@example.com,Sales,E1,,no\n"
+            "E6,Team Lead,lead@example.com,Sales,E1,,\n"
+            "E7,Report,rep@example.com,Sales,E6,,\n")
     assert run_import(runner, tmp_path, "people", text).exit_code == 0
     in_rotation = {employee: row[4] for employee, row in roster().items()}
     assert in_rotation == {
@@ -120,13 +123,19 @@ INVALID = [
     ("duplicate employee id", HEADER + "E1,A,a@example.com,Ops,,,\nE1,B,b@example.com,Ops,,,\n",
      "people.csv, line 3, column employee_id, value 'E1': The employee id is used twice: already on line 2."),
     ("duplicate email ignoring case", HEADER + "E1,A,a@example.com,Ops,,,\nE2,B,A@Example.com,Ops,,,\n",
-     "people.csv, line 3, column email, value 'A@Example.com': The e-mail address is used twice (ignoring case): already on line 2 for E1."),
+     "people.csv, line 3, column email, value 'A@Example.com': "
+     "The e-mail address is used twice (ignoring case): already on line 2 for E1."),
     ("malformed email", HEADER + "E1,A,a-at-example.com,Ops,,,\n",
      "people.csv, line 2, column email, value 'a-at-example.com': Not a valid e-mail address"),
     ("unknown manager", HEADER + "E1,A,a@example.com,Ops,E9,,\n",
-     "people.csv, line 2, column manager_id, value 'E9': This manager id is found neither in the file nor in the roster."),
-    ("reporting cycle", HEADER + "E1,A,a@example.com,Ops,E3,,\nE2,B,b@example.com,Ops,E1,,\nE3,C,c@example.com,Ops,E2,,\n",
-     "people.csv, line 2, column manager_id, value 'E3': Reporting cycle: E1 → E3 → E2 → E1. Line managers must lead up to someone who has none."),
+     "people.csv, line 2, column manager_id, value 'E9': "
+     "This manager id is found neither in the file nor in the roster."),
+    ("reporting cycle",
+     HEADER + "E1,A,a@example.com,Ops,E3,,\n"
+              "E2,B,b@example.com,Ops,E1,,\n"
+              "E3,C,c@example.com,Ops,E2,,\n",
+     "people.csv, line 2, column manager_id, value 'E3': "
+     "Reporting cycle: E1 → E3 → E2 → E1. Line managers must lead up to someone who has none."),
     ("own manager", HEADER + "E1,A,a@example.com,Ops,E1,,\n",
      "people.csv, line 2, column manager_id, value 'E1': A person cannot be their own line manager."),
     ("unknown home site", HEADER + "E1,A,a@example.com,Ops,,OSL-CC,\n",

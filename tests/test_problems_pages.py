@@ -112,7 +112,8 @@ def test_the_list_pages_in_pain_order(client, world):
     first, second = listed(client), listed(client, next_page_url(client.get("/problems/").get_data(as_text=True)))
     assert len(first) == 25 and len(second) == 5 and not set(first) & set(second)
     assert all(title.endswith(("4", "9")) for title in first[:6])  # the six severity-5 ones first
-    assert "Showing 26–30 of 30 problems." in text(client.get(next_page_url(client.get("/problems/").get_data(as_text=True))))
+    following = next_page_url(client.get("/problems/").get_data(as_text=True))
+    assert "Showing 26–30 of 30 problems." in text(client.get(following))
 
 
 def test_a_signed_out_visitor_is_sent_to_sign_in(client, world):
@@ -299,7 +300,8 @@ def test_odd_requests_never_fail(client, world):
     url = f"/problems/{problem.id}"
     token = csrf_token(client.get(url).get_data(as_text=True))
     for action, data in (("/edit", {}), ("/status", {}), ("/merge", {}), ("/verify", {}),
-                         ("/edit", {"severity": "３", "area_id": "１", "owner_id": "-1", "verify_by": "9999-99-99"}),
+                         ("/edit", {"severity": "３", "area_id": "１",  # noqa: RUF001 full-width digits: hostile input
+                                    "owner_id": "-1", "verify_by": "9999-99-99"}),
                          ("/merge", {"survivor_id": "99999999999999999999", "confirm": "yes"})):
         response = client.post(url + action, data={"csrf_token": token, **data})
         assert response.status_code in (200, 302), (action, data)

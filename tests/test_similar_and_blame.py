@@ -176,7 +176,9 @@ def test_stemming_joins_plurals_and_tenses():
 
 
 def test_ranking_five_hundred_candidates_is_quick():
-    words = ["refund", "supervisor", "parcel", "label", "printer", "queue", "delivery", "promise", "tracking", "billing", "invoice", "order", "return", "courier", "damage", "scanner", "tote", "shelf", "stow", "inbound", "pallet", "forklift", "weekend", "backlog", "chat"]
+    words = ["refund", "supervisor", "parcel", "label", "printer", "queue", "delivery", "promise", "tracking",
+             "billing", "invoice", "order", "return", "courier", "damage", "scanner", "tote", "shelf", "stow",
+             "inbound", "pallet", "forklift", "weekend", "backlog", "chat"]
     candidates = [Candidate(n, " ".join(words[(n + k) % len(words)] for k in range(5)),
                             " ".join(words[(n * 7 + k) % len(words)] for k in range(60)) + f" case {n}",
                             n % 3, datetime(2025, 1, 1, tzinfo=UTC))

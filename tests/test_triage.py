@@ -355,8 +355,10 @@ def test_a_merge_is_refused_beside_the_field_for_a_problem_not_offered(client, w
     world.problem("Another open one", "returns")
     sign_in(client, "olli@example.com")
     url = f"/problems/{problem.id}"
-    for value, message in (("", "Choose the problem it is the same as."), (closed.id, "Choose the problem from the list."),
-                           (problem.id, "Choose the problem from the list."), ("zz", "Choose the problem from the list.")):
+    for value, message in (("", "Choose the problem it is the same as."),
+                           (closed.id, "Choose the problem from the list."),
+                           (problem.id, "Choose the problem from the list."),
+                           ("zz", "Choose the problem from the list.")):
         response = post(client, url + "/merge", {"survivor_id": value, "confirm": "yes"}, page=url)
         assert response.status_code == 200 and message in text(response), value
     assert reloaded(Problem, problem.id).status == INVESTIGATING
