@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.accounts.models import User
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.process_map.models import ProcessArea
 
 
@@ -60,7 +60,7 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
-class Problem(db.Model):
+class Problem(Model):
     """One broken process: what is wrong, who owns the fix, and where the fix stands.
 
     Observations link to it (``Observation.problem_id``); merging a duplicate
@@ -118,7 +118,7 @@ class Problem(db.Model):
         return f"<Problem {self.id} {self.status}>"
 
 
-class ProblemEvent(db.Model):
+class ProblemEvent(Model):
     """The audit trail: one change to a problem, by whom, when, and the value before and after."""
 
     __tablename__ = "problem_event"
@@ -133,7 +133,7 @@ class ProblemEvent(db.Model):
     after: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class VerificationRequest(db.Model):
+class VerificationRequest(Model):
     """A later shift asked to look at a problem's process once its fix is in place.
 
     The person sees it on My rotation and in the observation form; an
