@@ -87,7 +87,7 @@ SUBMITTED = ObservationStatus.SUBMITTED
 TRIAGED = ObservationStatus.TRIAGED
 DECLINED = ObservationStatus.DECLINED
 STATUSES = (DRAFT, SUBMITTED, TRIAGED, DECLINED)
-STATUS_LABELS = {DRAFT: "Draft", SUBMITTED: "Submitted", TRIAGED: "Triaged", DECLINED: "Declined"}
+STATUS_LABELS: dict[str, str] = {DRAFT: "Draft", SUBMITTED: "Submitted", TRIAGED: "Triaged", DECLINED: "Declined"}
 
 
 def _in(column: str, values) -> str:

@@ -37,9 +37,10 @@ VERIFIED = ProblemStatus.VERIFIED
 DECLINED = ProblemStatus.DECLINED
 DUPLICATE = ProblemStatus.DUPLICATE
 STATUSES = (NEW, TRIAGED, INVESTIGATING, FIX_PLANNED, FIX_IN_PLACE, VERIFYING, VERIFIED, DECLINED, DUPLICATE)
-STATUS_LABELS = {NEW: "New", TRIAGED: "Triaged", INVESTIGATING: "Investigating", FIX_PLANNED: "Fix planned",
-                 FIX_IN_PLACE: "Fix in place", VERIFYING: "Verifying", VERIFIED: "Verified", DECLINED: "Declined",
-                 DUPLICATE: "Duplicate"}
+STATUS_LABELS: dict[str, str] = {
+    NEW: "New", TRIAGED: "Triaged", INVESTIGATING: "Investigating", FIX_PLANNED: "Fix planned",
+    FIX_IN_PLACE: "Fix in place", VERIFYING: "Verifying", VERIFIED: "Verified", DECLINED: "Declined",
+    DUPLICATE: "Duplicate"}
 # Closed: nothing more to do unless it is reopened.
 CLOSED = (VERIFIED, DECLINED, DUPLICATE)
 
