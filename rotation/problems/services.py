@@ -177,8 +177,9 @@ def change_status(problem: Problem, status: str, actor: User | None, note: str |
     if note:
         _event(problem, actor, "note", None, note, now)
     db.session.flush()
-    words: dict[str, str] = {VERIFIED: "is fixed and verified", DECLINED: "was declined", INVESTIGATING: "is being investigated",
-             FIX_IN_PLACE: "has a fix in place", VERIFYING: "is being verified by later shifts"}
+    words: dict[str, str] = {
+        VERIFIED: "is fixed and verified", DECLINED: "was declined", INVESTIGATING: "is being investigated",
+        FIX_IN_PLACE: "has a fix in place", VERIFYING: "is being verified by later shifts"}
     text = f"“{problem.title}” {words.get(status, 'is now ' + STATUS_LABELS[status].lower())}"
     if before in CLOSED and status not in CLOSED:
         text = f"“{problem.title}” was reopened and is being investigated again"
