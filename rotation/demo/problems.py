@@ -17,7 +17,7 @@ from rotation.problems.services import (
 )
 
 # Observation title → what its owner made of it. Observations not named here wait in the triage queue.
-TRIAGE = {
+TRIAGE: dict[str, tuple[str, str | None, dict[str, str]]] = {
     "Refunds over 20 euros wait for a supervisor": ("Refund approval limit makes callers wait", FIX_IN_PLACE, {
         "root_cause": "The 20-euro approval limit dates from the 2019 fraud wave and nobody owns it since.",
         "countermeasure": "Agents approve refunds up to 100 euros; a weekly sample is reviewed.",
@@ -63,9 +63,11 @@ def triage_demo_observations(today: date) -> None:
                                                          "watch the numbers but there is nothing for us to change.",
                           now=now)
         elif status in (INVESTIGATING, FIX_PLANNED, FIX_IN_PLACE, VERIFIED):
-            path = {INVESTIGATING: [INVESTIGATING], FIX_PLANNED: [INVESTIGATING, FIX_PLANNED],
-                    FIX_IN_PLACE: [INVESTIGATING, FIX_PLANNED, FIX_IN_PLACE],
-                    VERIFIED: [INVESTIGATING, FIX_IN_PLACE, "verifying", VERIFIED]}[status]
+            paths: dict[str, list[str]] = {
+                INVESTIGATING: [INVESTIGATING], FIX_PLANNED: [INVESTIGATING, FIX_PLANNED],
+                FIX_IN_PLACE: [INVESTIGATING, FIX_PLANNED, FIX_IN_PLACE],
+                VERIFIED: [INVESTIGATING, FIX_IN_PLACE, "verifying", VERIFIED]}
+            path = paths[status]
             for step in path:
                 change_status(problem, step, owner, now=now)
         if status == FIX_IN_PLACE:

@@ -105,8 +105,8 @@ def _check_room(name: str, observation_id: int, second_id: int | None) -> None:
     if second_id is not None and not db.session.scalar(sa.select(sa.exists().where(
             Second.id == second_id, Second.observation_id == observation_id))):
         raise ValueError(f"“me too” {second_id} does not belong to observation {observation_id}")
-    count = db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)
-                              .where(Evidence.observation_id == observation_id))
+    count = db.session.execute(sa.select(sa.func.count()).select_from(Evidence)
+                               .where(Evidence.observation_id == observation_id)).scalar_one()
     if count >= MAX_FILES:
         raise EvidenceProblem(f"{name} was not added: an observation can have at most {MAX_FILES} photos "
                               "and files.", name)

@@ -20,7 +20,7 @@ def download(evidence_id: int):
     """The file itself. Anyone who may not see the observation gets "not found", as if it did not exist."""
     evidence = db.session.get(Evidence, evidence_id)
     observation = db.session.get(Observation, evidence.observation_id) if evidence else None
-    if observation is None or not can_view(current_user, observation):
+    if evidence is None or observation is None or not can_view(current_user, observation):
         abort(404)
     path = path_of(evidence)
     if not path.is_file():

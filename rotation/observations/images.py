@@ -89,6 +89,7 @@ def _is_plain_text(data: bytes) -> bool:
 
 def without_metadata(data: bytes, kind: Kind, name: str) -> bytes:
     """The photo re-encoded in its own format, turned upright, with no EXIF, GPS, XMP, ICC or comments."""
+    assert kind.photo_format is not None, "only photos are re-encoded"
     damaged = EvidenceProblem(f"{name} looks like a photo but could not be read (it may be damaged or cut "
                               "short); it was not added.", name)
     try:

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.assignments.models import Assignment
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.people.models import Person
 from rotation.process_map.models import ProcessArea
 
@@ -87,14 +87,14 @@ SUBMITTED = ObservationStatus.SUBMITTED
 TRIAGED = ObservationStatus.TRIAGED
 DECLINED = ObservationStatus.DECLINED
 STATUSES = (DRAFT, SUBMITTED, TRIAGED, DECLINED)
-STATUS_LABELS = {DRAFT: "Draft", SUBMITTED: "Submitted", TRIAGED: "Triaged", DECLINED: "Declined"}
+STATUS_LABELS: dict[str, str] = {DRAFT: "Draft", SUBMITTED: "Submitted", TRIAGED: "Triaged", DECLINED: "Declined"}
 
 
 def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
-class Observation(db.Model):
+class Observation(Model):
     """One structured note from one shift, by the person who worked it.
 
     A draft may be incomplete; submitting checks every required field. The
@@ -172,7 +172,7 @@ class Observation(db.Model):
         return KIND_LABELS.get(self.kind or "", "")
 
 
-class Second(db.Model):
+class Second(Model):
     """ "Me too": another person saw the same thing on their own shift, perhaps with their own evidence."""
 
     __tablename__ = "observation_second"
@@ -188,7 +188,7 @@ class Second(db.Model):
     person: Mapped[Person] = relationship(lazy="raise_on_sql")
 
 
-class WindowExtension(db.Model):
+class WindowExtension(Model):
     """HR lets the person file observations for one shift until a later day than the usual window."""
 
     __tablename__ = "observation_window"
@@ -200,7 +200,7 @@ class WindowExtension(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Evidence(db.Model):
+class Evidence(Model):
     """One photo or file attached to an observation, or to a "me too" second of it.
 
     The bytes live in the evidence folder (``ROTATION_EVIDENCE_DIR``, outside the

@@ -54,7 +54,7 @@ def seconds_counted(observation_ids: list[int]) -> dict[int, int]:
         return {}
     return dict(db.session.execute(
         sa.select(Second.observation_id, sa.func.count()).where(Second.observation_id.in_(observation_ids))
-        .group_by(Second.observation_id)).all())
+        .group_by(Second.observation_id)).tuples().all())
 
 
 def evidence_of(observation: Observation, own_only: bool) -> list[Evidence]:

@@ -57,7 +57,7 @@ class Window:
 def window_of(assignment: Assignment, slot: Slot | None = None) -> Window:
     """When the person may file observations about ``assignment``: its start until N days after its end,
     or until the end of the day HR extended it to."""
-    slot = slot or db.session.get(Slot, assignment.slot_id)
+    slot = slot or db.session.get_one(Slot, assignment.slot_id)
     closes = slot.ends_at + timedelta(days=current_app.config["ROTATION_OBSERVATION_DAYS"])
     extension = db.session.get(WindowExtension, assignment.id)
     extended = False
@@ -97,10 +97,11 @@ def open_shifts(person: Person, now: datetime) -> list[Assignment]:
     return [shift for shift in shifts if window_of(shift, shift.slot).is_open(now)]
 
 
-def start_draft(assignment: Assignment, person: Person, now: datetime) -> Observation:
+def start_draft(assignment: Assignment | None, person: Person, now: datetime) -> Observation:
     problem = filing_problem(assignment, person, now)
     if problem:
         raise Refusal({None: problem})
+    assert assignment is not None, "filing_problem refuses a missing shift"
     observation = Observation(assignment_id=assignment.id, author_id=person.id, status=DRAFT, created_at=now,
                               updated_at=now)
     db.session.add(observation)
@@ -227,8 +228,8 @@ def _raise_andon_if_needed(observation: Observation) -> bool:
         return False
     observation.andon = True
     owners = area_owners(observation.area_id)
-    author = db.session.get(Person, observation.author_id)
-    path = area_paths().get(observation.area_id, "")
+    author = db.session.get_one(Person, observation.author_id)
+    path = area_paths().get(observation.area_id, "") if observation.area_id is not None else ""
     base_url = current_app.config["ROTATION_BASE_URL"].rstrip("/")
     why = "a safety observation" if observation.kind == SAFETY else "a severity 5 observation"
     subject = f"Andon: {observation.title} ({path})"
@@ -262,7 +263,7 @@ def area_owners(area_id: int | None) -> list[User]:
 
 # --- "Me too" --------------------------------------------------------------------------------------------
 
-def second(observation: Observation, person: Person, assignment: Assignment, note: str | None,
+def second(observation: Observation, person: Person, assignment: Assignment | None, note: str | None,
            now: datetime) -> Second:
     """Second someone else's submitted observation from one of one's own shifts with an open window; flush."""
     if observation.author_id == person.id:
@@ -272,6 +273,7 @@ def second(observation: Observation, person: Person, assignment: Assignment, not
     problem = filing_problem(assignment, person, now)
     if problem:
         raise Refusal({"assignment_id": problem})
+    assert assignment is not None, "filing_problem refuses a missing shift"
     if db.session.scalar(sa.select(sa.exists().where(Second.observation_id == observation.id,
                                                      Second.person_id == person.id))):
         raise Refusal({None: "You have already said “me too” to this one."})
@@ -307,4 +309,4 @@ def _observations_per_area(area_id: int | None, drafts: bool) -> dict[int, int]:
         statement = statement.where(Observation.area_id == area_id)
     if not drafts:
         statement = statement.where(Observation.status != DRAFT)
-    return dict(db.session.execute(statement).all())
+    return {area: count for area, count in db.session.execute(statement).tuples() if area is not None}

@@ -109,8 +109,7 @@ def _term(word: str) -> str | None:
 def terms(text: str) -> frozenset[str]:
     """The distinct meaningful words of ``text``: lower-cased, 3+ letters, no stop words, stemmed."""
     found = {_term(word) for word in set(_WORD.findall(text.lower()))}
-    found.discard(None)
-    return frozenset(found)
+    return frozenset(term for term in found if term is not None)
 
 
 _DOCUMENTS: dict[tuple[int, datetime], tuple[frozenset[str], frozenset[str]]] = {}
@@ -213,13 +212,14 @@ def similar_observations(text: str, *, area_id: int | None, exclude_id: int | No
 
 def _neighbours(areas: dict, area_id: int | None) -> list[int]:
     """The rest of the subtree of the area's parent (or of the area itself, at the top of the map)."""
-    if area_id not in areas:
+    if area_id is None or area_id not in areas:
         return []
-    root = areas[area_id].parent_id if areas[area_id].parent_id in areas else area_id
+    root: int = areas[area_id].parent_id if areas[area_id].parent_id in areas else area_id
     children: dict[int | None, list[int]] = {}
     for row in areas.values():
         children.setdefault(row.parent_id, []).append(row.id)
-    found, waiting = set(), [root]
+    found: set[int] = set()
+    waiting = [root]
     while waiting:
         current = waiting.pop()
         if current not in found:
@@ -232,7 +232,7 @@ def _neighbours(areas: dict, area_id: int | None) -> list[int]:
 def _path(areas: dict, area_id: int | None) -> str:
     names: list[str] = []
     seen: set[int] = set()
-    while area_id in areas and area_id not in seen:
+    while area_id is not None and area_id in areas and area_id not in seen:
         seen.add(area_id)
         names.append(areas[area_id].name)
         area_id = areas[area_id].parent_id

@@ -137,7 +137,9 @@ def edit(observation_id: int):
                 andon = services.submit(observation, _now()) \
                     if action == "submit" and observation.status == DRAFT else None
             if andon is not None:
-                flash("Submitted. The owners of " + area_paths().get(observation.area_id, "the area") +
+                area = area_paths().get(observation.area_id, "the area") if observation.area_id is not None \
+                    else "the area"
+                flash("Submitted. The owners of " + area +
                       (" were alerted at once (andon)." if andon else " will triage it; you will hear what "
                                                                      "becomes of it."), "success")
                 return redirect(url_for("observations.detail", observation_id=observation.id))
@@ -244,7 +246,8 @@ def add_second(observation_id: int):
         abort(404)
     form = SecondForm()
     shifts = services.open_shifts(person, _now())
-    form.assignment_id.choices = {shift.id: f"{shift.kind_label} at {shift.slot.site.name}" for shift in shifts}
+    form.assignment_id.choices = {shift.id: f"{shift.kind_label} at {shift.slot.site.name}"  # type: ignore[misc]  # the stubs predate WTForms 3.3's {value: label} choices
+                                  for shift in shifts}
     if form.validate():
         assignment = next((shift for shift in shifts if shift.id == form.assignment_id.data), None)
         try:
@@ -271,7 +274,7 @@ def extend_window(assignment_id: int):
     if assignment is None:
         abort(404)
     form = WindowForm()
-    if form.validate():
+    if form.validate() and form.until.data is not None:  # InputRequired: a date whenever it validates
         services.extend_window(assignment, form.until.data, current_user.email)
         flash(f"Observations about this shift may now be filed until {form.until.data.isoformat()}.", "success")
     else:
@@ -289,13 +292,13 @@ def _form(observation: Observation) -> ObservationForm:
     paths = area_paths(active_only=True)
     if observation.area_id is not None and observation.area_id not in paths:
         paths = {observation.area_id: area_paths().get(observation.area_id, "(retired area)"), **paths}
-    form.area_id.choices = {"": "Choose a process area", **paths}
+    form.area_id.choices = {"": "Choose a process area", **paths}  # type: ignore[dict-item]  # the stubs predate WTForms 3.3's {value: label} choices
     form.area_ids = set(paths)
     checks = services.verification_choices(observation.assignment_id)
     if observation.verifies_problem_id is not None and observation.verifies_problem_id not in checks:
         chosen = _problem_link(observation.verifies_problem_id)
         checks = {observation.verifies_problem_id: chosen.title if chosen else "(a problem)", **checks}
-    form.verifies_problem_id.choices = {"": "No", **checks}
+    form.verifies_problem_id.choices = {"": "No", **checks}  # type: ignore[dict-item]  # the stubs predate WTForms 3.3's {value: label} choices
     return form
 
 
@@ -319,13 +322,14 @@ def _detail_page(observation: Observation, second_form: SecondForm) -> str:
             can_second = True
             if not second_form.assignment_id.choices:
                 second_form.assignment_id.choices = {
-                    shift.id: f"{shift.kind_label} at {shift.slot.site.name}, {shift.slot.first_day.isoformat()}"
+                    shift.id: f"{shift.kind_label} at {shift.slot.site.name}, {shift.slot.first_day.isoformat()}"  # type: ignore[misc]  # the stubs predate WTForms 3.3's {value: label} choices
                     for shift in shifts}
     problem = _problem_link(observation.problem_id) if observation.problem_id else None
     return render_template(
         "observations/detail.html", observation=observation, evidence=evidence, seconds=seconds, problem=problem,
         may_triage=observation.status == SUBMITTED and can_triage(current_user, observation.area_id),
-        path=area_paths().get(observation.area_id, ""), editable=can_edit(current_user, observation),
+        path=area_paths().get(observation.area_id, "") if observation.area_id is not None else "",
+        editable=can_edit(current_user, observation),
         can_second=can_second, second_form=second_form, wastes=WASTES, frequencies=FREQUENCIES, causes=CAUSES,
         severities=SEVERITIES, statuses=STATUS_LABELS, when=when_text(observation.assignment))
 

@@ -7,6 +7,8 @@ field they are about.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -37,11 +39,16 @@ def _blank_is_none(value):
     return value or None
 
 
-def _offered(field, message: str) -> None:
-    """The answer must be one of the choices the view offered: a list of pairs, or option groups of them."""
-    choices = field.choices
+def choice_values(field: SelectField) -> list[Any]:
+    """The values of the choices the view offered: a list of pairs, or option groups of them."""
+    choices = field.choices or []
     pairs = [pair for group in choices.values() for pair in group] if isinstance(choices, dict) else list(choices)
-    if field.data not in {field.coerce(value) for value, _ in pairs}:
+    return [pair[0] for pair in pairs]
+
+
+def _offered(field, message: str) -> None:
+    """The answer must be one of the choices the view offered."""
+    if field.data not in {field.coerce(value) for value in choice_values(field)}:
         raise ValidationError(message)
 
 
@@ -209,7 +216,7 @@ class StatusForm(Form):
                                      "decline.", render_kw={"rows": 2})
 
     def validate_status(self, field) -> None:
-        offered = {value for value, _ in self.status.choices}
+        offered = set(choice_values(self.status))
         if not field.data:
             raise ValidationError("Choose the new status.")
         if field.data not in offered:

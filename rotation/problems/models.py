@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rotation.accounts.models import User
 from rotation.db import UTCDateTime, utcnow
-from rotation.extensions import db
+from rotation.extensions import Model
 from rotation.process_map.models import ProcessArea
 
 
@@ -37,9 +37,10 @@ VERIFIED = ProblemStatus.VERIFIED
 DECLINED = ProblemStatus.DECLINED
 DUPLICATE = ProblemStatus.DUPLICATE
 STATUSES = (NEW, TRIAGED, INVESTIGATING, FIX_PLANNED, FIX_IN_PLACE, VERIFYING, VERIFIED, DECLINED, DUPLICATE)
-STATUS_LABELS = {NEW: "New", TRIAGED: "Triaged", INVESTIGATING: "Investigating", FIX_PLANNED: "Fix planned",
-                 FIX_IN_PLACE: "Fix in place", VERIFYING: "Verifying", VERIFIED: "Verified", DECLINED: "Declined",
-                 DUPLICATE: "Duplicate"}
+STATUS_LABELS: dict[str, str] = {
+    NEW: "New", TRIAGED: "Triaged", INVESTIGATING: "Investigating", FIX_PLANNED: "Fix planned",
+    FIX_IN_PLACE: "Fix in place", VERIFYING: "Verifying", VERIFIED: "Verified", DECLINED: "Declined",
+    DUPLICATE: "Duplicate"}
 # Closed: nothing more to do unless it is reopened.
 CLOSED = (VERIFIED, DECLINED, DUPLICATE)
 
@@ -60,7 +61,7 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
 
-class Problem(db.Model):
+class Problem(Model):
     """One broken process: what is wrong, who owns the fix, and where the fix stands.
 
     Observations link to it (``Observation.problem_id``); merging a duplicate
@@ -118,7 +119,7 @@ class Problem(db.Model):
         return f"<Problem {self.id} {self.status}>"
 
 
-class ProblemEvent(db.Model):
+class ProblemEvent(Model):
     """The audit trail: one change to a problem, by whom, when, and the value before and after."""
 
     __tablename__ = "problem_event"
@@ -133,7 +134,7 @@ class ProblemEvent(db.Model):
     after: Mapped[str | None] = mapped_column(sa.Text)
 
 
-class VerificationRequest(db.Model):
+class VerificationRequest(Model):
     """A later shift asked to look at a problem's process once its fix is in place.
 
     The person sees it on My rotation and in the observation form; an

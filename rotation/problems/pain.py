@@ -87,6 +87,6 @@ def _parts(problem_ids: list[int]) -> dict[int, tuple[int, int, int]]:
         sa.select(linked.problem_id, Second.person_id).join(linked, linked.id == Second.observation_id)
         .where(linked.problem_id.in_(problem_ids))).subquery()
     reporters = dict(db.session.execute(
-        sa.select(people.c.problem_id, sa.func.count()).group_by(people.c.problem_id)).all())
+        sa.select(people.c.problem_id, sa.func.count()).group_by(people.c.problem_id)).tuples().all())
     return {problem_id: (reporters.get(problem_id, 0), int(weight or 1), int(minutes or 0))
             for problem_id, weight, minutes in observed}

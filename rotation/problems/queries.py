@@ -29,9 +29,10 @@ def observations_of(problem_ids: list[int]) -> dict[int, int]:
     """How many observations are linked to each problem, in one query."""
     if not problem_ids:
         return {}
-    return dict(db.session.execute(
+    rows = db.session.execute(
         sa.select(Observation.problem_id, sa.func.count()).where(Observation.problem_id.in_(problem_ids))
-        .group_by(Observation.problem_id)).all())
+        .group_by(Observation.problem_id)).tuples()
+    return {problem_id: count for problem_id, count in rows if problem_id is not None}
 
 
 def problem_choices(area_id: int | None, *, exclude_id: int | None = None,
@@ -39,7 +40,7 @@ def problem_choices(area_id: int | None, *, exclude_id: int | None = None,
     """Open problems to choose from, as option groups: those in the area's part of the process map (the area,
     the areas above it and below it) first, then others; each group most painful first. ``query`` narrows both
     to titles containing it."""
-    parents = dict(db.session.execute(sa.select(ProcessArea.id, ProcessArea.parent_id)).all())
+    parents = dict(db.session.execute(sa.select(ProcessArea.id, ProcessArea.parent_id)).tuples().all())
     near: set[int] = set()
     if area_id is not None:
         near = subtree_ids([area_id])
@@ -158,7 +159,7 @@ def problem_facts(problem: Problem) -> ProblemFacts:
     ids = [observation.id for observation in observations]
     evidence = dict(db.session.execute(
         sa.select(Evidence.observation_id, sa.func.count()).where(Evidence.observation_id.in_(ids))
-        .group_by(Evidence.observation_id)).all()) if ids else {}
+        .group_by(Evidence.observation_id)).tuples().all()) if ids else {}
     events = list(db.session.scalars(sa.select(ProblemEvent).where(ProblemEvent.problem_id == problem.id)
                                      .order_by(ProblemEvent.at.desc(), ProblemEvent.id.desc())))
     merged_in = list(db.session.execute(sa.select(Problem.id, Problem.title)

@@ -28,7 +28,7 @@ def _verification_choices(assignment_id: int) -> dict[int, str]:
     return dict(db.session.execute(
         sa.select(Problem.id, Problem.title).join(VerificationRequest, VerificationRequest.problem_id == Problem.id)
         .where(VerificationRequest.assignment_id == assignment_id, Problem.status == VERIFYING)
-        .order_by(Problem.title)).all())
+        .order_by(Problem.title)).tuples().all())
 
 
 @signals.problem_link.connect
@@ -39,4 +39,4 @@ def _problem_link(problem_id: int) -> ProblemLink | None:
 
 @signals.problem_statuses.connect
 def _problem_statuses(_sender: None) -> dict[int, str]:
-    return dict(db.session.execute(sa.select(Problem.id, Problem.status)).all())
+    return dict(db.session.execute(sa.select(Problem.id, Problem.status)).tuples().all())

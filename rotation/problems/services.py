@@ -17,7 +17,7 @@ from flask import current_app
 
 from rotation.accounts.models import User
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
-from rotation.db import utcnow
+from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.notifications.services import notify
 from rotation.observations.models import DECLINED as OBSERVATION_DECLINED_STATUS
@@ -96,7 +96,7 @@ def decline_observation(observation: Observation, actor: User, reason: str, now:
     observation.status = OBSERVATION_DECLINED_STATUS
     observation.decline_reason = reason
     db.session.flush()
-    author = db.session.get(Person, observation.author_id)
+    author = db.session.get_one(Person, observation.author_id)
     text = f"{_name(actor)} declined your observation “{observation.title}”: {reason}"
     notify(author.id, text, link=f"/observations/{observation.id}", now=now)
     queue_text_message(OBSERVATION_DECLINED, author.email, author.full_name,
@@ -119,9 +119,9 @@ def merge(duplicate: Problem, survivor: Problem, actor: User, now: datetime | No
     if duplicate.status == DUPLICATE or status == DUPLICATE:
         raise Refusal({None: "This problem is already merged."})
     told = _subscribers(duplicate)
-    moved = db.session.execute(
+    moved = rowcount(db.session.execute(
         sa.update(Observation).where(Observation.problem_id == duplicate.id).values(problem_id=survivor.id)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)))
     db.session.execute(
         sa.update(VerificationRequest).where(
             VerificationRequest.problem_id == duplicate.id,
@@ -139,7 +139,7 @@ def merge(duplicate: Problem, survivor: Problem, actor: User, now: datetime | No
     _event(duplicate, actor, "status", STATUS_LABELS[before], f"Duplicate of #{survivor.id}", now)
     db.session.flush()
     db.session.expire_all()
-    survivor = db.session.get(Problem, survivor.id)
+    survivor = db.session.get_one(Problem, survivor.id)
     recipients = _merge_recipients(told, _subscribers(survivor))
     _tell(recipients, actor, f"“{duplicate.title}” is the same problem as “{survivor.title}” and was merged into "
                              f"it; follow it there.", survivor, now)
@@ -177,8 +177,9 @@ def change_status(problem: Problem, status: str, actor: User | None, note: str |
     if note:
         _event(problem, actor, "note", None, note, now)
     db.session.flush()
-    words = {VERIFIED: "is fixed and verified", DECLINED: "was declined", INVESTIGATING: "is being investigated",
-             FIX_IN_PLACE: "has a fix in place", VERIFYING: "is being verified by later shifts"}
+    words: dict[str, str] = {
+        VERIFIED: "is fixed and verified", DECLINED: "was declined", INVESTIGATING: "is being investigated",
+        FIX_IN_PLACE: "has a fix in place", VERIFYING: "is being verified by later shifts"}
     text = f"“{problem.title}” {words.get(status, 'is now ' + STATUS_LABELS[status].lower())}"
     if before in CLOSED and status not in CLOSED:
         text = f"“{problem.title}” was reopened and is being investigated again"
@@ -255,7 +256,7 @@ def record_verdict(observation: Observation, now: datetime | None = None) -> Non
         sa.update(VerificationRequest).where(VerificationRequest.problem_id == problem.id,
                                              VerificationRequest.assignment_id == observation.assignment_id)
         .values(answered_by_observation_id=observation.id).execution_options(synchronize_session=False))
-    author = db.session.get(Person, observation.author_id)
+    author = db.session.get_one(Person, observation.author_id)
     actor = db.session.scalar(sa.select(User).where(User.email == author.email))
     if observation.verdict == VERIFIED_FIXED and problem.status == VERIFYING:
         change_status(problem, VERIFIED, actor, note=f"{author.full_name} checked on a later shift: it is fixed.",
@@ -279,7 +280,7 @@ def open_verifications(person_id: int) -> list[tuple[VerificationRequest, Proble
         .join(Assignment, Assignment.id == VerificationRequest.assignment_id)
         .where(Assignment.person_id == person_id, VerificationRequest.answered_by_observation_id.is_(None),
                Problem.status == VERIFYING)
-        .order_by(VerificationRequest.created_at)).all())
+        .order_by(VerificationRequest.created_at)).tuples().all())
 
 
 # --- Helpers ----------------------------------------------------------------------------------------------------
@@ -352,14 +353,14 @@ def _link(observation: Observation, problem: Problem, actor: User | None, now: d
     linked = db.session.execute(
         sa.update(Observation).where(Observation.id == observation.id, Observation.status == SUBMITTED)
         .values(problem_id=problem.id, status=OBSERVATION_TRIAGED).execution_options(synchronize_session=False))
-    if linked.rowcount != 1:
+    if rowcount(linked) != 1:
         raise Refusal({None: "This observation was triaged meanwhile; nothing was changed."})
     observation.problem_id, observation.status = problem.id, OBSERVATION_TRIAGED
     db.session.flush()
     _event(problem, actor, "observation linked", None, f"#{observation.id} {observation.title}", now)
     if observation.andon and not problem.safety and observation.kind == SAFETY:
         problem.safety = True
-    author = db.session.get(Person, observation.author_id)
+    author = db.session.get_one(Person, observation.author_id)
     if actor is None or author.email != actor.email.lower():
         notify(author.id, f"Your observation “{observation.title}” is now part of the problem “{problem.title}”; "
                           "you will hear when its status changes.", link=f"/problems/{problem.id}", now=now)

@@ -21,7 +21,7 @@ from rotation.pagination import paginate, paginate_sequence
 from rotation.problems import queries, services
 from rotation.problems.forms import (
     SETTABLE_STATUSES, ActionForm, CreateProblemForm, DeclineForm, LinkForm, MergeForm, ProblemForm, StatusForm,
-    chosen_id, problem_data,
+    choice_values, chosen_id, problem_data,
 )
 from rotation.problems.models import COUNTERMEASURES, DUPLICATE, FIX_IN_PLACE, VERIFYING, Problem
 from rotation.problems.pain import pain_of
@@ -98,12 +98,14 @@ def link_problem(observation_id: int):
     if form.validate():
         problem = queries.problem(form.problem_id.data) if form.problem_id.data is not None else None
 
-        def link() -> None:
+        def link() -> Problem:
             if problem is None:
                 raise Refusal({"problem_id": "Choose the problem from the list."})
             services.link(observation, problem, current_user)
+            return problem
 
-        done = _triage_action(form, link, lambda _: f"Linked “{observation.title}” to the problem “{problem.title}”.")
+        done = _triage_action(form, link,
+                              lambda linked: f"Linked “{observation.title}” to the problem “{linked.title}”.")
         if done:
             return done
     return _triage_page(_triageable(observation_id), link_form=form)
@@ -116,7 +118,8 @@ def decline(observation_id: int):
     form = DeclineForm()
     if form.validate():
         author = observation.author.full_name
-        done = _triage_action(form, lambda: services.decline_observation(observation, current_user, form.reason.data),
+        reason = form.reason.data or ""
+        done = _triage_action(form, lambda: services.decline_observation(observation, current_user, reason),
                               lambda _: f"Declined “{observation.title}”. {author} is told why.")
         if done:
             return done
@@ -172,8 +175,9 @@ def _triage_page(observation: Observation, create_form: CreateProblemForm | None
         "seconds": seconds_counted([observation.id]).get(observation.id, 0),
         "evidence": queries.evidence_count(observation.id),
     }
+    path = area_paths().get(observation.area_id, "") if observation.area_id is not None else ""
     return render_template(
-        "problems/triage_observation.html", observation=observation, path=area_paths().get(observation.area_id, ""),
+        "problems/triage_observation.html", observation=observation, path=path,
         create_form=create_form, link_form=link_form, decline_form=decline_form, counts=counts,
         waiting=observation.status == SUBMITTED, query=request.args.get("q", "").strip()[:100],
         severities=SEVERITIES, problem=queries.problem(observation.problem_id) if observation.problem_id else None)
@@ -189,7 +193,7 @@ def _create_choices(form: CreateProblemForm, observation: Observation) -> None:
 
 def _default_owner(form: CreateProblemForm) -> int | None:
     """The acting owner when they own the area or one above it, else the nearest owner."""
-    offered = [value for value, _ in form.owner_id.choices]
+    offered = choice_values(form.owner_id)
     return current_user.id if current_user.id in offered else (offered[0] if offered else None)
 
 
