@@ -13,7 +13,12 @@ from rotation.observations.models import SUBMITTED, Observation
 from rotation.observations.services import area_owners
 from rotation.problems.models import DECLINED, FIX_IN_PLACE, FIX_PLANNED, INVESTIGATING, VERIFIED
 from rotation.problems.services import (
-    Refusal, change_status, create_from, merge, request_verification, update_details,
+    Refusal,
+    change_status,
+    create_from,
+    merge,
+    request_verification,
+    update_details,
 )
 
 # Observation title → what its owner made of it. Observations not named here wait in the triage queue.

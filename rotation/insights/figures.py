@@ -283,7 +283,7 @@ def lumped(groups: list[Group], most: int = MAX_BARS) -> list[Group]:
         return groups
     kept, rest = groups[:most - 1], groups[most - 1:]
     name = f"{len(rest)} others"
-    return kept + [Group(key="others", name=name, short=name, problems=sum(group.problems for group in rest),
+    return [*kept, Group(key="others", name=name, short=name, problems=sum(group.problems for group in rest),
                          pain=round(sum(group.pain for group in rest), 1),
                          share=sum(group.share for group in rest), cumulative=100.0)]
 

@@ -6,8 +6,23 @@ from flask import Blueprint, render_template, request
 
 from rotation.db import utc_today
 from rotation.insights.figures import (
-    ALL, EACH, KIND_SHORT, NO_KIND, OPEN, SOON_DAYS, TOP, VITAL_FEW, AreaTree, ageing, load_problems, number,
-    oldest_overdue, pain_scores, pareto_chart, pareto_groups, problem_kinds,
+    ALL,
+    EACH,
+    KIND_SHORT,
+    NO_KIND,
+    OPEN,
+    SOON_DAYS,
+    TOP,
+    VITAL_FEW,
+    AreaTree,
+    ageing,
+    load_problems,
+    number,
+    oldest_overdue,
+    pain_scores,
+    pareto_chart,
+    pareto_groups,
+    problem_kinds,
 )
 from rotation.navigation import menu_entry
 from rotation.observations.models import KIND_LABELS

@@ -1,10 +1,10 @@
 """Who may see and change an observation. Deny unless a rule allows it."""
 from __future__ import annotations
 
-from rotation.roles import ADMIN
 from rotation.observations.models import DRAFT, SUBMITTED, Observation
 from rotation.people.models import Person, active_person
 from rotation.process_map.tree import owned_area_ids
+from rotation.roles import ADMIN
 
 
 def person_of(user) -> Person | None:

@@ -32,31 +32,38 @@ APPOSITION = frozenset({"the", "our", "my", "a", "an", "their"})
 PARTICLES = frozenset({"van", "von", "der", "den", "de", "la", "le", "da", "di", "du", "del", "dos", "das", "bin"})
 
 # Capitalised words that are not names: sentence starts, days and months, and the words of the trade.
-COMMON = frozenset("""
-    The A An And But Or So If When Then After Before While Because Since Although Though As At In On Of For To
-    From With By About Into Over Under This That These Those There Here It Its I We They He She You Our My
-    Their His Her Your Me Us Them Some Every Each All Any No Not Yes None One Two Three Four Five First Second
-    Third Next Last Other Another Again Also Just Only Still Even Maybe Perhaps Most Many Several Sometimes
-    Often Usually Always Never Later Now Once Finally Today Yesterday Tomorrow Tonight Morning Afternoon
-    Evening Night Week Weekend Day Time Please Thanks Thank Hello Hi Sir Madam Mr Mrs Ms Miss Dr What Why How
-    Who Where Which Whose Same Both Either Neither Instead Otherwise Meanwhile Overall Anyway Apparently Luckily
-    Unfortunately Sadly Nobody Everyone Everybody Someone Somebody Anyone Nothing Everything Something
-    Ask Asked Tell Told Call Called See Check Note Let Said Says Sorry Dear Welcome Okay OK
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday
-    January February March April May June July August September October November December
-    Customer Customers Client Clients Caller Order Orders Return Returns Refund Refunds Exchange Delivery
-    Deliveries Parcel Parcels Package Packages Invoice Invoices Billing Payment Payments Service Support Team
-    Teams Shift Warehouse Site Store Shop Manager Management Office Head Quality Safety Inbound Outbound
-    Picking Packing Stowing Stock Inventory Policy Process Customer-service Frontline Contact Centre Center
-    Hub Leader Lead Supervisor Staff Agent Agents Employee Employees Operator Driver Worker Workers Colleague
-    Colleagues Associate Associates Clerk Cashier Picker Pickers Packer Packers Rep Representative Advisor
-    Adviser Member
-    App Portal Tool Tools System Systems Console Desktop Screen Scanner Scanners Handheld Chat Email E-mail
-    Mail Phone Phones Web Website Online Mobile Platform Dashboard Module Terminal Station Label Labels Printer
-    Printers Queue Form Forms Macro Ticket Tickets Case Cases Account Accounts Checkout Basket Cart Prime Plus
-    Pro Premium Express Standard Priority Gold Silver Excel Outlook Slack Zendesk Salesforce Jira Kindle Android
-    Windows Google Microsoft Apple Amazon Assist Assistant Bot Robot Copilot Helper Truck Forklift Tablet
-""".split())
+COMMON = frozenset([
+    "The", "A", "An", "And", "But", "Or", "So", "If", "When", "Then", "After", "Before", "While", "Because",
+    "Since", "Although", "Though", "As", "At", "In", "On", "Of", "For", "To", "From", "With", "By", "About", "Into",
+    "Over", "Under", "This", "That", "These", "Those", "There", "Here", "It", "Its", "I", "We", "They", "He", "She",
+    "You", "Our", "My", "Their", "His", "Her", "Your", "Me", "Us", "Them", "Some", "Every", "Each", "All", "Any",
+    "No", "Not", "Yes", "None", "One", "Two", "Three", "Four", "Five", "First", "Second", "Third", "Next", "Last",
+    "Other", "Another", "Again", "Also", "Just", "Only", "Still", "Even", "Maybe", "Perhaps", "Most", "Many",
+    "Several", "Sometimes", "Often", "Usually", "Always", "Never", "Later", "Now", "Once", "Finally", "Today",
+    "Yesterday", "Tomorrow", "Tonight", "Morning", "Afternoon", "Evening", "Night", "Week", "Weekend", "Day",
+    "Time", "Please", "Thanks", "Thank", "Hello", "Hi", "Sir", "Madam", "Mr", "Mrs", "Ms", "Miss", "Dr", "What",
+    "Why", "How", "Who", "Where", "Which", "Whose", "Same", "Both", "Either", "Neither", "Instead", "Otherwise",
+    "Meanwhile", "Overall", "Anyway", "Apparently", "Luckily", "Unfortunately", "Sadly", "Nobody", "Everyone",
+    "Everybody", "Someone", "Somebody", "Anyone", "Nothing", "Everything", "Something", "Ask", "Asked", "Tell",
+    "Told", "Call", "Called", "See", "Check", "Note", "Let", "Said", "Says", "Sorry", "Dear", "Welcome", "Okay",
+    "OK", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday", "January", "February",
+    "March", "April", "May", "June", "July", "August", "September", "October", "November", "December", "Customer",
+    "Customers", "Client", "Clients", "Caller", "Order", "Orders", "Return", "Returns", "Refund", "Refunds",
+    "Exchange", "Delivery", "Deliveries", "Parcel", "Parcels", "Package", "Packages", "Invoice", "Invoices",
+    "Billing", "Payment", "Payments", "Service", "Support", "Team", "Teams", "Shift", "Warehouse", "Site", "Store",
+    "Shop", "Manager", "Management", "Office", "Head", "Quality", "Safety", "Inbound", "Outbound", "Picking",
+    "Packing", "Stowing", "Stock", "Inventory", "Policy", "Process", "Customer-service", "Frontline", "Contact",
+    "Centre", "Center", "Hub", "Leader", "Lead", "Supervisor", "Staff", "Agent", "Agents", "Employee", "Employees",
+    "Operator", "Driver", "Worker", "Workers", "Colleague", "Colleagues", "Associate", "Associates", "Clerk",
+    "Cashier", "Picker", "Pickers", "Packer", "Packers", "Rep", "Representative", "Advisor", "Adviser", "Member",
+    "App", "Portal", "Tool", "Tools", "System", "Systems", "Console", "Desktop", "Screen", "Scanner", "Scanners",
+    "Handheld", "Chat", "Email", "E-mail", "Mail", "Phone", "Phones", "Web", "Website", "Online", "Mobile",
+    "Platform", "Dashboard", "Module", "Terminal", "Station", "Label", "Labels", "Printer", "Printers", "Queue",
+    "Form", "Forms", "Macro", "Ticket", "Tickets", "Case", "Cases", "Account", "Accounts", "Checkout", "Basket",
+    "Cart", "Prime", "Plus", "Pro", "Premium", "Express", "Standard", "Priority", "Gold", "Silver", "Excel",
+    "Outlook", "Slack", "Zendesk", "Salesforce", "Jira", "Kindle", "Android", "Windows", "Google", "Microsoft",
+    "Apple", "Amazon", "Assist", "Assistant", "Bot", "Robot", "Copilot", "Helper", "Truck", "Forklift", "Tablet",
+])
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 _SENTENCE_BREAK = re.compile(r"[.!?;:\n\r]")
@@ -287,7 +294,7 @@ def _roster_first_names(words: list[_Word], found: list[_Found]) -> list[_Found]
                                 Person.full_name.like(_like_escaped(name) + " %", escape="\\")).label(f"n{n}")
               for n, name in enumerate(asked)]
     answers = db.session.execute(sa.select(*checks)).one()
-    known = {name for name, answer in zip(asked, answers) if answer}
+    known = {name for name, answer in zip(asked, answers, strict=True) if answer}
     return [_Found(_joined([word]), word.start, word.end) for word in words if _joined([word]) in known]
 
 

@@ -7,6 +7,7 @@ file is, and how a photo loses its metadata, is :mod:`rotation.observations.imag
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import math
@@ -114,10 +115,8 @@ def _check_room(name: str, observation_id: int, second_id: int | None) -> None:
 
 def _read(upload: FileStorage, name: str) -> bytes:
     stream = upload.stream
-    try:
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # a stream that cannot seek is read as it is
         stream.seek(0)
-    except (AttributeError, OSError, ValueError):
-        pass
     data = stream.read(MAX_BYTES + 1)
     if not data:
         raise EvidenceProblem(f"{name} is empty; it was not added.", name)
@@ -182,7 +181,7 @@ def _after_commit(session) -> None:
 def _after_rollback(session, previous_transaction) -> None:
     """Rolled back (the whole transaction, or a savepoint): its new files go and its deleted ones stay."""
     written = session.info.get(_WRITTEN, [])
-    for path, transaction in [entry for entry in written if _within(entry[1], previous_transaction)]:
+    for path, _transaction in [entry for entry in written if _within(entry[1], previous_transaction)]:
         _unlink(path)
     _forget(session, previous_transaction)
 

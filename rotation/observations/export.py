@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -22,7 +22,7 @@ COLUMNS = ("id", "status", "submitted_at", "author_employee_id", "author_email",
            "andon", "problem_id", "problem_status", "seconds")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 

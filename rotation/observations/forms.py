@@ -79,14 +79,15 @@ class ObservationForm(Form):
                                     description="In their words, without their name.")
     verifies_problem_id = SelectField("Is this about a fix you were asked to check?", coerce=_optional_int,
                                       choices=[], validate_choice=False)
-    verdict = RadioField("Is it fixed?", choices={"fixed": "Yes, it is fixed", "still_broken": "No, it is still broken"},
+    verdict = RadioField("Is it fixed?",
+                         choices={"fixed": "Yes, it is fixed", "still_broken": "No, it is still broken"},
                          validate_choice=False, validators=[Optional()])
     reference_numbers = StringField("Order or ticket numbers", filters=[_blank_is_none],
                                     validators=[Length(max=500, message="Keep it to 500 characters.")],
                                     description="Separated by commas.")
 
     # The ids of the areas offered (set with the choices by the view).
-    area_ids: set[int] = set()
+    area_ids: frozenset[int] = frozenset()
 
     def validate_kind(self, field) -> None:
         _known(field, KIND_LABELS, "Choose a kind from the list.")

@@ -9,7 +9,7 @@ flush; the request commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -23,7 +23,15 @@ from rotation.notifications.services import notify
 from rotation.observations import signals
 from rotation.observations.evidence import delete as delete_evidence
 from rotation.observations.models import (
-    CONTACT, DRAFT, SAFETY, SUBMITTED, WASTE, Evidence, Observation, Second, WindowExtension,
+    CONTACT,
+    DRAFT,
+    SAFETY,
+    SUBMITTED,
+    WASTE,
+    Evidence,
+    Observation,
+    Second,
+    WindowExtension,
 )
 from rotation.outbox.models import ANDON
 from rotation.outbox.queue import queue_text_message
@@ -62,7 +70,7 @@ def window_of(assignment: Assignment, slot: Slot | None = None) -> Window:
     extension = db.session.get(WindowExtension, assignment.id)
     extended = False
     if extension is not None:
-        until = datetime.combine(extension.until + timedelta(days=1), time(), tzinfo=timezone.utc)
+        until = datetime.combine(extension.until + timedelta(days=1), time(), tzinfo=UTC)
         if until > closes:
             closes, extended = until, True
     return Window(opens=slot.starts_at, closes=closes, extended=extended)

@@ -31,28 +31,34 @@ SAME_AREA, NEIGHBOUR_AREA, OTHER_AREA = 0, 1, 2
 AREA_WEIGHTS = {SAME_AREA: 1.0, NEIGHBOUR_AREA: 0.85, OTHER_AREA: 0.7}
 TITLE_WEIGHT = 2.0
 
-STOP_WORDS = frozenset("""
-    a about above after again against all also am an and any are aren around as at be because been before being
-    below between both but by can cannot could couldn did didn do does doesn doing don down during each even
-    ever every few for from further get gets got had hadn has hasn have haven having he her here hers herself him
-    himself his how however i if in into is isn it its itself just let like made make many may me might more most
-    much must mustn my myself need needs no nor not now of off on once one only or other ought our ours ourselves
-    out over own same say said says she should shouldn so some such than that the their theirs them themselves
-    then there these they this those through thus to too under until up upon us very was wasn way we were weren
-    what when where which while who whom why will with without won would wouldn yes yet you your yours yourself
-    yourselves
-""".split())
+STOP_WORDS = frozenset([
+    "a", "about", "above", "after", "again", "against", "all", "also", "am", "an", "and", "any", "are", "aren",
+    "around", "as", "at", "be", "because", "been", "before", "being", "below", "between", "both", "but", "by",
+    "can", "cannot", "could", "couldn", "did", "didn", "do", "does", "doesn", "doing", "don", "down", "during",
+    "each", "even", "ever", "every", "few", "for", "from", "further", "get", "gets", "got", "had", "hadn", "has",
+    "hasn", "have", "haven", "having", "he", "her", "here", "hers", "herself", "him", "himself", "his", "how",
+    "however", "i", "if", "in", "into", "is", "isn", "it", "its", "itself", "just", "let", "like", "made", "make",
+    "many", "may", "me", "might", "more", "most", "much", "must", "mustn", "my", "myself", "need", "needs", "no",
+    "nor", "not", "now", "of", "off", "on", "once", "one", "only", "or", "other", "ought", "our", "ours",
+    "ourselves", "out", "over", "own", "same", "say", "said", "says", "she", "should", "shouldn", "so", "some",
+    "such", "than", "that", "the", "their", "theirs", "them", "themselves", "then", "there", "these", "they",
+    "this", "those", "through", "thus", "to", "too", "under", "until", "up", "upon", "us", "very", "was", "wasn",
+    "way", "we", "were", "weren", "what", "when", "where", "which", "while", "who", "whom", "why", "will", "with",
+    "without", "won", "would", "wouldn", "yes", "yet", "you", "your", "yours", "yourself", "yourselves",
+])
 
 _WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
 # Words nearly every observation uses. They count as if they were in ``PRIOR`` more candidates than they
 # are, so that while there are still few observations a shared "customer" and "wait" is not a match.
-EVERYDAY_WORDS = """
-    customer customers client call calls called caller agent agents order orders wait waited waiting time times
-    day days week weeks hour hours minute minutes shift shifts team people person problem problems issue issues
-    help helped work worked working use used using take took ask asked tell told system process because again
-    long still new first see saw seen know knew want wanted come came give gave keep kept try tried happen
-    happened thing things lot often always never today yesterday
-""".split()
+EVERYDAY_WORDS = [
+    "customer", "customers", "client", "call", "calls", "called", "caller", "agent", "agents", "order", "orders",
+    "wait", "waited", "waiting", "time", "times", "day", "days", "week", "weeks", "hour", "hours", "minute",
+    "minutes", "shift", "shifts", "team", "people", "person", "problem", "problems", "issue", "issues", "help",
+    "helped", "work", "worked", "working", "use", "used", "using", "take", "took", "ask", "asked", "tell", "told",
+    "system", "process", "because", "again", "long", "still", "new", "first", "see", "saw", "seen", "know", "knew",
+    "want", "wanted", "come", "came", "give", "gave", "keep", "kept", "try", "tried", "happen", "happened", "thing",
+    "things", "lot", "often", "always", "never", "today", "yesterday",
+]
 PRIOR = 10
 
 
@@ -160,7 +166,8 @@ def rank(title: str, text: str, candidates: Sequence[Candidate], *, limit: int =
     # would cost more than the ranking is worth.
     other_weight = math.log(1 + count / 2) ** 2
     scored = []
-    for candidate, (title_terms, body_terms), (shared_title, shared_body) in zip(candidates, documents, shared):
+    for candidate, (title_terms, body_terms), (shared_title, shared_body) in zip(candidates, documents, shared,
+                                                                                 strict=False):
         if len(shared_title) + len(shared_body) < min(2, len(query)):
             continue
         in_title = sum(weights[term] ** 2 for term in shared_title) * TITLE_WEIGHT ** 2

@@ -7,26 +7,34 @@ from datetime import datetime
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from rotation.navigation import menu_entry
-from rotation.roles import ADMIN, HR, MANAGER, OWNER
 from rotation.assignments.models import Assignment
 from rotation.assignments.signals import shift_page
 from rotation.db import utcnow
 from rotation.extensions import db
+from rotation.navigation import menu_entry
 from rotation.observations import queries, services, signals
 from rotation.observations.access import can_edit, can_triage, can_view, person_of
 from rotation.observations.evidence import EvidenceProblem, store
 from rotation.observations.evidence import delete as delete_evidence
 from rotation.observations.forms import EvidenceForm, ObservationForm, SecondForm, WindowForm, form_data_of
 from rotation.observations.models import (
-    CAUSES, DRAFT, FREQUENCIES, SEVERITIES, STATUS_LABELS, SUBMITTED, WASTES, Evidence, Observation,
+    CAUSES,
+    DRAFT,
+    FREQUENCIES,
+    SEVERITIES,
+    STATUS_LABELS,
+    SUBMITTED,
+    WASTES,
+    Evidence,
+    Observation,
 )
 from rotation.observations.signals import ProblemLink
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
-from rotation.refusals import Refusal, all_or_nothing
 from rotation.people.models import Person
 from rotation.process_map.tree import area_paths, owned_area_ids
+from rotation.refusals import Refusal, all_or_nothing
+from rotation.roles import ADMIN, HR, MANAGER, OWNER
 from rotation.security import roles_required, signed_in
 from rotation.signals import answers
 
@@ -163,7 +171,7 @@ def autosave(observation_id: int):
     form = _form(observation)
     if not form.validate():
         return jsonify({"saved": False, "message": "Some answers need a look before they can be saved.",
-                        "errors": {name: errors for name, errors in form.errors.items()}}), 422
+                        "errors": dict(form.errors)}), 422
     try:
         with all_or_nothing():
             services.save(observation, form.values(), _now())
@@ -285,15 +293,12 @@ def extend_window(assignment_id: int):
 # --- Page helpers ----------------------------------------------------------------------------------------------
 
 def _form(observation: Observation) -> ObservationForm:
-    if request.method == "POST":
-        form = ObservationForm()
-    else:
-        form = ObservationForm(data=form_data_of(observation))
+    form = ObservationForm() if request.method == "POST" else ObservationForm(data=form_data_of(observation))
     paths = area_paths(active_only=True)
     if observation.area_id is not None and observation.area_id not in paths:
         paths = {observation.area_id: area_paths().get(observation.area_id, "(retired area)"), **paths}
     form.area_id.choices = {"": "Choose a process area", **paths}  # type: ignore[dict-item]  # the stubs predate WTForms 3.3's {value: label} choices
-    form.area_ids = set(paths)
+    form.area_ids = frozenset(paths)
     checks = services.verification_choices(observation.assignment_id)
     if observation.verifies_problem_id is not None and observation.verifies_problem_id not in checks:
         chosen = _problem_link(observation.verifies_problem_id)

@@ -20,15 +20,31 @@ from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.notifications.services import notify
+from rotation.observations.access import can_triage
 from rotation.observations.models import DECLINED as OBSERVATION_DECLINED_STATUS
-from rotation.observations.models import SAFETY, SUBMITTED, TRIAGED as OBSERVATION_TRIAGED, Observation, Second
+from rotation.observations.models import SAFETY, SUBMITTED, Observation, Second
+from rotation.observations.models import TRIAGED as OBSERVATION_TRIAGED
 from rotation.outbox.models import OBSERVATION_DECLINED, PROBLEM_NEWS
 from rotation.outbox.queue import queue_text_message
 from rotation.people.models import Person
-from rotation.observations.access import can_triage
 from rotation.problems.models import (
-    CLOSED, COUNTERMEASURES, DECLINED, DUPLICATE, FIX_IN_PLACE, INVESTIGATING, NEW, STATUS_LABELS, STATUSES, TRIAGED,
-    VERIFIED, VERIFIED_BROKEN, VERIFIED_FIXED, VERIFYING, Problem, ProblemEvent, VerificationRequest,
+    CLOSED,
+    COUNTERMEASURES,
+    DECLINED,
+    DUPLICATE,
+    FIX_IN_PLACE,
+    INVESTIGATING,
+    NEW,
+    STATUS_LABELS,
+    STATUSES,
+    TRIAGED,
+    VERIFIED,
+    VERIFIED_BROKEN,
+    VERIFIED_FIXED,
+    VERIFYING,
+    Problem,
+    ProblemEvent,
+    VerificationRequest,
 )
 from rotation.process_map.models import AreaOwner, ProcessArea
 from rotation.refusals import Refusal

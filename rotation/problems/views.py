@@ -20,8 +20,17 @@ from rotation.observations.services import area_owners
 from rotation.pagination import paginate, paginate_sequence
 from rotation.problems import queries, services
 from rotation.problems.forms import (
-    SETTABLE_STATUSES, ActionForm, CreateProblemForm, DeclineForm, LinkForm, MergeForm, ProblemForm, StatusForm,
-    choice_values, chosen_id, problem_data,
+    SETTABLE_STATUSES,
+    ActionForm,
+    CreateProblemForm,
+    DeclineForm,
+    LinkForm,
+    MergeForm,
+    ProblemForm,
+    StatusForm,
+    choice_values,
+    chosen_id,
+    problem_data,
 )
 from rotation.problems.models import COUNTERMEASURES, DUPLICATE, FIX_IN_PLACE, VERIFYING, Problem
 from rotation.problems.pain import pain_of
