@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 pytest_plugins = [
+    "tests.fixtures.clock",  # first: the other plugins import its functions
     "tests.fixtures.database",
     "tests.fixtures.app",
     "tests.fixtures.people",
@@ -22,7 +23,6 @@ pytest_plugins = [
     "tests.fixtures.insights",
     "tests.fixtures.coverage",
     "tests.fixtures.my_rotation",
-    "tests.fixtures.clock",
 ]
 
 
