@@ -60,7 +60,10 @@ from rotation.people.views import bp as people
 from rotation.plans import background as plan_jobs  # noqa: F401  (registers the plan runs)
 from rotation.plans.cli import plan_command
 from rotation.plans.views import bp as plans
-from rotation.problems import receivers  # noqa: F401  (answers what observations ask of problems)
+from rotation.problems import (
+    receivers,  # noqa: F401  (answers what observations ask of problems)
+    triage_views,  # noqa: F401  (adds the triage pages to the problems blueprint)
+)
 from rotation.problems.cli import problems_cli
 from rotation.problems.views import bp as problems
 from rotation.process_map.views import bp as process_map
