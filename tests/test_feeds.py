@@ -204,14 +204,27 @@ def test_the_calendar_page_shows_when_the_link_was_last_used(client, post_form, 
     assert "noted at most once an hour" in page
 
 
-def test_unknown_revoked_and_malformed_links_all_answer_the_same_404(client, company):
+def test_unknown_and_malformed_links_all_answer_the_same_404(client, company):
+    manager = company["manager"]
+    old = issue(manager)
+    answers = [client.get(f"/calendar/{token}.ics")
+               for token in ("x" * 43, "not-a-token", "y" * 500, old[:-1], "%00", "\u00e9" * 43, "..%5C..")]
+    assert {answer.status_code for answer in answers} == {404}
+    assert len({answer.data for answer in answers}) == 1
+
+
+def test_a_reset_link_answers_410_gone_so_calendar_apps_drop_it(client, company):
+    """A calendar app keeps a 404ing subscription (and its stale events) and reports an error; 410 says the
+    link is gone for good. The body tells a person who opens the link where the current one is."""
     manager = company["manager"]
     old = issue(manager)
     issue(manager)  # the old link is revoked
-    answers = [client.get(f"/calendar/{token}.ics")
-               for token in (old, "x" * 43, "not-a-token", "y" * 500, old[:-1], "%00", "\u00e9" * 43, "..%5C..")]
-    assert {answer.status_code for answer in answers} == {404}
-    assert len({answer.data for answer in answers}) == 1
+    answer = client.get(f"/calendar/{old}.ics")
+    assert answer.status_code == 410
+    assert answer.content_type.startswith("text/plain")
+    assert "Open the Calendar page in Rotation for the current link" in answer.get_data(as_text=True)
+    # An unchanged feed's revalidation does not bring it back either.
+    assert client.get(f"/calendar/{old}.ics", headers={"If-None-Match": '"anything"'}).status_code == 410
 
 
 def test_the_feed_runs_a_bounded_number_of_queries(client, company):
@@ -385,7 +398,7 @@ def test_resetting_asks_first_then_kills_the_old_link(client, post_form, make_us
     new = link_on(reset)
     assert new != old
     assert "The old link has stopped working." in reset
-    assert client.get(f"/calendar/{old}.ics").status_code == 404
+    assert client.get(f"/calendar/{old}.ics").status_code == 410
     assert client.get(f"/calendar/{new}.ics").status_code == 200
 
 
@@ -488,7 +501,7 @@ def test_feeds_issue_prints_a_working_url_and_kills_the_old_one(runner, client, 
     match = re.fullmatch(rf"{re.escape(BASE_URL)}/calendar/([A-Za-z0-9_-]{{43}})\.ics", url)
     assert match, url
     assert client.get(f"/calendar/{match.group(1)}.ics").status_code == 200
-    assert client.get(f"/calendar/{old}.ics").status_code == 404
+    assert client.get(f"/calendar/{old}.ics").status_code == 410
 
 
 def test_feeds_issue_refuses_an_unknown_address(runner, company):

@@ -85,6 +85,6 @@ def test_a_manager_creates_copies_and_resets_their_calendar_link(page, live_serv
     assert new_link != first_link
     assert fits_the_screen(page)
     screenshot(page, "reset-phone")
-    assert page.request.get(first_link).status == 404
+    assert page.request.get(first_link).status == 410  # gone: calendar apps drop it
     assert page.request.get(new_link).status == 200
     assert page.console_errors == []

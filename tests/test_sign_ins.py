@@ -250,7 +250,7 @@ def test_a_leaver_is_signed_out_and_their_calendar_link_stops(app, runner, tmp_p
     assert without_ben != PEOPLE
     assert run_import(runner, tmp_path, "people", without_ben, "--deactivate-missing").exit_code == 0
     assert not his.signed_in()
-    assert his.get(f"/calendar/{token}.ics").status_code == 404
+    assert his.get(f"/calendar/{token}.ics").status_code == 410  # the leaver's link is gone
     assert db.session.scalar(sa.select(SignIn.ended_because)) == sign_ins.LEFT_THE_COMPANY
     assert db.session.scalar(sa.select(sa.func.count()).select_from(FeedToken)
                              .where(FeedToken.revoked_at.is_(None))) == 0

@@ -163,3 +163,11 @@ def feed_format() -> str:
             digest.update(loader.get_source(environment, name)[0].encode())
         known = current_app.extensions[_FORMAT_KEY] = digest.hexdigest()
     return known
+
+
+def was_revoked(token: str) -> bool:
+    """Whether ``token`` is a feed link that was reset, or stopped when its person left: gone for good."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return False
+    return bool(db.session.scalar(sa.select(sa.exists().where(
+        FeedToken.token_hash == hash_token(token), FeedToken.revoked_at.is_not(None)))))

@@ -19,18 +19,24 @@ bp = Blueprint("feeds", __name__)
 menu_entry("Calendar", "feeds.calendar_page", {MANAGER}, position=120)
 
 CALENDAR_TYPE = "text/calendar; charset=utf-8"
+GONE = ("This calendar link was reset or has stopped working. Open the Calendar page in Rotation for the "
+        "current link, and subscribe again with it.\n")
 
 
 @bp.get("/calendar/<token>.ics")
 @public
 def feed(token: str):
-    """The person's announced shifts as a subscribed calendar; 404 for any link that does not work.
+    """The person's announced shifts as a subscribed calendar; 410 Gone for a link that was reset or stopped (so a
+    calendar app drops the subscription instead of keeping its old events and reporting an error), 404 for any
+    other link that does not work.
 
     The ETag is known from one query (see :mod:`rotation.feeds.polls`), so an unchanged feed answers
     304 without building the calendar.
     """
     poll = polls.find_poll(token)
     if poll is None:
+        if polls.was_revoked(token):
+            return Response(GONE, status=410, content_type="text/plain; charset=utf-8")
         abort(404)
     polls.record_use(poll)
     if not is_resource_modified(request.environ, etag=poll.etag):
