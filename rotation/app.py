@@ -93,6 +93,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.update(test_config)
     configuration.check_settings(app.config)
+    for warning in configuration.setting_warnings(app.config):
+        app.logger.warning(warning)
     if app.config["ROTATION_PROXIES"]:
         # Behind a reverse proxy the client's address, scheme and host come from its headers;
         # log-in throttling counts failures per client address.

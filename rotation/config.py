@@ -78,6 +78,18 @@ def check_settings(config: dict) -> None:
                                  f"which observations may be filed, not {config['ROTATION_OBSERVATION_DAYS']!r}.")
 
 
+def setting_warnings(config: dict) -> list[str]:
+    """Settings Rotation runs with but that lose something a person would miss: each a sentence to log at start."""
+    warnings = []
+    domain = str(config["ROTATION_MAIL_FROM"]).rpartition("@")[2].strip().lower()
+    if domain == "localhost" or domain.endswith(".localhost"):
+        warnings.append(
+            f"ROTATION_MAIL_FROM is {config['ROTATION_MAIL_FROM']}: calendar apps send people's answers to the "
+            "invitations (accept, decline, propose a new time) to this address, and nothing receives mail at "
+            "localhost. Set it to a mailbox that does.")
+    return warnings
+
+
 def reminder_days(value) -> tuple[int, ...]:
     """``ROTATION_REMINDER_DAYS`` as a tuple of whole days, largest first; empty when reminders are off.
 

@@ -137,3 +137,17 @@ def test_an_instance_folder_others_could_read_is_closed_at_start(clean_environme
     instance.chmod(0o755)
     create_app({"INSTANCE_PATH": str(instance)})
     assert instance.stat().st_mode & 0o777 == 0o700
+
+
+def test_an_organizer_address_at_localhost_is_warned_about_at_start(clean_environment, monkeypatch, caplog):
+    """Nothing receives the attendees' answers at localhost: the app starts, and says so in its log."""
+    with caplog.at_level("WARNING", logger="rotation"):
+        create_app({"INSTANCE_PATH": str(clean_environment)})
+    assert any("ROTATION_MAIL_FROM is rotation@localhost" in record.getMessage()
+               and "nothing receives mail at localhost" in record.getMessage() for record in caplog.records)
+
+    caplog.clear()
+    monkeypatch.setenv("ROTATION_MAIL_FROM", "rotation@example.com")
+    with caplog.at_level("WARNING", logger="rotation"):
+        create_app({"INSTANCE_PATH": str(clean_environment)})
+    assert not [record for record in caplog.records if "ROTATION_MAIL_FROM" in record.getMessage()]
