@@ -24,7 +24,7 @@ from rotation.assignments.models import CANCELLED, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.outbox.calendar import download_calendar, feed_calendar, invitation_calendar
 from rotation.outbox.compose import ComposeError, Composer, compose
-from rotation.outbox.models import CANCELLATION, INVITATION, SET_PASSWORD, OutboxMessage
+from rotation.outbox.models import CANCELLATION, INVITATION, SENT, SET_PASSWORD, SUPERSEDED, OutboxMessage
 from rotation.outbox.normalise import fold
 from rotation.outbox.texts import when_text
 from rotation.sites.models import Slot
@@ -244,9 +244,9 @@ def test_a_download_is_one_published_event_without_attendees(book, icaljs):
 # ---------------------------------------------------------------- the e-mail
 
 def queue(assignment: Assignment, purpose: str = INVITATION, **values) -> OutboxMessage:
+    values.setdefault("sequence", assignment.sequence)
     message = OutboxMessage(purpose=purpose, recipient=assignment.person.email,
-                            recipient_name=assignment.person.full_name, assignment_id=assignment.id,
-                            sequence=assignment.sequence, **values)
+                            recipient_name=assignment.person.full_name, assignment_id=assignment.id, **values)
     db.session.add(message)
     db.session.flush()
     return message
@@ -312,6 +312,7 @@ def test_a_warehouse_invitation_asks_for_safety_shoes(book):
 
 def test_an_update_and_a_cancellation_say_so(book):
     assignment = book(sequence=2)
+    queue(assignment, sequence=0, status=SENT)  # the first invitation reached the person
 
     update = received(queue(assignment))
     cancellation = received(queue(assignment, CANCELLATION))
@@ -320,6 +321,19 @@ def test_an_update_and_a_cancellation_say_so(book):
     assert "has changed" in parts(update)["text/plain"].get_content()
     assert cancellation["Subject"].startswith("Cancelled: ")
     assert "is cancelled" in parts(cancellation)["text/plain"].get_content()
+
+
+def test_the_first_invitation_a_person_gets_is_never_called_an_update(book):
+    """Its earlier versions were replaced before they left (a draft moved before publishing, a move soon after):
+    the person has heard nothing yet, so this is an invitation, whatever the shift's sequence."""
+    assignment = book(sequence=2)
+    queue(assignment, sequence=0, status=SUPERSEDED)
+    queue(assignment, sequence=1, status=SUPERSEDED)
+
+    first = received(queue(assignment))
+
+    assert first["Subject"].startswith("Invitation: ")
+    assert "has changed" not in parts(first)["text/plain"].get_content()
 
 
 def test_the_html_escapes_names_and_addresses(book):

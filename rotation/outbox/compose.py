@@ -38,7 +38,7 @@ from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox import mime
 from rotation.outbox.calendar import CANCEL, REQUEST, Attendee, Invitations
-from rotation.outbox.models import CALENDAR_PURPOSES, CANCELLATION, OutboxMessage
+from rotation.outbox.models import CALENDAR_PURPOSES, CANCELLATION, INVITATION, SENT, OutboxMessage
 from rotation.outbox.texts import Shift, ShiftWording, base_url
 from rotation.people.models import Person
 from rotation.sites.models import Site, Slot
@@ -94,17 +94,19 @@ class Mailbox:
 
 @dataclass(frozen=True)
 class Booking:
-    """What a calendar message tells of its assignment: which one, its sequence, whose, and the shift."""
+    """What a calendar message tells of its assignment: which one, its sequence, whose, the shift, and whether
+    an invitation to it ever reached the person (only then is a new one an update)."""
 
     uid: str
     sequence: int
     person_name: str
     shift: Shift
+    told: bool
 
     @classmethod
-    def of(cls, assignment: Assignment) -> Booking:
+    def of(cls, assignment: Assignment, told: bool) -> Booking:
         return cls(uid=assignment.uid, sequence=assignment.sequence, person_name=assignment.person.full_name,
-                   shift=Shift.of(assignment))
+                   shift=Shift.of(assignment), told=told)
 
 
 def compose(message: OutboxMessage) -> EmailMessage:
@@ -159,7 +161,8 @@ class Composer:
                         bookings: Mapping[int, Booking] | None) -> tuple[str, bytes, bytes]:
         """multipart/mixed → multipart/alternative: plain, HTML, text/calendar."""
         if bookings is None:
-            booking: Booking | None = Booking.of(_load_assignment(message))
+            assignment = _load_assignment(message)
+            booking: Booking | None = Booking.of(assignment, _told_about(message))
         else:
             booking = bookings.get(message.assignment_id)  # type: ignore[arg-type]
         if booking is None:
@@ -167,7 +170,7 @@ class Composer:
         method = METHOD_FOR_PURPOSE.get(message.purpose, REQUEST)
         sequence = max(message.sequence or 0, booking.sequence)
         texts, description = self.wording.for_person(booking.shift, name=booking.person_name, uid=booking.uid,
-                                                     method=method, updated=sequence > 0)
+                                                     method=method, updated=sequence > 0 and booking.told)
         attendee = Attendee(email=recipient.address, name=message.recipient_name or recipient.name)
         calendar = self.calendars.calendar(booking.shift, booking.uid, method, attendee=attendee, sequence=sequence,
                                            description=description, stamp=now)
@@ -221,11 +224,17 @@ def read_bookings(messages: Iterable[QueuedMessage], connection: sa.Connection) 
     return {row.id: _booking(row, url) for row in connection.execute(_BOOKINGS, {"ids": wanted})}
 
 
+def _told(assignment_id) -> sa.Exists:
+    """SQL: an invitation to the assignment was sent (its first version may have been replaced unsent)."""
+    return sa.exists().where(OutboxMessage.assignment_id == assignment_id, OutboxMessage.status == SENT,
+                             OutboxMessage.purpose == INVITATION)
+
+
 # A booking, read in one query for a batch of messages.
 _BOOKINGS = (
     sa.select(Assignment.id, Assignment.uid, Assignment.sequence, Assignment.kind, Person.full_name,
               Slot.first_day, Slot.last_day, Slot.starts_at, Slot.ends_at, Site.name, Site.address, Site.host_name,
-              Site.host_email, Site.timezone)
+              Site.host_email, Site.timezone, _told(Assignment.id).label("told"))
     .join(Person, Person.id == Assignment.person_id)
     .join(Slot, Slot.id == Assignment.slot_id)
     .join(Site, Site.id == Slot.site_id)
@@ -234,7 +243,7 @@ _BOOKINGS = (
 
 
 def _booking(row: sa.Row, url: str) -> Booking:
-    return Booking(uid=row.uid, sequence=row.sequence, person_name=row.full_name, shift=Shift(
+    return Booking(uid=row.uid, sequence=row.sequence, person_name=row.full_name, told=bool(row.told), shift=Shift(
         kind=row.kind, site_name=row.name, address=row.address, host_name=row.host_name, host_email=row.host_email,
         timezone=row.timezone, first_day=row.first_day, last_day=row.last_day, starts_at=row.starts_at,
         ends_at=row.ends_at, base_url=url))
@@ -311,6 +320,7 @@ LOAD_AHEAD = 100
 # How many loaded assignments the session keeps alive (it holds objects only weakly) before letting go.
 HOLD_AT_MOST = 1_000
 _HELD = "rotation.outbox.compose: assignments loaded ahead"
+_TOLD = "rotation.outbox.compose: whether each assignment's person was sent an invitation"
 
 
 def _load_ahead(message: QueuedMessage) -> None:
@@ -319,8 +329,32 @@ def _load_ahead(message: QueuedMessage) -> None:
     held: dict[int, Assignment] = db.session.info.setdefault(_HELD, {})
     if len(held) + len(wanted) > HOLD_AT_MOST:
         held.clear()
-    loaded = db.session.scalars(_ASSIGNMENTS.where(Assignment.id.in_(sorted(wanted)))).unique().all()
-    held.update((assignment.id, assignment) for assignment in loaded)
+    loaded = db.session.execute(_ASSIGNMENTS.add_columns(_told(Assignment.id))
+                                .where(Assignment.id.in_(sorted(wanted)))).unique().all()
+    held.update((assignment.id, assignment) for assignment, _ in loaded)
+    _remember_told({assignment.id: bool(told) for assignment, told in loaded})
+
+
+def _told_about(message: QueuedMessage) -> bool:
+    """Whether an invitation to the message's assignment was sent before (known from the look-ahead, or read with
+    the next calendar messages' in one query)."""
+    assignment_id = message.assignment_id
+    if assignment_id is None:
+        return False
+    known: dict[int, bool] = db.session.info.get(_TOLD, {})
+    if assignment_id not in known:
+        wanted = {assignment_id, *_calendar_assignments_after(message.id)}
+        _remember_told(dict(db.session.execute(
+            sa.select(Assignment.id, _told(Assignment.id)).where(Assignment.id.in_(sorted(wanted)))).tuples().all()))
+        known = db.session.info.get(_TOLD, {})
+    return bool(known.get(assignment_id))
+
+
+def _remember_told(told: dict[int, bool]) -> None:
+    known: dict[int, bool] = db.session.info.setdefault(_TOLD, {})
+    if len(known) + len(told) > HOLD_AT_MOST:
+        known.clear()
+    known.update(told)
 
 
 def _loaded_assignment(assignment_id: int) -> Assignment | None:
@@ -334,7 +368,14 @@ def _loaded_assignment(assignment_id: int) -> Assignment | None:
 
 
 def _assignments_wanted_next(message_id: int | None) -> list[int]:
-    """Assignments of the calendar messages in this session after ``message_id`` (a batch held there)."""
+    """Assignments of the calendar messages in this session after ``message_id`` (a batch held there) that the
+    session does not hold loaded yet."""
+    return [assignment_id for assignment_id in _calendar_assignments_after(message_id)
+            if _loaded_assignment(assignment_id) is None]
+
+
+def _calendar_assignments_after(message_id: int | None) -> list[int]:
+    """Assignments of the calendar messages in this session after ``message_id``, at most ``LOAD_AHEAD``."""
     waiting: list[tuple[int, int]] = []
     for held in list(db.session.identity_map.values()):
         if not isinstance(held, OutboxMessage):
@@ -345,8 +386,7 @@ def _assignments_wanted_next(message_id: int | None) -> list[int]:
                 and (message_id is None or held_id > message_id):
             waiting.append((held_id, assignment_id))
     waiting.sort()
-    return [assignment_id for _, assignment_id in waiting[:LOAD_AHEAD]
-            if _loaded_assignment(assignment_id) is None]
+    return [assignment_id for _, assignment_id in waiting[:LOAD_AHEAD]]
 
 
 def _single_line(text: str) -> str:
