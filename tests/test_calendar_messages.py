@@ -323,6 +323,21 @@ def test_an_update_and_a_cancellation_say_so(book):
     assert "is cancelled" in parts(cancellation)["text/plain"].get_content()
 
 
+def test_the_texts_say_what_the_calendar_will_do_and_what_is_left_to_do(book):
+    """Only Google removes a cancelled event by itself, and accepting in a calendar tells HR nothing: the
+    confirmation is on the person's page."""
+    assignment = book()
+
+    invitation = parts(received(queue(assignment)))
+    cancellation = parts(received(queue(assignment, CANCELLATION)))
+
+    for text in (invitation["text/plain"].get_content(), invitation["text/html"].get_content()):
+        assert "puts it in" in text and "confirm it on" in text
+    for text in (cancellation["text/plain"].get_content(), cancellation["text/html"].get_content()):
+        assert "Google Calendar takes it out of your calendar by itself" in text
+        assert "use the button on this message to remove it" in " ".join(text.split())
+
+
 def test_the_first_invitation_a_person_gets_is_never_called_an_update(book):
     """Its earlier versions were replaced before they left (a draft moved before publishing, a move soon after):
     the person has heard nothing yet, so this is an invitation, whatever the shift's sequence."""
