@@ -486,6 +486,19 @@ def test_a_batch_of_messages_loads_its_shifts_in_one_query(app, book):
     assert {message_id: mail["To"].addresses[0].addr_spec for message_id, mail in mails.items()} == addresses
 
 
+@pytest.mark.parametrize("kind", ["contact_center", "warehouse"])
+def test_outlook_shows_both_kinds_of_shift_as_busy_and_a_cancelled_one_as_free(book, kind):
+    """Outlook shows an all-day event as free unless the invitation says otherwise."""
+    assignment = book(kind=kind, first_day=date(2027, 3, 1))
+
+    booked = icalendar.Calendar.from_ical(invitation_calendar(assignment, "REQUEST")).events[0]
+    cancelled = icalendar.Calendar.from_ical(invitation_calendar(assignment, "CANCEL")).events[0]
+
+    assert (booked["TRANSP"], booked["X-MICROSOFT-CDO-BUSYSTATUS"], booked["X-MICROSOFT-CDO-INTENDEDSTATUS"]) \
+        == ("OPAQUE", "BUSY", "BUSY")
+    assert (cancelled["X-MICROSOFT-CDO-BUSYSTATUS"], cancelled["X-MICROSOFT-CDO-INTENDEDSTATUS"]) == ("FREE", "FREE")
+
+
 def test_calendars_are_made_without_parsing_text_with_ics(book, monkeypatch):
     """ics's grammar parser is slow and breaks when threads share it: nothing may call it."""
     def refuse(*args, **kwargs):

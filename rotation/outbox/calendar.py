@@ -211,6 +211,10 @@ def _event(shift: Shift, uid: str, *, sequence: int, cancelled: bool, alarm: boo
         Property("STATUS", {}, "CANCELLED" if cancelled else "CONFIRMED"),
         _description(description),
         Property("TRANSP", {}, "OPAQUE"),
+        # Outlook shows an all-day event (a warehouse week) as free unless told: busy for both kinds, free once
+        # cancelled (MS-OXCICAL; other clients read TRANSP).
+        Property("X-MICROSOFT-CDO-BUSYSTATUS", {}, "FREE" if cancelled else "BUSY"),
+        Property("X-MICROSOFT-CDO-INTENDEDSTATUS", {}, "FREE" if cancelled else "BUSY"),
     ])
     if alarm:
         trigger = DAY_REMINDER if shift.kind == CUSTOMER_SERVICE else WEEK_REMINDER
