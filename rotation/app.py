@@ -67,6 +67,9 @@ from rotation.problems import (
 from rotation.problems.cli import problems_cli
 from rotation.problems.views import bp as problems
 from rotation.process_map.views import bp as process_map
+from rotation.replies import background as replies_pass  # noqa: F401  (registers the organizer mailbox's pass)
+from rotation.replies.cli import replies_cli
+from rotation.replies.views import bp as replies
 from rotation.sites import imports as site_imports  # noqa: F401  (registers the sites file)
 from rotation.sites.cli import slots_cli
 from rotation.sites.views import bp as sites
@@ -131,7 +134,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
                       my_rotation, coverage, change_requests, attendance, notifications, observations,
-                      process_map, evidence, observation_checks, problems, insights):
+                      process_map, evidence, observation_checks, problems, insights, replies):
         app.register_blueprint(blueprint)
     # First of all request hooks: the CSRF check reads the form, and with it the upload.
     app.before_request_funcs.setdefault(None, []).insert(0, allow_photo_uploads)
@@ -139,5 +142,5 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_commands(app: Flask) -> None:
     for group in (users_cli, demo_cli, people_cli, sites_cli, blackouts_cli, slots_cli, plan_command,
-                  assignments_cli, invites_cli, feeds_cli, observations_cli, problems_cli, worker_command):
+                  assignments_cli, invites_cli, replies_cli, feeds_cli, observations_cli, problems_cli, worker_command):
         app.cli.add_command(group)

@@ -19,6 +19,13 @@ DEFAULTS = {
     "ROTATION_SMTP_PASSWORD": None,
     "ROTATION_SMTP_SECURITY": "none",
     "ROTATION_PROXIES": 0,
+    # The organizer mailbox, where attendees' answers to invitations and bounces arrive; unset: not read.
+    "ROTATION_IMAP_HOST": None,
+    "ROTATION_IMAP_PORT": None,
+    "ROTATION_IMAP_USER": None,
+    "ROTATION_IMAP_PASSWORD": None,
+    "ROTATION_IMAP_SECURITY": "ssl",
+    "ROTATION_IMAP_FOLDER": "INBOX",
     # Whole days before each shift at which its attendee gets a reminder; "none" sends none.
     "ROTATION_REMINDER_DAYS": "7,1",
     # Days after a shift's end during which its person may still file observations about it.
@@ -42,7 +49,9 @@ def settings_from_environment(instance_path: str) -> dict:
     settings: dict = {}
     for key, default in DEFAULTS.items():
         settings[key] = env.get(key) or default
-    for key in ("ROTATION_SMTP_PORT", "ROTATION_PROXIES", "ROTATION_OBSERVATION_DAYS"):
+    for key in ("ROTATION_SMTP_PORT", "ROTATION_PROXIES", "ROTATION_OBSERVATION_DAYS", "ROTATION_IMAP_PORT"):
+        if settings[key] is None:
+            continue
         try:
             settings[key] = int(settings[key])
         except ValueError:
@@ -63,6 +72,11 @@ def check_settings(config: dict) -> None:
     if security not in SMTP_SECURITY_CHOICES:
         raise ConfigurationError(
             f"ROTATION_SMTP_SECURITY must be one of {', '.join(SMTP_SECURITY_CHOICES)}, not {security!r}."
+        )
+    imap_security = str(config.get("ROTATION_IMAP_SECURITY") or "ssl").lower()
+    if imap_security not in SMTP_SECURITY_CHOICES:
+        raise ConfigurationError(
+            f"ROTATION_IMAP_SECURITY must be one of {', '.join(SMTP_SECURITY_CHOICES)}, not {imap_security!r}."
         )
     base_url = config["ROTATION_BASE_URL"]
     if not base_url.startswith(("http://", "https://")):

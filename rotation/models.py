@@ -15,4 +15,5 @@ from rotation.people.models import Person  # noqa: F401
 from rotation.plans.models import PlanRun, UnplacedShift  # noqa: F401
 from rotation.problems.models import Problem, ProblemEvent, VerificationRequest  # noqa: F401
 from rotation.process_map.models import AreaOwner, ProcessArea  # noqa: F401
+from rotation.replies.models import CalendarReply  # noqa: F401
 from rotation.sites.models import Site, Slot  # noqa: F401

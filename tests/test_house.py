@@ -22,6 +22,8 @@ ROLLBACK_ALLOWED = {
     "plans/runs.py",  # a plan run's job
     "imports/background.py",  # an import's check, run by the worker
     "feeds/revalidation.py",  # before the app: a read-only look-up outside any request
+    "replies/fetching.py",  # one transaction per message read from the organizer mailbox
+    "replies/cli.py",  # its command, when the database cannot be used
 }
 
 def rollback_calls() -> Counter:

@@ -49,6 +49,15 @@ NOTICE_REQUEST = "request"
 NOTICE_CANCEL = "cancel"
 NOTICES = (NOTICE_REQUEST, NOTICE_CANCEL)
 
+# What the attendee answered to the invitation in their calendar app (docs/calendar.md: PARTSTAT).
+ANSWER_ACCEPTED = "accepted"
+ANSWER_DECLINED = "declined"
+ANSWER_TENTATIVE = "tentative"
+ANSWERS = (ANSWER_ACCEPTED, ANSWER_DECLINED, ANSWER_TENTATIVE)
+ANSWER_LABELS: dict[str, str] = {ANSWER_ACCEPTED: "Accepted in their calendar",
+                                 ANSWER_DECLINED: "Declined in their calendar",
+                                 ANSWER_TENTATIVE: "Tentative in their calendar"}
+
 
 def new_uid() -> str:
     """A calendar UID: globally unique and never reused."""
@@ -79,6 +88,7 @@ class Assignment(Model):
         sa.CheckConstraint(f"notice IS NULL OR {_in('notice', NOTICES)}", name="known_notice"),
         sa.CheckConstraint("proposed_slot_id IS NULL OR proposal = 'move'", name="move_has_slot"),
         sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        sa.CheckConstraint(f"answer IS NULL OR {_in('answer', ANSWERS)}", name="known_answer"),
         # One assignment of each kind per person and year that is still to happen or done; a no-show's
         # shift stays on record beside the one that re-books it.
         sa.Index("uq_assignment_person_year_kind", "person_id", "year", "kind", unique=True,
@@ -113,6 +123,10 @@ class Assignment(Model):
     # Who recorded the attendance (completed or no-show) and when: an HR account's or a site host's address.
     attendance_by: Mapped[str | None] = mapped_column(sa.String(254))
     attendance_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The attendee's last answer from their calendar app, and the version of the shift (sequence) it answered:
+    # it stands only while that version does.
+    answer: Mapped[str | None] = mapped_column(sa.String(20))
+    answer_sequence: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -131,6 +145,11 @@ class Assignment(Model):
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def current_answer(self) -> str | None:
+        """The attendee's answer to the shift as it now is; an answer to an earlier version no longer counts."""
+        return self.answer if self.answer_sequence == self.sequence else None
 
     @property
     def kind_label(self) -> str:

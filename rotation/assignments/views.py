@@ -16,7 +16,15 @@ from rotation.assignments.changes import (
     withdraw_assignment,
 )
 from rotation.assignments.forms import MoveForm, WithdrawForm
-from rotation.assignments.models import DRAFT, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
+from rotation.assignments.models import (
+    ANSWER_LABELS,
+    DRAFT,
+    KIND_LABELS,
+    MOVE,
+    STATUS_LABELS,
+    WITHDRAW,
+    Assignment,
+)
 from rotation.assignments.signals import shift_page
 from rotation.extensions import db
 from rotation.navigation import menu_entry
@@ -190,7 +198,8 @@ def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str |
         when=ShiftTime.of(assignment.slot, assignment.slot.site),
         proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
                        if assignment.proposal == MOVE and assignment.proposed_slot else None),
-        MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE, **_from_other_areas(assignment))
+        MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE, answer_labels=ANSWER_LABELS,
+        **_from_other_areas(assignment))
 
 
 def _from_other_areas(assignment: Assignment) -> dict:

@@ -31,6 +31,16 @@ REQUEST_STATUS_LABELS: dict[str, str] = {PENDING: "Waiting for HR", APPROVED: "A
                          WITHDRAWN: "Withdrawn"}
 
 
+# Where a request came from: the manager's form in Rotation, or their calendar app's answer to the invitation.
+FROM_APP = "app"
+FROM_DECLINE = "calendar_decline"
+FROM_COUNTER = "calendar_counter"
+REQUEST_SOURCES = (FROM_APP, FROM_DECLINE, FROM_COUNTER)
+REQUEST_SOURCE_LABELS: dict[str, str] = {FROM_APP: "Asked in Rotation",
+                                         FROM_DECLINE: "Declined the invitation in their calendar",
+                                         FROM_COUNTER: "Proposed a new time in their calendar"}
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(str(value)) for value in values)})"
 
@@ -47,6 +57,7 @@ class ChangeRequest(Model):
     __tablename__ = "change_request"
     __table_args__ = (
         sa.CheckConstraint(_in("status", REQUEST_STATUSES), name="known_status"),
+        sa.CheckConstraint(_in("source", REQUEST_SOURCES), name="known_source"),
         sa.CheckConstraint("status != 'approved' OR moved_to_slot_id IS NOT NULL", name="approved_has_slot"),
         sa.CheckConstraint("status != 'declined' OR decision_note IS NOT NULL", name="declined_has_reason"),
         sa.Index("uq_change_request_pending", "assignment_id", unique=True,
@@ -60,6 +71,7 @@ class ChangeRequest(Model):
     # The slot the shift was in when the manager asked: what "from" means in the queue.
     from_slot_id: Mapped[int] = mapped_column(sa.ForeignKey("slot.id", ondelete="RESTRICT"))
     reason: Mapped[str] = mapped_column(sa.Text)
+    source: Mapped[str] = mapped_column(sa.String(20), default=FROM_APP, server_default=FROM_APP)
     status: Mapped[str] = mapped_column(sa.String(20), default=PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -76,6 +88,10 @@ class ChangeRequest(Model):
     @property
     def status_label(self) -> str:
         return REQUEST_STATUS_LABELS[self.status]
+
+    @property
+    def source_label(self) -> str:
+        return REQUEST_SOURCE_LABELS[self.source]
 
     def __repr__(self) -> str:
         return f"<ChangeRequest {self.id} {self.status}>"

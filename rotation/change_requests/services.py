@@ -18,7 +18,15 @@ from sqlalchemy.orm import joinedload
 
 from rotation.assignments.changes import move_assignment, valid_slots
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
-from rotation.change_requests.models import APPROVED, DECLINED, PENDING, WITHDRAWN, ChangeRequest
+from rotation.change_requests.models import (
+    APPROVED,
+    DECLINED,
+    FROM_APP,
+    FROM_DECLINE,
+    PENDING,
+    WITHDRAWN,
+    ChangeRequest,
+)
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.notifications.services import notify
@@ -56,11 +64,14 @@ def problem_with_asking(shift: Assignment, today: date) -> str | None:
     return None
 
 
-def ask_for_change(shift: Assignment, wanted_slot_id: int | None, reason: str, today: date) -> ChangeRequest:
+def ask_for_change(shift: Assignment, wanted_slot_id: int | None, reason: str, today: date,
+                   source: str = FROM_APP) -> ChangeRequest:
     """File the person's request to move ``shift`` to ``wanted_slot_id`` (None: HR chooses); flush.
 
     The wanted slot must be one of the shift's valid slots right now (free seats,
     every hard rule kept). Raises ``FieldRefusal`` and writes nothing otherwise.
+    ``source`` says where the request came from: Rotation's form, or the
+    person's calendar app declining the invitation or proposing a new time.
     """
     reason = (reason or "").strip()
     problem = problem_with_asking(shift, today)
@@ -74,7 +85,7 @@ def ask_for_change(shift: Assignment, wanted_slot_id: int | None, reason: str, t
         raise FieldRefusal("slot", "That slot is no longer free, or it breaks one of the plan's rules for you; "
                                    "choose another one or let HR choose.")
     request = ChangeRequest(assignment_id=shift.id, wanted_slot_id=wanted_slot_id, from_slot_id=shift.slot_id,
-                            reason=reason, status=PENDING, created_at=utcnow())
+                            reason=reason, status=PENDING, created_at=utcnow(), source=source)
     db.session.add(request)
     db.session.flush()
     current_app.logger.info("Change request %s filed for assignment %s", request.id, shift.uid)
@@ -153,8 +164,14 @@ def decline(request: ChangeRequest, decided_by: str, note: str) -> None:
     request.status = DECLINED
     _decide(request, decided_by, note)
     assignment = _assignment(request.assignment_id)
-    _tell(assignment, "declined", f"HR declined your change request. Your shift stays: {summary(assignment)}, "
-                                  f"{when_text(assignment)}.", "If it really cannot work, talk to HR.", note)
+    if request.source == FROM_DECLINE:
+        # HR keeps the shift the person declined in their calendar: it stands, and its reminders come again.
+        assignment.answer = assignment.answer_sequence = None
+        what = (f"You declined this shift in your calendar, and HR keeps it: {summary(assignment)}, "
+                f"{when_text(assignment)}.")
+    else:
+        what = f"HR declined your change request. Your shift stays: {summary(assignment)}, {when_text(assignment)}."
+    _tell(assignment, "declined", what, "If it really cannot work, talk to HR.", note)
     current_app.logger.info("%s declined change request %s", decided_by, request.id)
 
 

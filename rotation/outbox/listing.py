@@ -27,6 +27,8 @@ from rotation.outbox.models import (
     SUPERSEDED,
     OutboxMessage,
 )
+from rotation.people.models import Person
+from rotation.people.signals import person_page
 from rotation.sites.models import Slot
 
 # The tables the counts are made from: a message's status as HR sees it depends only on other messages.
@@ -133,6 +135,14 @@ def _searched_counts(purpose: str | None, query: str) -> dict[str, int]:
     shown = matching.where(recipient_matches(query)).subquery()
     found = dict(db.session.execute(sa.select(shown.c.status, sa.func.count()).group_by(shown.c.status)).tuples().all())
     return {status: found.get(status, 0) for status in MESSAGE_STATUSES}
+
+
+@person_page.connect
+def _failed_messages(person: Person) -> dict:
+    """On HR's page of a person: the newest messages to them that failed (refused, or returned by their server)."""
+    return {"returned_messages": db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.recipient == person.email, OutboxMessage.status == FAILED)
+        .order_by(OutboxMessage.id.desc()).limit(5)).all()}
 
 
 @shift_page.connect

@@ -10,7 +10,9 @@ Each reminder is queued once for each version of the shift (its sequence):
 the unique index on (assignment, sequence, lead) holds even when several
 workers queue at once, and a moved shift gets fresh reminders for its new date.
 A reminder still queued when its shift changes is superseded with the other
-news of the shift (see ``queue_assignment_notices``).
+news of the shift (see ``queue_assignment_notices``). A shift its attendee
+declined in their calendar gets no reminder while HR decides (a new version,
+or HR keeping it, brings them back).
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager
 
-from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
+from rotation.assignments.models import ANSWER_DECLINED, CONFIRMED, PUBLISHED, Assignment
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import QUEUED, REMINDER, OutboxMessage
@@ -66,6 +68,12 @@ def queue_due_reminders(now: datetime) -> int:
     return queued
 
 
+def declined_in_calendar() -> sa.ColumnElement[bool]:
+    """SQL: the attendee declined this version of the shift in their calendar app; HR has not decided yet."""
+    return sa.and_(Assignment.answer.is_not(None), Assignment.answer == ANSWER_DECLINED,
+                   Assignment.answer_sequence.is_not(None), Assignment.answer_sequence == Assignment.sequence)
+
+
 def _due(now: datetime, leads: tuple[int, ...]) -> list[tuple[Assignment, int]]:
     """The assignments with a reminder due at ``now`` that is not queued yet, each with its lead in days.
 
@@ -87,6 +95,7 @@ def _due(now: datetime, leads: tuple[int, ...]) -> list[tuple[Assignment, int]]:
         .options(contains_eager(Assignment.slot).contains_eager(Slot.site), contains_eager(Assignment.person))
         .where(Assignment.status.in_(REMINDED_STATUSES),
                Person.is_active.is_(True),
+               ~declined_in_calendar(),
                Slot.first_day.between(earliest, latest),
                sa.or_(*(sa.and_(after, until) for _, after, until in windows)),
                ~already_queued)

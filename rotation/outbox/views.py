@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from rotation.assignments.views import ShiftTime
 from rotation.db import rowcount, utcnow
@@ -106,7 +106,8 @@ def outbox_list():
     page.items = [Row(row[0], row[1]) for row in page.items]
     return render_template(
         "outbox/list.html", page=page, status=status, purpose=purpose, query=query, counts=counts,
-        statuses=MESSAGE_STATUS_LABELS, purposes=PURPOSE_LABELS, back=request.full_path)
+        statuses=MESSAGE_STATUS_LABELS, purposes=PURPOSE_LABELS, back=request.full_path,
+        replies_read=bool(current_app.config.get("ROTATION_IMAP_HOST")))
 
 
 @bp.post("/<int:message_id>/retry")

@@ -57,7 +57,7 @@ def person_detail(person_id: int):
         sa.select(report.id, report.full_name, report.employee_id, report.department, report.is_active)
         .where(report.manager_id == person.id).order_by(report.full_name)
     ).all()
-    shown: dict = {"blackouts": [], "account": None}
+    shown: dict = {"blackouts": [], "account": None, "returned_messages": []}
     for answer in answers(person_page, person):
         shown.update(answer)
     return render_template("people/detail.html", person=person, in_rotation=in_rotation, reports=reports, **shown)

@@ -1,0 +1,1 @@
+"""Attendees' answers to invitations and bounced messages, read from the organizer mailbox."""
