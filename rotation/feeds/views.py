@@ -1,6 +1,8 @@
 """The personal calendar feed, the page where a manager gets its link, and one-off .ics downloads."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, abort, render_template, request
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
@@ -30,8 +32,9 @@ def feed(token: str):
     calendar app drops the subscription instead of keeping its old events and reporting an error), 404 for any
     other link that does not work.
 
-    The ETag is known from one query (see :mod:`rotation.feeds.polls`), so an unchanged feed answers
-    304 without building the calendar.
+    The ETag and Last-Modified are known from one query (see :mod:`rotation.feeds.polls`), so an unchanged
+    feed answers 304 without building the calendar: to If-None-Match by the ETag, or, when an app sends
+    If-Modified-Since alone, by the date (RFC 9110's order of preconditions).
     """
     poll = polls.find_poll(token)
     if poll is None:
@@ -39,19 +42,22 @@ def feed(token: str):
             return Response(GONE, status=410, content_type="text/plain; charset=utf-8")
         abort(404)
     polls.record_use(poll)
-    if not is_resource_modified(request.environ, etag=poll.etag):
-        return _feed_response(b"", poll.etag)
+    # A feed that changed since the link last served it is news to every app, whatever date the app names.
+    if not is_resource_modified(request.environ, etag=poll.etag,
+                                last_modified=None if poll.changed else poll.last_modified):
+        return _feed_response(b"", poll.etag, poll.last_modified, status=304)
     person, shifts = polls.feed_contents(poll.person_id)
     if person is None:  # gone since the first query, and the link with them
         abort(404)
-    return _feed_response(*polls.feed_body(person, shifts))
+    body, etag = polls.feed_body(person, shifts)
+    return _feed_response(body, etag, poll.last_modified)
 
 
-def _feed_response(body: bytes, etag: str) -> Response:
-    response = Response(body, content_type=CALENDAR_TYPE)
+def _feed_response(body: bytes, etag: str, last_modified: datetime, status: int = 200) -> Response:
+    response = Response(body, status=status, content_type=CALENDAR_TYPE)
     response.set_etag(etag)
+    response.last_modified = last_modified  # left out of a 304, which the ETag validates
     response.headers["Cache-Control"] = FEED_CACHE_CONTROL
-    response.make_conditional(request)  # changes the response itself (304, ranges)
     return response
 
 
