@@ -122,6 +122,8 @@ def test_choosing_both_with_a_link_keeps_it_and_redirects_with_the_news(client, 
     assert "Saved: both. Invitations come by e-mail and your calendar link shows your shifts too" in page
     assert client.get(f"/calendar/{token}.ics").status_code == 200  # the same link, not a new one
     assert db.session.scalar(sa.select(sa.func.count(FeedToken.id))) == 1
+    choose(post_form, "both")
+    assert "Nothing to change: your choice was already “Both”." in text(client.get("/calendar"))
 
     choose(post_form, "email")
     assert choice_of(ann) == "email"

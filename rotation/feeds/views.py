@@ -110,7 +110,7 @@ def choose_delivery():
 def delivery_news(change: DeliveryChange) -> str:
     """What happens now that the choice is saved, in the person's words."""
     if change.after == change.before:
-        return f"Nothing to change: {DELIVERY_LABELS[change.after].lower()} is already your choice."
+        return f"Nothing to change: your choice was already “{DELIVERY_LABELS[change.after]}”."
     again = ("the next time one of your shifts is published, moved or cancelled; shifts that stay as they are "
              "are not sent again.")
     if change.after == BY_EMAIL:
