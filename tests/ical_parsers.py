@@ -4,7 +4,7 @@
 - ``read_with_icalendar``, ``read_with_vobject``, ``read_with_icaljs``: the same
   facts as three independent parsers understood them (ical.js is Mozilla's,
   inside Thunderbird, run under Node), so a test compares parsed values and not
-  our own idea of the text.
+  our own idea of the text; ``events_with_…`` give every event of a calendar (a feed's).
 - ``install_icaljs``: installs ical.js from the npm registry into tests/js once;
   tests ask for it through the ``icaljs`` session fixture (tests/fixtures/mail.py).
 """
@@ -36,7 +36,8 @@ _MAILTO = re.compile(r"^mailto:[^\s\"<>,;:\\]+@[^\s\"<>,;:\\]+$")
 class ParsedEvent:
     """What a parser understood of one calendar with one event, in plain Python values.
 
-    ``start``/``end`` are aware UTC datetimes for timed events and dates for all-day ones.
+    ``start``/``end`` are aware UTC datetimes for timed events and dates for all-day ones; ``last_modified``
+    (LAST-MODIFIED, a feed's events carry it) an aware UTC datetime, or None.
     """
 
     method: str | None
@@ -48,6 +49,7 @@ class ParsedEvent:
     attendee: str | None
     cn: str | None
     alarms: int
+    last_modified: datetime | None = None
 
 
 # ---------------------------------------------------------------- the checklist on the raw bytes
@@ -181,9 +183,10 @@ def _event_problems(event: list[Line], method: str | None) -> list[str]:
     for required in ("UID", "DTSTAMP", "DTSTART", "SUMMARY", "SEQUENCE"):
         if required not in names:
             problems.append(f"{uid and uid.value}: {required} missing")
-    stamp = _first(own, "DTSTAMP")
-    if stamp and not _STAMP.match(stamp.value):
-        problems.append(f"DTSTAMP {stamp.value!r} is not UTC")
+    for name in ("DTSTAMP", "LAST-MODIFIED"):  # both are UTC by RFC 5545
+        stamp = _first(own, name)
+        if stamp and not _STAMP.match(stamp.value):
+            problems.append(f"{name} {stamp.value!r} is not UTC")
     sequence = _first(own, "SEQUENCE")
     if sequence and not sequence.value.isdigit():
         problems.append(f"SEQUENCE {sequence.value!r} is not a whole number")
@@ -317,47 +320,75 @@ def _first(lines: list[Line], name: str) -> Line | None:
 
 def read_with_icalendar(raw: bytes) -> ParsedEvent:
     """The first event as ``icalendar`` reads it; fails if it recorded any syntax error."""
-    calendar = icalendar.Calendar.from_ical(raw)
-    for component in calendar.walk():
-        assert component.errors == [], f"{component.name}: {component.errors}"
-    event = calendar.walk("VEVENT")[0]
-    attendee = event.get("ATTENDEE")
-    return ParsedEvent(
-        method=str(calendar["METHOD"]) if "METHOD" in calendar else None,
-        uid=str(event["UID"]), sequence=int(event.decoded("SEQUENCE")), status=str(event["STATUS"]),
-        start=_plain(event.decoded("DTSTART")), end=_plain(event.decoded("DTEND")) if "DTEND" in event else None,
-        attendee=str(attendee) if attendee is not None else None,
-        cn=attendee.params.get("CN") if attendee is not None else None,
-        alarms=len(event.walk("VALARM")))
+    return events_with_icalendar(raw)[0]
 
 
 def read_with_vobject(raw: bytes) -> ParsedEvent:
     """The first event as ``vobject`` reads it (it leaves RFC 6868's ^' in CN as written)."""
-    calendar = vobject.readOne(raw.decode("utf-8"))
-    event = calendar.vevent
-    attendee = getattr(event, "attendee", None)
-    cn = attendee.params.get("CN", [None])[0] if attendee is not None else None
-    return ParsedEvent(
-        method=calendar.method.value if hasattr(calendar, "method") else None,
-        uid=event.uid.value, sequence=int(event.sequence.value), status=event.status.value,
-        start=_plain(event.dtstart.value), end=_plain(event.dtend.value) if hasattr(event, "dtend") else None,
-        attendee=attendee.value if attendee is not None else None,
-        cn=rfc6868_decode(cn) if cn is not None else None,
-        alarms=len(getattr(event, "valarm_list", [])))
+    return events_with_vobject(raw)[0]
 
 
 def read_with_icaljs(raw: bytes, node: str) -> ParsedEvent:
     """The first event as Mozilla's ical.js reads it, run by ``node`` on tests/js/parse.mjs."""
+    return events_with_icaljs(raw, node)[0]
+
+
+def events_with_icalendar(raw: bytes) -> list[ParsedEvent]:
+    """Every event as ``icalendar`` reads it, in the calendar's order; fails if it recorded any syntax error."""
+    calendar = icalendar.Calendar.from_ical(raw)
+    for component in calendar.walk():
+        assert component.errors == [], f"{component.name}: {component.errors}"
+    method = str(calendar["METHOD"]) if "METHOD" in calendar else None
+    parsed = []
+    for event in calendar.walk("VEVENT"):
+        attendee = event.get("ATTENDEE")
+        parsed.append(ParsedEvent(
+            method=method,
+            uid=str(event["UID"]), sequence=int(event.decoded("SEQUENCE")), status=str(event["STATUS"]),
+            start=_plain(event.decoded("DTSTART")), end=_plain(event.decoded("DTEND")) if "DTEND" in event else None,
+            attendee=str(attendee) if attendee is not None else None,
+            cn=attendee.params.get("CN") if attendee is not None else None,
+            alarms=len(event.walk("VALARM")),
+            last_modified=_instant(event.decoded("LAST-MODIFIED")) if "LAST-MODIFIED" in event else None))
+    return parsed
+
+
+def events_with_vobject(raw: bytes) -> list[ParsedEvent]:
+    """Every event as ``vobject`` reads it, in the calendar's order."""
+    calendar = vobject.readOne(raw.decode("utf-8"))
+    method = calendar.method.value if hasattr(calendar, "method") else None
+    parsed = []
+    for event in getattr(calendar, "vevent_list", []):
+        attendee = getattr(event, "attendee", None)
+        cn = attendee.params.get("CN", [None])[0] if attendee is not None else None
+        modified = getattr(event, "last_modified", None)
+        parsed.append(ParsedEvent(
+            method=method,
+            uid=event.uid.value, sequence=int(event.sequence.value), status=event.status.value,
+            start=_plain(event.dtstart.value), end=_plain(event.dtend.value) if hasattr(event, "dtend") else None,
+            attendee=attendee.value if attendee is not None else None,
+            cn=rfc6868_decode(cn) if cn is not None else None,
+            alarms=len(getattr(event, "valarm_list", [])),
+            last_modified=_instant(modified.value) if modified is not None else None))
+    return parsed
+
+
+def events_with_icaljs(raw: bytes, node: str) -> list[ParsedEvent]:
+    """Every event as Mozilla's ical.js reads it, in the calendar's order."""
     result = icaljs_json(raw, node)
-    event = result["events"][0]
-    attendee = event["attendee"]
-    start = _from_icaljs(event["dtstart"])
-    assert start is not None, event
-    return ParsedEvent(
-        method=result["method"], uid=event["uid"], sequence=int(event["sequence"]), status=event["status"],
-        start=start, end=_from_icaljs(event["dtend"]),
-        attendee=attendee["value"] if attendee else None, cn=attendee["cn"] if attendee else None,
-        alarms=event["alarms"])
+    parsed = []
+    for event in result["events"]:
+        attendee = event["attendee"]
+        start = _from_icaljs(event["dtstart"])
+        assert start is not None, event
+        modified = _from_icaljs(event["lastModified"])
+        assert modified is None or isinstance(modified, datetime), event
+        parsed.append(ParsedEvent(
+            method=result["method"], uid=event["uid"], sequence=int(event["sequence"]), status=event["status"],
+            start=start, end=_from_icaljs(event["dtend"]),
+            attendee=attendee["value"] if attendee else None, cn=attendee["cn"] if attendee else None,
+            alarms=event["alarms"], last_modified=modified))
+    return parsed
 
 
 def icaljs_json(raw: bytes, node: str) -> dict:
@@ -380,6 +411,12 @@ def _from_icaljs(value: dict | None) -> datetime | date | None:
         return date.fromisoformat(value["value"])
     assert value["utc"], f"ical.js did not read {value} as UTC"
     return datetime.fromisoformat(value["value"].replace("Z", "+00:00"))
+
+
+def _instant(value: datetime | date) -> datetime:
+    plain = _plain(value)
+    assert isinstance(plain, datetime), f"{value} is a date, not an instant"
+    return plain
 
 
 def _plain(value: datetime | date) -> datetime | date:

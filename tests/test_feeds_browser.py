@@ -11,7 +11,7 @@ from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.slots import generate_slots
 from tests.fixtures.clock import next_year
-from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -87,4 +87,48 @@ def test_a_manager_creates_copies_and_resets_their_calendar_link(page, live_serv
     screenshot(page, "reset-phone")
     assert page.request.get(first_link).status == 410  # gone: calendar apps drop it
     assert page.request.get(new_link).status == 200
+    assert page.console_errors == []
+
+
+def test_a_manager_chooses_the_subscribed_calendar_instead_of_invitations(page, live_server, app, make_user,
+                                                                           make_person, make_site):
+    app.config["ROTATION_BASE_URL"] = live_server.url
+    home = make_site("HEL-CC", name="Helsinki contact centre")
+    make_site("TMP-WH", name="Tampere warehouse", kind="warehouse")
+    chief = make_person("E001", full_name="Chief, Cora", home_site=home)
+    manager = make_person("E100", full_name="Ann Aalto", manager=chief, home_site=home)
+    make_person("E200", manager=manager)
+    make_user(roles=["manager"], email=manager.email)
+    generate_slots(next_year())
+    db.session.commit()
+    plan_run(start_run(next_year(), None, "command", publish=True), not_before=date(next_year(), 1, 1), publish=True)
+    db.session.commit()
+    sign_in(page, manager.email, PASSWORD)
+
+    page.get_by_role("link", name="Calendar", exact=True).click()
+    page.get_by_role("heading", name="How your shifts reach your calendar").wait_for()
+    expect(page.get_by_label("Invitations by e-mail")).to_be_checked()
+    screenshot(page, "choice-desktop")
+    page.set_viewport_size(PHONE)
+    assert fits_the_screen(page)
+    screenshot(page, "choice-phone")
+
+    feed = page.get_by_label("Subscribed calendar (feed)")
+    expect(feed).to_have_accessible_description(re.compile(r"refreshes it by itself, about every hour"))
+    feed.check()
+    page.get_by_role("button", name="Save my choice").click()
+
+    expect(page.get_by_text("Saved: subscribed calendar only.")).to_be_visible()
+    page.get_by_role("heading", name="Your calendar link").wait_for()
+    link = page.get_by_label('For Google Calendar ("From URL") and anything else').input_value()
+    assert page.request.get(link).status == 200
+    expect(page.get_by_label("Subscribed calendar (feed)")).to_be_checked()
+    assert fits_the_screen(page)
+    screenshot(page, "feed-chosen-phone")
+
+    page.get_by_role("link", name="Calendar", exact=True).click()
+    expect(page.get_by_text("Now: Subscribed calendar (feed).")).to_be_visible()
+    expect(page.get_by_text("Last used")).to_be_visible()
+    page.set_viewport_size(DESKTOP)
+    screenshot(page, "feed-chosen-desktop")
     assert page.console_errors == []

@@ -2,7 +2,7 @@
 calendar answer; where a change request came from
 
 Revision ID: 900d947d0ddc
-Revises: b4c8e2d61a57
+Revises: d7a3f19c2e85
 Create Date: 2026-12-04 10:12:09.176555
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '900d947d0ddc'
-down_revision = 'b4c8e2d61a57'
+down_revision = 'd7a3f19c2e85'
 branch_labels = None
 depends_on = None
 

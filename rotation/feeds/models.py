@@ -13,7 +13,10 @@ from rotation.people.models import Person
 class FeedToken(Model):
     """The secret in a person's calendar-feed link, stored only as its SHA-256 hash.
 
-    A person has at most one token that works; issuing a new one revokes the old.
+    A person has at most one token that works; issuing a new one revokes the old. ``shown_etag`` is the
+    ETag of the feed as this link last served it, and ``shown_changed_at`` when a poll first found it
+    different from the one served before: the feed's Last-Modified covers changes no row dates (a site
+    renamed, a shift leaving the feed) that way (see rotation.feeds.polls).
     """
 
     __tablename__ = "feed_token"
@@ -28,5 +31,7 @@ class FeedToken(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    shown_etag: Mapped[str | None] = mapped_column(sa.String(64))
+    shown_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     person: Mapped[Person] = relationship(lazy="raise_on_sql")

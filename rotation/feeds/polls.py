@@ -18,6 +18,14 @@ anything, and any change to a field changes the ETag. The fields are read as
 they are, not through a version number every writer would have to remember to
 raise: a move, a withdrawal, recorded attendance or a site renamed by an import
 all change the ETag whichever code made them.
+
+The same query gives the feed's Last-Modified, for apps that revalidate with
+If-Modified-Since alone: the latest of the shown shifts' last changes, the
+link's creation, and the moment a poll first found the ETag different from the
+one the link last served (``FeedToken.shown_changed_at``). That last one
+covers what no row dates: a site renamed, new hours, a shift that left the
+feed, a new feed format. ETag and If-None-Match keep precedence (RFC 9110
+13.2.2): an app that sends both is answered by the ETag.
 """
 from __future__ import annotations
 
@@ -57,8 +65,11 @@ FORMAT_MODULES = (calendar_module, normalise, texts, services, sys.modules[__nam
 FORMAT_TEMPLATES = ("email/shift_details.txt",)
 _FORMAT_KEY = "rotation.feeds.format"
 
+# What the poll reads of the link and its person, before the SHOWN fields of each shift.
+_LINK = (FeedToken.id, FeedToken.person_id, FeedToken.last_used_at, FeedToken.created_at, FeedToken.shown_etag,
+         FeedToken.shown_changed_at, Person.full_name)
 _POLL = (
-    sa.select(FeedToken.id, FeedToken.person_id, FeedToken.last_used_at, Person.full_name, *SHOWN)
+    sa.select(*_LINK, *SHOWN)
     .join(Person, Person.id == FeedToken.person_id)
     .outerjoin(Assignment, sa.and_(Assignment.person_id == Person.id, *IN_FEED))
     .outerjoin(Slot, Slot.id == Assignment.slot_id)
@@ -70,12 +81,15 @@ _POLL = (
 
 @dataclass(frozen=True)
 class Poll:
-    """A working feed link, when its use was last noted, and the ETag of its calendar as it is now."""
+    """A working feed link, when its use was last noted, and the ETag and Last-Modified of its calendar as it is
+    now. ``changed`` says the ETag differs from the one the link last served (None when it never served one)."""
 
     token_id: int
     person_id: int
     last_used_at: datetime | None
     etag: str
+    last_modified: datetime
+    changed: bool | None
 
 
 def find_poll(token: str) -> Poll | None:
@@ -87,23 +101,38 @@ def find_poll(token: str) -> Poll | None:
     if not rows:
         return None
     first = rows[0]
-    shown = [tuple(row[4:]) for row in rows if row.uid is not None]
-    return Poll(token_id=first.id, person_id=first.person_id, last_used_at=first.last_used_at,
-                etag=fingerprint(first.full_name, shown))
+    shown = [tuple(row[len(_LINK):]) for row in rows if row.uid is not None]
+    etag = fingerprint(first.full_name, shown)
+    changed = None if first.shown_etag is None else first.shown_etag != etag
+    now = utcnow()
+    changes = [first.created_at, *(row.updated_at for row in rows if row.uid is not None)]
+    if changed:
+        changes.append(now)
+    elif first.shown_changed_at is not None:
+        changes.append(first.shown_changed_at)
+    return Poll(token_id=first.id, person_id=first.person_id, last_used_at=first.last_used_at, etag=etag,
+                last_modified=http_instant(min(max(changes), now)), changed=changed)
+
+
+def http_instant(instant: datetime) -> datetime:
+    """An instant as HTTP dates carry it: whole seconds."""
+    return instant.replace(microsecond=0)
 
 
 def record_use(poll: Poll, now: datetime | None = None) -> None:
-    """Note that the link was used, at most once an hour: the polls in between write nothing."""
+    """Note that the link was used, at most once an hour (the polls in between write nothing), and the ETag it
+    serves when that changed, with when (the Last-Modified of changes no row dates): one UPDATE, or none."""
     now = now or utcnow()
-    if poll.last_used_at is not None and now - poll.last_used_at < USE_RECORDED_EVERY:
-        return
-    db.session.execute(
-        sa.update(FeedToken)
-        .where(FeedToken.id == poll.token_id,
-               sa.or_(FeedToken.last_used_at.is_(None), FeedToken.last_used_at <= now - USE_RECORDED_EVERY))
-        .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    values: dict[str, object] = {}
+    if poll.last_used_at is None or now - poll.last_used_at >= USE_RECORDED_EVERY:
+        values["last_used_at"] = now
+    if poll.changed is not False:
+        values["shown_etag"] = poll.etag
+        if poll.changed:
+            values["shown_changed_at"] = poll.last_modified
+    if values:
+        db.session.execute(sa.update(FeedToken).where(FeedToken.id == poll.token_id).values(**values)
+                           .execution_options(synchronize_session=False))
 
 
 def feed_contents(person_id: int) -> tuple[Person | None, list[Assignment]]:

@@ -1,9 +1,14 @@
-"""Personal calendar feeds: the secret link, what it shows, and who it belongs to.
+"""Personal calendar feeds: the secret link, what it shows, who it belongs to, and how a person wants their
+shifts to reach their calendar.
 
 A feed link carries a random token of 256 bits. Only its SHA-256 hash is
 stored, so the raw token exists exactly once: in the answer to the request or
 command that issued it. Issuing a new token revokes the person's previous one,
-whose link then answers 404.
+whose link then answers 410 Gone.
+
+A person chooses e-mailed invitations (the default), the subscribed calendar
+alone, or both (``Person.calendar_delivery``); the outbox reads the choice when
+it queues invitations and cancellations (rotation.outbox.queue).
 """
 from __future__ import annotations
 
@@ -20,8 +25,10 @@ from rotation.assignments.models import CANCELLED, COMPLETED, CONFIRMED, NO_SHOW
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.feeds.models import FeedToken
-from rotation.people.models import Person
-from rotation.people.signals import roster_changed
+from rotation.outbox.queue import drop_queued_calendar_messages
+from rotation.people.models import BY_BOTH, BY_EMAIL, BY_FEED, CALENDAR_DELIVERIES, Person
+from rotation.people.signals import person_page, roster_changed
+from rotation.refusals import FieldRefusal
 from rotation.sites.models import Slot
 
 TOKEN_BYTES = 32  # 256 bits of randomness in every link
@@ -38,6 +45,23 @@ FEED_STATUSES = (PUBLISHED, CONFIRMED, COMPLETED)
 IN_FEED = (Assignment.status.in_(FEED_STATUSES), sa.text(f"assignment.status NOT IN ('{CANCELLED}', '{NO_SHOW}')"))
 # Where a feed is served (the route in views.py); tokens are URL-safe as they are.
 FEED_PATH = "/calendar/{token}.ics"
+
+
+# How each choice is named wherever it is shown (the Calendar page, HR's page of the person).
+DELIVERY_LABELS = {BY_EMAIL: "Invitations by e-mail", BY_FEED: "Subscribed calendar (feed)", BY_BOTH: "Both"}
+# The same, standing alone (on HR's page of the person, where "Both" would say nothing).
+DELIVERY_SUMMARIES = {BY_EMAIL: "Invitations by e-mail", BY_FEED: "Subscribed calendar (feed) only, no invitations",
+                      BY_BOTH: "Invitations by e-mail and the subscribed calendar (feed)"}
+UNKNOWN_DELIVERY = "Choose one of the three: invitations by e-mail, the subscribed calendar (feed), or both."
+
+
+@dataclass(frozen=True)
+class DeliveryChange:
+    """A person's choice before and after saving it, and the raw token of the link that saving created."""
+
+    before: str
+    after: str
+    new_token: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +144,27 @@ def feed_name(person: Person) -> str:
 
 
 
+def choose_delivery(person: Person, choice: str) -> DeliveryChange:
+    """Save how the person's shifts reach their calendar; flush.
+
+    The subscribed calendar needs a link, so choosing it (alone or with e-mail)
+    creates one when the person has none; the change returns it raw, to be
+    shown once. Choosing it alone also stops the invitations and cancellations
+    still queued for them. Nothing is sent when the choice is saved: from then
+    on each change of a shift is announced as the person chose (see
+    :func:`rotation.outbox.queue.queue_assignment_notices`).
+    """
+    if choice not in CALENDAR_DELIVERIES:
+        raise FieldRefusal("calendar_delivery", UNKNOWN_DELIVERY)
+    before = person.calendar_delivery
+    new_token = issue_token(person) if choice != BY_EMAIL and live_token(person) is None else None
+    person.calendar_delivery = choice
+    if choice == BY_FEED:
+        drop_queued_calendar_messages(person.id)
+    db.session.flush()
+    return DeliveryChange(before=before, after=choice, new_token=new_token)
+
+
 def revoke_tokens(person_ids: list[int]) -> int:
     """Stop these people's feed links (leavers'); how many were working."""
     revoked = 0
@@ -135,3 +180,9 @@ def revoke_tokens(person_ids: list[int]) -> int:
 @roster_changed.connect
 def _stop_leavers_links(leaver_ids: list[int], today: date) -> None:
     revoke_tokens(leaver_ids)
+
+
+@person_page.connect
+def _calendar_of(person: Person) -> dict:
+    """On HR's page of a person: how their shifts reach their calendar (read with the person: no query)."""
+    return {"calendar_delivery": DELIVERY_SUMMARIES[person.calendar_delivery]}

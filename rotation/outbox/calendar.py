@@ -158,6 +158,9 @@ def feed_calendar(person: Person, assignments: Iterable[Assignment], name: str, 
                      cancelled=assignment.status == CANCELLED, alarm=False,
                      description=event_description(assignment))
               for assignment in shown]
+    for event, assignment in zip(events, shown, strict=True):  # each event's own last change, in UTC
+        if assignment.updated_at is not None:
+            event.properties.append(Property("LAST-MODIFIED", {}, utc_text(assignment.updated_at)))
     name = calendar_name(name)
     extra = [
         Property("NAME", {}, name),

@@ -8,6 +8,7 @@ from rotation.assignments.signals import notices_set
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
+    CALENDAR_PURPOSES,
     CANCELLATION,
     INVITATION,
     QUEUED,
@@ -16,7 +17,7 @@ from rotation.outbox.models import (
     SUPERSEDED,
     OutboxMessage,
 )
-from rotation.people.models import Person
+from rotation.people.models import INVITED_BY_EMAIL, Person
 from rotation.sites.models import Slot
 
 
@@ -28,8 +29,11 @@ def queue_assignment_notices() -> int:
     invitation, cancellation or reminder still queued for the same assignment is
     superseded: the attendee gets only the newest. Nothing is sent about a shift that is already over. A
     cancellation is not sent when every earlier message about the shift was
-    superseded before it went out: the attendee never heard of it. Returns how
-    many messages were queued.
+    superseded before it went out: the attendee never heard of it. Nor is
+    anything queued for a person who chose the subscribed calendar alone
+    (``Person.calendar_delivery``): their notices are cleared like the others,
+    so switching back to e-mail sends the next change, not a backlog. Returns
+    how many messages were queued.
     """
     db.session.flush()
     noticed = sa.select(Assignment.id).where(Assignment.notice.is_not(None))
@@ -50,8 +54,8 @@ def queue_assignment_notices() -> int:
                   sa.literal(now, type_=OutboxMessage.next_attempt_at.type))
         .join(Person, Person.id == Assignment.person_id)
         .join(Slot, Slot.id == Assignment.slot_id)
-        # A shift that is over is not worth a message.
-        .where(Slot.ends_at > now,
+        # A shift that is over is not worth a message; a person who chose the feed alone wants none.
+        .where(Slot.ends_at > now, Person.calendar_delivery.in_(INVITED_BY_EMAIL),
                sa.or_(Assignment.notice == NOTICE_REQUEST,
                       sa.and_(Assignment.notice == NOTICE_CANCEL, sa.or_(ever_sent, never_queued)))))
     result = db.session.execute(
@@ -61,6 +65,19 @@ def queue_assignment_notices() -> int:
         .execution_options(synchronize_session=False))
     db.session.execute(
         sa.update(Assignment).where(Assignment.notice.is_not(None)).values(notice=None)
+        .execution_options(synchronize_session=False))
+    db.session.flush()
+    return rowcount(result)
+
+
+def drop_queued_calendar_messages(person_id: int) -> int:
+    """Supersede the invitations and cancellations still queued for the person's shifts (they chose the
+    subscribed calendar alone); flush. Returns how many. Reminders and other e-mails stay queued."""
+    result = db.session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.status == QUEUED, OutboxMessage.purpose.in_(CALENDAR_PURPOSES),
+               OutboxMessage.assignment_id.in_(sa.select(Assignment.id).where(Assignment.person_id == person_id)))
+        .values(status=SUPERSEDED)
         .execution_options(synchronize_session=False))
     db.session.flush()
     return rowcount(result)

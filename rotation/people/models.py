@@ -6,6 +6,15 @@ from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 from rotation.extensions import Model, db
 from rotation.sites.models import Site
 
+# How a person's shifts reach their calendar (chosen on the Calendar page): e-mailed invitations, the subscribed
+# calendar feed only, or both. Only ``feed`` stops the calendar e-mails (see rotation.outbox.queue).
+BY_EMAIL = "email"
+BY_FEED = "feed"
+BY_BOTH = "both"
+CALENDAR_DELIVERIES = (BY_EMAIL, BY_FEED, BY_BOTH)
+# The choices whose owners get invitations and cancellations by e-mail.
+INVITED_BY_EMAIL = (BY_EMAIL, BY_BOTH)
+
 
 class Person(Model):
     """Someone from the HR roster.
@@ -15,6 +24,10 @@ class Person(Model):
     """
 
     __tablename__ = "person"
+    __table_args__ = (
+        sa.CheckConstraint(f"calendar_delivery IN ({', '.join(repr(value) for value in CALENDAR_DELIVERIES)})",
+                           name="known_calendar_delivery"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     employee_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
@@ -26,6 +39,7 @@ class Person(Model):
     home_site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("site.id", ondelete="SET NULL"), index=True)
     in_rotation_override: Mapped[bool | None]
     is_active: Mapped[bool] = mapped_column(default=True)
+    calendar_delivery: Mapped[str] = mapped_column(sa.String(10), default=BY_EMAIL, server_default=BY_EMAIL)
 
     manager: Mapped[Person | None] = relationship(remote_side=[id], lazy="raise_on_sql")
     home_site: Mapped[Site | None] = relationship(lazy="raise_on_sql")

@@ -1,5 +1,6 @@
 // Reads one iCalendar object from stdin with Mozilla's ical.js and prints what it understood as JSON:
-// METHOD, and for each VEVENT its UID, SEQUENCE, STATUS, DTSTART, DTEND (with isDate), attendee and CN.
+// METHOD, and for each VEVENT its UID, SEQUENCE, STATUS, DTSTART, DTEND (with isDate), LAST-MODIFIED, attendee
+// and CN.
 // A file ical.js cannot parse makes this script exit non-zero with the parser's message.
 import ICAL from "ical.js";
 
@@ -36,6 +37,7 @@ function event(vevent) {
     dtstamp: time(vevent.getFirstPropertyValue("dtstamp")),
     dtstart: time(vevent.getFirstPropertyValue("dtstart")),
     dtend: time(vevent.getFirstPropertyValue("dtend")),
+    lastModified: time(vevent.getFirstPropertyValue("last-modified")),
     attendee: attendee(vevent),
     alarms: vevent.getAllSubcomponents("valarm").length,
   };
