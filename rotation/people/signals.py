@@ -17,4 +17,4 @@ rotation without an account gets a link to set a password (accounts).""")
 
 person_page = _signals.signal("person-page", doc="""\
 What other areas show on HR's page of a person. Sender: the person. Answer: a dict of template variables
-(``blackouts``, ``account``).""")
+(``blackouts``, ``account``, ``calendar_delivery``, ``returned_messages``).""")
