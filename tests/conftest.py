@@ -2,8 +2,9 @@
 
 Each test runs on SQLite; when ``TEST_DATABASE_URL`` names a PostgreSQL server
 it runs there as well, in a database created for the run and dropped after it.
-Browser tests drive Debian's Chromium. Without PostgreSQL or Chromium those
-tests are skipped with the reason, except under CI, where that fails the run.
+Browser tests drive Debian's Chromium, and mailbox tests read a Dovecot IMAP server. Without
+PostgreSQL, Chromium or Dovecot those tests are skipped with the reason, except under CI, where that
+fails the run.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.people",
     "tests.fixtures.browser",
     "tests.fixtures.mail",
+    "tests.fixtures.imap",
     "tests.fixtures.shifts",
     "tests.fixtures.attendance",
     "tests.fixtures.observations",
