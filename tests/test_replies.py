@@ -243,7 +243,7 @@ def test_two_workers_reading_at_once_act_on_each_reply_once(sent, mailbox, app):
     assert mailbox.messages("INBOX") == []
 
 
-def test_a_worker_stopped_after_acting_but_before_putting_away_does_not_act_twice(sent, runner, mailbox,
+def test_a_worker_stopped_after_acting_but_before_putting_away_does_not_act_twice(sent, runner, mailbox, app,
                                                                                 monkeypatch):
     raw, shift = invitation(sent)
     mailbox.deliver(google_reply(raw, "DECLINED", comment="Away"))
@@ -254,7 +254,7 @@ def test_a_worker_stopped_after_acting_but_before_putting_away_does_not_act_twic
     with monkeypatch.context() as patch:
         patch.setattr(mailbox_module.Mailbox, "put_away", killed)
         with pytest.raises(KeyboardInterrupt):
-            fetch_replies(ImapSettings.from_config(db.get_app().config))
+            fetch_replies(ImapSettings.from_config(app.config))
     db.session.expire_all()
     assert len(requests()) == 1
     assert len(mailbox.messages("INBOX")) == 1

@@ -63,6 +63,7 @@ class Mailbox:
         self.settings = settings
         self._imap: imaplib.IMAP4 | None = None
         self._can_move = False
+        self._capabilities: set[str] = set()
 
     def __enter__(self) -> Mailbox:
         settings = self.settings
@@ -84,7 +85,8 @@ class Mailbox:
             if status != "OK":
                 raise MailboxUnreachable(f"The organizer mailbox has no folder {settings.folder!r} "
                                          "(ROTATION_IMAP_FOLDER).")
-            self._can_move = "MOVE" in imap.capabilities
+            self._capabilities = _capabilities(imap)  # they grow once logged in
+            self._can_move = "MOVE" in self._capabilities
             listed = imap.list('""', _quoted(HANDLED_FOLDER))[1]
             if not [line for line in listed if line]:
                 imap.create(_quoted(HANDLED_FOLDER))
@@ -126,7 +128,7 @@ class Mailbox:
         status, _ = self._call("COPY", uid, _quoted(HANDLED_FOLDER))
         if status == "OK":
             self._call("STORE", uid, "+FLAGS.SILENT", "(\\Deleted)")
-            if "UIDPLUS" in self._imap_or_fail().capabilities:
+            if "UIDPLUS" in self._capabilities:
                 self._call("EXPUNGE", uid)
 
     def _search(self, *criteria: str) -> list[bytes]:
@@ -160,6 +162,13 @@ class Mailbox:
             return
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             imap.logout()
+
+
+def _capabilities(imap: imaplib.IMAP4) -> set[str]:
+    status, data = imap.capability()
+    if status != "OK" or not data or not data[0]:
+        return set(imap.capabilities)
+    return {word.upper() for word in data[0].decode(errors="replace").split()}
 
 
 def _quoted(name: str) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email
 import hashlib
+import html
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -139,8 +140,10 @@ def _answer(data: bytes) -> CalendarAnswer:
     address = str(attendee).strip()
     if address.lower().startswith("mailto:"):
         address = address[len("mailto:"):]
-    partstat = str(attendee.params.get("PARTSTAT", "")).upper() if hasattr(attendee, "params") else ""
-    comment = event.get("COMMENT")
+    partstat = str(getattr(attendee, "params", {}).get("PARTSTAT", "")).upper()
+    # Google writes the note as the attendee's X-RESPONSE-COMMENT parameter (HTML-escaped), the others as COMMENT.
+    params = getattr(attendee, "params", {})
+    comment = event.get("COMMENT") or _unescaped(params.get("X-RESPONSE-COMMENT"))
     if isinstance(comment, list):
         comment = " ".join(str(item) for item in comment)
     proposed = None
@@ -151,6 +154,12 @@ def _answer(data: bytes) -> CalendarAnswer:
         attendee=address.lower(), partstat=partstat,
         comment=(" ".join(str(comment).split())[:MAX_COMMENT] or None) if comment else None,
         proposed_start=proposed)
+
+
+def _unescaped(value: object) -> str | None:
+    if value is None:
+        return None
+    return html.unescape(str(value).replace("\\;", ";").replace("\\,", ","))
 
 
 def _bounce(report: EmailMessage) -> Bounce:
