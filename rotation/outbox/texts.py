@@ -1,8 +1,8 @@
 """What a manager reads about a shift: in the invitation e-mail and in the calendar event.
 
 Local times come with the site's zone name and UTC offset, because the reader
-may sit in another zone than the site; the calendar itself carries UTC (or
-dates, for a warehouse week).
+may sit in another zone than the site; the calendar itself carries the site's
+local times with its zone (or dates, for a warehouse week).
 
 Everyone booked on the same shift reads the same words but for their own name
 and their own link to file what they see, so a :class:`ShiftWording` renders
