@@ -16,7 +16,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import icalendar
@@ -36,7 +36,9 @@ _MAILTO = re.compile(r"^mailto:[^\s\"<>,;:\\]+@[^\s\"<>,;:\\]+$")
 class ParsedEvent:
     """What a parser understood of one calendar with one event, in plain Python values.
 
-    ``start``/``end`` are aware UTC datetimes for timed events and dates for all-day ones; ``last_modified``
+    ``start``/``end`` are aware UTC datetimes for timed events (the instants the
+    parser understood) and dates for all-day ones; ``zone`` is the time zone the
+    parser shows a timed start in (its TZID, or "UTC"), None for a date; ``last_modified``
     (LAST-MODIFIED, a feed's events carry it) an aware UTC datetime, or None.
     """
 
@@ -46,6 +48,7 @@ class ParsedEvent:
     status: str
     start: datetime | date
     end: datetime | date | None
+    zone: str | None
     attendee: str | None
     cn: str | None
     alarms: int
@@ -346,6 +349,7 @@ def events_with_icalendar(raw: bytes) -> list[ParsedEvent]:
             method=method,
             uid=str(event["UID"]), sequence=int(event.decoded("SEQUENCE")), status=str(event["STATUS"]),
             start=_plain(event.decoded("DTSTART")), end=_plain(event.decoded("DTEND")) if "DTEND" in event else None,
+            zone=_zone(event.decoded("DTSTART")),
             attendee=str(attendee) if attendee is not None else None,
             cn=attendee.params.get("CN") if attendee is not None else None,
             alarms=len(event.walk("VALARM")),
@@ -366,6 +370,7 @@ def events_with_vobject(raw: bytes) -> list[ParsedEvent]:
             method=method,
             uid=event.uid.value, sequence=int(event.sequence.value), status=event.status.value,
             start=_plain(event.dtstart.value), end=_plain(event.dtend.value) if hasattr(event, "dtend") else None,
+            zone=_zone(event.dtstart.value),
             attendee=attendee.value if attendee is not None else None,
             cn=rfc6868_decode(cn) if cn is not None else None,
             alarms=len(getattr(event, "valarm_list", [])),
@@ -383,9 +388,11 @@ def events_with_icaljs(raw: bytes, node: str) -> list[ParsedEvent]:
         assert start is not None, event
         modified = _from_icaljs(event["lastModified"])
         assert modified is None or isinstance(modified, datetime), event
+        dtstart = event["dtstart"]
+        zone = None if dtstart["isDate"] else "UTC" if dtstart["utc"] else dtstart["zone"]
         parsed.append(ParsedEvent(
             method=result["method"], uid=event["uid"], sequence=int(event["sequence"]), status=event["status"],
-            start=start, end=_from_icaljs(event["dtend"]),
+            start=start, end=_from_icaljs(event["dtend"]), zone=zone,
             attendee=attendee["value"] if attendee else None, cn=attendee["cn"] if attendee else None,
             alarms=event["alarms"], last_modified=modified))
     return parsed
@@ -409,8 +416,8 @@ def _from_icaljs(value: dict | None) -> datetime | date | None:
         return None
     if value["isDate"]:
         return date.fromisoformat(value["value"])
-    assert value["utc"], f"ical.js did not read {value} as UTC"
-    return datetime.fromisoformat(value["value"].replace("Z", "+00:00"))
+    assert value["instant"], f"ical.js read {value} as neither UTC nor a time zone defined in the calendar"
+    return datetime.fromisoformat(value["instant"].replace("Z", "+00:00"))
 
 
 def _instant(value: datetime | date) -> datetime:
@@ -424,6 +431,18 @@ def _plain(value: datetime | date) -> datetime | date:
         assert value.tzinfo is not None, f"{value} is floating"
         return value.astimezone(UTC)
     return value
+
+
+def _zone(value: datetime | date) -> str | None:
+    """The name of the zone a parser attached to a time: the IANA key or the VTIMEZONE's TZID it read, or UTC."""
+    if not isinstance(value, datetime):
+        return None
+    zone = value.tzinfo
+    name = getattr(zone, "key", None) or getattr(zone, "_tzid", None)  # zoneinfo's, or dateutil's from a VTIMEZONE
+    if name:
+        return "UTC" if name in ("UTC", "Etc/UTC") else str(name)
+    assert value.utcoffset() == timedelta(0) and value.tzname() in ("UTC", "Z"), f"an unnamed zone: {zone!r}"
+    return "UTC"
 
 
 # ---------------------------------------------------------------- ical.js from the npm registry

@@ -88,19 +88,32 @@ def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> date
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
-# Sites east and west of UTC, each on the day its clocks change, and a warehouse week east of UTC.
+# Sites east and west of UTC, each on a day its clocks change, one whose clocks never change, and a warehouse week
+# east of UTC. A day is read in the site's own zone, at the instants of its slot.
 SHIFTS = {
     "Sydney day as summer time ends": {
         "book": {"zone": "Australia/Sydney", "first_day": date(2027, 4, 4)},
-        "start": utc(2027, 4, 3, 23), "end": utc(2027, 4, 4, 7),
+        "start": utc(2027, 4, 3, 23), "end": utc(2027, 4, 4, 7), "zone": "Australia/Sydney",
         "when": "Sunday 4 April 2027, 09:00–17:00 Australia/Sydney (UTC+10:00)"},
     "Los Angeles day as summer time starts": {
         "book": {"zone": "America/Los_Angeles", "first_day": date(2027, 3, 14)},
-        "start": utc(2027, 3, 14, 16), "end": utc(2027, 3, 15, 0),
+        "start": utc(2027, 3, 14, 16), "end": utc(2027, 3, 15, 0), "zone": "America/Los_Angeles",
         "when": "Sunday 14 March 2027, 09:00–17:00 America/Los_Angeles (UTC-07:00)"},
+    "Sydney day as summer time starts": {
+        "book": {"zone": "Australia/Sydney", "first_day": date(2027, 10, 3)},
+        "start": utc(2027, 10, 2, 22), "end": utc(2027, 10, 3, 6), "zone": "Australia/Sydney",
+        "when": "Sunday 3 October 2027, 09:00–17:00 Australia/Sydney (UTC+11:00)"},
+    "New York day as summer time ends": {
+        "book": {"zone": "America/New_York", "first_day": date(2027, 11, 7)},
+        "start": utc(2027, 11, 7, 14), "end": utc(2027, 11, 7, 22), "zone": "America/New_York",
+        "when": "Sunday 7 November 2027, 09:00–17:00 America/New_York (UTC-05:00)"},
+    "Kolkata day, a zone without summer time": {
+        "book": {"zone": "Asia/Kolkata", "first_day": date(2027, 3, 2)},
+        "start": utc(2027, 3, 2, 3, 30), "end": utc(2027, 3, 2, 11, 30), "zone": "Asia/Kolkata",
+        "when": "Tuesday 2 March 2027, 09:00–17:00 Asia/Kolkata (UTC+05:30)"},
     "Sydney warehouse week": {
         "book": {"kind": "warehouse", "zone": "Australia/Sydney", "first_day": date(2027, 3, 1)},
-        "start": date(2027, 3, 1), "end": date(2027, 3, 6),
+        "start": date(2027, 3, 1), "end": date(2027, 3, 6), "zone": None,
         "when": "Monday 1 March 2027 to Friday 5 March 2027, all day (Australia/Sydney)"},
 }
 
@@ -118,11 +131,13 @@ def test_every_parser_reads_the_shift_the_attendee_was_booked_on(book, icaljs, s
     check_structure(raw, method)
     assert b"\r\n " in raw, "the long location and description are folded"
     expected = ParsedEvent(method=method, uid=assignment.uid, sequence=sequence, status=status,
-                           start=case["start"], end=case["end"], attendee=f"mailto:{assignment.person.email}",
-                           cn=NAME, alarms=alarms)
+                           start=case["start"], end=case["end"], zone=case["zone"],
+                           attendee=f"mailto:{assignment.person.email}", cn=NAME, alarms=alarms)
     assert read_with_icalendar(raw) == expected
     assert read_with_vobject(raw) == expected
     assert read_with_icaljs(raw, icaljs) == expected
+    if case["zone"]:  # the instants of the slot itself
+        assert (expected.start, expected.end) == (assignment.slot.starts_at, assignment.slot.ends_at)
     event = icalendar.Calendar.from_ical(raw).walk("VEVENT")[0]
     assert case["when"] in str(event["DESCRIPTION"])
     assert str(event["LOCATION"]) == f"{assignment.slot.site.name}, {ADDRESS}"

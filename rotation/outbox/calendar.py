@@ -2,7 +2,9 @@
 
 Each calendar is built as a small tree of components and properties and written
 by :mod:`rotation.outbox.normalise`, which makes it meet docs/calendar.md's
-checklist. A customer-service day is a timed event in UTC; a warehouse week is
+checklist. A customer-service day is a timed event in the site's own time
+(``TZID``, with the zone's VTIMEZONE that the normalising step adds; UTC for a
+site in UTC), so calendars show the contact centre's zone; a warehouse week is
 an all-day event from Monday to the Saturday after it (the end is exclusive),
 made from the site's local dates so the server's zone never moves it. Every
 object passed in must have ``person`` and ``slot`` with ``slot.site`` loaded.
@@ -20,12 +22,14 @@ from rotation.assignments.models import CANCELLED, Assignment
 from rotation.db import utcnow
 from rotation.outbox.normalise import (
     CRLF,
+    UTC_ZONES,
     Component,
     Property,
     content_line,
     date_text,
     duration_text,
     fold,
+    local_text,
     serialise,
     text,
     tidy,
@@ -188,7 +192,8 @@ def _calendar(events: list[Component], *, method: str | None, stamp: datetime | 
 
 def _tree(events: list[Component], *, method: str | None, stamp: datetime,
           extra: Iterable[Property] = ()) -> Component:
-    """The calendar of ``events``, tidied: each event's DTSTAMP is ``stamp``."""
+    """The calendar of ``events``, tidied: each event's DTSTAMP is ``stamp``, and a VTIMEZONE for each TZID they
+    name comes before them."""
     properties = [Property("VERSION", {}, "2.0"), Property("PRODID", {}, PRODID)]
     if method:
         properties.append(Property("METHOD", {}, method))
@@ -244,11 +249,19 @@ def _attendee(attendee: Attendee, cancelled: bool) -> Property:
 
 
 def _times(shift: Shift) -> list[Property]:
-    """A customer-service day's instants in UTC; a warehouse week's local dates, the end the day after the last.
+    """A customer-service day's times on the site's clocks; a warehouse week's local dates, the end the day after
+    the last.
 
-    The dates are the slot's as they are, never converted through a zone.
+    A day is written with the site's zone as ``TZID`` (its VTIMEZONE is added with the calendar), so calendars
+    show it in the contact centre's zone; at a site in UTC, or when a time is one the site's clocks show twice
+    and the second is meant (a local time names the first, RFC 5545 3.3.5), it is written in UTC. The dates are
+    the slot's as they are, never converted through a zone.
     """
     if shift.kind == CUSTOMER_SERVICE:
+        zone = shift.timezone
+        start, end = local_text(shift.starts_at, zone), local_text(shift.ends_at, zone)
+        if zone not in UTC_ZONES and start and end:
+            return [Property("DTSTART", {"TZID": [zone]}, start), Property("DTEND", {"TZID": [zone]}, end)]
         return [Property("DTSTART", {}, utc_text(shift.starts_at)), Property("DTEND", {}, utc_text(shift.ends_at))]
     return [Property("DTSTART", {"VALUE": ["DATE"]}, date_text(shift.first_day)),
             Property("DTEND", {"VALUE": ["DATE"]}, date_text(shift.last_day + timedelta(days=1)))]

@@ -94,19 +94,22 @@ class Mailbox:
 
 @dataclass(frozen=True)
 class Booking:
-    """What a calendar message tells of its assignment: which one, its sequence, whose, the shift, and whether
-    an invitation to it ever reached the person (only then is a new one an update)."""
+    """What a calendar message tells of its assignment: which one, its sequence, whose, the shift, whether an
+    invitation to it ever reached the person (only then is a new one an update), and what the last calendar
+    message that reached them announced (an update says what moved from it; None after a cancellation, or
+    when nothing was recorded)."""
 
     uid: str
     sequence: int
     person_name: str
     shift: Shift
     told: bool
+    announced: str | None = None
 
     @classmethod
-    def of(cls, assignment: Assignment, told: bool) -> Booking:
+    def of(cls, assignment: Assignment, told: bool, announced: str | None = None) -> Booking:
         return cls(uid=assignment.uid, sequence=assignment.sequence, person_name=assignment.person.full_name,
-                   shift=Shift.of(assignment), told=told)
+                   shift=Shift.of(assignment), told=told, announced=announced)
 
 
 def compose(message: OutboxMessage) -> EmailMessage:
@@ -162,7 +165,7 @@ class Composer:
         """multipart/mixed → multipart/alternative: plain, HTML, text/calendar."""
         if bookings is None:
             assignment = _load_assignment(message)
-            booking: Booking | None = Booking.of(assignment, _told_about(message))
+            booking: Booking | None = Booking.of(assignment, *_told_about(message))
         else:
             booking = bookings.get(message.assignment_id)  # type: ignore[arg-type]
         if booking is None:
@@ -170,7 +173,8 @@ class Composer:
         method = METHOD_FOR_PURPOSE.get(message.purpose, REQUEST)
         sequence = max(message.sequence or 0, booking.sequence)
         texts, description = self.wording.for_person(booking.shift, name=booking.person_name, uid=booking.uid,
-                                                     method=method, updated=sequence > 0 and booking.told)
+                                                     method=method, updated=sequence > 0 and booking.told,
+                                                     announced=booking.announced)
         attendee = Attendee(email=recipient.address, name=message.recipient_name or recipient.name)
         calendar = self.calendars.calendar(booking.shift, booking.uid, method, attendee=attendee, sequence=sequence,
                                            description=description, stamp=now)
@@ -230,11 +234,24 @@ def _told(assignment_id) -> sa.Exists:
                              OutboxMessage.purpose == INVITATION)
 
 
+def _announced(assignment_id) -> sa.ScalarSelect:
+    """SQL: what the last calendar message sent about the assignment announced (NULL for a cancellation).
+
+    Messages about one assignment are sent in the order they were queued (a newer one supersedes an older one
+    still queued), so the last sent is the last queued of those sent.
+    """
+    return (sa.select(OutboxMessage.announced)
+            .where(OutboxMessage.assignment_id == assignment_id, OutboxMessage.status == SENT,
+                   OutboxMessage.purpose.in_(CALENDAR_PURPOSES))
+            .order_by(OutboxMessage.id.desc()).limit(1).scalar_subquery())
+
+
 # A booking, read in one query for a batch of messages.
 _BOOKINGS = (
     sa.select(Assignment.id, Assignment.uid, Assignment.sequence, Assignment.kind, Person.full_name,
               Slot.first_day, Slot.last_day, Slot.starts_at, Slot.ends_at, Site.name, Site.address, Site.host_name,
-              Site.host_email, Site.timezone, _told(Assignment.id).label("told"))
+              Site.host_email, Site.timezone, _told(Assignment.id).label("told"),
+              _announced(Assignment.id).label("announced"))
     .join(Person, Person.id == Assignment.person_id)
     .join(Slot, Slot.id == Assignment.slot_id)
     .join(Site, Site.id == Slot.site_id)
@@ -243,7 +260,8 @@ _BOOKINGS = (
 
 
 def _booking(row: sa.Row, url: str) -> Booking:
-    return Booking(uid=row.uid, sequence=row.sequence, person_name=row.full_name, told=bool(row.told), shift=Shift(
+    return Booking(uid=row.uid, sequence=row.sequence, person_name=row.full_name, told=bool(row.told),
+                   announced=row.announced, shift=Shift(
         kind=row.kind, site_name=row.name, address=row.address, host_name=row.host_name, host_email=row.host_email,
         timezone=row.timezone, first_day=row.first_day, last_day=row.last_day, starts_at=row.starts_at,
         ends_at=row.ends_at, base_url=url))
@@ -320,7 +338,7 @@ LOAD_AHEAD = 100
 # How many loaded assignments the session keeps alive (it holds objects only weakly) before letting go.
 HOLD_AT_MOST = 1_000
 _HELD = "rotation.outbox.compose: assignments loaded ahead"
-_TOLD = "rotation.outbox.compose: whether each assignment's person was sent an invitation"
+_TOLD = "rotation.outbox.compose: whether each assignment's person was sent an invitation, and what it announced"
 
 
 def _load_ahead(message: QueuedMessage) -> None:
@@ -329,29 +347,30 @@ def _load_ahead(message: QueuedMessage) -> None:
     held: dict[int, Assignment] = db.session.info.setdefault(_HELD, {})
     if len(held) + len(wanted) > HOLD_AT_MOST:
         held.clear()
-    loaded = db.session.execute(_ASSIGNMENTS.add_columns(_told(Assignment.id))
+    loaded = db.session.execute(_ASSIGNMENTS.add_columns(_told(Assignment.id), _announced(Assignment.id))
                                 .where(Assignment.id.in_(sorted(wanted)))).unique().all()
-    held.update((assignment.id, assignment) for assignment, _ in loaded)
-    _remember_told({assignment.id: bool(told) for assignment, told in loaded})
+    held.update((assignment.id, assignment) for assignment, _, _ in loaded)
+    _remember_told({assignment.id: (bool(told), announced) for assignment, told, announced in loaded})
 
 
-def _told_about(message: QueuedMessage) -> bool:
-    """Whether an invitation to the message's assignment was sent before (known from the look-ahead, or read with
-    the next calendar messages' in one query)."""
+def _told_about(message: QueuedMessage) -> tuple[bool, str | None]:
+    """Whether an invitation to the message's assignment was sent before, and what the last calendar message sent
+    about it announced (known from the look-ahead, or read with the next calendar messages' in one query)."""
     assignment_id = message.assignment_id
     if assignment_id is None:
-        return False
-    known: dict[int, bool] = db.session.info.get(_TOLD, {})
+        return False, None
+    known: dict[int, tuple[bool, str | None]] = db.session.info.get(_TOLD, {})
     if assignment_id not in known:
         wanted = {assignment_id, *_calendar_assignments_after(message.id)}
-        _remember_told(dict(db.session.execute(
-            sa.select(Assignment.id, _told(Assignment.id)).where(Assignment.id.in_(sorted(wanted)))).tuples().all()))
+        _remember_told({assignment: (bool(told), announced) for assignment, told, announced in db.session.execute(
+            sa.select(Assignment.id, _told(Assignment.id), _announced(Assignment.id))
+            .where(Assignment.id.in_(sorted(wanted)))).tuples()})
         known = db.session.info.get(_TOLD, {})
-    return bool(known.get(assignment_id))
+    return known.get(assignment_id, (False, None))
 
 
-def _remember_told(told: dict[int, bool]) -> None:
-    known: dict[int, bool] = db.session.info.setdefault(_TOLD, {})
+def _remember_told(told: dict[int, tuple[bool, str | None]]) -> None:
+    known: dict[int, tuple[bool, str | None]] = db.session.info.setdefault(_TOLD, {})
     if len(known) + len(told) > HOLD_AT_MOST:
         known.clear()
     known.update(told)

@@ -57,7 +57,9 @@ class OutboxMessage(Model):
     A calendar message refers to its assignment and the ``sequence`` it
     announces; its text and iCalendar body are made when it is sent, from the
     assignment as it then is (an older queued message for the same assignment is
-    superseded by the newer one). Every other message (password and attendance
+    superseded by the newer one); once sent, an invitation keeps in ``announced``
+    the shift it told of, in words, so that the next update can say what moved.
+    Every other message (password and attendance
     links, reminders, the outcome of a change request, a no-show notice)
     carries its subject and text, made when it was queued: a link in it holds a
     secret that is stored nowhere else, and the rest say what happened then. A
@@ -99,6 +101,9 @@ class OutboxMessage(Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     # For a reminder: how many days before the shift it is meant to arrive.
     reminder_days: Mapped[int | None]
+    # For a sent invitation: when and where the shift it announced was, as the update after it words the shift
+    # (texts.announcement), e.g. "Tuesday 9 March 2027, 09:00–17:00 at Rotterdam contact centre".
+    announced: Mapped[str | None] = mapped_column(sa.Text)
 
     assignment: Mapped[Assignment | None] = relationship(lazy="raise_on_sql")
 

@@ -6,13 +6,16 @@ checklist ("An invitation is correct when") and writes it. It does what
 ``ics`` 0.7.3 gets wrong (calendar.md lists it), which is why the events are no
 longer built with ``ics`` at all: building and re-reading its objects cost a
 millisecond a message, and its text cannot be parsed back unambiguously.
-Nothing here keeps state between calls, so feeds, downloads and the sender may
-build calendars in parallel. What it guarantees:
+Nothing here keeps state between calls but each zone's offsets over a few years
+(which do not change while the process runs), so feeds, downloads and the
+sender may build calendars in parallel. What it guarantees:
 
 - every component's properties come before its sub-components, so ``METHOD``
   precedes the first VEVENT and a VALARM follows all of its event's properties;
 - every VEVENT has ``DTSTAMP`` (UTC, when the message was made) and ``SEQUENCE``;
 - an all-day event has an exclusive ``DTEND;VALUE=DATE`` after its start;
+- every ``TZID`` an event's DTSTART or DTEND names (an IANA zone) is defined by
+  a VTIMEZONE before the events, made from the IANA database (:func:`vtimezone`);
 - text values are backslash-escaped (:func:`text`); a parameter value holding
   ``:`` ``;`` or ``,`` is double-quoted, never backslash-escaped (a double quote
   inside it is written ``^'`` as RFC 6868 says);
@@ -22,9 +25,11 @@ build calendars in parallel. What it guarantees:
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 CRLF = b"\r\n"
 MAX_OCTETS = 75
@@ -34,6 +39,10 @@ CALENDAR_ORDER = ("VERSION", "PRODID", "CALSCALE", "METHOD")
 EVENT_ORDER = ("UID", "DTSTAMP", "SEQUENCE", "DTSTART", "DTEND", "SUMMARY", "LOCATION", "STATUS", "ORGANIZER",
                "ATTENDEE")
 _NEEDS_QUOTES = (":", ";", ",")
+# Zones that are UTC under another name: a time there is written in UTC (``…Z``) and needs no VTIMEZONE.
+UTC_ZONES = frozenset({"UTC", "Etc/UTC", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
+# How far apart the offset is looked up when looking for a zone's changes: no zone changes twice within a day.
+_ZONE_STEP = timedelta(days=1)
 
 
 @dataclass
@@ -66,6 +75,20 @@ def utc_text(instant: datetime) -> str:
     return instant.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def local_text(instant: datetime, zone_name: str) -> str | None:
+    """A DATE-TIME as the clocks of ``zone_name`` show ``instant``, for a ``TZID`` property: ``20270404T090000``.
+
+    None when that local time names an earlier instant: in the hour the clocks
+    show twice as summer time ends, a local time means the first (RFC 5545
+    3.3.5), so the second can only be written in UTC.
+    """
+    zone = ZoneInfo(zone_name)
+    local = instant.astimezone(zone)
+    if local.replace(fold=0).astimezone(UTC) != instant.astimezone(UTC):
+        return None
+    return local.strftime("%Y%m%dT%H%M%S")
+
+
 def date_text(day: date) -> str:
     """A DATE, e.g. ``20270301``."""
     return day.strftime("%Y%m%d")
@@ -88,6 +111,7 @@ def tidy(tree: Component, *, stamp: datetime) -> None:
     for event in (component for component in tree.components if component.name == "VEVENT"):
         _complete_event(event, stamp)
         _order(event, EVENT_ORDER)
+    _define_zones(tree)
 
 
 def serialise(tree: Component) -> bytes:
@@ -153,6 +177,108 @@ def _exclusive_all_day_end(event: Component) -> None:
         event.properties.append(Property("DTEND", {"VALUE": ["DATE"]}, following))
     else:
         end.params, end.value = {"VALUE": ["DATE"]}, following
+
+
+def _define_zones(tree: Component) -> None:
+    """Put a VTIMEZONE for each zone the events' times name, and not yet defined, before the events (by TZID),
+    valid for the years of those times."""
+    years: dict[str, set[int]] = {}
+    for event in (component for component in tree.components if component.name == "VEVENT"):
+        for prop in (event.first("DTSTART"), event.first("DTEND")):
+            if prop is not None and "TZID" in prop.params:
+                years.setdefault(prop.params["TZID"][0], set()).add(int(prop.value[:4]))
+    defined = {prop.value for zone in tree.components if zone.name == "VTIMEZONE"
+               for prop in zone.properties if prop.name == "TZID"}
+    tree.components[:0] = [vtimezone(zone, zone_years) for zone, zone_years in sorted(years.items())
+                           if zone not in defined]
+
+
+def vtimezone(zone_name: str, years: Iterable[int]) -> Component:
+    """The VTIMEZONE of IANA zone ``zone_name`` for local times from the first of ``years`` to the last.
+
+    Written with explicit transitions, which Outlook, Apple Calendar, Thunderbird
+    and Google all read: one STANDARD or DAYLIGHT for each change of offset in
+    those years, and one for the offset in force as the first of them begins.
+    Each has the local time of the change as the clocks showed it before
+    (DTSTART, RFC 5545 3.6.5), the offsets before and after, and the zone's
+    abbreviation. A zone that kept one offset all along has one component whose
+    offset never changes.
+    """
+    wanted = sorted(set(years))
+    return Component("VTIMEZONE", [Property("TZID", {}, zone_name)], [
+        Component("DAYLIGHT" if observance.daylight else "STANDARD", [
+            Property("DTSTART", {}, observance.onset.strftime("%Y%m%dT%H%M%S")),
+            Property("TZOFFSETFROM", {}, offset_text(observance.offset_from)),
+            Property("TZOFFSETTO", {}, offset_text(observance.offset_to)),
+            *([Property("TZNAME", {}, text(observance.name))] if observance.name else []),
+        ])
+        for observance in _observances(zone_name, wanted[0], wanted[-1])])
+
+
+def offset_text(offset: timedelta) -> str:
+    """A UTC-OFFSET such as ``+1100`` or ``-0330`` (with seconds only when there are any)."""
+    seconds = int(offset.total_seconds())
+    sign = "-" if seconds < 0 else "+"
+    hours, rest = divmod(abs(seconds), 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{sign}{hours:02d}{minutes:02d}{f'{seconds:02d}' if seconds else ''}"
+
+
+@dataclass(frozen=True)
+class _Observance:
+    """From ``onset`` (the local time before the change) on, the zone is ``offset_to`` from UTC."""
+
+    daylight: bool
+    onset: datetime
+    offset_from: timedelta
+    offset_to: timedelta
+    name: str | None
+    onset_utc: datetime
+
+
+@lru_cache(maxsize=512)
+def _observances(zone_name: str, first_year: int, last_year: int) -> tuple[_Observance, ...]:
+    """What gives every local time from 1 January ``first_year`` to 31 December ``last_year``, in order."""
+    zone = ZoneInfo(zone_name)
+    # Local midnights as instants: a year before the first (to find the offset in force then), the first, the end.
+    look_from = datetime(first_year - 1, 1, 1, tzinfo=zone).astimezone(UTC)
+    begins = datetime(first_year, 1, 1, tzinfo=zone).astimezone(UTC)
+    ends = datetime(last_year + 1, 1, 1, tzinfo=zone).astimezone(UTC)
+    changes = list(_changes(zone, look_from, ends))
+    earlier = [change for change in changes if change.onset_utc <= begins]
+    later = [change for change in changes if change.onset_utc > begins]
+    if earlier:
+        return (earlier[-1], *later)
+    first = look_from.astimezone(zone)
+    offset = first.utcoffset() or timedelta(0)
+    return (_Observance(daylight=(first.dst() or timedelta(0)) > timedelta(0), onset=first.replace(tzinfo=None),
+                        offset_from=offset, offset_to=offset, name=first.tzname(), onset_utc=look_from), *later)
+
+
+def _changes(zone: ZoneInfo, start: datetime, end: datetime) -> Iterator[_Observance]:
+    """Each change of the zone's UTC offset between two instants, in order, found to the second.
+
+    A change to summer time (a rise of the zone's daylight saving) is DAYLIGHT; any other, STANDARD.
+    """
+    moment, before = start, start.astimezone(zone)
+    while moment < end:
+        following = min(moment + _ZONE_STEP, end)
+        after = following.astimezone(zone)
+        if after.utcoffset() != before.utcoffset():
+            low, high = moment, following  # the old offset holds at low, the new one at high
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                if middle.astimezone(zone).utcoffset() == before.utcoffset():
+                    low = middle
+                else:
+                    high = middle
+            onset = high.replace(microsecond=0)  # changes come on the second: this is the first of the new offset
+            changed = onset.astimezone(zone)
+            offset_from, offset_to = before.utcoffset() or timedelta(0), changed.utcoffset() or timedelta(0)
+            yield _Observance(daylight=(changed.dst() or timedelta(0)) > (before.dst() or timedelta(0)),
+                              onset=(onset + offset_from).replace(tzinfo=None), offset_from=offset_from,
+                              offset_to=offset_to, name=changed.tzname(), onset_utc=onset)
+        moment, before = following, after
 
 
 def _order(component: Component, leading: tuple[str, ...]) -> None:

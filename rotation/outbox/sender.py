@@ -17,6 +17,10 @@ accepted it. What the server or the message says decides the rest:
   given up (nothing is lost while the server is down), and the pass stops
   rather than waiting on a dead server for every message.
 
+A sent invitation records in ``announced`` the shift it told of, worded as
+:func:`rotation.outbox.texts.announcement` words it, from the booking it was
+made from: the next update to that shift says what moved from it.
+
 Keeping the server busy: the server answers each message in four round trips.
 A thread of its own (:class:`Courier`) hands it message after message, making
 each while the server works on the one before. Two batches are in flight at
@@ -59,7 +63,7 @@ from flask import current_app
 
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.outbox.compose import Composer, read_bookings
+from rotation.outbox.compose import Booking, Composer, read_bookings
 from rotation.outbox.courier import Courier
 from rotation.outbox.mailer import (  # noqa: F401  (the outcomes are part of this module's vocabulary)
     DEFERRED,
@@ -70,7 +74,8 @@ from rotation.outbox.mailer import (  # noqa: F401  (the outcomes are part of th
     SendingError,
     SmtpSettings,
 )
-from rotation.outbox.models import FAILED, QUEUED, SENT, OutboxMessage
+from rotation.outbox.models import FAILED, INVITATION, QUEUED, SENT, OutboxMessage
+from rotation.outbox.texts import announcement
 
 # Messages claimed, recorded and committed together; two batches are in flight at once.
 BATCH_SIZE = 12
@@ -88,7 +93,7 @@ _TABLE = OutboxMessage.__table__
 # What a pass reads of a claimed message: what composing needs, and the columns its outcome may leave as they are.
 _CLAIMED = (_TABLE.c.id, _TABLE.c.purpose, _TABLE.c.recipient, _TABLE.c.recipient_name, _TABLE.c.assignment_id,
             _TABLE.c.sequence, _TABLE.c.subject, _TABLE.c.body_text, _TABLE.c.attempts, _TABLE.c.sent_at,
-            _TABLE.c.next_attempt_at)
+            _TABLE.c.next_attempt_at, _TABLE.c.announced)
 # The due messages that fell due first, but those already in flight, locked against other workers (PostgreSQL)
 # until the commit. They come in the order of the index on (status, next_attempt_at), which needs no sorting
 # however many wait (messages queued together, as publishing queues them, in the order they were written).
@@ -99,7 +104,7 @@ _CLAIM = (sa.select(*_CLAIMED)
           .limit(sa.bindparam("size"))
           .with_for_update(skip_locked=True))
 # The columns an outcome writes.
-_OUTCOME_COLUMNS = ("status", "attempts", "sent_at", "last_error", "next_attempt_at")
+_OUTCOME_COLUMNS = ("status", "attempts", "sent_at", "last_error", "next_attempt_at", "announced")
 _RECORD = (sa.update(_TABLE).where(_TABLE.c.id == sa.bindparam("message_id"))
            .values({name: sa.bindparam(name) for name in _OUTCOME_COLUMNS}))
 
@@ -138,10 +143,11 @@ class SendReport:
 
 @dataclass
 class _Batch:
-    """Claimed messages on their lane, each with the server's answer to come."""
+    """Claimed messages on their lane, the bookings they were made from, each with the server's answer to come."""
 
     lane: sa.Connection
     messages: Sequence[sa.Row]
+    bookings: dict[int, Booking]
     answers: list[Future[Attempt]]
 
 
@@ -191,7 +197,7 @@ def _claim(lane: sa.Connection, size: int, in_flight: Sequence[_Batch], courier:
         lane.rollback()
         return None
     bookings = read_bookings(messages, lane)
-    return _Batch(lane, messages, [courier.hand(message, bookings) for message in messages])
+    return _Batch(lane, messages, bookings, [courier.hand(message, bookings) for message in messages])
 
 
 def _finish(batch: _Batch) -> SendReport:
@@ -202,7 +208,10 @@ def _finish(batch: _Batch) -> SendReport:
     now = utcnow()
     for message, answer in zip(batch.messages, batch.answers, strict=True):
         values = {"status": QUEUED, "sent_at": message.sent_at, "next_attempt_at": message.next_attempt_at,
-                  **outcome(message.attempts, answer.result(), now)}
+                  "announced": message.announced, **outcome(message.attempts, answer.result(), now)}
+        booking = batch.bookings.get(message.assignment_id) if message.purpose == INVITATION else None
+        if values["status"] == SENT and booking is not None:
+            values["announced"] = announcement(booking.shift)
         rows.append({"message_id": message.id, **values})
         _count(report, message, values)
     batch.lane.execute(_RECORD, rows)

@@ -1,8 +1,12 @@
 """What a manager reads about a shift: in the invitation e-mail and in the calendar event.
 
 Local times come with the site's zone name and UTC offset, because the reader
-may sit in another zone than the site; the calendar itself carries UTC (or
-dates, for a warehouse week).
+may sit in another zone than the site; the calendar itself carries the site's
+local times with its zone (or dates, for a warehouse week).
+
+An update to a shift the person was told of says what moved, from the shift
+their last invitation announced to the shift now (:func:`announcement` words
+both), unless they read the same.
 
 Everyone booked on the same shift reads the same words but for their own name
 and their own link to file what they see, so a :class:`ShiftWording` renders
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -120,8 +125,9 @@ class ShiftWording:
     def __init__(self) -> None:
         # A shift's facts with stand-ins, and their details with blanks for the name and the link.
         self._facts: dict[Shift, tuple[ShiftFacts, str]] = {}
-        # The subject, and the plain text and HTML with blanks, of a shift's e-mail for a method.
-        self._texts: dict[tuple[Shift, str, bool], tuple[str, str, str]] = {}
+        # The subject, the plain text and HTML with blanks, and the sentence saying what moved (if anything) of a
+        # shift's e-mail for a method, by what the person was told before.
+        self._texts: dict[tuple[Shift, str, bool, str | None], tuple[str, str, str, str]] = {}
 
     def facts(self, assignment: Assignment) -> ShiftFacts:
         """The assignment's :func:`shift_facts`."""
@@ -130,22 +136,27 @@ class ShiftWording:
         name, link = assignment.person.full_name, shift.observations_url(assignment.uid)
         return replace(shared, attendee=name, observations_url=link, details=details.format(name, link))
 
-    def for_person(self, shift: Shift, *, name: str, uid: str, method: str,
-                   updated: bool = False) -> tuple[ShiftTexts, str]:
+    def for_person(self, shift: Shift, *, name: str, uid: str, method: str, updated: bool = False,
+                   announced: str | None = None) -> tuple[ShiftTexts, str]:
         """The texts of the e-mail to ``name`` about their assignment ``uid`` on ``shift``, and its event's text.
 
-        The same as :func:`shift_texts` and :func:`event_description`.
+        The same as :func:`shift_texts` and :func:`event_description`, but that
+        an update whose person was last told of the shift ``announced`` (its
+        :func:`announcement`) says, in both, what moved when it has.
         """
-        key = (shift, method, updated)
+        before = announced if updated and announced and method != CANCEL and announced != announcement(shift) else None
+        key = (shift, method, updated, before)
         texts = self._texts.get(key)
         if texts is None:
-            rendered = _render_texts(self._shared_facts(shift)[0], method, updated)
-            texts = self._texts[key] = (rendered.subject, _blanks(rendered.plain), _blanks(rendered.html))
-        subject, plain, html = texts
+            moved = moved_text(before, shift) if before else ""
+            rendered = _render_texts(self._shared_facts(shift)[0], method, updated, moved)
+            texts = self._texts[key] = (rendered.subject, _blanks(rendered.plain), _blanks(rendered.html), moved)
+        subject, plain, html, moved = texts
         link = shift.observations_url(uid)
         mail = ShiftTexts(subject=subject, plain=plain.format(name, link),
                           html=html.format(escape(name), escape(link)))
-        return mail, self._shared_facts(shift)[1].format(name, link) + "\n"
+        details = self._shared_facts(shift)[1].format(name, link) + "\n"
+        return mail, f"{moved}\n\n{details}" if moved else details
 
     def _shared_facts(self, shift: Shift) -> tuple[ShiftFacts, str]:
         facts = self._facts.get(shift)
@@ -194,11 +205,34 @@ def event_description(assignment: Assignment, *, facts: ShiftFacts | None = None
     return (facts or shift_facts(assignment)).details + "\n"
 
 
-def shift_texts(assignment: Assignment, method: str, *, updated: bool = False) -> ShiftTexts:
-    """Subject, plain text and HTML for an invitation (``REQUEST``) or a cancellation (``CANCEL``)."""
+def shift_texts(assignment: Assignment, method: str, *, updated: bool = False,
+                announced: str | None = None) -> ShiftTexts:
+    """Subject, plain text and HTML for an invitation (``REQUEST``) or a cancellation (``CANCEL``).
+
+    ``announced`` is what the person's last invitation announced (see :meth:`ShiftWording.for_person`).
+    """
     texts, _ = ShiftWording().for_person(Shift.of(assignment), name=assignment.person.full_name,
-                                         uid=assignment.uid, method=method, updated=updated)
+                                         uid=assignment.uid, method=method, updated=updated, announced=announced)
     return texts
+
+
+@lru_cache(maxsize=4096)
+def announcement(shift: Shift) -> str:
+    """When and where a shift is, in a few words that an update compares and quotes: "Tuesday 9 March 2027,
+    09:00–17:00 at Rotterdam contact centre", "Monday 1 March 2027 to Friday 5 March 2027 at Tampere warehouse".
+
+    The hours are the site's; an invitation records this as it is sent (``OutboxMessage.announced``).
+    """
+    if shift.kind != CUSTOMER_SERVICE:
+        return f"{_day_text(shift.first_day)} to {_day_text(shift.last_day)} at {shift.site_name}"
+    zone = ZoneInfo(shift.timezone)
+    start, end = shift.starts_at.astimezone(zone), shift.ends_at.astimezone(zone)
+    return f"{_day_text(start.date())}, {start:%H:%M}–{end:%H:%M} at {shift.site_name}"
+
+
+def moved_text(announced: str, shift: Shift) -> str:
+    """The sentence an update opens with when the shift moved: "Moved from <what was announced> to <what is now>."."""
+    return f"Moved from {announced} to {announcement(shift)}."
 
 
 def _facts_with_stand_ins(shift: Shift) -> ShiftFacts:
@@ -221,7 +255,7 @@ def _facts_with_stand_ins(shift: Shift) -> ShiftFacts:
     return replace(facts, details=_render("email/shift_details.txt", facts=facts).strip())
 
 
-def _render_texts(facts: ShiftFacts, method: str, updated: bool) -> ShiftTexts:
+def _render_texts(facts: ShiftFacts, method: str, updated: bool, moved: str = "") -> ShiftTexts:
     cancelled = method == CANCEL
     if cancelled:
         subject = f"Cancelled: {facts.summary}, {facts.short_when}"
@@ -229,7 +263,7 @@ def _render_texts(facts: ShiftFacts, method: str, updated: bool) -> ShiftTexts:
         subject = f"Updated invitation: {facts.summary}, {facts.short_when}"
     else:
         subject = f"Invitation: {facts.summary}, {facts.short_when}"
-    context = {"facts": facts, "cancelled": cancelled, "updated": updated, "subject": subject}
+    context = {"facts": facts, "cancelled": cancelled, "updated": updated, "moved": moved, "subject": subject}
     return ShiftTexts(subject=subject, plain=_render("email/shift.txt", **context),
                       html=_render("email/shift.html", **context))
 

@@ -1,6 +1,6 @@
 // Reads one iCalendar object from stdin with Mozilla's ical.js and prints what it understood as JSON:
-// METHOD, and for each VEVENT its UID, SEQUENCE, STATUS, DTSTART, DTEND (with isDate), LAST-MODIFIED, attendee
-// and CN.
+// METHOD, and for each VEVENT its UID, SEQUENCE, STATUS, DTSTART, DTEND (with isDate, the zone and the instant),
+// LAST-MODIFIED, attendee and CN.
 // A file ical.js cannot parse makes this script exit non-zero with the parser's message.
 import ICAL from "ical.js";
 
@@ -13,11 +13,22 @@ function readStdin() {
   });
 }
 
+// A date, or a date-time with the instant it names in UTC when ical.js knows it: a UTC time, or a local time
+// whose TZID it found defined by a VTIMEZONE in the file (zone is then that TZID).
 function time(value) {
   if (!value) {
     return null;
   }
-  return { value: value.toString(), isDate: value.isDate, utc: value.zone === ICAL.Timezone.utcTimezone };
+  const utc = value.zone === ICAL.Timezone.utcTimezone;
+  const zone = !value.isDate && !utc && value.zone && value.zone.component ? value.zone.tzid : null;
+  const known = !value.isDate && (utc || zone !== null);
+  return {
+    value: value.toString(),
+    isDate: value.isDate,
+    utc,
+    zone,
+    instant: known ? value.convertToZone(ICAL.Timezone.utcTimezone).toString() : null,
+  };
 }
 
 function attendee(vevent) {
