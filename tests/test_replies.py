@@ -122,13 +122,15 @@ def reminded() -> set[int | None]:
     return set(db.session.scalars(sa.select(OutboxMessage.assignment_id).where(OutboxMessage.purpose == REMINDER)))
 
 
-def test_a_thunderbird_tentative_is_shown_to_hr_and_changes_nothing_else(sent, runner, mailbox):
+def test_a_thunderbird_tentative_is_shown_to_hr_and_changes_nothing_else(sent, runner, mailbox, client, login_as):
     raw, shift = invitation(sent, kind="warehouse")
     mailbox.deliver(thunderbird_reply(raw, "TENTATIVE"))
 
     assert fetch(runner).output.strip() == "0 accepted, 0 declined, 1 tentative, 0 proposed, 0 bounced, 0 not matched"
     assert (reloaded(shift).status, reloaded(shift).current_answer) == (PUBLISHED, "tentative")
     assert requests() == []
+    login_as("hr")
+    assert "Tentative in their calendar" in client.get(f"/assignments/{shift.id}").get_data(as_text=True)
 
 
 def test_an_outlook_counter_becomes_a_change_request_for_the_slot_of_the_proposed_day(sent, runner, mailbox):
@@ -183,7 +185,7 @@ def test_a_reply_from_or_for_someone_else_is_not_trusted(sent, runner, mailbox, 
 
 
 def test_the_same_reply_delivered_twice_is_acted_on_once(sent, runner, mailbox):
-    raw, shift = invitation(sent)
+    raw, _shift = invitation(sent)
     reply = google_reply(raw, "DECLINED", comment="Away")
     mailbox.deliver(reply)
     mailbox.deliver(reply)
@@ -225,7 +227,7 @@ def test_two_workers_reading_at_once_act_on_each_reply_once(sent, mailbox, app):
         with app.app_context():
             try:
                 results.append(fetch_replies(settings).total)
-            except Exception as error:  # noqa: BLE001  (reported below)
+            except Exception as error:
                 errors.append(error)
             finally:
                 db.session.remove()
@@ -245,7 +247,7 @@ def test_two_workers_reading_at_once_act_on_each_reply_once(sent, mailbox, app):
 
 def test_a_worker_stopped_after_acting_but_before_putting_away_does_not_act_twice(sent, runner, mailbox, app,
                                                                                 monkeypatch):
-    raw, shift = invitation(sent)
+    raw, _shift = invitation(sent)
     mailbox.deliver(google_reply(raw, "DECLINED", comment="Away"))
 
     def killed(self, uid):
@@ -309,7 +311,7 @@ def test_the_worker_reads_the_mailbox_in_its_pass(sent, mailbox, capsys):
 
 
 def test_hr_sees_every_reply_with_what_rotation_did(sent, runner, mailbox, client, login_as):
-    raw, shift = invitation(sent)
+    raw, _shift = invitation(sent)
     mailbox.deliver(google_reply(raw, "DECLINED", comment="Parental leave"))
     mailbox.deliver(b"From: someone@example.org\r\nSubject: Out of office\r\nMessage-ID: <ooo@example.org>\r\n\r\n"
                     b"I am away until Monday.\r\n")

@@ -68,8 +68,8 @@ def test_hr_resolves_a_declined_shift_and_a_proposed_new_time(page, published_in
     page.get_by_role("heading", name="Maria Jansen declined their customer-service day").wait_for()
     look(page, "declined_shift_request")
     page.get_by_label("Why do you decline?").fill("We need you that day; your manager agreed the leave ends before.")
-    page.get_by_role("button", name="Decline").click()
-    page.get_by_text("Declined").first.wait_for()
+    page.get_by_role("button", name="Keep the shift").click()
+    page.get_by_text("Maria Jansen's shift stays as planned and its reminders resume").wait_for()
 
     page.goto("/changes/")
     page.get_by_role("link", name="Request of Ben Expert, customer-service day").click()

@@ -12,7 +12,7 @@ from rotation.assignments.queries import shift_of
 from rotation.assignments.views import ShiftTime, grouped_choices
 from rotation.change_requests import services
 from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, DeclineForm
-from rotation.change_requests.models import PENDING, REQUEST_STATUS_LABELS, ChangeRequest
+from rotation.change_requests.models import FROM_DECLINE, PENDING, REQUEST_STATUS_LABELS, ChangeRequest
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.navigation import menu_entry
@@ -145,7 +145,9 @@ def decline(request_id: int):
         except FieldRefusal as problem:
             form.show_refusal(problem)
         else:
-            flash(f"Declined {change.assignment.person.full_name}'s request; they are told why.", "success")
+            name = change.assignment.person.full_name
+            flash(f"{name}'s shift stays as planned and its reminders resume; they are told why." if change.source ==
+                  FROM_DECLINE else f"Declined {name}'s request; they are told why.", "success")
             return redirect(url_for("change_requests.queue"))
     return _detail_page(change, ApproveForm(formdata=None), form)
 
