@@ -31,7 +31,7 @@ from tests.calendar_replies import (
     outlook_reply,
     thunderbird_reply,
 )
-from tests.fixtures.mail import send
+from tests.fixtures.mail import received_invitation, send
 
 NOTHING = "0 accepted, 0 declined, 0 tentative, 0 proposed, 0 bounced, 0 not matched"
 
@@ -43,17 +43,9 @@ def sent(published_invitations, runner, mailbox):
     return published_invitations
 
 
+
 def invitation(sent, email: str = "maria@example.com", kind: str = "customer_service") -> tuple[bytes, Assignment]:
-    """The invitation ``email`` received for their shift of ``kind``, as it arrived, and the shift."""
-    for received in sent.received:
-        if received.recipients != (email,):
-            continue
-        calendar = next(part for part in received.email.walk() if part.get_content_type() == "text/calendar")
-        uid = next(line.split(":", 1)[1] for line in calendar.get_content().splitlines() if line.startswith("UID:"))
-        assignment = db.session.scalar(sa.select(Assignment).where(Assignment.uid == uid.strip()))
-        if assignment.kind == kind:
-            return received.raw, assignment
-    raise AssertionError(f"No {kind} invitation reached {email}")
+    return received_invitation(sent, email, kind)
 
 
 def fetch(runner):

@@ -13,21 +13,11 @@ from rotation.assignments.models import Assignment
 from rotation.change_requests.models import APPROVED, DECLINED, FROM_COUNTER, FROM_DECLINE, ChangeRequest
 from rotation.extensions import db
 from tests.calendar_replies import google_reply, outlook_counter
-from tests.fixtures.mail import send
+from tests.fixtures.mail import received_invitation, send
 from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
-
-def invitation_to(sent, email: str, kind: str) -> tuple[bytes, Assignment]:
-    for received in sent.received:
-        calendar = next(part for part in received.email.walk() if part.get_content_type() == "text/calendar")
-        uid = next(line.split(":", 1)[1].strip() for line in calendar.get_content().splitlines()
-                   if line.startswith("UID:"))
-        assignment = db.session.scalar(sa.select(Assignment).where(Assignment.uid == uid))
-        if received.recipients == (email,) and assignment.kind == kind:
-            return received.raw, assignment
-    raise AssertionError(f"No {kind} invitation reached {email}")
 
 
 def look(page, name: str) -> None:
@@ -42,8 +32,8 @@ def look(page, name: str) -> None:
 def test_hr_resolves_a_declined_shift_and_a_proposed_new_time(page, published_invitations, runner, mailbox,
                                                              make_user):
     assert send(runner).exit_code == 0
-    declined_raw, declined_shift = invitation_to(published_invitations, "maria@example.com", "customer_service")
-    counter_raw, counter_shift = invitation_to(published_invitations, "ben@example.com", "customer_service")
+    declined_raw, declined_shift = received_invitation(published_invitations, "maria@example.com", "customer_service")
+    counter_raw, counter_shift = received_invitation(published_invitations, "ben@example.com", "customer_service")
     proposed = valid_slots(counter_shift)[0].slot
     mailbox.deliver(google_reply(declined_raw, "DECLINED", comment="Parental leave that week"))
     mailbox.deliver(outlook_counter(counter_raw, proposed.starts_at, proposed.starts_at + timedelta(hours=8),
