@@ -32,9 +32,10 @@ from __future__ import annotations
 import hashlib
 import inspect
 import sys
+import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -179,10 +180,12 @@ def fingerprint(full_name: str, shown: list[tuple]) -> str:
 
 
 def feed_format() -> str:
-    """A digest of the code and template that write a feed and of the ``ics`` version; worked out once per app."""
+    """A digest of the code and template that write a feed, of the ``ics`` version and of the time zone database
+    (a feed's VTIMEZONEs come from it); worked out once per app."""
     known = current_app.extensions.get(_FORMAT_KEY)
     if known is None:
         digest = hashlib.sha256(version("ics").encode())
+        digest.update(_zone_database().encode())
         for module in FORMAT_MODULES:
             digest.update(Path(inspect.getfile(module)).read_bytes())
         environment = current_app.jinja_env
@@ -192,6 +195,19 @@ def feed_format() -> str:
             digest.update(loader.get_source(environment, name)[0].encode())
         known = current_app.extensions[_FORMAT_KEY] = digest.hexdigest()
     return known
+
+
+def _zone_database() -> str:
+    """Which IANA time zone database this process reads (the system's, or the tzdata package's)."""
+    for path in zoneinfo.TZPATH:
+        version_file = Path(path) / "tzdata.zi"
+        if version_file.exists():
+            with version_file.open("rb") as first:
+                return first.readline().decode(errors="replace").strip()
+    try:
+        return version("tzdata")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def was_revoked(token: str) -> bool:
