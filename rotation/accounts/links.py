@@ -17,6 +17,7 @@ from flask import current_app
 
 from rotation.accounts.models import PasswordLink, User
 from rotation.accounts.services import (
+    create_account,
     find_user_by_email,
     normalise_email,
     password_problem,
@@ -106,6 +107,33 @@ def send_link_to_person(person: Person, now: datetime | None = None) -> None:
         raise FieldRefusal(None, f"The account {user.email} is disabled; an administrator must enable it before "
                                  "a link can help.")
     send_password_link(person.email, SET_PASSWORD, now)
+
+
+def create_account_with_link(email: str, roles: list[str], display_name: str | None = None,
+                             now: datetime | None = None) -> User:
+    """An administrator's new account: made without a password (``services.create_account``'s rules), and
+    the person is e-mailed a link to choose one."""
+    user = create_account(email, roles, display_name)
+    send_password_link(user.email, SET_PASSWORD, now)
+    return user
+
+
+def send_link_to_account(user: User, now: datetime | None = None) -> None:
+    """An administrator's button on an account's page: a new link to set a password (older ones stop working).
+    A password the account has keeps working until the link is used."""
+    if not user.is_enabled:
+        raise FieldRefusal(None, f"The account {user.email} is disabled; enable it before sending a link, "
+                                 "or the link could not be used.")
+    send_password_link(user.email, SET_PASSWORD, now)
+
+
+def live_link(email: str, now: datetime | None = None) -> PasswordLink | None:
+    """The newest link for ``email`` that could still set a password, if any."""
+    now = now or utcnow()
+    return db.session.scalar(
+        sa.select(PasswordLink)
+        .where(PasswordLink.email == email, PasswordLink.used_at.is_(None), PasswordLink.expires_at > now)
+        .order_by(PasswordLink.created_at.desc(), PasswordLink.id.desc()).limit(1))
 
 
 def invite_new_accounts(now: datetime | None = None) -> int:

@@ -1,4 +1,10 @@
-"""Accounts: creating them, passwords, and signing in with throttling."""
+"""Accounts: creating them, their roles, passwords, and signing in with throttling.
+
+The rules about who holds which role are here once, for the pages and the ``users`` command alike: an
+account's address is a real one and nobody else's, it holds at least one role (counting the manager role
+everyone in the rotation has), an administrator cannot take the role from themself or disable their own
+account, and the last enabled administrator stays one.
+"""
 from __future__ import annotations
 
 import secrets
@@ -13,8 +19,9 @@ from rotation.accounts.models import RoleGrant, User
 from rotation.db import utcnow
 from rotation.email_addresses import NotAnEmailAddress, canonical_email
 from rotation.extensions import db
-from rotation.refusals import FieldRefusal
-from rotation.roles import ROLES
+from rotation.people.models import Person, in_rotation_clause
+from rotation.refusals import FieldRefusal, Refusal
+from rotation.roles import ADMIN, LABELS, ROLES
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -32,16 +39,29 @@ def normalise_email(value: str) -> str:
 
 
 def parse_roles(value: str) -> list[str]:
-    """Roles from a comma-separated list such as ``hr,owner``."""
-    roles = [part.strip().lower() for part in (value or "").split(",") if part.strip()]
-    if not roles:
-        raise FieldRefusal("roles", f"Give at least one role: {', '.join(ROLES)}.")
+    """Roles from a comma-separated list such as ``hr,owner``, as typed; ``known_roles`` checks them."""
+    return [part.strip().lower() for part in (value or "").split(",") if part.strip()]
+
+
+def known_roles(roles: list[str] | tuple[str, ...], email: str | None) -> list[str]:
+    """``roles`` each once, in the order of ``ROLES``; refused beside ``roles`` when one is unknown, or when
+    there is none and the address (None: not a valid one) is not a manager in the rotation: such an account
+    could do nothing."""
     unknown = [role for role in roles if role not in ROLES]
     if unknown:
         raise FieldRefusal(
             "roles", f"Unknown role {', '.join(repr(r) for r in unknown)}; roles are {', '.join(ROLES)}."
         )
+    if not roles and (email is None or not in_rotation(email)):
+        why = (f"{email} is not a manager in the rotation, so without a role the account could do nothing."
+               if email else "an account outside the rotation could do nothing without one.")
+        raise FieldRefusal("roles", f"Give at least one role: {why}")
     return sorted(set(roles), key=ROLES.index)
+
+
+def in_rotation(email: str) -> bool:
+    """Whether the roster has an active person in the rotation with this address: a manager without a grant."""
+    return bool(db.session.scalar(sa.select(sa.exists().where(Person.email == email, in_rotation_clause()))))
 
 
 def password_problem(password: str, email: str | None = None) -> str | None:
@@ -67,24 +87,50 @@ def set_password(user: User, password: str) -> None:
     user.password_changed_at = utcnow()
 
 
-def save_user(email: str, roles: list[str], password: str | None = None,
-              display_name: str | None = None) -> tuple[User, bool]:
-    """Create the account for ``email`` or update it; returns it and whether it is new.
+def create_account(email: str, roles: list[str], display_name: str | None = None) -> User:
+    """A new account holding exactly ``roles``, without a password: set one, or send a link to choose one.
+    Without a name it takes the roster's name for the address, if any.
 
-    The account ends up with exactly ``roles``. The password is changed only
-    when one is given.
+    Refused beside ``email`` when it is not an address or already has an account, and beside ``roles``
+    (``known_roles``); both at once when both are wrong. Nothing is written when refused.
     """
-    email = normalise_email(email)
-    user = find_user_by_email(email)
-    created = user is None
-    if user is None:
-        user = User(email=email, display_name=display_name)
-        db.session.add(user)
-    elif display_name:
-        user.display_name = display_name
-    if password is not None:
-        set_password(user, password)
+    reasons: dict[str | None, str] = {}
+    address: str | None = None
+    try:
+        address = normalise_email(email)
+    except FieldRefusal as refusal:
+        reasons.update(refusal.reasons)
+    else:
+        if find_user_by_email(address) is not None:
+            reasons["email"] = f"{address} already has an account; open it from the list of accounts to change it."
+    try:
+        roles = known_roles(roles, address)
+    except FieldRefusal as refusal:
+        reasons.update(refusal.reasons)
+    if reasons or address is None:
+        raise Refusal(reasons)
+    name = (display_name or "").strip() or db.session.scalar(sa.select(Person.full_name).where(Person.email == address))
+    user = User(email=address, display_name=name or None)
+    user.role_grants = [RoleGrant(role=role) for role in roles]
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def change_roles(user: User, roles: list[str], by: User | None = None) -> None:
+    """The account holds exactly ``roles`` from its next request on; its sign-ins go on.
+
+    ``by`` is the administrator making the change (None for a command). Nobody takes the administrator role
+    from themself, and the last enabled administrator keeps it.
+    """
+    roles = known_roles(roles, user.email)
     held = {grant.role for grant in user.role_grants}
+    if ADMIN in held and ADMIN not in roles:
+        if by is not None and by.id == user.id:
+            raise FieldRefusal(
+                "roles", f"You cannot remove your own {LABELS[ADMIN]} role; ask another administrator.")
+        _keep_an_administrator(user, f"{user.email} is the last enabled administrator; make another account "
+                                     "an administrator first, or nobody could manage accounts.")
     for grant in list(user.role_grants):
         if grant.role not in roles:
             user.role_grants.remove(grant)
@@ -92,6 +138,38 @@ def save_user(email: str, roles: list[str], password: str | None = None,
         if role not in held:
             user.role_grants.append(RoleGrant(role=role))
     user.forget_signed_in()
+    db.session.flush()
+
+
+def _keep_an_administrator(user: User, message: str) -> None:
+    """Refuse (``message``) when ``user`` is the only enabled account holding the administrator role."""
+    if not user.is_enabled:
+        return
+    others = db.session.scalar(sa.select(sa.exists().where(
+        RoleGrant.role == ADMIN, RoleGrant.user_id == User.id, User.id != user.id, User.is_enabled.is_(True))))
+    if not others:
+        raise FieldRefusal(None, message)
+
+
+def save_user(email: str, roles: list[str], password: str | None = None,
+              display_name: str | None = None) -> tuple[User, bool]:
+    """Create the account for ``email`` or update it; returns it and whether it is new (the ``users create``
+    command).
+
+    The account ends up with exactly ``roles``, under the rules of ``create_account`` and ``change_roles``.
+    The password is changed only when one is given.
+    """
+    email = normalise_email(email)
+    user = find_user_by_email(email)
+    created = user is None
+    if user is None:
+        user = create_account(email, roles, display_name)
+    else:
+        if display_name:
+            user.display_name = display_name
+        change_roles(user, roles)
+    if password is not None:
+        set_password(user, password)
     db.session.flush()
     return user, created
 
@@ -139,10 +217,17 @@ def generate_password() -> str:
 def disable_account(user: User, by: User | None = None) -> int:
     """Disable ``user``: refused at sign-in, and every device they are signed in on is signed out.
 
-    An administrator may not disable their own account (another administrator may). Returns how many
-    sign-ins were ended.
+    An administrator may not disable their own account (another administrator may), and the last enabled
+    administrator stays enabled. Returns how many sign-ins were ended.
     """
     if by is not None and by.id == user.id:
         raise FieldRefusal(None, "You cannot disable your own account; ask another administrator.")
+    if ADMIN in {grant.role for grant in user.role_grants}:
+        _keep_an_administrator(user, f"{user.email} is the last enabled administrator; make another account an "
+                                     "administrator before disabling this one.")
     user.is_enabled = False
     return sign_ins.end_all(user.id, sign_ins.ACCOUNT_DISABLED)
+
+
+def enable_account(user: User) -> None:
+    user.is_enabled = True

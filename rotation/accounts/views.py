@@ -9,7 +9,15 @@ from flask import Blueprint, abort, flash, make_response, redirect, render_templ
 from flask_login import current_user, logout_user
 
 from rotation.accounts import links, services, sign_ins
-from rotation.accounts.forms import ChangePasswordForm, ForgotPasswordForm, LoginForm, SetPasswordForm
+from rotation.accounts.forms import (
+    ROLE_MEANINGS,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    NewAccountForm,
+    RolesForm,
+    SetPasswordForm,
+)
 from rotation.accounts.models import RoleGrant, User
 from rotation.extensions import db
 from rotation.navigation import menu_entry
@@ -17,8 +25,8 @@ from rotation.outbox.models import SET_PASSWORD
 from rotation.pagination import paginate, search_text
 from rotation.people.models import Person
 from rotation.people.signals import person_page
-from rotation.refusals import FieldRefusal, all_or_nothing
-from rotation.roles import ADMIN, HR, ROLES
+from rotation.refusals import FieldRefusal, Refusal, all_or_nothing
+from rotation.roles import ADMIN, HR, LABELS, ROLES
 from rotation.security import public, roles_required, signed_in
 
 bp = Blueprint("accounts", __name__)
@@ -233,9 +241,86 @@ def disable_account(user_id: int):
 @roles_required(ADMIN)
 def enable_account(user_id: int):
     user = db.get_or_404(User, user_id)
-    user.is_enabled = True
+    services.enable_account(user)
     flash(f"{user.email} can sign in again.", "success")
     return redirect(_safe_next(request.form.get("next")) or url_for("accounts.account_list"))
+
+
+@bp.route("/accounts/new", methods=["GET", "POST"])
+@roles_required(ADMIN)
+def new_account():
+    """An administrator makes an account without a password; the person is e-mailed a link to choose one.
+    ``?role=owner`` ticks a role at first; ``?next=`` is where to go once it is made (a page of this site)."""
+    role = request.args.get("role", "")
+    form = NewAccountForm(data={"roles": [role]} if request.method == "GET" and role in ROLES else None)
+    back = _safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        try:
+            with all_or_nothing():
+                user = links.create_account_with_link(form.email.data or "", form.roles.data or [], form.name.data)
+        except Refusal as refusal:
+            form.show_refusal(refusal)
+        else:
+            flash(f"Account created for {user.email}; the link to set a password is on its way (it works once, "
+                  f"{links.LIFETIME_WORDS[SET_PASSWORD]}).", "success")
+            return redirect(back or url_for("accounts.account_detail", user_id=user.id))
+    return render_template("accounts/new.html", form=form, meanings=ROLE_MEANINGS, back=back,
+                           lifetime=links.LIFETIME_WORDS[SET_PASSWORD])
+
+
+@bp.get("/accounts/<int:user_id>")
+@roles_required(ADMIN)
+def account_detail(user_id: int):
+    """One account for an administrator: its roles to change, its password link, its sign-ins, disabling it."""
+    user = db.get_or_404(User, user_id)
+    return _account_page(user, RolesForm(formdata=None, data={"roles": _granted(user)}))
+
+
+@bp.post("/accounts/<int:user_id>/roles")
+@roles_required(ADMIN)
+def save_roles(user_id: int):
+    user = db.get_or_404(User, user_id)
+    form = RolesForm()
+    if form.validate_on_submit():
+        try:
+            with all_or_nothing():
+                services.change_roles(user, form.roles.data or [], by=current_user)
+        except FieldRefusal as refusal:
+            form.show_refusal(refusal)
+        else:
+            held = ", ".join(LABELS[role] for role in user.roles) or "no role"
+            flash(f"Saved: {user.email} now holds {held}. It takes effect on their next page; they stay signed in.",
+                  "success")
+            return redirect(url_for("accounts.account_detail", user_id=user.id))
+    return _account_page(user, form)
+
+
+@bp.post("/accounts/<int:user_id>/password-link")
+@roles_required(ADMIN)
+def account_password_link(user_id: int):
+    """An administrator's button: e-mail the account a new link to set a password."""
+    user = db.get_or_404(User, user_id)
+    try:
+        with all_or_nothing():
+            links.send_link_to_account(user)
+    except FieldRefusal as refusal:
+        flash(refusal.message, "warning")
+    else:
+        flash(f"A link to set a password is on its way to {user.email}; it works once, "
+              f"{links.LIFETIME_WORDS[SET_PASSWORD]}. Older links for the address stop working.", "success")
+    return redirect(url_for("accounts.account_detail", user_id=user.id))
+
+
+def _granted(user: User) -> list[str]:
+    """The roles given to the account itself, without the manager role the rotation gives."""
+    return sorted((grant.role for grant in user.role_grants), key=ROLES.index)
+
+
+def _account_page(user: User, form: RolesForm):
+    return render_template(
+        "accounts/detail.html", user=user, form=form, meanings=ROLE_MEANINGS, in_rotation=user.in_rotation,
+        is_self=user.id == current_user.id, devices=sign_ins.counts([user.id]).get(user.id, 0),
+        link=links.live_link(user.email), lifetime=links.LIFETIME_WORDS[SET_PASSWORD])
 
 
 @bp.post("/people/<int:person_id>/password-link")
