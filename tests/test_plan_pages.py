@@ -207,10 +207,14 @@ def test_a_year_without_slots_says_so_and_running_it_writes_nothing(client, logi
     login_as("hr")
     empty = next_year() + 3
     page = client.get(f"/plan/{empty}").get_data(as_text=True)
-    assert f"{empty} has no slots yet." in page
+    assert f"{empty} has no slots yet, so it cannot be planned." in page
+    assert f'<a href="/sites/slots/new?year={empty}">Create the slots of {empty}</a> first.' in page
+    assert "slots generate" not in page
     assert f"Run the plan of {empty}" not in page
     response = client.post(f"/plan/{empty}/run", data={"csrf_token": csrf_token(page)}, follow_redirects=True)
-    assert f"{empty} has no slots yet. Generate them first" in response.get_data(as_text=True)
+    answer = response.get_data(as_text=True)
+    assert answer.count(f"{empty} has no slots yet, so it cannot be planned.") == 2  # the flash and the page
+    assert "slots generate" not in answer
     assert db.session.scalar(sa.select(sa.func.count(PlanRun.id))) == 0
 
 

@@ -10,7 +10,7 @@ from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.sites.models import Slot
 from rotation.sites.slots import generate_slots
-from tests.helpers import count_queries
+from tests.helpers import count_queries, csrf_token
 
 
 def cell(page: str, label: str, value: str) -> bool:
@@ -51,7 +51,11 @@ def test_site_list_shows_each_site_and_its_slots_in_the_year(client, login_as, m
 
     later = client.get("/sites?year=2028").get_data(as_text=True)
     assert "No site has slots in 2028 yet." in later
-    assert "<code>flask --app rotation slots generate --year 2028</code>" in later
+    assert '<a href="/sites/slots/new?year=2028">Create the slots of 2028</a>' in later
+    assert "slots generate" not in later
+    assert "1 site has no slots in 2026 yet." in earlier
+    assert '<a href="/sites/slots/new?year=2026">Create them</a>' in earlier
+    assert "no slots in 2027" not in page
 
 
 @pytest.mark.dates
@@ -204,12 +208,52 @@ def test_warehouse_page_shows_its_weeks(client, login_as, make_site):
     assert row_with(page, "Mon 2027-03-15 to Fri 2027-03-19", "Mon 00:00–Sat 00:00 PDT", "2")
 
 
-def test_site_page_without_slots_gives_the_command_to_make_them(client, login_as, make_site):
+def test_site_page_without_slots_previews_them_and_creates_them_for_that_site_alone(client, login_as, make_site,
+                                                                                  make_blackout):
     login_as("hr")
-    make_site(code="HEL-CC", name="Helsinki contact centre")
+    site = make_site(code="HEL-CC", name="Helsinki contact centre", seats=3)
+    make_site(code="TMP-WH", kind="warehouse")
+    make_blackout(date(2028, 12, 25), date(2028, 12, 26))
+    make_blackout(date(2028, 5, 1), site=site)
     page = client.get("/sites/HEL-CC?year=2028").get_data(as_text=True)
     assert "There are no slots at Helsinki contact centre in 2028 yet." in page
-    assert "<code>flask --app rotation slots generate --year 2028 --site HEL-CC</code>" in page
+    facts = dict(re.findall(r"<dt>([^<]+)</dt><dd>(.*?)</dd>", page, re.DOTALL))
+    words = {name: " ".join(re.sub(r"<[^>]+>", "", value).split()) for name, value in facts.items()}
+    assert {name: words[name] for name in ("Slots", "First", "Last", "Seats each", "Left out for blackouts")} == {
+        "Slots": "257 customer-service days", "First": "Mon 2028-01-03", "Last": "Fri 2028-12-29", "Seats each": "3",
+        "Left out for blackouts": "3 days: Mon 2028-05-01, Mon 2028-12-25, Tue 2028-12-26"}
+    assert "Create 2028's slots for this site</button>" in page
+    assert "slots generate" not in page
+    assert db.session.scalar(sa.select(sa.func.count(Slot.id))) == 0  # a preview writes nothing
+
+    response = client.post("/sites/HEL-CC/slots?year=2028", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302 and response.headers["Location"] == "/sites/HEL-CC?year=2028"
+    after = client.get("/sites/HEL-CC?year=2028").get_data(as_text=True)
+    assert "Created 257 slots of 2028 at HEL-CC Helsinki contact centre." in after
+    assert "257 customer-service days in 2028" in after
+    assert "for this site</button>" not in after
+    counts = dict(db.session.execute(sa.select(Slot.site_id, sa.func.count()).group_by(Slot.site_id)).all())
+    assert counts == {site.id: 257}  # the warehouse was left alone
+
+    again = client.post("/sites/HEL-CC/slots?year=2028", data={"csrf_token": csrf_token(page)},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "Nothing was added: this site has every slot of 2028 already." in again
+    assert db.session.scalar(sa.select(sa.func.count(Slot.id))) == 257
+
+
+def test_site_page_names_why_a_site_cannot_have_slots_and_refuses_a_bad_year(client, login_as, make_site):
+    login_as("hr")
+    make_site(code="HEL-CC", name="Helsinki contact centre", shift_start=None, shift_end=None)
+    page = client.get("/sites/HEL-CC?year=2028").get_data(as_text=True)
+    assert "HEL-CC Helsinki contact centre is a contact centre without customer-service hours" in page
+    assert "for this site</button>" not in page
+    token = csrf_token(client.get("/sites").get_data(as_text=True))
+    refused = client.post("/sites/HEL-CC/slots?year=2028", data={"csrf_token": token}, follow_redirects=True)
+    assert "is a contact centre without customer-service hours" in refused.get_data(as_text=True)
+    out_of_range = client.post("/sites/HEL-CC/slots?year=2101", data={"csrf_token": token}, follow_redirects=True)
+    assert "The year must be between 2000 and 2100; 2101 is not." in out_of_range.get_data(as_text=True)
+    assert client.post("/sites/NOPE/slots?year=2028", data={"csrf_token": token}).status_code == 404
+    assert db.session.scalar(sa.select(sa.func.count(Slot.id))) == 0
 
 
 def test_unknown_site_is_404(client, login_as):

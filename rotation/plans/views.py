@@ -102,7 +102,8 @@ def run_plan(year: int):
         with all_or_nothing():
             queue_run(year, current_user.id)
     except PlanningError as refusal:
-        flash(refusal.message, "error")
+        # Without slots the page says so and links to creating them, rather than naming the command.
+        flash(_no_slots_sentence(year, queries.slots_per_year((year,))) or refusal.message, "error")
         return redirect(url_for(".year_page", year=year))
     flash(f"The plan of {year} is running. This page follows its progress; the draft appears here when it is done.",
           "success")
@@ -162,13 +163,13 @@ def _switchable(year: int) -> tuple[int, ...]:
 
 
 def _no_slots_sentence(year: int, slots: dict[int, int]) -> str | None:
-    """Why ``year`` cannot be planned yet, or None when it has slots."""
+    """Why ``year`` cannot be planned yet, or None when it has slots; the page links to creating them."""
     if slots.get(year):
         return None
     try:
         check_year(year)
-    except PlanningError as error:
-        return str(error)
+    except PlanningError:
+        return f"{year} has no slots yet, so it cannot be planned."
     return None
 
 

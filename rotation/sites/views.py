@@ -1,22 +1,27 @@
+"""HR's Sites pages: every site with a year's slot count, one site's slots month by month, and creating a
+year's slots (at every site, at the ticked ones, or at one site from its page) after a preview."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from rotation.db import utc_today, utcnow
 from rotation.extensions import db
 from rotation.navigation import menu_entry
+from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.roles import HR
 from rotation.security import roles_required
 from rotation.signals import answers
+from rotation.sites.forms import CreateSlotsForm, SiteSlotsForm, YearForm
 from rotation.sites.models import CONTACT_CENTER, Site, Slot
 from rotation.sites.signals import seats_taken
-from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
+from rotation.sites.slots import FIRST_YEAR, LAST_YEAR, SiteSlotSummary, generate_slots, preview_slots
 
 bp = Blueprint("sites", __name__)
 menu_entry("Sites", "sites.site_list", {HR}, position=30)
@@ -148,7 +153,109 @@ def site_detail(code: str):
     slots = [(slot, taken.get(slot.id, 0)) for slot in rows]
     zone = site_zone(site)
     now = utcnow().astimezone(zone) if zone else None
+    # A year without slots here: what creating them would make, and the button that does.
+    [preview] = preview_slots(year, [site.code]) if not slots else [None]
     return render_template("sites/detail.html", site=site, year=year, months=months_of(slots, zone),
                            slot_count=len(slots), zone_now=now, first_year=FIRST_YEAR, last_year=LAST_YEAR,
                            customer_service_hours=customer_service_hours(site),
-                           seats_in_use=any(taken_seats for _, taken_seats in slots))
+                           seats_in_use=any(taken_seats for _, taken_seats in slots),
+                           preview=preview, create_form=SiteSlotsForm(), slot_words=slot_words,
+                           skipped_shown=SKIPPED_SHOWN)
+
+
+# Creating a year's slots ------------------------------------------------------------------------------------
+
+SKIPPED_SHOWN = 6  # days left out for blackouts named in a preview; the rest are counted
+SITES_NAMED = 6  # sites named with their counts in what creating made; more are counted
+
+
+def slot_words(kind: str, count: int) -> str:
+    """"261 customer-service days", "1 warehouse week"."""
+    noun = "customer-service day" if kind == CONTACT_CENTER else "warehouse week"
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+def created_sentence(year: int, summaries: Sequence[SiteSlotSummary]) -> str:
+    """What creating made: "Created 313 slots of 2028: 261 at HEL-CC, 52 at TMP-WH."."""
+    made = [summary for summary in summaries if summary.created]
+    if not made:
+        return f"Nothing was added: {'this site has' if len(summaries) == 1 else 'these sites have'} every slot " \
+               f"of {year} already."
+    total = sum(summary.created for summary in made)
+    head = f"Created {total:,} slot{'' if total == 1 else 's'} of {year}"
+    if len(made) == 1:
+        return f"{head} at {made[0].code} {made[0].name}."
+    if len(made) <= SITES_NAMED:
+        return f"{head}: " + ", ".join(f"{summary.created:,} at {summary.code}" for summary in made) + "."
+    return f"{head} at {len(made)} sites."
+
+
+def default_year() -> int:
+    """This year when no site has slots in it yet, otherwise next year."""
+    this_year = utc_today().year
+    first, last = year_bounds(this_year)
+    has_slots = db.session.scalar(sa.select(Slot.id).where(Slot.first_day.between(first, last)).limit(1))
+    return this_year if has_slots is None else this_year + 1
+
+
+@bp.route("/sites/slots/new", methods=["GET", "POST"])
+@roles_required(HR)
+def year_slots():
+    """What creating a year's slots would make at each site; the button creates them at the ticked sites."""
+    typed = "year" in request.args
+    year_form = YearForm(formdata=request.args if typed else None, year=None if typed else default_year())
+    year = year_form.year.data if not typed or year_form.validate() else None
+    create_form = CreateSlotsForm()
+    chosen: list[str] | None = None
+    if request.method == "POST":
+        if not create_form.validate_on_submit() and create_form.csrf_token.errors:
+            abort(400)
+        chosen = create_form.sites.data or []
+        if year is not None and not create_form.errors:
+            try:
+                with all_or_nothing():
+                    summaries = generate_slots(year, site_codes=chosen)
+            except FieldRefusal as refusal:
+                (year_form if refusal.field == "year" else create_form).show_refusal(refusal)
+            else:
+                created = sum(summary.created for summary in summaries)
+                flash(created_sentence(year, summaries), "success" if created else "info")
+                return redirect(url_for(".year_slots", year=year))
+    summaries = []
+    if year is not None and not year_form.errors:
+        try:
+            summaries = preview_slots(year)
+        except FieldRefusal as refusal:
+            year_form.show_refusal(refusal)
+    shown = year if year is not None and not year_form.errors else None
+    return render_template(
+        "sites/year.html", year=shown, year_form=year_form, create_form=create_form, summaries=summaries,
+        chosen=chosen, first_year=FIRST_YEAR, last_year=LAST_YEAR,
+        to_create=sum(summary.created for summary in summaries),
+        already_there=sum(summary.already_there for summary in summaries),
+        slot_words=slot_words, skipped_shown=SKIPPED_SHOWN)
+
+
+@bp.post("/sites/<code>/slots")
+@roles_required(HR)
+def create_site_slots(code: str):
+    """Create the year's slots (``?year=``) at this site; back to its page, which lists them."""
+    site = db.session.scalar(sa.select(Site).where(Site.code == code))
+    if site is None:
+        abort(404)
+    if not SiteSlotsForm().validate_on_submit():
+        abort(400)
+    year_form = YearForm(formdata=request.args)
+    if not year_form.validate():
+        flash(" ".join(year_form.year.errors), "error")
+        return redirect(url_for(".site_detail", code=site.code))
+    year = year_form.year.data
+    assert year is not None
+    try:
+        with all_or_nothing():
+            summaries = generate_slots(year, site.code)
+    except FieldRefusal as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash(created_sentence(year, summaries), "success" if summaries[0].created else "info")
+    return redirect(url_for(".site_detail", code=site.code, year=year))
