@@ -6,8 +6,15 @@ statuses that can show as it (by the index on status and id), and the counts
 per status are kept until a message is written (see
 :mod:`rotation.data_versions`). Only a recipient search counts the messages it
 matches each time.
+
+A page of the list shows identical messages to one person (a problem's news
+six times over) as one line that opens on each of them (``repeats``).
 """
 from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from datetime import date
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
@@ -152,3 +159,40 @@ def _latest_calendar_message(assignment: Assignment) -> dict:
         sa.select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
                                        OutboxMessage.purpose.in_(CALENDAR_PURPOSES))
         .order_by(OutboxMessage.id.desc()).limit(1))}
+
+
+T = TypeVar("T")
+
+
+def repeats(items: Sequence[T], key: Callable[[T], Hashable | None]) -> list[list[T]]:
+    """``items`` (a page of the list) with those of equal ``key`` gathered, each group where its first item was;
+    an item whose key is None stands alone."""
+    groups: list[list[T]] = []
+    found: dict[Hashable, list[T]] = {}
+    for item in items:
+        same = key(item)
+        if same is None:
+            groups.append([item])
+        elif same in found:
+            found[same].append(item)
+        else:
+            found[same] = [item]
+            groups.append(found[same])
+    return groups
+
+
+def repeat_key(message: OutboxMessage, status: str) -> tuple | None:
+    """What makes messages repeats of each other: the same text-only e-mail (recipient, kind and subject) still
+    queued, or sent the same day. Calendar messages, failed and superseded ones stand alone."""
+    if message.purpose in CALENDAR_PURPOSES or message.subject is None:
+        return None
+    day: date | None
+    if status == QUEUED:
+        day = None
+    elif status == SENT and message.sent_at is not None:
+        day = message.sent_at.date()
+    else:
+        return None
+    return (message.recipient.lower(), message.purpose, message.subject, message.assignment_id,
+            message.reminder_days, status, day)
+
