@@ -8,12 +8,15 @@ per status are kept until a message is written (see
 matches each time.
 
 A page of the list shows identical messages to one person (a problem's news
-six times over) as one line that opens on each of them (``repeats``).
+six times over) as one line that opens on each of them (``repeats``), and the
+page warns when mail waits and no background worker has been seen
+(``stalled_mail``).
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 import sqlalchemy as sa
@@ -22,7 +25,9 @@ from sqlalchemy.orm import aliased, joinedload
 from rotation.assignments.models import Assignment
 from rotation.assignments.signals import shift_page
 from rotation.data_versions import kept
+from rotation.db import utcnow
 from rotation.extensions import db
+from rotation.jobs.seen import seen_at
 from rotation.outbox.models import (
     CALENDAR_PURPOSES,
     FAILED,
@@ -38,6 +43,8 @@ from rotation.people.models import Person
 from rotation.people.signals import person_page
 from rotation.sites.models import Slot
 
+# Mail due this long, with no worker seen for as long, waits for a worker that is not running.
+STALLED_AFTER = timedelta(minutes=5)
 # The tables the counts are made from: a message's status as HR sees it depends only on other messages.
 COUNTED_TABLES = ("outbox_message",)
 # The stored statuses a message may have when HR sees it with each status.
@@ -196,3 +203,28 @@ def repeat_key(message: OutboxMessage, status: str) -> tuple | None:
     return (message.recipient.lower(), message.purpose, message.subject, message.assignment_id,
             message.reminder_days, status, day)
 
+
+@dataclass(frozen=True)
+class StalledMail:
+    """Messages due and nobody sending them: how many wait, since when, and when a worker was last seen."""
+
+    waiting: int
+    oldest: datetime
+    worker_seen: datetime | None
+
+
+def stalled_mail(now: datetime | None = None) -> StalledMail | None:
+    """The mail waiting for a worker that is not running: queued messages due for ``STALLED_AFTER`` while no worker
+    was seen for as long; None when none waits so, or a worker is about.
+
+    One query (the oldest due message by the index on status and due time, and the worker's row), and a count
+    of what waits only when it says so.
+    """
+    now = now or utcnow()
+    due = sa.and_(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now)
+    oldest, seen = db.session.execute(sa.select(
+        sa.select(sa.func.min(OutboxMessage.next_attempt_at)).where(due).scalar_subquery(), seen_at())).one()
+    if oldest is None or oldest > now - STALLED_AFTER or (seen is not None and seen > now - STALLED_AFTER):
+        return None
+    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(due)) or 0
+    return StalledMail(waiting=waiting, oldest=oldest, worker_seen=seen)

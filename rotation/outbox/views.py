@@ -14,7 +14,7 @@ from rotation.extensions import db
 from rotation.navigation import menu_entry
 from rotation.outbox import listing
 from rotation.outbox.compose import ComposeError, compose
-from rotation.outbox.listing import listed, repeat_key, repeats, status_counts
+from rotation.outbox.listing import listed, repeat_key, repeats, stalled_mail, status_counts
 from rotation.outbox.models import (
     ANDON,
     ATTENDANCE,
@@ -42,6 +42,8 @@ from rotation.serving import SECRET_IN_PATH
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 menu_entry("Outbox", "outbox.outbox_list", {HR, ADMIN}, position=100)
+# HR's home and the outbox: mail waiting with no worker to send it (None when all is well).
+bp.app_template_global("stalled_mail")(stalled_mail)
 
 PURPOSE_LABELS = {INVITATION: "Invitations and updates", CANCELLATION: "Cancellations", REMINDER: "Reminders",
                   CHANGE_OUTCOME: "Answers to change requests", NO_SHOW_NOTICE: "No-show notices",
