@@ -111,7 +111,8 @@ def test_the_list_shows_each_message_with_counts_per_status(client, login_as, sh
     assert (tab(page, "All"), tab(page, "Queued"), tab(page, "Sent"), tab(page, "Failed"),
             tab(page, "Superseded")) == ("4", "2", "1", "1", "0")
     shown = rows(response)
-    assert shown[0].startswith("Ann Aalto ann@example.com A link to set a password Queued 0")
+    assert shown[0].startswith("Ann Aalto ann@example.com A link to set a password Set your password for Rotation "
+                               "Queued 0")
     assert shown[1] == ("Bo Berg bo@example.com Cancellation Bo Berg's customer-service day at HEL-CC "
                         "(Helsinki contact centre), Mon 2031-03-03 Failed 5 — —")
     assert shown[2] == f"The mail server's reply {REPLY} Retry"  # in full, under its message

@@ -55,3 +55,16 @@ class Job(Model):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class WorkerSeen(Model):
+    """The last time a background worker was at work: one row, written by the worker's loops at most once a
+    minute (:mod:`rotation.jobs.seen`), so that pages can tell HR when nothing is sending the mail."""
+
+    __tablename__ = "worker_seen"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The worker process, as "host:pid", for operators.
+    worker: Mapped[str] = mapped_column(sa.String(200))

@@ -19,7 +19,7 @@ from flask import Flask, current_app
 
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.jobs import queue
+from rotation.jobs import queue, seen  # seen: registers the pass that notes the worker at work
 from rotation.jobs.registry import JOB_HANDLERS, PASSES, StopWorker
 
 JOB_POLL_SECONDS = 1.0
@@ -105,6 +105,7 @@ def run_jobs(app: Flask, stopping: threading.Event, poll: float = JOB_POLL_SECON
             try:
                 job = queue.claim(name)
                 if job is None:
+                    seen.note_worker(name=name)  # at most once a minute: the worker is alive while it waits
                     stopping.wait(poll)
                     continue
                 say(f"started {_describe(job)}")

@@ -6,8 +6,18 @@ statuses that can show as it (by the index on status and id), and the counts
 per status are kept until a message is written (see
 :mod:`rotation.data_versions`). Only a recipient search counts the messages it
 matches each time.
+
+A page of the list shows identical messages to one person (a problem's news
+six times over) as one line that opens on each of them (``repeats``), and the
+page warns when mail waits and no background worker has been seen
+(``stalled_mail``).
 """
 from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
@@ -15,7 +25,9 @@ from sqlalchemy.orm import aliased, joinedload
 from rotation.assignments.models import Assignment
 from rotation.assignments.signals import shift_page
 from rotation.data_versions import kept
+from rotation.db import utcnow
 from rotation.extensions import db
+from rotation.jobs.seen import seen_at
 from rotation.outbox.models import (
     CALENDAR_PURPOSES,
     FAILED,
@@ -31,6 +43,8 @@ from rotation.people.models import Person
 from rotation.people.signals import person_page
 from rotation.sites.models import Slot
 
+# Mail due this long, with no worker seen for as long, waits for a worker that is not running.
+STALLED_AFTER = timedelta(minutes=5)
 # The tables the counts are made from: a message's status as HR sees it depends only on other messages.
 COUNTED_TABLES = ("outbox_message",)
 # The stored statuses a message may have when HR sees it with each status.
@@ -152,3 +166,65 @@ def _latest_calendar_message(assignment: Assignment) -> dict:
         sa.select(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
                                        OutboxMessage.purpose.in_(CALENDAR_PURPOSES))
         .order_by(OutboxMessage.id.desc()).limit(1))}
+
+
+T = TypeVar("T")
+
+
+def repeats(items: Sequence[T], key: Callable[[T], Hashable | None]) -> list[list[T]]:
+    """``items`` (a page of the list) with those of equal ``key`` gathered, each group where its first item was;
+    an item whose key is None stands alone."""
+    groups: list[list[T]] = []
+    found: dict[Hashable, list[T]] = {}
+    for item in items:
+        same = key(item)
+        if same is None:
+            groups.append([item])
+        elif same in found:
+            found[same].append(item)
+        else:
+            found[same] = [item]
+            groups.append(found[same])
+    return groups
+
+
+def repeat_key(message: OutboxMessage, status: str) -> tuple | None:
+    """What makes messages repeats of each other: the same text-only e-mail (recipient, kind and subject) still
+    queued, or sent the same day. Calendar messages, failed and superseded ones stand alone."""
+    if message.purpose in CALENDAR_PURPOSES or message.subject is None:
+        return None
+    day: date | None
+    if status == QUEUED:
+        day = None
+    elif status == SENT and message.sent_at is not None:
+        day = message.sent_at.date()
+    else:
+        return None
+    return (message.recipient.lower(), message.purpose, message.subject, message.assignment_id,
+            message.reminder_days, status, day)
+
+
+@dataclass(frozen=True)
+class StalledMail:
+    """Messages due and nobody sending them: how many wait, since when, and when a worker was last seen."""
+
+    waiting: int
+    oldest: datetime
+    worker_seen: datetime | None
+
+
+def stalled_mail(now: datetime | None = None) -> StalledMail | None:
+    """The mail waiting for a worker that is not running: queued messages due for ``STALLED_AFTER`` while no worker
+    was seen for as long; None when none waits so, or a worker is about.
+
+    One query (the oldest due message by the index on status and due time, and the worker's row), and a count
+    of what waits only when it says so.
+    """
+    now = now or utcnow()
+    due = sa.and_(OutboxMessage.status == QUEUED, OutboxMessage.next_attempt_at <= now)
+    oldest, seen = db.session.execute(sa.select(
+        sa.select(sa.func.min(OutboxMessage.next_attempt_at)).where(due).scalar_subquery(), seen_at())).one()
+    if oldest is None or oldest > now - STALLED_AFTER or (seen is not None and seen > now - STALLED_AFTER):
+        return None
+    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage).where(due)) or 0
+    return StalledMail(waiting=waiting, oldest=oldest, worker_seen=seen)

@@ -1,7 +1,9 @@
-"""HR's outbox page: every queued, sent, failed and superseded e-mail, and retrying the failed ones."""
+"""HR's outbox: every queued, sent, failed and superseded e-mail, each one opened, and retrying the failed ones."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -11,7 +13,8 @@ from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.navigation import menu_entry
 from rotation.outbox import listing
-from rotation.outbox.listing import listed, status_counts
+from rotation.outbox.compose import ComposeError, compose
+from rotation.outbox.listing import listed, repeat_key, repeats, stalled_mail, status_counts
 from rotation.outbox.models import (
     ANDON,
     ATTENDANCE,
@@ -35,9 +38,12 @@ from rotation.outbox.models import (
 from rotation.pagination import paginate, search_text
 from rotation.roles import ADMIN, HR
 from rotation.security import roles_required
+from rotation.serving import SECRET_IN_PATH
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
 menu_entry("Outbox", "outbox.outbox_list", {HR, ADMIN}, position=100)
+# HR's home and the outbox: mail waiting with no worker to send it (None when all is well).
+bp.app_template_global("stalled_mail")(stalled_mail)
 
 PURPOSE_LABELS = {INVITATION: "Invitations and updates", CANCELLATION: "Cancellations", REMINDER: "Reminders",
                   CHANGE_OUTCOME: "Answers to change requests", NO_SHOW_NOTICE: "No-show notices",
@@ -45,7 +51,7 @@ PURPOSE_LABELS = {INVITATION: "Invitations and updates", CANCELLATION: "Cancella
                   PROBLEM_NEWS: "News about problems", OBSERVATION_DECLINED: "Declined observations",
                   SET_PASSWORD: "Set-password links",
                   RESET_PASSWORD: "Reset-password links"}
-# What a message is when it is not a calendar message. The text of some holds a secret link and is never shown.
+# What a message is when it is not a calendar message. The text of some holds a secret link, shown only without it.
 MESSAGE_LABELS = {SET_PASSWORD: "A link to set a password", RESET_PASSWORD: "A link to reset a forgotten password",
                   ATTENDANCE: "A link for the site's host to record attendance", REMINDER: "Reminder",
                   CHANGE_OUTCOME: "Answer to a change request", NO_SHOW_NOTICE: "No-show notice to the line manager",
@@ -91,6 +97,45 @@ class Row:
         return (f"{assignment.person.full_name}'s {assignment.kind_label.lower()} at {slot.site.code} "
                 f"({slot.site.name}), {ShiftTime.of(slot, slot.site).days}")
 
+    @property
+    def about(self) -> str | None:
+        """The line under what it is: the shift a message is about, else its subject."""
+        return self.shift or self.message.subject
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the list: a message, or identical messages to one person (newest first) that open on each."""
+
+    rows: list[Row]
+
+    @property
+    def row(self) -> Row:
+        return self.rows[0]
+
+    @property
+    def attempts(self) -> str:
+        low, high = min(row.message.attempts for row in self.rows), max(row.message.attempts for row in self.rows)
+        return str(low) if low == high else f"{low}–{high}"
+
+    @property
+    def next_attempt(self) -> datetime | None:
+        """The soonest of the queued messages' next attempts."""
+        return min((row.message.next_attempt_at for row in self.rows if row.message.status == QUEUED), default=None)
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a message says, as HR may read it: its subject, plain text and calendar part, secrets left out."""
+
+    subject: str
+    text: str
+    calendar: str | None = None
+    calendar_type: str | None = None
+    # Why the message cannot be made now (a calendar message about a shift that is gone …).
+    problem: str | None = None
+    redacted: bool = False
+
 
 @bp.get("/")
 @roles_required(HR, ADMIN)
@@ -104,10 +149,23 @@ def outbox_list():
     counts = status_counts(kind, query)
     page = paginate(listed(tab, kind, query), per_page=50, rows=True)
     page.items = [Row(row[0], row[1]) for row in page.items]
+    lines = [Line(rows) for rows in repeats(page.items, lambda row: repeat_key(row.message, row.status))]
     return render_template(
-        "outbox/list.html", page=page, status=status, purpose=purpose, query=query, counts=counts,
+        "outbox/list.html", page=page, lines=lines, status=status, purpose=purpose, query=query, counts=counts,
         statuses=MESSAGE_STATUS_LABELS, purposes=PURPOSE_LABELS, back=request.full_path,
         replies_read=bool(current_app.config.get("ROTATION_IMAP_HOST")))
+
+
+@bp.get("/<int:message_id>")
+@roles_required(HR, ADMIN)
+def message_page(message_id: int):
+    """One message: to whom, what it is, where it stands, the server's last reply, and what it says."""
+    found = db.session.execute(listed(None, None, "").where(OutboxMessage.id == message_id)).first()
+    if found is None:
+        abort(404)
+    row = Row(found[0], found[1])
+    return render_template("outbox/message.html", row=row, message=row.message, content=_content(row.message),
+                           back=request.path)
 
 
 @bp.post("/<int:message_id>/retry")
@@ -147,6 +205,35 @@ def retry_all_failed():
     else:
         flash(_retried_sentence(queued, superseded), "success")
     return redirect(_back())
+
+
+def _content(message: OutboxMessage) -> Content:
+    """An account message's stored subject and text; a calendar message made as it would be sent now."""
+    calendar: str | None = None
+    calendar_type: str | None = None
+    if message.purpose not in CALENDAR_PURPOSES:
+        subject, text = message.subject or "", message.body_text or ""
+    else:
+        try:
+            made = compose(message)
+        except ComposeError as error:
+            return Content(subject="", text="", problem=str(error))
+        plain, part = _part(made, "text/plain"), _part(made, "text/calendar")
+        subject, text = str(made["Subject"] or ""), plain.get_content() if plain else ""
+        if part is not None:
+            calendar, calendar_type = part.get_content(), f"text/calendar; method={part.get_param('method')}"
+    shown = [without_secrets(value) if value is not None else None for value in (subject, text, calendar)]
+    return Content(subject=shown[0] or "", text=shown[1] or "", calendar=shown[2], calendar_type=calendar_type,
+                   redacted=shown != [subject, text, calendar])
+
+
+def without_secrets(text: str) -> str:
+    """``text`` with the secret of every secret link (password, attendance, calendar feed) replaced by "…"."""
+    return SECRET_IN_PATH.sub(lambda found: next(part for part in found.groups() if part) + "…", text)
+
+
+def _part(message: EmailMessage, content_type: str) -> EmailMessage | None:
+    return next((part for part in message.walk() if part.get_content_type() == content_type), None)
 
 
 def _has_newer(message: OutboxMessage) -> bool:
