@@ -1,7 +1,7 @@
 """The last time a background worker was at work, so the outbox can tell HR when nothing sends the mail
 
 Revision ID: d7e3a5f19c42
-Revises: 900d947d0ddc
+Revises: d5a9c3e7f182
 Create Date: 2026-12-04 16:20:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd7e3a5f19c42'
-down_revision = '900d947d0ddc'
+down_revision = 'd5a9c3e7f182'
 branch_labels = None
 depends_on = None
 
