@@ -1,0 +1,82 @@
+"""Every page each demo role reaches, checked in Chromium with axe-core and at phone width.
+
+The pages are found, not listed: each role's pages are crawled from home through the links on them (one
+page of each view), so a new page is covered without a new test. On each, axe-core (vendored from npm in
+``tests/vendor/axe-core``) must find no serious or critical violation, and at 390 px the page must not be
+wider than the screen.
+"""
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from rotation.demo.accounts import DEMO_PASSWORD
+from tests.helpers import PHONE, page_width, sign_in
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+ROLES = {"hr": "hr@example.com", "manager": "manager@example.com", "owner": "owner@example.com",
+         "admin": "admin@example.com", "ceo": "ceo@example.com", "visitor": None}
+MOST_PAGES = 45
+# Links that end the walk's session or leave HTML behind.
+LEAVE_ALONE = ("/logout", ".ics", ".csv", "/download", "/export")
+REPORTED = ("serious", "critical")
+
+
+def view_of(app, path: str) -> str | None:
+    try:
+        rule, _ = app.url_map.bind("localhost").match(urlsplit(path).path, method="GET")
+    except (NotFound, MethodNotAllowed):
+        return None
+    return rule
+
+
+def violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is now, one line each."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")  # not a <script>: the CSP allows none inline
+    found = page.evaluate("""async () => {
+        const result = await axe.run(document, {resultTypes: ["violations"]});
+        return result.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                            nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+    }""")
+    return [f"{item['impact']} {item['id']}: {item['help']} ({', '.join(item['nodes'])})"
+            for item in found if item["impact"] in REPORTED]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_is_accessible_and_fits_a_phone(app, runner, page, role):
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    page.set_viewport_size(PHONE)
+    if ROLES[role]:
+        sign_in(page, ROLES[role], DEMO_PASSWORD)
+        page.wait_for_load_state("load")
+    start = "/" if ROLES[role] else "/login"
+    seen_views: set[str] = set()
+    queue, visited, problems = deque([start]), set(), []
+    while queue and len(visited) < MOST_PAGES:
+        path = queue.popleft()
+        view = view_of(app, path)
+        if path in visited or view is None or view in seen_views or any(part in path for part in LEAVE_ALONE):
+            continue
+        visited.add(path)
+        seen_views.add(view)
+        response = page.goto(path)
+        assert response is not None and response.status < 500, f"GET {path}"
+        if response.status != 200 or "text/html" not in (response.headers.get("content-type") or ""):
+            continue
+        page.wait_for_load_state("load")
+        width = page_width(page)
+        if width > PHONE["width"]:
+            problems.append(f"{path}: {width} px wide at {PHONE['width']} px")
+        problems.extend(f"{path}: {line}" for line in violations(page))
+        for link in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"):
+            if link.startswith("/") and not link.startswith(("//", "/static/")):
+                queue.append(link.split("#", 1)[0])
+    assert len(visited) >= (5 if ROLES[role] else 2), f"the walk found too few pages: {visited}"
+    assert not problems, "\n".join(problems)
