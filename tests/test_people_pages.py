@@ -3,6 +3,9 @@ from datetime import date
 
 import pytest
 
+from rotation.db import utc_today
+from rotation.extensions import db
+from rotation.people.signals import roster_changed
 from tests.fixtures.clock import this_year
 from tests.helpers import count_queries, next_page_url
 
@@ -155,3 +158,19 @@ def test_person_page_reads_the_same_few_queries_with_or_without_a_history(client
     # counted, what the plan could not give them: 5.
     assert len(full) == len(empty) == 12, "\n\n".join(full)
 
+
+def test_a_leavers_page_says_they_left_and_what_became_of_their_shifts(client, login_as, maria_history):
+    login_as("hr")
+    maria = maria_history["maria"]
+    maria.is_active = False
+    roster_changed.send([maria.id], today=utc_today())  # as the roster import does for a leaver
+    db.session.commit()
+    page = client.get(f"/people/{maria.id}").get_data(as_text=True)
+    facts = text(section(page, "Roster"))
+    assert "by the default rule" not in page and "has direct reports" not in page  # she still has a report
+    assert ("In the rotation no — Maria Jansen left the company. Their shifts still to come were withdrawn when "
+            "the roster said so") in facts
+    shifts = text(section(page, "Shifts").split("<details>")[0])
+    assert f"Customer-service day {this_year() + 1}" in shifts
+    assert "Confirmed" not in shifts and "the draft moves it" not in shifts  # cancelled, with its proposal
+    assert "Send a link to set a password" not in page
