@@ -25,6 +25,7 @@ pytest_plugins = [
     "tests.fixtures.insights",
     "tests.fixtures.coverage",
     "tests.fixtures.my_rotation",
+    "tests.fixtures.person_page",
 ]
 
 

@@ -1,6 +1,24 @@
+import re
 from datetime import date
 
+import pytest
+
+from rotation.db import utc_today
+from rotation.extensions import db
+from rotation.people.signals import roster_changed
+from tests.fixtures.clock import this_year
 from tests.helpers import count_queries, next_page_url
+
+
+def section(page: str, heading: str) -> str:
+    """The text of the page's article under this heading (tags left in)."""
+    match = re.search(rf"<h2>{re.escape(heading)}</h2>.*?</article>", page, re.S)
+    assert match, f"no section {heading!r}"
+    return match.group(0)
+
+
+def text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", re.sub(r"<br>", " ", html))).strip()
 
 
 def test_people_list_searches_filters_and_paginates(client, login_as, make_person, make_site):
@@ -56,9 +74,11 @@ def test_person_page_shows_manager_reports_blackouts_and_account(client, login_a
     assert "2027-07-01 to 2027-07-31 — Parental leave" in page
     assert "yes — by the default rule (has direct reports)" in page
     assert "maria@example.com (Manager, Process owner)" in page  # in the rotation, so a manager too
-    # signed-in HR account: 3; the person, reports, blackouts: 3; their account and roles: 3; e-mail to them that
-    # failed: 1
-    assert len(queries) <= 10, "\n".join(q[:80] for q in queries)
+    # The signed-in HR account: 3 (the first page after signing in reads the account, its roles and whether it
+    # is in the rotation); the person with manager and home site, their reports: 2; blackouts: 1; their account,
+    # its roles and whether it is in the rotation: 3; e-mail to them that failed: 1; their shifts (with slots and
+    # sites): 1; attendance: 1; change requests: 1; observations counted: 1; what the plan could not give them: 1.
+    assert len(queries) <= 15, "\n\n".join(queries)
 
 
 def test_unknown_person_is_404_and_managers_are_refused(client, login_as):
@@ -78,3 +98,79 @@ def test_roster_people_in_the_rotation_sign_in_as_managers(client, login_as, mak
     assert user.roles == ["manager", "owner"]
     page = client.get("/").get_data(as_text=True)
     assert 'id="role-manager"' in page
+
+
+@pytest.mark.dates
+def test_person_page_names_every_shift_request_attendance_and_unplaced_reason(client, login_as, maria_history):
+    login_as("hr")
+    world = maria_history
+    this, following = this_year(), this_year() + 1
+    page = client.get(f"/people/{world['maria'].id}").get_data(as_text=True)
+
+    shifts = section(page, "Shifts")
+    current, earlier = shifts.split("<details>")
+    assert text(current).count("Customer-service day") == 2 and "Warehouse week" in text(current)
+    assert f'<a href="/assignments/{world["accepted"].id}">Customer-service day {this}</a>' in current
+    assert "Accepted in their calendar" in text(current)
+    assert "Cancelled" in text(current)  # the withdrawn warehouse week stays on record
+    march = world["march"].first_day
+    assert f"Confirmed the draft moves it to HEL-CC, {march:%a} {march.isoformat()}" in text(current)
+    assert f'href="/sites/HEL-CC?year={following}"' in current
+    assert "Earlier years (2 shifts)" in text(earlier)
+    for done in ("came", "missed"):
+        assert f'href="/assignments/{world[done].id}"' in earlier
+
+    unplaced = text(section(page, "Not placed by the plan"))
+    assert f"Warehouse week {following}: Every warehouse week with a free seat falls in her blackouts" in unplaced
+    assert "An older reason" not in page  # only the latest finished run of the year counts
+    assert f'href="/plan/{following}/unplaced"' in page
+
+    requests = section(page, "Change requests")
+    declined, waiting = world["requests"]
+    assert text(requests).index("Waiting for HR") < text(requests).index("Declined")  # newest first
+    for change in (declined, waiting):
+        assert f'href="/changes/{change.id}"' in requests
+    assert f"Asked {this}-01-20 to move the customer-service day at HEL-CC" in text(requests)
+
+    attendance = text(section(page, "Attendance"))
+    assert "No-show, recorded by hr@example.com" in attendance
+    assert f"Came, recorded by host@hel.example.com on {this - 1}-06-01 12:00 UTC" in attendance
+    assert attendance.index("No-show") < attendance.index("Came")  # newest first
+
+    assert "3 filed: 2 submitted, 1 declined." in text(section(page, "Observations"))
+
+
+def test_person_page_reads_the_same_few_queries_with_or_without_a_history(client, login_as, maria_history,
+                                                                         make_person):
+    login_as("hr")
+    newcomer = make_person(full_name="Nora Newcomer")
+    newcomer_id, maria_id = newcomer.id, maria_history["maria"].id
+    client.get(f"/people/{newcomer_id}")  # the first page after signing in reads the account once more
+    with count_queries() as empty:
+        page = client.get(f"/people/{newcomer_id}").get_data(as_text=True)
+    assert "No shifts this year or later yet." in page and "No attendance recorded yet." in page
+    assert "Nora Newcomer has asked for no changes." in page and "None filed yet." in page
+    assert "Not placed by the plan" not in page
+    with count_queries() as full:
+        client.get(f"/people/{maria_id}")
+    # The signed-in account and its roles: 2; the person, their reports, their blackouts, the account with their
+    # address (none here), e-mail to them that failed: 5; their shifts, attendance, change requests, observations
+    # counted, what the plan could not give them: 5.
+    assert len(full) == len(empty) == 12, "\n\n".join(full)
+
+
+def test_a_leavers_page_says_they_left_and_what_became_of_their_shifts(client, login_as, maria_history):
+    login_as("hr")
+    maria = maria_history["maria"]
+    maria.is_active = False
+    roster_changed.send([maria.id], today=utc_today())  # as the roster import does for a leaver
+    db.session.commit()
+    page = client.get(f"/people/{maria.id}").get_data(as_text=True)
+    facts = text(section(page, "Roster"))
+    assert "by the default rule" not in page and "has direct reports" not in page  # she still has a report
+    assert ("In the rotation no — Maria Jansen left the company. Their shifts still to come were withdrawn when "
+            "the roster said so") in facts
+    shifts = text(section(page, "Shifts").split("<details>")[0])
+    assert f"Customer-service day {this_year() + 1}" in shifts
+    assert "Confirmed" not in shifts and "the draft moves it" not in shifts  # cancelled, with its proposal
+    assert "Send a link to set a password" not in page

@@ -36,9 +36,15 @@ def test_hr_opens_the_sites_and_a_sites_slots(page, make_user, make_site):
     page.get_by_role("heading", name="Helsinki contact centre", level=1).wait_for()
     assert page_width(page) <= PHONE["width"]
     assert page.get_by_role("heading", name=f"Slots in {year}").is_visible()
-    assert page.get_by_role("heading", name=f"January {year}").is_visible()
+    # The page opens at this month's slots, one month at a time; January is a click away.
+    month = utc_today()
+    assert page.get_by_role("heading", name=f"{month:%B %Y}").is_visible()
+    assert f"{month:%Y-%m}-" in page.locator("tbody tr").first.inner_text()
+    page.get_by_role("navigation", name="Months").get_by_role("link", name="January").click()
+    page.get_by_role("heading", name=f"January {year}").wait_for()
     first_row = page.locator("tbody tr").first
     assert f"{year}-01-0" in first_row.inner_text() and "09:00–17:00 EET" in first_row.inner_text()
+    assert page_width(page) <= PHONE["width"]
 
     page.get_by_role("link", name=f"{year + 1} →").click()
     page.get_by_role("heading", name=f"Slots in {year + 1}").wait_for()

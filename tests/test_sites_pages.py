@@ -22,6 +22,13 @@ def site_statements(statements: list[str]) -> list[str]:
     return [statement for statement in statements if re.search(r"\bFROM (site|slot)\b", statement)]
 
 
+def who(page: str, day: str) -> str:
+    """The text of the Who cell of the slot on ``day``: the seat holders' names and their shifts' statuses."""
+    match = re.search(rf"{re.escape(day)}</td>.*?data-label=\"Who\"><span>(.*?)</span></td>", page, re.S)
+    assert match, f"no Who cell for {day}"
+    return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+
+
 def row_with(page: str, *cells: str) -> bool:
     """A table row holding these cell texts, in this order."""
     pattern = r"\s*</td>\s*<td[^>]*>\s*".join(re.escape(text) for text in cells)
@@ -104,17 +111,23 @@ def test_site_page_shows_facts_and_local_slot_times_by_month(client, login_as, m
     generate_slots(2027)
     db.session.commit()
     with count_queries() as queries:
-        page = client.get("/sites/HEL-CC?year=2027").get_data(as_text=True)
+        page = client.get("/sites/HEL-CC?year=2027&month=3").get_data(as_text=True)
     # The account with its roles (the first page after signing in), the site, its slots; the seats taken are
-    # kept: one small query reads the tables' versions, and one counts the seats, as the slots are new.
+    # kept: one small query reads the tables' versions, and one counts the seats, as the slots are new. Nobody
+    # holds a seat, so nobody's name is read.
     assert len(queries) <= 7, queries
     assert len(site_statements(queries)) == 2, queries
     assert "<h1>Helsinki contact centre</h1>" in page
     assert "<dt>Seats per slot</dt><dd>3</dd>" in page
     assert "09:00–17:00 local time, Monday to Friday" in page
     assert "261 customer-service days in 2027" in page
+    # One month's slots at a time, with a link to each month of the year.
     assert '<h3 id="month-2027-03">March 2027</h3>' in page
-    assert '<a href="#month-2027-12">December</a>' in page
+    assert re.search(r'<a href="/sites/HEL-CC\?year=2027&amp;month=3#month-2027-03" aria-current="page">March</a>',
+                     page)
+    assert '<a href="/sites/HEL-CC?year=2027&amp;month=12#month-2027-12">December</a>' in page
+    assert "Mon 2027-02-01" not in page and "Thu 2027-04-01" not in page
+    assert "← February" in page and "April →" in page
     # Winter time before the change on Sunday 28 March, summer time after it.
     assert row_with(page, "Fri 2027-03-26", "09:00–17:00 EET", "3")
     assert row_with(page, "Mon 2027-03-29", "09:00–17:00 EEST", "3")
@@ -122,7 +135,7 @@ def test_site_page_shows_facts_and_local_slot_times_by_month(client, login_as, m
     assert 'href="/sites/HEL-CC?year=2026"' in page and 'href="/sites/HEL-CC?year=2028"' in page
     # No assignments exist yet, so a slot shows its seats and nothing about seats taken or free.
     headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', page)
-    assert headers == ["Day", "Local time", "Seats"] * 12
+    assert headers == ["Day", "Local time", "Seats"]
 
 
 def test_site_page_shows_the_seats_used_and_free_in_each_slot(client, login_as, make_site, make_person):
@@ -132,29 +145,70 @@ def test_site_page_shows_the_seats_used_and_free_in_each_slot(client, login_as, 
     slots = {slot.first_day: slot for slot in db.session.scalars(sa.select(Slot))}
     monday, tuesday, wednesday = date(2027, 3, 1), date(2027, 3, 2), date(2027, 3, 3)
 
-    def assign(first_day: date, status: str = "published", **values) -> None:
-        person = make_person(home_site=site)
-        db.session.add(Assignment(person_id=person.id, slot_id=slots[first_day].id, year=2027,
-                                  kind="customer_service", status=status, **values))
+    def assign(name: str, first_day: date, status: str = "published", **values) -> Assignment:
+        person = make_person(full_name=name, home_site=site)
+        assignment = Assignment(person_id=person.id, slot_id=slots[first_day].id, year=2027,
+                                kind="customer_service", status=status, **values)
+        db.session.add(assignment)
         db.session.commit()
+        return assignment
 
-    assign(monday)
-    assign(monday, status="draft")
-    assign(monday, status="cancelled")  # holds no seat
-    assign(monday, status="no_show")    # nor does a missed shift
-    assign(tuesday, proposal="withdraw")  # the draft gives this seat back
-    assign(tuesday, proposal="move", proposed_slot_id=slots[wednesday].id)  # counted where it will be
-    client.get("/sites/HEL-CC?year=2027")  # the first page after signing in also settles the account's roles
+    published = assign("Pia Published", monday)
+    draft = assign("Dan Draft", monday, status="draft")
+    assign("Cecil Cancelled", monday, status="cancelled")  # holds no seat
+    assign("Nina Noshow", monday, status="no_show")    # nor does a missed shift
+    assign("Will Withdrawn", tuesday, proposal="withdraw")  # the draft gives this seat back
+    # Counted where it will be.
+    moved = assign("Mo Mover", tuesday, proposal="move", proposed_slot_id=slots[wednesday].id)
+    client.get("/sites/HEL-CC?year=2027&month=3")  # the first page after signing in also settles the account's roles
     with count_queries() as queries:
-        page = client.get("/sites/HEL-CC?year=2027").get_data(as_text=True)
-    # The account, the site, its slots, and the versions of the tables the seats taken were counted from.
-    assert len(queries) <= 5, queries
+        page = client.get("/sites/HEL-CC?year=2027&month=3").get_data(as_text=True)
+    # The account, the site, its slots, the versions of the tables the seats taken were counted from, and who
+    # holds the seats of the month shown.
+    assert len(queries) <= 6, queries
     assert len(site_statements(queries)) == 2, queries
     headers = re.findall(r'<th scope="col"[^>]*>([^<]+)</th>', page)
-    assert headers[:5] == ["Day", "Local time", "Seats", "Used", "Free"]
+    assert headers == ["Day", "Local time", "Seats", "Used", "Free", "Who"]
     assert row_with(page, "Mon 2027-03-01", "09:00–17:00 EET", "3", "2", "1")
     assert row_with(page, "Tue 2027-03-02", "09:00–17:00 EET", "3", "0", "3")
     assert row_with(page, "Wed 2027-03-03", "09:00–17:00 EET", "3", "1", "2")
+    # Who holds the seats: by name, each linking to the person and to the shift.
+    assert who(page, "Mon 2027-03-01") == "Dan Draft (draft), Pia Published (published)"
+    assert who(page, "Tue 2027-03-02") == "nobody"
+    assert who(page, "Wed 2027-03-03") == "Mo Mover (published, the draft moves it here)"
+    for assignment in (published, draft, moved):
+        assert f'href="/people/{assignment.person_id}"' in page
+        assert f'href="/assignments/{assignment.id}"' in page
+    assert "Cecil Cancelled" not in page and "Nina Noshow" not in page and "Will Withdrawn" not in page
+    assert "<td data-label=\"Who\"" in page and "Thu 2027-04-01" not in page  # names only for March's slots
+
+
+def test_a_months_names_are_read_in_one_query_however_many_seats_are_taken(client, login_as, make_site,
+                                                                        make_person):
+    login_as("hr")
+    site = make_site(code="HEL-CC", name="Helsinki contact centre", seats=5)
+    generate_slots(2027)
+    march = db.session.scalars(sa.select(Slot).where(Slot.first_day.between(date(2027, 3, 1), date(2027, 3, 31)))
+                               .order_by(Slot.first_day)).all()
+
+    def fill(slots: list[Slot]) -> None:
+        for slot in slots:
+            for _ in range(slot.seats):
+                db.session.add(Assignment(person_id=make_person(home_site=site).id, slot_id=slot.id, year=2027,
+                                          kind="customer_service", status="published"))
+        db.session.commit()
+
+    fill(march[:1])
+    client.get("/sites/HEL-CC?year=2027&month=3")
+    with count_queries() as few:
+        client.get("/sites/HEL-CC?year=2027&month=3")
+    fill(march[1:])
+    client.get("/sites/HEL-CC?year=2027&month=3")  # the seats taken are counted again once, then kept
+    with count_queries() as many:
+        page = client.get("/sites/HEL-CC?year=2027&month=3").get_data(as_text=True)
+    assert len(many) == len(few), many
+    assert page.count('href="/people/') == 5 * len(march)
+    assert re.search(r"March <span class=\"count\">0 seats free</span>", page)
 
 
 def test_the_seats_used_change_as_soon_as_a_shift_does(client, login_as, make_site, make_person):
@@ -172,15 +226,15 @@ def test_the_seats_used_change_as_soon_as_a_shift_does(client, login_as, make_si
         return assignment
 
     def used() -> tuple[bool, bool]:
-        page = client.get("/sites/HEL-CC?year=2027").get_data(as_text=True)
+        page = client.get("/sites/HEL-CC?year=2027&month=3").get_data(as_text=True)
         return (row_with(page, "Mon 2027-03-01", "09:00–17:00 EET", "3", "1", "2"),
                 row_with(page, "Tue 2027-03-02", "09:00–17:00 EET", "3", "1", "2"))
 
     first = assign(monday)
     assign(monday)
-    page = client.get("/sites/HEL-CC?year=2027").get_data(as_text=True)
+    page = client.get("/sites/HEL-CC?year=2027&month=3").get_data(as_text=True)
     assert row_with(page, "Mon 2027-03-01", "09:00–17:00 EET", "3", "2", "1")
-    assert row_with(client.get("/sites/HEL-CC?year=2027").get_data(as_text=True),
+    assert row_with(client.get("/sites/HEL-CC?year=2027&month=3").get_data(as_text=True),
                     "Mon 2027-03-01", "09:00–17:00 EET", "3", "2", "1")  # kept
     # A draft moving one to Tuesday, written by a bulk statement, counts it there at once.
     db.session.execute(sa.update(Assignment).where(Assignment.id == first.id)
@@ -192,8 +246,21 @@ def test_the_seats_used_change_as_soon_as_a_shift_does(client, login_as, make_si
                        .values(status="cancelled", proposal=None, proposed_slot_id=None))
     db.session.commit()
     assert used() == (True, False)
-    page = client.get("/sites/HEL-CC?year=2027").get_data(as_text=True)
+    page = client.get("/sites/HEL-CC?year=2027&month=3").get_data(as_text=True)
     assert row_with(page, "Tue 2027-03-02", "09:00–17:00 EET", "3", "0", "3")
+
+
+@pytest.mark.dates
+def test_site_page_opens_at_this_month(client, login_as, make_site):
+    login_as("hr")
+    make_site(code="HEL-CC", name="Helsinki contact centre")
+    today = utc_today()
+    generate_slots(today.year)
+    db.session.commit()
+    for url in ("/sites/HEL-CC", f"/sites/HEL-CC?year={today.year}&month=13", "/sites/HEL-CC?month=March"):
+        page = client.get(url).get_data(as_text=True)
+        assert f'<h3 id="month-{today:%Y-%m}">{today:%B %Y}</h3>' in page, url
+        assert page.count('aria-current="page">') == 2, url  # the menu's Sites and this month
 
 
 def test_warehouse_page_shows_its_weeks(client, login_as, make_site):
@@ -202,7 +269,7 @@ def test_warehouse_page_shows_its_weeks(client, login_as, make_site):
               seats=2)
     generate_slots(2027)
     db.session.commit()
-    page = client.get("/sites/RNO-WH?year=2027").get_data(as_text=True)
+    page = client.get("/sites/RNO-WH?year=2027&month=3").get_data(as_text=True)
     assert "52 warehouse weeks in 2027" in page
     assert row_with(page, "Mon 2027-03-08 to Fri 2027-03-12", "Mon 00:00–Sat 00:00 PST", "2")
     assert row_with(page, "Mon 2027-03-15 to Fri 2027-03-19", "Mon 00:00–Sat 00:00 PDT", "2")

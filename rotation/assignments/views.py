@@ -25,12 +25,15 @@ from rotation.assignments.models import (
     WITHDRAW,
     Assignment,
 )
+from rotation.assignments.queries import with_slot_and_site
 from rotation.assignments.signals import shift_page
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.navigation import menu_entry
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person
+from rotation.people.signals import person_page
 from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.roles import HR
 from rotation.security import roles_required
@@ -65,6 +68,40 @@ class ShiftTime:
 
     def __str__(self) -> str:
         return f"{self.days}, {self.hours}"
+
+
+@dataclass(frozen=True)
+class PersonShift:
+    """One of a person's shifts as HR's page of the person lists it: when, and where the draft would take it."""
+
+    assignment: Assignment
+    when: ShiftTime
+    proposed_when: ShiftTime | None
+
+    @property
+    def answer(self) -> str | None:
+        """What the attendee answered in their calendar to the shift as it now is, in words."""
+        answer = self.assignment.current_answer
+        return ANSWER_LABELS[answer] if answer else None
+
+
+@person_page.connect
+def _shifts_of(person: Person) -> dict:
+    """On HR's page of a person: their shifts of this year and later (``shifts``) and of the years before
+    (``earlier_shifts``), cancelled ones too, in the order of their days; read in one query (index
+    ``ix_assignment_person_year``), with their slots and sites and the slot a draft would move them to."""
+    found = db.session.scalars(
+        with_slot_and_site()
+        .options(joinedload(Assignment.proposed_slot).joinedload(Slot.site))
+        .where(Assignment.person_id == person.id)
+        .order_by(Slot.first_day, Assignment.id)).all()
+    this_year = utc_today().year
+    shifts = [PersonShift(assignment, ShiftTime.of(assignment.slot, assignment.slot.site),
+                          ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
+                          if assignment.proposal == MOVE and assignment.proposed_slot else None)
+              for assignment in found]
+    return {"shifts": [shift for shift in shifts if shift.assignment.year >= this_year],
+            "earlier_shifts": [shift for shift in shifts if shift.assignment.year < this_year]}
 
 
 @bp.get("/")

@@ -20,13 +20,15 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.assignments.models import KIND_LABELS, Assignment
-from rotation.attendance.services import RECORDED, TO_RECORD
+from rotation.assignments.models import KIND_LABELS, Assignment, AssignmentStatus
+from rotation.assignments.views import ShiftTime
+from rotation.attendance.services import OUTCOME_LABELS, RECORDED, TO_RECORD
 from rotation.data_versions import kept
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.pagination import Page, paginate
 from rotation.people.models import Person
+from rotation.people.signals import person_page
 from rotation.sites.models import Site, Slot
 
 # Word for word the condition of the partial index on the waiting shifts of a slot (``ix_assignment_waiting``):
@@ -128,3 +130,31 @@ def _count_waiting() -> WaitingCounts:
             starts.append(starts_at)
             slots.append((code, tuple((each, number) for each, number in zip(kinds, numbers, strict=True) if number)))
     return WaitingCounts(until=until, starts=tuple(starts), slots=tuple(slots))
+
+
+# On HR's page of a person ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attended:
+    """One of a person's shifts whose attendance is recorded: when it was, whether they came, and who said so."""
+
+    assignment: Assignment
+    when: ShiftTime
+
+    @property
+    def outcome(self) -> str:
+        return OUTCOME_LABELS[AssignmentStatus(self.assignment.status)]
+
+
+@person_page.connect
+def _attendance_of(person: Person) -> dict:
+    """On HR's page of a person: their shifts whose attendance is recorded (came or no-show), newest first, with
+    who recorded it; one query (index ``ix_assignment_person_year``), slots and sites loaded."""
+    found = db.session.scalars(
+        sa.select(Assignment).join(Slot, Slot.id == Assignment.slot_id)
+        .options(contains_eager(Assignment.slot).joinedload(Slot.site))
+        .where(Assignment.person_id == person.id, Assignment.status.in_(RECORDED))
+        .order_by(Slot.first_day.desc(), Assignment.id.desc())).all()
+    return {"attendance": [Attended(assignment, ShiftTime.of(assignment.slot, assignment.slot.site))
+                           for assignment in found]}

@@ -17,4 +17,6 @@ rotation without an account gets a link to set a password (accounts).""")
 
 person_page = _signals.signal("person-page", doc="""\
 What other areas show on HR's page of a person. Sender: the person. Answer: a dict of template variables
-(``blackouts``, ``account``, ``calendar_delivery``, ``returned_messages``).""")
+(``blackouts``, ``account``, ``calendar_delivery``, ``returned_messages``; ``shifts`` and ``earlier_shifts`` from
+assignments, ``attendance``, ``change_requests``, ``observations`` (counts by status), ``unplaced`` from plans),
+each read in one query at most.""")

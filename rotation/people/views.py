@@ -57,7 +57,9 @@ def person_detail(person_id: int):
         sa.select(report.id, report.full_name, report.employee_id, report.department, report.is_active)
         .where(report.manager_id == person.id).order_by(report.full_name)
     ).all()
-    shown: dict = {"blackouts": [], "account": None, "returned_messages": []}
+    # What the areas above answer (rotation.people.signals.person_page), each in one query of its own.
+    shown: dict = {"blackouts": [], "account": None, "returned_messages": [], "shifts": [], "earlier_shifts": [],
+                   "attendance": [], "change_requests": [], "observations": None, "unplaced": []}
     for answer in answers(person_page, person):
         shown.update(answer)
     return render_template("people/detail.html", person=person, in_rotation=in_rotation, reports=reports, **shown)

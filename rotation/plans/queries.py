@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
-from rotation.assignments.models import ANNOUNCED, CANCELLED, DRAFT, Assignment
+from rotation.assignments.models import ANNOUNCED, CANCELLED, DRAFT, KIND_LABELS, Assignment
 from rotation.data_versions import kept
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.people.models import Person
+from rotation.people.signals import person_page
 from rotation.plans.models import FAILED, FINISHED, QUEUED, RUNNING, PlanRun, UnplacedShift
 from rotation.plans.publish import DraftSummary, summary_counts
 from rotation.plans.runs import ABANDONED_AFTER
@@ -81,6 +82,34 @@ def unplaced(run_id: int) -> sa.Select:
             .options(contains_eager(UnplacedShift.person))
             .where(UnplacedShift.plan_run_id == run_id)
             .order_by(Person.full_name, Person.id, UnplacedShift.kind))
+
+
+@dataclass(frozen=True)
+class Unplaced:
+    """A shift of one year that the latest finished run could not give a person, and why."""
+
+    year: int
+    kind: str
+    reason: str
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+
+@person_page.connect
+def _unplaced_of(person: Person) -> dict:
+    """On HR's page of a person: the shifts the latest finished run of each year could not give them (what the
+    year's unplaced list shows), newest year first; one query."""
+    newer = aliased(PlanRun)
+    latest_finished = (sa.select(sa.func.max(newer.id)).where(newer.year == PlanRun.year, newer.status == FINISHED)
+                       .scalar_subquery())
+    rows = db.session.execute(
+        sa.select(PlanRun.year, UnplacedShift.kind, UnplacedShift.reason)
+        .join(PlanRun, PlanRun.id == UnplacedShift.plan_run_id)
+        .where(UnplacedShift.person_id == person.id, PlanRun.id == latest_finished)
+        .order_by(PlanRun.year.desc(), UnplacedShift.kind)).tuples().all()
+    return {"unplaced": [Unplaced(year, kind, reason) for year, kind, reason in rows]}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ this one and never the other way round; they answer these questions with receive
 """
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from blinker import Namespace
 
 _signals = Namespace()
@@ -18,3 +20,19 @@ seats_taken = _signals.signal("seats-taken", doc="""\
 Seats taken per slot, drafts included (at the slot a draft moves a shift to). Sender: the site's id;
 keywords ``year`` and ``slot_ids`` (that site's slots of that year). Answer: ``{slot id: seats taken}``.
 Answered by ``rotation.assignments``.""")
+
+
+class SeatHolder(NamedTuple):
+    """Who holds a seat in a slot, as the site's page names them: the person, their shift and its status."""
+
+    person_id: int
+    name: str
+    assignment_id: int
+    status: str  # the shift's status, in words ("Draft", "Published" …)
+    moving_in: bool  # the latest draft moves the shift here from another slot
+
+
+seat_holders = _signals.signal("seat-holders", doc="""\
+Who holds the seats of some slots, drafts included (at the slot a draft moves a shift to), as ``seats_taken``
+counts them. Sender: the site's id; keyword ``slot_ids`` (that site's slots shown on its page). Answer:
+``{slot id: [SeatHolder, ...]}`` by name, in one query. Answered by ``rotation.assignments``.""")

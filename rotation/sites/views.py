@@ -3,7 +3,7 @@ year's slots (at every site, at the ticked ones, or at one site from its page) a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import groupby
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.forms import CreateSlotsForm, SiteSlotsForm, YearForm
 from rotation.sites.models import CONTACT_CENTER, Site, Slot
-from rotation.sites.signals import seats_taken
+from rotation.sites.signals import SeatHolder, seat_holders, seats_taken
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR, SiteSlotSummary, generate_slots, preview_slots
 
 bp = Blueprint("sites", __name__)
@@ -29,12 +29,14 @@ menu_entry("Sites", "sites.site_list", {HR}, position=30)
 
 @dataclass
 class SlotRow:
-    """One slot as the site's page shows it, in the site's local time, with the seats taken."""
+    """One slot as the site's page shows it, in the site's local time, with the seats taken and, in the month
+    shown, who holds them."""
 
     slot: Slot
     days: str
     hours: str
     taken: int = 0
+    holders: list[SeatHolder] = field(default_factory=list)
 
     @property
     def free(self) -> int:
@@ -48,7 +50,12 @@ class Month:
     name: str
     label: str
     anchor: str
+    number: int
     slots: list[SlotRow]
+
+    @property
+    def free(self) -> int:
+        return sum(row.free for row in self.slots)
 
 
 def requested_year() -> int:
@@ -108,7 +115,7 @@ def months_of(slots: list[tuple[Slot, int]], zone: ZoneInfo | None) -> list[Mont
         return SlotRow(slot=slot, days=local_days(slot), hours=slot_hours(slot, zone), taken=taken)
 
     return [
-        Month(name=f"{first:%B %Y}", label=f"{first:%B}", anchor=f"{first:%Y-%m}",
+        Month(name=f"{first:%B %Y}", label=f"{first:%B}", anchor=f"{first:%Y-%m}", number=first.month,
               slots=[row(slot, taken) for slot, taken in group])
         for first, group in groupby(slots, key=lambda pair: pair[0].first_day.replace(day=1))
     ]
@@ -153,14 +160,38 @@ def site_detail(code: str):
     slots = [(slot, taken.get(slot.id, 0)) for slot in rows]
     zone = site_zone(site)
     now = utcnow().astimezone(zone) if zone else None
+    months = months_of(slots, zone)
+    month = shown_month(months, year)
+    if month is not None and any(row.taken for row in month.slots):
+        # Who holds the seats of the month shown, in one query for all its slots.
+        holders: dict[int, list[SeatHolder]] = {}
+        for answer in answers(seat_holders, site.id, slot_ids=[row.slot.id for row in month.slots]):
+            holders.update(answer)
+        for row in month.slots:
+            row.holders = holders.get(row.slot.id, [])
     # A year without slots here: what creating them would make, and the button that does.
     [preview] = preview_slots(year, [site.code]) if not slots else [None]
-    return render_template("sites/detail.html", site=site, year=year, months=months_of(slots, zone),
+    return render_template("sites/detail.html", site=site, year=year, months=months, month=month,
                            slot_count=len(slots), zone_now=now, first_year=FIRST_YEAR, last_year=LAST_YEAR,
                            customer_service_hours=customer_service_hours(site),
                            seats_in_use=any(taken_seats for _, taken_seats in slots),
                            preview=preview, create_form=SiteSlotsForm(), slot_words=slot_words,
                            skipped_shown=SKIPPED_SHOWN)
+
+
+def shown_month(months: list[Month], year: int) -> Month | None:
+    """The month of the site's page whose slots are listed: the one ``?month=`` (1–12) names when it has slots;
+    otherwise, in the current year, this month or the next one with slots; otherwise the first."""
+    if not months:
+        return None
+    by_number = {month.number: month for month in months}
+    asked = request.args.get("month", type=int)
+    if asked in by_number:
+        return by_number[asked]
+    today = utc_today()
+    if year == today.year:
+        return next((month for month in months if month.number >= today.month), months[-1])
+    return months[0]
 
 
 # Creating a year's slots ------------------------------------------------------------------------------------
