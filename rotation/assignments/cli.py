@@ -1,20 +1,18 @@
 """``assignments export --year YYYY [--format csv|json]``."""
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import AppGroup
 
 from rotation.assignments.export import COLUMNS, export_rows
-from rotation.exports import write_rows
+from rotation.exports import OUTPUTS, print_rows
 
 assignments_cli = AppGroup("assignments", help="People's customer-service days and warehouse weeks.")
 
 
 @assignments_cli.command("export")
 @click.option("--year", type=int, required=True, help="The calendar year, e.g. 2027.")
-@click.option("--format", "output", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+@click.option("--format", "output", type=click.Choice(OUTPUTS), default="csv", show_default=True,
               help="CSV with a header row, or a JSON array of objects.")
 def export(year: int, output: str) -> None:
     """Print every assignment of the year to standard output, cancelled ones included.
@@ -23,4 +21,4 @@ def export(year: int, output: str) -> None:
     A customer-service day's start and end carry the site's UTC offset; a
     warehouse week's are its first and last day.
     """
-    write_rows(sys.stdout, COLUMNS, export_rows(year), output)
+    print_rows(COLUMNS, export_rows(year), output)

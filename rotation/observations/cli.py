@@ -1,19 +1,17 @@
 """``observations export [--format csv|json]``."""
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import AppGroup
 
-from rotation.exports import write_rows
+from rotation.exports import OUTPUTS, print_rows
 from rotation.observations.export import COLUMNS, export_rows
 
 observations_cli = AppGroup("observations", help="Observations filed from shifts.")
 
 
 @observations_cli.command("export")
-@click.option("--format", "output", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+@click.option("--format", "output", type=click.Choice(OUTPUTS), default="csv", show_default=True,
               help="CSV with a header row, or a JSON array of objects.")
 def export(output: str) -> None:
     """Print every observation to standard output, oldest first.
@@ -28,4 +26,4 @@ def export(output: str) -> None:
     area is the path from the top, e.g. "Customer service › Refunds";
     seconds counts the "me too"s.
     """
-    write_rows(sys.stdout, COLUMNS, export_rows(), output)
+    print_rows(COLUMNS, export_rows(), output)

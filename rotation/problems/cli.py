@@ -1,19 +1,17 @@
 """``problems export [--format csv|json]``."""
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import AppGroup
 
-from rotation.exports import write_rows
+from rotation.exports import OUTPUTS, print_rows
 from rotation.problems.export import COLUMNS, export_rows
 
 problems_cli = AppGroup("problems", help="Problems triaged from observations.")
 
 
 @problems_cli.command("export")
-@click.option("--format", "output", type=click.Choice(["csv", "json"]), default="csv", show_default=True,
+@click.option("--format", "output", type=click.Choice(OUTPUTS), default="csv", show_default=True,
               help="CSV with a header row, or a JSON array of objects.")
 def export(output: str) -> None:
     """Print every problem to standard output, oldest first, closed ones and duplicates included.
@@ -26,4 +24,4 @@ def export(output: str) -> None:
     them, reporters the distinct people who filed or seconded them; overdue
     is "yes" for an open problem past its due date. Times are ISO 8601 in UTC.
     """
-    write_rows(sys.stdout, COLUMNS, export_rows(), output)
+    print_rows(COLUMNS, export_rows(), output)
