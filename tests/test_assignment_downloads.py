@@ -1,5 +1,5 @@
 """HR's "Download CSV" on the Assignments page: the same bytes as ``assignments export`` with the same filters,
-every page of the rows the filters select, streamed, for HR only."""
+every page of the rows the filters select, streamed, for HR only; and every list's download is streamed."""
 from __future__ import annotations
 
 import csv
@@ -137,7 +137,8 @@ def test_the_assignments_download_is_a_streamed_attachment(client, login_as, shi
     assert len(rows_of(data)) == 4
 
 
-@pytest.mark.parametrize("page, url, role", [("/assignments/", "/assignments/export.csv", "hr")])
+@pytest.mark.parametrize("page, url, role", [
+    ("/assignments/", "/assignments/export.csv", "hr"), ("/people", "/people/export.csv", "hr")])
 def test_every_download_is_streamed_and_its_page_is_not(client, login_as, streamed, page, url, role):
     login_as(role)
     download = client.get(url)
