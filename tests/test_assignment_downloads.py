@@ -138,7 +138,9 @@ def test_the_assignments_download_is_a_streamed_attachment(client, login_as, shi
 
 
 @pytest.mark.parametrize("page, url, role", [
-    ("/assignments/", "/assignments/export.csv", "hr"), ("/people", "/people/export.csv", "hr")])
+    ("/assignments/", "/assignments/export.csv", "hr"), ("/people", "/people/export.csv", "hr"),
+    ("/observations/areas", "/observations/areas/export.csv", "owner"),
+    ("/problems/", "/problems/export.csv", "manager")])
 def test_every_download_is_streamed_and_its_page_is_not(client, login_as, streamed, page, url, role):
     login_as(role)
     download = client.get(url)
