@@ -56,6 +56,7 @@ from rotation.outbox import background as outbox_pass  # noqa: F401  (registers 
 from rotation.outbox.cli import invites_cli
 from rotation.outbox.views import bp as outbox
 from rotation.people import imports as roster_imports  # noqa: F401  (registers the roster file)
+from rotation.people.cli import people_export
 from rotation.people.views import bp as people
 from rotation.plans import background as plan_jobs  # noqa: F401  (registers the plan runs)
 from rotation.plans.cli import plan_command
@@ -144,3 +145,4 @@ def _register_commands(app: Flask) -> None:
     for group in (users_cli, demo_cli, people_cli, sites_cli, blackouts_cli, slots_cli, plan_command,
                   assignments_cli, invites_cli, replies_cli, feeds_cli, observations_cli, problems_cli, worker_command):
         app.cli.add_command(group)
+    people_cli.add_command(people_export)  # the roster's export, beside its import

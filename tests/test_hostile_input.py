@@ -108,6 +108,7 @@ def crawl(app, client, start: str = "/") -> list[tuple[str, dict]]:
         response = client.get(path)
         assert response.status_code < 500, f"GET {path} answered {response.status_code}"
         if response.status_code != 200 or "text/html" not in response.content_type:
+            response.close()  # a download streams its rows: end it here, as a browser that stops reading does
             continue
         parser = Forms()
         parser.feed(response.get_data(as_text=True))

@@ -15,19 +15,20 @@ from rotation.assignments.changes import (
     valid_slots,
     withdraw_assignment,
 )
+from rotation.assignments.export import COLUMNS, STATUS_FILTERS, AssignmentFilter, export_rows
 from rotation.assignments.forms import MoveForm, WithdrawForm
 from rotation.assignments.models import (
     ANSWER_LABELS,
     DRAFT,
     KIND_LABELS,
     MOVE,
-    STATUS_LABELS,
     WITHDRAW,
     Assignment,
 )
 from rotation.assignments.queries import with_slot_and_site
 from rotation.assignments.signals import shift_page
 from rotation.db import utc_today
+from rotation.exports import download
 from rotation.extensions import db
 from rotation.navigation import menu_entry
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
@@ -43,9 +44,6 @@ from rotation.sites.views import requested_year, site_zone, slot_hours
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
 menu_entry("Assignments", "assignments.assignment_list", {HR}, position=70)
-
-NEEDS_REPLAN = "replan"  # a status filter of its own: blackouts now cover these
-STATUS_FILTERS = {**STATUS_LABELS, NEEDS_REPLAN: "Needs re-planning"}
 
 
 @dataclass(frozen=True)
@@ -108,11 +106,7 @@ def _shifts_of(person: Person) -> dict:
 @roles_required(HR)
 def assignment_list():
     """Every assignment of a year, filtered by status, kind, site and person; 50 a page."""
-    year = requested_year()
-    status = request.args.get("status", "")
-    kind = request.args.get("kind", "")
-    site_code = request.args.get("site", "")
-    query = search_text()
+    filters = _filters()
     statement = (
         sa.select(Assignment)
         .join(Person, Person.id == Assignment.person_id)
@@ -120,24 +114,29 @@ def assignment_list():
         .join(Site, Site.id == Slot.site_id)
         .options(contains_eager(Assignment.person), contains_eager(Assignment.slot).contains_eager(Slot.site),
                  joinedload(Assignment.proposed_slot).joinedload(Slot.site))
-        .where(Assignment.year == year)
+        .where(*filters.conditions())
         .order_by(Slot.first_day, Site.code, Person.full_name, Assignment.id)
     )
-    if status == NEEDS_REPLAN:
-        statement = statement.where(Assignment.needs_replan.is_(True))
-    elif status in STATUS_LABELS:
-        statement = statement.where(Assignment.status == status)
-    if kind in KIND_LABELS:
-        statement = statement.where(Assignment.kind == kind)
-    if site_code:
-        statement = statement.where(Site.code == site_code)
-    if query:
-        statement = statement.where(search.matching(query))
-    page = paginate(statement, per_page=50, count_limit=search.SEARCH_COUNT_LIMIT if query else COUNT_LIMIT)
+    page = paginate(statement, per_page=50, count_limit=search.SEARCH_COUNT_LIMIT if filters.search else COUNT_LIMIT)
     sites = db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code)).all()
-    return render_template("assignments/list.html", page=page, year=year, status=status, kind=kind,
-                           site_code=site_code, query=query, sites=sites, statuses=STATUS_FILTERS,
-                           kinds=KIND_LABELS, shift_time=ShiftTime.of)
+    return render_template("assignments/list.html", page=page, year=filters.year, status=filters.status,
+                           kind=filters.kind, site_code=filters.site, query=filters.search, sites=sites,
+                           statuses=STATUS_FILTERS, kinds=KIND_LABELS, shift_time=ShiftTime.of)
+
+
+@bp.get("/export.csv")
+@roles_required(HR)
+def export():
+    """Every assignment the list's filters select, on every page, as ``assignments export`` writes them."""
+    filters = _filters()
+    return download(COLUMNS, export_rows(filters), f"assignments-{filters.year}.csv")
+
+
+def _filters() -> AssignmentFilter:
+    """The list's filters as the address gives them."""
+    return AssignmentFilter(year=requested_year(), status=request.args.get("status", ""),
+                            kind=request.args.get("kind", ""), site=request.args.get("site", ""),
+                            search=search_text())
 
 
 @bp.get("/<int:assignment_id>")

@@ -1,7 +1,7 @@
 """The observations as rows of ``observations export`` (docs/contracts.md); written by :mod:`rotation.exports`."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -36,8 +36,11 @@ def yes_no(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
 
 
-def export_rows() -> Iterator[dict]:
+def export_rows(area_ids: Collection[int] | None = None) -> Iterator[dict]:
     """One dict per observation in id order; drafts are left out, as they are private to their author.
+
+    ``area_ids``: only those in these process areas, as an owner's "Observations in my areas" page lists them
+    (``process_map.tree.owned_area_ids``); None for every area.
 
     ``shift_start`` is a customer-service day's start with the site's UTC offset,
     or a warehouse week's first day. ``seconds`` counts the "me too"s. One query
@@ -62,7 +65,8 @@ def export_rows() -> Iterator[dict]:
         .join(Slot, Slot.id == Assignment.slot_id)
         .join(Site, Site.id == Slot.site_id)
         .outerjoin(seconds, seconds.c.observation_id == Observation.id)
-        .where(Observation.status != DRAFT)
+        .where(Observation.status != DRAFT,
+               *([] if area_ids is None else [Observation.area_id.in_(sorted(area_ids))]))
         .order_by(Observation.id)
         .execution_options(yield_per=2_000))
     for row in db.session.execute(statement):

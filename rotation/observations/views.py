@@ -10,12 +10,14 @@ from flask_login import current_user
 from rotation.assignments.models import Assignment
 from rotation.assignments.signals import shift_page
 from rotation.db import utcnow
+from rotation.exports import download
 from rotation.extensions import db
 from rotation.navigation import menu_entry
 from rotation.observations import queries, services, signals
 from rotation.observations.access import can_edit, can_triage, can_view, person_of
 from rotation.observations.evidence import EvidenceProblem, store
 from rotation.observations.evidence import delete as delete_evidence
+from rotation.observations.export import COLUMNS, export_rows
 from rotation.observations.forms import EvidenceForm, ObservationForm, SecondForm, WindowForm, form_data_of
 from rotation.observations.models import (
     CAUSES,
@@ -96,6 +98,13 @@ def in_my_areas():
     seconded = queries.seconds_counted([observation.id for observation in page.items])
     return render_template("observations/areas.html", page=page, paths=area_paths(), seconded=seconded,
                            owns_any=bool(areas), severities=SEVERITIES)
+
+
+@bp.get("/areas/export.csv")
+@roles_required(OWNER, ADMIN)
+def export_in_my_areas():
+    """What "Observations in my areas" lists, on every page, as ``observations export --owner`` writes it."""
+    return download(COLUMNS, export_rows(owned_area_ids(current_user.id)), "observations.csv")
 
 
 # --- Filing -------------------------------------------------------------------------------------------------

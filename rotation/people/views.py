@@ -2,10 +2,12 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, render_template, request
 from sqlalchemy.orm import joinedload
 
+from rotation.exports import download
 from rotation.extensions import db
 from rotation.navigation import menu_entry
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
+from rotation.people.export import COLUMNS, PeopleFilter, export_rows
 from rotation.people.models import Person, in_rotation_expression
 from rotation.people.signals import person_page
 from rotation.roles import HR
@@ -15,30 +17,35 @@ from rotation.signals import answers
 bp = Blueprint("people", __name__)
 menu_entry("People", "people.person_list", {HR}, position=20)
 
-CHOICES = ("yes", "no")
-
 
 @bp.get("/people")
 @roles_required(HR)
 def person_list():
-    query = search_text()
-    in_rotation = request.args.get("in_rotation", "")
-    active = request.args.get("active", "yes")
+    filters = _filters()
     in_rotation_column = in_rotation_expression().label("in_rotation")
     statement = (
         sa.select(Person, in_rotation_column)
         .options(joinedload(Person.manager), joinedload(Person.home_site))
+        .where(*filters.conditions())
         .order_by(Person.full_name, Person.id)
     )
-    if query:
-        statement = statement.where(search.matching(query))
-    if active in CHOICES:
-        statement = statement.where(Person.is_active.is_(active == "yes"))
-    if in_rotation in CHOICES:
-        statement = statement.where(in_rotation_expression() == (in_rotation == "yes"))
     page = paginate(statement, per_page=50, rows=True,
-                    count_limit=search.SEARCH_COUNT_LIMIT if query else COUNT_LIMIT)
-    return render_template("people/list.html", page=page, query=query, in_rotation=in_rotation, active=active)
+                    count_limit=search.SEARCH_COUNT_LIMIT if filters.search else COUNT_LIMIT)
+    return render_template("people/list.html", page=page, query=filters.search, in_rotation=filters.in_rotation,
+                           active=filters.active)
+
+
+@bp.get("/people/export.csv")
+@roles_required(HR)
+def export():
+    """Everyone the list's filters select, on every page, as ``people export`` writes them."""
+    return download(COLUMNS, export_rows(_filters()), "people.csv")
+
+
+def _filters() -> PeopleFilter:
+    """The list's filters as the address gives them; without one, the active people."""
+    return PeopleFilter(search=search_text(), active=request.args.get("active", "yes"),
+                        in_rotation=request.args.get("in_rotation", ""))
 
 
 @bp.get("/people/<int:person_id>")

@@ -1,7 +1,9 @@
-"""The problems as rows of ``problems export`` (docs/contracts.md)."""
+"""The problems as rows of ``problems export`` (docs/contracts.md), and the filters the Problems page and the
+command share: the page's "Download CSV" and the command with the same filters write the same rows."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -13,25 +15,51 @@ from rotation.observations.export import instant, yes_no
 from rotation.observations.models import DRAFT, Observation, Second
 from rotation.problems.models import CLOSED, Problem
 from rotation.problems.pain import pain_of
-from rotation.process_map.tree import area_paths
+from rotation.process_map.tree import area_paths, owned_area_ids, subtree_ids
 
 COLUMNS = ("id", "title", "area", "owner_email", "status", "severity", "safety", "pain_score", "due_on", "overdue",
            "created_at", "closed_at", "duplicate_of", "observations", "reporters", "seconders",
            "verification_metric", "countermeasure_type")
 BATCH = 500  # problems per round of queries (SQLite's old limit on bound values is 999)
+GROUPS = ("open", "closed", "all")
 
 
-def export_rows(today: date | None = None) -> Iterator[dict]:
-    """One dict per problem in id order, every status included.
+@dataclass(frozen=True)
+class ProblemFilter:
+    """Which problems a list or an export shows: ``status`` "open", "closed" or "all"; those in ``area_id``'s
+    part of the process map (the area and below); those the account ``owner_id`` owns or whose area it owns."""
+
+    status: str = "all"
+    area_id: int | None = None
+    owner_id: int | None = None
+
+    def conditions(self) -> list[sa.ColumnElement[bool]]:
+        conditions: list[sa.ColumnElement[bool]] = []
+        if self.status == "open":
+            conditions.append(Problem.status.not_in(CLOSED))
+        elif self.status == "closed":
+            conditions.append(Problem.status.in_(CLOSED))
+        if self.area_id is not None:
+            conditions.append(Problem.area_id.in_(sorted(subtree_ids([self.area_id]))))
+        if self.owner_id is not None:
+            conditions.append(sa.or_(Problem.owner_id == self.owner_id,
+                                     Problem.area_id.in_(sorted(owned_area_ids(self.owner_id)))))
+        return conditions
+
+
+def export_rows(filters: ProblemFilter | None = None, today: date | None = None) -> Iterator[dict]:
+    """One dict per problem ``filters`` select (every one without), in id order, every status included unless
+    filtered out.
 
     ``overdue`` is "yes" for an open problem whose due date has passed;
     ``observations`` counts the observations linked to it, ``seconders`` the
     "me too"s on them and ``reporters`` the distinct people who filed or
     seconded them. Four queries per ``BATCH`` problems, plus one for the
-    process map.
+    process map and those of the filters' areas.
     """
     today = today or utc_today()
     paths = area_paths()
+    conditions = (filters or ProblemFilter()).conditions()
     after = 0
     while True:
         batch = db.session.execute(
@@ -39,7 +67,7 @@ def export_rows(today: date | None = None) -> Iterator[dict]:
                       Problem.severity, Problem.safety, Problem.due_on, Problem.created_at, Problem.closed_at,
                       Problem.duplicate_of_id, Problem.verification_metric, Problem.countermeasure_type)
             .outerjoin(User, User.id == Problem.owner_id)
-            .where(Problem.id > after)
+            .where(Problem.id > after, *conditions)
             .order_by(Problem.id)
             .limit(BATCH)).all()
         if not batch:

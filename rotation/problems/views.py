@@ -11,12 +11,14 @@ from flask_login import current_user
 
 from rotation.accounts.models import User
 from rotation.db import utc_today
+from rotation.exports import download
 from rotation.observations.access import can_triage
 from rotation.observations.models import KIND_LABELS, SEVERITIES
 from rotation.observations.services import area_owners
 from rotation.pagination import paginate_sequence
 from rotation.problems import queries, services
 from rotation.problems.blueprint import area_choices, bp, user_label
+from rotation.problems.export import COLUMNS, ProblemFilter, export_rows
 from rotation.problems.forms import (
     SETTABLE_STATUSES,
     ActionForm,
@@ -55,13 +57,7 @@ def problem_list():
     The order is by pain across every matching problem (``queries.problem_ids_by_pain``); only the page's
     problems are then loaded in full.
     """
-    group = request.args.get("status", "open")
-    group = group if group in STATUS_GROUPS else "open"
-    area_id = chosen_id(request.args.get("area"))
-    paths = area_paths()
-    area_id = area_id if area_id in paths else None
-    mine = request.args.get("mine") == "1"
-
+    group, area_id, mine, paths = _list_filters()
     ordered, pains = queries.problem_ids_by_pain(group, area_id, current_user.id if mine else None)
     page = paginate_sequence(ordered, per_page=LIST_PAGE)
     shown = page.items
@@ -69,6 +65,26 @@ def problem_list():
     page.items = [loaded[problem_id] for problem_id in shown]
     return render_template("problems/list.html", page=page, pains=pains, paths=paths, group=group, groups=STATUS_GROUPS,
                            area_id=area_id, mine=mine, observations=queries.observations_of(shown), today=utc_today())
+
+
+@bp.get("/export.csv")
+@signed_in
+def export():
+    """Every problem the list's filters select, on every page, as ``problems export`` writes them (by id)."""
+    group, area_id, mine, _paths = _list_filters()
+    filters = ProblemFilter(status=group, area_id=area_id, owner_id=current_user.id if mine else None)
+    return download(COLUMNS, export_rows(filters), "problems.csv")
+
+
+def _list_filters() -> tuple[str, int | None, bool, dict[int, str]]:
+    """The list's filters as the address gives them: the status group (open without one), an area that exists,
+    only mine; and every area's path."""
+    group = request.args.get("status", "open")
+    group = group if group in STATUS_GROUPS else "open"
+    area_id = chosen_id(request.args.get("area"))
+    paths = area_paths()
+    area_id = area_id if area_id in paths else None
+    return group, area_id, request.args.get("mine") == "1", paths
 
 
 # --- A problem's page -------------------------------------------------------------------------------------------
