@@ -107,7 +107,7 @@ def test_a_manager_asks_for_a_valid_slot_and_nothing_moves_until_hr_decides(clie
     assert reloaded(Assignment, shift.id).slot_id == slot_at("HEL-CC", day(10)).id
     assert messages_to(me.email) == []
     my_page = client.get("/my/").get_data(as_text=True)
-    assert "Waiting for HR" in my_page and "Withdraw request" in my_page
+    assert "Waiting for HR" in my_page and "Withdraw your change request" in my_page
     assert f"/changes/ask/{shift.uid}" not in my_page
 
 
