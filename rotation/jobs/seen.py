@@ -66,7 +66,7 @@ def _upsert(dialect: str, values: dict) -> sa.Executable:
         return postgresql.insert(table).values(values).on_conflict_do_update(index_elements=["id"], set_=changed)
     if dialect == "sqlite":
         return sqlite.insert(table).values(values).on_conflict_do_update(index_elements=["id"], set_=changed)
-    raise NotImplementedError(f"Rotation runs on SQLite or PostgreSQL, not {dialect}")
+    raise RuntimeError(f"Rotation runs on SQLite or PostgreSQL, not {dialect}: the worker cannot record itself there.")
 
 
 @periodic("worker seen")
