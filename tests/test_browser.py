@@ -1,5 +1,6 @@
 """The main paths through the pages, in headless Chromium."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.helpers import PASSWORD, PHONE, page_width, sign_in
 
@@ -28,9 +29,13 @@ def test_sign_in_and_out_with_the_keyboard_at_phone_width(page, make_user):
     user = make_user(roles=["manager", "owner"], name="Carla Esposito")
     page.set_viewport_size(PHONE)
     page.goto("/login")
-    page.keyboard.type(user.email)  # the e-mail field has the focus
+    # The e-mail field has the focus once the page is shown; typing before that would go nowhere.
+    expect(page.get_by_label("E-mail")).to_be_focused()
+    page.keyboard.type(user.email)
     page.keyboard.press("Tab")
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()
     page.keyboard.type(PASSWORD)
+    expect(page.get_by_label("E-mail")).to_have_value(user.email)
     page.keyboard.press("Enter")
     page.get_by_role("heading", name="Welcome, Carla Esposito").wait_for()
     # Nothing wider than the phone's screen.
