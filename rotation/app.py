@@ -52,6 +52,7 @@ from rotation.observations.cli import observations_cli
 from rotation.observations.evidence_views import bp as evidence
 from rotation.observations.views import allow_photo_uploads
 from rotation.observations.views import bp as observations
+from rotation.offline.views import bp as offline
 from rotation.outbox import background as outbox_pass  # noqa: F401  (registers the outbox's pass)
 from rotation.outbox.cli import invites_cli
 from rotation.outbox.views import bp as outbox
@@ -135,7 +136,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
                       my_rotation, coverage, change_requests, attendance, notifications, observations,
-                      process_map, evidence, observation_checks, problems, insights, replies):
+                      process_map, evidence, observation_checks, problems, insights, replies, offline):
         app.register_blueprint(blueprint)
     # First of all request hooks: the CSRF check reads the form, and with it the upload.
     app.before_request_funcs.setdefault(None, []).insert(0, allow_photo_uploads)
