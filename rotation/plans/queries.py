@@ -13,6 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
+from rotation.assignments.changes import effective_slot_id, holds_a_seat
 from rotation.assignments.models import ANNOUNCED, CANCELLED, DRAFT, KIND_LABELS, Assignment
 from rotation.data_versions import kept
 from rotation.db import utcnow
@@ -22,7 +23,7 @@ from rotation.people.signals import person_page
 from rotation.plans.models import FAILED, FINISHED, QUEUED, RUNNING, PlanRun, UnplacedShift
 from rotation.plans.publish import DraftSummary, summary_counts
 from rotation.plans.runs import ABANDONED_AFTER
-from rotation.sites.models import Slot
+from rotation.sites.models import Site, Slot
 
 
 @dataclass(frozen=True)
@@ -206,3 +207,77 @@ def _left_to_publish(years: list[int]) -> dict[int, dict]:
             sa.exists().where(of_year, Assignment.status.in_(ANNOUNCED)))).one()
         counts[year] = {"pending": pending or 0, "collisions": collisions or 0, "published": bool(published)}
     return counts
+
+
+# --- Names, not counts: who the draft places, moves, withdraws, and what changed since the run ---------------
+
+def _by_name(statement: sa.Select) -> sa.Select:
+    return (statement.join(Assignment.person)
+            .options(contains_eager(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site))
+            .order_by(Person.full_name, Person.id, Assignment.kind))
+
+
+def new_placements(year: int) -> sa.Select:
+    """The drafts of ``year``: shifts publishing would announce for the first time, by person."""
+    return _by_name(sa.select(Assignment).where(Assignment.year == year, Assignment.status == DRAFT))
+
+
+def colliding(year: int) -> sa.Select:
+    """The shifts of ``year`` a blackout added since the last run now covers, by person."""
+    return _by_name(sa.select(Assignment).where(Assignment.year == year, Assignment.status != CANCELLED,
+                                                Assignment.needs_replan.is_(True)))
+
+
+def withdrawn_since(year: int, run: PlanRun | None) -> sa.Select | None:
+    """The shifts of ``year`` withdrawn by hand since ``run`` finished, of people still active and without
+    another shift of that kind: the plan no longer gives them one, so it needs to run again. None without a run.
+
+    A withdrawal the run itself proposed is applied when HR publishes, at the very moment the run (or any
+    run of the year) records its publication; those are left out."""
+    if run is None or run.finished_at is None:
+        return None
+    other = aliased(Assignment)
+    publications = sa.select(PlanRun.published_at).where(PlanRun.year == year, PlanRun.published_at.is_not(None))
+    return _by_name(sa.select(Assignment).where(
+        Assignment.year == year, Assignment.status == CANCELLED, Assignment.updated_at > run.finished_at,
+        Assignment.updated_at.not_in(publications), Person.is_active.is_(True),
+        ~sa.exists().where(other.person_id == Assignment.person_id, other.year == year, other.kind == Assignment.kind,
+                           other.status.not_in((CANCELLED,)))))
+
+
+@dataclass(frozen=True)
+class Nearness:
+    """Where the year's shifts are, seen from each person's home: the plan's quality in HR's words."""
+
+    home_site: int = 0
+    home_region: int = 0
+    elsewhere: int = 0
+    no_home: int = 0  # people without a home site: any site is as good as another
+
+    @property
+    def total(self) -> int:
+        return self.home_site + self.home_region + self.elsewhere + self.no_home
+
+
+def nearness(year: int) -> Nearness:
+    """How many of ``year``'s shifts (once published) are at the person's home site, in their home region, or
+    elsewhere; one query, kept until a shift, a person or a site changes."""
+    return kept(("plan nearness", year), ("assignment", "person", "site"), lambda: _nearness(year))
+
+
+def _nearness(year: int) -> Nearness:
+    home = aliased(Site)
+    where = sa.case((Person.home_site_id.is_(None), "no_home"),
+                    (Site.id == Person.home_site_id, "home_site"),
+                    (sa.and_(Site.region.is_not(None), Site.region == home.region), "home_region"),
+                    else_="elsewhere")
+    rows = db.session.execute(
+        sa.select(where, sa.func.count())
+        .select_from(Assignment)
+        .join(Person, Person.id == Assignment.person_id)
+        .join(Slot, Slot.id == effective_slot_id())
+        .join(Site, Site.id == Slot.site_id)
+        .outerjoin(home, home.id == Person.home_site_id)
+        .where(Assignment.year == year, holds_a_seat())
+        .group_by(where)).tuples().all()
+    return Nearness(**dict(rows))
