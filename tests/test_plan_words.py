@@ -8,12 +8,13 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from rotation.assignments.models import DRAFT, Assignment
+from rotation.assignments.models import DRAFT, NO_SHOW, Assignment
 from rotation.db import utc_today, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import SENT, OutboxMessage
 from rotation.people.models import BY_FEED, Person
 from rotation.plans.models import PlanRun
+from rotation.sites.models import CUSTOMER_SERVICE
 from tests.fixtures.clock import next_year
 from tests.test_plan_pages import build_company, page_token, plan_page, publish, run_plan, text
 
@@ -193,3 +194,31 @@ def test_the_demo_stamps_no_attendance_in_the_future_and_its_runs_say_the_demo(r
     login_as("hr")
     page = text(client.get(f"/plan/{utc_today().year}").get_data(as_text=True))
     assert "by the demo" in page and "someone since removed" not in page and "%" not in page.split("Load")[0]
+
+
+def test_hr_home_links_the_people_unbooked_to_a_list_of_their_names(client, login_as, company):
+    login_as("hr")
+    run_plan()
+    home = client.get("/").get_data(as_text=True)
+    assert f'<a href="/plan/{next_year()}/unbooked">6 people unbooked in {next_year()}</a>' in home
+    publish()
+    assert f"Everyone in the rotation is booked in {next_year()}" in client.get("/").get_data(as_text=True)
+    ann, bo = company["managers"][:2]
+    db.session.execute(sa.update(Assignment).where(Assignment.person_id == ann.id,
+                                                   Assignment.kind == CUSTOMER_SERVICE).values(status=NO_SHOW))
+    db.session.execute(sa.delete(Assignment).where(Assignment.person_id == bo.id, Assignment.kind != CUSTOMER_SERVICE))
+    db.session.commit()
+    home = client.get("/").get_data(as_text=True)
+    assert f'<a href="/plan/{next_year()}/unbooked">2 people unbooked in {next_year()}</a>' in home
+    assert "Overdue and no-shows to re-book" in home
+    html = client.get(f"/plan/{next_year()}/unbooked").get_data(as_text=True)
+    rows = [text(row) for row in re.findall(r"<tr>\s*<td.*?</tr>", html, re.S)]
+    assert rows == ["Manager 00 E100 Department 0 no-show, to re-book booked",
+                    "Manager 01 E101 Department 1 booked nothing planned"]
+    assert f'<a href="/people/{ann.id}">Manager 00</a>' in html
+    assert "Showing 1–2 of 2 people unbooked." in text(html)
+
+
+def test_the_unbooked_list_is_for_hr_only(client, login_as, company):
+    login_as("manager")
+    assert client.get(f"/plan/{next_year()}/unbooked").status_code == 403

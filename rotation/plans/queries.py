@@ -14,16 +14,26 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from rotation.assignments.changes import effective_slot_id, holds_a_seat
-from rotation.assignments.models import ANNOUNCED, CANCELLED, DRAFT, KIND_LABELS, Assignment
+from rotation.assignments.models import (
+    ANNOUNCED,
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    DRAFT,
+    KIND_LABELS,
+    NO_SHOW,
+    PUBLISHED,
+    Assignment,
+)
 from rotation.data_versions import kept
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.people.models import Person
+from rotation.people.models import Person, in_rotation_clause
 from rotation.people.signals import person_page
 from rotation.plans.models import FAILED, FINISHED, QUEUED, RUNNING, PlanRun, UnplacedShift
 from rotation.plans.publish import DraftSummary, summary_counts
 from rotation.plans.runs import ABANDONED_AFTER
-from rotation.sites.models import Site, Slot
+from rotation.sites.models import CUSTOMER_SERVICE, WAREHOUSE_WEEK, Site, Slot
 
 
 @dataclass(frozen=True)
@@ -281,3 +291,43 @@ def _nearness(year: int) -> Nearness:
         .where(Assignment.year == year, holds_a_seat())
         .group_by(where)).tuples().all()
     return Nearness(**dict(rows))
+
+
+# --- The people of a year still without a booked shift ----------------------------------------------------
+
+# How a person stands for one kind of shift in a year, worst first.
+NOTHING, NO_SHOW_TO_REBOOK, DRAFT_ONLY, BOOKED = 0, 1, 2, 3
+STANDING_WORDS = {NOTHING: "nothing planned", NO_SHOW_TO_REBOOK: "no-show, to re-book",
+                  DRAFT_ONLY: "in the draft, not yet published"}
+BOOKING = (PUBLISHED, CONFIRMED, COMPLETED)
+
+
+def _standing(year: int, kind: str) -> sa.ColumnElement[int]:
+    """SQL: how the person (``Person``) stands for ``kind`` in ``year``: booked (announced or done), only a
+    draft, a no-show not yet re-booked, or nothing."""
+    def having(*statuses: str) -> sa.Exists:
+        return sa.exists().where(Assignment.person_id == Person.id, Assignment.year == year,
+                                 Assignment.kind == kind, Assignment.status.in_(statuses))
+    return sa.case((having(*BOOKING), BOOKED), (having(DRAFT), DRAFT_ONLY), (having(NO_SHOW), NO_SHOW_TO_REBOOK),
+                   else_=NOTHING)
+
+
+def unbooked_people(year: int) -> sa.Select:
+    """Rows (person, customer-service standing, warehouse standing) of everyone in the rotation without both
+    shifts of ``year`` booked, by name."""
+    customer_service, warehouse = _standing(year, CUSTOMER_SERVICE), _standing(year, WAREHOUSE_WEEK)
+    return (sa.select(Person, customer_service.label("customer_service"), warehouse.label("warehouse"))
+            .where(in_rotation_clause(), sa.or_(customer_service != BOOKED, warehouse != BOOKED))
+            .order_by(Person.full_name, Person.id))
+
+
+def unbooked_counts(years: tuple[int, ...]) -> dict[int, int]:
+    """How many people in the rotation lack a booked shift in each of ``years``; kept until a shift or a person
+    changes."""
+    def count() -> dict[int, int]:
+        counts = [sa.select(sa.func.count()).select_from(
+                      unbooked_people(year).with_only_columns(Person.id).order_by(None).subquery()).scalar_subquery()
+                  for year in years]
+        return dict(zip(years, (number or 0 for number in db.session.execute(sa.select(*counts)).one()),
+                        strict=True))
+    return kept(("unbooked people", years), ("assignment", "person"), count)

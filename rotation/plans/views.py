@@ -32,6 +32,7 @@ bp = Blueprint("plans", __name__, url_prefix="/plan")
 menu_entry("Plan", "plans.plan_index", {HR}, position=60)
 # HR's home card shows each year's plan state; the home view stays unaware of plans.
 bp.app_template_global("plan_states")(queries.plan_states)
+bp.app_template_global("unbooked_counts")(queries.unbooked_counts)
 
 PREVIEW = 10  # rows of each list on the year's page; the full lists have pages of their own
 PER_PAGE = 50
@@ -98,6 +99,16 @@ def unplaced_list(year: int):
     finished = queries.year_runs(year).finished
     page = paginate(queries.unplaced(finished.id), per_page=PER_PAGE) if finished is not None else None
     return render_template("plans/unplaced.html", year=year, run=finished, page=page)
+
+
+@bp.get("/<int:year>/unbooked")
+@roles_required(HR)
+def unbooked_list(year: int):
+    """Everyone in the rotation without both shifts of ``year`` booked, by name, and what each lacks; 50 a page."""
+    _check_range(year)
+    page = paginate(queries.unbooked_people(year), per_page=PER_PAGE, rows=True)
+    return render_template("plans/unbooked.html", year=year, page=page, words=queries.STANDING_WORDS,
+                           booked=queries.BOOKED)
 
 
 @bp.post("/<int:year>/run")
