@@ -26,8 +26,8 @@ def company(make_site, make_person):
 
 def shifts_of(person: Person) -> list[Assignment]:
     db.session.expire_all()
-    return db.session.scalars(sa.select(Assignment).where(Assignment.person_id == person.id)
-                              .order_by(Assignment.kind)).all()
+    return list(db.session.scalars(sa.select(Assignment).where(Assignment.person_id == person.id)
+                                   .order_by(Assignment.kind)))
 
 
 def links(html: str, prefix: str) -> list[str]:

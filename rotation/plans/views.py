@@ -7,6 +7,8 @@ would make and whoever could not be placed, and publishing after a confirmation.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 
@@ -221,7 +223,7 @@ BLOCKED, TO_PUBLISH, TO_RERUN = "blocked", "to publish", "to re-run"
 UP_TO_DATE, NOT_PLANNED = "up to date", "not planned"
 
 
-def publish_state(summary: DraftSummary, announced: int, withdrawn: list) -> str:
+def publish_state(summary: DraftSummary, announced: int, withdrawn: Sequence[object]) -> str:
     """Where publishing stands: blocked by blackouts, changes to publish, shifts withdrawn by hand since the
     last run (run again), up to date, or nothing planned yet."""
     if summary.collisions:
