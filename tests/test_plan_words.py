@@ -14,7 +14,7 @@ from rotation.extensions import db
 from rotation.outbox.models import SENT, OutboxMessage
 from rotation.people.models import BY_FEED, Person
 from rotation.plans.models import PlanRun
-from rotation.sites.models import CUSTOMER_SERVICE
+from rotation.sites.models import CUSTOMER_SERVICE, Slot
 from tests.fixtures.clock import next_year
 from tests.test_plan_pages import build_company, page_token, plan_page, publish, run_plan, text
 
@@ -222,3 +222,23 @@ def test_hr_home_links_the_people_unbooked_to_a_list_of_their_names(client, logi
 def test_the_unbooked_list_is_for_hr_only(client, login_as, company):
     login_as("manager")
     assert client.get(f"/plan/{next_year()}/unbooked").status_code == 403
+
+
+def test_moves_and_withdrawals_say_why(client, login_as, company, make_blackout):
+    login_as("hr")
+    run_plan()
+    publish()
+    moved, leaving = company["managers"][:2]
+    day = next(shift for shift in shifts_of(moved) if shift.kind == CUSTOMER_SERVICE)
+    first_day = db.session.get(Slot, day.slot_id).first_day
+    make_blackout(first_day, person=moved, reason="Dentist")
+    leaving.in_rotation_override = False
+    db.session.commit()
+    run_plan()
+    for html in (client.get(plan_page()).get_data(as_text=True),
+                 client.get(f"{plan_page()}/changes").get_data(as_text=True)):
+        rows = [text(row) for row in re.findall(r"<tr>\s*<td.*?</tr>", html.split("Moves and withdrawals")[-1],
+                                                re.S)]
+        assert any(row.startswith("Manager 00") and "a blackout now covers its day" in row for row in rows), rows
+        assert [row for row in rows if row.startswith("Manager 01")] and all(
+            "no longer in the rotation" in row for row in rows if row.startswith("Manager 01")), rows

@@ -7,6 +7,7 @@ announced, the slots per year) are kept until the tables they count change.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,8 +24,10 @@ from rotation.assignments.models import (
     KIND_LABELS,
     NO_SHOW,
     PUBLISHED,
+    WITHDRAW,
     Assignment,
 )
+from rotation.blackouts.models import Blackout
 from rotation.data_versions import kept
 from rotation.db import utcnow
 from rotation.extensions import db
@@ -331,3 +334,41 @@ def unbooked_counts(years: tuple[int, ...]) -> dict[int, int]:
         return dict(zip(years, (number or 0 for number in db.session.execute(sa.select(*counts)).one()),
                         strict=True))
     return kept(("unbooked people", years), ("assignment", "person"), count)
+
+
+def proposal_reasons(assignments: Sequence[Assignment], run: PlanRun | None) -> dict[int, str]:
+    """Why the draft moves or withdraws each of ``assignments`` (a page of them), in two queries: a blackout
+    now covering its slot, the person no longer in the rotation or gone, or the reason ``run`` could not place
+    them again."""
+    if not assignments:
+        return {}
+    ids = [assignment.id for assignment in assignments]
+    blackout_covers = sa.exists().where(
+        Blackout.start <= Slot.last_day, Blackout.end >= Slot.first_day,
+        sa.or_(Blackout.person_id == Person.id, Blackout.site_id == Slot.site_id,
+               Blackout.site_id == Person.home_site_id,
+               sa.and_(Blackout.person_id.is_(None), Blackout.site_id.is_(None))))
+    facts = {row.id: row for row in db.session.execute(
+        sa.select(Assignment.id, blackout_covers.label("covered"), Person.is_active.label("active"),
+                  sa.case((in_rotation_clause(), True), else_=False).label("in_rotation"))
+        .join(Person, Person.id == Assignment.person_id).join(Slot, Slot.id == Assignment.slot_id)
+        .where(Assignment.id.in_(ids)))}
+    unplaced_because = {} if run is None else {
+        (person_id, kind): reason for person_id, kind, reason in db.session.execute(
+            sa.select(UnplacedShift.person_id, UnplacedShift.kind, UnplacedShift.reason)
+            .where(UnplacedShift.plan_run_id == run.id,
+                   UnplacedShift.person_id.in_({assignment.person_id for assignment in assignments})))}
+    reasons = {}
+    for assignment in assignments:
+        fact = facts.get(assignment.id)
+        if fact is None:
+            continue
+        if assignment.proposal == WITHDRAW:
+            reasons[assignment.id] = (
+                "left the company" if not fact.active else
+                "no longer in the rotation" if not fact.in_rotation else
+                unplaced_because.get((assignment.person_id, assignment.kind), "no longer fits anywhere"))
+        else:
+            reasons[assignment.id] = ("a blackout now covers its day" if fact.covered else
+                                      "its slot no longer fits (fewer seats, or the department's weekly cap)")
+    return reasons

@@ -79,7 +79,8 @@ def year_page(year: int):
         state=publish_state(summary, figures.announced, withdrawn), colliding=colliding, placements=placements,
         withdrawn=withdrawn[:PREVIEW], more_withdrawn=len(withdrawn) > PREVIEW,
         nearness=queries.nearness(year) if runs.finished is not None else None,
-        proposals=proposals, unplaced=unplaced, week_chart=year_charts.weeks, site_chart=year_charts.sites,
+        proposals=proposals, reasons=queries.proposal_reasons(proposals, runs.finished), unplaced=unplaced,
+        week_chart=year_charts.weeks, site_chart=year_charts.sites,
         run_form=RunPlanForm(), publish_form=PublishForm(),
         worker_missing=runs.running is not None and waiting_for_a_worker(job_for(PLAN_RUN, runs.running.id)))
 
@@ -90,7 +91,8 @@ def change_list(year: int):
     """Every move and withdrawal publishing ``year``'s draft would make, 50 a page."""
     _check_range(year)
     page = paginate(queries.proposals(year), per_page=PER_PAGE)
-    return render_template("plans/changes.html", year=year, page=page)
+    reasons = queries.proposal_reasons(page.items, queries.year_runs(year).finished)
+    return render_template("plans/changes.html", year=year, page=page, reasons=reasons)
 
 
 @bp.get("/<int:year>/unplaced")
