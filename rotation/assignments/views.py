@@ -26,7 +26,7 @@ from rotation.assignments.models import (
     Assignment,
 )
 from rotation.assignments.queries import with_slot_and_site
-from rotation.assignments.signals import shift_page
+from rotation.assignments.signals import shift_page, withdrawal_notice
 from rotation.db import utc_today
 from rotation.exports import download
 from rotation.extensions import db
@@ -180,9 +180,10 @@ def assignment_withdraw(assignment_id: int):
     form = WithdrawForm()
     problem = problem_with_changing(assignment)
     if form.validate_on_submit() and problem is None:
+        notice = _withdrawal_notice(assignment)
         if not form.is_confirmed:
             return render_template("assignments/confirm_withdraw.html", assignment=assignment, form=form,
-                                   when=ShiftTime.of(assignment.slot, assignment.slot.site))
+                                   when=ShiftTime.of(assignment.slot, assignment.slot.site), **notice)
         was_draft, whose, year = assignment.status == DRAFT, _whose(assignment), assignment.year
         try:
             with all_or_nothing():
@@ -193,7 +194,10 @@ def assignment_withdraw(assignment_id: int):
             if was_draft:
                 flash(f"Withdrew {whose}; the draft is gone from the plan.", "success")
                 return redirect(url_for("assignments.assignment_list", year=year))
-            flash(f"Withdrew {whose}; a cancellation will be sent.", "success")
+            if notice["cancellation_sent"]:
+                flash(f"Withdrew {whose}; a cancellation will be sent.", "success")
+            else:
+                flash(f"Withdrew {whose}; {notice['no_cancellation_because']}, so nothing is sent.", "success")
             return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id))
     return _detail_page(assignment, MoveForm(formdata=None), withdraw_problem=problem)
 
@@ -236,6 +240,14 @@ def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str |
                        if assignment.proposal == MOVE and assignment.proposed_slot else None),
         MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE, answer_labels=ANSWER_LABELS,
         **_from_other_areas(assignment))
+
+
+def _withdrawal_notice(assignment: Assignment) -> dict:
+    """Whether withdrawing ``assignment`` e-mails a cancellation, as the outbox sees it."""
+    notice: dict = {"cancellation_sent": False, "no_cancellation_because": "it was never announced"}
+    for answer in answers(withdrawal_notice, assignment):
+        notice.update(answer)
+    return notice
 
 
 def _from_other_areas(assignment: Assignment) -> dict:
