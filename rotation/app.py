@@ -71,6 +71,7 @@ from rotation.process_map.views import bp as process_map
 from rotation.replies import background as replies_pass  # noqa: F401  (registers the organizer mailbox's pass)
 from rotation.replies.cli import replies_cli
 from rotation.replies.views import bp as replies
+from rotation.schedule.views import bp as schedule
 from rotation.sites import imports as site_imports  # noqa: F401  (registers the sites file)
 from rotation.sites.cli import slots_cli
 from rotation.sites.views import bp as sites
@@ -135,7 +136,7 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
                       my_rotation, coverage, change_requests, attendance, notifications, observations,
-                      process_map, evidence, observation_checks, problems, insights, replies):
+                      process_map, evidence, observation_checks, problems, insights, replies, schedule):
         app.register_blueprint(blueprint)
     # First of all request hooks: the CSRF check reads the form, and with it the upload.
     app.before_request_funcs.setdefault(None, []).insert(0, allow_photo_uploads)
