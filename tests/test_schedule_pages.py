@@ -175,7 +175,7 @@ def test_the_sites_view_shows_a_weeks_seats_and_who_sits_there(client, login_as,
     client.get(f"/schedule/{YEAR}/sites")  # the first request of a test loads what every request shares
     with count_queries() as queries:
         page = text(client.get(f"/schedule/{YEAR}/sites?period=2030-W11"))
-    assert "Seats by site, Week 11, Mon 2030-03-11 to Fri 2030-03-15" in page
+    assert "Seats by site, week 11, Mon 2030-03-11 to Fri 2030-03-15" in page
     assert sites_table(page) == {
         "HEL-CC": ["", "", "", "", ""],
         "TMP-WH": ["Mon–Fri week: 2 of 2 used, 0 free Ann Aalto Draft Dan Dahl Completed", "", "", "", ""],
@@ -194,6 +194,6 @@ def test_the_sites_view_names_a_period_it_cannot_show(client, login_as, schedule
     login_as("hr")
     page = text(client.get(f"/schedule/{YEAR}/sites?period=2031-W20"))
     assert field_error(page, "period") == "Choose a week or a month of 2030 from the list."
-    assert "Seats by site, Week 1," in page  # the year's first week instead
+    assert "Seats by site, week 1," in page  # the year's first week instead
     assert client.get(f"/schedule/{YEAR}/sites?period=2030-13").status_code == 200
 

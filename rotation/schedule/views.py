@@ -92,7 +92,7 @@ def _week_period(monday: date, year: int) -> Period:
     key = queries.week_key(monday)
     at = keys.index(key)
     friday = monday + timedelta(days=queries.WORKING_DAYS - 1)
-    label = f"Week {monday.isocalendar().week}, {monday:%a} {monday.isoformat()} to {friday:%a} {friday.isoformat()}"
+    label = f"week {monday.isocalendar().week}, {monday:%a} {monday.isoformat()} to {friday:%a} {friday.isoformat()}"
     return Period(key, label, monday, monday + timedelta(days=6), keys[at - 1] if at > 0 else None,
                   keys[at + 1] if at + 1 < len(keys) else None)
 
