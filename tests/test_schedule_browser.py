@@ -11,6 +11,9 @@ from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot,
 
 pytestmark = pytest.mark.browser
 
+ANN_DAY = "C HEL-CC: Ann Aalto, Customer-service day at HEL-CC, Tue 2030-03-05, Published"
+ANN_WEEK = "W TMP-WH: Ann Aalto, Warehouse week at TMP-WH, Mon 2030-03-11 to Fri 2030-03-15, Draft"
+
 
 def test_hr_filters_the_grid_to_a_managers_team_and_opens_a_shift_from_its_cell(page, make_user, schedule_world):
     hr = make_user(roles=["hr"])
@@ -28,7 +31,7 @@ def test_hr_filters_the_grid_to_a_managers_team_and_opens_a_shift_from_its_cell(
     assert [name.split("\n")[0] for name in rows.all_inner_texts()] == ["Ann Aalto", "Bob Berg"]
     assert page_width(page) <= DESKTOP["width"]
     save_screenshot(page, "schedule-grid-desktop")
-    page.get_by_role("link", name="Ann Aalto: Customer-service day at HEL-CC, Tue 2030-03-05, Published").click()
+    page.get_by_role("link", name=ANN_DAY).click()
     page.wait_for_url(f"**/assignments/{schedule_world['ann_day'].id}")
     page.get_by_role("heading", level=1).wait_for()
     assert page.console_errors == []
@@ -49,7 +52,7 @@ def test_on_a_phone_the_grid_scrolls_in_its_own_box_with_names_and_weeks_in_view
     after = name.bounding_box()
     assert before and after and abs(before["x"] - after["x"]) < 1  # the names stay put
     save_screenshot(page, "schedule-grid-phone")
-    shift = page.get_by_role("link", name="Ann Aalto: Warehouse week at TMP-WH, Mon 2030-03-11 to Fri 2030-03-15, Draft")
+    shift = page.get_by_role("link", name=ANN_WEEK)
     shift.click()
     page.wait_for_url(f"**/assignments/{schedule_world['ann_week'].id}")
     assert page_width(page) <= PHONE["width"]
@@ -60,7 +63,7 @@ def test_dragging_a_shift_to_another_week_opens_its_page_for_that_week(page, mak
     hr = make_user(roles=["hr"])
     sign_in(page, hr.email, PASSWORD)
     page.goto(f"/schedule/{YEAR}?department=Sales")
-    shift = page.get_by_role("link", name="Ann Aalto: Customer-service day at HEL-CC, Tue 2030-03-05, Published")
+    shift = page.get_by_role("link", name=ANN_DAY)
     row = page.locator("table.schedule-grid tbody tr").filter(has=shift)
     row.locator('td[data-week="2030-W12"]').scroll_into_view_if_needed()
     shift.drag_to(row.locator('td[data-week="2030-W12"]'))
@@ -72,7 +75,7 @@ def test_hr_reads_a_weeks_seats_by_site_and_opens_who_sits_there(page, make_user
     hr = make_user(roles=["hr"])
     sign_in(page, hr.email, PASSWORD)
     page.goto(f"/schedule/{YEAR}")
-    page.get_by_role("link", name="Week 11, from 2030-03-11: seats by site").click()
+    page.get_by_role("link", name="W11, from 2030-03-11: seats by site").click()
     page.get_by_role("heading", name="Seats by site, week 11, Mon 2030-03-11 to Fri 2030-03-15").wait_for()
     assert page.get_by_text("Mon–Fri week: 2 of 2 used, 0 free").is_visible()
     save_screenshot(page, "schedule-sites-desktop")
