@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 import pytest
 
+from rotation.assignments.models import CANCELLED, MOVE, PUBLISHED
 from rotation.extensions import db
 from rotation.people.models import Person
 from tests.fixtures.schedule import SCHEDULE_YEAR as YEAR
+from tests.fixtures.schedule import book, schedule_slot
 from tests.helpers import count_queries, next_page_url
 
 
@@ -200,3 +203,19 @@ def test_the_sites_view_names_a_period_it_cannot_show(client, login_as, schedule
     assert "Seats by site, week 1," in page  # the year's first week instead
     assert client.get(f"/schedule/{YEAR}/sites?period=2030-13").status_code == 200
 
+
+
+def test_a_full_slot_names_its_first_eight_holders_and_counts_the_rest(client, login_as, make_person, schedule_world):
+    cc = schedule_world["cc"]
+    busy, other = schedule_slot(cc, date(2030, 6, 4), seats=12), schedule_slot(cc, date(2030, 6, 5))
+    for number in range(11):
+        book(make_person(f"B{number:02d}", f"Busy {number:02d}"), busy, PUBLISHED)
+    book(make_person("B98", "Gone Away"), busy, CANCELLED)  # holds no seat
+    mover = book(make_person("B99", "Aaron Mover"), other, PUBLISHED)
+    mover.proposal, mover.proposed_slot_id = MOVE, busy.id  # the draft moves him in: he counts here, not there
+    db.session.commit()
+    login_as("hr")
+    days = sites_table(text(client.get(f"/schedule/{YEAR}/sites?period=2030-W23")))["HEL-CC"]
+    assert days[1] == ("12 of 12 used, 0 free Aaron Mover Published, moving in "
+                       + " ".join(f"Busy {number:02d} Published" for number in range(7)) + " and 4 more")
+    assert days[2] == "0 of 3 used, 3 free"

@@ -22,6 +22,7 @@ from rotation.people.models import Person, in_rotation_clause
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 
 WORKING_DAYS = 5
+NAMES_SHOWN = 8  # holders named per slot in the sites view; the site's own page names every one
 KIND_LETTERS = {CUSTOMER_SERVICE: "C", "warehouse": "W"}
 
 
@@ -224,18 +225,21 @@ class Holder:
 
 @dataclass
 class SlotSeats:
-    """One slot of a site on its first day: its seats, and who holds them."""
+    """One slot of a site on its first day: its seats, how many are used, and who holds the first of them by
+    name (``NAMES_SHOWN`` at most; the site's page names them all)."""
 
     slot: Slot
     holders: list[Holder] = field(default_factory=list)
-
-    @property
-    def used(self) -> int:
-        return len(self.holders)
+    used: int = 0
 
     @property
     def free(self) -> int:
         return max(self.slot.seats - self.used, 0)
+
+    @property
+    def unnamed(self) -> int:
+        """Holders not named here."""
+        return self.used - len(self.holders)
 
     @property
     def is_week(self) -> bool:
@@ -253,22 +257,34 @@ class SiteRow:
 def seats_by_site(first: date, last: date) -> tuple[list[date], list[SiteRow]]:
     """The days to show from ``first`` to ``last`` (working days, and any other day a slot starts on) and every
     site's slots starting in them with who holds their seats, drafts included (at the slot a draft moves a
-    shift to), as the site's own page counts them. Three queries: sites, slots, holders."""
+    shift to), as the site's own page counts them; the first ``NAMES_SHOWN`` holders of each slot by name. Three
+    queries: sites, slots, holders."""
     sites = db.session.scalars(sa.select(Site).order_by(Site.code)).all()
     slots = db.session.scalars(sa.select(Slot).where(Slot.first_day.between(first, last))
                                .order_by(Slot.first_day, Slot.site_id, Slot.kind, Slot.id)).all()
     seats = {slot.id: SlotSeats(slot) for slot in slots}
     if seats:
-        slot_id = effective_slot_id().label("slot_id")
         ids = list(seats)
-        found = db.session.execute(
-            sa.select(slot_id, Person.full_name, Assignment.id, Assignment.status, Assignment.proposal)
+        slot_id = effective_slot_id()
+        # Every shift holding a seat at these slots, numbered by name within its slot and counted per slot, so that
+        # a month of a large company's sites lists a few names a slot, not thousands.
+        ranked = (
+            sa.select(slot_id.label("slot_id"), Person.full_name.label("name"), Assignment.id.label("assignment_id"),
+                      Assignment.status.label("status"), Assignment.proposal.label("proposal"),
+                      sa.func.row_number().over(partition_by=slot_id, order_by=(Person.full_name, Assignment.id))
+                      .label("place"),
+                      sa.func.count().over(partition_by=slot_id).label("held"))
             .join(Person, Person.id == Assignment.person_id)
             .where(holds_a_seat(), sa.or_(Assignment.slot_id.in_(ids), Assignment.proposed_slot_id.in_(ids)))
-            .order_by(Person.full_name, Assignment.id)).tuples()
-        for held, name, assignment_id, status, proposal in found:
-            if held in seats:
-                seats[held].holders.append(Holder(name, assignment_id, status, proposal == MOVE))
+            .subquery("ranked"))
+        found = db.session.execute(
+            sa.select(ranked.c.slot_id, ranked.c.name, ranked.c.assignment_id, ranked.c.status, ranked.c.proposal,
+                      ranked.c.held)
+            .where(ranked.c.place <= NAMES_SHOWN).order_by(ranked.c.slot_id, ranked.c.place)).tuples()
+        for held_at, name, assignment_id, status, proposal, held in found:
+            if held_at in seats:
+                seats[held_at].used = held
+                seats[held_at].holders.append(Holder(name, assignment_id, status, proposal == MOVE))
     rows = {site.id: SiteRow(site) for site in sites}
     for slot in slots:
         rows[slot.site_id].by_day.setdefault(slot.first_day, []).append(seats[slot.id])
