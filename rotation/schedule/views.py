@@ -8,6 +8,7 @@ the assignment pages, which are HR's.
 from __future__ import annotations
 
 import calendar
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -27,6 +28,7 @@ from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
 menu_entry("Schedule", "schedule.index", {HR, ADMIN}, position=75)
 
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 PEOPLE_PER_PAGE = 50
 TEXT_LENGTH = 254  # the longest e-mail address; longer filter text is cut
 
@@ -37,7 +39,8 @@ def _year_or_404(year: int) -> None:
 
 
 def _typed(name: str) -> str:
-    return request.args.get(name, "").strip()[:TEXT_LENGTH]
+    """A filter's value as typed: control characters made spaces, trimmed, at most ``TEXT_LENGTH`` characters."""
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", request.args.get(name, "")[:TEXT_LENGTH * 4]).split())[:TEXT_LENGTH]
 
 
 @bp.get("/")
@@ -57,6 +60,9 @@ def grid(year: int):
     manager = queries.person_by_key(manager_text) if manager_text else None
     if manager_text and manager is None:
         errors["manager"] = f"Nobody on the roster has the employee ID or e-mail address {manager_text}."
+    departments = queries.departments()
+    if department and department not in departments:
+        errors["department"] = f"Nobody on the roster is in a department called {department}."
     sites = queries.site_choices()
     if site and site not in {code for code, _ in sites}:
         errors["site"] = f"There is no site with the code {site}."
@@ -71,7 +77,7 @@ def grid(year: int):
     return render_template(
         "schedule/grid.html", year=year, weeks=weeks_of(year), page=page, cells=cells, errors=errors,
         department=department, site=site, status=status, manager_text=manager_text, manager=manager,
-        departments=queries.departments(), sites=sites, statuses=STATUS_LABELS, kinds=KIND_LABELS,
+        departments=departments, sites=sites, statuses=STATUS_LABELS, kinds=KIND_LABELS,
         letters=queries.KIND_LETTERS, links=current_user.has_role(HR), first_year=FIRST_YEAR, last_year=LAST_YEAR)
 
 
