@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from rotation.assignments.models import CANCELLED, MOVE, PUBLISHED
+from rotation.assignments.models import CANCELLED, MOVE, PUBLISHED, WITHDRAW
 from rotation.extensions import db
 from rotation.people.models import Person
 from tests.fixtures.schedule import SCHEDULE_YEAR as YEAR
@@ -73,6 +73,13 @@ def test_each_cell_shows_the_persons_shifts_that_week_and_links_to_them(client, 
             'title="Customer-service day at HEL-CC, Tue 2030-03-05, Published" '
             'aria-label="C HEL-CC: Ann Aalto, Customer-service day at HEL-CC, Tue 2030-03-05, Published"') in page
     assert 'class="shift shift-draft"' in page  # Ann's warehouse week is still a draft
+    bob_day = schedule_world["bob_day"]
+    bob_day.proposal = WITHDRAW
+    db.session.commit()
+    page = text(client.get(f"/schedule/{YEAR}"))
+    assert (f'class="shift shift-confirmed pending" href="/assignments/{bob_day.id}"') in page
+    assert 'aria-label="C HEL-CC: Bob Berg, Customer-service day at HEL-CC, Tue 2030-04-02, Confirmed; ' \
+           'the draft withdraws it"' in page
 
 
 def test_filters_narrow_the_rows_and_the_shifts(client, login_as, schedule_world):
