@@ -134,9 +134,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
+    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, schedule, outbox, feeds,
                       my_rotation, coverage, change_requests, attendance, notifications, observations,
-                      process_map, evidence, observation_checks, problems, insights, replies, schedule):
+                      process_map, evidence, observation_checks, problems, insights, replies):
         app.register_blueprint(blueprint)
     # First of all request hooks: the CSRF check reads the form, and with it the upload.
     app.before_request_funcs.setdefault(None, []).insert(0, allow_photo_uploads)
