@@ -72,6 +72,7 @@ from rotation.process_map.views import bp as process_map
 from rotation.replies import background as replies_pass  # noqa: F401  (registers the organizer mailbox's pass)
 from rotation.replies.cli import replies_cli
 from rotation.replies.views import bp as replies
+from rotation.schedule.views import bp as schedule
 from rotation.sites import imports as site_imports  # noqa: F401  (registers the sites file)
 from rotation.sites.cli import slots_cli
 from rotation.sites.views import bp as sites
@@ -134,7 +135,7 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
+    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, schedule, outbox, feeds,
                       my_rotation, coverage, change_requests, attendance, notifications, observations,
                       process_map, evidence, observation_checks, problems, insights, replies, offline):
         app.register_blueprint(blueprint)
