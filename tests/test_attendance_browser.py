@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from rotation.assignments.models import COMPLETED, NO_SHOW, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.outbox.models import NO_SHOW_NOTICE, OutboxMessage
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def shot(page, name: str) -> None:
 def test_hr_records_one_shift_as_came_and_one_as_no_show(page, recent, make_user):
     hr = make_user(roles=["hr"], email="hr.person@example.com")
     sign_in(page, hr.email, PASSWORD)
-    page.get_by_role("link", name="Attendance").first.click()
+    menu_link(page, "Attendance").click()
     page.get_by_role("heading", name="Attendance", level=1).wait_for()
     expect(page.get_by_text("Showing 1–3 of 3 shifts waiting for their attendance")).to_be_visible()
     fits(page, DESKTOP)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from rotation.extensions import db
 from rotation.observations.evidence import path_of
 from rotation.observations.models import SUBMITTED, Evidence, Observation, Second
-from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -82,7 +82,7 @@ def test_a_manager_files_an_observation_with_a_photo_on_a_phone(page, company, m
     stored = Image.open(io.BytesIO(path_of(evidence).read_bytes()))
     assert not stored.getexif() and "exif" not in stored.info
 
-    page.get_by_role("link", name="Observations").first.click()
+    menu_link(page, "Observations").click()
     expect(page.get_by_text("Refunds over 20 euros wait for a supervisor")).to_be_visible()
     expect(page.locator(".status-submitted").first).to_have_text("Submitted")
     assert page.console_errors == []

@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from werkzeug.serving import make_server
 
-from tests.helpers import PASSWORD, PHONE, page_width, sign_in
+from tests.helpers import PASSWORD, PHONE, open_account_menu, page_width, sign_in
 from tests.test_accessibility_browser import violations
 
 pytestmark = pytest.mark.browser
@@ -117,7 +117,7 @@ def test_signing_out_leaves_no_page_and_no_worker_on_the_device(phone, network, 
     phone.get_by_role("heading", name="My rotation").wait_for()
     assert phone.evaluate("caches.keys()")  # something is kept while signed in
 
-    phone.get_by_text("Dana Field", exact=True).click()
+    open_account_menu(phone, "Dana Field")
     phone.get_by_role("button", name="Sign out").click()
     phone.get_by_text("You are signed out.").wait_for()
     phone.wait_for_function("caches.keys().then((names) => names.length === 0)")

@@ -11,7 +11,7 @@ from rotation.extensions import db
 from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
 from rotation.sites.slots import generate_slots
 from tests.fixtures.clock import next_year
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, m
     if viewport == PHONE:
         page.get_by_role("link", name=f"Plan {next_year()}").click()  # from the home card
     else:
-        page.get_by_role("link", name="Plan", exact=True).click()
+        menu_link(page, "Year plan").click()
         page.get_by_role("heading", name=f"Plan {utc_today().year}", level=1).wait_for()
         page.get_by_role("navigation", name="Years").get_by_role("link", name=str(next_year())).click()
     page.get_by_role("heading", name=f"Plan {next_year()}", level=1).wait_for()

@@ -14,7 +14,7 @@ from rotation.change_requests.models import APPROVED, DECLINED, FROM_COUNTER, FR
 from rotation.extensions import db
 from tests.calendar_replies import google_reply, outlook_counter
 from tests.fixtures.mail import received_invitation, send
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def test_hr_resolves_a_declined_shift_and_a_proposed_new_time(page, published_in
     expect(page.get_by_text("Proposed a new time").first).to_be_visible()
     look(page, "replies_list")
 
-    page.get_by_role("link", name="Change requests").first.click()
+    menu_link(page, "Change requests").click()
     expect(page.get_by_text("Declined the invitation in their calendar")).to_be_visible()
     expect(page.get_by_text("Proposed a new time in their calendar")).to_be_visible()
     look(page, "change_queue_with_calendar_answers")

@@ -30,7 +30,7 @@ from rotation.assignments.signals import shift_page, withdrawal_notice
 from rotation.db import utc_today
 from rotation.exports import download
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import PLAN, menu_entry
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person
@@ -43,7 +43,7 @@ from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 from rotation.sites.views import requested_year, site_zone, slot_hours
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
-menu_entry("Assignments", "assignments.assignment_list", {HR}, position=70)
+menu_entry("Assignments", "assignments.assignment_list", {HR}, position=70, group=PLAN)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from rotation.attendance.services import (
 )
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import FOLLOW_UP, menu_entry
 from rotation.pagination import paginate
 from rotation.people.models import Person
 from rotation.refusals import FieldRefusal, all_or_nothing
@@ -33,7 +33,7 @@ from rotation.security import public, roles_required
 from rotation.sites.models import Site, Slot
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
-menu_entry("Attendance", "attendance.attendance_list", {HR}, position=90)
+menu_entry("Attendance", "attendance.attendance_list", {HR}, position=90, group=FOLLOW_UP)
 
 TO_DO = "open"
 DONE = "recorded"

@@ -13,7 +13,7 @@ from rotation.blackouts.forms import BlackoutForm
 from rotation.blackouts.models import COMPANY, PERSON, SCOPE_LABELS, SITE, Blackout
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import ROSTER, menu_entry
 from rotation.pagination import paginate
 from rotation.people.models import Person
 from rotation.refusals import FieldRefusal, all_or_nothing
@@ -23,7 +23,7 @@ from rotation.signals import answers
 from rotation.sites.models import Site
 
 bp = Blueprint("blackouts", __name__)
-menu_entry("Blackouts", "blackouts.blackout_list", {HR}, position=40)
+menu_entry("Blackouts", "blackouts.blackout_list", {HR}, position=40, group=ROSTER)
 
 CURRENT = "current"  # blackouts that have not ended yet: the default
 ALL = "all"

@@ -15,7 +15,7 @@ from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChange
 from rotation.change_requests.models import FROM_DECLINE, PENDING, REQUEST_STATUS_LABELS, ChangeRequest
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import FOLLOW_UP, menu_entry
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
 from rotation.people.models import Person, active_person
@@ -26,7 +26,7 @@ from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
 bp = Blueprint("change_requests", __name__, url_prefix="/changes")
-menu_entry("Change requests", "change_requests.queue", {HR}, position=80)
+menu_entry("Change requests", "change_requests.queue", {HR}, position=80, group=FOLLOW_UP)
 
 
 # --- The manager asks -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from rotation.coverage.scope import Scope, is_in_organisation
 from rotation.data_versions import kept
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import FOLLOW_UP, menu_entry
 from rotation.pagination import paginate_sequence
 from rotation.people.models import Person
 from rotation.roles import HR, MANAGER
@@ -31,7 +31,7 @@ from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 # Executives see their organisation; the page scopes it (and says so to a manager without reports).
-menu_entry("Coverage", "coverage.overview", {HR, MANAGER}, position=180)
+menu_entry("Coverage", "coverage.overview", {HR, MANAGER}, position=180, group=FOLLOW_UP)
 
 OVERDUE_PER_PAGE = 25
 # Departments and organisations shown on the overview; more are listed, furthest behind first, on their own page.

@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from rotation.assignments.views import ShiftTime
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import FOLLOW_UP, menu_entry
 from rotation.outbox import listing
 from rotation.outbox.compose import ComposeError, compose
 from rotation.outbox.listing import listed, repeat_key, repeats, stalled_mail, status_counts
@@ -41,7 +41,7 @@ from rotation.security import roles_required
 from rotation.serving import SECRET_IN_PATH
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
-menu_entry("Outbox", "outbox.outbox_list", {HR, ADMIN}, position=100)
+menu_entry("Outbox", "outbox.outbox_list", {HR, ADMIN}, position=100, group=FOLLOW_UP)
 # HR's home and the outbox: mail waiting with no worker to send it (None when all is well).
 bp.app_template_global("stalled_mail")(stalled_mail)
 

@@ -16,7 +16,7 @@ from rotation.assignments.models import KIND_LABELS
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.jobs.queue import job_for, waiting_for_a_worker
-from rotation.navigation import menu_entry
+from rotation.navigation import PLAN, menu_entry
 from rotation.pagination import paginate
 from rotation.plans import charts, queries
 from rotation.plans.background import PLAN_RUN, queue_run
@@ -31,7 +31,7 @@ from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("plans", __name__, url_prefix="/plan")
-menu_entry("Plan", "plans.plan_index", {HR}, position=60)
+menu_entry("Year plan", "plans.plan_index", {HR}, position=60, group=PLAN)
 # HR's home card shows each year's plan state; the home view stays unaware of plans.
 bp.app_template_global("plan_states")(queries.plan_states)
 bp.app_template_global("unbooked_counts")(queries.unbooked_counts)

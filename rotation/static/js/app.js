@@ -3,8 +3,42 @@ document.addEventListener("DOMContentLoaded", () => {
   // Focus the first field that has an error, so keyboard users land on it.
   const invalid = document.querySelector("[aria-invalid='true']");
   if (invalid) invalid.focus();
+  foldMenu();
   keepForOffline();
 });
+
+// The menu: on a phone or tablet it folds behind the Menu button with every group listed; on a wide screen each
+// group is a dropdown, one open at a time, closed by Escape or a click elsewhere.
+function foldMenu() {
+  const button = document.querySelector(".menu-button");
+  const menu = document.getElementById("main-menu");
+  if (!button || !menu) return;
+  const narrow = window.matchMedia("(max-width: 1023.98px)");
+  document.documentElement.classList.add("js-menu");
+  button.hidden = false;
+  button.addEventListener("click", () => {
+    const open = button.getAttribute("aria-expanded") !== "true";
+    button.setAttribute("aria-expanded", String(open));
+    menu.classList.toggle("open", open);
+  });
+  const groups = [...menu.querySelectorAll("details.menu-group")];
+  const fit = () => groups.forEach((group) => { group.open = narrow.matches; });
+  narrow.addEventListener("change", fit);
+  fit();
+  for (const group of groups) {
+    group.addEventListener("toggle", () => {
+      if (group.open && !narrow.matches) groups.forEach((other) => { if (other !== group) other.open = false; });
+    });
+  }
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape" || narrow.matches) return;
+    const open = groups.find((group) => group.open);
+    if (open) {
+      open.open = false;
+      open.querySelector("summary").focus();
+    }
+  });
+}
 
 // Signed in: install the service worker (the app works without signal), and keep this page and the pages it
 // links to that a leader needs on the floor. Signed out: nothing of an earlier sign-in stays on this device.
