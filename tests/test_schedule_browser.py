@@ -7,7 +7,7 @@ import re
 import pytest
 
 from tests.fixtures.schedule import SCHEDULE_YEAR as YEAR
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -18,7 +18,7 @@ ANN_WEEK = "W TMP-WH: Ann Aalto, Warehouse week at TMP-WH, Mon 2030-03-11 to Fri
 def test_hr_filters_the_grid_to_a_managers_team_and_opens_a_shift_from_its_cell(page, make_user, schedule_world):
     hr = make_user(roles=["hr"])
     sign_in(page, hr.email, PASSWORD)
-    page.get_by_role("link", name="Schedule", exact=True).click()
+    menu_link(page, "Schedule").click()
     page.get_by_role("heading", name=re.compile(r"^Schedule \d{4}$")).wait_for()
     page.goto(f"/schedule/{YEAR}")
     page.get_by_label("Line manager's team (employee ID or e-mail)").fill("ann")  # nobody: said beside the field

@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from rotation.assignments.models import KIND_LABELS, STATUS_LABELS
 from rotation.db import utc_today
-from rotation.navigation import menu_entry
+from rotation.navigation import PLAN, menu_entry
 from rotation.pagination import paginate
 from rotation.roles import ADMIN, HR
 from rotation.schedule import queries
@@ -26,7 +26,7 @@ from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
-menu_entry("Schedule", "schedule.index", {HR, ADMIN}, position=75)
+menu_entry("Schedule", "schedule.index", {HR, ADMIN}, position=75, group=PLAN)
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 PEOPLE_PER_PAGE = 50
