@@ -453,6 +453,13 @@ def _problem_link(problem_id: int) -> ProblemLink | None:
     return next(iter(answers(signals.problem_link, problem_id)), None)
 
 
+@bp.app_template_global("observations_open_for")
+def observations_open_for(assignment: Assignment) -> bool:
+    """Whether the shift's person may file observations about it now (a shift card offers the button then)."""
+    return assignment.status in services.FILEABLE and \
+        services.window_of(assignment, assignment.slot).is_open(_now())
+
+
 @shift_page.connect
 def _shift_page(assignment: Assignment) -> dict:
     """On HR's page of a shift: when its person may file observations, and the form to extend that window."""
