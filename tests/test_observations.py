@@ -423,8 +423,8 @@ def test_a_me_too_from_a_draft_leaves_no_draft_and_takes_its_text_as_the_note(co
 
 
 def test_a_me_too_from_a_shift_of_another_kind_and_area_is_refused(company):
-    from rotation.sites.models import WAREHOUSE_WEEK
     from rotation.observations.services import second, second_instead
+    from rotation.sites.models import WAREHOUSE_WEEK
 
     original = submitted_of(company)
     company["bo_shift"].kind = WAREHOUSE_WEEK
@@ -465,7 +465,8 @@ def test_taking_back_a_me_too_from_a_draft_brings_the_draft_back_with_its_photo(
     seconded = second_instead(original, draft, company["bo"], now())
     assert db.session.scalar(sa.select(Evidence.second_id)) == seconded.id
     restored = take_back(seconded, company["bo"], now(),
-                         restore={"area_id": company["refunds"].id, "kind": "blocked", "title": "Supervisor for refunds",
+                         restore={"area_id": company["refunds"].id, "kind": "blocked",
+                                  "title": "Supervisor for refunds",
                                   "what_happened": "Four refunds waited for a supervisor."})
     db.session.commit()
     assert restored is not None and restored.status == DRAFT and restored.title == "Supervisor for refunds"

@@ -14,6 +14,7 @@ from rotation.extensions import db
 from rotation.observations.evidence import path_of
 from rotation.observations.models import SUBMITTED, Evidence, Observation, Second
 from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.test_accessibility_browser import violations
 
 pytestmark = pytest.mark.browser
 
@@ -222,6 +223,8 @@ def test_a_failed_submit_brings_the_first_missing_answer_into_view_and_focus(pag
     expect(page.locator("#area_id-error")).to_be_in_viewport()
     expect(page.get_by_label("What happened")).to_have_value("The label printer jams.")
     fits(page)
+    page.get_by_text("Add detail (optional)").click()
+    assert violations(page) == []
     assert page.console_errors == []
 
 

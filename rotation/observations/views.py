@@ -2,9 +2,9 @@
 and the observations in the areas an owner owns."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rotation.assignments.models import Assignment
@@ -440,7 +440,8 @@ def _detail_page(observation: Observation, second_form: SecondForm) -> str:
     problem = _problem_link(observation.problem_id) if observation.problem_id else None
     mine = next((second for second, _ in seconds if person is not None and second.person_id == person.id), None)
     return render_template(
-        "observations/detail.html", my_second=mine, observation=observation, evidence=evidence, seconds=seconds, problem=problem,
+        "observations/detail.html", my_second=mine, observation=observation, evidence=evidence, seconds=seconds,
+        problem=problem,
         may_triage=observation.status == SUBMITTED and can_triage(current_user, observation.area_id),
         path=area_paths().get(observation.area_id, "") if observation.area_id is not None else "",
         editable=can_edit(current_user, observation),
@@ -455,9 +456,14 @@ def _problem_link(problem_id: int) -> ProblemLink | None:
 
 @bp.app_template_global("observations_open_for")
 def observations_open_for(assignment: Assignment) -> bool:
-    """Whether the shift's person may file observations about it now (a shift card offers the button then)."""
-    return assignment.status in services.FILEABLE and \
-        services.window_of(assignment, assignment.slot).is_open(_now())
+    """Whether the shift's person may file observations about it now (a shift card offers the button then).
+    Only a shift past its usual window asks whether HR extended it (one query)."""
+    now = _now()
+    if assignment.status not in services.FILEABLE or now < assignment.slot.starts_at:
+        return False
+    if now <= assignment.slot.ends_at + timedelta(days=current_app.config["ROTATION_OBSERVATION_DAYS"]):
+        return True
+    return services.window_of(assignment, assignment.slot).is_open(now)
 
 
 @shift_page.connect
