@@ -494,3 +494,55 @@ def test_a_me_too_is_taken_back_from_the_observations_page(client, company, logi
                          follow_redirects=True)
     assert "Taken back" in text(response) and "Me too (0)" in text(response)
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Second)) == 0
+
+
+def test_a_photo_uploaded_in_the_background_is_answered_in_json(client, company, ann):
+    import io
+
+    from PIL import Image
+
+    draft = draft_of(company)
+    token = csrf_token(client.get(f"/observations/{draft.id}/edit").get_data(as_text=True))
+    url = f"/observations/{draft.id}/evidence"
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(photo, "JPEG")
+    photo.seek(0)
+    added = client.post(url, data={"csrf_token": token, "files": (photo, "shelf.jpg")},
+                        content_type="multipart/form-data", headers={"Accept": "application/json"})
+    assert added.status_code == 200
+    answer = added.get_json()
+    assert answer["message"] == "Added 1 file." and [item["filename"] for item in answer["added"]] == ["shelf.jpg"]
+    assert answer["added"][0]["photo"] is True and answer["added"][0]["url"].startswith("/evidence/")
+    refused = client.post(url, data={"csrf_token": token, "files": (io.BytesIO(b"<html>"), "x.jpg")},
+                          content_type="multipart/form-data", headers={"Accept": "application/json"})
+    assert refused.status_code == 422 and "is not a photo" in refused.get_json()["message"]
+    # Without JavaScript the same post answers with the form again.
+    again = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(again, "JPEG")
+    again.seek(0)
+    plain = client.post(url, data={"csrf_token": token, "files": (again, "again.jpg")},
+                        content_type="multipart/form-data")
+    assert plain.status_code == 302 and plain.headers["Location"].endswith(f"/observations/{draft.id}/edit#evidence")
+
+
+def test_a_me_too_from_a_draft_is_answered_in_json_and_taken_back_with_the_answers(client, company, login_as):
+    original = submitted_of(company)
+    draft = bos_draft(company)
+    login_as("manager", email=company["bo"].email)
+    token = csrf_token(client.get(f"/observations/{draft.id}/edit").get_data(as_text=True))
+    given = client.post(f"/observations/{original.id}/second", data={"csrf_token": token, "draft": str(draft.id)},
+                        headers={"Accept": "application/json"})
+    assert given.status_code == 200 and given.get_json()["seconded"] is True
+    assert reloaded(draft.id) is None
+    undone = client.post(given.get_json()["take_back_url"], headers={"Accept": "application/json"},
+                         data={"csrf_token": token, "restore": "1", "area_id": str(company["refunds"].id),
+                               "kind": "blocked", "what_happened": "Four refunds waited for a supervisor."})
+    answer = undone.get_json()
+    assert undone.status_code == 200 and answer["taken_back"] is True
+    restored = reloaded(answer["draft"])
+    assert (restored.status, restored.author_id, restored.area_id) == (DRAFT, company["bo"].id, company["refunds"].id)
+    # Someone else's draft cannot be turned into a "me too".
+    other = draft_of(company)
+    refused = client.post(f"/observations/{original.id}/second", data={"csrf_token": token, "draft": str(other.id)},
+                          headers={"Accept": "application/json"})
+    assert refused.status_code == 400 and reloaded(other.id) is not None
