@@ -22,6 +22,7 @@ from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.notifications.services import notify
 from rotation.observations import signals
+from rotation.observations.evidence import MAX_FILES
 from rotation.observations.evidence import delete as delete_evidence
 from rotation.observations.models import (
     DRAFT,
@@ -326,9 +327,15 @@ def second_instead(observation: Observation, draft: Observation, person: Person,
     if draft.author_id != person.id or draft.status != DRAFT:
         raise Refusal({None: "Only your own draft can become a “me too”."})
     note = (draft.what_happened or "").strip()[:2000] or None
+    photos = list(db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == draft.id)))
+    held = db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)
+                             .where(Evidence.observation_id == observation.id)) or 0
+    if photos and held + len(photos) > MAX_FILES:
+        raise Refusal({None: f"That observation already has {held} photos and files; with your {len(photos)} it "
+                             f"would have more than {MAX_FILES}. Remove some of yours first."})
     seconded = second(observation, person, db.session.get(Assignment, draft.assignment_id), note, now,
                       area_id=draft.area_id)
-    for evidence in db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == draft.id)):
+    for evidence in photos:
         evidence.observation_id, evidence.second_id = observation.id, seconded.id
     db.session.flush()
     db.session.delete(draft)
