@@ -3,18 +3,19 @@ check; who may read it; and the reminder the day before that names the site's wo
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-
 from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
 
 from rotation.assignments.models import DRAFT
+from rotation.briefings.queries import shift_with_uid
 from rotation.extensions import db
 from rotation.observations.models import DRAFT as DRAFT_NOTE
 from rotation.observations.models import SUBMITTED, TRIAGED, Observation
 from rotation.outbox.models import REMINDER, OutboxMessage
 from rotation.outbox.reminders import queue_due_reminders
+from rotation.outbox.texts import event_description
 from rotation.problems.models import VERIFIED, VERIFYING, Problem, VerificationRequest
 from rotation.process_map.models import ProcessArea
 from rotation.sites.models import Slot
@@ -60,7 +61,7 @@ def _observe(shift, title: str, area: ProcessArea, problem: Problem | None = Non
 def briefed(five_managers):
     """Dina is booked at Helsinki in week 20. Ann worked there in week 10, Bo at Tallinn (another contact centre),
     Cai at the Tampere warehouse; each filed what they saw."""
-    chief, (ann, bo, cai, dina, eli) = five_managers["chief"], five_managers["managers"]
+    chief, (ann, bo, cai, dina, _eli) = five_managers["chief"], five_managers["managers"]
     service, warehouse = _area("Customer service"), _area("Warehouse")
     refunds, picking = _area("Refunds", service), _area("Picking", warehouse)
     ann_shift = assign(ann, slot_at("HEL-CC", day(10, 2)))
@@ -185,3 +186,10 @@ def test_the_day_before_reminder_names_the_sites_three_worst_problems_and_links_
     assert listed.splitlines()[1:] == ["- Refund screen freezes", "- Callbacks get lost overnight",
                                        "- Hold music loops the same ten seconds"]
     assert f"{BASE_URL}/my/shifts/{quote(shift.uid, safe='')}/briefing" in body
+
+
+def test_the_invitations_calendar_text_links_the_briefing(briefed):
+    shift = shift_with_uid(briefed["shift"].uid)
+    assert shift is not None
+    lines = event_description(shift).splitlines()
+    assert f"Before you go, read the briefing: {BASE_URL}/my/shifts/{quote(shift.uid, safe='')}/briefing" in lines

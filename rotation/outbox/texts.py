@@ -9,8 +9,9 @@ their last invitation announced to the shift now (:func:`announcement` words
 both), unless they read the same.
 
 Everyone booked on the same shift reads the same words but for their own name
-and their own link to file what they see, so a :class:`ShiftWording` renders
-each shift's texts once, with stand-ins for those two, and fills them in for
+and their own links (to file what they see, and to their briefing), so a
+:class:`ShiftWording` renders each shift's texts once, with stand-ins for
+those, and fills them in for
 each person: the sender makes thousands of e-mails in a row from a few hundred
 shifts.
 """
