@@ -32,6 +32,7 @@ from rotation.assignments.views import bp as assignments
 from rotation.attendance.views import bp as attendance
 from rotation.blackouts import imports as blackout_imports  # noqa: F401  (registers the blackouts file)
 from rotation.blackouts.views import bp as blackouts
+from rotation.briefings.views import bp as briefings
 from rotation.change_requests.views import bp as change_requests
 from rotation.coverage.views import bp as coverage
 from rotation.demo.cli import demo_cli
@@ -136,7 +137,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, schedule, outbox, feeds,
-                      my_rotation, coverage, change_requests, attendance, notifications, observations,
+                      my_rotation, briefings, coverage, change_requests, attendance, notifications, observations,
                       process_map, evidence, observation_checks, problems, insights, replies, offline):
         app.register_blueprint(blueprint)
     # First of all request hooks: the CSRF check reads the form, and with it the upload.
