@@ -3,8 +3,6 @@ document.addEventListener("DOMContentLoaded", () => {
   for (const all of document.querySelectorAll("input[type='checkbox'][data-selects]")) {
     const label = all.closest("label");
     if (label) label.hidden = false;
-    const fallback = label && label.parentElement.querySelector(".select-page-fallback");
-    if (fallback) fallback.hidden = true;
     const boxes = () => document.querySelectorAll(`input[type='checkbox'][name='${all.dataset.selects}']`);
     all.addEventListener("change", () => {
       for (const box of boxes()) box.checked = all.checked;
