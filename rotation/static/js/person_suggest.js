@@ -56,7 +56,7 @@ document.addEventListener("DOMContentLoaded", () => {
         const name = document.createElement("strong");
         name.textContent = person.full_name;
         const details = document.createElement("small");
-        details.textContent = ` ${person.email} · ${person.employee_id} · ${person.department}` +
+        details.textContent = `${person.email} · ${person.employee_id} · ${person.department}` +
           (person.active ? "" : " · left");
         option.append(name, details);
         option.addEventListener("mousedown", (event) => event.preventDefault());
