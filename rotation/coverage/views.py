@@ -64,7 +64,7 @@ def _person_by_employee_id(employee_id: str) -> Person | None:
 def _viewer() -> Viewer:
     """The scope the signed-in account may see, narrowed by ``?root=EMPLOYEE_ID`` where allowed (HR may also
     give a name or an e-mail address)."""
-    wanted = request.args.get("root", "").strip()[:64]
+    wanted = request.args.get("root", "").strip()[:254]
     if current_user.has_role(HR):
         if not wanted:
             return Viewer(scope=Scope())
