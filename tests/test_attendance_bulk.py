@@ -174,3 +174,22 @@ def test_nothing_ticked_goes_back_to_the_list_with_a_message(client, login_as, r
     response = client.get("/attendance/bulk?outcome=completed", follow_redirects=True)
     assert response.request.path == "/attendance/"
     assert "Tick the shifts to mark first, or choose a site's day." in text(response)
+
+
+def test_the_confirmation_reads_a_fixed_number_of_queries(client, login_as, recent, make_person):
+    login_as("hr")
+    ids = [recent["ann"].id, recent["bo"].id]
+
+    def queries_for(shift_ids: list[int]) -> int:
+        url = "/attendance/bulk?outcome=no_show&" + "&".join(f"shift={each}" for each in shift_ids)
+        with count_queries() as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    queries_for(ids)  # the first page of the session reads what the session keeps
+    few = queries_for(ids)
+    for number in range(5):
+        person = make_person(f"E4{number:02d}", full_name=f"Extra {number}", manager=recent["chief"])
+        ids.append(assign(person, recent["yesterday"]).id)
+    db.session.commit()
+    assert queries_for(ids) == few
