@@ -58,6 +58,7 @@ from rotation.outbox import background as outbox_pass  # noqa: F401  (registers 
 from rotation.outbox.cli import invites_cli
 from rotation.outbox.views import bp as outbox
 from rotation.people import imports as roster_imports  # noqa: F401  (registers the roster file)
+from rotation.people import suggest  # noqa: F401  (adds the person suggestions to the people blueprint)
 from rotation.people.cli import people_export
 from rotation.people.views import bp as people
 from rotation.plans import background as plan_jobs  # noqa: F401  (registers the plan runs)

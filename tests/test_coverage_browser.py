@@ -17,7 +17,7 @@ def test_hr_reads_the_company_then_drills_into_an_organisation(page, make_user, 
     sales = page.get_by_role("row", name="Sales 2", exact=False).first
     assert sales.inner_text().split() == ["Sales", "2", "0", "(0", "%)", "1", "(50", "%)", "1", "(50", "%)",
                                           "0", "(0", "%)", "1", "(50", "%)", "1", "(50", "%)"]
-    page.get_by_label("One line manager's organisation (employee ID)").fill("E1")
+    page.get_by_label("One line manager's organisation (name, e-mail or employee ID)").fill("E1")
     page.get_by_role("button", name="Show").click()
     page.get_by_role("heading", name="By direct report's organisation").wait_for()
     save_screenshot(page, "coverage-hr-desktop")

@@ -1,7 +1,7 @@
 """The forms of change requests: the manager's request, HR's approval and HR's decline."""
 from __future__ import annotations
 
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from rotation.change_requests.services import MAX_REASON
@@ -47,6 +47,17 @@ class ApproveForm(_ProblemForm):
                        validators=[InputRequired("Choose the slot to move the shift to.")])
     note = TextAreaField("Note to the manager (optional)", id="approve-note",
                          validators=[Length(max=MAX_REASON, message=f"Keep it to {MAX_REASON} characters.")])
+
+
+class BulkDeclineForm(_ProblemForm):
+    """HR keeps several shifts as planned: the requests the confirmation listed, and one note for all."""
+
+    request = SelectMultipleField("Requests", coerce=int, validate_choice=False,
+                                  validators=[InputRequired("Choose at least one request to keep as planned.")])
+    note = TextAreaField("Why do you keep them as planned?", id="decline-note",
+                         description="Each manager reads this in their e-mail.",
+                         validators=[InputRequired("Say why you decline; the manager reads it."),
+                                     Length(max=MAX_REASON, message=f"Keep it to {MAX_REASON} characters.")])
 
 
 class DeclineForm(_ProblemForm):

@@ -11,7 +11,7 @@ from rotation.assignments.models import Assignment
 from rotation.assignments.queries import shift_of
 from rotation.assignments.views import ShiftTime, grouped_choices
 from rotation.change_requests import services
-from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, DeclineForm
+from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, BulkDeclineForm, DeclineForm
 from rotation.change_requests.models import FROM_DECLINE, PENDING, REQUEST_STATUS_LABELS, ChangeRequest
 from rotation.db import utc_today
 from rotation.extensions import db
@@ -20,7 +20,7 @@ from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
 from rotation.people.models import Person, active_person
 from rotation.people.signals import person_page
-from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.refusals import FieldRefusal, Refusal, all_or_nothing
 from rotation.roles import HR
 from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
@@ -151,6 +151,66 @@ def decline(request_id: int):
                   FROM_DECLINE else f"Declined {name}'s request; they are told why.", "success")
             return redirect(url_for("change_requests.queue"))
     return _detail_page(change, ApproveForm(formdata=None), form)
+
+
+@bp.get("/keep-as-planned")
+@roles_required(HR)
+def bulk_confirm():
+    """The ticked requests, each with what keeping its shift as planned does and who is e-mailed, to confirm."""
+    ids = sorted({int(value) for value in request.args.getlist("request") if value.isdigit() and len(value) < 12})
+    if not ids:
+        flash("Tick the requests to keep as planned first.", "error")
+        return redirect(url_for("change_requests.queue"))
+    return _bulk_page(_chosen(ids), BulkDeclineForm(formdata=None))
+
+
+@bp.post("/keep-as-planned")
+@roles_required(HR)
+def bulk_decline():
+    """Keep the confirmed requests' shifts as planned in one transaction: every one of them, or none."""
+    form = BulkDeclineForm()
+    valid = form.validate_on_submit()
+    wanted = sorted(set(form.request.data or []))
+    if not wanted or form.request.errors:
+        flash("Nothing was decided: choose at least one request to keep as planned.", "error")
+        return redirect(url_for("change_requests.queue"))
+    changes = _chosen(wanted)
+    if not valid:  # the note: shown beside it
+        return _bulk_page(changes, form)
+    if len(changes) != len(wanted):
+        flash("Nothing was decided: some of the requests are no longer there. Check the list and confirm again.",
+              "error")
+        return _bulk_page(changes, form)
+    try:
+        with all_or_nothing():
+            services.decline_many(changes, current_user.email, form.note.data or "")
+    except FieldRefusal as refusal:
+        form.show_refusal(refusal)
+        return _bulk_page(changes, form)
+    except Refusal as refusal:
+        flash(f"Nothing was decided: {len(refusal.reasons)} of the {len(changes)} requests cannot be kept as "
+              "planned now (listed below with the reason). Leave them out and confirm again.", "error")
+        return _bulk_page(_chosen(wanted), form)
+    names = ", ".join(change.assignment.person.full_name for change in changes)
+    flash(f"Kept {len(changes)} {'shift' if len(changes) == 1 else 'shifts'} as planned: {names}. Each manager is "
+          "e-mailed why.", "success")
+    return redirect(url_for("change_requests.queue"))
+
+
+def _chosen(ids: list[int]) -> list[ChangeRequest]:
+    """The requests with these ids, oldest first, everything loaded, in one query; at most the bulk limit (+1)."""
+    return list(db.session.scalars(
+        _with_everything(sa.select(ChangeRequest)).where(ChangeRequest.id.in_(ids))
+        .order_by(ChangeRequest.created_at, ChangeRequest.id).limit(services.BULK_LIMIT + 1)
+        .execution_options(populate_existing=True)).unique())
+
+
+def _bulk_page(changes: list[ChangeRequest], form: BulkDeclineForm) -> str:
+    lines = [(change, services.problem_with_declining(change)) for change in changes[:services.BULK_LIMIT]]
+    ready = [change for change, problem in lines if problem is None]
+    return render_template("change_requests/bulk.html", lines=lines, ready=ready, form=form,
+                           too_many=len(changes) > services.BULK_LIMIT, limit=services.BULK_LIMIT,
+                           shift_time=_shift_time, FROM_DECLINE=FROM_DECLINE)
 
 
 def _with_everything(statement: sa.Select) -> sa.Select:
