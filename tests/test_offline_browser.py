@@ -1,13 +1,21 @@
 """The installable app in Chromium: the browser's own installability check, pages kept for use without signal,
-the offline page, and signing out leaving nothing on the device."""
+the offline page, an observation filed without signal, and signing out leaving nothing on the device."""
+import io
 import threading
 
 import pytest
+import sqlalchemy as sa
+from PIL import Image
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
+from rotation.extensions import db
+from rotation.observations.evidence import path_of
+from rotation.observations.models import SUBMITTED, Evidence, Observation
 from tests.helpers import PASSWORD, PHONE, open_account_menu, page_width, sign_in
 from tests.test_accessibility_browser import violations
+from tests.test_observations_browser import photo_with_location
 
 pytestmark = pytest.mark.browser
 
@@ -126,3 +134,57 @@ def test_signing_out_leaves_no_page_and_no_worker_on_the_device(phone, network, 
     network.cut(phone.context)
     with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):  # nothing answers from the device
         phone.goto("/my/")
+
+
+def test_an_observation_filed_without_signal_is_submitted_once_with_its_photos_when_it_returns(
+        phone, network, filing_company, make_user, tmp_path):
+    ann = filing_company["ann"]
+    make_user(roles=["manager"], email=ann.email)
+    sign_in(phone, ann.email, PASSWORD)
+    worker_ready(phone)
+    phone.goto("/my/")
+    phone.get_by_role("button", name="File an observation").click()
+    phone.get_by_role("heading", name="New observation", level=1).wait_for()  # opened with signal: kept
+    form_url = phone.url
+
+    network.cut(phone.context)  # into the warehouse
+    phone.get_by_label("Process area").select_option(label="Customer service › Refunds")
+    phone.get_by_label("A quality defect").check()
+    phone.get_by_label("What happened").fill("The returns label printer jams on every third label.")
+    camera = phone.locator("#photo")
+    camera.set_input_files(photo_with_location(tmp_path))
+    second = tmp_path / "second.jpg"
+    Image.new("RGB", (3000, 2000), (20, 90, 160)).save(second, "JPEG")
+    camera.set_input_files(str(second))
+    expect(phone.locator(".kept-on-device")).to_have_count(2)
+    phone.get_by_role("button", name="Submit").click()
+    expect(phone.locator("#autosave-status")).to_contain_text("kept on this device and submitted when the network")
+
+    phone.reload()  # still no signal: the form comes from the device, with what was typed and the photos
+    phone.get_by_role("heading", name="New observation", level=1).wait_for()
+    expect(phone.get_by_label("What happened")).to_have_value("The returns label printer jams on every third label.")
+    expect(phone.locator(".kept-on-device")).to_have_count(2)
+    assert phone.url == form_url
+    assert page_width(phone) <= PHONE["width"]
+
+    network.restore(phone.context)  # back in signal: sent, then submitted
+    phone.get_by_text("Submitted. The owners of Customer service › Refunds will triage it").wait_for()
+    phone.reload()  # a second try from the device finds nothing left to send
+    phone.get_by_role("heading", level=1).wait_for()
+    assert phone.evaluate("""new Promise((resolve) => {
+        const request = indexedDB.open("rotation-device", 1);
+        request.onsuccess = () => {
+            const all = request.result.transaction("observations").objectStore("observations").getAll();
+            all.onsuccess = () => resolve(all.result.length);
+        };
+    })""") == 0
+
+    db.session.expire_all()
+    observations = db.session.scalars(sa.select(Observation)).all()
+    assert len(observations) == 1 and observations[0].status == SUBMITTED
+    photos = db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observations[0].id)).all()
+    assert len(photos) == 2
+    for photo in photos:  # shrunk on the device, without the camera's metadata
+        stored = Image.open(io.BytesIO(path_of(photo).read_bytes()))
+        assert max(stored.size) <= 1600
+        assert not stored.getexif()

@@ -180,6 +180,34 @@ document.addEventListener("DOMContentLoaded", () => {
     return entry;
   };
 
+  // What waits on this device for this observation (no network when it was added), listed with the photos.
+  // (The form's "action" property is its buttons named action: the address is read from the attribute.)
+  const deviceUrls = () => ({
+    edit: new URL(form.getAttribute("action") || window.location.href, window.location.href).href,
+    autosave: form.dataset.autosaveUrl,
+    evidence: evidenceForm ? evidenceForm.getAttribute("action") : "",
+  });
+  const showKept = (record) => {
+    if (!evidenceList) return;
+    evidenceList.querySelectorAll(".kept-on-device").forEach((entry) => entry.remove());
+    (record ? record.photos : []).forEach((photo) => {
+      const entry = document.createElement("li");
+      entry.className = "kept-on-device";
+      const image = document.createElement("img");
+      image.src = URL.createObjectURL(photo.blob);
+      image.alt = photo.name;
+      const note = document.createElement("small");
+      note.className = "muted";
+      note.textContent = "kept on this device, sent when the network returns";
+      entry.append(image, " ", photo.name, " ", note);
+      evidenceList.append(entry);
+    });
+    if (record && record.photos.length) {
+      evidenceList.hidden = false;
+      if (field("evidence-none")) field("evidence-none").hidden = true;
+    }
+  };
+
   const upload = async (input) => {
     if (!input.files || input.files.length === 0) return;
     const data = new FormData();
@@ -204,8 +232,15 @@ document.addEventListener("DOMContentLoaded", () => {
             "The upload did not work; reload the page and try again."));
       }
     } catch {
-      if (uploadStatus) uploadStatus.textContent = "";
-      showUploadError("No connection: the photo was not added. Try again when you have a signal.");
+      // No network: the photos are kept on this device (shrunk) and sent when it returns.
+      if (window.rotationDevice && form.dataset.autosaveUrl) {
+        const record = await window.rotationDevice.keepPhotos(form, deviceUrls(), Array.from(input.files));
+        showKept(record);
+        if (uploadStatus) uploadStatus.textContent = "No connection: kept on this device, sent when the network returns.";
+      } else {
+        if (uploadStatus) uploadStatus.textContent = "";
+        showUploadError("No connection: the photo was not added. Try again when you have a signal.");
+      }
     } finally {
       input.value = "";
     }
@@ -263,7 +298,12 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     } catch {
       changed = true;
-      status("Not saved: no connection. It will be tried again when you type.");
+      if (window.rotationDevice) {
+        await window.rotationDevice.keepAnswers(form, deviceUrls()).catch(() => null);
+        status("No connection: kept on this device, sent when the network returns.");
+      } else {
+        status("Not saved: no connection. It will be tried again when you type.");
+      }
     } finally {
       saving = false;
     }
@@ -277,7 +317,70 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   form.addEventListener("input", edited);
   form.addEventListener("change", edited);
-  form.addEventListener("submit", () => { saveSoon.cancel(); changed = false; });
+  form.addEventListener("submit", (event) => {
+    saveSoon.cancel();
+    changed = false;
+    const submitting = event.submitter && event.submitter.value === "submit";
+    if (navigator.onLine || !window.rotationDevice) return;
+    // No network: the page cannot be sent. Kept on this device instead, and submitted when the network returns.
+    event.preventDefault();
+    window.rotationDevice.keepAnswers(form, deviceUrls(), { submit: submitting }).then(() => {
+      status(submitting
+        ? "No connection: your observation is kept on this device and submitted when the network returns."
+        : "No connection: kept on this device, sent when the network returns.");
+    });
+  });
+
+  // Kept on this device from an earlier visit without signal: the answers back in the form, the photos listed,
+  // and all of it sent (then submitted, if Submit was pressed) as soon as there is a network.
+  let sendingKept = false;
+  const sendKept = async () => {
+    if (!window.rotationDevice || sendingKept || !navigator.onLine) return;
+    const record = await window.rotationDevice.get(form.dataset.observation).catch(() => null);
+    if (!record) return;
+    sendingKept = true;
+    try {
+      status("Sending what was kept on this device…");
+      const outcome = await window.rotationDevice.sendKept(record);
+      showKept(record);
+      if (outcome === "problem") { status(record.problem); return; }
+      if (outcome !== "sent") return;
+      if (record.submit) {
+        await window.rotationDevice.forget(record.id);
+        const button = form.ownerDocument.querySelector("button[form='observation-form'][value='submit']");
+        form.requestSubmit(button || undefined);  // the form's own Submit: its messages appear beside the fields
+        return;
+      }
+      await window.rotationDevice.forget(record.id);
+      status(`Saved at ${clock()}`);
+      window.location.reload();  // the photos as the server now holds them
+    } catch {
+      status("No connection: kept on this device, sent when the network returns.");
+    } finally {
+      sendingKept = false;
+      window.rotationDevice.announce();
+    }
+  };
+  if (window.rotationDevice) {
+    window.rotationDevice.get(form.dataset.observation).then((record) => {
+      if (!record) return;
+      const kept = new Map();
+      (record.fields || []).forEach(([name, value]) => kept.set(name, [...(kept.get(name) || []), value]));
+      kept.forEach((values, name) => {
+        form.querySelectorAll(`[name="${CSS.escape(name)}"]`).forEach((input) => {
+          if (input.type === "radio" || input.type === "checkbox") input.checked = values.includes(input.value);
+          else input.value = values[0];
+        });
+      });
+      showKindQuestions();
+      showKept(record);
+      status(navigator.onLine ? "" : (record.submit
+        ? "No connection: your observation is kept on this device and submitted when the network returns."
+        : "No connection: kept on this device, sent when the network returns."));
+      sendKept();
+    }).catch(() => null);
+    window.addEventListener("online", sendKept);
+  }
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "hidden") { saveSoon.cancel(); save({ leaving: true }); }
   });
