@@ -175,7 +175,7 @@ def test_the_slot_finder_explains_bad_searches_beside_the_fields(client, login_a
     url = f"/assignments/{assignment.id}/find"
     page = text(client.get(f"{url}?start=soon&end={day(10)}&site=NOPE"))
     assert 'id="finder-start-error" class="field-error">Enter a day as YYYY-MM-DD.' in page
-    assert 'id="finder-site-error" class="field-error">There is no customer-service day site NOPE' in page
+    assert 'id="finder-site-error" class="field-error">No site with customer-service days has the code NOPE' in page
     swapped = text(client.get(f"{url}?start={day(12)}&end={day(10)}"))
     assert "The last day comes before the first; swap them." in swapped
     assert client.get(f"{url}?page=x").status_code == 200

@@ -34,7 +34,7 @@ from rotation.assignments.models import CONFIRMED, MOVE, WITHDRAW, Assignment
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.planning.model import ANYWHERE, HOME, LOAD_SCALE, REGION, TIER_COSTS
-from rotation.sites.models import Site, Slot
+from rotation.sites.models import SLOT_KIND_FOR_SITE, Site, Slot
 
 PER_PAGE = 15
 # A search spans this many days either side of its day by default, and at most MAX_DAYS in all.
@@ -118,7 +118,8 @@ class Preview:
     better: Candidate | None = None  # a cheaper choosable slot in the same week, when there is one
 
 
-def search_from(arguments: Mapping[str, str], assignment: Assignment, around: date | None = None) -> tuple[Search, dict[str, str]]:
+def search_from(arguments: Mapping[str, str], assignment: Assignment,
+                around: date | None = None) -> tuple[Search, dict[str, str]]:
     """The search the address asks for, defaults filling what it leaves out; problems with the input by field."""
     home = _home_site(assignment)
     anchor = around or db.session.get_one(Slot, assignment.slot_id).first_day
@@ -135,7 +136,7 @@ def search_from(arguments: Mapping[str, str], assignment: Assignment, around: da
     if site == ANY_SITE:
         site = ""
     elif not site:
-        site = home.code if home is not None and home.kind == assignment.kind else ""
+        site = home.code if home is not None and SLOT_KIND_FOR_SITE[home.kind] == assignment.kind else ""
     try:
         page = max(1, min(int(arguments.get("page") or 1), 10_000))
     except ValueError:
@@ -147,11 +148,13 @@ def find_slots(assignment: Assignment, search: Search, errors: dict[str, str] | 
                today: date | None = None) -> Found:
     """One page of the slots ``assignment`` could move to within ``search``, best first (see the module)."""
     today = today or utc_today()
+    site_kinds = [kind for kind, slot_kind in SLOT_KIND_FOR_SITE.items() if slot_kind == assignment.kind]
     sites = [(code, name) for code, name in db.session.execute(
-        sa.select(Site.code, Site.name).where(Site.kind == assignment.kind).order_by(Site.code)).tuples()]
+        sa.select(Site.code, Site.name).where(Site.kind.in_(site_kinds)).order_by(Site.code)).tuples()]
     errors = dict(errors or {})
     if search.site_code and search.site_code not in {code for code, _ in sites}:
-        errors["site"] = f"There is no {_kind_words(assignment)} site {search.site_code}; choose one from the list."
+        errors["site"] = (f"No site with {_kind_words(assignment)}s has the code {search.site_code}; "
+                          "choose one from the list.")
     if problem_with_changing(assignment, today) or errors.get("site"):
         return Found(search, [], 0, 1, sites, errors)
     candidates = _candidates(assignment, search, today)
@@ -187,7 +190,9 @@ def preview(assignment: Assignment, slot: Slot, today: date | None = None, compa
     if compare and candidate is not None:
         monday = slot.first_day - timedelta(days=slot.first_day.weekday())
         week = _candidates(assignment, Search(monday, monday + timedelta(days=6), ""), today)
-        best = next((each for each in week if each.choosable), None)
+        free = [each for each in week if each.choosable]
+        best = min(free, key=lambda each: (each.cost, abs((each.slot.first_day - slot.first_day).days)),
+                   default=None)
         if best is not None and best.tier < candidate.tier:
             better = best
     drops = {MOVE: "the move the latest draft plan proposes for it", WITHDRAW:
@@ -220,8 +225,9 @@ def _candidates(assignment: Assignment, search: Search, today: date, only_slot: 
         where = limits.where(site)
         cost = TIER_COSTS[_TIERS.get(where, ANYWHERE)] + LOAD_SCALE * taken_seats // max(slot.seats, 1)
         found.append(Candidate(slot, site, slot.seats - taken_seats, where, cost, limits.broken_rule(slot, site)))
-    return sorted(found, key=lambda each: (each.problem is not None, each.cost, abs((each.slot.first_day - anchor).days),
-                                           each.site.code, each.slot.first_day, each.slot.id))
+    return sorted(found, key=lambda each: (each.problem is not None, each.cost,
+                                           abs((each.slot.first_day - anchor).days), each.site.code,
+                                           each.slot.first_day, each.slot.id))
 
 
 def _home_site(assignment: Assignment) -> Site | None:

@@ -14,8 +14,8 @@ from rotation.assignments.changes import (
     problem_with_changing,
     withdraw_assignment,
 )
-from rotation.assignments.finder import find_slots, preview, search_from
 from rotation.assignments.export import COLUMNS, STATUS_FILTERS, AssignmentFilter, export_rows
+from rotation.assignments.finder import find_slots, preview, search_from
 from rotation.assignments.forms import MoveForm, WithdrawForm
 from rotation.assignments.models import (
     ANSWER_LABELS,
@@ -185,16 +185,16 @@ def assignment_move(assignment_id: int):
                       "success")
                 for warning in warnings:
                     flash(warning, "warning")
-                undo = {} if announced else {"undo": before}
-                return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id, **undo))
+                return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id,
+                                        undo=None if announced else before))
     return _detail_page(assignment, form)
 
 
 def _confirm_page(assignment: Assignment, slot: Slot, form: MoveForm) -> str:
     """What moving ``assignment`` to ``slot`` will do, to whom, with the button that does it (none when it may not)."""
-    shown = preview(assignment, slot)
+    shown, now = preview(assignment, slot), assignment.slot
     return render_template("assignments/confirm_move.html", assignment=assignment, slot=slot, preview=shown,
-                           form=form, from_text=f"{assignment.slot.site.code}, {ShiftTime.of(assignment.slot, assignment.slot.site)}",
+                           form=form, from_text=f"{now.site.code}, {ShiftTime.of(now, now.site)}",
                            to_text=f"{slot.site.code}, {ShiftTime.of(slot, slot.site)}")
 
 
