@@ -9,7 +9,6 @@ from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.changes import (
-    SlotChoice,
     move_assignment,
     problem_with_changing,
     withdraw_assignment,
@@ -151,10 +150,13 @@ def assignment_detail(assignment_id: int):
 @roles_required(HR)
 def assignment_find(assignment_id: int):
     """The slot finder for moving one assignment: slots by days and site, best first, each with its checks."""
-    assignment = _load(assignment_id)
+    return _finder_page(_load(assignment_id), MoveForm(formdata=None))
+
+
+def _finder_page(assignment: Assignment, form: MoveForm) -> str:
     search, errors = search_from(request.args, assignment)
     found = find_slots(assignment, search, errors)
-    return render_template("assignments/find.html", assignment=assignment, found=found, form=MoveForm(formdata=None),
+    return render_template("assignments/find.html", assignment=assignment, found=found, form=form,
                            when=ShiftTime.of(assignment.slot, assignment.slot.site), slot_when=slot_when,
                            change_problem=problem_with_changing(assignment))
 
@@ -163,7 +165,8 @@ def assignment_find(assignment_id: int):
 @roles_required(HR)
 def assignment_move(assignment_id: int):
     """Without ``confirmed``: the page saying what moving to the chosen slot will do. With it: the move, then the
-    assignment's page saying what happened (with an undo for a draft, which nobody was told about)."""
+    assignment's page saying what happened (with an undo for a draft, which nobody was told about). On any problem
+    the slot finder again, with the sentence beside the slots."""
     assignment = _load(assignment_id)
     form = MoveForm()
     if form.validate_on_submit():
@@ -187,7 +190,7 @@ def assignment_move(assignment_id: int):
                     flash(warning, "warning")
                 return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id,
                                         undo=None if announced else before))
-    return _detail_page(assignment, form)
+    return _finder_page(assignment, form)
 
 
 def _confirm_page(assignment: Assignment, slot: Slot, form: MoveForm) -> str:
@@ -287,14 +290,3 @@ def _from_other_areas(assignment: Assignment) -> dict:
     for answer in answers(shift_page, assignment):
         shown.update(answer)
     return shown
-
-
-def grouped_choices(choices: list[SlotChoice]) -> dict[str | None, list[tuple[str, str]]]:
-    """The select's options: one group per site, each option its time and note."""
-    groups: dict[str | None, list[tuple[str, str]]] = {None: [("", "Choose a slot")]}
-    for choice in choices:
-        label = f"{choice.site.code} — {choice.site.name}" + (f" ({choice.where})" if choice.where else "")
-        when = ShiftTime.of(choice.slot, choice.site)
-        text = when.days if choice.slot.kind != CUSTOMER_SERVICE else str(when)
-        groups.setdefault(label, []).append((str(choice.slot.id), f"{text} · {choice.note}"))
-    return groups
