@@ -11,6 +11,7 @@ from rotation.extensions import db
 from tests.fixtures.clock import this_year
 from tests.fixtures.shifts import assign, day, reloaded, slot_at
 from tests.helpers import DESKTOP, PASSWORD, PHONE, outbox_of, page_width, save_screenshot, sign_in
+from tests.test_accessibility_browser import violations
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -26,6 +27,7 @@ def look(page, viewport, name: str) -> None:
     assert page_width(page) <= viewport["width"], name
     save_screenshot(page, f"slot_finder_{name}_{'desktop' if viewport == DESKTOP else 'phone'}")
     assert page.console_errors == []
+    assert violations(page) == [], name
 
 
 @VIEWPORTS
