@@ -370,3 +370,13 @@ def test_the_queue_runs_a_fixed_number_of_queries(client, company, hr):
         page = client.get("/changes/").get_data(as_text=True)
     assert page.count("Manager ") >= 8
     assert len(many) == len(few) <= 6, "\n---\n".join(q[:300] for q in many)
+
+
+def test_bad_input_to_the_approval_and_its_search_is_explained_not_a_500(client, company, hr, post_form):
+    change = file_request(company["shifts"][0], None)
+    url = f"/changes/{change.id}"
+    page = client.get(f"{url}?start=soon&site=NOPE&page=x").get_data(as_text=True)
+    assert "Enter a day as YYYY-MM-DD." in page and "has the code NOPE" in page
+    refused = post_form(f"{url}/approve", {"slot": "abc"}, page=url).get_data(as_text=True)
+    assert 'id="approve-slot-error" class="field-error">Choose a slot from the list.' in refused
+    assert reloaded(ChangeRequest, change.id).status == PENDING
