@@ -40,9 +40,9 @@ def test_a_manager_asks_to_move_a_shift(page, manager, viewport):
     expect(page.get_by_text("Say why you need the change; HR decides on it.")).to_be_visible()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ChangeRequest)) == 0
 
-    choice = page.get_by_label("Move it to")
-    wanted = choice.locator("option").nth(1).get_attribute("value")
-    choice.select_option(wanted)
+    choice = page.locator(".slot-choices input[type=radio]:not([disabled])").first
+    wanted = choice.get_attribute("value")
+    choice.check()
     page.get_by_label("Why do you need the change?").fill("Quarter close falls on that day")
     check_layout(page, viewport, "change_request_form")
     page.get_by_role("button", name="Send to HR").click()
@@ -70,8 +70,10 @@ def test_hr_approves_one_request_and_declines_another(page, manager, make_person
     menu_link(page, "Change requests").click()
     page.get_by_role("heading", name="Change requests", level=1).wait_for()
     page.get_by_role("link", name="Request of Maija Manager, customer-service day").click()
-    page.get_by_label("Move the shift to").select_option(index=1)
+    page.locator(".slot-choices input[type=radio]:not([disabled])").first.check()
     page.get_by_label("Note to the manager (optional)").fill("Moved to the next free day")
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Approve and move this shift?").wait_for()
     page.get_by_role("button", name="Approve and move").click()
     page.get_by_text("Approved: Maija Manager's customer-service day moves to").wait_for()
 

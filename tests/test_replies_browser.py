@@ -64,7 +64,10 @@ def test_hr_resolves_a_declined_shift_and_a_proposed_new_time(page, published_in
     page.goto("/changes/")
     page.get_by_role("link", name="Request of Ben Expert, customer-service day").click()
     page.get_by_role("heading", name="Ben Expert proposed a new time for their customer-service day").wait_for()
-    expect(page.get_by_label("Move the shift to")).to_have_value(str(proposed.id))
+    expect(page.get_by_label("The slot Ben Expert asked for")).to_be_checked()
+    expect(page.get_by_label("The slot Ben Expert asked for")).to_have_value(str(proposed.id))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Approve and move this shift?").wait_for()
     page.get_by_role("button", name="Approve and move").click()
     page.get_by_text("Approved: Ben Expert's customer-service day moves to").wait_for()
 

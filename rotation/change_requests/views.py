@@ -6,10 +6,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.assignments.changes import valid_slots
+from rotation.assignments.finder import find_slots, preview, search_from
 from rotation.assignments.models import Assignment
 from rotation.assignments.queries import shift_of
-from rotation.assignments.views import ShiftTime, grouped_choices
+from rotation.assignments.views import ShiftTime, slot_when
 from rotation.change_requests import services
 from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, BulkDeclineForm, DeclineForm
 from rotation.change_requests.models import FROM_DECLINE, PENDING, REQUEST_STATUS_LABELS, ChangeRequest
@@ -34,17 +34,19 @@ menu_entry("Change requests", "change_requests.queue", {HR}, position=80, group=
 @bp.route("/ask/<uid>", methods=["GET", "POST"])
 @signed_in
 def ask(uid: str):
-    """Ask to move one of one's own shifts: to a valid slot, or HR chooses. 404 for anyone else's shift."""
+    """Ask to move one of one's own shifts: to a slot the finder lists, or HR chooses. 404 for anyone else's
+    shift."""
     person = active_person(current_user.email)
     shift = shift_of(person, uid) if person is not None else None
     if shift is None:
         abort(404)
     today = utc_today()
     problem = services.problem_with_asking(shift, today)
-    choices = valid_slots(shift, today) if problem is None else []
+    search, errors = search_from(request.args, shift)
+    found = find_slots(shift, search, errors, today) if problem is None else None
     form = AskForChangeForm()
-    form.slot.choices = {None: [(HR_CHOOSES, "Let HR choose a slot for me")],  # type: ignore[dict-item]  # see below
-                         **{group: options for group, options in grouped_choices(choices).items() if group}}
+    if form.slot.data is None:
+        form.slot.data = HR_CHOOSES
     if problem is None and form.validate_on_submit():
         slot_id = form.chosen_slot_id()
         if not form.slot.errors:
@@ -58,7 +60,7 @@ def ask(uid: str):
                       "until then your shift stays as it is.", "success")
                 return redirect(url_for("my_rotation.index"))
     return render_template("change_requests/ask.html", shift=shift, when=when_text(shift), form=form,
-                           problem=problem, choices=choices)
+                           problem=problem, found=found, slot_when=slot_when, HR_CHOOSES=HR_CHOOSES)
 
 
 @bp.post("/<int:request_id>/withdraw")
@@ -109,14 +111,17 @@ def detail(request_id: int):
 @bp.post("/<int:request_id>/approve")
 @roles_required(HR)
 def approve(request_id: int):
+    """Without ``confirmed``: the page saying what approving with the chosen slot will do, and whether a better free
+    slot exists that week. With it: the approval."""
     change = _load(request_id)
     form = ApproveForm()
-    _offer_slots(change, form)
     if form.validate_on_submit():
         slot_id = form.chosen_slot_id()
         slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.site)]) if slot_id is not None else None
         if slot is None and not form.slot.errors:
             form.slot.errors = ["Choose the slot to move the shift to."]
+        if slot is not None and not form.is_confirmed and change.status == PENDING:
+            return _confirm_page(change, slot, form)
         if slot is not None:
             try:
                 with all_or_nothing():
@@ -127,11 +132,22 @@ def approve(request_id: int):
             else:
                 flash(f"Approved: {change.assignment.person.full_name}'s {change.assignment.kind_label.lower()} "
                       f"moves to {slot.site.code}, {_shift_time(slot)}. The updated invitation and the answer "
-                      "are on their way.", "success")
+                      f"are on their way to {change.assignment.person.email}.", "success")
                 for warning in approval.warnings:
                     flash(warning, "warning")
                 return redirect(url_for("change_requests.queue"))
     return _detail_page(change, form, DeclineForm(formdata=None))
+
+
+def _confirm_page(change: ChangeRequest, slot: Slot, form: ApproveForm) -> str:
+    """What approving with ``slot`` will do, to whom, and a cheaper free slot of that week when there is one."""
+    shift = change.assignment
+    shown = preview(shift, slot, compare=True)
+    return render_template("change_requests/confirm_approve.html", change=change, shift=shift, slot=slot,
+                           preview=shown, form=form, shift_time=_shift_time,
+                           from_text=f"{shift.slot.site.code}, {_shift_time(shift.slot)}",
+                           to_text=f"{slot.site.code}, {_shift_time(slot)}",
+                           asked_for=slot.id == change.wanted_slot_id)
 
 
 @bp.post("/<int:request_id>/decline")
@@ -235,28 +251,22 @@ def _shift_time(slot: Slot) -> str:
     return ShiftTime.of(slot, slot.site).days if slot.first_day != slot.last_day else str(ShiftTime.of(slot, slot.site))
 
 
-def _offer_slots(change: ChangeRequest, form: ApproveForm) -> list:
-    """Put the shift's valid slots in the approval form, the manager's wish first when it still fits."""
-    choices = valid_slots(change.assignment) if change.status == PENDING else []
-    groups = grouped_choices(choices)
-    wanted = change.wanted_slot_id
-    if wanted is not None and any(choice.slot.id == wanted for choice in choices) and change.wanted_slot is not None:
-        groups[None] = [(str(wanted), f"The slot {change.assignment.person.full_name} asked for: "
-                                      f"{change.wanted_slot.site.code}, {_shift_time(change.wanted_slot)}")]
-        if form.slot.data is None:
-            form.slot.data = str(wanted)
-    form.slot.choices = groups  # type: ignore[assignment]  # the stubs predate WTForms 3.3's ungrouped None
-    return choices
-
-
 def _detail_page(change: ChangeRequest, approve_form: ApproveForm, decline_form: DeclineForm) -> str:
-    choices = _offer_slots(change, approve_form)
     person = db.session.get(Person, change.assignment.person_id)
-    wanted_fits = change.wanted_slot_id is not None and any(c.slot.id == change.wanted_slot_id for c in choices)
+    found = wanted = None
+    if change.status == PENDING:
+        shift = change.assignment
+        around = change.wanted_slot.first_day if change.wanted_slot is not None else None
+        search, errors = search_from(request.args, shift, around=around)
+        found = find_slots(shift, search, errors)
+        if change.wanted_slot is not None:
+            wanted = preview(shift, change.wanted_slot, compare=True)
+        if approve_form.slot.data is None:
+            approve_form.slot.data = str(change.wanted_slot_id) if wanted and not wanted.problem else None
     return render_template(
         "change_requests/detail.html", change=change, person=person, approve_form=approve_form,
-        decline_form=decline_form, choices=choices, wanted_fits=wanted_fits, shift_time=_shift_time,
-        shift_moved=change.assignment.slot_id != change.from_slot_id)
+        decline_form=decline_form, found=found, wanted=wanted, wanted_fits=wanted is not None and not wanted.problem,
+        shift_time=_shift_time, slot_when=slot_when, shift_moved=change.assignment.slot_id != change.from_slot_id)
 
 
 @person_page.connect
