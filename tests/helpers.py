@@ -102,6 +102,7 @@ def page_width(page) -> int:
 def menu_link(page, label: str):
     """The main menu's entry ``label``, made visible as a person would: the Menu button on a phone, then the
     entry's group (Roster, Plan, Follow-up, Improvement) on a wide screen. "News" is also "News, 2 unread"."""
+    page.wait_for_load_state("load")  # the page's script has folded the menu (on a phone) by then
     nav = page.get_by_role("navigation", name="Main")
     name = re.compile(rf"^{re.escape(label)}(,.*)?$")  # "News" is also "News, 2 unread"
     link = nav.get_by_role("link", name=name)

@@ -6,7 +6,7 @@ default a few weeks around the shift's day, or the day asked for, at the
 person's home site when it runs this kind of shift). It lists the slots of the
 shift's kind and year with a free seat, cheapest first by the planner's own
 costs (``TIER_COSTS`` for home site, home region, elsewhere, plus the load cost
-of the next seat, ``LOAD_SCALE``), then by day. A slot
+of the next seat, ``LOAD_SCALE``), then nearest the middle of the days searched. A slot
 that breaks a hard rule for the person (a blackout, the other shift's week, the
 department's share) is listed last with the rule's sentence and cannot be
 chosen; a full one is not listed. The rules are ``move_assignment``'s own.
@@ -224,7 +224,11 @@ def _candidates(assignment: Assignment, search: Search, today: date, only_slot: 
         where = limits.where(site)
         cost = TIER_COSTS[_TIERS.get(where, ANYWHERE)] + LOAD_SCALE * taken_seats // max(slot.seats, 1)
         found.append(Candidate(slot, site, slot.seats - taken_seats, where, cost, limits.broken_rule(slot, site)))
-    return sorted(found, key=lambda each: (each.problem is not None, each.cost, each.slot.first_day,
+    # Equal costs: the slot nearest the middle of the days searched first (a search is centred on the shift's
+    # day or the day asked for), then the earlier.
+    middle = search.start + (search.end - search.start) / 2
+    return sorted(found, key=lambda each: (each.problem is not None, each.cost,
+                                           abs((each.slot.first_day - middle).days), each.slot.first_day,
                                            each.site.code, each.slot.id))
 
 
