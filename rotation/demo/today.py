@@ -28,11 +28,13 @@ def give_demo_logins_their_next_shifts(now: datetime) -> None:
     emails = [email for email, _name, _roles in DEMO_ACCOUNTS]
     for person in db.session.scalars(sa.select(Person).where(Person.email.in_(emails)).order_by(Person.id)):
         week = _shift_of(person, today.year, WAREHOUSE_WEEK)
-        if week is not None:
-            _move(week, _worked_week(person, now), CONFIRMED)
+        week_site = _site(person, WAREHOUSE)
+        if week is not None and week_site is not None:
+            _move(week, _worked_week(week_site, now), CONFIRMED)
         day = _shift_of(person, tomorrow.year, CUSTOMER_SERVICE)
-        if day is not None:
-            _move(day, _day_slot(person, tomorrow), PUBLISHED)
+        day_site = _site(person, CONTACT_CENTER)
+        if day is not None and day_site is not None:
+            _move(day, _day_slot(day_site, tomorrow), PUBLISHED)
     db.session.flush()
 
 
@@ -54,7 +56,7 @@ def _move(shift: Assignment, slot: Slot, status: str) -> None:
     shift.sequence += 1
 
 
-def _site(person: Person, kind: str) -> Site:
+def _site(person: Person, kind: str) -> Site | None:
     """The person's home site when it is of ``kind``, else the first such site by code."""
     home = db.session.get(Site, person.home_site_id) if person.home_site_id else None
     if home is not None and home.kind == kind:
@@ -62,10 +64,9 @@ def _site(person: Person, kind: str) -> Site:
     return db.session.scalars(sa.select(Site).where(Site.kind == kind).order_by(Site.code)).first()
 
 
-def _worked_week(person: Person, now: datetime) -> Slot:
-    """The latest warehouse week of this year that has started (its window for observations is open for
-    days after it ends); in the first days of January, a week starting today."""
-    site = _site(person, WAREHOUSE)
+def _worked_week(site: Site, now: datetime) -> Slot:
+    """The latest warehouse week of this year at ``site`` that has started (its window for observations is open
+    for days after it ends); in the first days of January, a week starting today."""
     slot = db.session.scalars(
         sa.select(Slot).where(Slot.site_id == site.id, Slot.kind == WAREHOUSE_WEEK, Slot.starts_at <= now,
                               Slot.first_day >= date(now.year, 1, 1))
@@ -77,9 +78,8 @@ def _worked_week(person: Person, now: datetime) -> Slot:
                  midnight + timedelta(days=5))
 
 
-def _day_slot(person: Person, day: date) -> Slot:
-    """The customer-service slot on ``day`` at the person's contact centre, made for the demo on a weekend."""
-    site = _site(person, CONTACT_CENTER)
+def _day_slot(site: Site, day: date) -> Slot:
+    """The customer-service slot on ``day`` at ``site``, made for the demo on a weekend."""
     slot = db.session.scalar(sa.select(Slot).where(Slot.site_id == site.id, Slot.kind == CUSTOMER_SERVICE,
                                                    Slot.first_day == day))
     if slot is not None:
