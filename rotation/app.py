@@ -32,6 +32,7 @@ from rotation.assignments.views import bp as assignments
 from rotation.attendance.views import bp as attendance
 from rotation.blackouts import imports as blackout_imports  # noqa: F401  (registers the blackouts file)
 from rotation.blackouts.views import bp as blackouts
+from rotation.briefings.views import bp as briefings
 from rotation.change_requests.views import bp as change_requests
 from rotation.coverage.views import bp as coverage
 from rotation.demo.cli import demo_cli
@@ -52,10 +53,12 @@ from rotation.observations.cli import observations_cli
 from rotation.observations.evidence_views import bp as evidence
 from rotation.observations.views import allow_photo_uploads
 from rotation.observations.views import bp as observations
+from rotation.offline.views import bp as offline
 from rotation.outbox import background as outbox_pass  # noqa: F401  (registers the outbox's pass)
 from rotation.outbox.cli import invites_cli
 from rotation.outbox.views import bp as outbox
 from rotation.people import imports as roster_imports  # noqa: F401  (registers the roster file)
+from rotation.people import suggest  # noqa: F401  (adds the person suggestions to the people blueprint)
 from rotation.people.cli import people_export
 from rotation.people.views import bp as people
 from rotation.plans import background as plan_jobs  # noqa: F401  (registers the plan runs)
@@ -71,6 +74,7 @@ from rotation.process_map.views import bp as process_map
 from rotation.replies import background as replies_pass  # noqa: F401  (registers the organizer mailbox's pass)
 from rotation.replies.cli import replies_cli
 from rotation.replies.views import bp as replies
+from rotation.schedule.views import bp as schedule
 from rotation.sites import imports as site_imports  # noqa: F401  (registers the sites file)
 from rotation.sites.cli import slots_cli
 from rotation.sites.views import bp as sites
@@ -133,9 +137,9 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, outbox, feeds,
-                      my_rotation, coverage, change_requests, attendance, notifications, observations,
-                      process_map, evidence, observation_checks, problems, insights, replies):
+    for blueprint in (accounts, home, people, sites, blackouts, imports, plans, assignments, schedule, outbox, feeds,
+                      my_rotation, briefings, coverage, change_requests, attendance, notifications, observations,
+                      process_map, evidence, observation_checks, problems, insights, replies, offline):
         app.register_blueprint(blueprint)
     # First of all request hooks: the CSRF check reads the form, and with it the upload.
     app.before_request_funcs.setdefault(None, []).insert(0, allow_photo_uploads)

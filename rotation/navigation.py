@@ -1,5 +1,9 @@
 """The menu: each area declares its own entry beside its blueprint (``menu_entry``), and every page shows the
-entries the signed-in account may use, in the order of their ``position``."""
+entries the signed-in account may use, in the order of their ``position``.
+
+An entry may belong to a group (Roster, Plan, Follow-up, Improvement): the group is one item of the menu that
+opens to its entries, so that HR's fourteen entries fit one row. A group of which an account may use one entry
+only is that entry, shown on its own."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +18,7 @@ class MenuEntry:
     endpoint: str
     roles: frozenset[str] | None  # None: every signed-in account
     position: int
+    group: str | None = None
 
 
 @dataclass
@@ -32,10 +37,16 @@ class NavItem:
 _MENU: dict[str, MenuEntry] = {}
 
 
-def menu_entry(label: str, endpoint: str, roles: set[str] | None = None, *, position: int) -> None:
+# The menu's groups, in the words HR uses for their work.
+ROSTER, PLAN, FOLLOW_UP, IMPROVEMENT = "Roster", "Plan", "Follow-up", "Improvement"
+
+
+def menu_entry(label: str, endpoint: str, roles: set[str] | None = None, *, position: int,
+               group: str | None = None) -> None:
     """Declare an area's entry in the menu: shown to accounts holding any of ``roles`` (everyone signed in
-    when None), at ``position`` (smaller first)."""
-    _MENU[endpoint] = MenuEntry(label, endpoint, frozenset(roles) if roles is not None else None, position)
+    when None), at ``position`` (smaller first), in ``group`` when given."""
+    _MENU[endpoint] = MenuEntry(label, endpoint, frozenset(roles) if roles is not None else None, position,
+                                group)
 
 
 def menu() -> list[MenuEntry]:
@@ -59,6 +70,37 @@ def navigation() -> list[NavItem]:
     if same_area:
         max(same_area, key=lambda item: _shared_start(item.endpoint, endpoint)).current = True
     return items
+
+
+@dataclass
+class NavGroup:
+    """A group of the menu: one item that opens to its entries; current when one of them is."""
+
+    label: str
+    items: list[NavItem]
+
+    @property
+    def current(self) -> bool:
+        return any(item.current for item in self.items)
+
+
+def grouped_navigation() -> list[NavItem | NavGroup]:
+    """The account's menu as shown: entries on their own, and groups at the place of their first entry. A group
+    with one entry the account may use is that entry."""
+    items = navigation()
+    group_of = {entry.endpoint: entry.group for entry in _MENU.values()}
+    shown: list[NavItem | NavGroup] = []
+    groups: dict[str, NavGroup] = {}
+    for item in items:
+        group = group_of.get(item.endpoint)
+        if group is None:
+            shown.append(item)
+        elif group in groups:
+            groups[group].items.append(item)
+        else:
+            groups[group] = NavGroup(group, [item])
+            shown.append(groups[group])
+    return [entry.items[0] if isinstance(entry, NavGroup) and len(entry.items) == 1 else entry for entry in shown]
 
 
 def _shared_start(one: str, other: str) -> int:

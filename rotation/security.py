@@ -20,7 +20,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "default-src 'self'",
         "script-src 'self'",
         "style-src 'self'",
-        "img-src 'self' data:",
+        "img-src 'self' data: blob:",  # blob: a photo kept on the device, shown before it is sent
         "font-src 'self'",
         "connect-src 'self'",
         "object-src 'none'",

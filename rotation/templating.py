@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from rotation.navigation import navigation
+from rotation.navigation import grouped_navigation, navigation
 from rotation.roles import LABELS
 
 
@@ -27,6 +27,7 @@ def datetime_utc(value: datetime) -> str:
 
 def init_app(app) -> None:
     app.jinja_env.globals["navigation"] = navigation
+    app.jinja_env.globals["grouped_navigation"] = grouped_navigation
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.filters["datetime_utc"] = datetime_utc

@@ -24,6 +24,7 @@ pytest_plugins = [
     "tests.fixtures.findings",
     "tests.fixtures.insights",
     "tests.fixtures.coverage",
+    "tests.fixtures.schedule",
     "tests.fixtures.my_rotation",
     "tests.fixtures.person_page",
 ]

@@ -97,3 +97,28 @@ def page_width(page) -> int:
     loading them)."""
     page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth")
+
+
+def menu_link(page, label: str):
+    """The main menu's entry ``label``, made visible as a person would: the Menu button on a phone, then the
+    entry's group (Roster, Plan, Follow-up, Improvement) on a wide screen. "News" is also "News, 2 unread"."""
+    nav = page.get_by_role("navigation", name="Main")
+    name = re.compile(rf"^{re.escape(label)}(,.*)?$")  # "News" is also "News, 2 unread"
+    link = nav.get_by_role("link", name=name)
+    if not link.is_visible():
+        button = nav.get_by_role("button", name="Menu")
+        if button.is_visible():
+            button.click()
+        if not link.is_visible():
+            entry = page.get_by_role("link", name=name, include_hidden=True)  # in a closed group
+            nav.locator("details.menu-group", has=entry).locator("summary").click()
+    return link
+
+
+def open_account_menu(page, name: str | None = None) -> None:
+    """Opens the menu under the signed-in person's name (their account, password, signing out)."""
+    nav = page.get_by_role("navigation", name="Main")
+    summary = nav.get_by_text(name, exact=True) if name else nav.locator(".account-menu summary")
+    if not summary.is_visible():
+        nav.get_by_role("button", name="Menu").click()
+    summary.click()

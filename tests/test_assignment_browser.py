@@ -55,15 +55,21 @@ def test_hr_moves_one_assignment_and_withdraws_another(page, make_user, company)
     page.get_by_role("heading", name="Ann Aalto: customer-service day").wait_for()
     screenshot(page, "detail-desktop")
 
-    # Nothing chosen: the message sits beside the select, which gets the focus.
-    page.get_by_role("button", name="Move", exact=True).click()
+    # The slot finder: nothing chosen, the message sits beside the slots and the first one gets the focus.
+    page.get_by_role("link", name="Find a slot…").click()
+    page.get_by_role("heading", name="Move Ann Aalto's customer-service day").wait_for()
+    page.get_by_role("button", name="Continue").click()
     expect(page.locator("#slot-error")).to_have_text("Choose the slot to move it to.")
-    expect(page.get_by_label("Move to")).to_be_focused()
-    choice = page.locator('optgroup[label^="TLL-CC"] option').first
-    label = choice.inner_text()
-    assert "home region · 2 seats left" in label
-    page.get_by_label("Move to").select_option(label=label)
-    page.get_by_role("button", name="Move", exact=True).click()
+    expect(page.locator(".slot-choices input[type=radio]").first).to_be_focused()
+    page.get_by_label("Site", exact=True).select_option("TLL-CC")
+    page.get_by_role("button", name="Search").click()
+    choice = page.locator(".slot-choices label").first
+    assert "home region · 2 seats left" in choice.inner_text()
+    choice.click()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Move this shift?").wait_for()
+    expect(page.get_by_text("is sent an updated invitation")).to_be_visible()
+    page.get_by_role("button", name="Move it").click()
     expect(page.get_by_text("Moved Ann Aalto's customer-service day to TLL-CC,")).to_be_visible()
     expect(page.get_by_text("Ann Aalto is not at their home site HEL-CC.")).to_be_visible()
     expect(page.locator("dl.facts")).to_contain_text("Sequence1")
@@ -81,7 +87,9 @@ def test_hr_moves_one_assignment_and_withdraws_another(page, make_user, company)
     assert fits_the_screen(page)
     screenshot(page, "confirm-phone")
     page.get_by_role("button", name="Withdraw", exact=True).click()
-    expect(page.get_by_text("Withdrew Bo Berg's warehouse week; a cancellation will be sent.")).to_be_visible()
+    # His invitation was still waiting in the outbox: it is dropped, and nothing is sent.
+    expect(page.get_by_text("Withdrew Bo Berg's warehouse week; no invitation had been sent, so nothing is sent.")) \
+        .to_be_visible()
     assert fits_the_screen(page)
     screenshot(page, "withdrawn-phone")
     assert page.console_errors == []

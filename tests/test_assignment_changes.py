@@ -1,6 +1,7 @@
 """HR's changes outside a plan run: moving and withdrawing one assignment, leavers, blackout collisions."""
 from __future__ import annotations
 
+import re
 import threading
 from datetime import date
 
@@ -20,6 +21,7 @@ from rotation.assignments.models import (
     Assignment,
 )
 from rotation.assignments.roster_effects import mark_collisions, withdraw_future_assignments
+from rotation.blackouts.models import Blackout
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
@@ -398,11 +400,26 @@ def test_a_blackout_saved_on_its_form_marks_what_it_covers_and_says_how_many(cli
     proposed = assign(cai, slot_at("HEL-CC", day(18)), proposal=MOVE, proposed_slot_id=slot_at("HEL-CC", day(20, 4)).id)
     outside = assign(ann, slot_at("TMP-WH", day(21)))
     login_as("hr")
-    response = post_form("/blackouts/new", {"scope": "site", "site": "HEL-CC", "start": day(20).isoformat(),
-                                            "end": day(20, 5).isoformat(), "reason": "Move to new office"},
-                         follow_redirects=True)
+    values = {"scope": "site", "site": "HEL-CC", "start": day(20).isoformat(), "end": day(20, 5).isoformat(),
+              "reason": "Move to new office"}
+    # First the form names the published shifts inside the blackout, and saves nothing yet.
+    page = post_form("/blackouts/new", values).get_data(as_text=True)
+    assert "2 published shifts fall inside this blackout." in page and "Nothing is saved yet." in page
+    assert re.findall(r'<a href="/assignments/(\d+)">([^<]*)</a> at ([A-Z-]+) on ([\d-]+)', page) == [
+        (str(hit.id), "Ann Aalto's customer-service day", "HEL-CC", day(20, 2).isoformat()),
+        (str(proposed.id), "Cai Castro's customer-service day", "HEL-CC", day(20, 4).isoformat())]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Blackout)) == 0
+    assert not reloaded(hit.id).needs_replan
+    confirmed = re.search(r'name="confirmed" value="([^"]+)"', page).group(1)
+    # Changing the days after seeing the list asks again; confirming the same values saves it.
+    page = post_form("/blackouts/new", {**values, "end": day(20, 4).isoformat(), "confirmed": confirmed},
+                     page="/blackouts/new").get_data(as_text=True)
+    assert "Nothing is saved yet." in page
+    response = post_form("/blackouts/new", {**values, "confirmed": confirmed}, follow_redirects=True)
     page = response.get_data(as_text=True)
-    assert "2 published shifts collide with this blackout and now need re-planning" in page
+    assert "2 published shifts collide with this blackout and now need re-planning: " in page
+    assert (f'<a href="/assignments/{hit.id}">Ann Aalto\'s customer-service day at HEL-CC on '
+            f'{day(20, 2).isoformat()}</a>') in page
     assert [reloaded(a.id).needs_replan for a in (hit, hit_draft, proposed, outside)] == [True, True, True, False]
 
 

@@ -121,11 +121,7 @@ def test_an_assignments_page_shows_it_and_the_slots_it_can_move_to(client, login
     assert "<dt>Sequence</dt><dd>3 " in page
     assert f"The latest draft moves it to HEL-CC, Mon {day(11)}, 09:00–17:00 EET, when the plan is published." in page
     assert "a blackout added since the plan last ran covers it" in page
-    assert '<optgroup label="HEL-CC — Helsinki contact centre (home site)">' in page
-    assert f">Tue {day(11, 2)}, 09:00–17:00 EET · home site · 2 seats left</option>" in page
-    # Ann's own proposed slot holds her seat, not someone else's.
-    assert f">Mon {day(11)}, 09:00–17:00 EET · home site · 2 seats left</option>" in page
-    assert f">Tue {day(10, 2)}, 09:00–17:00 EET · home region" not in page  # where it is now
+    assert "Find a slot…" in page and 'name="slot"' not in page  # no 600-option dropdown
     assert '<button type="submit" class="secondary">Withdraw…</button>' in page
 
     generate_slots(next_year() + 1)
@@ -135,16 +131,76 @@ def test_an_assignments_page_shows_it_and_the_slots_it_can_move_to(client, login
     assert len(more) <= len(queries)
 
 
+def radios(page: str) -> list[str]:
+    """The slot finder's choices as read: site, time and note, with ``(blocked)`` for one that cannot be chosen."""
+    found = []
+    for item in re.findall(r"<li( class=\"blocked\")?>\s*<label[^>]*>(.*?)</label>", page, re.S):
+        words = " ".join(re.sub(r"<[^>]+>", " ", item[1]).split())
+        found.append(words + (" (blocked)" if item[0] else ""))
+    return found
+
+
+def test_the_slot_finder_lists_the_best_slots_first_in_a_fixed_number_of_queries(client, login_as, company):
+    ann = company["managers"][0]
+    assignment = assign(ann, slot_at("TLL-CC", day(10, 2)), sequence=3, proposal=MOVE,
+                        proposed_slot_id=slot_at("HEL-CC", day(11)).id)
+    login_as("hr")
+    client.get("/")
+    url = f"/assignments/{assignment.id}/find"
+    with count_queries() as queries:
+        page = text(client.get(url))
+    assert "<h1>Move Ann Aalto's customer-service day</h1>" in page
+    # By default the home site, around the shift's day; her own proposed slot holds her seat, not someone else's.
+    found = radios(page)
+    assert found[0].startswith("HEL-CC ") and all(choice.startswith("HEL-CC ") for choice in found)
+    assert f"HEL-CC Mon {day(11)}, 09:00–17:00 EET · home site · 2 seats left" in found
+    assert f"HEL-CC Tue {day(11, 2)}, 09:00–17:00 EET · home site · 2 seats left" in found
+    # Any site: the home site first, then the home region, then elsewhere.
+    anywhere = radios(text(client.get(f"{url}?site=any&start={day(11)}&end={day(11, 5)}")))
+    tiers = [choice.split(" · ")[1] for choice in anywhere]
+    assert tiers == sorted(tiers, key=["home site", "home region", "outside home region"].index), anywhere
+    assert {"home site", "home region", "outside home region"} <= set(tiers)
+    assert f"TLL-CC Tue {day(10, 2)}" not in " ".join(anywhere)  # where it is now
+
+    generate_slots(next_year() + 1)
+    db.session.commit()
+    with count_queries() as more:
+        client.get(url)
+    assert len(more) <= len(queries) <= 16, queries
+
+
+def test_the_slot_finder_explains_bad_searches_beside_the_fields(client, login_as, company):
+    assignment = assign(company["managers"][0], slot_at("HEL-CC", day(10)))
+    login_as("hr")
+    url = f"/assignments/{assignment.id}/find"
+    page = text(client.get(f"{url}?start=soon&end={day(10)}&site=NOPE"))
+    assert 'id="finder-start-error" class="field-error">Enter a day as YYYY-MM-DD.' in page
+    assert 'id="finder-site-error" class="field-error">No site with customer-service days has the code NOPE' in page
+    swapped = text(client.get(f"{url}?start={day(12)}&end={day(10)}"))
+    assert "The last day comes before the first; swap them." in swapped
+    assert client.get(f"{url}?page=x").status_code == 200
+
+
 def test_hr_moves_an_assignment_from_its_page(client, login_as, post_form, company):
     ann = company["managers"][0]
     assignment = assign(ann, slot_at("HEL-CC", day(10)))
     target = slot_at("TLL-CC", day(11, 2))
     login_as("hr")
     url = f"/assignments/{assignment.id}"
-    response = post_form(f"{url}/move", {"slot": str(target.id)}, page=url, follow_redirects=True)
+    # Choosing the slot first says what will happen, to whom; nothing changes yet.
+    asked = text(post_form(f"{url}/move", {"slot": str(target.id)}, page=f"{url}/find"))
+    assert "<h1>Move this shift?</h1>" in asked
+    assert (f"Ann Aalto's customer-service day moves from <strong>HEL-CC, Mon {day(10)}, 09:00–17:00 EET</strong> "
+            f"to <strong>TLL-CC, Tue {day(11, 2)}, 09:00–17:00 EET</strong>.") in asked
+    assert f"Ann Aalto ({ann.email}) is sent an <strong>updated invitation</strong>" in asked
+    assert "Warning: Ann Aalto is not at their home site HEL-CC." in asked
+    assert reloaded(assignment.id).slot_id == slot_at("HEL-CC", day(10)).id
+    response = post_form(f"{url}/move", {"slot": str(target.id), "confirmed": "yes"}, page=url,
+                         follow_redirects=True)
     page = text(response)
     assert f"Moved Ann Aalto's customer-service day to TLL-CC, Tue {day(11, 2)}, 09:00–17:00 EET. An updated " \
-           "invitation will be sent." in page
+           f"invitation will be sent to {ann.email}." in page
+    assert "Undo" not in page  # announced: the attendee is being told, so it is not taken back silently
     assert '<p class="flash flash-warning">Ann Aalto is not at their home site HEL-CC.</p>' in page
     moved = reloaded(assignment.id)
     assert (moved.slot_id, moved.sequence, moved.status) == (target.id, 1, PUBLISHED)
@@ -165,11 +221,35 @@ def test_a_move_the_rules_refuse_shows_why_beside_the_slot_and_changes_nothing(c
         "": "Choose the slot to move it to.",
     }
     for slot, message in cases.items():
-        response = post_form(f"{url}/move", {"slot": slot}, page=url)
+        response = post_form(f"{url}/move", {"slot": slot, "confirmed": "yes"}, page=url)
         assert response.status_code == 200, slot
         assert field_error(text(response), "slot").startswith(message), slot
+    # The confirmation page says so before anything is tried, and offers no button to do it.
+    asked = text(post_form(f"{url}/move", {"slot": str(slot_at("TLL-CC", day(14, 2)).id)}, page=url))
+    assert "Operations already has 1 of its 3 rotation members on a shift" in asked and "Move it</button>" not in asked
     after = reloaded(assignment.id)
     assert (after.slot_id, after.sequence) == (slot_at("HEL-CC", day(10)).id, 0)
+
+
+def test_hr_undoes_moving_a_draft(client, login_as, post_form, company):
+    bo = company["managers"][1]
+    draft = assign(bo, slot_at("HEL-CC", day(10)), status=DRAFT)
+    target = slot_at("HEL-CC", day(11))
+    login_as("hr")
+    url = f"/assignments/{draft.id}"
+    asked = text(post_form(f"{url}/move", {"slot": str(target.id)}, page=f"{url}/find"))
+    assert "No e-mail now: the shift is a draft." in asked
+    page = text(post_form(f"{url}/move", {"slot": str(target.id), "confirmed": "yes"}, page=url,
+                          follow_redirects=True))
+    assert "It is a draft, so nobody was told." in page
+    assert f"Undo: move it back to HEL-CC, Mon {day(10)}" in page
+    assert reloaded(draft.id).slot_id == target.id
+    undo = re.search(r'name="slot" value="(\d+)"', page.split("Undo")[0].split("<h2>Move</h2>")[1]).group(1)
+    back = text(post_form(f"{url}/move", {"slot": undo, "confirmed": "yes"}, page=url, follow_redirects=True))
+    assert f"Moved Bo Berg's customer-service day to HEL-CC, Mon {day(10)}" in back
+    moved_back = reloaded(draft.id)
+    assert (moved_back.slot_id, moved_back.status, moved_back.sequence) == (slot_at("HEL-CC", day(10)).id, DRAFT, 0)
+    assert outbox_of(draft.id) == []
 
 
 def test_hr_withdraws_after_confirming(client, login_as, post_form, company):

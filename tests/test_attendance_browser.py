@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from rotation.assignments.models import COMPLETED, NO_SHOW, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.outbox.models import NO_SHOW_NOTICE, OutboxMessage
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def shot(page, name: str) -> None:
 def test_hr_records_one_shift_as_came_and_one_as_no_show(page, recent, make_user):
     hr = make_user(roles=["hr"], email="hr.person@example.com")
     sign_in(page, hr.email, PASSWORD)
-    page.get_by_role("link", name="Attendance").first.click()
+    menu_link(page, "Attendance").click()
     page.get_by_role("heading", name="Attendance", level=1).wait_for()
     expect(page.get_by_text("Showing 1–3 of 3 shifts waiting for their attendance")).to_be_visible()
     fits(page, DESKTOP)
@@ -93,3 +93,36 @@ def test_a_host_records_attendance_on_a_phone_and_the_link_works_once(page, rece
     shot(page, "host_used_phone")
     assert status_of(recent["bo"].id) == PUBLISHED  # another slot: its host has a link of their own
     assert [error for error in page.console_errors if "410" not in error] == []
+
+
+def test_hr_marks_a_sites_day_as_attended_and_selects_a_whole_page(page, recent, make_user):
+    hr = make_user(roles=["hr"], email="hr.person@example.com")
+    sign_in(page, hr.email, PASSWORD)
+    page.set_viewport_size(DESKTOP)
+    page.goto("/attendance/")
+    page.get_by_text("Mark a site's day at once").click()
+    page.locator("#day_site").select_option("HEL-CC")
+    page.locator("#day").fill(recent["yesterday"].first_day.isoformat())
+    page.get_by_role("button", name="All came…").click()
+    page.get_by_role("heading", name="Mark 1 shift as came?").wait_for()
+    expect(page.locator("#bulk-lines tbody tr")).to_have_count(1)
+    expect(page.locator("#bulk-lines")).to_contain_text("Ann Aalto")
+    fits(page, DESKTOP)
+    shot(page, "bulk_day_desktop")
+    page.get_by_role("button", name="Mark 1 shift as came").click()
+    expect(page.get_by_text("Marked 1 shift as came: Ann Aalto.")).to_be_visible()
+    assert status_of(recent["ann"].id) == COMPLETED
+
+    page.set_viewport_size(PHONE)
+    page.get_by_label("Select all on this page").check()
+    expect(page.get_by_role("checkbox", name="Select Bo Berg")).to_be_checked()
+    page.get_by_role("button", name="Mark selected as no-show…").click()
+    page.get_by_role("heading", name="Mark 2 shifts as no-show?").wait_for()
+    expect(page.locator("#bulk-lines")).to_contain_text("To Carla Esposito (e001@example.com), the line manager")
+    fits(page, PHONE)
+    shot(page, "bulk_confirm_phone")
+    page.get_by_role("button", name="Mark 2 shifts as no-show").click()
+    expect(page.get_by_text("Marked 2 shifts as no-show")).to_be_visible()
+    assert (status_of(recent["bo"].id), status_of(recent["fay"].id)) == (NO_SHOW, NO_SHOW)
+    fits(page, PHONE)
+    assert page.console_errors == []

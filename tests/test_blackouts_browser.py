@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import expect
 
 from rotation.db import utc_today
-from tests.helpers import PASSWORD, PHONE, page_width, sign_in
+from tests.helpers import PASSWORD, PHONE, menu_link, page_width, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -19,7 +19,7 @@ def test_hr_adds_changes_and_deletes_a_site_blackout(page, make_user, make_site)
     make_site(code="TMP-WH", name="Tampere warehouse", kind="warehouse")
     sign_in(page, hr.email, PASSWORD)
 
-    page.get_by_role("link", name="Blackouts", exact=True).click()
+    menu_link(page, "Blackouts").click()
     page.get_by_role("heading", name="Blackouts").wait_for()
     assert page.get_by_text("No blackout matches.").is_visible()
     page.get_by_role("link", name="Add a blackout").click()

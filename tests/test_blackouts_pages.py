@@ -115,8 +115,9 @@ def test_the_person_page_link_opens_the_form_with_the_person_chosen(client, logi
 
 
 BAD_INPUT = [
-    ("person", {"employee_id": "E404"}, "employee_id", "No person in the roster has the employee id E404."),
-    ("person", {}, "employee_id", "Enter the employee id of the person the blackout is for."),
+    ("person", {"employee_id": "E404"}, "employee_id",
+     "Nobody on the roster has the name, e-mail address or employee ID “E404”."),
+    ("person", {}, "employee_id", "Enter the name, e-mail address or employee ID of the person the blackout is for."),
     ("site", {"site": "NOPE"}, "site", "No site has the code NOPE."),
     ("site", {}, "site", "Choose the site the blackout is for."),
     ("company", {"end": lambda: (first_day() - timedelta(days=1)).isoformat()}, "end",
@@ -153,14 +154,15 @@ def test_bad_input_when_changing_a_blackout_leaves_it_as_it_was(client, login_as
     before = stored()
     response = post_form(f"/blackouts/{blackout.id}/edit", form_data("person", employee_id="E404", reason="Other"))
     assert error_beside(response.get_data(as_text=True), "employee_id") == (
-        "No person in the roster has the employee id E404.")
+        "Nobody on the roster has the name, e-mail address or employee ID “E404”.")
     assert stored() == before
 
 
 def test_several_problems_are_shown_at_once(client, login_as, post_form, roster):
     login_as("hr")
     page = post_form("/blackouts/new", form_data("person", start="soon", end="")).get_data(as_text=True)
-    assert error_beside(page, "employee_id") == "Enter the employee id of the person the blackout is for."
+    assert error_beside(page, "employee_id") == (
+        "Enter the name, e-mail address or employee ID of the person the blackout is for.")
     assert error_beside(page, "start").startswith("Enter the first day as a date")
     assert error_beside(page, "end").startswith("Enter the last day of the blackout")
     assert stored() == []

@@ -2,7 +2,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import PASSWORD, PHONE, page_width, sign_in
+from tests.helpers import PASSWORD, PHONE, open_account_menu, page_width, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +40,7 @@ def test_sign_in_and_out_with_the_keyboard_at_phone_width(page, make_user):
     page.get_by_role("heading", name="Welcome, Carla Esposito").wait_for()
     # Nothing wider than the phone's screen.
     assert page_width(page) <= PHONE["width"]
-    page.get_by_text("Carla Esposito", exact=True).click()
+    open_account_menu(page, "Carla Esposito")
     page.get_by_role("button", name="Sign out").click()
     page.get_by_text("You are signed out.").wait_for()
 

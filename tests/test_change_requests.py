@@ -87,8 +87,8 @@ def news_of(person: Person) -> list[str]:
                                    .order_by(Notification.id)))
 
 
-def ask_page(client, shift: Assignment) -> str:
-    response = client.get(f"/changes/ask/{shift.uid}")
+def ask_page(client, shift: Assignment, search: str = "") -> str:
+    response = client.get(f"/changes/ask/{shift.uid}{search}")
     assert response.status_code == 200
     return response.get_data(as_text=True)
 
@@ -100,7 +100,11 @@ def test_a_manager_asks_for_a_valid_slot_and_nothing_moves_until_hr_decides(clie
     shift = company["shifts"][0]
     wanted = slot_at("AMS-CC", day(20, 3))
     page = ask_page(client, shift)
-    assert "Let HR choose a slot for me" in page and f'value="{wanted.id}"' in page
+    # By default the finder shows the home site around the shift's day; the manager searches Amsterdam.
+    assert "Let HR choose a slot for me" in page and f'value="{wanted.id}"' not in page
+    assert f'value="{slot_at("HEL-CC", day(10, 3)).id}"' in page
+    page = ask_page(client, shift, f"?site=AMS-CC&start={day(20)}&end={day(20, 5)}")
+    assert f'value="{wanted.id}"' in page and "AMS-CC</strong>" in page
     response = post_form(f"/changes/ask/{shift.uid}", {"slot": str(wanted.id), "reason": "Board meeting that week"})
     assert response.status_code == 302 and response.location.endswith("/my/")
     assert requests_of(shift.id) == [(PENDING, wanted.id)]
@@ -210,8 +214,20 @@ def test_hr_approves_the_wanted_slot_the_shift_moves_and_the_manager_is_told(cli
     assert manager.full_name in queue and "Board meeting" in queue and "AMS-CC" in queue
     detail = client.get(f"/changes/{change.id}").get_data(as_text=True)
     assert f"The slot {manager.full_name} asked for" in detail
-    response = post_form(f"/changes/{change.id}/approve", {"slot": str(wanted.id), "note": "Enjoy Amsterdam"},
-                         page=f"/changes/{change.id}")
+    # First a page saying what will happen, and that the home site has a free seat that week.
+    asked = html.unescape(post_form(f"/changes/{change.id}/approve",
+                                    {"slot": str(wanted.id), "note": "Enjoy Amsterdam"},
+                                    page=f"/changes/{change.id}").get_data(as_text=True))
+    assert "<h1>Approve and move this shift?</h1>" in asked
+    assert f"A better free slot exists that week:</strong> HEL-CC, Wed {day(20, 3)}" in asked
+    assert "The slot Manager Board asked for is outside home region." in asked
+    assert f"Manager Board ({manager.email}) is sent an <strong>updated invitation</strong>" in asked
+    assert "and they must confirm again" in asked
+    assert "Warning: AMS-CC is outside Manager Board's home region Nordics." in asked
+    assert ">Enjoy Amsterdam</textarea>" in asked
+    assert reloaded(Assignment, shift.id).slot_id == slot_at("HEL-CC", day(10)).id
+    response = post_form(f"/changes/{change.id}/approve", {"slot": str(wanted.id), "note": "Enjoy Amsterdam",
+                                                           "confirmed": "yes"}, page=f"/changes/{change.id}")
     assert response.status_code == 302
     moved = reloaded(Assignment, shift.id)
     assert (moved.slot_id, moved.status, moved.sequence) == (wanted.id, PUBLISHED, 1)
@@ -230,7 +246,8 @@ def test_hr_chooses_the_slot_when_the_manager_left_it_to_them(client, company, h
     shift = company["shifts"][0]
     change = file_request(shift, None)
     target = slot_at("HEL-CC", day(30, 2))
-    post_form(f"/changes/{change.id}/approve", {"slot": str(target.id)}, page=f"/changes/{change.id}")
+    post_form(f"/changes/{change.id}/approve", {"slot": str(target.id), "confirmed": "yes"},
+              page=f"/changes/{change.id}")
     assert reloaded(Assignment, shift.id).slot_id == target.id
     assert reloaded(ChangeRequest, change.id).status == APPROVED
 
@@ -276,11 +293,12 @@ def test_a_wanted_slot_that_filled_up_meanwhile_is_refused_and_nothing_changes(c
     first, second = company["shifts"][0], company["shifts"][1]
     last_seat = slot_at("AMS-CC", day(20))
     one, two = file_request(first, last_seat), file_request(second, last_seat)
-    assert post_form(f"/changes/{one.id}/approve", {"slot": str(last_seat.id)},
+    assert post_form(f"/changes/{one.id}/approve", {"slot": str(last_seat.id), "confirmed": "yes"},
                      page=f"/changes/{one.id}").status_code == 302
     page = client.get(f"/changes/{two.id}").get_data(as_text=True)
     assert "That slot no longer fits" in page
-    refused = post_form(f"/changes/{two.id}/approve", {"slot": str(last_seat.id)}, page=f"/changes/{two.id}")
+    refused = post_form(f"/changes/{two.id}/approve", {"slot": str(last_seat.id), "confirmed": "yes"},
+                        page=f"/changes/{two.id}")
     assert refused.status_code == 200
     assert "That slot is full: its one seat is taken." in refused.get_data(as_text=True)
     assert reloaded(ChangeRequest, two.id).status == PENDING
@@ -352,3 +370,13 @@ def test_the_queue_runs_a_fixed_number_of_queries(client, company, hr):
         page = client.get("/changes/").get_data(as_text=True)
     assert page.count("Manager ") >= 8
     assert len(many) == len(few) <= 6, "\n---\n".join(q[:300] for q in many)
+
+
+def test_bad_input_to_the_approval_and_its_search_is_explained_not_a_500(client, company, hr, post_form):
+    change = file_request(company["shifts"][0], None)
+    url = f"/changes/{change.id}"
+    page = client.get(f"{url}?start=soon&site=NOPE&page=x").get_data(as_text=True)
+    assert "Enter a day as YYYY-MM-DD." in page and "has the code NOPE" in page
+    refused = post_form(f"{url}/approve", {"slot": "abc"}, page=url).get_data(as_text=True)
+    assert 'id="approve-slot-error" class="field-error">Choose a slot from the list.' in refused
+    assert reloaded(ChangeRequest, change.id).status == PENDING

@@ -89,7 +89,8 @@ def test_hr_sees_the_company_and_can_look_at_one_organisation(client, login_as, 
     assert "The organisation of Ann Aalto" in narrowed and "Of 2 people in the rotation." in narrowed
     unknown = client.get(f"/coverage/?year={YEAR}&root=NOPE")
     assert unknown.status_code == 200
-    assert 'id="root-error" class="field-error">Nobody on the roster has the employee ID NOPE.' in text(unknown)
+    assert ('id="root-error" class="field-error">Nobody on the roster has the name, e-mail address or employee ID '
+            '“NOPE”.') in text(unknown)
     assert client.get("/coverage/?year=banana").status_code == 200  # nonsense falls back to this year
 
 

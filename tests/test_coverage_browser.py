@@ -3,21 +3,21 @@
 import pytest
 
 from tests.fixtures.coverage import YEAR
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
 def test_hr_reads_the_company_then_drills_into_an_organisation(page, make_user, org):
     hr = make_user(roles=["hr"])
     sign_in(page, hr.email, PASSWORD)
-    page.get_by_role("link", name="Coverage", exact=True).click()
+    menu_link(page, "Coverage").click()
     page.get_by_role("heading", name="Where the rotation stands").wait_for()
     page.goto(f"/coverage/?year={YEAR}")
     assert page.get_by_text("Of 4 people in the rotation.").is_visible()
     sales = page.get_by_role("row", name="Sales 2", exact=False).first
     assert sales.inner_text().split() == ["Sales", "2", "0", "(0", "%)", "1", "(50", "%)", "1", "(50", "%)",
                                           "0", "(0", "%)", "1", "(50", "%)", "1", "(50", "%)"]
-    page.get_by_label("One line manager's organisation (employee ID)").fill("E1")
+    page.get_by_label("One line manager's organisation (name, e-mail or employee ID)").fill("E1")
     page.get_by_role("button", name="Show").click()
     page.get_by_role("heading", name="By direct report's organisation").wait_for()
     save_screenshot(page, "coverage-hr-desktop")

@@ -240,6 +240,16 @@ def test_a_pdf_and_a_csv_are_kept_byte_for_byte(app, company):
     assert (note.filename, note.content_type) == ("note.txt", "text/plain; charset=utf-8")
 
 
+def test_the_same_file_sent_twice_is_kept_once(app, company):
+    """A phone that resends what it kept without signal (its answer lost on the way) adds no second copy."""
+    first = keep(company, PDF_BYTES, "policy.pdf")
+    again = keep(company, PDF_BYTES, "policy (1).pdf")
+    other = keep(company, CSV_BYTES, "orders.csv")
+    db.session.commit()
+    assert again.id == first.id and other.id != first.id
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 2
+
+
 def test_files_are_private_to_the_app_and_named_by_a_random_key(app, company):
     evidence = keep(company, PDF_BYTES, "policy.pdf")
     db.session.commit()

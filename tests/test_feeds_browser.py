@@ -11,7 +11,7 @@ from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
 from rotation.sites.slots import generate_slots
 from tests.fixtures.clock import next_year
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def test_a_manager_creates_copies_and_resets_their_calendar_link(page, live_serv
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     sign_in(page, manager.email, PASSWORD)
 
-    page.get_by_role("link", name="Calendar", exact=True).click()
+    menu_link(page, "Calendar").click()
     page.get_by_role("heading", name="Your calendar", exact=True).wait_for()
     expect(page.get_by_text("You have no calendar link yet.")).to_be_visible()
     shifts = page.locator("tbody tr")
@@ -64,7 +64,7 @@ def test_a_manager_creates_copies_and_resets_their_calendar_link(page, live_serv
     assert page.request.get(first_link).status == 200
     screenshot(page, "created-desktop")
 
-    page.get_by_role("link", name="Calendar", exact=True).click()
+    menu_link(page, "Calendar").click()
     expect(page.get_by_text("Copy it now.")).to_have_count(0)  # shown once only
     expect(page.get_by_text("Last used")).to_be_visible()
     screenshot(page, "existing-desktop")
@@ -105,7 +105,7 @@ def test_a_manager_chooses_the_subscribed_calendar_instead_of_invitations(page, 
     db.session.commit()
     sign_in(page, manager.email, PASSWORD)
 
-    page.get_by_role("link", name="Calendar", exact=True).click()
+    menu_link(page, "Calendar").click()
     page.get_by_role("heading", name="How your shifts reach your calendar").wait_for()
     expect(page.get_by_label("Invitations by e-mail")).to_be_checked()
     screenshot(page, "choice-desktop")
@@ -126,7 +126,7 @@ def test_a_manager_chooses_the_subscribed_calendar_instead_of_invitations(page, 
     assert fits_the_screen(page)
     screenshot(page, "feed-chosen-phone")
 
-    page.get_by_role("link", name="Calendar", exact=True).click()
+    menu_link(page, "Calendar").click()
     expect(page.get_by_text("Now: Subscribed calendar (feed).")).to_be_visible()
     expect(page.get_by_text("Last used")).to_be_visible()
     page.set_viewport_size(DESKTOP)

@@ -13,7 +13,7 @@ from rotation.extensions import db
 from rotation.insights.figures import Group, lumped, pareto_chart
 from rotation.problems.models import Problem
 from tests.fixtures.insights import BOLD, add_area, observe, problem_in, second
-from tests.helpers import PASSWORD, PHONE, count_queries, page_width, save_screenshot, sign_in
+from tests.helpers import PASSWORD, PHONE, count_queries, menu_link, page_width, save_screenshot, sign_in
 
 
 @pytest.fixture
@@ -208,7 +208,7 @@ def test_the_page_runs_the_same_queries_however_many_problems(client, login_as, 
 @pytest.mark.browser
 def test_an_owner_reads_the_charts_on_a_laptop_and_a_phone(page, world):
     sign_in(page, "olli@example.com", PASSWORD)
-    page.get_by_role("link", name="Insights").click()
+    menu_link(page, "Insights").click()
     page.wait_for_url("**/insights/")
     area_chart = page.get_by_role("img", name="Pain by top-level process area")
     area_chart.wait_for()

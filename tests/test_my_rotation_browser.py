@@ -7,7 +7,7 @@ from rotation.assignments.models import CONFIRMED
 from rotation.extensions import db
 from rotation.sites.models import Slot
 from tests.fixtures.my_rotation import shift
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +23,7 @@ def test_a_manager_confirms_a_shift_and_adds_a_colliding_blackout(page, manager,
     week_slot = db.session.get(Slot, week.slot_id)
     page.set_viewport_size(viewport)
     sign_in(page, manager.email, PASSWORD)
-    page.get_by_role("link", name="My rotation").first.click()
+    menu_link(page, "My rotation").click()
     page.get_by_role("heading", name="My rotation", level=1).wait_for()
     day_card = page.locator("article.shift", has=page.get_by_role("heading", name="Customer-service day"))
     expect(day_card).to_contain_text("Europe/Helsinki")

@@ -158,9 +158,11 @@ def test_a_draft_keeps_whatever_was_typed_and_submitting_asks_for_the_rest(clien
     refused = post_form(url, {"title": "Refunds are slow", "action": "submit"})
     page = text(refused)
     for message in ("Choose the process area where you saw it.", "Choose what kind of observation this is.",
-                    "Say what happened: the facts you saw or heard.", "Choose a severity from 1 to 5.",
-                    "Say how often the frontline sees it."):
+                    "Say what happened: the facts you saw or heard."):
         assert message in page
+    # The summary at the top links to each field in error.
+    assert '<a href="#area_id">Process area</a>' in page and '<a href="#kind-0">' in page
+    assert "Choose a severity" not in page and "Say how often" not in page
     assert reloaded(observation.id).status == DRAFT
     done = post_form(url, {**complete(company), "action": "submit"})
     assert done.status_code == 302
@@ -170,14 +172,30 @@ def test_a_draft_keeps_whatever_was_typed_and_submitting_asks_for_the_rest(clien
     assert submitted.why_1.startswith("The refund tool") and submitted.reference_numbers == "T-1001, T-1002"
 
 
-def test_kind_specific_answers_are_asked_for(client, company, ann, post_form):
+def test_a_minimal_observation_needs_three_answers_and_gets_a_title_and_the_middle_severity(client, company, ann,
+                                                                                          post_form):
     observation = draft_of(company)
     url = f"/observations/{observation.id}/edit"
-    contact = text(post_form(url, {**complete(company, kind="contact"), "action": "submit"}))
-    assert "Say why the customer had to contact us: the driver of the contact." in contact
-    waste = text(post_form(url, {**complete(company, kind="waste"), "action": "submit"}))
-    assert "Choose which of the eight wastes it is." in waste
-    assert reloaded(observation.id).status == DRAFT
+    text_typed = ("The refund tool asks a supervisor to approve every refund above twenty euros, even when the "
+                  "customer has the receipt in hand.\nSecond line.")
+    done = post_form(url, {"area_id": str(company["refunds"].id), "kind": "contact", "what_happened": text_typed,
+                           "action": "submit"})
+    assert done.status_code == 302
+    submitted = reloaded(observation.id)
+    assert (submitted.status, submitted.severity, submitted.frequency, submitted.contact_driver) == \
+        (SUBMITTED, 3, None, None)
+    assert submitted.title == "The refund tool asks a supervisor to approve every refund above twenty euros…"
+    assert len(submitted.title) <= 81
+
+
+def test_a_title_and_severity_given_are_kept(company):
+    from rotation.observations.services import save
+
+    observation = draft_of(company)
+    save(observation, {"area_id": company["refunds"].id, "kind": "waste", "what_happened": "Walked 40 m per pick.",
+                       "title": "Long walks", "severity": 2}, now())
+    submit(observation, now())
+    assert (observation.title, observation.severity, observation.waste) == ("Long walks", 2, None)
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -378,3 +396,153 @@ def test_a_me_too_carries_its_own_photo_and_a_bad_file_saves_nothing(client, com
     assert (evidence.second_id, evidence.uploaded_by_id, evidence.filename) == (second.id, company["bo"].id,
                                                                                 "mine.jpg")
     assert "(from a “me too”)" in text(client.get(f"/observations/{observation.id}"))
+
+
+# --- "Me too" in place, from a draft's form -----------------------------------------------------------------
+
+def bos_draft(company, **answers) -> Observation:
+    from rotation.observations.services import save
+
+    draft = draft_of(company, "bo")
+    save(draft, {"area_id": company["refunds"].id, "kind": "blocked",
+                 "what_happened": "Four refunds waited for a supervisor.", **answers}, now())
+    db.session.commit()
+    return draft
+
+
+def test_a_me_too_from_a_draft_leaves_no_draft_and_takes_its_text_as_the_note(company):
+    from rotation.observations.services import second_instead
+
+    original = submitted_of(company)
+    draft = bos_draft(company)
+    seconded = second_instead(original, draft, company["bo"], now())
+    db.session.commit()
+    assert (seconded.person_id, seconded.assignment_id, seconded.note) == \
+        (company["bo"].id, company["bo_shift"].id, "Four refunds waited for a supervisor.")
+    assert db.session.scalars(sa.select(Observation.id).where(Observation.status == DRAFT)).all() == []
+
+
+def test_a_me_too_from_a_shift_of_another_kind_and_area_is_refused(company):
+    from rotation.observations.services import second, second_instead
+    from rotation.sites.models import WAREHOUSE_WEEK
+
+    original = submitted_of(company)
+    company["bo_shift"].kind = WAREHOUSE_WEEK
+    with pytest.raises(Refusal) as refused:
+        second(original, company["bo"], company["bo_shift"], None, now())
+    assert "seen on a customer-service day" in refused.value.message
+    assert "would not count" in refused.value.message
+    # A draft in another area is refused too, and stays as it was.
+    draft = bos_draft(company, area_id=company["service"].id)
+    with pytest.raises(Refusal):
+        second_instead(original, draft, company["bo"], now())
+    db.session.rollback()
+    assert reloaded(draft.id).status == DRAFT
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Second)) == 0
+    # The same process area counts, whatever the shift's kind.
+    company["bo_shift"].kind = WAREHOUSE_WEEK
+    draft = reloaded(draft.id)
+    draft.area_id = company["refunds"].id
+    assert second_instead(original, draft, company["bo"], now()).observation_id == original.id
+
+
+def test_taking_back_a_me_too_from_a_draft_brings_the_draft_back_with_its_photo(company):
+    import io
+
+    from PIL import Image
+    from werkzeug.datastructures import FileStorage
+
+    from rotation.observations.evidence import store
+    from rotation.observations.models import Evidence
+    from rotation.observations.services import second_instead, take_back
+
+    original = submitted_of(company)
+    draft = bos_draft(company, title="Supervisor for refunds")
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(photo, "JPEG")
+    photo.seek(0)
+    store(FileStorage(photo, "mine.jpg"), observation_id=draft.id, uploaded_by_id=company["bo"].id)
+    seconded = second_instead(original, draft, company["bo"], now())
+    assert db.session.scalar(sa.select(Evidence.second_id)) == seconded.id
+    restored = take_back(seconded, company["bo"], now(),
+                         restore={"area_id": company["refunds"].id, "kind": "blocked",
+                                  "title": "Supervisor for refunds",
+                                  "what_happened": "Four refunds waited for a supervisor."})
+    db.session.commit()
+    assert restored is not None and restored.status == DRAFT and restored.title == "Supervisor for refunds"
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Second)) == 0
+    evidence = db.session.scalar(sa.select(Evidence))
+    assert (evidence.observation_id, evidence.second_id) == (restored.id, None)
+
+
+def test_a_me_too_is_taken_back_from_the_observations_page(client, company, login_as, post_form):
+    from rotation.observations.services import second
+
+    original = submitted_of(company)
+    second(original, company["bo"], company["bo_shift"], "Same", now())
+    db.session.commit()
+    seconded = db.session.scalar(sa.select(Second))
+    login_as("manager", email=company["ann"].email)
+    # Nobody else takes it back.
+    assert post_form(f"/observations/seconds/{seconded.id}/take-back", {},
+                     page=f"/observations/{original.id}").status_code == 404
+    sign_out(client)
+    login_as("manager", email=company["bo"].email)
+    page = text(client.get(f"/observations/{original.id}"))
+    assert "You said “me too” to this one." in page
+    response = post_form(f"/observations/seconds/{seconded.id}/take-back", {}, page=f"/observations/{original.id}",
+                         follow_redirects=True)
+    assert "Taken back" in text(response) and "Me too (0)" in text(response)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Second)) == 0
+
+
+def test_a_photo_uploaded_in_the_background_is_answered_in_json(client, company, ann):
+    import io
+
+    from PIL import Image
+
+    draft = draft_of(company)
+    token = csrf_token(client.get(f"/observations/{draft.id}/edit").get_data(as_text=True))
+    url = f"/observations/{draft.id}/evidence"
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(photo, "JPEG")
+    photo.seek(0)
+    added = client.post(url, data={"csrf_token": token, "files": (photo, "shelf.jpg")},
+                        content_type="multipart/form-data", headers={"Accept": "application/json"})
+    assert added.status_code == 200
+    answer = added.get_json()
+    assert answer["message"] == "Added 1 file." and [item["filename"] for item in answer["added"]] == ["shelf.jpg"]
+    assert answer["added"][0]["photo"] is True and answer["added"][0]["url"].startswith("/evidence/")
+    refused = client.post(url, data={"csrf_token": token, "files": (io.BytesIO(b"<html>"), "x.jpg")},
+                          content_type="multipart/form-data", headers={"Accept": "application/json"})
+    assert refused.status_code == 422 and "is not a photo" in refused.get_json()["message"]
+    # Without JavaScript the same post answers with the form again.
+    again = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(again, "JPEG")
+    again.seek(0)
+    plain = client.post(url, data={"csrf_token": token, "files": (again, "again.jpg")},
+                        content_type="multipart/form-data")
+    assert plain.status_code == 302 and plain.headers["Location"].endswith(f"/observations/{draft.id}/edit#evidence")
+
+
+def test_a_me_too_from_a_draft_is_answered_in_json_and_taken_back_with_the_answers(client, company, login_as):
+    original = submitted_of(company)
+    draft = bos_draft(company)
+    login_as("manager", email=company["bo"].email)
+    token = csrf_token(client.get(f"/observations/{draft.id}/edit").get_data(as_text=True))
+    given = client.post(f"/observations/{original.id}/second", data={"csrf_token": token, "draft": str(draft.id)},
+                        headers={"Accept": "application/json"})
+    assert given.status_code == 200 and given.get_json()["seconded"] is True
+    assert reloaded(draft.id) is None
+    undone = client.post(given.get_json()["take_back_url"], headers={"Accept": "application/json"},
+                         data={"csrf_token": token, "restore": "1", "area_id": str(company["refunds"].id),
+                               "kind": "blocked", "what_happened": "Four refunds waited for a supervisor."})
+    answer = undone.get_json()
+    assert undone.status_code == 200 and answer["taken_back"] is True
+    restored = reloaded(answer["draft"])
+    assert (restored.status, restored.author_id, restored.area_id) == (DRAFT, company["bo"].id, company["refunds"].id)
+    # Someone else's draft cannot be turned into a "me too".
+    other = draft_of(company)
+    refused = client.post(f"/observations/{original.id}/second", data={"csrf_token": token, "draft": str(other.id)},
+                          headers={"Accept": "application/json"})
+    assert refused.status_code == 400 and reloaded(other.id) is not None

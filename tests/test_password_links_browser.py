@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from rotation.accounts.links import send_password_link
 from rotation.extensions import db
 from rotation.outbox.models import FAILED, RESET_PASSWORD, SET_PASSWORD, OutboxMessage
-from tests.helpers import PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import PASSWORD, PHONE, menu_link, open_account_menu, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -96,7 +96,7 @@ def test_forgot_password_on_a_phone_then_hr_sees_the_outbox(page, make_person, m
     assert fits_the_screen(page)
 
     # Signed out, Lea forgets again: this time a reset link for the account she now has.
-    page.locator(".account-menu summary").click()
+    open_account_menu(page)
     page.get_by_role("button", name="Sign out").click()
     page.get_by_role("link", name="Forgot your password?").click()
     page.get_by_label("E-mail").fill("lea.lead@example.com")
@@ -112,10 +112,10 @@ def test_forgot_password_on_a_phone_then_hr_sees_the_outbox(page, make_person, m
     first.status, first.attempts, first.last_error = FAILED, 3, REPLY
     db.session.commit()
     hr = make_user(roles=["hr"], email="hr@example.com")
-    page.locator(".account-menu summary").click()
+    open_account_menu(page)
     page.get_by_role("button", name="Sign out").click()
     sign_in(page, hr.email, PASSWORD)
-    page.get_by_role("link", name="Outbox").click()
+    menu_link(page, "Outbox").click()
     page.get_by_role("heading", name="Outbox").wait_for()
     assert page.get_by_text("A link to reset a forgotten password").is_visible()
     assert page.get_by_text(REPLY).is_visible()

@@ -11,7 +11,7 @@ from rotation.extensions import db
 from rotation.outbox.models import INVITATION, QUEUED, OutboxMessage
 from rotation.sites.slots import generate_slots
 from tests.fixtures.clock import next_year
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -37,7 +37,7 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, m
     if viewport == PHONE:
         page.get_by_role("link", name=f"Plan {next_year()}").click()  # from the home card
     else:
-        page.get_by_role("link", name="Plan", exact=True).click()
+        menu_link(page, "Year plan").click()
         page.get_by_role("heading", name=f"Plan {utc_today().year}", level=1).wait_for()
         page.get_by_role("navigation", name="Years").get_by_role("link", name=str(next_year())).click()
     page.get_by_role("heading", name=f"Plan {next_year()}", level=1).wait_for()
@@ -53,8 +53,13 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, m
     expect(page.get_by_role("img", name=f"Seats used and offered per site in {next_year()}")).to_be_visible()
     unplaced = page.get_by_role("region", name="Unplaced")
     assert "Manager 03" in unplaced.inner_text() and "blacked out for the whole year" in unplaced.inner_text()
+    # The new placements by name, each person a link; where the shifts are, in words.
+    placements = changes.get_by_role("table")
+    expect(placements.get_by_role("link", name="Carla Chief")).to_have_count(2)
+    assert "Manager 03" not in placements.inner_text()
+    assert "at the person's home site" in figures and "2 unplaced" in figures
     page.get_by_text("The numbers by site").click()
-    seats_used = page.get_by_role("row", name="HEL-CC").locator("td").first
+    seats_used = page.locator(".chart-numbers").get_by_role("row", name="HEL-CC").locator("td").first
     expect(seats_used).to_have_text("4")  # everyone placed has their customer-service day at home
     assert page_width(page) <= viewport["width"]
     save_screenshot(page, f"plan-draft-{name}")
@@ -62,7 +67,14 @@ def test_hr_runs_reviews_and_publishes_next_years_plan(page, worker, viewport, m
     page.get_by_role("button", name=f"Publish the plan of {next_year()}…").click()
     page.get_by_role("heading", name=f"Publish the plan of {next_year()}?").wait_for()
     expect(page.get_by_text("8 invitations, 0 updates and 0 cancellations will be queued")).to_be_visible()
+    # Who gets what, before anything is sent: the invitations by name and the e-mails that go out.
+    expect(page.get_by_text("8 e-mails go out.")).to_be_visible()
+    invitations = page.get_by_role("region", name="Invitations: a new shift")
+    expect(invitations.get_by_role("link", name="Manager 00")).to_have_count(2)
+    assert "Manager 03" not in invitations.inner_text()
+    expect(page.get_by_role("region", name="Cancellations: a shift is withdrawn")).to_have_count(0)
     assert page_width(page) <= viewport["width"]
+    save_screenshot(page, f"plan-confirm-{name}")
     page.get_by_role("button", name="Publish and queue the invitations").click()
 
     page.get_by_text(f"Published the plan of {next_year()}: 8 invitations, 0 updates and 0 cancellations are queued.") \

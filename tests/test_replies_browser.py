@@ -14,7 +14,7 @@ from rotation.change_requests.models import APPROVED, DECLINED, FROM_COUNTER, FR
 from rotation.extensions import db
 from tests.calendar_replies import google_reply, outlook_counter
 from tests.fixtures.mail import received_invitation, send
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -49,7 +49,7 @@ def test_hr_resolves_a_declined_shift_and_a_proposed_new_time(page, published_in
     expect(page.get_by_text("Proposed a new time").first).to_be_visible()
     look(page, "replies_list")
 
-    page.get_by_role("link", name="Change requests").first.click()
+    menu_link(page, "Change requests").click()
     expect(page.get_by_text("Declined the invitation in their calendar")).to_be_visible()
     expect(page.get_by_text("Proposed a new time in their calendar")).to_be_visible()
     look(page, "change_queue_with_calendar_answers")
@@ -64,7 +64,10 @@ def test_hr_resolves_a_declined_shift_and_a_proposed_new_time(page, published_in
     page.goto("/changes/")
     page.get_by_role("link", name="Request of Ben Expert, customer-service day").click()
     page.get_by_role("heading", name="Ben Expert proposed a new time for their customer-service day").wait_for()
-    expect(page.get_by_label("Move the shift to")).to_have_value(str(proposed.id))
+    expect(page.get_by_label("The slot Ben Expert asked for")).to_be_checked()
+    expect(page.get_by_label("The slot Ben Expert asked for")).to_have_value(str(proposed.id))
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="Approve and move this shift?").wait_for()
     page.get_by_role("button", name="Approve and move").click()
     page.get_by_text("Approved: Ben Expert's customer-service day moves to").wait_for()
 

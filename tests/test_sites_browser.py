@@ -10,7 +10,7 @@ from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.sites.models import Site, Slot
 from rotation.sites.slots import generate_slots
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,7 @@ def test_hr_opens_the_sites_and_a_sites_slots(page, make_user, make_site):
     db.session.commit()
     sign_in(page, hr.email, PASSWORD)
 
-    page.get_by_role("link", name="Sites", exact=True).click()
+    menu_link(page, "Sites").click()
     page.get_by_role("heading", name="Sites", exact=True).wait_for()
     row = page.get_by_role("row").filter(has_text="Helsinki contact centre")
     assert "Contact centre" in row.inner_text() and "09:00–17:00" in row.inner_text()
@@ -77,7 +77,7 @@ def two_sites(make_user, make_site, make_blackout):
 def test_hr_starts_the_year_after_next_from_the_sites_page_on_a_desktop(page, two_sites):
     hr, year = two_sites
     sign_in(page, hr.email, PASSWORD)
-    page.get_by_role("link", name="Sites", exact=True).click()
+    menu_link(page, "Sites").click()
     page.get_by_role("link", name=f"{year - 1} →").click()
     page.get_by_role("link", name=f"{year} →").click()
     page.get_by_role("link", name=f"Create the slots of {year}").click()

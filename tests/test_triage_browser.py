@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from rotation.extensions import db
 from rotation.observations.models import TRIAGED, Observation
 from rotation.problems.models import DUPLICATE, INVESTIGATING, Problem
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +47,7 @@ def test_an_owner_triages_merges_and_moves_a_problem_and_an_executive_sees_the_n
     world.evidence(cai_says, "cai")
 
     sign_in(page, "olli@example.com", PASSWORD)
-    page.get_by_role("link", name="Triage", exact=True).click()
+    menu_link(page, "Triage").click()
     expect(page.get_by_role("heading", name="Triage", level=1)).to_be_visible()
     entries = page.locator(".queue li")
     expect(entries).to_have_count(3)
@@ -104,7 +104,7 @@ def test_an_owner_triages_merges_and_moves_a_problem_and_an_executive_sees_the_n
     page.context.clear_cookies()
     make_user(roles=["manager"], email="eve@example.com", name="Eve Executive")
     sign_in(page, "eve@example.com", PASSWORD)
-    page.get_by_role("link", name="News").click()
+    menu_link(page, "News").click()
     news = page.locator("ul.news li").filter(has_text="is being investigated")
     expect(news).to_have_count(1)
     expect(news).to_contain_text("Finance and the service desk look at the approval limit this week.")

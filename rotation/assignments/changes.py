@@ -299,6 +299,18 @@ class _Limits:
         return messages
 
 
+def limits_for(assignment: Assignment) -> _Limits:
+    """The hard rules and home preferences that limit where ``assignment`` may go, every site's blackouts
+    included; a fixed handful of queries. The slot finder checks each slot it lists against these."""
+    return _limits_for(assignment, site_ids=None)
+
+
+def seat_taken_by(assignment: Assignment, slot_id: int) -> int:
+    """1 when ``assignment`` itself holds a seat at ``slot_id`` (its effective slot), else 0."""
+    own = assignment.proposed_slot_id if assignment.proposal == MOVE else assignment.slot_id
+    return 1 if slot_id == own and _holds_a_seat(assignment) else 0
+
+
 def _limits_for(assignment: Assignment, site_ids: Collection[int] | None) -> _Limits:
     """The blackouts, other shift and department load that limit ``assignment``'s person this year;
     site blackouts only of ``site_ids`` (and the home site) when given."""

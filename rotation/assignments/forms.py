@@ -19,6 +19,12 @@ class MoveForm(Form):
     slot = SelectField("Move to", choices=[], validate_choice=False,
                        validators=[InputRequired("Choose the slot to move it to.")],
                        description="Only slots that keep every rule and have a free seat are listed.")
+    # ``yes`` only on the confirmation page's button: the move happens after HR has read what it will do.
+    confirmed = HiddenField()
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed.data == "yes"
 
     def chosen_slot_id(self) -> int | None:
         """The chosen slot's id, or None (with the message beside the field) when it is not a number."""

@@ -9,16 +9,17 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from rotation.assignments.changes import ANNOUNCED, BY_PERSON, UPCOMING
-from rotation.assignments.models import CANCELLED, DRAFT, NOTICE_CANCEL, Assignment
+from rotation.assignments.changes import ANNOUNCED, BY_PERSON, UPCOMING, effective_slot_id
+from rotation.assignments.models import CANCELLED, DRAFT, KIND_LABELS, NOTICE_CANCEL, Assignment
 from rotation.assignments.signals import notices_set
 from rotation.blackouts import signals as blackout_signals
 from rotation.blackouts.models import Blackout
+from rotation.blackouts.signals import CollidingShift
 from rotation.db import rowcount, utc_today, utcnow
 from rotation.extensions import db
 from rotation.people import signals as roster_signals
 from rotation.people.models import Person
-from rotation.sites.models import Slot
+from rotation.sites.models import Site, Slot
 
 _BATCH = 1_000
 
@@ -85,6 +86,20 @@ def announced_collisions(blackout: Blackout, today: date | None = None) -> int:
                Assignment.status.in_(ANNOUNCED))).one()
 
 
+def announced_collision_list(blackout: Blackout, limit: int, today: date | None = None) -> list[CollidingShift]:
+    """The first ``limit`` announced shifts still to come ``blackout`` covers, by person, each where it will be
+    once published (a proposed move counts where it goes), in one query."""
+    rows = db.session.execute(
+        sa.select(Assignment.id, Person.id, Person.full_name, Assignment.kind, Site.code, Slot.first_day)
+        .join(Person, Person.id == Assignment.person_id).join(Slot, Slot.id == effective_slot_id())
+        .join(Site, Site.id == Slot.site_id)
+        .where(Assignment.id.in_(_colliding([blackout.id], today or utc_today())),
+               Assignment.status.in_(ANNOUNCED))
+        .order_by(Person.full_name, Person.id, Assignment.kind).limit(limit)).tuples().all()
+    return [CollidingShift(assignment_id, person_id, name, KIND_LABELS[kind], code, first_day)
+            for assignment_id, person_id, name, kind, code, first_day in rows]
+
+
 def _colliding(blackout_ids: Sequence[int], today: date) -> sa.CompoundSelect:
     """SQL: the upcoming assignments whose slot or proposed slot starts after ``today`` inside one of
     the blackouts: a person's own, a site's (at that site, or of people whose home site it is), the company's.
@@ -132,6 +147,11 @@ def _mark_collisions(blackout_ids: list[int]) -> None:
 @blackout_signals.announced_collisions.connect
 def _announced_collisions(blackout: Blackout) -> int:
     return announced_collisions(blackout)
+
+
+@blackout_signals.colliding_shifts.connect
+def _colliding_shifts(blackout: Blackout, limit: int) -> list[CollidingShift]:
+    return announced_collision_list(blackout, limit)
 
 
 @roster_signals.roster_changed.connect

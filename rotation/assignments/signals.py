@@ -17,3 +17,8 @@ and clears the notices, in the same transaction.""")
 shift_page = _signals.signal("shift-page", doc="""\
 What other areas show on HR's page of a shift. Sender: the assignment. Answer: a dict of template variables
 (``latest_message`` from the outbox, ``observation_window`` and ``window_form`` from observations).""")
+
+withdrawal_notice = _signals.signal("withdrawal-notice", doc="""\
+Whether withdrawing a shift e-mails its attendee a cancellation, for the confirmation page and HR's message.
+Sender: the assignment (not yet withdrawn). Answer: a dict with ``cancellation_sent`` (bool) and, when not,
+``no_cancellation_because`` (words) from the outbox.""")

@@ -9,13 +9,12 @@ from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.changes import (
-    SlotChoice,
     move_assignment,
     problem_with_changing,
-    valid_slots,
     withdraw_assignment,
 )
 from rotation.assignments.export import COLUMNS, STATUS_FILTERS, AssignmentFilter, export_rows
+from rotation.assignments.finder import find_slots, preview, search_from
 from rotation.assignments.forms import MoveForm, WithdrawForm
 from rotation.assignments.models import (
     ANSWER_LABELS,
@@ -26,11 +25,11 @@ from rotation.assignments.models import (
     Assignment,
 )
 from rotation.assignments.queries import with_slot_and_site
-from rotation.assignments.signals import shift_page
+from rotation.assignments.signals import shift_page, withdrawal_notice
 from rotation.db import utc_today
 from rotation.exports import download
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import PLAN, menu_entry
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.models import Person
@@ -43,7 +42,7 @@ from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 from rotation.sites.views import requested_year, site_zone, slot_hours
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
-menu_entry("Assignments", "assignments.assignment_list", {HR}, position=70)
+menu_entry("Assignments", "assignments.assignment_list", {HR}, position=70, group=PLAN)
 
 
 @dataclass(frozen=True)
@@ -147,29 +146,65 @@ def assignment_detail(assignment_id: int):
     return _detail_page(assignment, MoveForm())
 
 
+@bp.get("/<int:assignment_id>/find")
+@roles_required(HR)
+def assignment_find(assignment_id: int):
+    """The slot finder for moving one assignment: slots by days and site, best first, each with its checks."""
+    return _finder_page(_load(assignment_id), MoveForm(formdata=None))
+
+
+def _finder_page(assignment: Assignment, form: MoveForm) -> str:
+    search, errors = search_from(request.args, assignment)
+    found = find_slots(assignment, search, errors)
+    return render_template("assignments/find.html", assignment=assignment, found=found, form=form,
+                           when=ShiftTime.of(assignment.slot, assignment.slot.site), slot_when=slot_when,
+                           change_problem=problem_with_changing(assignment))
+
+
 @bp.post("/<int:assignment_id>/move")
 @roles_required(HR)
 def assignment_move(assignment_id: int):
-    """Move to the chosen slot; on any problem the page again, with the sentence beside the slot."""
+    """Without ``confirmed``: the page saying what moving to the chosen slot will do. With it: the move, then the
+    assignment's page saying what happened (with an undo for a draft, which nobody was told about). On any problem
+    the slot finder again, with the sentence beside the slots."""
     assignment = _load(assignment_id)
     form = MoveForm()
     if form.validate_on_submit():
         slot = _chosen_slot(form)
+        if slot is not None and not form.is_confirmed:
+            return _confirm_page(assignment, slot, form)
         if slot is not None:
             announced = assignment.status != DRAFT
+            before = assignment.slot_id
             try:
                 with all_or_nothing():
                     warnings = move_assignment(assignment, slot, current_user.id)
             except FieldRefusal as problem:
                 form.show_refusal(problem)
             else:
-                sent = " An updated invitation will be sent." if announced else ""
+                sent = (f" An updated invitation will be sent to {assignment.person.email}." if announced
+                        else " It is a draft, so nobody was told.")
                 flash(f"Moved {_whose(assignment)} to {slot.site.code}, {ShiftTime.of(slot, slot.site)}.{sent}",
                       "success")
                 for warning in warnings:
                     flash(warning, "warning")
-                return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id))
-    return _detail_page(assignment, form)
+                return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id,
+                                        undo=None if announced else before))
+    return _finder_page(assignment, form)
+
+
+def _confirm_page(assignment: Assignment, slot: Slot, form: MoveForm) -> str:
+    """What moving ``assignment`` to ``slot`` will do, to whom, with the button that does it (none when it may not)."""
+    shown, now = preview(assignment, slot), assignment.slot
+    return render_template("assignments/confirm_move.html", assignment=assignment, slot=slot, preview=shown,
+                           form=form, from_text=f"{now.site.code}, {ShiftTime.of(now, now.site)}",
+                           to_text=f"{slot.site.code}, {ShiftTime.of(slot, slot.site)}")
+
+
+def slot_when(slot: Slot, site: Site) -> str:
+    """When a slot is, as the slot finder lists it: a warehouse week by its days, a day with its hours."""
+    when = ShiftTime.of(slot, site)
+    return when.days if slot.kind != CUSTOMER_SERVICE else str(when)
 
 
 @bp.post("/<int:assignment_id>/withdraw")
@@ -180,9 +215,10 @@ def assignment_withdraw(assignment_id: int):
     form = WithdrawForm()
     problem = problem_with_changing(assignment)
     if form.validate_on_submit() and problem is None:
+        notice = _withdrawal_notice(assignment)
         if not form.is_confirmed:
             return render_template("assignments/confirm_withdraw.html", assignment=assignment, form=form,
-                                   when=ShiftTime.of(assignment.slot, assignment.slot.site))
+                                   when=ShiftTime.of(assignment.slot, assignment.slot.site), **notice)
         was_draft, whose, year = assignment.status == DRAFT, _whose(assignment), assignment.year
         try:
             with all_or_nothing():
@@ -193,7 +229,10 @@ def assignment_withdraw(assignment_id: int):
             if was_draft:
                 flash(f"Withdrew {whose}; the draft is gone from the plan.", "success")
                 return redirect(url_for("assignments.assignment_list", year=year))
-            flash(f"Withdrew {whose}; a cancellation will be sent.", "success")
+            if notice["cancellation_sent"]:
+                flash(f"Withdrew {whose}; a cancellation will be sent.", "success")
+            else:
+                flash(f"Withdrew {whose}; {notice['no_cancellation_because']}, so nothing is sent.", "success")
             return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id))
     return _detail_page(assignment, MoveForm(formdata=None), withdraw_problem=problem)
 
@@ -226,16 +265,35 @@ def _whose(assignment: Assignment) -> str:
 
 
 def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str | None = None) -> str:
-    choices = valid_slots(assignment)
-    form.slot.choices = grouped_choices(choices)  # type: ignore[assignment]  # the stubs predate WTForms 3.3's ungrouped None
+    undo = _undo_slot(assignment)
     return render_template(
         "assignments/detail.html", assignment=assignment, form=form, withdraw_form=WithdrawForm(formdata=None),
-        choices=choices, change_problem=problem_with_changing(assignment), withdraw_problem=withdraw_problem,
+        undo=undo, undo_when=ShiftTime.of(undo, undo.site) if undo else None,
+        change_problem=problem_with_changing(assignment), withdraw_problem=withdraw_problem,
         when=ShiftTime.of(assignment.slot, assignment.slot.site),
         proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
                        if assignment.proposal == MOVE and assignment.proposed_slot else None),
         MOVE=MOVE, WITHDRAW=WITHDRAW, CUSTOMER_SERVICE=CUSTOMER_SERVICE, answer_labels=ANSWER_LABELS,
         **_from_other_areas(assignment))
+
+
+def _withdrawal_notice(assignment: Assignment) -> dict:
+    """Whether withdrawing ``assignment`` e-mails a cancellation, as the outbox sees it."""
+    notice: dict = {"cancellation_sent": False, "no_cancellation_because": "it was never announced"}
+    for answer in answers(withdrawal_notice, assignment):
+        notice.update(answer)
+    return notice
+
+
+def _undo_slot(assignment: Assignment) -> Slot | None:
+    """The slot a draft was just moved from (``?undo=``), while it is still a draft and the move can go back."""
+    try:
+        slot_id = int(request.args.get("undo", ""))
+    except ValueError:
+        return None
+    if assignment.status != DRAFT or slot_id == assignment.slot_id or problem_with_changing(assignment):
+        return None
+    return db.session.get(Slot, slot_id, options=[joinedload(Slot.site)])
 
 
 def _from_other_areas(assignment: Assignment) -> dict:
@@ -244,14 +302,3 @@ def _from_other_areas(assignment: Assignment) -> dict:
     for answer in answers(shift_page, assignment):
         shown.update(answer)
     return shown
-
-
-def grouped_choices(choices: list[SlotChoice]) -> dict[str | None, list[tuple[str, str]]]:
-    """The select's options: one group per site, each option its time and note."""
-    groups: dict[str | None, list[tuple[str, str]]] = {None: [("", "Choose a slot")]}
-    for choice in choices:
-        label = f"{choice.site.code} — {choice.site.name}" + (f" ({choice.where})" if choice.where else "")
-        when = ShiftTime.of(choice.slot, choice.site)
-        text = when.days if choice.slot.kind != CUSTOMER_SERVICE else str(when)
-        groups.setdefault(label, []).append((str(choice.slot.id), f"{text} · {choice.note}"))
-    return groups

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from wtforms import RadioField, SelectChoice  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
+from wtforms import RadioField, SelectChoice, SelectMultipleField  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 from wtforms.validators import InputRequired
 
 from rotation.assignments.models import Assignment
@@ -18,6 +18,14 @@ class RecordForm(Form):
 
     outcome = RadioField("Attendance", choices=OUTCOME_CHOICES,
                          validators=[InputRequired("Press Came or No-show.")])
+
+
+class BulkForm(Form):
+    """HR's confirmation of a bulk marking: the outcome and the shifts the confirmation page listed."""
+
+    outcome = RadioField("Mark as", choices=OUTCOME_CHOICES, validators=[InputRequired("Choose came or no-show.")])
+    shift = SelectMultipleField("Shifts", coerce=int, validate_choice=False,
+                                validators=[InputRequired("Tick at least one shift to mark.")])
 
 
 class HostForm(Form):

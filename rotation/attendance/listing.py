@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
@@ -85,6 +85,31 @@ def recorded(site_code: str, kind: str) -> sa.Select:
     if kind:
         statement = statement.where(Assignment.kind == kind)
     return statement
+
+
+def chosen(ids: list[int], limit: int) -> list[Assignment]:
+    """The shifts HR ticked, by start and name, with their person, slot and site loaded: one query, at most
+    ``limit`` (plus one, so the caller sees there were too many)."""
+    return _shifts(Assignment.id.in_(ids), limit)
+
+
+def site_day(site_code: str, day: date, now: datetime, limit: int) -> list[Assignment]:
+    """A site's shifts on ``day`` (a warehouse week covering it) that have started and wait for their
+    attendance, by name: one query, at most ``limit`` (plus one)."""
+    return _shifts(sa.and_(WAITING, Site.code == site_code, Slot.first_day <= day, Slot.last_day >= day,
+                           Slot.starts_at <= now), limit)
+
+
+def _shifts(condition: sa.ColumnElement[bool], limit: int) -> list[Assignment]:
+    return list(db.session.scalars(
+        sa.select(Assignment)
+        .join(Person, Person.id == Assignment.person_id)
+        .join(Slot, Slot.id == Assignment.slot_id)
+        .join(Site, Site.id == Slot.site_id)
+        .options(contains_eager(Assignment.person), contains_eager(Assignment.slot).contains_eager(Slot.site))
+        .where(condition)
+        .order_by(Slot.starts_at, Site.code, Person.full_name, Assignment.id)
+        .limit(limit + 1)))
 
 
 def _person_name() -> sa.ScalarSelect:

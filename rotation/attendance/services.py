@@ -10,6 +10,7 @@ commits. A refusal is a ``FieldRefusal``; the caller runs the call in
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -34,7 +35,7 @@ from rotation.outbox.models import NO_SHOW_NOTICE, QUEUED, SUPERSEDED, OutboxMes
 from rotation.outbox.queue import queue_text_message
 from rotation.outbox.texts import shift_facts
 from rotation.people.models import Person
-from rotation.refusals import FieldRefusal
+from rotation.refusals import FieldRefusal, Refusal
 from rotation.sites.models import Slot
 
 OUTCOMES = (COMPLETED, NO_SHOW)
@@ -45,6 +46,8 @@ TO_RECORD = (PUBLISHED, CONFIRMED)
 RECORDED = (COMPLETED, NO_SHOW)
 MY_ROTATION = "/my/"
 # What a recorder's row lock re-reads before deciding.
+# The most shifts HR marks in one go (two pages of the list, or a big site's day).
+BULK_LIMIT = 200
 _STATE = ["status", "person_id", "slot_id", "year", "kind", "sequence", "attendance_by", "attendance_at"]
 
 
@@ -83,6 +86,76 @@ def record_many(choices: Sequence[tuple[Assignment, str]], recorded_by: str, now
         _check(assignment, outcome, now, may_correct=False)
     for assignment, outcome in choices:
         _write(assignment, outcome, recorded_by, now)
+
+
+@dataclass(frozen=True)
+class BulkLine:
+    """One shift of HR's bulk marking as the confirmation lists it: why it cannot be marked (None when it can),
+    and the line manager a no-show e-mails (None when nobody is e-mailed)."""
+
+    assignment: Assignment
+    problem: str | None
+    emails: Person | None
+
+    @property
+    def field(self) -> str:
+        return bulk_field(self.assignment)
+
+
+def bulk_field(assignment: Assignment) -> str:
+    """The key of a shift's sentence in a bulk refusal."""
+    return f"shift-{assignment.id}"
+
+
+def bulk_preview(assignments: Sequence[Assignment], outcome: str, now: datetime) -> list[BulkLine]:
+    """What marking ``assignments`` (person, slot and site loaded) as ``outcome`` would do, without writing:
+    the same checks as :func:`record_bulk`, and who a no-show's notice would be e-mailed to. Two queries at
+    most (the line managers, in one)."""
+    managers = line_managers([assignment.person for assignment in assignments]) if outcome == NO_SHOW else {}
+    lines = []
+    for assignment in assignments:
+        try:
+            _check(assignment, outcome, now, may_correct=False)
+            problem = None
+        except FieldRefusal as refusal:
+            problem = refusal.message
+        lines.append(BulkLine(assignment, problem, managers.get(assignment.person_id) if problem is None else None))
+    return lines
+
+
+def record_bulk(assignments: Sequence[Assignment], outcome: str, recorded_by: str, now: datetime) -> None:
+    """HR marks several shifts still waiting for their attendance as ``outcome`` at once: all, or none; flush.
+
+    Each shift is checked as one at a time is, except that a recorded outcome is never changed here (HR
+    corrects one at a time). When any cannot be marked, raises ``Refusal`` with a sentence for each of them
+    (keyed by :func:`bulk_field`) before anything is written; the caller's savepoint leaves nothing behind.
+    """
+    if not assignments:
+        raise FieldRefusal(None, "Choose at least one shift to mark.")
+    if len(assignments) > BULK_LIMIT:
+        raise FieldRefusal(None, f"Mark at most {BULK_LIMIT} shifts at once.")
+    _lock(assignments)
+    problems: dict[str | None, str] = {}
+    for assignment in assignments:
+        try:
+            _check(assignment, outcome, now, may_correct=False)
+        except FieldRefusal as refusal:
+            problems[bulk_field(assignment)] = refusal.message
+    if problems:
+        raise Refusal(problems)
+    for assignment in assignments:
+        _write(assignment, outcome, recorded_by, now)
+
+
+def line_managers(people: Sequence[Person]) -> dict[int, Person]:
+    """Each person's line manager, when active and reachable by e-mail (as :func:`line_manager`), in one query."""
+    wanted = {person.id: person.manager_id for person in people
+              if person.manager_id is not None and person.manager_id != person.id}
+    if not wanted:
+        return {}
+    found = {manager.id: manager for manager in db.session.scalars(
+        sa.select(Person).where(Person.id.in_(set(wanted.values())), Person.is_active.is_(True), Person.email != ""))}
+    return {person_id: found[manager_id] for person_id, manager_id in wanted.items() if manager_id in found}
 
 
 def line_manager(person: Person) -> Person | None:

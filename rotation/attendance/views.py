@@ -1,6 +1,8 @@
 """Attendance: HR records who came to shifts that have started; a site's host does it through an e-mailed link."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -11,29 +13,33 @@ from sqlalchemy.orm import contains_eager, joinedload
 from rotation.assignments.models import ANNOUNCED, COMPLETED, KIND_LABELS, NO_SHOW, Assignment
 from rotation.assignments.views import ShiftTime
 from rotation.attendance import listing
-from rotation.attendance.forms import RecordForm, field_name, host_form
+from rotation.attendance.forms import BulkForm, RecordForm, field_name, host_form
 from rotation.attendance.links import EXPIRED, INVALID, LIFETIME, USED, open_link, spend_link
 from rotation.attendance.services import (
+    BULK_LIMIT,
     OUTCOME_LABELS,
+    OUTCOMES,
     RECORDED,
     TO_RECORD,
+    bulk_preview,
     line_manager,
     load_assignment,
     record_attendance,
+    record_bulk,
     record_many,
 )
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import FOLLOW_UP, menu_entry
 from rotation.pagination import paginate
 from rotation.people.models import Person
-from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.refusals import FieldRefusal, Refusal, all_or_nothing
 from rotation.roles import HR
 from rotation.security import public, roles_required
 from rotation.sites.models import Site, Slot
 
 bp = Blueprint("attendance", __name__, url_prefix="/attendance")
-menu_entry("Attendance", "attendance.attendance_list", {HR}, position=90)
+menu_entry("Attendance", "attendance.attendance_list", {HR}, position=90, group=FOLLOW_UP)
 
 TO_DO = "open"
 DONE = "recorded"
@@ -58,7 +64,7 @@ def attendance_list():
         page = paginate(listing.recorded(site_code, kind_shown), per_page=PER_PAGE)
     sites = db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code)).all()
     return render_template("attendance/list.html", page=page, tab=tab, tabs=TABS, site_code=site_code,
-                           kind=kind, kinds=KIND_LABELS, sites=sites, shift_time=ShiftTime.of,
+                           kind=kind, kinds=KIND_LABELS, sites=sites, shift_time=ShiftTime.of, today=utcnow().date(),
                            outcome_labels=OUTCOME_LABELS, kept=_kept(), COMPLETED=COMPLETED, NO_SHOW=NO_SHOW)
 
 
@@ -83,6 +89,107 @@ def record(assignment_id: int):
         return back
     flash(_recorded_message(assignment, was, outcome), "success")
     return back
+
+
+@dataclass
+class BulkChoice:
+    """The shifts HR chose to mark at once (ticked on the list, or a site's day), and what is wrong with the
+    choice, beside its field (``outcome``, ``day_site``, ``day``)."""
+
+    outcome: str
+    shifts: list[Assignment] = field(default_factory=list)
+    day_site: str = ""
+    day: str = ""
+    by_day: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+    too_many: bool = False
+
+
+@bp.get("/bulk")
+@roles_required(HR)
+def bulk_confirm():
+    """What marking the ticked shifts (or a site's day) as came or no-show would do, for HR to confirm."""
+    choice = _bulk_choice()
+    if not choice.by_day and not choice.shifts and not choice.errors:
+        flash("Tick the shifts to mark first, or choose a site's day.", "error")
+        return redirect(url_for("attendance.attendance_list", **_kept()))
+    return _bulk_page(choice)
+
+
+@bp.post("/bulk")
+@roles_required(HR)
+def bulk_record():
+    """Mark the confirmed shifts in one transaction: every one of them, or none, saying which could not be."""
+    form = BulkForm()
+    if not form.validate_on_submit():
+        flash("Nothing was marked: " + " ".join(error for errors in form.errors.values() for error in errors),
+              "error")
+        return redirect(url_for("attendance.attendance_list", **_kept()))
+    wanted = set(form.shift.data or [])
+    shifts = listing.chosen(sorted(wanted), BULK_LIMIT)
+    outcome = form.outcome.data
+    choice = BulkChoice(outcome=outcome, shifts=shifts[:BULK_LIMIT], too_many=len(shifts) > BULK_LIMIT)
+    if choice.too_many:
+        flash(f"Nothing was marked: mark at most {BULK_LIMIT} shifts at once.", "error")
+        return _bulk_page(choice)
+    if len(shifts) != len(wanted):
+        flash("Nothing was marked: some of the shifts are no longer in the plan. Check the list and confirm again.",
+              "error")
+        return _bulk_page(choice)
+    try:
+        with all_or_nothing():
+            record_bulk(shifts, outcome, current_user.email, utcnow())
+    except Refusal as refusal:
+        count = len(refusal.reasons)
+        if None in refusal.reasons:
+            flash(f"Nothing was marked: {refusal.message}", "error")
+            return _bulk_page(choice)
+        flash(f"Nothing was marked: {count} of the {len(shifts)} shifts cannot be marked "
+              f"{OUTCOME_LABELS[outcome].lower()} now (listed below with the reason). Leave them out and "
+              "confirm again.", "error")
+        return _bulk_page(choice)
+    names = ", ".join(assignment.person.full_name for assignment in shifts)
+    noun = "shift" if len(shifts) == 1 else "shifts"
+    told = " Their line managers are e-mailed." if outcome == NO_SHOW else ""
+    flash(f"Marked {len(shifts)} {noun} as {OUTCOME_LABELS[outcome].lower()}: {names}.{told}", "success")
+    return redirect(url_for("attendance.attendance_list", **_kept()))
+
+
+def _bulk_choice() -> BulkChoice:
+    """The choice the address gives: ``outcome`` and either ``shift`` ids or ``day_site`` and ``day``."""
+    args = request.args
+    choice = BulkChoice(outcome=args.get("outcome", ""))
+    if choice.outcome not in OUTCOMES:
+        choice.errors["outcome"] = "Choose came or no-show."
+    choice.by_day = "day_site" in args or "day" in args
+    if choice.by_day:
+        choice.day_site, choice.day = args.get("day_site", "").strip(), args.get("day", "").strip()
+        if not choice.day_site:
+            choice.errors["day_site"] = "Choose the site."
+        elif db.session.scalar(sa.select(Site.id).where(Site.code == choice.day_site)) is None:
+            choice.errors["day_site"] = f"There is no site with the code {choice.day_site[:40]}."
+        try:
+            day = date.fromisoformat(choice.day)
+        except ValueError:
+            choice.errors["day"] = "Enter the day as YYYY-MM-DD."
+        if "day_site" not in choice.errors and "day" not in choice.errors:
+            found = listing.site_day(choice.day_site, day, utcnow(), BULK_LIMIT)
+            choice.shifts, choice.too_many = found[:BULK_LIMIT], len(found) > BULK_LIMIT
+        return choice
+    ids = sorted({int(value) for value in args.getlist("shift") if value.isdigit() and len(value) < 12})
+    if ids:
+        found = listing.chosen(ids, BULK_LIMIT)
+        choice.shifts, choice.too_many = found[:BULK_LIMIT], len(found) > BULK_LIMIT
+    return choice
+
+
+def _bulk_page(choice: BulkChoice):
+    lines = bulk_preview(choice.shifts, choice.outcome, utcnow()) if choice.outcome in OUTCOMES else []
+    ready = [line for line in lines if line.problem is None]
+    sites = db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code)).all()
+    return render_template("attendance/bulk.html", choice=choice, lines=lines, ready=ready,
+                           outcome_labels=OUTCOME_LABELS, outcomes=OUTCOMES, shift_time=ShiftTime.of, sites=sites,
+                           kept=_kept(), limit=BULK_LIMIT, NO_SHOW=NO_SHOW)
 
 
 @bp.route("/host/<token>", methods=["GET", "POST"])

@@ -45,10 +45,12 @@ class BlackoutForm(Form):
 
     scope = RadioField("Who the blackout is for", default=PERSON, validate_choice=False,
                        choices=[SelectChoice(value, label) for value, label in SCOPE_LABELS.items()])
-    employee_id = StringField("Employee id", filters=[_strip],
-                              validators=[Length(max=64, message="An employee id has at most 64 characters.")],
-                              description="For a person: their id in the HR system, as in the roster.",
-                              render_kw={"autocomplete": "off", "spellcheck": "false"})
+    employee_id = StringField("Person", filters=[_strip],
+                              validators=[Length(max=254, message="Type at most 254 characters: a name, an e-mail "
+                                                                  "address or an employee ID.")],
+                              description="For a person: their name, e-mail address or employee ID.",
+                              render_kw={"autocomplete": "off", "spellcheck": "false",
+                                         "data-suggest": "/people/suggest"})
     site = SelectField("Site", choices=[], validate_choice=False, description="For a whole site.")
     start = DayField("First day", "Enter the first day of the blackout.")
     end = DayField("Last day", "Enter the last day of the blackout (the same as the first for one day).",

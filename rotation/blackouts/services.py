@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from rotation.blackouts.models import PERSON, SCOPE_LABELS, SITE, Blackout
 from rotation.blackouts.signals import saved
 from rotation.extensions import db
+from rotation.people.lookup import look_up
 from rotation.people.models import Person
 from rotation.people.signals import person_page
 from rotation.refusals import FieldRefusal
@@ -27,7 +28,8 @@ def check_scope(scope: str, employee_id: str, site_code: str) -> None:
         raise FieldRefusal("scope",
                            "Choose whether the blackout is for a person, a whole site or the whole company.")
     if scope == PERSON and not employee_id:
-        raise FieldRefusal("employee_id", "Enter the employee id of the person the blackout is for.")
+        raise FieldRefusal("employee_id", "Enter the name, e-mail address or employee ID of the person the blackout "
+                                          "is for.")
     if scope == SITE and not site_code:
         raise FieldRefusal("site", "Choose the site the blackout is for.")
 
@@ -49,7 +51,8 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     """Create a blackout (``blackout`` is None) or change ``blackout``, and flush.
 
     ``scope`` is ``person``, ``site`` or ``company``; a person is found by
-    ``employee_id`` and a site by ``site_code``, and the one the scope does not
+    ``employee_id`` (their employee ID, e-mail address or a name that names one
+    person: ``rotation.people.lookup``) and a site by ``site_code``, and the one the scope does not
     use is ignored. ``start`` and ``end`` are the first and last day, inclusive.
     Upcoming assignments the blackout now covers are marked for re-planning.
     Raises ``FieldRefusal`` naming the field at fault, and then changes nothing.
@@ -60,9 +63,10 @@ def save_blackout(blackout: Blackout | None, scope: str, employee_id: str | None
     check_scope(scope, employee_id, site_code)
     person = site = None
     if scope == PERSON:
-        person = db.session.scalar(sa.select(Person).where(Person.employee_id == employee_id))
-        if person is None:
-            raise FieldRefusal("employee_id", f"No person in the roster has the employee id {employee_id}.")
+        found = look_up(employee_id)
+        if found.person is None:
+            raise FieldRefusal("employee_id", found.problem or "Enter the person the blackout is for.")
+        person = found.person
     elif scope == SITE:
         site = db.session.scalar(sa.select(Site).where(Site.code == site_code))
         if site is None:

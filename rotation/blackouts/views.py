@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy.orm import joinedload
 from wtforms import SelectChoice  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 
@@ -10,7 +13,7 @@ from rotation.blackouts.forms import BlackoutForm
 from rotation.blackouts.models import COMPANY, PERSON, SCOPE_LABELS, SITE, Blackout
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import ROSTER, menu_entry
 from rotation.pagination import paginate
 from rotation.people.models import Person
 from rotation.refusals import FieldRefusal, all_or_nothing
@@ -20,7 +23,7 @@ from rotation.signals import answers
 from rotation.sites.models import Site
 
 bp = Blueprint("blackouts", __name__)
-menu_entry("Blackouts", "blackouts.blackout_list", {HR}, position=40)
+menu_entry("Blackouts", "blackouts.blackout_list", {HR}, position=40, group=ROSTER)
 
 CURRENT = "current"  # blackouts that have not ended yet: the default
 ALL = "all"
@@ -63,11 +66,14 @@ def blackout_new():
             with all_or_nothing():
                 blackout = services.save_blackout(None, form.scope.data, form.employee_id.data, form.site.data,
                                                   form.start.data, form.end.data, form.reason.data)
+                collided = _collisions_unless_confirmed(blackout, form)
         except FieldRefusal as problem:
             form.show_refusal(problem)
+        except _Preview as preview:
+            return _confirm_page(form, None, preview.collided)
         else:
             flash(f"Added a blackout for {services.describe_blackout(blackout)}.", "success")
-            _flash_collisions(blackout)
+            _flash_collisions(collided)
             return redirect(_list_showing(blackout))
     return render_template("blackouts/form.html", form=form, blackout=None)
 
@@ -89,11 +95,15 @@ def blackout_edit(blackout_id: int):
             with all_or_nothing():
                 services.save_blackout(blackout, form.scope.data, form.employee_id.data, form.site.data,
                                        form.start.data, form.end.data, form.reason.data)
+                collided = _collisions_unless_confirmed(blackout, form)
         except FieldRefusal as problem:
             form.show_refusal(problem)
+        except _Preview as preview:
+            db.session.refresh(blackout)  # the savepoint is gone: the page shows the blackout as it still is
+            return _confirm_page(form, blackout, preview.collided)
         else:
             flash(f"Saved the blackout for {services.describe_blackout(blackout)}.", "success")
-            _flash_collisions(blackout)
+            _flash_collisions(collided)
             return redirect(_list_showing(blackout))
     return render_template("blackouts/form.html", form=form, blackout=blackout)
 
@@ -112,13 +122,66 @@ def blackout_delete(blackout_id: int):
     return redirect(url_for("blackouts.blackout_list"))
 
 
-def _flash_collisions(blackout: Blackout) -> None:
-    """Say how many published shifts the blackout now covers: the next plan run has to move them."""
-    count = sum(answers(signals.announced_collisions, blackout))
-    if count:
-        shifts = "1 published shift collides" if count == 1 else f"{count} published shifts collide"
-        flash(f"{shifts} with this blackout and now need{'s' if count == 1 else ''} re-planning: run the plan "
-              "again before publishing, or move them from their assignment pages.", "warning")
+NAMED = 10  # colliding shifts named before "and N more"
+
+
+@dataclass(frozen=True)
+class Collided:
+    """The published shifts a blackout covers: the first few by name, and how many in all."""
+
+    total: int
+    shifts: list[signals.CollidingShift]
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.shifts)
+
+
+class _Preview(Exception):
+    """Raised inside the savepoint to undo a blackout HR has not yet confirmed despite its collisions."""
+
+    def __init__(self, collided: Collided) -> None:
+        super().__init__("collisions to confirm")
+        self.collided = collided
+
+
+def _collisions_unless_confirmed(blackout: Blackout, form: BlackoutForm) -> Collided:
+    """The published shifts the blackout (saved, not yet committed) covers; raises ``_Preview`` when there are
+    some and HR has not confirmed these very values, so the savepoint is undone and the page asks first."""
+    total = sum(answers(signals.announced_collisions, blackout))
+    shifts = [shift for found in answers(signals.colliding_shifts, blackout, limit=NAMED) for shift in found]
+    collided = Collided(total, shifts)
+    if total and request.form.get("confirmed") != _signature(form):
+        raise _Preview(collided)
+    return collided
+
+
+def _signature(form: BlackoutForm) -> str:
+    """The values HR confirmed: changing any of them after seeing the collisions asks again."""
+    return "|".join(str(value or "") for value in (form.scope.data, form.employee_id.data, form.site.data,
+                                                   form.start.data, form.end.data))
+
+
+def _confirm_page(form: BlackoutForm, blackout: Blackout | None, collided: Collided) -> str:
+    return render_template("blackouts/form.html", form=form, blackout=blackout, collided=collided,
+                           signature=_signature(form))
+
+
+def _flash_collisions(collided: Collided) -> None:
+    """Name the published shifts the blackout now covers, each linked: the next plan run has to move them."""
+    if not collided.total:
+        return
+    count = collided.total
+    shifts = "1 published shift collides" if count == 1 else f"{count} published shifts collide"
+    named = Markup(", ").join(
+        Markup('<a href="{}">{}\'s {} at {} on {}</a>').format(
+            url_for("assignments.assignment_detail", assignment_id=shift.assignment_id), shift.person_name,
+            shift.kind_label.lower(), shift.site_code, shift.first_day.isoformat())
+        for shift in collided.shifts)
+    more = f" and {collided.more} more" if collided.more else ""
+    flash(Markup("{} with this blackout and now need{} re-planning: {}{}. Run the plan again before publishing, "
+                 "or move them from their assignment pages.").format(shifts, "s" if count == 1 else "", named, more),
+          "warning")
 
 
 def _load(blackout_id: int) -> Blackout:

@@ -9,6 +9,7 @@ written in one transaction. The services flush; the request commits.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -33,7 +34,8 @@ from rotation.notifications.services import notify
 from rotation.outbox.models import CHANGE_OUTCOME
 from rotation.outbox.queue import queue_text_message
 from rotation.outbox.texts import summary, when_text
-from rotation.refusals import FieldRefusal
+from rotation.people.models import Person
+from rotation.refusals import FieldRefusal, Refusal
 from rotation.sites.models import Slot
 
 MAX_REASON = 1000
@@ -151,13 +153,13 @@ def approve(request: ChangeRequest, slot: Slot, decided_by: str, note: str | Non
     return Approval(slot=slot, warnings=warnings)
 
 
+# The most requests HR keeps as planned in one go.
+BULK_LIMIT = 100
+
+
 def decline(request: ChangeRequest, decided_by: str, note: str) -> None:
     """Decline ``request`` with ``note`` saying why; the shift stays; the person is told. Flush."""
-    note = (note or "").strip()
-    if not note:
-        raise FieldRefusal("note", "Say why you decline; the manager reads it.")
-    if len(note) > MAX_REASON:
-        raise FieldRefusal("note", f"Keep the reason to {MAX_REASON} characters; it has {len(note)}.")
+    note = _decline_note(note)
     _lock(request)
     if request.status != PENDING:
         raise FieldRefusal(None, f"This request was {request.status} meanwhile; nothing was changed.")
@@ -173,6 +175,54 @@ def decline(request: ChangeRequest, decided_by: str, note: str) -> None:
         what = f"HR declined your change request. Your shift stays: {summary(assignment)}, {when_text(assignment)}."
     _tell(assignment, "declined", what, "If it really cannot work, talk to HR.", note)
     current_app.logger.info("%s declined change request %s", decided_by, request.id)
+
+
+def problem_with_declining(request: ChangeRequest) -> str | None:
+    """Why ``request`` cannot be kept as planned now, or None when it can."""
+    if request.status == PENDING:
+        return None
+    name = db.session.scalar(sa.select(Person.full_name).join(Assignment, Assignment.person_id == Person.id)
+                             .where(Assignment.id == request.assignment_id))
+    return f"{name}'s request was {request.status} meanwhile."
+
+
+def bulk_field(request: ChangeRequest) -> str:
+    """The key of a request's sentence in a bulk refusal."""
+    return f"request-{request.id}"
+
+
+def decline_many(requests: Sequence[ChangeRequest], decided_by: str, note: str) -> None:
+    """Keep several shifts as planned at once: decline every request in ``requests`` with the same ``note``, each
+    as :func:`decline` does (its person e-mailed and notified), or none; flush.
+
+    Every request is locked and checked before anything is written; when any is no longer waiting, raises
+    ``Refusal`` with a sentence for each of them (keyed by :func:`bulk_field`), and the caller's savepoint
+    leaves nothing behind.
+    """
+    note = _decline_note(note)
+    if not requests:
+        raise FieldRefusal(None, "Choose at least one request to keep as planned.")
+    if len(requests) > BULK_LIMIT:
+        raise FieldRefusal(None, f"Decide at most {BULK_LIMIT} requests at once.")
+    problems: dict[str | None, str] = {}
+    for request in sorted(requests, key=lambda each: each.id):
+        _lock(request)
+        problem = problem_with_declining(request)
+        if problem:
+            problems[bulk_field(request)] = problem
+    if problems:
+        raise Refusal(problems)
+    for request in requests:
+        decline(request, decided_by, note)
+
+
+def _decline_note(note: str) -> str:
+    note = (note or "").strip()
+    if not note:
+        raise FieldRefusal("note", "Say why you decline; the manager reads it.")
+    if len(note) > MAX_REASON:
+        raise FieldRefusal("note", f"Keep the reason to {MAX_REASON} characters; it has {len(note)}.")
+    return note
 
 
 def _decide(request: ChangeRequest, decided_by: str, note: str | None) -> None:

@@ -6,27 +6,27 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
-from rotation.assignments.changes import valid_slots
+from rotation.assignments.finder import find_slots, preview, search_from
 from rotation.assignments.models import Assignment
 from rotation.assignments.queries import shift_of
-from rotation.assignments.views import ShiftTime, grouped_choices
+from rotation.assignments.views import ShiftTime, slot_when
 from rotation.change_requests import services
-from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, DeclineForm
+from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, BulkDeclineForm, DeclineForm
 from rotation.change_requests.models import FROM_DECLINE, PENDING, REQUEST_STATUS_LABELS, ChangeRequest
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import FOLLOW_UP, menu_entry
 from rotation.outbox.texts import when_text
 from rotation.pagination import paginate
 from rotation.people.models import Person, active_person
 from rotation.people.signals import person_page
-from rotation.refusals import FieldRefusal, all_or_nothing
+from rotation.refusals import FieldRefusal, Refusal, all_or_nothing
 from rotation.roles import HR
 from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
 bp = Blueprint("change_requests", __name__, url_prefix="/changes")
-menu_entry("Change requests", "change_requests.queue", {HR}, position=80)
+menu_entry("Change requests", "change_requests.queue", {HR}, position=80, group=FOLLOW_UP)
 
 
 # --- The manager asks -------------------------------------------------------------------------------
@@ -34,17 +34,19 @@ menu_entry("Change requests", "change_requests.queue", {HR}, position=80)
 @bp.route("/ask/<uid>", methods=["GET", "POST"])
 @signed_in
 def ask(uid: str):
-    """Ask to move one of one's own shifts: to a valid slot, or HR chooses. 404 for anyone else's shift."""
+    """Ask to move one of one's own shifts: to a slot the finder lists, or HR chooses. 404 for anyone else's
+    shift."""
     person = active_person(current_user.email)
     shift = shift_of(person, uid) if person is not None else None
     if shift is None:
         abort(404)
     today = utc_today()
     problem = services.problem_with_asking(shift, today)
-    choices = valid_slots(shift, today) if problem is None else []
+    search, errors = search_from(request.args, shift)
+    found = find_slots(shift, search, errors, today) if problem is None else None
     form = AskForChangeForm()
-    form.slot.choices = {None: [(HR_CHOOSES, "Let HR choose a slot for me")],  # type: ignore[dict-item]  # see below
-                         **{group: options for group, options in grouped_choices(choices).items() if group}}
+    if form.slot.data is None:
+        form.slot.data = HR_CHOOSES
     if problem is None and form.validate_on_submit():
         slot_id = form.chosen_slot_id()
         if not form.slot.errors:
@@ -58,7 +60,7 @@ def ask(uid: str):
                       "until then your shift stays as it is.", "success")
                 return redirect(url_for("my_rotation.index"))
     return render_template("change_requests/ask.html", shift=shift, when=when_text(shift), form=form,
-                           problem=problem, choices=choices)
+                           problem=problem, found=found, slot_when=slot_when, HR_CHOOSES=HR_CHOOSES)
 
 
 @bp.post("/<int:request_id>/withdraw")
@@ -109,14 +111,17 @@ def detail(request_id: int):
 @bp.post("/<int:request_id>/approve")
 @roles_required(HR)
 def approve(request_id: int):
+    """Without ``confirmed``: the page saying what approving with the chosen slot will do, and whether a better free
+    slot exists that week. With it: the approval."""
     change = _load(request_id)
     form = ApproveForm()
-    _offer_slots(change, form)
     if form.validate_on_submit():
         slot_id = form.chosen_slot_id()
         slot = db.session.get(Slot, slot_id, options=[joinedload(Slot.site)]) if slot_id is not None else None
         if slot is None and not form.slot.errors:
             form.slot.errors = ["Choose the slot to move the shift to."]
+        if slot is not None and not form.is_confirmed and change.status == PENDING:
+            return _confirm_page(change, slot, form)
         if slot is not None:
             try:
                 with all_or_nothing():
@@ -127,11 +132,22 @@ def approve(request_id: int):
             else:
                 flash(f"Approved: {change.assignment.person.full_name}'s {change.assignment.kind_label.lower()} "
                       f"moves to {slot.site.code}, {_shift_time(slot)}. The updated invitation and the answer "
-                      "are on their way.", "success")
+                      f"are on their way to {change.assignment.person.email}.", "success")
                 for warning in approval.warnings:
                     flash(warning, "warning")
                 return redirect(url_for("change_requests.queue"))
     return _detail_page(change, form, DeclineForm(formdata=None))
+
+
+def _confirm_page(change: ChangeRequest, slot: Slot, form: ApproveForm) -> str:
+    """What approving with ``slot`` will do, to whom, and a cheaper free slot of that week when there is one."""
+    shift = change.assignment
+    shown = preview(shift, slot, compare=True)
+    return render_template("change_requests/confirm_approve.html", change=change, shift=shift, slot=slot,
+                           preview=shown, form=form, shift_time=_shift_time,
+                           from_text=f"{shift.slot.site.code}, {_shift_time(shift.slot)}",
+                           to_text=f"{slot.site.code}, {_shift_time(slot)}",
+                           asked_for=slot.id == change.wanted_slot_id)
 
 
 @bp.post("/<int:request_id>/decline")
@@ -151,6 +167,66 @@ def decline(request_id: int):
                   FROM_DECLINE else f"Declined {name}'s request; they are told why.", "success")
             return redirect(url_for("change_requests.queue"))
     return _detail_page(change, ApproveForm(formdata=None), form)
+
+
+@bp.get("/keep-as-planned")
+@roles_required(HR)
+def bulk_confirm():
+    """The ticked requests, each with what keeping its shift as planned does and who is e-mailed, to confirm."""
+    ids = sorted({int(value) for value in request.args.getlist("request") if value.isdigit() and len(value) < 12})
+    if not ids:
+        flash("Tick the requests to keep as planned first.", "error")
+        return redirect(url_for("change_requests.queue"))
+    return _bulk_page(_chosen(ids), BulkDeclineForm(formdata=None))
+
+
+@bp.post("/keep-as-planned")
+@roles_required(HR)
+def bulk_decline():
+    """Keep the confirmed requests' shifts as planned in one transaction: every one of them, or none."""
+    form = BulkDeclineForm()
+    valid = form.validate_on_submit()
+    wanted = sorted(set(form.request.data or []))
+    if not wanted or form.request.errors:
+        flash("Nothing was decided: choose at least one request to keep as planned.", "error")
+        return redirect(url_for("change_requests.queue"))
+    changes = _chosen(wanted)
+    if not valid:  # the note: shown beside it
+        return _bulk_page(changes, form)
+    if len(changes) != len(wanted):
+        flash("Nothing was decided: some of the requests are no longer there. Check the list and confirm again.",
+              "error")
+        return _bulk_page(changes, form)
+    try:
+        with all_or_nothing():
+            services.decline_many(changes, current_user.email, form.note.data or "")
+    except FieldRefusal as refusal:
+        form.show_refusal(refusal)
+        return _bulk_page(changes, form)
+    except Refusal as refusal:
+        flash(f"Nothing was decided: {len(refusal.reasons)} of the {len(changes)} requests cannot be kept as "
+              "planned now (listed below with the reason). Leave them out and confirm again.", "error")
+        return _bulk_page(_chosen(wanted), form)
+    names = ", ".join(change.assignment.person.full_name for change in changes)
+    flash(f"Kept {len(changes)} {'shift' if len(changes) == 1 else 'shifts'} as planned: {names}. Each manager is "
+          "e-mailed why.", "success")
+    return redirect(url_for("change_requests.queue"))
+
+
+def _chosen(ids: list[int]) -> list[ChangeRequest]:
+    """The requests with these ids, oldest first, everything loaded, in one query; at most the bulk limit (+1)."""
+    return list(db.session.scalars(
+        _with_everything(sa.select(ChangeRequest)).where(ChangeRequest.id.in_(ids))
+        .order_by(ChangeRequest.created_at, ChangeRequest.id).limit(services.BULK_LIMIT + 1)
+        .execution_options(populate_existing=True)).unique())
+
+
+def _bulk_page(changes: list[ChangeRequest], form: BulkDeclineForm) -> str:
+    lines = [(change, services.problem_with_declining(change)) for change in changes[:services.BULK_LIMIT]]
+    ready = [change for change, problem in lines if problem is None]
+    return render_template("change_requests/bulk.html", lines=lines, ready=ready, form=form,
+                           too_many=len(changes) > services.BULK_LIMIT, limit=services.BULK_LIMIT,
+                           shift_time=_shift_time, FROM_DECLINE=FROM_DECLINE)
 
 
 def _with_everything(statement: sa.Select) -> sa.Select:
@@ -175,28 +251,22 @@ def _shift_time(slot: Slot) -> str:
     return ShiftTime.of(slot, slot.site).days if slot.first_day != slot.last_day else str(ShiftTime.of(slot, slot.site))
 
 
-def _offer_slots(change: ChangeRequest, form: ApproveForm) -> list:
-    """Put the shift's valid slots in the approval form, the manager's wish first when it still fits."""
-    choices = valid_slots(change.assignment) if change.status == PENDING else []
-    groups = grouped_choices(choices)
-    wanted = change.wanted_slot_id
-    if wanted is not None and any(choice.slot.id == wanted for choice in choices) and change.wanted_slot is not None:
-        groups[None] = [(str(wanted), f"The slot {change.assignment.person.full_name} asked for: "
-                                      f"{change.wanted_slot.site.code}, {_shift_time(change.wanted_slot)}")]
-        if form.slot.data is None:
-            form.slot.data = str(wanted)
-    form.slot.choices = groups  # type: ignore[assignment]  # the stubs predate WTForms 3.3's ungrouped None
-    return choices
-
-
 def _detail_page(change: ChangeRequest, approve_form: ApproveForm, decline_form: DeclineForm) -> str:
-    choices = _offer_slots(change, approve_form)
     person = db.session.get(Person, change.assignment.person_id)
-    wanted_fits = change.wanted_slot_id is not None and any(c.slot.id == change.wanted_slot_id for c in choices)
+    found = wanted = None
+    if change.status == PENDING:
+        shift = change.assignment
+        around = change.wanted_slot.first_day if change.wanted_slot is not None else None
+        search, errors = search_from(request.args, shift, around=around)
+        found = find_slots(shift, search, errors)
+        if change.wanted_slot is not None:
+            wanted = preview(shift, change.wanted_slot, compare=True)
+        if approve_form.slot.data is None:
+            approve_form.slot.data = str(change.wanted_slot_id) if wanted and not wanted.problem else None
     return render_template(
         "change_requests/detail.html", change=change, person=person, approve_form=approve_form,
-        decline_form=decline_form, choices=choices, wanted_fits=wanted_fits, shift_time=_shift_time,
-        shift_moved=change.assignment.slot_id != change.from_slot_id)
+        decline_form=decline_form, found=found, wanted=wanted, wanted_fits=wanted is not None and not wanted.problem,
+        shift_time=_shift_time, slot_when=slot_when, shift_moved=change.assignment.slot_id != change.from_slot_id)
 
 
 @person_page.connect

@@ -22,8 +22,9 @@ from rotation.coverage.scope import Scope, is_in_organisation
 from rotation.data_versions import kept
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import FOLLOW_UP, menu_entry
 from rotation.pagination import paginate_sequence
+from rotation.people.lookup import look_up
 from rotation.people.models import Person
 from rotation.roles import HR, MANAGER
 from rotation.security import roles_required
@@ -31,7 +32,7 @@ from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
 
 bp = Blueprint("coverage", __name__, url_prefix="/coverage")
 # Executives see their organisation; the page scopes it (and says so to a manager without reports).
-menu_entry("Coverage", "coverage.overview", {HR, MANAGER}, position=180)
+menu_entry("Coverage", "coverage.overview", {HR, MANAGER}, position=180, group=FOLLOW_UP)
 
 OVERDUE_PER_PAGE = 25
 # Departments and organisations shown on the overview; more are listed, furthest behind first, on their own page.
@@ -46,7 +47,7 @@ class Viewer:
 
     scope: Scope | None
     own: Person | None = None          # a manager's roster person; None for HR
-    root_error: str | None = None      # HR's employee ID that matches nobody
+    root_error: str | None = None      # why what HR typed names nobody, or several people
     sentence: str | None = None        # why a manager sees no figures
 
 
@@ -61,15 +62,16 @@ def _person_by_employee_id(employee_id: str) -> Person | None:
 
 
 def _viewer() -> Viewer:
-    """The scope the signed-in account may see, narrowed by ``?root=EMPLOYEE_ID`` where allowed."""
-    wanted = request.args.get("root", "").strip()[:64]
+    """The scope the signed-in account may see, narrowed by ``?root=EMPLOYEE_ID`` where allowed (HR may also
+    give a name or an e-mail address)."""
+    wanted = request.args.get("root", "").strip()[:254]
     if current_user.has_role(HR):
         if not wanted:
             return Viewer(scope=Scope())
-        root = _person_by_employee_id(wanted)
-        if root is None:
-            return Viewer(scope=Scope(), root_error=f"Nobody on the roster has the employee ID {wanted}.")
-        return Viewer(scope=Scope(root))
+        found = look_up(wanted)  # a name, an e-mail address or an employee ID
+        if found.person is None:
+            return Viewer(scope=Scope(), root_error=found.problem)
+        return Viewer(scope=Scope(found.person))
     own = db.session.scalar(sa.select(Person).where(Person.email == current_user.email, Person.is_active.is_(True)))
     if own is None:
         return Viewer(scope=None, sentence="Your account is not linked to anyone on the roster, "

@@ -15,6 +15,7 @@ from rotation.assignments.changes import valid_slots
 from rotation.assignments.models import COMPLETED, CONFIRMED, NO_SHOW, PUBLISHED, Assignment
 from rotation.attendance.services import record_many
 from rotation.change_requests.services import approve, ask_for_change, decline
+from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.people.models import Person
 from rotation.plans.runs import plan_run, start_run
@@ -37,7 +38,9 @@ def play_the_year(today: date) -> None:
 
 
 def _record_attendance(today: date) -> None:
-    now = datetime.combine(today, time(12), tzinfo=UTC)
+    # Recorded at noon of ``today``, or now if that is still ahead: attendance is never stamped in the future.
+    noon = datetime.combine(today, time(12), tzinfo=UTC)
+    now = min(noon, utcnow()) if today == utcnow().date() else noon
     past = db.session.scalars(
         sa.select(Assignment).join(Slot, Slot.id == Assignment.slot_id)
         .where(Assignment.status.in_((PUBLISHED, CONFIRMED)), Slot.starts_at <= now - STILL_TO_RECORD)

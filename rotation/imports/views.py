@@ -16,12 +16,12 @@ from rotation.imports.models import CHECKED, FAILED, IMPORTED, IMPORTING, IN_PRO
 from rotation.imports.preview import Preview
 from rotation.imports.registry import import_kinds
 from rotation.jobs.queue import job_for, waiting_for_a_worker
-from rotation.navigation import menu_entry
+from rotation.navigation import ROSTER, menu_entry
 from rotation.roles import HR
 from rotation.security import roles_required
 
 bp = Blueprint("imports", __name__)
-menu_entry("Imports", "imports.upload", {HR}, position=50)
+menu_entry("Imports", "imports.upload", {HR}, position=50, group=ROSTER)
 
 LIST_PAGE = {"people": "people.person_list", "sites": "sites.site_list", "blackouts": "blackouts.blackout_list"}
 KEPT_FOR = timedelta(days=1)  # uploads are forgotten a day later, once nothing is in progress

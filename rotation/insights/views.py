@@ -24,13 +24,13 @@ from rotation.insights.figures import (
     pareto_groups,
     problem_kinds,
 )
-from rotation.navigation import menu_entry
+from rotation.navigation import IMPROVEMENT, menu_entry
 from rotation.observations.models import KIND_LABELS
 from rotation.roles import ADMIN, MANAGER, OWNER
 from rotation.security import roles_required
 
 bp = Blueprint("insights", __name__, url_prefix="/insights")
-menu_entry("Insights", "insights.pareto", {OWNER, ADMIN, MANAGER}, position=160)
+menu_entry("Insights", "insights.pareto", {OWNER, ADMIN, MANAGER}, position=160, group=IMPROVEMENT)
 
 
 def _choice(name: str, allowed: tuple[str, ...]) -> str:

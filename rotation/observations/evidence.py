@@ -40,6 +40,7 @@ def store(upload: FileStorage, *, observation_id: int, uploaded_by_id: int,
           second_id: int | None = None) -> Evidence:
     """Check an upload, keep it (photos re-encoded without metadata) and add its row (flushed, not committed).
 
+    A file the observation already holds (the same bytes once kept) is not added again: that one is returned.
     Raises ``EvidenceProblem`` when the file is empty, too large, of an unknown type, damaged, or one too
     many for the observation; nothing is written then.
     """
@@ -52,11 +53,18 @@ def store(upload: FileStorage, *, observation_id: int, uploaded_by_id: int,
                               "it was not added.", name)
     if kind.photo_format:
         data = without_metadata(data, kind, name)
+    # The same file sent again (a phone resending what it kept while without signal) is kept once.
+    digest = hashlib.sha256(data).hexdigest()
+    same = db.session.scalar(sa.select(Evidence).where(
+        Evidence.observation_id == observation_id, Evidence.sha256 == digest,
+        Evidence.second_id.is_(None) if second_id is None else Evidence.second_id == second_id))
+    if same is not None:
+        return same
 
     key = secrets.token_hex(16)
     evidence = Evidence(observation_id=observation_id, second_id=second_id, uploaded_by_id=uploaded_by_id,
                         filename=_safe_filename(upload.filename or "", kind), content_type=kind.content_type,
-                        size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), storage_key=key)
+                        size_bytes=len(data), sha256=digest, storage_key=key)
     path = _path_for(key)
     _write(path, data)
     _remember(_WRITTEN, path)

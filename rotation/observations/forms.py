@@ -34,20 +34,21 @@ def _blank_is_none(value):
 
 
 class ObservationForm(Form):
-    area_id = SelectField("Process area", coerce=_optional_int, choices=[], validate_choice=False,
+    area_id = SelectField("Process area (required)", coerce=_optional_int, choices=[], validate_choice=False,
                           description="Where in the process did it happen?")
-    kind = RadioField("What did you see?", choices=dict(KIND_LABELS), validate_choice=False,
+    kind = RadioField("What did you see? (required)", choices=dict(KIND_LABELS), validate_choice=False,
                       validators=[Optional()])
-    title = StringField("Title", filters=[lambda v: (v or "").strip()],
+    title = StringField("Title (optional)", filters=[lambda v: (v or "").strip()],
                         validators=[Length(max=200, message="Keep the title to 200 characters.")],
-                        description="One line an owner recognises, e.g. “Refund needs a supervisor for every order”.")
+                        description="One line an owner recognises, e.g. “Refund needs a supervisor for every order”. "
+                                    "Left empty, the start of what happened is used.")
     contact_driver = StringField("Why did the customer have to contact us?", filters=[_blank_is_none],
                                  validators=[Length(max=300, message="Keep it to 300 characters.")],
                                  description="For a customer contact: its driver, e.g. “parcel promised Friday, "
                                              "arrived Tuesday”.")
     waste = SelectField("Which waste?", choices={"": "Choose a waste", **WASTES},
                         filters=[_blank_is_none], validate_choice=False)
-    what_happened = TextAreaField("What happened", filters=[lambda v: (v or "").strip()],
+    what_happened = TextAreaField("What happened (required)", filters=[lambda v: (v or "").strip()],
                                   validators=[Length(max=5000, message="Keep it to 5,000 characters.")],
                                   description="The facts: what you saw and heard, not who did it.")
     customer_minutes = IntegerField("Customer minutes lost", validators=[

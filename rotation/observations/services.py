@@ -2,9 +2,10 @@
 
 A person files observations only for their own shift, from its start until
 ``ROTATION_OBSERVATION_DAYS`` after its end (HR may extend one shift's window).
-A draft keeps whatever was typed; submitting checks that everything an owner
-needs is there. The author edits it until an owner triages it. The services
-flush; the request commits.
+A draft keeps whatever was typed; submitting needs three answers only (the
+process area, the kind and what happened: what a phone on the floor can give),
+the rest is detail. The author edits it until an owner triages it. The
+services flush; the request commits.
 """
 from __future__ import annotations
 
@@ -21,13 +22,12 @@ from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.notifications.services import notify
 from rotation.observations import signals
+from rotation.observations.evidence import MAX_FILES
 from rotation.observations.evidence import delete as delete_evidence
 from rotation.observations.models import (
-    CONTACT,
     DRAFT,
     SAFETY,
     SUBMITTED,
-    WASTE,
     Evidence,
     Observation,
     Second,
@@ -45,6 +45,10 @@ from rotation.sites.models import Slot
 
 # Shifts one may file about: announced ones that have happened or are happening.
 FILEABLE = (PUBLISHED, CONFIRMED, COMPLETED)
+# Left out, the severity is recorded as this middle level; the owner who triages it judges it again.
+DEFAULT_SEVERITY = 3
+# A title left out is the start of what happened, cut at a word to about this many characters.
+TITLE_FROM_TEXT = 80
 # The fields the form edits, in the form's order.
 FIELDS = ("area_id", "kind", "title", "contact_driver", "waste", "what_happened", "customer_minutes",
           "customer_visible", "frequency", "severity", "why_1", "why_2", "why_3", "why_4", "why_5", "cause",
@@ -126,8 +130,10 @@ def save(observation: Observation, values: dict, now: datetime) -> None:
         raise Refusal(problems)
     before = {name: getattr(observation, name) for name in FIELDS}
     for name in FIELDS:
-        setattr(observation, name, values.get(name))
+        value = values.get(name)
+        setattr(observation, name, "" if value is None and name in ("title", "what_happened") else value)
     if observation.status == SUBMITTED:
+        _fill_defaults(observation)
         missing = completeness_problems(observation)
         if missing:
             for name, value in before.items():
@@ -154,6 +160,7 @@ def submit(observation: Observation, now: datetime) -> bool:
     problems = completeness_problems(observation)
     if problems:
         raise Refusal(problems)
+    _fill_defaults(observation)
     observation.status = SUBMITTED
     observation.submitted_at = now
     observation.updated_at = now
@@ -173,27 +180,35 @@ def delete_draft(observation: Observation) -> None:
 
 
 def completeness_problems(observation: Observation) -> dict[str | None, str]:
-    """What a submission still lacks, field by field."""
+    """What a submission still lacks, field by field: the area, the kind and what happened (and a verdict
+    when a fix to check is chosen). Everything else is detail the author may add."""
     problems: dict[str | None, str] = {}
     if observation.area_id is None:
         problems["area_id"] = "Choose the process area where you saw it."
     if not observation.kind:
         problems["kind"] = "Choose what kind of observation this is."
-    if not (observation.title or "").strip():
-        problems["title"] = "Give it a short title, e.g. “Refund needs a supervisor for every order”."
     if not (observation.what_happened or "").strip():
         problems["what_happened"] = "Say what happened: the facts you saw or heard."
-    if observation.kind == CONTACT and not (observation.contact_driver or "").strip():
-        problems["contact_driver"] = "Say why the customer had to contact us: the driver of the contact."
-    if observation.kind == WASTE and not observation.waste:
-        problems["waste"] = "Choose which of the eight wastes it is."
-    if observation.severity is None:
-        problems["severity"] = "Choose a severity from 1 to 5."
-    if not observation.frequency:
-        problems["frequency"] = "Say how often the frontline sees it."
     if observation.verifies_problem_id is not None and not observation.verdict:
         problems["verdict"] = "Say whether the fix works: is it fixed, or still broken?"
     return problems
+
+
+def title_from(text: str) -> str:
+    """A title from what happened: its first line, cut at a word near ``TITLE_FROM_TEXT`` characters."""
+    line = next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+    if len(line) <= TITLE_FROM_TEXT:
+        return line
+    cut = line[:TITLE_FROM_TEXT].rsplit(" ", 1)[0].rstrip(" ,.;:-") or line[:TITLE_FROM_TEXT]
+    return cut + "…"
+
+
+def _fill_defaults(observation: Observation) -> None:
+    """What a submission left out and the record needs: a title from what happened, the middle severity."""
+    if not (observation.title or "").strip():
+        observation.title = title_from(observation.what_happened)
+    if observation.severity is None:
+        observation.severity = DEFAULT_SEVERITY
 
 
 def _area_problem(area_id) -> dict[str | None, str]:
@@ -272,8 +287,12 @@ def area_owners(area_id: int | None) -> list[User]:
 # --- "Me too" --------------------------------------------------------------------------------------------
 
 def second(observation: Observation, person: Person, assignment: Assignment | None, note: str | None,
-           now: datetime) -> Second:
-    """Second someone else's submitted observation from one of one's own shifts with an open window; flush."""
+           now: datetime, area_id: int | None = None) -> Second:
+    """Second someone else's submitted observation from one of one's own shifts with an open window; flush.
+
+    It counts only from a shift of the same kind (a customer-service day for one seen on a customer-service
+    day) or, when the seconder names the process area they saw it in (``area_id``), the same area.
+    """
     if observation.author_id == person.id:
         raise Refusal({None: "This is your own observation; edit it instead."})
     if observation.status not in (SUBMITTED, "triaged"):
@@ -282,6 +301,11 @@ def second(observation: Observation, person: Person, assignment: Assignment | No
     if problem:
         raise Refusal({"assignment_id": problem})
     assert assignment is not None, "filing_problem refuses a missing shift"
+    seen_on = db.session.get_one(Assignment, observation.assignment_id)
+    if assignment.kind != seen_on.kind and (area_id is None or area_id != observation.area_id):
+        raise Refusal({"assignment_id": f"This was seen on a {seen_on.kind_label.lower()}, and your shift is a "
+                                        f"{assignment.kind_label.lower()} in another process area, so your "
+                                        "“me too” would not count: file your own observation instead."})
     if db.session.scalar(sa.select(sa.exists().where(Second.observation_id == observation.id,
                                                      Second.person_id == person.id))):
         raise Refusal({None: "You have already said “me too” to this one."})
@@ -295,6 +319,53 @@ def second(observation: Observation, person: Person, assignment: Assignment | No
     notify(observation.author_id, f"{person.full_name} saw it too: “{observation.title}”.",
            link=f"/observations/{observation.id}")
     return seconded
+
+
+def second_instead(observation: Observation, draft: Observation, person: Person, now: datetime) -> Second:
+    """"Me too" from the form of one's own draft, instead of filing it: the draft's shift and area count, what it
+    says becomes the note, its photos move to the "me too", and the draft is gone (none is left behind). Flush."""
+    if draft.author_id != person.id or draft.status != DRAFT:
+        raise Refusal({None: "Only your own draft can become a “me too”."})
+    note = (draft.what_happened or "").strip()[:2000] or None
+    photos = list(db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == draft.id)))
+    held = db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)
+                             .where(Evidence.observation_id == observation.id)) or 0
+    if photos and held + len(photos) > MAX_FILES:
+        raise Refusal({None: f"That observation already has {held} photos and files; with your {len(photos)} it "
+                             f"would have more than {MAX_FILES}. Remove some of yours first."})
+    seconded = second(observation, person, db.session.get(Assignment, draft.assignment_id), note, now,
+                      area_id=draft.area_id)
+    for evidence in photos:
+        evidence.observation_id, evidence.second_id = observation.id, seconded.id
+    db.session.flush()
+    db.session.delete(draft)
+    db.session.flush()
+    return seconded
+
+
+def take_back(seconded: Second, person: Person, now: datetime, restore: dict | None = None) -> Observation | None:
+    """Undo one's own "me too"; flush. With ``restore`` (the draft's answers, when the "me too" came from a
+    draft's form), a draft with those answers is filed again on the same shift and its photos move back to it;
+    returns that draft."""
+    if seconded.person_id != person.id:
+        raise Refusal({None: "Only the person who said “me too” can take it back."})
+    draft = None
+    photos = list(db.session.scalars(sa.select(Evidence).where(Evidence.second_id == seconded.id)))
+    if restore is not None:
+        draft = start_draft(db.session.get(Assignment, seconded.assignment_id), person, now)
+        try:
+            save(draft, restore, now)
+        except Refusal:
+            save(draft, {"what_happened": seconded.note or ""}, now)
+        for evidence in photos:
+            evidence.observation_id, evidence.second_id = draft.id, None
+    else:
+        for evidence in photos:
+            delete_evidence(evidence)
+    db.session.flush()
+    db.session.delete(seconded)
+    db.session.flush()
+    return draft
 
 
 def extend_window(assignment: Assignment, until: date, granted_by: str) -> None:

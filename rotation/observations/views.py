@@ -2,9 +2,9 @@
 and the observations in the areas an owner owns."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rotation.assignments.models import Assignment
@@ -12,6 +12,7 @@ from rotation.assignments.signals import shift_page
 from rotation.db import utcnow
 from rotation.exports import download
 from rotation.extensions import db
+from rotation.forms import Form
 from rotation.navigation import menu_entry
 from rotation.observations import queries, services, signals
 from rotation.observations.access import can_edit, can_triage, can_view, person_of
@@ -29,6 +30,7 @@ from rotation.observations.models import (
     WASTES,
     Evidence,
     Observation,
+    Second,
 )
 from rotation.observations.signals import ProblemLink
 from rotation.outbox.texts import when_text
@@ -192,26 +194,51 @@ def autosave(observation_id: int):
 @bp.post("/<int:observation_id>/evidence")
 @signed_in
 def add_evidence(observation_id: int):
+    """Photos and files for one's observation: a redirect back to the form, or JSON for the form's background
+    upload (``Accept: application/json``): the files added, or the problem beside the photo field."""
     observation = _load(observation_id)
     if not can_edit(current_user, observation):
         abort(404)
+    as_json = _wants_json()
     form = EvidenceForm()
+    problem = None
+    uploads = []
     if not form.validate():
-        flash("The upload could not be read; try again.", "error")
-        return redirect(url_for("observations.edit", observation_id=observation.id))
-    uploads = [upload for upload in (form.files.data or []) if upload and upload.filename]
-    if not uploads:
-        flash("Choose a photo or file first.", "error")
-        return redirect(url_for("observations.edit", observation_id=observation.id))
-    try:
-        with all_or_nothing():
-            for upload in uploads:
-                store(upload, observation_id=observation.id, uploaded_by_id=observation.author_id)
-    except EvidenceProblem as problem:
-        flash(f"{problem} None of the files were added." if len(uploads) > 1 else str(problem), "error")
+        problem = "The upload could not be read; try again."
     else:
-        flash(f"Added {len(uploads)} file{'s' if len(uploads) != 1 else ''}.", "success")
+        uploads = [upload for upload in (form.files.data or []) if upload and upload.filename]
+        if not uploads:
+            problem = "Choose a photo or file first."
+    added: list[Evidence] = []
+    if problem is None:
+        try:
+            with all_or_nothing():
+                for upload in uploads:
+                    added.append(store(upload, observation_id=observation.id, uploaded_by_id=observation.author_id))
+        except EvidenceProblem as refused:
+            problem = f"{refused} None of the files were added." if len(uploads) > 1 else str(refused)
+            added = []
+    message = f"Added {len(added)} file{'s' if len(added) != 1 else ''}."
+    if as_json:
+        if problem is not None:
+            return jsonify({"added": [], "message": problem}), 422
+        return jsonify({"message": message, "added": [_evidence_json(observation, item) for item in added]})
+    if problem is not None:
+        flash(problem, "error")
+    else:
+        flash(message, "success")
     return redirect(url_for("observations.edit", observation_id=observation.id) + "#evidence")
+
+
+def _evidence_json(observation: Observation, item: Evidence) -> dict:
+    return {"id": item.id, "filename": item.filename, "photo": item.content_type.startswith("image/"),
+            "url": url_for("evidence.download", evidence_id=item.id), "kb": round(item.size_bytes / 1024),
+            "remove_url": url_for("observations.remove_evidence", observation_id=observation.id,
+                                  evidence_id=item.id)}
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
 
 
 @bp.post("/<int:observation_id>/evidence/<int:evidence_id>/delete")
@@ -257,10 +284,14 @@ def detail(observation_id: int):
 @bp.post("/<int:observation_id>/second")
 @signed_in
 def add_second(observation_id: int):
+    """"Me too" from the observation's page (a shift chosen, a note, photos), or, as JSON, from the form of
+    one's own draft (``draft``): the draft becomes the "me too" and the answer says how to take it back."""
     observation = _load(observation_id)
     person = person_of(current_user)
     if person is None or observation.status == DRAFT or observation.author_id == person.id:
         abort(404)
+    if request.form.get("draft"):
+        return _second_instead_of_draft(observation, person)
     form = SecondForm()
     shifts = services.open_shifts(person, _now())
     form.assignment_id.choices = {shift.id: f"{shift.kind_label} at {shift.slot.site.name}"  # type: ignore[misc]  # the stubs predate WTForms 3.3's {value: label} choices
@@ -281,6 +312,74 @@ def add_second(observation_id: int):
             return redirect(url_for("observations.detail", observation_id=observation.id))
     observation = _load(observation_id)
     return _detail_page(observation, form), 200
+
+
+def _second_instead_of_draft(observation: Observation, person: Person):
+    form = Form()  # the CSRF token only
+    draft = queries.observation_with_shift(_whole_number(request.form.get("draft")))
+    if not form.validate() or draft is None or not can_edit(current_user, draft):
+        return jsonify({"seconded": False, "message": "The page has expired; reload it and try again."}), 400
+    try:
+        with all_or_nothing():
+            seconded = services.second_instead(observation, draft, person, _now())
+    except Refusal as refusal:
+        return jsonify({"seconded": False, "message": refusal.message}), 422
+    count = len(queries.seconds_of(observation))
+    return jsonify({
+        "seconded": True,
+        "message": f"You said “me too” to “{observation.title}”: {count} "
+                   f"{'person' if count == 1 else 'people'} saw it besides its author. Your draft became your "
+                   "“me too”, with what you typed as its note.",
+        "take_back_url": url_for("observations.take_back", second_id=seconded.id),
+    })
+
+
+@bp.post("/seconds/<int:second_id>/take-back")
+@signed_in
+def take_back(second_id: int):
+    """Take back one's "me too". From a draft's form (JSON, with its answers), the draft comes back as it was;
+    from the observation's page, the "me too" and its photos are simply gone."""
+    seconded = db.session.get(Second, second_id)
+    person = person_of(current_user)
+    if seconded is None or person is None or seconded.person_id != person.id:
+        abort(404)
+    observation_id = seconded.observation_id
+    as_json = _wants_json()
+    restore = None
+    if as_json and request.form.get("restore"):
+        answers_form = ObservationForm()
+        paths = area_paths(active_only=True)
+        answers_form.area_id.choices = {"": "", **paths}  # type: ignore[dict-item]  # the stubs predate WTForms 3.3's {value: label} choices
+        answers_form.area_ids = frozenset(paths)
+        answers_form.verifies_problem_id.choices = []
+        valid = answers_form.validate()
+        restore = answers_form.values() if valid else {"what_happened": seconded.note or ""}
+        restore["verifies_problem_id"], restore["verdict"] = None, None
+    elif not Form().validate():
+        abort(400)
+    try:
+        with all_or_nothing():
+            draft = services.take_back(seconded, person, _now(), restore=restore)
+    except Refusal as refusal:
+        if as_json:
+            return jsonify({"taken_back": False, "message": refusal.message}), 422
+        flash(refusal.message, "error")
+        return redirect(url_for("observations.detail", observation_id=observation_id))
+    if as_json:
+        answer: dict = {"taken_back": True, "message": "Taken back: your “me too” is gone."}
+        if draft is not None:
+            answer.update(message="Taken back: your draft is here again, as you left it.", draft=draft.id,
+                          edit_url=url_for("observations.edit", observation_id=draft.id),
+                          autosave_url=url_for("observations.autosave", observation_id=draft.id),
+                          evidence_url=url_for("observations.add_evidence", observation_id=draft.id))
+        return jsonify(answer)
+    flash("Taken back: your “me too” is gone.", "success")
+    return redirect(url_for("observations.detail", observation_id=observation_id))
+
+
+def _whole_number(value: str | None) -> int:
+    value = (value or "").strip()
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else 0
 
 
 @bp.post("/window/<int:assignment_id>")
@@ -339,8 +438,10 @@ def _detail_page(observation: Observation, second_form: SecondForm) -> str:
                     shift.id: f"{shift.kind_label} at {shift.slot.site.name}, {shift.slot.first_day.isoformat()}"  # type: ignore[misc]  # the stubs predate WTForms 3.3's {value: label} choices
                     for shift in shifts}
     problem = _problem_link(observation.problem_id) if observation.problem_id else None
+    mine = next((second for second, _ in seconds if person is not None and second.person_id == person.id), None)
     return render_template(
-        "observations/detail.html", observation=observation, evidence=evidence, seconds=seconds, problem=problem,
+        "observations/detail.html", my_second=mine, observation=observation, evidence=evidence, seconds=seconds,
+        problem=problem,
         may_triage=observation.status == SUBMITTED and can_triage(current_user, observation.area_id),
         path=area_paths().get(observation.area_id, "") if observation.area_id is not None else "",
         editable=can_edit(current_user, observation),
@@ -351,6 +452,18 @@ def _detail_page(observation: Observation, second_form: SecondForm) -> str:
 def _problem_link(problem_id: int) -> ProblemLink | None:
     """The problem with this id as a link, asked of the problems layer; None when there is none."""
     return next(iter(answers(signals.problem_link, problem_id)), None)
+
+
+@bp.app_template_global("observations_open_for")
+def observations_open_for(assignment: Assignment) -> bool:
+    """Whether the shift's person may file observations about it now (a shift card offers the button then).
+    Only a shift past its usual window asks whether HR extended it (one query)."""
+    now = _now()
+    if assignment.status not in services.FILEABLE or now < assignment.slot.starts_at:
+        return False
+    if now <= assignment.slot.ends_at + timedelta(days=current_app.config["ROTATION_OBSERVATION_DAYS"]):
+        return True
+    return services.window_of(assignment, assignment.slot).is_open(now)
 
 
 @shift_page.connect

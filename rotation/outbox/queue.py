@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from rotation.assignments.models import NOTICE_CANCEL, NOTICE_REQUEST, Assignment
-from rotation.assignments.signals import notices_set
+from rotation.assignments.models import CONFIRMED, NOTICE_CANCEL, NOTICE_REQUEST, PUBLISHED, Assignment
+from rotation.assignments.signals import notices_set, withdrawal_notice
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
@@ -43,9 +43,6 @@ def queue_assignment_notices() -> int:
                OutboxMessage.assignment_id.in_(noticed))
         .values(status=SUPERSEDED)
         .execution_options(synchronize_session=False))
-    calendar = OutboxMessage.purpose.in_((INVITATION, CANCELLATION))
-    ever_sent = sa.exists().where(OutboxMessage.assignment_id == Assignment.id, calendar, OutboxMessage.status == SENT)
-    never_queued = ~sa.exists().where(OutboxMessage.assignment_id == Assignment.id, calendar)
     now = utcnow()
     purpose = sa.case((Assignment.notice == NOTICE_CANCEL, CANCELLATION), else_=INVITATION)
     rows = (
@@ -57,7 +54,7 @@ def queue_assignment_notices() -> int:
         # A shift that is over is not worth a message; a person who chose the feed alone wants none.
         .where(Slot.ends_at > now, Person.calendar_delivery.in_(INVITED_BY_EMAIL),
                sa.or_(Assignment.notice == NOTICE_REQUEST,
-                      sa.and_(Assignment.notice == NOTICE_CANCEL, sa.or_(ever_sent, never_queued)))))
+                      sa.and_(Assignment.notice == NOTICE_CANCEL, cancellation_reaches()))))
     result = db.session.execute(
         sa.insert(OutboxMessage).from_select(
             ["purpose", "recipient", "recipient_name", "assignment_id", "sequence", "status", "attempts",
@@ -68,6 +65,37 @@ def queue_assignment_notices() -> int:
         .execution_options(synchronize_session=False))
     db.session.flush()
     return rowcount(result)
+
+
+def cancellation_reaches() -> sa.ColumnElement[bool]:
+    """SQL: cancelling the assignment sends a cancellation, as far as its messages go: an invitation or
+    cancellation about it was sent, or none was ever queued (it was announced some other way). One whose every
+    message was superseded before it went out was never heard of, so nothing is sent."""
+    calendar = OutboxMessage.purpose.in_((INVITATION, CANCELLATION))
+    ever_sent = sa.exists().where(OutboxMessage.assignment_id == Assignment.id, calendar, OutboxMessage.status == SENT)
+    never_queued = ~sa.exists().where(OutboxMessage.assignment_id == Assignment.id, calendar)
+    return sa.or_(ever_sent, never_queued)
+
+
+def e_mailed() -> sa.ColumnElement[bool]:
+    """SQL: the person (``Person``) receives calendar messages by e-mail."""
+    return Person.calendar_delivery.in_(INVITED_BY_EMAIL)
+
+
+@withdrawal_notice.connect
+def _withdrawal_notice(assignment: Assignment) -> dict:
+    """On HR's confirmation of a withdrawal: whether withdrawing it e-mails a cancellation
+    (``cancellation_sent``), and when not, why (``no_cancellation_because``)."""
+    if assignment.status not in (PUBLISHED, CONFIRMED):
+        return {"cancellation_sent": False, "no_cancellation_because": "it was never announced"}
+    person = db.session.get_one(Person, assignment.person_id)
+    if person.calendar_delivery not in INVITED_BY_EMAIL:
+        return {"cancellation_sent": False,
+                "no_cancellation_because": "they take their shifts from the subscribed calendar alone"}
+    reaches = db.session.scalar(sa.select(cancellation_reaches()).select_from(Assignment)
+                                .where(Assignment.id == assignment.id))
+    return {"cancellation_sent": bool(reaches),
+            "no_cancellation_because": None if reaches else "no invitation had been sent"}
 
 
 def drop_queued_calendar_messages(person_id: int) -> int:

@@ -29,8 +29,10 @@ from rotation.assignments.models import ANSWER_DECLINED, CONFIRMED, PUBLISHED, A
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import QUEUED, REMINDER, OutboxMessage
+from rotation.outbox.signals import reminder_problems
 from rotation.outbox.texts import shift_facts
 from rotation.people.models import Person
+from rotation.signals import answers
 from rotation.sites.models import Site, Slot
 
 # How late a reminder may still go out; after that the next one is nearer anyway.
@@ -56,7 +58,9 @@ def queue_due_reminders(now: datetime) -> int:
     if not candidates:
         return 0
     queued_at = utcnow()  # as queue_text_message does: ready to send at once, whatever ``now`` says
-    rows = [_message(assignment, lead, now, queued_at) for assignment, lead in candidates]
+    problems = problems_at({assignment.slot.site_id for assignment, _ in candidates})
+    rows = [_message(assignment, lead, now, queued_at, problems.get(assignment.slot.site_id, []))
+            for assignment, lead in candidates]
     table = OutboxMessage.__table__
     statement = (
         _INSERTS[db.session.get_bind().dialect.name](table)
@@ -103,14 +107,24 @@ def _due(now: datetime, leads: tuple[int, ...]) -> list[tuple[Assignment, int]]:
     return [(assignment, days) for assignment, days in db.session.execute(query)]
 
 
-def _message(assignment: Assignment, lead: int, now: datetime, queued_at: datetime) -> dict:
-    """The outbox row of one reminder, with the same values ``queue_text_message`` gives its messages."""
+def problems_at(site_ids: set[int]) -> dict[int, list[str]]:
+    """Up to three open problems at each site, most painful first, as the areas above answer (none if no one does)."""
+    found: dict[int, list[str]] = {}
+    if site_ids:
+        for answer in answers(reminder_problems, None, site_ids=site_ids):
+            found.update(answer)
+    return found
+
+
+def _message(assignment: Assignment, lead: int, now: datetime, queued_at: datetime, problems: list[str]) -> dict:
+    """The outbox row of one reminder, with the same values ``queue_text_message`` gives its messages; it names
+    the site's ``problems`` to look out for and links the shift's briefing."""
     facts = shift_facts(assignment)
     site: Site = assignment.slot.site
     days_to_go = (assignment.slot.first_day - now.astimezone(ZoneInfo(site.timezone)).date()).days
     subject = f"Reminder: {facts.summary}, {facts.short_when}"
     body = current_app.jinja_env.get_template("email/reminder.txt").render(
-        facts=facts, how_soon=how_soon(days_to_go), confirmed=assignment.status == CONFIRMED,
+        facts=facts, how_soon=how_soon(days_to_go), confirmed=assignment.status == CONFIRMED, problems=problems,
         my_rotation_url=f"{current_app.config['ROTATION_BASE_URL'].rstrip('/')}/my/")
     person = assignment.person
     return {"purpose": REMINDER, "recipient": person.email, "recipient_name": person.full_name or "",

@@ -95,12 +95,12 @@ _CLAIMED = (_TABLE.c.id, _TABLE.c.purpose, _TABLE.c.recipient, _TABLE.c.recipien
             _TABLE.c.sequence, _TABLE.c.subject, _TABLE.c.body_text, _TABLE.c.attempts, _TABLE.c.sent_at,
             _TABLE.c.next_attempt_at, _TABLE.c.announced)
 # The due messages that fell due first, but those already in flight, locked against other workers (PostgreSQL)
-# until the commit. They come in the order of the index on (status, next_attempt_at), which needs no sorting
-# however many wait (messages queued together, as publishing queues them, in the order they were written).
+# until the commit. They come in the order of the index on (status, next_attempt_at); messages queued together (as
+# publishing queues them, in one transaction: the same time on PostgreSQL) in the order they were written, by id.
 _CLAIM = (sa.select(*_CLAIMED)
           .where(_TABLE.c.status == QUEUED, _TABLE.c.next_attempt_at <= sa.bindparam("now"),
                  _TABLE.c.id.not_in(sa.bindparam("elsewhere", expanding=True)))
-          .order_by(_TABLE.c.next_attempt_at)
+          .order_by(_TABLE.c.next_attempt_at, _TABLE.c.id)
           .limit(sa.bindparam("size"))
           .with_for_update(skip_locked=True))
 # The columns an outcome writes.

@@ -9,8 +9,9 @@ their last invitation announced to the shift now (:func:`announcement` words
 both), unless they read the same.
 
 Everyone booked on the same shift reads the same words but for their own name
-and their own link to file what they see, so a :class:`ShiftWording` renders
-each shift's texts once, with stand-ins for those two, and fills them in for
+and their own links (to file what they see, and to their briefing), so a
+:class:`ShiftWording` renders each shift's texts once, with stand-ins for
+those, and fills them in for
 each person: the sender makes thousands of e-mails in a row from a few hundred
 shifts.
 """
@@ -43,6 +44,7 @@ CANCEL = "CANCEL"
 # character is in no name or link (PostgreSQL cannot even store one) and passes HTML escaping unchanged.
 _NAME = "\x00name\x00"
 _LINK = "\x00link\x00"
+_BRIEFING = "\x00briefing\x00"
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class ShiftFacts:
     bring: tuple[str, ...]
     manager_url: str
     observations_url: str
+    # The shift's briefing page: the site, its open problems and what the last leaders there saw.
+    briefing_url: str = ""
     # The details block (when, where, host, what to bring, links) as plain text, rendered once.
     details: str = ""
 
@@ -113,6 +117,10 @@ class Shift:
         """Where the attendee of assignment ``uid`` files what they see."""
         return f"{self.base_url}/observations/new?assignment={quote(uid, safe='')}"
 
+    def briefing_url(self, uid: str) -> str:
+        """The briefing page of the attendee of assignment ``uid``: read it before the shift."""
+        return briefing_url(self.base_url, uid)
+
 
 class ShiftWording:
     """The facts and texts of shifts, each rendered once and filled in for every person on it.
@@ -134,7 +142,9 @@ class ShiftWording:
         shift = Shift.of(assignment)
         shared, details = self._shared_facts(shift)
         name, link = assignment.person.full_name, shift.observations_url(assignment.uid)
-        return replace(shared, attendee=name, observations_url=link, details=details.format(name, link))
+        briefing = shift.briefing_url(assignment.uid)
+        return replace(shared, attendee=name, observations_url=link, briefing_url=briefing,
+                       details=details.format(name, link, briefing))
 
     def for_person(self, shift: Shift, *, name: str, uid: str, method: str, updated: bool = False,
                    announced: str | None = None) -> tuple[ShiftTexts, str]:
@@ -152,10 +162,10 @@ class ShiftWording:
             rendered = _render_texts(self._shared_facts(shift)[0], method, updated, moved)
             texts = self._texts[key] = (rendered.subject, _blanks(rendered.plain), _blanks(rendered.html), moved)
         subject, plain, html, moved = texts
-        link = shift.observations_url(uid)
-        mail = ShiftTexts(subject=subject, plain=plain.format(name, link),
-                          html=html.format(escape(name), escape(link)))
-        details = self._shared_facts(shift)[1].format(name, link) + "\n"
+        link, briefing = shift.observations_url(uid), shift.briefing_url(uid)
+        mail = ShiftTexts(subject=subject, plain=plain.format(name, link, briefing),
+                          html=html.format(escape(name), escape(link), escape(briefing)))
+        details = self._shared_facts(shift)[1].format(name, link, briefing) + "\n"
         return mail, f"{moved}\n\n{details}" if moved else details
 
     def _shared_facts(self, shift: Shift) -> tuple[ShiftFacts, str]:
@@ -169,6 +179,11 @@ class ShiftWording:
 def base_url() -> str:
     """The app's address without a closing slash, which its links follow."""
     return current_app.config["ROTATION_BASE_URL"].rstrip("/")
+
+
+def briefing_url(base: str, uid: str) -> str:
+    """The absolute address of assignment ``uid``'s briefing page under the app's address ``base``."""
+    return f"{base}/my/shifts/{quote(uid, safe='')}/briefing"
 
 
 def shift_facts(assignment: Assignment) -> ShiftFacts:
@@ -251,6 +266,7 @@ def _facts_with_stand_ins(shift: Shift) -> ShiftFacts:
         bring=WHAT_TO_BRING.get(shift.kind, WAREHOUSE_BRING),
         manager_url=f"{shift.base_url}/",
         observations_url=_LINK,
+        briefing_url=_BRIEFING,
     )
     return replace(facts, details=_render("email/shift_details.txt", facts=facts).strip())
 
@@ -269,11 +285,13 @@ def _render_texts(facts: ShiftFacts, method: str, updated: bool, moved: str = ""
 
 
 def _blanks(text: str) -> str:
-    """``text`` as a format string: ``{0}`` where the name stands, ``{1}`` where the link does.
+    """``text`` as a format string: ``{0}`` where the name stands, ``{1}`` where the link does, ``{2}`` where the
+    briefing's link does.
 
-    ``str.format`` fills both in one pass and never looks into what it filled in.
+    ``str.format`` fills them in one pass and never looks into what it filled in.
     """
-    return text.replace("{", "{{").replace("}", "}}").replace(_NAME, "{0}").replace(_LINK, "{1}")
+    return (text.replace("{", "{{").replace("}", "}}").replace(_NAME, "{0}").replace(_LINK, "{1}")
+            .replace(_BRIEFING, "{2}"))
 
 
 def _summary(kind: str, site_name: str) -> str:

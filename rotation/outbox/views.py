@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from rotation.assignments.views import ShiftTime
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import FOLLOW_UP, menu_entry
 from rotation.outbox import listing
 from rotation.outbox.compose import ComposeError, compose
 from rotation.outbox.listing import listed, repeat_key, repeats, stalled_mail, status_counts
@@ -41,7 +41,7 @@ from rotation.security import roles_required
 from rotation.serving import SECRET_IN_PATH
 
 bp = Blueprint("outbox", __name__, url_prefix="/outbox")
-menu_entry("Outbox", "outbox.outbox_list", {HR, ADMIN}, position=100)
+menu_entry("Outbox", "outbox.outbox_list", {HR, ADMIN}, position=100, group=FOLLOW_UP)
 # HR's home and the outbox: mail waiting with no worker to send it (None when all is well).
 bp.app_template_global("stalled_mail")(stalled_mail)
 
@@ -204,6 +204,34 @@ def retry_all_failed():
         flash("No message has failed; nothing to retry.", "info")
     else:
         flash(_retried_sentence(queued, superseded), "success")
+    return redirect(_back())
+
+
+@bp.post("/retry-selected")
+@roles_required(HR, ADMIN)
+def retry_selected():
+    """The ticked failed messages back in the queue, due now, as "Retry all failed" does for them alone; those
+    overtaken by newer messages are superseded, and any no longer failed are left as they are."""
+    ids = sorted({int(value) for value in request.form.getlist("message") if value.isdigit() and len(value) < 12})
+    if not ids:
+        flash("Tick the failed messages to retry first.", "error")
+        return redirect(_back())
+    chosen = (OutboxMessage.id.in_(ids), OutboxMessage.status == FAILED)
+    overtaken = sa.select(OutboxMessage.id).where(*chosen, listing.overtaken())
+    superseded = rowcount(db.session.execute(
+        sa.update(OutboxMessage).where(OutboxMessage.id.in_(overtaken))
+        .values(status=SUPERSEDED).execution_options(synchronize_session=False)))
+    queued = rowcount(db.session.execute(
+        sa.update(OutboxMessage).where(*chosen)
+        .values(status=QUEUED, next_attempt_at=utcnow()).execution_options(synchronize_session=False)))
+    left = len(ids) - queued - superseded
+    if not queued and not superseded:
+        flash("None of the ticked messages is failed any more; nothing to retry.", "info")
+        return redirect(_back())
+    sentence = _retried_sentence(queued, superseded)
+    if left > 0:
+        sentence += f" {left} of those ticked {'were' if left != 1 else 'was'} no longer failed and left as they are."
+    flash(sentence, "success")
     return redirect(_back())
 
 

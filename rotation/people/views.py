@@ -4,7 +4,7 @@ from sqlalchemy.orm import joinedload
 
 from rotation.exports import download
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import ROSTER, menu_entry
 from rotation.pagination import COUNT_LIMIT, paginate, search_text
 from rotation.people import search
 from rotation.people.export import COLUMNS, PeopleFilter, export_rows
@@ -15,7 +15,7 @@ from rotation.security import roles_required
 from rotation.signals import answers
 
 bp = Blueprint("people", __name__)
-menu_entry("People", "people.person_list", {HR}, position=20)
+menu_entry("People", "people.person_list", {HR}, position=20, group=ROSTER)
 
 
 @bp.get("/people")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.models import (
     CANCELLED,
@@ -25,9 +26,11 @@ from rotation.assignments.models import (
 )
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.outbox.queue import queue_assignment_notices
+from rotation.outbox.queue import cancellation_reaches, e_mailed, queue_assignment_notices
+from rotation.people.models import Person
 from rotation.plans.models import FINISHED, PlanRun
 from rotation.plans.planner import PlanningError
+from rotation.sites.models import Slot
 
 # Announced shifts a publication may still move or withdraw.
 STILL_TO_HAPPEN = (PUBLISHED, CONFIRMED)
@@ -97,3 +100,53 @@ def publish_year(year: int, user_id: int | None) -> DraftSummary:
         run.published_by_id = user_id
     db.session.flush()
     return summary
+
+
+# --- Who publishing reaches, for the confirmation page --------------------------------------------------------
+
+NAMED = 10  # people named in each list of the confirmation page; the rest are linked to
+
+
+@dataclass(frozen=True)
+class Consequence:
+    """One kind of news publishing brings: the first people it reaches, how many in all, how many by e-mail."""
+
+    what: str          # "invitation", "update", "cancellation"
+    shifts: list[Assignment]
+    total: int
+    e_mails: int
+    e_mailed_ids: frozenset[int]  # of ``shifts``, those whose person gets an e-mail
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.shifts)
+
+
+def consequences(year: int) -> list[Consequence]:
+    """Who gets an invitation, an update or a cancellation when ``year`` is published, and how many e-mails go out;
+    two queries per kind, whatever the size of the year."""
+    now = utcnow()
+    still_on = Slot.ends_at > now
+    kinds = (
+        ("invitation", Assignment.status == DRAFT, sa.and_(e_mailed(), still_on)),
+        ("update", sa.and_(Assignment.status.in_(STILL_TO_HAPPEN), Assignment.proposal == MOVE),
+         e_mailed()),
+        ("cancellation", sa.and_(Assignment.status.in_(STILL_TO_HAPPEN), Assignment.proposal == WITHDRAW),
+         sa.and_(e_mailed(), still_on, cancellation_reaches())),
+    )
+    found = []
+    for what, which, mailed in kinds:
+        selected = (sa.select(Assignment).join(Assignment.person).join(Slot, Slot.id == Assignment.slot_id)
+                    .where(Assignment.year == year, which))
+        total, e_mails = db.session.execute(
+            sa.select(sa.func.count(), sa.func.count().filter(mailed))
+            .select_from(Assignment).join(Person, Person.id == Assignment.person_id)
+            .join(Slot, Slot.id == Assignment.slot_id).where(Assignment.year == year, which)).one()
+        rows = db.session.execute(
+            selected.add_columns(mailed)
+            .options(contains_eager(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site),
+                     joinedload(Assignment.proposed_slot).joinedload(Slot.site))
+            .order_by(Person.full_name, Person.id, Assignment.kind).limit(NAMED)).all() if total else []
+        found.append(Consequence(what, [row[0] for row in rows], total or 0, e_mails or 0,
+                                 frozenset(row[0].id for row in rows if row[1])))
+    return found

@@ -6,13 +6,13 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_login import current_user
 
-from rotation.navigation import menu_entry
+from rotation.navigation import IMPROVEMENT, menu_entry
 from rotation.process_map.tree import area_paths, owned_area_ids
 from rotation.roles import ADMIN, OWNER
 
 bp = Blueprint("problems", __name__, url_prefix="/problems")
-menu_entry("Triage", "problems.triage", {OWNER, ADMIN}, position=140)
-menu_entry("Problems", "problems.problem_list", position=150)
+menu_entry("Triage", "problems.triage", {OWNER, ADMIN}, position=140, group=IMPROVEMENT)
+menu_entry("Problems", "problems.problem_list", position=150, group=IMPROVEMENT)
 
 
 def triage_scope() -> set[int] | None:

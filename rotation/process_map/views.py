@@ -8,7 +8,7 @@ from flask_login import current_user
 from wtforms import SelectChoice  # type: ignore[attr-defined]  # the stubs predate WTForms 3.3
 
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import IMPROVEMENT, menu_entry
 from rotation.process_map import services
 from rotation.process_map.forms import TOP, AreaForm, OwnerForm
 from rotation.process_map.models import ProcessArea
@@ -18,7 +18,7 @@ from rotation.roles import ADMIN
 from rotation.security import roles_required, signed_in
 
 bp = Blueprint("process_map", __name__, url_prefix="/process-map")
-menu_entry("Process map", "process_map.index", position=170)
+menu_entry("Process map", "process_map.index", position=170, group=IMPROVEMENT)
 
 
 @bp.get("/")

@@ -13,7 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from rotation.db import utc_today, utcnow
 from rotation.extensions import db
-from rotation.navigation import menu_entry
+from rotation.navigation import ROSTER, menu_entry
 from rotation.refusals import FieldRefusal, all_or_nothing
 from rotation.roles import HR
 from rotation.security import roles_required
@@ -24,7 +24,7 @@ from rotation.sites.signals import SeatHolder, seat_holders, seats_taken
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR, SiteSlotSummary, generate_slots, preview_slots
 
 bp = Blueprint("sites", __name__)
-menu_entry("Sites", "sites.site_list", {HR}, position=30)
+menu_entry("Sites", "sites.site_list", {HR}, position=30, group=ROSTER)
 
 
 @dataclass

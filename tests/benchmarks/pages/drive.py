@@ -81,6 +81,8 @@ def pages(note: dict) -> list[Page]:
         f"/assignments/?year={year}", f"/assignments/?year={year}&status=published&kind=warehouse&site=WH01",
         f"/assignments/?year={year}&q={q}", (f"/assignments/?year={year}", True),
         f"/assignments/{samples['next_year_assignment_id']}",
+        f"/schedule/{year}", f"/schedule/{year}?manager={employee}", f"/schedule/{year}?status=published&site={site}",
+        (f"/schedule/{year}", True), f"/schedule/{year}/sites", f"/schedule/{year}/sites?period={year}-03",
         "/coverage/", f"/coverage/?root={employee}", "/coverage/export.csv",
         f"/plan/{year}", f"/plan/{year}/changes", f"/plan/{year}/unplaced",
         "/outbox/", "/outbox/?status=failed", f"/outbox/?purpose=reminder&q={q}", ("/outbox/", True),

@@ -1,0 +1,1 @@
+"""The briefing of a shift: what its leader reads before going to the site."""

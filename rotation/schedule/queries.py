@@ -1,0 +1,294 @@
+"""What the schedule pages read: the weeks of a year, a page of people with their shifts, and the seats of every
+site day by day.
+
+The grid reads the page of people in one query (with the pager's bounded count) and every shift of those people
+in one more, whatever the size of the roster; the sites view reads the period's slots and who holds their seats
+in one query each.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from rotation.assignments.changes import effective_slot_id, holds_a_seat
+from rotation.assignments.models import CANCELLED, KIND_LABELS, MOVE, STATUS_LABELS, WITHDRAW, Assignment
+from rotation.coverage.scope import organisation
+from rotation.data_versions import kept
+from rotation.extensions import db
+from rotation.people.models import Person, in_rotation_clause
+from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
+
+WORKING_DAYS = 5
+NAMES_SHOWN = 8  # holders named per slot in the sites view; the site's own page names every one
+KIND_LETTERS = {CUSTOMER_SERVICE: "C", "warehouse": "W"}
+
+
+# Weeks and days ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Week:
+    """An ISO week shown as a column: the year's own weeks, and at either end a week of the year before or after
+    when one of its working days falls in the year."""
+
+    monday: date
+
+    @property
+    def iso_year(self) -> int:
+        return self.monday.isocalendar().year
+
+    @property
+    def number(self) -> int:
+        return self.monday.isocalendar().week
+
+    @property
+    def key(self) -> str:
+        """``2027-W09``: the address's spelling of the week."""
+        return f"{self.iso_year}-W{self.number:02d}"
+
+    @property
+    def friday(self) -> date:
+        return self.monday + timedelta(days=WORKING_DAYS - 1)
+
+
+def weeks_of(year: int) -> list[Week]:
+    """The ISO weeks with a working day (Monday to Friday) in ``year``, in order: 52 or 53 of the year's own,
+    and a week of the year before or after where the year starts or ends in it."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    monday = first - timedelta(days=first.weekday())
+    weeks = []
+    while monday <= last:
+        if monday + timedelta(days=WORKING_DAYS - 1) >= first:
+            weeks.append(Week(monday))
+        monday += timedelta(days=7)
+    return weeks
+
+
+def week_key(day: date) -> str:
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
+
+
+def parse_week(text: str) -> date | None:
+    """The Monday of ``YYYY-Www`` (``2027-W09``), or None when the text is not such a week."""
+    year, separator, week = text.strip().upper().partition("-W")
+    if not separator or not (year.isdigit() and week.isdigit()) or len(year) != 4 or len(week) > 2:
+        return None
+    try:
+        return date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        return None
+
+
+# The grid ------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ScheduleFilter:
+    """Which people and shifts the grid shows. ``manager`` is the person whose line-manager tree (them and
+    everyone below) the rows are narrowed to; empty values do not narrow."""
+
+    year: int
+    department: str = ""
+    site: str = ""  # a site's code: people with a shift there, and only those shifts
+    status: str = ""  # an assignment status: people with a shift in it, and only those shifts
+    manager: Person | None = None
+
+    def shift_conditions(self) -> list[sa.ColumnElement[bool]]:
+        """SQL over ``Assignment`` joined to its ``Slot`` and ``Site``: the shifts the grid shows."""
+        conditions = [Assignment.year == self.year]
+        conditions.append(Assignment.status == self.status if self.status in STATUS_LABELS
+                          else Assignment.status != CANCELLED)
+        if self.site:
+            conditions.append(Site.code == self.site)
+        return conditions
+
+    @property
+    def narrows_by_shift(self) -> bool:
+        return bool(self.site or self.status in STATUS_LABELS)
+
+
+def people_statement(filters: ScheduleFilter) -> sa.Select:
+    """The grid's rows, for ``paginate``: everyone active and in the rotation whom the filters select, by name."""
+    statement = (sa.select(Person.id, Person.full_name, Person.employee_id, Person.department)
+                 .where(in_rotation_clause()))
+    if filters.department:
+        statement = statement.where(Person.department == filters.department)
+    if filters.manager is not None:
+        tree = organisation(filters.manager.id)
+        statement = statement.where(sa.or_(Person.id == filters.manager.id, Person.id.in_(sa.select(tree.c.id))))
+    if filters.narrows_by_shift:
+        with_shift = (sa.select(Assignment.person_id)
+                      .join(Slot, Slot.id == Assignment.slot_id).join(Site, Site.id == Slot.site_id)
+                      .where(*filters.shift_conditions()))
+        statement = statement.where(Person.id.in_(with_shift))
+    return statement.order_by(Person.full_name, Person.id)
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One shift in a cell of the grid."""
+
+    assignment_id: int
+    kind: str
+    status: str
+    proposal: str | None
+    first_day: date
+    last_day: date
+    site_code: str
+    site_name: str
+
+    @property
+    def letter(self) -> str:
+        return KIND_LETTERS.get(self.kind, "?")
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS[self.kind]
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def pending(self) -> str | None:
+        """What the latest draft would do to the shift, in words."""
+        return {MOVE: "the draft moves it", WITHDRAW: "the draft withdraws it"}.get(self.proposal or "")
+
+    @property
+    def days(self) -> str:
+        if self.first_day == self.last_day:
+            return f"{self.first_day:%a} {self.first_day.isoformat()}"
+        return f"{self.first_day:%a} {self.first_day.isoformat()} to {self.last_day:%a} {self.last_day.isoformat()}"
+
+    @property
+    def description(self) -> str:
+        """What a screen reader says for the cell: e.g. ``Customer-service day at AMS-CC, Tue 2027-03-09,
+        Published``."""
+        pending = f"; {self.pending}" if self.pending else ""
+        return f"{self.kind_label} at {self.site_code}, {self.days}, {self.status_label}{pending}"
+
+
+def shifts_of(person_ids: list[int], filters: ScheduleFilter) -> dict[int, dict[str, list[Shift]]]:
+    """Person id → ISO week (``2027-W09``) → the shifts the filters show that week: one query for the page."""
+    if not person_ids:
+        return {}
+    found = db.session.execute(
+        sa.select(Assignment.id, Assignment.person_id, Assignment.kind, Assignment.status, Assignment.proposal,
+                  Slot.first_day, Slot.last_day, Site.code, Site.name)
+        .join(Slot, Slot.id == Assignment.slot_id).join(Site, Site.id == Slot.site_id)
+        .where(Assignment.person_id.in_(person_ids), *filters.shift_conditions())
+        .order_by(Slot.first_day, Assignment.id)).tuples()
+    cells: dict[int, dict[str, list[Shift]]] = defaultdict(lambda: defaultdict(list))
+    for assignment_id, person_id, kind, status, proposal, first_day, last_day, code, name in found:
+        cells[person_id][week_key(first_day)].append(
+            Shift(assignment_id, kind, status, proposal, first_day, last_day, code, name))
+    return cells
+
+
+def departments() -> list[str]:
+    """Every department on the roster, for the filter: read once and kept until the roster changes."""
+    return kept(("schedule departments",), ("person",), lambda: list(db.session.scalars(
+        sa.select(Person.department).distinct().order_by(Person.department))))
+
+
+def site_choices() -> list[tuple[str, str]]:
+    """(code, name) of every site, by code: a company has tens of sites."""
+    return [tuple(row) for row in db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code))]
+
+
+def person_by_key(text: str) -> Person | None:
+    """The roster person with this employee id or e-mail address."""
+    text = text.strip()
+    if not text:
+        return None
+    return db.session.scalar(sa.select(Person).where(
+        sa.or_(Person.employee_id == text, Person.email == text.lower())).limit(1))
+
+
+# The sites view ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a seat: the person and the shift to open."""
+
+    name: str
+    assignment_id: int
+    status: str
+    moving_in: bool  # the latest draft moves the shift here from another slot
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+
+@dataclass
+class SlotSeats:
+    """One slot of a site on its first day: its seats, how many are used, and who holds the first of them by
+    name (``NAMES_SHOWN`` at most; the site's page names them all)."""
+
+    slot: Slot
+    holders: list[Holder] = field(default_factory=list)
+    used: int = 0
+
+    @property
+    def free(self) -> int:
+        return max(self.slot.seats - self.used, 0)
+
+    @property
+    def unnamed(self) -> int:
+        """Holders not named here."""
+        return self.used - len(self.holders)
+
+    @property
+    def is_week(self) -> bool:
+        return self.slot.first_day != self.slot.last_day
+
+
+@dataclass
+class SiteRow:
+    """A site's slots in the period, by the day they start."""
+
+    site: Site
+    by_day: dict[date, list[SlotSeats]] = field(default_factory=dict)
+
+
+def seats_by_site(first: date, last: date) -> tuple[list[date], list[SiteRow]]:
+    """The days to show from ``first`` to ``last`` (working days, and any other day a slot starts on) and every
+    site's slots starting in them with who holds their seats, drafts included (at the slot a draft moves a
+    shift to), as the site's own page counts them; the first ``NAMES_SHOWN`` holders of each slot by name. Three
+    queries: sites, slots, holders."""
+    sites = db.session.scalars(sa.select(Site).order_by(Site.code)).all()
+    slots = db.session.scalars(sa.select(Slot).where(Slot.first_day.between(first, last))
+                               .order_by(Slot.first_day, Slot.site_id, Slot.kind, Slot.id)).all()
+    seats = {slot.id: SlotSeats(slot) for slot in slots}
+    if seats:
+        ids = list(seats)
+        slot_id = effective_slot_id()
+        # Every shift holding a seat at these slots, numbered by name within its slot and counted per slot, so that
+        # a month of a large company's sites lists a few names a slot, not thousands.
+        ranked = (
+            sa.select(slot_id.label("slot_id"), Person.full_name.label("name"), Assignment.id.label("assignment_id"),
+                      Assignment.status.label("status"), Assignment.proposal.label("proposal"),
+                      sa.func.row_number().over(partition_by=slot_id, order_by=(Person.full_name, Assignment.id))
+                      .label("place"),
+                      sa.func.count().over(partition_by=slot_id).label("held"))
+            .join(Person, Person.id == Assignment.person_id)
+            .where(holds_a_seat(), sa.or_(Assignment.slot_id.in_(ids), Assignment.proposed_slot_id.in_(ids)))
+            .subquery("ranked"))
+        found = db.session.execute(
+            sa.select(ranked.c.slot_id, ranked.c.name, ranked.c.assignment_id, ranked.c.status, ranked.c.proposal,
+                      ranked.c.held)
+            .where(ranked.c.place <= NAMES_SHOWN).order_by(ranked.c.slot_id, ranked.c.place)).tuples()
+        for held_at, name, assignment_id, status, proposal, held in found:
+            if held_at in seats:
+                seats[held_at].used = held
+                seats[held_at].holders.append(Holder(name, assignment_id, status, proposal == MOVE))
+    rows = {site.id: SiteRow(site) for site in sites}
+    for slot in slots:
+        rows[slot.site_id].by_day.setdefault(slot.first_day, []).append(seats[slot.id])
+    starting = {slot.first_day for slot in slots}
+    days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
+    days = [day for day in days if day.weekday() < WORKING_DAYS or day in starting]
+    return days, list(rows.values())

@@ -1,0 +1,148 @@
+"""The schedule for HR: everyone in the rotation by ISO week, and every site's seats day by day.
+
+The grid is paged by people (50 a page) and narrowed by department, site, status and line-manager tree; each
+cell links to its assignment's page, where HR moves it. The sites view shows a week or a month of every site's
+slots, with the seats used and free and who sits in them. Administrators may read both; only HR's cells link to
+the assignment pages, which are HR's.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from rotation.assignments.models import KIND_LABELS, STATUS_LABELS
+from rotation.db import utc_today
+from rotation.navigation import PLAN, menu_entry
+from rotation.pagination import paginate
+from rotation.roles import ADMIN, HR
+from rotation.schedule import queries
+from rotation.schedule.queries import ScheduleFilter, parse_week, weeks_of
+from rotation.security import roles_required
+from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
+
+bp = Blueprint("schedule", __name__, url_prefix="/schedule")
+menu_entry("Schedule", "schedule.index", {HR, ADMIN}, position=75, group=PLAN)
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+PEOPLE_PER_PAGE = 50
+TEXT_LENGTH = 254  # the longest e-mail address; longer filter text is cut
+
+
+def _year_or_404(year: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        abort(404)
+
+
+def _typed(name: str) -> str:
+    """A filter's value as typed: control characters made spaces, trimmed, at most ``TEXT_LENGTH`` characters."""
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", request.args.get(name, "")[:TEXT_LENGTH * 4]).split())[:TEXT_LENGTH]
+
+
+@bp.get("/")
+@roles_required(HR, ADMIN)
+def index():
+    """This year's grid."""
+    return redirect(url_for("schedule.grid", year=utc_today().year))
+
+
+@bp.get("/<int:year>")
+@roles_required(HR, ADMIN)
+def grid(year: int):
+    """People by ISO week: each person's shifts of ``year`` in the week they start, 50 people a page."""
+    _year_or_404(year)
+    department, site, status, manager_text = _typed("department"), _typed("site"), _typed("status"), _typed("manager")
+    errors: dict[str, str] = {}
+    manager = queries.person_by_key(manager_text) if manager_text else None
+    if manager_text and manager is None:
+        errors["manager"] = f"Nobody on the roster has the employee ID or e-mail address {manager_text}."
+    departments = queries.departments()
+    if department and department not in departments:
+        errors["department"] = f"Nobody on the roster is in a department called {department}."
+    sites = queries.site_choices()
+    if site and site not in {code for code, _ in sites}:
+        errors["site"] = f"There is no site with the code {site}."
+    if status and status not in STATUS_LABELS:
+        errors["status"] = "Choose a status from the list."
+    filters = ScheduleFilter(year=year, department=department, site=site, status=status, manager=manager)
+    if errors:
+        page, cells = None, {}
+    else:
+        page = paginate(queries.people_statement(filters), per_page=PEOPLE_PER_PAGE, rows=True)
+        cells = queries.shifts_of([row.id for row in page.items], filters)
+    return render_template(
+        "schedule/grid.html", year=year, weeks=weeks_of(year), page=page, cells=cells, errors=errors,
+        department=department, site=site, status=status, manager_text=manager_text, manager=manager,
+        departments=departments, sites=sites, statuses=STATUS_LABELS, kinds=KIND_LABELS,
+        letters=queries.KIND_LETTERS, links=current_user.has_role(HR), first_year=FIRST_YEAR, last_year=LAST_YEAR)
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days the sites view shows: an ISO week or a calendar month."""
+
+    key: str  # ``2027-W09`` or ``2027-03``
+    label: str
+    first: date
+    last: date
+    previous: str | None
+    next: str | None
+
+
+def _week_period(monday: date, year: int) -> Period:
+    keys = [week.key for week in weeks_of(year)]
+    key = queries.week_key(monday)
+    at = keys.index(key)
+    friday = monday + timedelta(days=queries.WORKING_DAYS - 1)
+    label = f"week {monday.isocalendar().week}, {monday:%a} {monday.isoformat()} to {friday:%a} {friday.isoformat()}"
+    return Period(key, label, monday, monday + timedelta(days=6), keys[at - 1] if at > 0 else None,
+                  keys[at + 1] if at + 1 < len(keys) else None)
+
+
+def _month_period(year: int, month: int) -> Period:
+    last_day = calendar.monthrange(year, month)[1]
+    return Period(f"{year}-{month:02d}", f"{calendar.month_name[month]} {year}", date(year, month, 1),
+                  date(year, month, last_day), f"{year}-{month - 1:02d}" if month > 1 else None,
+                  f"{year}-{month + 1:02d}" if month < 12 else None)
+
+
+def _period(year: int, text: str) -> Period | None:
+    """The week (``2027-W09``) or month (``2027-03``) of ``year`` that ``text`` names, or None."""
+    monday = parse_week(text)
+    if monday is not None:
+        return _week_period(monday, year) if queries.week_key(monday) in {w.key for w in weeks_of(year)} else None
+    head, separator, month = text.partition("-")
+    if separator and head == str(year) and month.isdigit() and 1 <= int(month) <= 12:
+        return _month_period(year, int(month))
+    return None
+
+
+def _default_period(year: int) -> Period:
+    """This week in the current year; otherwise the year's first week."""
+    today = utc_today()
+    weeks = weeks_of(year)
+    if today.year == year:
+        monday = today - timedelta(days=today.weekday())
+        if queries.week_key(monday) in {week.key for week in weeks}:
+            return _week_period(monday, year)
+    return _week_period(weeks[0].monday, year)
+
+
+@bp.get("/<int:year>/sites")
+@roles_required(HR, ADMIN)
+def sites(year: int):
+    """Every site by day for a week or a month: each slot's seats used and free, and who sits in them."""
+    _year_or_404(year)
+    asked = _typed("period")
+    period = _period(year, asked) if asked else None
+    error = f"Choose a week or a month of {year} from the list." if asked and period is None else None
+    period = period or _default_period(year)
+    days, rows = queries.seats_by_site(period.first, period.last)
+    months = [_month_period(year, month) for month in range(1, 13)]
+    return render_template("schedule/sites.html", year=year, period=period, error=error, days=days, rows=rows,
+                           weeks=weeks_of(year), months=months, links=current_user.has_role(HR),
+                           kinds=KIND_LABELS, first_year=FIRST_YEAR, last_year=LAST_YEAR)

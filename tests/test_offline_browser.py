@@ -1,0 +1,190 @@
+"""The installable app in Chromium: the browser's own installability check, pages kept for use without signal,
+the offline page, an observation filed without signal, and signing out leaving nothing on the device."""
+import io
+import threading
+
+import pytest
+import sqlalchemy as sa
+from PIL import Image
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import expect
+from werkzeug.serving import make_server
+
+from rotation.extensions import db
+from rotation.observations.evidence import path_of
+from rotation.observations.models import SUBMITTED, Evidence, Observation
+from tests.helpers import PASSWORD, PHONE, open_account_menu, page_width, sign_in
+from tests.test_accessibility_browser import violations
+from tests.test_observations_browser import photo_with_location
+
+pytestmark = pytest.mark.browser
+
+
+class Network:
+    """The app on a local port whose network can be cut and restored. The browser's offline switch alone does not
+    reach a service worker's own requests in Chromium (microsoft/playwright#2311), so the server goes away too."""
+
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._serve()
+
+    def _serve(self):
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def cut(self, context):
+        context.set_offline(True)
+        self.server.shutdown()
+        self.server.server_close()  # connections are refused, as with no network at all
+
+    def restore(self, context):
+        self.server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self._serve()
+        context.set_offline(False)
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def network(app):
+    network = Network(app)
+    yield network
+    network.close()
+
+
+@pytest.fixture
+def phone(chromium, network):
+    context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=network.url,
+                                   service_workers="allow")
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def worker_ready(page):
+    """Waits until the service worker is active and answers for this page."""
+    page.evaluate("navigator.serviceWorker.ready")
+    if not page.evaluate("navigator.serviceWorker.controller !== null"):
+        page.wait_for_function("navigator.serviceWorker.controller !== null")
+
+
+def test_chromium_finds_the_app_installable_with_a_valid_manifest(phone, make_user):
+    user = make_user(roles=["manager"], name="Dana Field")
+    sign_in(phone, user.email, PASSWORD)
+    phone.get_by_role("heading", name="Welcome, Dana Field").wait_for()
+    worker_ready(phone)
+    cdp = phone.context.new_cdp_session(phone)
+    manifest = cdp.send("Page.getAppManifest")
+    assert manifest["errors"] == []
+    assert manifest["url"].endswith("/manifest.webmanifest")
+    errors = cdp.send("Page.getInstallabilityErrors")["installabilityErrors"]
+    # A test browser's context is a private window, where Chromium never offers to install.
+    assert [error["errorId"] for error in errors if error["errorId"] != "in-incognito"] == []
+
+
+def test_without_signal_the_kept_pages_open_and_others_show_the_offline_page(phone, network, make_user):
+    user = make_user(roles=["manager"], name="Dana Field")
+    sign_in(phone, user.email, PASSWORD)
+    phone.get_by_role("heading", name="Welcome, Dana Field").wait_for()
+    worker_ready(phone)
+    phone.goto("/my/")  # opened once with signal: kept
+    phone.get_by_role("heading", name="My rotation").wait_for()
+
+    network.cut(phone.context)
+    phone.goto("/my/")
+    phone.get_by_role("heading", name="My rotation").wait_for()
+    phone.goto("/")  # home was kept at sign-in, by the page itself
+    phone.get_by_role("heading", name="Welcome, Dana Field").wait_for()
+
+    phone.goto("/observations/")  # never kept
+    phone.get_by_role("heading", name="No connection").wait_for()
+    kept = phone.get_by_role("region", name="Kept on this device")
+    kept.get_by_role("link", name="My rotation").wait_for()
+    assert page_width(phone) <= PHONE["width"]
+    assert violations(phone) == []
+    kept.get_by_role("link", name="My rotation").click()
+    phone.get_by_role("heading", name="My rotation").wait_for()
+
+    network.restore(phone.context)
+    phone.goto("/observations/")
+    phone.get_by_role("heading", name="My observations").wait_for()
+
+
+def test_signing_out_leaves_no_page_and_no_worker_on_the_device(phone, network, make_user):
+    user = make_user(roles=["manager"], name="Dana Field")
+    sign_in(phone, user.email, PASSWORD)
+    phone.get_by_role("heading", name="Welcome, Dana Field").wait_for()
+    worker_ready(phone)
+    phone.goto("/my/")
+    phone.get_by_role("heading", name="My rotation").wait_for()
+    assert phone.evaluate("caches.keys()")  # something is kept while signed in
+
+    open_account_menu(phone, "Dana Field")
+    phone.get_by_role("button", name="Sign out").click()
+    phone.get_by_text("You are signed out.").wait_for()
+    phone.wait_for_function("caches.keys().then((names) => names.length === 0)")
+    assert phone.evaluate("navigator.serviceWorker.getRegistrations().then((r) => r.length)") == 0
+
+    network.cut(phone.context)
+    with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):  # nothing answers from the device
+        phone.goto("/my/")
+
+
+def test_an_observation_filed_without_signal_is_submitted_once_with_its_photos_when_it_returns(
+        phone, network, filing_company, make_user, tmp_path):
+    ann = filing_company["ann"]
+    make_user(roles=["manager"], email=ann.email)
+    sign_in(phone, ann.email, PASSWORD)
+    worker_ready(phone)
+    phone.goto("/my/")
+    phone.get_by_role("button", name="File an observation").click()
+    phone.get_by_role("heading", name="New observation", level=1).wait_for()  # opened with signal: kept
+    form_url = phone.url
+
+    network.cut(phone.context)  # into the warehouse
+    phone.get_by_label("Process area").select_option(label="Customer service › Refunds")
+    phone.get_by_label("A quality defect").check()
+    phone.get_by_label("What happened").fill("The returns label printer jams on every third label.")
+    camera = phone.locator("#photo")
+    camera.set_input_files(photo_with_location(tmp_path))
+    second = tmp_path / "second.jpg"
+    Image.new("RGB", (3000, 2000), (20, 90, 160)).save(second, "JPEG")
+    camera.set_input_files(str(second))
+    expect(phone.locator(".kept-on-device")).to_have_count(2)
+    phone.get_by_role("button", name="Submit").click()
+    expect(phone.locator("#autosave-status")).to_contain_text("kept on this device and submitted when the network")
+
+    phone.reload()  # still no signal: the form comes from the device, with what was typed and the photos
+    phone.get_by_role("heading", name="New observation", level=1).wait_for()
+    expect(phone.get_by_label("What happened")).to_have_value("The returns label printer jams on every third label.")
+    expect(phone.locator(".kept-on-device")).to_have_count(2)
+    assert phone.url == form_url
+    assert page_width(phone) <= PHONE["width"]
+
+    network.restore(phone.context)  # back in signal: sent, then submitted
+    phone.get_by_text("Submitted. The owners of Customer service › Refunds will triage it").wait_for()
+    phone.reload()  # a second try from the device finds nothing left to send
+    phone.get_by_role("heading", level=1).wait_for()
+    assert phone.evaluate("""new Promise((resolve) => {
+        const request = indexedDB.open("rotation-device", 1);
+        request.onsuccess = () => {
+            const all = request.result.transaction("observations").objectStore("observations").getAll();
+            all.onsuccess = () => resolve(all.result.length);
+        };
+    })""") == 0
+
+    db.session.expire_all()
+    observations = db.session.scalars(sa.select(Observation)).all()
+    assert len(observations) == 1 and observations[0].status == SUBMITTED
+    photos = db.session.scalars(sa.select(Evidence).where(Evidence.observation_id == observations[0].id)).all()
+    assert len(photos) == 2
+    for photo in photos:  # shrunk on the device, without the camera's metadata
+        stored = Image.open(io.BytesIO(path_of(photo).read_bytes()))
+        assert max(stored.size) <= 1600
+        assert not stored.getexif()
