@@ -40,3 +40,32 @@ def test_demo_load_if_empty_leaves_existing_data_alone(runner, make_user):
     assert result.exit_code == 0
     assert "was not loaded again" in result.output
     assert db.session.scalar(sa.select(sa.func.count(User.id))) == 1
+
+
+def test_each_demo_login_in_the_rotation_can_file_today_and_confirm_tomorrow(runner, client, post_form):
+    """Whatever the date: a warehouse week just worked with its window for observations open, and a
+    customer-service day tomorrow waiting to be confirmed, at the top of My rotation and of home."""
+    from datetime import timedelta
+
+    from rotation.db import utc_today, utcnow
+    from rotation.my_rotation.services import CONFIRM, FILE, my_shifts, timeline
+    from rotation.people.models import Person
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    tomorrow = utc_today() + timedelta(days=1)
+    for email in ("manager@example.com", "ceo@example.com", "owner@example.com"):
+        person = db.session.scalar(sa.select(Person).where(Person.email == email))
+        parts = timeline(my_shifts(person, utc_today()), utcnow())
+        assert parts.next is not None and parts.next.action == FILE, email
+        first = parts.upcoming[0]
+        assert first.slot.first_day == tomorrow and first.status == "published", email
+        post_form("/login", {"email": email, "password": DEMO_PASSWORD})
+        page = client.get("/my/").get_data(as_text=True)
+        assert page.index("Your next shift") < page.index("File an observation") < page.index("Coming up"), email
+        assert page.index("Coming up") < page.index(">Confirm</button>"), email
+        home = client.get("/").get_data(as_text=True)
+        assert "File an observation" in home, email
+        client.post("/logout", data={"csrf_token": _token(client)})
+    assert CONFIRM == "confirm"
+    hr = db.session.scalar(sa.select(Person).where(Person.email == "hr@example.com"))
+    assert my_shifts(hr, utc_today()) == []

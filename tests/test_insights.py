@@ -31,9 +31,9 @@ def numbers(text: str, caption: str) -> list[tuple[str, str, str, str, str]]:
     """The rows of the numbers table of the chart captioned ``caption``: name, problems, pain, share, cumulative."""
     figure = text.split(f"<strong>{caption}</strong>", 1)[1].split("</figure>", 1)[0]
     body = figure.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
-    rows = re.findall(r'<tr><th scope="row" class="group">(.*?)</th><td class="number">(.*?)</td>'
-                      r'<td class="number">(.*?)</td><td class="number">(.*?) %</td><td class="number">(.*?) %</td>',
-                      body)
+    cell = r'<td class="number"[^>]*>'  # each cell names its column for a phone (data-label)
+    rows = re.findall(rf'<tr><th scope="row" class="group">(.*?)</th>{cell}(.*?)</td>'
+                      rf'{cell}(.*?)</td>{cell}(.*?) %</td>{cell}(.*?) %</td>', body)
     return [(html.unescape(name), *rest) for name, *rest in rows]
 
 

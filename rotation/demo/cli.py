@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import click
@@ -7,12 +7,13 @@ from flask.cli import AppGroup
 
 from rotation.accounts import services as accounts
 from rotation.accounts.models import User
-from rotation.db import utc_today
+from rotation.db import utc_today, utcnow
 from rotation.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from rotation.demo.history import play_the_year
 from rotation.demo.observations import file_demo_observations
 from rotation.demo.problems import triage_demo_observations
 from rotation.demo.process_map import load_process_map
+from rotation.demo.today import give_demo_logins_their_next_shifts
 from rotation.extensions import db
 from rotation.imports.plan import apply
 from rotation.imports.registry import make_plan
@@ -48,6 +49,9 @@ def load_demo(today: date | None = None) -> None:
         plan_run(start_run(year, user_id=None, source="demo", publish=True), not_before=not_before, publish=True)
     # The year so far: who came to their shift, and the change requests managers made.
     play_the_year(today)
+    # Each demo log-in's warehouse week just worked (observations can be filed) and a day tomorrow to confirm.
+    now = utcnow() if today == utc_today() else datetime.combine(today, time(12), tzinfo=UTC)
+    give_demo_logins_their_next_shifts(now)
     # The process map, and what managers saw on their recent shifts.
     load_process_map()
     file_demo_observations(today)

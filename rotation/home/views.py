@@ -3,11 +3,14 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from rotation.accounts.models import RoleGrant, User
-from rotation.db import utc_today
+from rotation.assignments.models import KIND_LABELS
+from rotation.db import utc_today, utcnow
 from rotation.extensions import db
-from rotation.home.overview import my_roster_entry, roster_overview
+from rotation.home.overview import my_roster_entry, organisation_summary, roster_overview
+from rotation.my_rotation.services import my_shifts, timeline
 from rotation.navigation import menu_entry
-from rotation.roles import ADMIN, HR, LABELS, MANAGER, ROLES
+from rotation.outbox.texts import when_text
+from rotation.roles import ADMIN, HR, LABELS, MANAGER, OWNER, ROLES
 from rotation.security import signed_in
 
 bp = Blueprint("home", __name__)
@@ -26,5 +29,11 @@ def index():
         accounts_by_role.append(("All accounts", "", db.session.scalars(sa.select(sa.func.count(User.id))).one()))
     roster = roster_overview(utc_today()) if current_user.has_role(HR) else None
     me = my_roster_entry(current_user.email, utc_today()) if current_user.has_role(MANAGER) else None
+    next_shift = organisation = None
+    if me is not None and me.person.is_active:
+        next_shift = timeline(my_shifts(me.person, utc_today()), utcnow()).next
+        if me.reports:  # an executive: people below them in the line-manager tree
+            organisation = organisation_summary(me.person, utc_today())
     return render_template("home/index.html", labels=LABELS, accounts_by_role=accounts_by_role, roster=roster,
-                           me=me)
+                           me=me, next_shift=next_shift, when_text=when_text, organisation=organisation,
+                           now=utcnow(), kind_labels=KIND_LABELS, triages=current_user.has_any_role({OWNER, ADMIN}))

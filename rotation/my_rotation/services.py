@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from rotation.assignments.changes import BY_PERSON
 from rotation.assignments.models import (
@@ -22,6 +23,8 @@ from rotation.blackouts.models import PERSON, Blackout
 from rotation.blackouts.services import delete_blackout, save_blackout
 from rotation.db import rowcount
 from rotation.extensions import db
+from rotation.observations.models import WindowExtension
+from rotation.observations.services import FILEABLE
 from rotation.people.models import Person
 from rotation.refusals import FieldRefusal
 from rotation.sites.models import Slot
@@ -53,6 +56,74 @@ def my_shifts(person: Person, today: date) -> list[Assignment]:
         .where(Assignment.person_id == person.id, Assignment.status.in_(ANNOUNCED),
                Assignment.year.in_((today.year, today.year + 1)))
         .order_by(Slot.starts_at, Assignment.id)))
+
+
+# The one thing the next shift asks of its attendee.
+FILE, CONFIRM, DETAILS = "file", "confirm", "details"
+
+
+@dataclass(frozen=True)
+class NextShift:
+    """The shift a manager should act on first, and that action: file what they saw while its window is
+    open, confirm it while it is unconfirmed, otherwise read its details."""
+
+    shift: Assignment
+    action: str
+    filing_closes: datetime | None = None  # when the window for observations closes (``FILE`` only)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """A person's announced shifts in three parts: the next one, the others still to come, and the past."""
+
+    next: NextShift | None
+    upcoming: list[Assignment]
+    past: list[Assignment]        # newest first
+    filing: dict[int, datetime]   # shift id → when its open window for observations closes
+
+
+def timeline(shifts: list[Assignment], now: datetime) -> Timeline:
+    """Split ``shifts`` (soonest first, as ``my_shifts`` reads them) around ``now``.
+
+    The next shift is the latest one whose window for observations is open (a shift in progress, or one
+    that ended within the window), otherwise the soonest still to come. One query, for HR's extensions.
+    """
+    filing = filing_windows(shifts, now)
+    upcoming = [shift for shift in shifts if shift.slot.starts_at > now and shift.status in (PUBLISHED, CONFIRMED)]
+    past = [shift for shift in reversed(shifts) if shift.slot.starts_at <= now]
+    chosen: NextShift | None = None
+    open_now = [shift for shift in past if shift.id in filing]
+    if open_now:
+        chosen = NextShift(open_now[0], FILE, filing[open_now[0].id])
+        past = [shift for shift in past if shift.id != chosen.shift.id]
+    elif upcoming:
+        first = upcoming.pop(0)
+        chosen = NextShift(first, CONFIRM if can_confirm(first, now.date()) else DETAILS)
+    return Timeline(next=chosen, upcoming=upcoming, past=past, filing=filing)
+
+
+def filing_windows(shifts: list[Assignment], now: datetime) -> dict[int, datetime]:
+    """For each of ``shifts`` whose window for observations is open at ``now``, when it closes.
+
+    The window is the observation service's: from the shift's start until ``ROTATION_OBSERVATION_DAYS``
+    after its end, or to the end of the day HR extended it to. HR's extensions are read in one query.
+    """
+    started = [shift for shift in shifts if shift.status in FILEABLE and shift.slot.starts_at <= now]
+    if not started:
+        return {}
+    extended = dict(db.session.execute(
+        sa.select(WindowExtension.assignment_id, WindowExtension.until)
+        .where(WindowExtension.assignment_id.in_([shift.id for shift in started]))).tuples().all())
+    days = timedelta(days=current_app.config["ROTATION_OBSERVATION_DAYS"])
+    windows = {}
+    for shift in started:
+        closes = shift.slot.ends_at + days
+        until = extended.get(shift.id)
+        if until is not None:
+            closes = max(closes, datetime.combine(until + timedelta(days=1), time(), tzinfo=UTC))
+        if now <= closes:
+            windows[shift.id] = closes
+    return windows
 
 
 def can_confirm(shift: Assignment, today: date) -> bool:

@@ -134,15 +134,18 @@ def _page(person: Person | None, form: MyBlackoutForm) -> str:
     if person is None:
         return render_template("my_rotation/index.html", person=None, form=form)
     shifts = services.my_shifts(person, today)
+    parts = services.timeline(shifts, utcnow())
     requests = latest_requests([shift.id for shift in shifts])
     checks: dict[int, list] = {}
     for _request, problem, shift in open_verifications(person.id):
         checks.setdefault(shift.id, []).append(problem)
+    items = {shift.id: MyShift(shift, when_text(shift), services.can_confirm(shift, today),
+                               can_ask_for_change(shift, requests.get(shift.id), today), requests.get(shift.id))
+             for shift in shifts}
     return render_template(
-        "my_rotation/index.html", person=person, form=form, today=today,
-        shifts=[MyShift(shift, when_text(shift), services.can_confirm(shift, today),
-                        can_ask_for_change(shift, requests.get(shift.id), today), requests.get(shift.id))
-                for shift in shifts],
-        status_words=services.STATUS_WORDS, checks=checks, blackouts=services.my_blackouts(person, today),
-        describe_days=describe_days,
+        "my_rotation/index.html", person=person, form=form, today=today, shifts=shifts,
+        next_shift=parts.next, next_item=items[parts.next.shift.id] if parts.next else None,
+        upcoming=[items[shift.id] for shift in parts.upcoming], past=[items[shift.id] for shift in parts.past],
+        filing=parts.filing, status_words=services.STATUS_WORDS, checks=checks,
+        blackouts=services.my_blackouts(person, today), describe_days=describe_days,
     )
