@@ -17,8 +17,8 @@ from rotation.blackouts.models import Blackout
 from rotation.db import rowcount, utc_today, utcnow
 from rotation.extensions import db
 from rotation.people import signals as roster_signals
-from rotation.people.models import Person
-from rotation.sites.models import Slot
+from rotation.people.models import INVITED_BY_EMAIL, Person
+from rotation.sites.models import Site, Slot
 
 _BATCH = 1_000
 
@@ -137,3 +137,26 @@ def _announced_collisions(blackout: Blackout) -> int:
 @roster_signals.roster_changed.connect
 def _withdraw_leavers_shifts(leaver_ids: list[int], today: date) -> None:
     withdraw_future_assignments(leaver_ids, today)
+
+
+def leavers_shifts(person_ids: Sequence[int], today: date) -> list[roster_signals.LeaverShift]:
+    """What ``withdraw_future_assignments`` would withdraw for these people, by person and date, without
+    writing anything: a query per thousand people."""
+    shifts = []
+    for chunk in _chunks(person_ids):
+        rows = db.session.execute(
+            sa.select(Assignment.person_id, Slot.first_day, Site.name, Assignment.status, Person.calendar_delivery)
+            .join(Slot, Slot.id == Assignment.slot_id).join(Site, Site.id == Slot.site_id)
+            .join(Person, Person.id == Assignment.person_id)
+            .where(Assignment.person_id.in_(chunk), BY_PERSON, Slot.first_day > today,
+                   Assignment.status.in_(UPCOMING)))
+        shifts += [roster_signals.LeaverShift(person_id, first_day, site, status in ANNOUNCED,
+                                              status in ANNOUNCED and delivery in INVITED_BY_EMAIL)
+                   for person_id, first_day, site, status, delivery in rows]
+    shifts.sort(key=lambda shift: (shift.person_id, shift.first_day))
+    return shifts
+
+
+@roster_signals.leavers_shifts.connect
+def _leavers_shifts(leaver_ids: list[int], today: date) -> list[roster_signals.LeaverShift]:
+    return leavers_shifts(leaver_ids, today)

@@ -6,14 +6,16 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
+from flask import url_for
 
 from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.imports.csvfile import ImportIssue, Row, read_table
-from rotation.imports.plan import Change, ImportPlan
+from rotation.imports.plan import Change, Consequence, ImportPlan
 from rotation.imports.registry import ImportKind, register_import_kind
 from rotation.people.models import Person
-from rotation.people.signals import roster_changed
+from rotation.people.signals import LeaverShift, invited_already, leavers_shifts, roster_changed
+from rotation.signals import answers
 from rotation.sites.models import Site
 
 REQUIRED = ("employee_id", "full_name", "email", "department")
@@ -112,12 +114,143 @@ def plan_people_import(content: bytes, deactivate_missing: bool = False) -> Impo
     if deactivate_missing:
         plan.deactivated = [Change(employee_id, row.full_name)
                             for employee_id, row in current.items() if row.is_active and employee_id not in wanted]
+    _explain(plan, wanted, current, employee_of_id, {code_id: code for code, code_id in sites.items()})
 
     def write() -> None:
         _write(plan, wanted, current)
 
     plan.write = write
     return plan
+
+
+def _explain(plan: ImportPlan, wanted: dict[str, Wanted], current: dict, employee_of_id: dict[int, str],
+             site_codes: dict[int, str]) -> None:
+    """Say what the import means for each person, before HR confirms it: who joins or leaves the rotation and
+    why, what changes for whom, the leavers' shifts it cancels, who would report to a leaver, the e-mails."""
+    leaving = {change.key for change in plan.deactivated}
+
+    def manager_before(employee_id: str) -> str | None:
+        row = current.get(employee_id)
+        return employee_of_id.get(row.manager_id) if row is not None and row.manager_id else None
+
+    def manager_after(employee_id: str) -> str | None:
+        person = wanted.get(employee_id)
+        return person.manager if person is not None else manager_before(employee_id)
+
+    def active_after(employee_id: str) -> bool:
+        return employee_id in wanted or (employee_id not in leaving and current[employee_id].is_active)
+
+    def name_of(employee_id: str | None) -> str:
+        if employee_id is None:
+            return "nobody"
+        person = wanted.get(employee_id)
+        return f"{person.full_name if person else current[employee_id].full_name} ({employee_id})"
+
+    everyone = set(current) | set(wanted)
+    reports_before: dict[str, int] = {}
+    reports_after: dict[str, int] = {}
+    for employee_id, row in current.items():
+        if row.is_active and (manager := manager_before(employee_id)) is not None:
+            reports_before[manager] = reports_before.get(manager, 0) + 1
+    for employee_id in everyone:
+        if active_after(employee_id) and (manager := manager_after(employee_id)) is not None:
+            reports_after[manager] = reports_after.get(manager, 0) + 1
+
+    def in_rotation_after(employee_id: str) -> tuple[bool, str]:
+        """Whether they are in the rotation after the import, and why."""
+        override = wanted[employee_id].override if employee_id in wanted else current[employee_id].in_rotation_override
+        if override is not None:
+            return override, "HR's file says " + ("yes" if override else "no")
+        reports = reports_after.get(employee_id, 0)
+        if reports:
+            return True, f"{reports} {'person reports' if reports == 1 else 'people report'} to them"
+        return False, "nobody active reports to them"
+
+    def in_rotation_before(employee_id: str) -> bool:
+        row = current[employee_id]
+        if not row.is_active:
+            return False
+        if row.in_rotation_override is not None:
+            return row.in_rotation_override
+        return reports_before.get(employee_id, 0) > 0
+
+    for change in plan.added:
+        joins, why = in_rotation_after(change.key)
+        change.notes.append(f"{'joins the rotation' if joins else 'not in the rotation'}: {why}")
+
+    site = {None: "none"} | site_codes
+    for change in plan.updated:
+        known, person = current[change.key], wanted[change.key]
+        befores = {"full_name": known.full_name, "email": known.email, "department": known.department,
+                   "manager_id": name_of(manager_before(change.key)), "home_site": site[known.home_site_id],
+                   "in_rotation": _word(known.in_rotation_override)}
+        afters = {"full_name": person.full_name, "email": person.email, "department": person.department,
+                  "manager_id": name_of(person.manager), "home_site": site[person.home_site_id],
+                  "in_rotation": _word(person.override)}
+        for name in change.fields:
+            if name == "active":
+                change.notes.append("returns: was deactivated")
+            else:
+                change.notes.append(f"{FIELD_WORDS[name]}: {befores[name]} → {afters[name]}")
+
+    rotation_changes = []
+    for employee_id in current:
+        if employee_id in leaving:
+            continue
+        before, (after, why) = in_rotation_before(employee_id), in_rotation_after(employee_id)
+        if active_after(employee_id) and before != after:
+            rotation_changes.append(Change(employee_id, name_of(employee_id).rsplit(" (", 1)[0], notes=[
+                f"joins the rotation: {why}" if after else
+                f"leaves the rotation: {why}; their shifts still to come are withdrawn when the plan runs again"]))
+    by_id = {row.id: employee_id for employee_id, row in current.items()}
+    shifts: list[LeaverShift] = []
+    if leaving:
+        for answer in answers(leavers_shifts, [current[employee_id].id for employee_id in leaving],
+                              today=utc_today()):
+            shifts += answer
+    cancelled = []
+    for shift in shifts:
+        employee_id = by_id[shift.person_id]
+        what = ("cancelled; a cancellation e-mail goes to them" if shift.emailed else
+                "cancelled; they chose the calendar feed, so no e-mail" if shift.announced else
+                "a draft, taken out of the plan; nobody is told")
+        cancelled.append(Change(employee_id, current[employee_id].full_name,
+                                notes=[f"{shift.first_day:%a %d %b %Y}", shift.site, what]))
+    orphans = sorted(
+        (Change(employee_id, name_of(employee_id).rsplit(" (", 1)[0],
+                notes=[f"reports to {name_of(manager_after(employee_id))}, who leaves"])
+         for employee_id in everyone
+         if active_after(employee_id) and manager_after(employee_id) in leaving),
+        key=lambda change: change.key)
+
+    skipped: set[str] = set()
+    for answer in answers(invited_already, None):
+        skipped |= answer
+    emails = []
+    for employee_id in sorted(everyone, key=lambda e: (wanted[e].line if e in wanted else 0, e)):
+        email = wanted[employee_id].email if employee_id in wanted else current[employee_id].email
+        if active_after(employee_id) and in_rotation_after(employee_id)[0] and email not in skipped:
+            emails.append(Change(employee_id, name_of(employee_id).rsplit(" (", 1)[0],
+                                 notes=[f"to {email}: a link to set their password (works for 7 days)"]))
+    emails += [Change(by_id[shift.person_id], current[by_id[shift.person_id]].full_name,
+                      notes=[f"to {current[by_id[shift.person_id]].email}: the cancellation of their shift on "
+                             f"{shift.first_day:%a %d %b %Y} at {shift.site}"])
+               for shift in shifts if shift.emailed]
+    plan.consequences = [
+        Consequence("rotation", "Would join or leave the rotation", "Joined or left the rotation", rotation_changes),
+        Consequence("cancelled", "Leavers' shifts that would be withdrawn", "Leavers' shifts withdrawn", cancelled),
+        Consequence("reporting_to_leavers", "Would report to someone who leaves", "Report to someone who left",
+                    orphans),
+        Consequence("emails", "E-mails that would go out", "E-mails queued", emails),
+    ]
+
+
+FIELD_WORDS = {"full_name": "name", "email": "e-mail", "department": "department", "manager_id": "manager",
+               "home_site": "home site", "in_rotation": "in the rotation (HR's word)"}
+
+
+def _word(override: bool | None) -> str:
+    return "by the rule" if override is None else ("yes" if override else "no")
 
 
 def _read_row(row: Row, sites: dict[str, int]) -> tuple[list[ImportIssue], Wanted | None]:
@@ -249,6 +382,17 @@ def _batches(rows: list, size: int = 5000):
         yield rows[start:start + size]
 
 
+def people_links(employee_ids: list[str]) -> dict[str, str]:
+    """The page of each of these people, by employee id (a query per thousand; for the import's result page)."""
+    links = {}
+    for start in range(0, len(employee_ids), 1000):
+        links.update({employee_id: url_for("people.person_detail", person_id=person_id)
+                      for employee_id, person_id in db.session.execute(
+                          sa.select(Person.employee_id, Person.id)
+                          .where(Person.employee_id.in_(employee_ids[start:start + 1000])))})
+    return links
+
+
 register_import_kind(ImportKind("people", "People (the roster)",
                      "employee_id, full_name, email, department, manager_id, home_site, in_rotation",
-                     plan_people_import, can_deactivate=True, position=2))
+                     plan_people_import, can_deactivate=True, position=2, links=people_links))
