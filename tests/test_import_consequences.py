@@ -13,7 +13,7 @@ from rotation.outbox.models import CANCELLATION, SET_PASSWORD, OutboxMessage
 from rotation.people.models import BY_FEED, Person
 from tests.fixtures.attendance import make_slot
 from tests.fixtures.shifts import assign, reloaded
-from tests.imports_helpers import PEOPLE, confirm, upload
+from tests.imports_helpers import PEOPLE, SITES, confirm, upload
 
 LEAVER_FILE = PEOPLE.replace("E2,Maria Jansen,maria@example.com,Operations,E1,TMP-WH,\n", "").replace(
     "E4,Ben Expert,ben@example.com,Finance,E1,,yes", "E4,Ben Expertson,ben@example.com,Finance,E1,HEL-CC,yes")
@@ -93,8 +93,8 @@ def test_a_leaver_preview_names_their_shifts_the_cancellations_and_who_would_rep
     assert "E-mails that would go out (1)" in emails  # the three set-password links sent last time still work
     assert f"to maria@example.com: the cancellation of their shift on {soon:%a %d %b %Y} at Helsinki contact centre" \
         in emails
-    assert ("Confirming it will also: withdraw 2 shifts of the people who leave; leave 1 people reporting to "
-            "someone who leaves; send 1 e-mails.") in " ".join(page.split())
+    assert ("Confirming it will also: withdraw 2 shifts of the people who leave; leave 1 person reporting to "
+            "someone who leaves; send 1 e-mail.") in " ".join(page.split())
 
     confirm(client, preview_url)
     done = client.get(preview_url).get_data(as_text=True)
@@ -174,3 +174,14 @@ def test_the_full_list_of_changes_downloads_as_csv(client, login_as, make_site):
     assert [(row["list"], row["key"]) for row in table[:4]] == [("Would be added", f"E{n}") for n in range(1, 5)]
     assert table[0]["details"] == "joins the rotation: 2 people report to them"
     assert {row["key"] for row in table if row["list"] == "E-mails that would go out"} == {"E1", "E2", "E4"}
+
+
+def test_a_sites_preview_says_what_changes_and_that_no_shift_moves(client, login_as):
+    login_as("hr")
+    confirm(client, upload(client, "sites", SITES).headers["Location"])
+    changed = SITES.replace("Nordics,3,09:00,17:00", "Nordics,2,08:00,16:00")
+    page = client.get(upload(client, "sites", changed).headers["Location"]).get_data(as_text=True)
+    updated = section(page, "updated")
+    assert "seats: 3 → 2; shift start: 09:00 → 08:00; shift end: 17:00 → 16:00" in updated
+    assert "slots already made keep their seats and hours: no shift is moved or cancelled" in updated
+    assert "Confirming it will also" not in page
