@@ -78,7 +78,8 @@ def test_a_leaver_preview_names_their_shifts_the_cancellations_and_who_would_rep
     preview_url = upload(client, "people", LEAVER_FILE, deactivate=True).headers["Location"]
     page = client.get(preview_url).get_data(as_text=True)
     assert "The file is valid: 0 added, 1 updated, 1 deactivated, 2 unchanged" in page
-    assert "Maria Jansen" in section(page, "deactivated")
+    assert ("Maria Jansen <small class=\"muted\">E2</small> <small>— 2 shifts still to come withdrawn; signed out "
+            "everywhere; their calendar link stops") in section(page, "deactivated")
     updated = section(page, "updated")
     assert "name: Ben Expert → Ben Expertson" in updated and "home site: none → HEL-CC" in updated
     cancelled = section(page, "cancelled")
