@@ -17,8 +17,8 @@ from rotation.blackouts.models import Blackout
 from rotation.db import rowcount, utc_today, utcnow
 from rotation.extensions import db
 from rotation.people import signals as roster_signals
-from rotation.people.models import INVITED_BY_EMAIL, Person
-from rotation.sites.models import Site, Slot
+from rotation.people.models import Person
+from rotation.sites.models import Slot
 
 _BATCH = 1_000
 
@@ -145,14 +145,12 @@ def leavers_shifts(person_ids: Sequence[int], today: date) -> list[roster_signal
     shifts = []
     for chunk in _chunks(person_ids):
         rows = db.session.execute(
-            sa.select(Assignment.person_id, Slot.first_day, Site.name, Assignment.status, Person.calendar_delivery)
-            .join(Slot, Slot.id == Assignment.slot_id).join(Site, Site.id == Slot.site_id)
-            .join(Person, Person.id == Assignment.person_id)
+            sa.select(Assignment.person_id, Slot.first_day, Slot.site_id, Assignment.status)
+            .join(Slot, Slot.id == Assignment.slot_id)
             .where(Assignment.person_id.in_(chunk), BY_PERSON, Slot.first_day > today,
                    Assignment.status.in_(UPCOMING)))
-        shifts += [roster_signals.LeaverShift(person_id, first_day, site, status in ANNOUNCED,
-                                              status in ANNOUNCED and delivery in INVITED_BY_EMAIL)
-                   for person_id, first_day, site, status, delivery in rows]
+        shifts += [roster_signals.LeaverShift(person_id, first_day, site_id, status in ANNOUNCED)
+                   for person_id, first_day, site_id, status in rows]
     shifts.sort(key=lambda shift: (shift.person_id, shift.first_day))
     return shifts
 

@@ -14,7 +14,7 @@ from rotation.extensions import db
 from rotation.imports.csvfile import ImportIssue, Row, read_table
 from rotation.imports.plan import Change, Consequence, ImportPlan
 from rotation.imports.registry import ImportKind, register_import_kind
-from rotation.people.models import Person
+from rotation.people.models import INVITED_BY_EMAIL, Person
 from rotation.people.signals import LeaverShift, invited_already, leavers_shifts, roster_changed
 from rotation.signals import answers
 from rotation.sites.models import Site
@@ -191,6 +191,18 @@ def _explain(plan: ImportPlan, wanted: dict[str, Wanted], current: dict, employe
         for answer in answers(leavers_shifts, [current[employee_id].id for employee_id in leaving],
                               today=utc_today()):
             shifts += answer
+    site_names: dict[int, str] = {}
+    by_email: set[int] = set()  # leavers with shifts whose calendar news goes by e-mail
+    if shifts:
+        site_names = dict(db.session.execute(sa.select(Site.id, Site.name)).tuples().all())
+        with_shifts = sorted({shift.person_id for shift in shifts})
+        for start in range(0, len(with_shifts), 1000):
+            by_email.update(db.session.scalars(sa.select(Person.id).where(
+                Person.id.in_(with_shifts[start:start + 1000]), Person.calendar_delivery.in_(INVITED_BY_EMAIL))))
+
+    def emailed(shift: LeaverShift) -> bool:
+        return shift.announced and shift.person_id in by_email
+
     shift_count: dict[int, int] = {}
     for shift in shifts:
         shift_count[shift.person_id] = shift_count.get(shift.person_id, 0) + 1
@@ -201,11 +213,11 @@ def _explain(plan: ImportPlan, wanted: dict[str, Wanted], current: dict, employe
     cancelled = []
     for shift in shifts:
         employee_id = by_id[shift.person_id]
-        what = ("cancelled; a cancellation e-mail goes to them" if shift.emailed else
+        what = ("cancelled; a cancellation e-mail goes to them" if emailed(shift) else
                 "cancelled; they chose the calendar feed, so no e-mail" if shift.announced else
                 "a draft, taken out of the plan; nobody is told")
         cancelled.append(Change(employee_id, current[employee_id].full_name,
-                                notes=[f"{shift.first_day:%a %d %b %Y}", shift.site, what]))
+                                notes=[f"{shift.first_day:%a %d %b %Y}", site_names[shift.site_id], what]))
     orphans = [Change(employee_id, full_name(employee_id),
                       notes=[f"reports to {name_of(managers_after[employee_id])}, who leaves"])
                for employee_id in sorted(e for e in active if managers_after.get(e) in leaving)] if leaving else []
@@ -225,8 +237,8 @@ def _explain(plan: ImportPlan, wanted: dict[str, Wanted], current: dict, employe
               for employee_id in invited]
     emails += [Change(by_id[shift.person_id], current[by_id[shift.person_id]].full_name,
                       notes=[f"to {current[by_id[shift.person_id]].email}: the cancellation of their shift on "
-                             f"{shift.first_day:%a %d %b %Y} at {shift.site}"])
-               for shift in shifts if shift.emailed]
+                             f"{shift.first_day:%a %d %b %Y} at {site_names[shift.site_id]}"])
+               for shift in shifts if emailed(shift)]
     plan.consequences = [
         Consequence("rotation", "Would join or leave the rotation", "Joined or left the rotation", rotation_changes),
         Consequence("cancelled", "Leavers' shifts that would be withdrawn", "Leavers' shifts withdrawn", cancelled),

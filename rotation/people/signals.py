@@ -19,9 +19,9 @@ class LeaverShift:
 
     person_id: int
     first_day: date
-    site: str
-    announced: bool  # published or confirmed: cancelled; a draft is only taken out of the plan
-    emailed: bool  # a cancellation e-mail goes to them
+    site_id: int
+    announced: bool  # published or confirmed: cancelled (with an e-mail, unless they chose the feed alone);
+    # a draft is only taken out of the plan
 
 roster_changed = _signals.signal("roster-changed", doc="""\
 A roster import was written (flushed). Sender: the ids of the people who left; keyword ``today``. Each
