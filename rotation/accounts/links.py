@@ -27,7 +27,7 @@ from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import QUEUED, RESET_PASSWORD, SET_PASSWORD, SUPERSEDED, OutboxMessage
 from rotation.people.models import Person, in_rotation_clause
-from rotation.people.signals import roster_changed
+from rotation.people.signals import invited_already, roster_changed
 from rotation.refusals import FieldRefusal
 
 LIFETIMES = {SET_PASSWORD: timedelta(days=7), RESET_PASSWORD: timedelta(hours=1)}
@@ -270,3 +270,18 @@ def _text(name: str, email: str, purpose: str, url: str) -> tuple[str, str]:
 def _invite_newcomers(_leaver_ids: list[int], today: date) -> None:
     """Whoever a roster import put in the rotation without an account gets a link to set a password."""
     invite_new_accounts()
+
+
+def already_invited(now: datetime | None = None) -> set[str]:
+    """The addresses ``invite_new_accounts`` would pass over: an account, or a set-password link still working."""
+    now = now or utcnow()
+    accounts = db.session.scalars(sa.select(User.email))
+    links = db.session.scalars(
+        sa.select(PasswordLink.email).where(PasswordLink.purpose == SET_PASSWORD, PasswordLink.used_at.is_(None),
+                                            PasswordLink.expires_at > now))
+    return set(accounts) | set(links)
+
+
+@invited_already.connect
+def _already_invited(_sender: None) -> set[str]:
+    return already_invited()

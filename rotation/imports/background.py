@@ -70,6 +70,8 @@ def run_import(pending_id: int, finish: Finish) -> str:
         line = f"{pending.filename} no longer fits the data: {preview.problem_count} problems; nothing imported"
     else:
         apply(plan)
+        # What was written, as the preview said it would be (checked again just now).
+        pending.preview = preview.as_json()
         pending.status, pending.outcome, pending.finished_at = IMPORTED, plan.summary(), utcnow()
         pending.content = b""  # written; the file itself is not kept
         line = f"imported {pending.filename}: {plan.summary()}"

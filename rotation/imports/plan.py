@@ -15,6 +15,19 @@ class Change:
     label: str
     line: int | None = None
     fields: list[str] = field(default_factory=list)  # what an update changes
+    # What it means, in words HR reads before confirming: "name: A → B", "joins the rotation: …".
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Consequence:
+    """What else an import would do beyond adding, updating and deactivating rows: shifts it cancels, e-mails it
+    sends, people it leaves reporting to a leaver. ``title`` before the import, ``done`` once written."""
+
+    name: str
+    title: str
+    done: str
+    items: list[Change] = field(default_factory=list)
 
 
 @dataclass
@@ -25,6 +38,7 @@ class ImportPlan:
     updated: list[Change] = field(default_factory=list)
     deactivated: list[Change] = field(default_factory=list)
     unchanged: int = 0
+    consequences: list[Consequence] = field(default_factory=list)
     # Writes the changes; set by the importer that made the plan.
     write: Callable[[], None] | None = None
 

@@ -16,6 +16,8 @@ class ImportKind:
     planner: Callable[..., ImportPlan]
     can_deactivate: bool = False
     position: int = 0  # where the pages list it
+    # The page of each record named in a result, by key (for links once imported); None: no pages to link.
+    links: Callable[[list[str]], dict[str, str]] | None = None
 
 
 _KINDS: dict[str, ImportKind] = {}

@@ -9,12 +9,13 @@ from flask_login import current_user
 from werkzeug.utils import secure_filename
 
 from rotation.db import utcnow
+from rotation.exports import download
 from rotation.extensions import db
 from rotation.imports.background import IMPORT, queue_check, queue_import
 from rotation.imports.forms import MAX_FILE_BYTES, UploadForm
 from rotation.imports.models import CHECKED, FAILED, IMPORTED, IMPORTING, IN_PROGRESS, PendingImport
 from rotation.imports.preview import Preview
-from rotation.imports.registry import import_kinds
+from rotation.imports.registry import import_kinds, make_plan
 from rotation.jobs.queue import job_for, waiting_for_a_worker
 from rotation.navigation import ROSTER, menu_entry
 from rotation.roles import HR
@@ -24,6 +25,8 @@ bp = Blueprint("imports", __name__)
 menu_entry("Imports", "imports.upload", {HR}, position=50, group=ROSTER)
 
 LIST_PAGE = {"people": "people.person_list", "sites": "sites.site_list", "blackouts": "blackouts.blackout_list"}
+PROBLEM_COLUMNS = ("line", "column", "value", "message")
+CHANGE_COLUMNS = ("list", "key", "name", "line", "details")
 KEPT_FOR = timedelta(days=1)  # uploads are forgotten a day later, once nothing is in progress
 RECENT = 10
 
@@ -76,8 +79,41 @@ def preview(pending_id: int):
     pending = _load(pending_id)
     preview = Preview.from_json(pending.preview) if pending.preview is not None else None
     worker_missing = pending.in_progress and waiting_for_a_worker(job_for(IMPORT, pending.id))
-    return render_template("imports/preview.html", pending=pending, plan=preview, kind=import_kinds()[pending.kind],
-                           list_page=LIST_PAGE[pending.kind], worker_missing=worker_missing)
+    kind = import_kinds()[pending.kind]
+    links: dict[str, str] = {}
+    if pending.status == IMPORTED and preview is not None and kind.links is not None:
+        links = kind.links(sorted({change.key for listed in preview.lists for change in listed.shown}))
+    return render_template("imports/preview.html", pending=pending, plan=preview, kind=kind, links=links,
+                           list_page=LIST_PAGE[pending.kind], worker_missing=worker_missing,
+                           full_list=pending.status == CHECKED and bool(pending.content))
+
+
+@bp.get("/imports/<int:pending_id>/problems.csv")
+@roles_required(HR)
+def problems(pending_id: int):
+    """Every problem of the upload, not only the first the page shows, checked again against today's data."""
+    pending = _load(pending_id)
+    if pending.status != CHECKED or not pending.content:
+        abort(404)
+    plan = make_plan(pending.kind, pending.content, pending.deactivate_missing)
+    rows = ({"line": p.line, "column": p.column, "value": p.value, "message": p.message} for p in plan.problems)
+    return download(PROBLEM_COLUMNS, rows, f"problems-{pending.filename.removesuffix('.csv')}.csv")
+
+
+@bp.get("/imports/<int:pending_id>/changes.csv")
+@roles_required(HR)
+def changes(pending_id: int):
+    """Every change and consequence of the upload, not only the first of each list the page shows."""
+    pending = _load(pending_id)
+    if pending.status != CHECKED or not pending.content:
+        abort(404)
+    plan = make_plan(pending.kind, pending.content, pending.deactivate_missing)
+    lists = Preview.of(plan).lists
+    items = [plan.added, plan.updated, plan.deactivated] + [c.items for c in plan.consequences]
+    rows = ({"list": listed.title, "key": change.key, "name": change.label, "line": change.line,
+             "details": "; ".join(change.notes or change.fields)}
+            for listed, changes in zip(lists, items, strict=True) for change in changes)
+    return download(CHANGE_COLUMNS, rows, f"changes-{pending.filename.removesuffix('.csv')}.csv")
 
 
 @bp.get("/imports/<int:pending_id>/progress")

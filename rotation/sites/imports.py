@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import time
 from functools import lru_cache
 
 import sqlalchemy as sa
@@ -22,6 +23,14 @@ _CODE = re.compile(r"^[A-Za-z0-9._-]+$")
 REQUIRED = ("code", "name", "kind", "timezone", "seats")
 FIELDS = ("name", "kind", "timezone", "region", "seats", "shift_start", "shift_end", "address", "host_name",
           "host_email")
+# What a site's new slots are made from; its slots already made keep theirs.
+SLOT_FIELDS = ("kind", "timezone", "seats", "shift_start", "shift_end")
+
+
+def _shown(value: object) -> str:
+    if value is None or value == "":
+        return "none"
+    return f"{value:%H:%M}" if isinstance(value, time) else str(value)
 
 
 @lru_cache(maxsize=1)
@@ -109,7 +118,11 @@ def plan_sites_import(content: bytes) -> ImportPlan:
             continue
         changed = [name for name in FIELDS if getattr(current, name) != values[name]]
         if changed:
-            plan.updated.append(Change(code, row["name"], row.line, changed))
+            notes = [f"{name.replace('_', ' ')}: {_shown(getattr(current, name))} → {_shown(values[name])}"
+                     for name in changed]
+            if any(name in SLOT_FIELDS for name in changed):
+                notes.append("slots already made keep their seats and hours: no shift is moved or cancelled")
+            plan.updated.append(Change(code, row["name"], row.line, changed, notes))
             wanted.append((values, plan.updated[-1]))
         else:
             plan.unchanged += 1
