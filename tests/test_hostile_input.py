@@ -173,7 +173,8 @@ def open_a_draft_for(email: str) -> None:
     person = db.session.scalar(sa.select(Person).where(Person.email == email))
     assert person is not None, email
     shifts = db.session.scalars(sa.select(Assignment).join(Slot, Slot.id == Assignment.slot_id)
-                                .where(Assignment.person_id == person.id, Slot.ends_at < utcnow())
+                                # worked or under way
+                                .where(Assignment.person_id == person.id, Slot.starts_at <= utcnow())
                                 .order_by(Slot.ends_at.desc()))
     for shift in shifts:
         extend_window(shift, utc_today() + timedelta(days=7), "hr@example.com")

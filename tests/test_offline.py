@@ -2,7 +2,10 @@
 import json
 
 import pytest
+import sqlalchemy as sa
 
+from rotation.extensions import db
+from rotation.observations.models import Observation
 from tests.helpers import PASSWORD, csrf_token
 
 
@@ -75,3 +78,22 @@ def test_signing_out_everywhere_clears_this_device_too(signed_in):
     action = forms[0].split('action="', 1)[1].split('"', 1)[0]
     response = signed_in.post(action, data={"csrf_token": csrf_token(page)})
     assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+
+
+def test_an_observation_begun_on_a_phone_is_started_once_however_often_it_is_sent(client, filing_company, make_user):
+    ann, shift = filing_company["ann"], filing_company["ann_shift"]
+    make_user(roles=["manager"], email=ann.email)
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"email": ann.email, "password": PASSWORD, "csrf_token": csrf_token(page)})
+    form = client.get(f"/observations/offline/{shift.uid}")
+    assert form.status_code == 200 and "Kept on your phone" in form.get_data(as_text=True)
+    token = csrf_token(form.get_data(as_text=True))
+    sent = {"assignment": shift.uid, "device_key": "6f1c2a9e-4b7d-4e0a-9c1f-3b2a1d0e9f8c", "csrf_token": token}
+    first = client.post("/observations/new", data=sent)
+    again = client.post("/observations/new", data=sent)
+    assert first.headers["Location"] == again.headers["Location"]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1
+    other = client.post("/observations/new", data={**sent, "device_key": "another-key-123"})
+    assert other.headers["Location"] != first.headers["Location"]
+    # Someone else's shift: no form.
+    assert client.get("/observations/offline/not-a-shift").status_code == 404

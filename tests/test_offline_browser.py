@@ -188,3 +188,44 @@ def test_an_observation_filed_without_signal_is_submitted_once_with_its_photos_w
         stored = Image.open(io.BytesIO(path_of(photo).read_bytes()))
         assert max(stored.size) <= 1600
         assert not stored.getexif()
+
+
+def test_an_observation_begun_without_signal_is_filed_once_when_it_returns(
+        phone, network, filing_company, make_user, tmp_path):
+    ann, shift = filing_company["ann"], filing_company["ann_shift"]
+    make_user(roles=["manager"], email=ann.email)
+    sign_in(phone, ann.email, PASSWORD)
+    worker_ready(phone)
+    phone.goto("/my/")  # with signal: the shift's form is kept on the phone
+    kept_form = f"/observations/offline/{shift.uid}"
+    for _ in range(100):
+        if phone.evaluate("""(path) => caches.open("rotation-pages")
+                .then((cache) => cache.match(path, {ignoreVary: true})).then((found) => Boolean(found))""", kept_form):
+            break
+        phone.wait_for_timeout(200)
+    else:
+        pytest.fail(f"{kept_form} was not kept on the device")
+
+    network.cut(phone.context)  # on the floor, no signal
+    phone.get_by_role("button", name="File an observation").click()
+    phone.get_by_role("heading", name="New observation", level=1).wait_for()
+    assert phone.url.endswith(kept_form)
+    phone.get_by_role("button", name="Submit").click()
+    expect(phone.get_by_role("alert")).to_have_text("Choose the process area.")
+    phone.get_by_label("Process area").select_option(label="Customer service › Refunds")
+    phone.get_by_label("A quality defect").check()
+    phone.get_by_label("What happened").fill("Refund slips run out by noon every day.")
+    phone.locator("#photo").set_input_files([photo_with_location(tmp_path)])
+    phone.get_by_role("button", name="Submit").click()
+    expect(phone.locator("#offline-status")).to_have_text("Kept on this device: it is filed when the network returns.")
+    phone.reload()  # still no signal: what waits is said on every page
+    expect(phone.locator("#device-waiting")).to_contain_text("1 observation kept on this device")
+    assert page_width(phone) <= PHONE["width"]
+
+    network.restore(phone.context)
+    expect(phone.get_by_role("heading", level=1)).to_have_text("Refund slips run out by noon every day.",
+                                                                timeout=30_000)
+    db.session.expire_all()
+    filed = db.session.scalars(sa.select(Observation)).all()
+    assert len(filed) == 1 and filed[0].status == SUBMITTED and filed[0].device_key
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 1

@@ -59,7 +59,7 @@ def test_on_a_phone_the_grid_scrolls_in_its_own_box_with_names_and_weeks_in_view
     assert page.console_errors == []
 
 
-def test_dragging_a_shift_to_another_week_opens_its_page_for_that_week(page, make_user, schedule_world):
+def test_dragging_a_shift_to_another_week_opens_the_slot_finder_for_that_week(page, make_user, schedule_world):
     hr = make_user(roles=["hr"])
     sign_in(page, hr.email, PASSWORD)
     page.goto(f"/schedule/{YEAR}?department=Sales")
@@ -67,7 +67,10 @@ def test_dragging_a_shift_to_another_week_opens_its_page_for_that_week(page, mak
     row = page.locator("table.schedule-grid tbody tr").filter(has=shift)
     row.locator('td[data-week="2030-W12"]').scroll_into_view_if_needed()
     shift.drag_to(row.locator('td[data-week="2030-W12"]'))
-    page.wait_for_url(f"**/assignments/{schedule_world['ann_day'].id}?week=2030-W12")
+    page.wait_for_url(f"**/assignments/{schedule_world['ann_day'].id}/find?start=2030-03-18&end=2030-03-22&site=any")
+    page.get_by_role("heading", name="Move Ann Aalto's customer-service day").wait_for()
+    # The finder searches that week, at every site: a slot is chosen, and the move shown, before anything moves.
+    assert page.locator("input[name='start']").input_value() == "2030-03-18"
     assert page.console_errors == []
 
 

@@ -118,6 +118,7 @@ class Observation(Model):
                            name="submitted_is_complete"),
         sa.Index("ix_observation_author_status", "author_id", "status"),
         sa.Index("ix_observation_area_status", "area_id", "status"),
+        sa.UniqueConstraint("author_id", "device_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,6 +145,8 @@ class Observation(Model):
     frontline_quote: Mapped[str | None] = mapped_column(sa.Text)
     reference_numbers: Mapped[str | None] = mapped_column(sa.Text)  # order or ticket numbers
     andon: Mapped[bool] = mapped_column(default=False)
+    # The key a phone gave it when it was begun without signal: sent again, it finds this one instead of a second.
+    device_key: Mapped[str | None] = mapped_column(sa.String(64))
     # Why an owner declined it; the author reads it.
     decline_reason: Mapped[str | None] = mapped_column(sa.Text)
     # The problem an owner linked it to at triage.

@@ -109,13 +109,21 @@ def open_shifts(person: Person, now: datetime) -> list[Assignment]:
     return [shift for shift in shifts if window_of(shift, shift.slot).is_open(now)]
 
 
-def start_draft(assignment: Assignment | None, person: Person, now: datetime) -> Observation:
+def start_draft(assignment: Assignment | None, person: Person, now: datetime,
+                device_key: str | None = None) -> Observation:
+    """A new draft about the person's shift; flushed. With ``device_key`` (a phone's key for an observation begun
+    without signal), the person's observation that already has that key when there is one: sent twice, one."""
+    if device_key:
+        already = db.session.scalar(sa.select(Observation).where(
+            Observation.author_id == person.id, Observation.device_key == device_key))
+        if already is not None:
+            return already
     problem = filing_problem(assignment, person, now)
     if problem:
         raise Refusal({None: problem})
     assert assignment is not None, "filing_problem refuses a missing shift"
     observation = Observation(assignment_id=assignment.id, author_id=person.id, status=DRAFT, created_at=now,
-                              updated_at=now)
+                              updated_at=now, device_key=device_key or None)
     db.session.add(observation)
     db.session.flush()
     return observation

@@ -2,12 +2,14 @@
 and the observations in the areas an owner owns."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rotation.assignments.models import Assignment
+from rotation.assignments.queries import shift_of
 from rotation.assignments.signals import shift_page
 from rotation.db import utcnow
 from rotation.exports import download
@@ -126,18 +128,39 @@ def new():
                            problem=problem)
 
 
+# A phone's key for an observation begun without signal (offline_form.js): letters, digits and dashes.
+DEVICE_KEY = re.compile(r"[A-Za-z0-9-]{8,64}")
+
+
 @bp.post("/new")
 @signed_in
 def start():
     person = _me()
     assignment = queries.shift_with_uid(request.form.get("assignment", ""))
+    key = request.form.get("device_key", "")
     try:
         with all_or_nothing():
-            observation = services.start_draft(assignment, person, _now())
+            observation = services.start_draft(assignment, person, _now(),
+                                               device_key=key if DEVICE_KEY.fullmatch(key) else None)
     except Refusal as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("observations.new"))
     return redirect(url_for("observations.edit", observation_id=observation.id))
+
+
+@bp.get("/offline/<uid>")
+@signed_in
+def offline_form(uid: str):
+    """The three answers and photos for a shift, kept on the phone to be filled in without signal: the phone
+    files them (a draft, then its answers, photos and submission) when the network returns."""
+    assignment = shift_of(_me(), uid)  # the person's own, with its slot and site
+    if assignment is None:
+        abort(404)
+    window = services.window_of(assignment, assignment.slot)
+    form = ObservationForm(formdata=None)
+    form.area_id.choices = {"": "Choose a process area", **area_paths(active_only=True)}  # type: ignore[dict-item]  # the stubs predate WTForms 3.3's {value: label} choices
+    return render_template("observations/offline_form.html", form=form, shift=assignment, window=window,
+                           closed=_now() > window.closes, when=when_text(assignment))
 
 
 @bp.route("/<int:observation_id>/edit", methods=["GET", "POST"])

@@ -26,6 +26,7 @@ SHELL = (
     "js/offline.js",
     "js/device_drafts.js",
     "js/observation_form.js",
+    "js/offline_form.js",
     "css/observations.css",
     "favicon.svg",
     "icon.svg",
@@ -41,6 +42,7 @@ PAGES_KEPT = (
     r"^/my/shifts/[^/]+/briefing$",
     r"^/observations/new$",
     r"^/observations/\d+/edit$",
+    r"^/observations/offline/[^/]+$",
 )
 
 

@@ -65,7 +65,10 @@ async function keepForOffline() {
   const kept = (url) => url.origin === window.location.origin && patterns.some((pattern) => pattern.test(url.pathname));
   const here = new URL(window.location.href);
   if (!kept(here)) return;
-  const links = [...document.querySelectorAll("a[href]")].map((link) => new URL(link.href))
+  // The links on the page, and the forms a shift offers for use without signal (My rotation's shift cards).
+  const offered = [...document.querySelectorAll("[data-offline-form]")].map((card) => card.dataset.offlineForm);
+  const links = [...document.querySelectorAll("a[href]")].map((link) => link.href).concat(offered)
+    .map((href) => new URL(href, window.location.href))
     .filter((url) => kept(url) && url.search === "" && url.pathname !== here.pathname);
   const paths = [here.pathname, ...new Set(links.map((url) => url.pathname))].slice(0, MOST_LINKS_KEPT + 1);
   const cache = await caches.open("rotation-pages");

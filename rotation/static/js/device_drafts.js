@@ -78,6 +78,36 @@ window.rotationDevice = (() => {
     return record;
   };
 
+  // An observation begun on the phone (no draft yet): the phone's own key files it once, however often sent.
+  const keepNew = async (form, key, files) => {
+    const record = blank(`new-${key}`, { start: form.getAttribute("action") });
+    record.key = key;
+    record.assignment = form.dataset.assignment;
+    record.fields = answersOf(form).filter(([name]) => name !== "assignment");
+    record.submit = true;
+    for (const file of files) record.photos.push(await shrink(file));
+    await put(record);
+    announce();
+    return record;
+  };
+
+  // Starts the draft of an observation begun on the phone; the server answers with its form's address.
+  const begin = async (record) => {
+    const data = formData([["assignment", record.assignment], ["device_key", record.key]]);
+    const response = await fetch(record.urls.start, { method: "POST", body: data });
+    const found = new URL(response.url).pathname.match(/^\/observations\/(\d+)\/edit$/);
+    if (!response.ok || !found) {
+      record.problem = "Not filed: this shift's window for observations is not open.";
+      record.urls.edit = `/observations/new?assignment=${encodeURIComponent(record.assignment)}`;
+      await put(record);
+      return false;
+    }
+    const base = `/observations/${found[1]}`;
+    record.urls = { ...record.urls, edit: `${base}/edit`, autosave: `${base}/autosave`, evidence: `${base}/evidence` };
+    await put(record);
+    return true;
+  };
+
   const csrf = () => {
     const input = document.querySelector("input[name='csrf_token']");
     return input ? input.value : "";
@@ -135,6 +165,8 @@ window.rotationDevice = (() => {
     const landed = new URL(response.url).pathname;
     if (response.ok && landed !== new URL(record.urls.edit, window.location.href).pathname) {
       await forget(record.id);
+      // Filed from the form kept on the phone, still open: on to the observation as filed.
+      if (record.key && document.getElementById("offline-observation-form")) window.location.assign(response.url);
       return "submitted";
     }
     record.submit = false;
@@ -151,6 +183,7 @@ window.rotationDevice = (() => {
     try {
       for (const record of await all()) {
         if (record.id === except || record.problem) continue;
+        if (record.urls.start && !record.urls.autosave && !(await begin(record))) continue;
         const outcome = await sendKept(record);
         if (outcome === "sent" && record.submit) await submitKept(record);
         else if (outcome === "sent") await forget(record.id);
@@ -189,8 +222,36 @@ window.rotationDevice = (() => {
     });
   };
 
+  // My rotation without signal: a shift's "File an observation" opens the form kept on the phone instead (a new
+  // draft needs the network), and a shift without that button offers the kept form while there is no network.
+  const offerKeptForms = () => {
+    document.querySelectorAll("[data-offline-form]").forEach((card) => {
+      const url = card.dataset.offlineForm;
+      const start = card.querySelector("form[action$='/observations/new']");
+      if (start) {
+        start.addEventListener("submit", (event) => {
+          if (navigator.onLine) return;
+          event.preventDefault();
+          window.location.assign(url);
+        });
+        return;
+      }
+      const actions = card.querySelector(".actions");
+      if (!actions) return;
+      const link = document.createElement("a");
+      link.href = url;
+      link.textContent = "File an observation without signal";
+      const show = () => { link.hidden = navigator.onLine; };
+      show();
+      window.addEventListener("online", show);
+      window.addEventListener("offline", show);
+      actions.prepend(link);
+    });
+  };
+
   document.addEventListener("DOMContentLoaded", () => {
     if (!window.indexedDB || !document.documentElement.hasAttribute("data-signed-in")) return;
+    offerKeptForms();
     const form = document.getElementById("observation-form");
     const except = form && form.dataset.observation ? String(form.dataset.observation) : null;
     announce();
@@ -199,5 +260,5 @@ window.rotationDevice = (() => {
     window.addEventListener("offline", announce);
   });
 
-  return { get, forget, put, keepAnswers, keepPhotos, sendKept, announce };
+  return { get, forget, put, keepAnswers, keepPhotos, keepNew, sendKept, sendAll, announce };
 })();

@@ -35,8 +35,12 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!cell) return;
     event.preventDefault();
     cell.classList.remove("drop-target");
+    // The slot finder, searching the week it was dropped on at every site: choosing a slot there shows what the
+    // move will do before it is made.
     const address = new URL(dragged.getAttribute("data-move"), window.location.href);
-    address.searchParams.set("week", cell.getAttribute("data-week"));
+    address.searchParams.set("start", cell.getAttribute("data-start"));
+    address.searchParams.set("end", cell.getAttribute("data-end"));
+    address.searchParams.set("site", "any");
     if (status) status.textContent = "Opening the shift's slots in week " + cell.getAttribute("data-week") + "…";
     window.location.assign(address.toString());
   });
