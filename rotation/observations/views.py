@@ -159,8 +159,9 @@ def offline_form(uid: str):
     window = services.window_of(assignment, assignment.slot)
     form = ObservationForm(formdata=None)
     form.area_id.choices = {"": "Choose a process area", **area_paths(active_only=True)}  # type: ignore[dict-item]  # the stubs predate WTForms 3.3's {value: label} choices
+    now = _now()
     return render_template("observations/offline_form.html", form=form, shift=assignment, window=window,
-                           closed=_now() > window.closes, when=when_text(assignment))
+                           closed=now > window.closes, opens_later=now < window.opens, when=when_text(assignment))
 
 
 @bp.route("/<int:observation_id>/edit", methods=["GET", "POST"])
