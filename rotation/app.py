@@ -26,7 +26,10 @@ from rotation.accounts.cli import users_cli
 from rotation.accounts.sign_ins import renew_on_cookie
 from rotation.accounts.signed_in import load_signed_in
 from rotation.accounts.views import bp as accounts
-from rotation.assignments import roster_effects  # noqa: F401  (what leavers and blackouts mean for shifts)
+from rotation.assignments import (
+    bulk_views,  # noqa: F401  (adds withdrawing several to the assignments blueprint)
+    roster_effects,  # noqa: F401  (what leavers and blackouts mean for shifts)
+)
 from rotation.assignments.cli import assignments_cli
 from rotation.assignments.views import bp as assignments
 from rotation.attendance.views import bp as attendance

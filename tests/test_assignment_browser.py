@@ -99,3 +99,29 @@ def test_hr_moves_one_assignment_and_withdraws_another(page, make_user, company)
     assert (moved.status, moved.sequence) == (PUBLISHED, 1)
     assert (withdrawn.status, withdrawn.sequence) == (CANCELLED, 1)
     assert outbox_of(moved.id)[-1] == ("invitation", 1, "queued")
+
+
+@pytest.mark.parametrize("size", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
+def test_hr_withdraws_two_assignments_at_once_after_reading_what_each_does(page, make_user, company, size):
+    ann, bo = company["managers"][:2]
+    first = published_plan(ann.id, "customer_service")
+    second = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == bo.id,
+                                                           Assignment.kind == "customer_service"))
+    make_user(roles=["hr"], email="hr@example.com")
+    page.set_viewport_size(size)
+    sign_in(page, "hr@example.com", PASSWORD)
+    page.goto(f"/assignments/?year={next_year()}&kind=customer_service")
+    page.get_by_label(f"Select {ann.full_name}, customer-service day").check()
+    page.get_by_label(f"Select {bo.full_name}, customer-service day").check()
+    page.get_by_role("button", name="Withdraw selected…").click()
+    page.get_by_role("heading", name="Withdraw 2 assignments?").wait_for()
+    # Published, but their invitations still wait in the outbox: withdrawing drops them, and nothing is sent.
+    expect(page.locator("#bulk-lines")).to_contain_text("Cancelled; nothing is sent: no invitation had been sent.")
+    expect(page.locator("#bulk-lines")).to_contain_text(ann.full_name)
+    assert fits_the_screen(page)
+    screenshot(page, f"withdraw-several-{size['width']}")
+    assert db.session.get(Assignment, first.id).status == PUBLISHED  # nothing yet
+    page.get_by_role("button", name="Withdraw 2 assignments").click()
+    page.get_by_text("Withdrew 2 assignments; nothing is sent, as none had reached anyone by e-mail.").wait_for()
+    db.session.expire_all()
+    assert {db.session.get(Assignment, first.id).status, db.session.get(Assignment, second.id).status} == {CANCELLED}

@@ -1,7 +1,7 @@
 """The forms on an assignment's page: move it to another slot, withdraw it."""
 from __future__ import annotations
 
-from wtforms import HiddenField, SelectField
+from wtforms import HiddenField, SelectField, SelectMultipleField
 from wtforms.validators import InputRequired
 
 from rotation.forms import LARGEST_NUMBER, Form
@@ -46,3 +46,10 @@ class WithdrawForm(Form):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed.data == "yes"
+
+
+class BulkWithdrawForm(Form):
+    """The assignments the confirmation listed, to withdraw together."""
+
+    assignment = SelectMultipleField("Assignments", coerce=int, validate_choice=False,
+                                     validators=[InputRequired("Choose at least one assignment to withdraw.")])
