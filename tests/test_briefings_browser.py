@@ -11,7 +11,7 @@ from rotation.observations.models import TRIAGED, Observation
 from rotation.problems.models import Problem
 from rotation.process_map.models import ProcessArea
 from tests.fixtures.my_rotation import shift
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +41,7 @@ def manager(published_manager):
 def test_a_manager_reads_the_briefing_of_a_shift(page, manager, viewport):
     page.set_viewport_size(viewport)
     sign_in(page, manager.email, PASSWORD)
-    page.get_by_role("link", name="My rotation").first.click()
+    menu_link(page, "My rotation").click()
     day_card = page.locator("article.shift", has=page.get_by_role("heading", name="Customer-service day"))
     day_card.get_by_role("link", name="Open the briefing").click()
     page.get_by_role("heading", name="Briefing: customer-service day at Helsinki contact centre", level=1).wait_for()

@@ -11,7 +11,7 @@ from rotation.people.models import Person
 from rotation.sites.models import Slot
 from tests.fixtures.coverage import YEAR
 from tests.fixtures.my_rotation import shift
-from tests.helpers import DESKTOP, PASSWORD, PHONE, page_width, save_screenshot, sign_in
+from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -28,7 +28,7 @@ def test_my_rotation_shows_the_next_shift_on_top_and_confirms_it(page, published
                   key=lambda kind: db.session.get_one(Slot, shift(published_manager, kind).slot_id).starts_at)
     page.set_viewport_size(viewport)
     sign_in(page, published_manager.email, PASSWORD)
-    page.get_by_role("link", name="My rotation").first.click()
+    menu_link(page, "My rotation").click()
     top = page.get_by_role("region", name="Your next shift")
     expect(top).to_contain_text("Next: confirm it.")
     headings = page.get_by_role("heading", level=2).all_inner_texts()
