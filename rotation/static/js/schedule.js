@@ -37,9 +37,10 @@ document.addEventListener("DOMContentLoaded", () => {
     cell.classList.remove("drop-target");
     // The slot finder, searching the week it was dropped on at every site: choosing a slot there shows what the
     // move will do before it is made.
+    const week = grid.querySelector(`thead th[data-week="${cell.getAttribute("data-week")}"]`);
     const address = new URL(dragged.getAttribute("data-move"), window.location.href);
-    address.searchParams.set("start", cell.getAttribute("data-start"));
-    address.searchParams.set("end", cell.getAttribute("data-end"));
+    address.searchParams.set("start", week.getAttribute("data-start"));
+    address.searchParams.set("end", week.getAttribute("data-end"));
     address.searchParams.set("site", "any");
     if (status) status.textContent = "Opening the shift's slots in week " + cell.getAttribute("data-week") + "…";
     window.location.assign(address.toString());
