@@ -110,12 +110,12 @@ def test_a_managers_tree_is_them_and_everyone_below_by_employee_id_or_email(clie
 
 def test_unknown_filter_values_are_named_beside_their_field(client, login_as, schedule_world):
     login_as("hr")
-    response = client.get(f"/schedule/{YEAR}?manager=nobody@example.com&site=XXX&status=lost&department=Nope")
+    response = client.get(f"/schedule/{YEAR}?manager=nobody@example.com&site=NOPE&status=lost&department=Nope")
     assert response.status_code == 200
     page = text(response)
     assert field_error(page, "manager") == \
         "Nobody on the roster has the employee ID or e-mail address nobody@example.com."
-    assert field_error(page, "site") == "There is no site with the code XXX."
+    assert field_error(page, "site") == "There is no site with the code NOPE."
     assert field_error(page, "status") == "Choose a status from the list."
     assert field_error(page, "department") == "Nobody on the roster is in a department called Nope."
     assert "Correct the filter above to see the schedule." in page

@@ -88,14 +88,19 @@ def preview(pending_id: int):
                            full_list=pending.status == CHECKED and bool(pending.content))
 
 
+def _checked_again(pending_id: int):
+    """An upload waiting for confirmation, and its plan worked out again against today's data (404 otherwise)."""
+    pending = _load(pending_id)
+    if pending.status != CHECKED or not pending.content:
+        abort(404)
+    return pending, make_plan(pending.kind, pending.content, pending.deactivate_missing)
+
+
 @bp.get("/imports/<int:pending_id>/problems.csv")
 @roles_required(HR)
 def problems(pending_id: int):
     """Every problem of the upload, not only the first the page shows, checked again against today's data."""
-    pending = _load(pending_id)
-    if pending.status != CHECKED or not pending.content:
-        abort(404)
-    plan = make_plan(pending.kind, pending.content, pending.deactivate_missing)
+    pending, plan = _checked_again(pending_id)
     rows = ({"line": p.line, "column": p.column, "value": p.value, "message": p.message} for p in plan.problems)
     return download(PROBLEM_COLUMNS, rows, f"problems-{pending.filename.removesuffix('.csv')}.csv")
 
@@ -104,10 +109,7 @@ def problems(pending_id: int):
 @roles_required(HR)
 def changes(pending_id: int):
     """Every change and consequence of the upload, not only the first of each list the page shows."""
-    pending = _load(pending_id)
-    if pending.status != CHECKED or not pending.content:
-        abort(404)
-    plan = make_plan(pending.kind, pending.content, pending.deactivate_missing)
+    pending, plan = _checked_again(pending_id)
     lists = Preview.of(plan).lists
     items = [plan.added, plan.updated, plan.deactivated] + [c.items for c in plan.consequences]
     rows = ({"list": listed.title, "key": change.key, "name": change.label, "line": change.line,
