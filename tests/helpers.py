@@ -99,10 +99,18 @@ def page_width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
 
+def settle_menu(page) -> None:
+    """Waits until the menu is folded or unfolded for the page's current width: the page's script does it on load
+    and again when the width changes, which it learns of at the next frame (a test that just resized the window
+    would otherwise find a group still open from the phone width, about to close)."""
+    page.wait_for_load_state("load")
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))")
+
+
 def menu_link(page, label: str):
     """The main menu's entry ``label``, made visible as a person would: the Menu button on a phone, then the
     entry's group (Roster, Plan, Follow-up, Improvement) on a wide screen. "News" is also "News, 2 unread"."""
-    page.wait_for_load_state("load")  # the page's script has folded the menu (on a phone) by then
+    settle_menu(page)
     nav = page.get_by_role("navigation", name="Main")
     name = re.compile(rf"^{re.escape(label)}(,.*)?$")  # "News" is also "News, 2 unread"
     link = nav.get_by_role("link", name=name)
@@ -118,6 +126,7 @@ def menu_link(page, label: str):
 
 def open_account_menu(page, name: str | None = None) -> None:
     """Opens the menu under the signed-in person's name (their account, password, signing out)."""
+    settle_menu(page)
     nav = page.get_by_role("navigation", name="Main")
     summary = nav.get_by_text(name, exact=True) if name else nav.locator(".account-menu summary")
     if not summary.is_visible():
