@@ -153,8 +153,7 @@ def paginate(statement: sa.Select, per_page: int = 50, rows: bool = False, count
     """
     arguments = request.args.to_dict()
     keys = order_keys(statement)
-    counted = known_total if known_total is not None else \
-        db.session.scalar(sa.select(sa.func.count()).select_from(_countable(statement, count_limit))) or 0
+    counted = known_total if known_total is not None else count_rows(statement, count_limit)
     total = counted if counted <= count_limit else None
     after = decode_cursor(arguments["after"], len(keys)) if arguments.get("after") else None
     before = decode_cursor(arguments["before"], len(keys)) if arguments.get("before") else None
@@ -180,6 +179,11 @@ def paginate(statement: sa.Select, per_page: int = 50, rows: bool = False, count
     found = _fetch(statement, keys, per_page, rows, None, backwards=False)
     return _page(found, keys, per_page, total, 1 if found else None, arguments, count_limit,
                  has_previous=False, has_next=len(found) > per_page)
+
+
+def count_rows(statement: sa.Select, count_limit: int = COUNT_LIMIT) -> int:
+    """How many rows ``statement`` gives, counted up to ``count_limit`` + 1 (more means "more than the limit")."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(_countable(statement, count_limit))) or 0
 
 
 def _countable(statement: sa.Select, count_limit: int) -> sa.Subquery:

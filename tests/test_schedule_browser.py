@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.fixtures.schedule import SCHEDULE_YEAR as YEAR
 from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
@@ -21,14 +22,21 @@ def test_hr_filters_the_grid_to_a_managers_team_and_opens_a_shift_from_its_cell(
     menu_link(page, "Schedule").click()
     page.get_by_role("heading", name=re.compile(r"^Schedule \d{4}$")).wait_for()
     page.goto(f"/schedule/{YEAR}")
-    page.get_by_label("Line manager's team (employee ID or e-mail)").fill("ann")  # nobody: said beside the field
+    field = page.get_by_role("combobox", name="Line manager's team (name, e-mail or employee ID)")
+    field.fill("Nobody Known")  # nobody: said beside the field
     page.get_by_role("button", name="Filter").click()
-    page.get_by_text("Nobody on the roster has the employee ID or e-mail address ann.").wait_for()
-    page.get_by_label("Line manager's team (employee ID or e-mail)").fill("e2@example.com")
+    page.get_by_text("Nobody on the roster has the name, e-mail address or employee ID “Nobody Known”.").wait_for()
+    field.fill("Ann Aa")  # the suggestions under the field: choose her by name
+    page.get_by_role("option", name=re.compile(r"^Ann Aalto")).click()
+    assert field.input_value() == "e2@example.com"
     page.get_by_role("button", name="Filter").click()
     page.get_by_text("Ann Aalto and everyone below them in the line-manager tree.").wait_for()
     rows = page.locator("table.schedule-grid tbody th")
     assert [name.split("\n")[0] for name in rows.all_inner_texts()] == ["Ann Aalto", "Bob Berg"]
+    department = page.get_by_label("Department")
+    department.fill("sal")  # the departments whose name holds what is typed, offered by the browser's list
+    expect(page.locator("#department-options option")).to_have_count(1)
+    assert page.locator("#department-options option").get_attribute("value") == "Sales"
     assert page_width(page) <= DESKTOP["width"]
     save_screenshot(page, "schedule-grid-desktop")
     page.get_by_role("link", name=ANN_DAY).click()

@@ -18,6 +18,7 @@ from rotation.assignments.models import CANCELLED, KIND_LABELS, MOVE, STATUS_LAB
 from rotation.coverage.scope import organisation
 from rotation.data_versions import kept
 from rotation.extensions import db
+from rotation.pagination import count_rows
 from rotation.people.models import Person, in_rotation_clause
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 
@@ -95,11 +96,14 @@ class ScheduleFilter:
     status: str = ""  # an assignment status: people with a shift in it, and only those shifts
     manager: Person | None = None
 
-    def shift_conditions(self) -> list[sa.ColumnElement[bool]]:
-        """SQL over ``Assignment`` joined to its ``Slot`` and ``Site``: the shifts the grid shows."""
+    def shift_conditions(self, per_person: bool = False) -> list[sa.ColumnElement[bool]]:
+        """SQL over ``Assignment`` joined to its ``Slot`` and ``Site``: the shifts the grid shows. ``per_person``
+        when the condition is checked for one person at a time: the status is then compared in a way no index
+        serves, so that the database reads the person's own few shifts (by person and year) rather than every
+        shift of the year in that status for each person."""
         conditions = [Assignment.year == self.year]
-        conditions.append(Assignment.status == self.status if self.status in STATUS_LABELS
-                          else Assignment.status != CANCELLED)
+        status = sa.func.coalesce(Assignment.status, "") if per_person else Assignment.status
+        conditions.append(status == self.status if self.status in STATUS_LABELS else status != CANCELLED)
         if self.site:
             conditions.append(Site.code == self.site)
         return conditions
@@ -109,8 +113,12 @@ class ScheduleFilter:
         return bool(self.site or self.status in STATUS_LABELS)
 
 
-def people_statement(filters: ScheduleFilter) -> sa.Select:
-    """The grid's rows, for ``paginate``: everyone active and in the rotation whom the filters select, by name."""
+def people_statement(filters: ScheduleFilter, many: bool = False) -> sa.Select:
+    """The grid's rows, for ``paginate``: everyone active and in the rotation whom the filters select, by name.
+
+    A site or status filter is written for how many people it selects (``many``, from :func:`people_count`): for
+    a few, the people with such a shift are found first; for many, the roster is read in name order and each
+    person checked, which stops after a page instead of sorting thousands."""
     statement = (sa.select(Person.id, Person.full_name, Person.employee_id, Person.department)
                  .where(in_rotation_clause()))
     if filters.department:
@@ -121,9 +129,24 @@ def people_statement(filters: ScheduleFilter) -> sa.Select:
     if filters.narrows_by_shift:
         with_shift = (sa.select(Assignment.person_id)
                       .join(Slot, Slot.id == Assignment.slot_id).join(Site, Site.id == Slot.site_id)
-                      .where(*filters.shift_conditions()))
-        statement = statement.where(Person.id.in_(with_shift))
+                      .where(*filters.shift_conditions(per_person=many)))
+        statement = statement.where(
+            sa.exists(with_shift.where(Assignment.person_id == Person.id)) if many
+            else Person.id.in_(with_shift))
     return statement.order_by(Person.full_name, Person.id)
+
+
+# Past this many people, a site or status filter reads the roster in name order (see people_statement).
+MANY = 2_000
+
+
+def people_count(filters: ScheduleFilter) -> int:
+    """How many people the filters select (counted up to the pager's limit), kept until the roster or, for a
+    site or status filter, the shifts change: the pager's total, and which way to read the page."""
+    tables = ("person", "assignment", "slot", "site") if filters.narrows_by_shift else ("person",)
+    key = ("schedule people", filters.year, filters.department, filters.site, filters.status,
+           filters.manager.id if filters.manager is not None else None)
+    return kept(key, tables, lambda: count_rows(people_statement(filters)))
 
 
 @dataclass(frozen=True)
@@ -178,7 +201,7 @@ def shifts_of(person_ids: list[int], filters: ScheduleFilter) -> dict[int, dict[
         sa.select(Assignment.id, Assignment.person_id, Assignment.kind, Assignment.status, Assignment.proposal,
                   Slot.first_day, Slot.last_day, Site.code, Site.name)
         .join(Slot, Slot.id == Assignment.slot_id).join(Site, Site.id == Slot.site_id)
-        .where(Assignment.person_id.in_(person_ids), *filters.shift_conditions())
+        .where(Assignment.person_id.in_(person_ids), *filters.shift_conditions(per_person=True))
         .order_by(Slot.first_day, Assignment.id)).tuples()
     cells: dict[int, dict[str, list[Shift]]] = defaultdict(lambda: defaultdict(list))
     for assignment_id, person_id, kind, status, proposal, first_day, last_day, code, name in found:
@@ -193,18 +216,27 @@ def departments() -> list[str]:
         sa.select(Person.department).distinct().order_by(Person.department))))
 
 
+def department_named(text: str, known: list[str]) -> str | None:
+    """The roster's spelling of the department ``text`` names, matched without regard to case; None if none."""
+    if text in known:
+        return text
+    folded = text.casefold()
+    return next((name for name in known if name.casefold() == folded), None)
+
+
+def departments_matching(text: str, limit: int) -> list[str]:
+    """Up to ``limit`` departments whose name contains ``text`` (any case): those starting with it first."""
+    folded = text.casefold()
+    if not folded:
+        return []
+    found = [name for name in departments() if folded in name.casefold()]
+    found.sort(key=lambda name: (not name.casefold().startswith(folded), name))
+    return found[:limit]
+
+
 def site_choices() -> list[tuple[str, str]]:
     """(code, name) of every site, by code: a company has tens of sites."""
     return [tuple(row) for row in db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code))]
-
-
-def person_by_key(text: str) -> Person | None:
-    """The roster person with this employee id or e-mail address."""
-    text = text.strip()
-    if not text:
-        return None
-    return db.session.scalar(sa.select(Person).where(
-        sa.or_(Person.employee_id == text, Person.email == text.lower())).limit(1))
 
 
 # The sites view ------------------------------------------------------------------------------------------------

@@ -12,15 +12,17 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from rotation.assignments.models import KIND_LABELS, STATUS_LABELS
 from rotation.db import utc_today
 from rotation.navigation import PLAN, menu_entry
 from rotation.pagination import paginate
+from rotation.people.lookup import look_up
 from rotation.roles import ADMIN, HR
 from rotation.schedule import queries
+from rotation.schedule.grid import empty_cells, row_pieces
 from rotation.schedule.queries import ScheduleFilter, parse_week, weeks_of
 from rotation.security import roles_required
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR
@@ -30,6 +32,7 @@ menu_entry("Schedule", "schedule.index", {HR, ADMIN}, position=75, group=PLAN)
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 PEOPLE_PER_PAGE = 50
+SUGGESTED_DEPARTMENTS = 20
 TEXT_LENGTH = 254  # the longest e-mail address; longer filter text is cut
 
 
@@ -57,12 +60,16 @@ def grid(year: int):
     _year_or_404(year)
     department, site, status, manager_text = _typed("department"), _typed("site"), _typed("status"), _typed("manager")
     errors: dict[str, str] = {}
-    manager = queries.person_by_key(manager_text) if manager_text else None
-    if manager_text and manager is None:
-        errors["manager"] = f"Nobody on the roster has the employee ID or e-mail address {manager_text}."
+    found = look_up(manager_text)  # a name, an e-mail address or an employee ID
+    manager = found.person
+    if found.problem:
+        errors["manager"] = found.problem
     departments = queries.departments()
-    if department and department not in departments:
-        errors["department"] = f"Nobody on the roster is in a department called {department}."
+    if department:
+        known = queries.department_named(department, departments)
+        if known is None:
+            errors["department"] = f"Nobody on the roster is in a department called {department}."
+        department = known or department
     sites = queries.site_choices()
     if site and site not in {code for code, _ in sites}:
         errors["site"] = f"There is no site with the code {site}."
@@ -72,13 +79,28 @@ def grid(year: int):
     if errors:
         page, cells = None, {}
     else:
-        page = paginate(queries.people_statement(filters), per_page=PEOPLE_PER_PAGE, rows=True)
+        counted = queries.people_count(filters)
+        page = paginate(queries.people_statement(filters, many=counted > queries.MANY), per_page=PEOPLE_PER_PAGE,
+                        rows=True, known_total=counted)
         cells = queries.shifts_of([row.id for row in page.items], filters)
+    weeks = weeks_of(year)
+    keys, blanks = [week.key for week in weeks], empty_cells(weeks)
+    rows = {person.id: row_pieces(keys, blanks, cells.get(person.id, {})) for person in page.items} if page else {}
     return render_template(
-        "schedule/grid.html", year=year, weeks=weeks_of(year), page=page, cells=cells, errors=errors,
+        "schedule/grid.html", year=year, weeks=weeks, page=page, rows=rows, errors=errors,
         department=department, site=site, status=status, manager_text=manager_text, manager=manager,
-        departments=departments, sites=sites, statuses=STATUS_LABELS, kinds=KIND_LABELS,
+        sites=sites, statuses=STATUS_LABELS, kinds=KIND_LABELS,
         letters=queries.KIND_LETTERS, links=current_user.has_role(HR), first_year=FIRST_YEAR, last_year=LAST_YEAR)
+
+
+@bp.get("/departments")
+@roles_required(HR, ADMIN)
+def department_suggestions():
+    """Up to twenty departments whose name contains ``q``, for the grid's department field as HR types."""
+    found = queries.departments_matching(_typed("q"), SUGGESTED_DEPARTMENTS + 1)
+    response = jsonify({"departments": found[:SUGGESTED_DEPARTMENTS], "more": len(found) > SUGGESTED_DEPARTMENTS})
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @dataclass(frozen=True)

@@ -50,3 +50,35 @@ document.addEventListener("DOMContentLoaded", () => {
     dragged = null;
   });
 });
+
+// The department filter: as HR types, the departments whose name contains the text are offered under the field
+// (the browser's own list). Without this file the field takes a department's name as typed.
+document.addEventListener("DOMContentLoaded", () => {
+  const input = document.querySelector("input[data-departments]");
+  const list = input && document.getElementById(input.getAttribute("list"));
+  if (!list) return;
+  let timer = null;
+  let asked = 0;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const text = input.value.trim();
+      const mine = ++asked;
+      if (text.length < 2) { list.replaceChildren(); return; }
+      const address = new URL(input.dataset.departments, window.location.href);
+      address.searchParams.set("q", text);
+      try {
+        const response = await fetch(address, { headers: { Accept: "application/json" } });
+        if (!response.ok || mine !== asked) return;
+        const found = await response.json();
+        list.replaceChildren(...found.departments.map((name) => {
+          const option = document.createElement("option");
+          option.value = name;
+          return option;
+        }));
+      } catch {
+        // offline or refused: the field still takes a name as typed
+      }
+    }, 150);
+  });
+});
