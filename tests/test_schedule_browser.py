@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from rotation.extensions import db
+from rotation.people.models import Person
 from tests.fixtures.schedule import SCHEDULE_YEAR as YEAR
 from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
 
@@ -99,4 +101,32 @@ def test_hr_reads_a_weeks_seats_by_site_and_opens_who_sits_there(page, make_user
     page.get_by_role("link", name="Dan Dahl").click()
     page.wait_for_url(f"**/assignments/{schedule_world['dan_week'].id}")
     page.set_viewport_size(DESKTOP)
+    assert page.console_errors == []
+
+
+def test_scrolling_to_the_foot_of_the_grid_brings_in_the_next_people(page, make_user, schedule_world):
+    db.session.add_all(Person(employee_id=f"P{number:03d}", full_name=f"Zed {number:03d}",
+                              email=f"p{number:03d}@example.com", department="Sales",
+                              manager_id=schedule_world["ann"].id, in_rotation_override=True)
+                       for number in range(120))
+    db.session.commit()
+    hr = make_user(roles=["hr"])
+    sign_in(page, hr.email, PASSWORD)
+    page.goto(f"/schedule/{YEAR}")
+    rows = page.locator("table.schedule-grid tbody tr")
+    expect(rows).to_have_count(50)
+    summary = page.locator("[data-schedule-summary] [role='status']")
+    expect(summary).to_have_text("Showing 1–50 of 124 people.")
+    box = page.locator(".schedule-scroll")
+    box.evaluate("element => { element.scrollTop = element.scrollHeight; }")
+    expect(rows).to_have_count(100)
+    expect(summary).to_have_text("Showing 1–100 of 124 people.")
+    box.evaluate("element => { element.scrollTop = element.scrollHeight; }")
+    expect(rows).to_have_count(124)
+    expect(summary).to_have_text("Showing 1–124 of 124 people.")
+    expect(page.locator(".pager a[rel='next']")).to_have_count(0)  # nobody left to bring in
+    # A shift brought in opens its assignment like any other.
+    assert rows.last.locator("th").inner_text().startswith("Zed 119")
+    page.get_by_role("link", name=ANN_DAY).click()
+    page.wait_for_url(f"**/assignments/{schedule_world['ann_day'].id}")
     assert page.console_errors == []

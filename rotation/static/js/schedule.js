@@ -82,3 +82,54 @@ document.addEventListener("DOMContentLoaded", () => {
     }, 150);
   });
 });
+
+// Scrolling to the foot of the grid's box brings the next 50 people into it, up to MOST_ROWS rows on the page;
+// the pager under the grid stays for keyboards, for more people than that, and for pages without this file.
+const MOST_ROWS = 1000;
+
+document.addEventListener("DOMContentLoaded", () => {
+  const grid = document.querySelector("[data-schedule-grid]");
+  const box = grid && grid.closest(".schedule-scroll");
+  if (!box || !("IntersectionObserver" in window)) return;
+  const status = document.querySelector("[data-schedule-status]");
+  const summary = document.querySelector("[data-schedule-summary] [role='status']");
+  const first = summary && (summary.textContent.match(/Showing ([\d,]+)–/) || [])[1];
+  let loading = false;
+
+  const observer = new IntersectionObserver((entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) more();
+  }, { root: box, rootMargin: "0px 0px 300px 0px" });
+  const watchLastRow = () => {
+    observer.disconnect();
+    const last = grid.tBodies[0].lastElementChild;
+    if (last && grid.tBodies[0].rows.length < MOST_ROWS) observer.observe(last);
+  };
+
+  async function more() {
+    const next = document.querySelector(".pager a[rel='next']");
+    if (!next || loading) return;
+    loading = true;
+    try {
+      const response = await fetch(next.href, { headers: { Accept: "text/html" } });
+      if (!response.ok) return;
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const rows = [...page.querySelectorAll("[data-schedule-grid] tbody tr")];
+      grid.tBodies[0].append(...rows);
+      const following = page.querySelector(".pager a[rel='next']");
+      if (following) {
+        next.href = following.href;
+      } else {
+        document.querySelectorAll(".pager a[rel='next'], .pager a[rel='last']").forEach((link) => link.remove());
+      }
+      const said = page.querySelector("[data-schedule-summary] [role='status']");
+      if (summary && said && first) summary.textContent = said.textContent.replace(/Showing [\d,]+–/, `Showing ${first}–`);
+      if (status) status.textContent = `${rows.length} more people shown.`;
+    } catch {
+      return;  // offline: the pager's links still work when the network returns
+    } finally {
+      loading = false;
+    }
+    watchLastRow();
+  }
+  watchLastRow();
+});
