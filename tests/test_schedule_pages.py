@@ -233,13 +233,31 @@ def test_the_sites_view_shows_a_weeks_seats_and_who_sits_there(client, login_as,
         "TMP-WH": ["Mon–Fri week: 2 of 2 used, 0 free Ann Aalto Draft Dan Dahl Completed", "", "", "", ""],
     }
     assert f'<a href="/assignments/{schedule_world["ann_week"].id}">Ann Aalto</a>' in page
-    assert len(queries) == 5, queries  # the account and its roles, the sites, the slots, who holds their seats
+    # The account and its roles, the sites counted and a page of them, their slots, who holds their seats.
+    assert len(queries) == 6, queries
     march = text(client.get(f"/schedule/{YEAR}/sites?period=2030-03"))
     assert "Seats by site, March 2030" in march
     days = sites_table(march)["HEL-CC"]
     assert len(days) == 21  # March 2030's working days
     assert days[2] == "1 of 3 used, 2 free Ann Aalto Published"  # Fri 1, Mon 4, Tue 5 March
-    assert 'href="/schedule/2030/sites?period=2030-04" rel="next"' in march
+    assert '<a href="/schedule/2030/sites?period=2030-04">April 2030 →</a>' in march
+    assert '<a href="/schedule/2030/sites?period=2030-02">← February 2030</a>' in march
+    week = text(client.get(f"/schedule/{YEAR}/sites?period=2030-W11"))
+    assert '<a href="/schedule/2030/sites?period=2030-W12">Week 12 →</a>' in week
+
+
+def test_a_month_of_sites_is_paged_ten_sites_at_a_time_and_a_week_fifty(client, login_as, make_site, schedule_world):
+    for number in range(12):
+        make_site(f"Z{number:02d}-CC", name=f"Zone {number:02d}")
+    login_as("hr")
+    march = text(client.get(f"/schedule/{YEAR}/sites?period=2030-03"))
+    assert list(sites_table(march)) == ["HEL-CC", "TMP-WH", *[f"Z{number:02d}-CC" for number in range(8)]]
+    assert "Showing 1–10 of 14 sites." in march
+    rest = text(client.get(next_page_url(march)))
+    assert list(sites_table(rest)) == [f"Z{number:02d}-CC" for number in range(8, 12)]
+    assert "Showing 11–14 of 14 sites." in rest and "period=2030-03" in next_page_url(march)
+    week = text(client.get(f"/schedule/{YEAR}/sites?period=2030-W11"))
+    assert len(sites_table(week)) == 14 and 'class="pager"' not in week
 
 
 def test_the_sites_view_names_a_period_it_cannot_show(client, login_as, schedule_world):

@@ -234,6 +234,11 @@ def departments_matching(text: str, limit: int) -> list[str]:
     return found[:limit]
 
 
+def sites_statement() -> sa.Select:
+    """Every site by code, for the sites view's pages."""
+    return sa.select(Site).order_by(Site.code)
+
+
 def site_choices() -> list[tuple[str, str]]:
     """(code, name) of every site, by code: a company has tens of sites."""
     return [tuple(row) for row in db.session.execute(sa.select(Site.code, Site.name).order_by(Site.code))]
@@ -286,13 +291,13 @@ class SiteRow:
     by_day: dict[date, list[SlotSeats]] = field(default_factory=dict)
 
 
-def seats_by_site(first: date, last: date) -> tuple[list[date], list[SiteRow]]:
-    """The days to show from ``first`` to ``last`` (working days, and any other day a slot starts on) and every
-    site's slots starting in them with who holds their seats, drafts included (at the slot a draft moves a
-    shift to), as the site's own page counts them; the first ``NAMES_SHOWN`` holders of each slot by name. Three
-    queries: sites, slots, holders."""
-    sites = db.session.scalars(sa.select(Site).order_by(Site.code)).all()
-    slots = db.session.scalars(sa.select(Slot).where(Slot.first_day.between(first, last))
+def seats_by_site(first: date, last: date, sites: list[Site]) -> tuple[list[date], list[SiteRow]]:
+    """The days to show from ``first`` to ``last`` (working days, and any other day a slot starts on) and the
+    slots of ``sites`` (a page of them) starting in them with who holds their seats, drafts included (at the slot
+    a draft moves a shift to), as the site's own page counts them; the first ``NAMES_SHOWN`` holders of each slot
+    by name. Two queries: slots, holders."""
+    slots = db.session.scalars(sa.select(Slot).where(Slot.first_day.between(first, last),
+                                                     Slot.site_id.in_([site.id for site in sites]))
                                .order_by(Slot.first_day, Slot.site_id, Slot.kind, Slot.id)).all()
     seats = {slot.id: SlotSeats(slot) for slot in slots}
     if seats:

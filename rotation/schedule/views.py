@@ -1,8 +1,9 @@
 """The schedule for HR: everyone in the rotation by ISO week, and every site's seats day by day.
 
-The grid is paged by people (50 a page) and narrowed by department, site, status and line-manager tree; each
-cell links to its assignment's page, where HR moves it. The sites view shows a week or a month of every site's
-slots, with the seats used and free and who sits in them. Administrators may read both; only HR's cells link to
+The grid is paged by people (50 a page, the next ones brought in as the grid scrolls) and narrowed by
+department, site, status and line-manager tree; each cell links to its assignment's page, where HR moves it. The
+sites view shows a week (50 sites a page) or a month (10 sites a page) of the sites' slots, with the seats used
+and free and who sits in them. Administrators may read both; only HR's cells link to
 the assignment pages, which are HR's.
 """
 from __future__ import annotations
@@ -33,6 +34,8 @@ menu_entry("Schedule", "schedule.index", {HR, ADMIN}, position=75, group=PLAN)
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
 PEOPLE_PER_PAGE = 50
 SUGGESTED_DEPARTMENTS = 20
+SITES_PER_WEEK = 50  # a week of a site is one column of five days; a month is four times as wide
+SITES_PER_MONTH = 10
 TEXT_LENGTH = 254  # the longest e-mail address; longer filter text is cut
 
 
@@ -114,6 +117,10 @@ class Period:
     previous: str | None
     next: str | None
 
+    @property
+    def is_month(self) -> bool:
+        return "-W" not in self.key
+
 
 def _week_period(monday: date, year: int) -> Period:
     keys = [week.key for week in weeks_of(year)]
@@ -130,6 +137,15 @@ def _month_period(year: int, month: int) -> Period:
     return Period(f"{year}-{month:02d}", f"{calendar.month_name[month]} {year}", date(year, month, 1),
                   date(year, month, last_day), f"{year}-{month - 1:02d}" if month > 1 else None,
                   f"{year}-{month + 1:02d}" if month < 12 else None)
+
+
+def _short_label(key: str) -> str:
+    """``Week 9`` for ``2027-W09``, ``March 2027`` for ``2027-03``: the period a neighbouring link leads to."""
+    _, separator, week = key.partition("-W")
+    if separator:
+        return f"Week {int(week)}"
+    head, _, month = key.partition("-")
+    return f"{calendar.month_name[int(month)]} {head}"
 
 
 def _period(year: int, text: str) -> Period | None:
@@ -163,8 +179,10 @@ def sites(year: int):
     period = _period(year, asked) if asked else None
     error = f"Choose a week or a month of {year} from the list." if asked and period is None else None
     period = period or _default_period(year)
-    days, rows = queries.seats_by_site(period.first, period.last)
+    per_page = SITES_PER_MONTH if period.is_month else SITES_PER_WEEK
+    page = paginate(queries.sites_statement(), per_page=per_page)
+    days, rows = queries.seats_by_site(period.first, period.last, page.items)
     months = [_month_period(year, month) for month in range(1, 13)]
     return render_template("schedule/sites.html", year=year, period=period, error=error, days=days, rows=rows,
-                           weeks=weeks_of(year), months=months, links=current_user.has_role(HR),
-                           kinds=KIND_LABELS, first_year=FIRST_YEAR, last_year=LAST_YEAR)
+                           page=page, weeks=weeks_of(year), months=months, links=current_user.has_role(HR),
+                           short_label=_short_label, kinds=KIND_LABELS, first_year=FIRST_YEAR, last_year=LAST_YEAR)
