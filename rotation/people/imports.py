@@ -342,9 +342,11 @@ def _write(plan: ImportPlan, wanted: dict[str, Wanted], current: dict) -> None:
                  "home_site_id": p.home_site_id, "in_rotation_override": p.override, "is_active": True}
                 for p in batch
             ]
-            inserted = db.session.execute(
-                sa.insert(Person).returning(Person.id, sort_by_parameter_order=True), rows)
-            ids.update(zip((p.employee_id for p in batch), inserted.scalars(), strict=True))
+            # A plain many-row INSERT, then the new ids by employee ID: with RETURNING in the rows' order SQLite
+            # would insert one row per statement.
+            db.session.execute(sa.insert(Person), rows)
+            ids.update(db.session.execute(sa.select(Person.employee_id, Person.id).where(
+                Person.employee_id.in_([p.employee_id for p in batch]))).tuples().all())
     updates = [
         {"id": ids[p.employee_id], "full_name": p.full_name, "email": p.email, "department": p.department,
          "manager_id": ids[p.manager] if p.manager else None, "home_site_id": p.home_site_id,
