@@ -98,6 +98,8 @@ def test_hr_reads_a_weeks_seats_by_site_and_opens_who_sits_there(page, make_user
     page.get_by_role("heading", name="Seats by site, March 2030").wait_for()
     assert page_width(page) <= PHONE["width"]
     save_screenshot(page, "schedule-sites-phone")
+    page.get_by_role("link", name="2 of 2 used, 0 free at TMP-WH on 2030-03-11: who").click()  # its week names them
+    page.get_by_role("heading", name="Seats by site, week 11, Mon 2030-03-11 to Fri 2030-03-15").wait_for()
     page.get_by_role("link", name="Dan Dahl").click()
     page.wait_for_url(f"**/assignments/{schedule_world['dan_week'].id}")
     page.set_viewport_size(DESKTOP)

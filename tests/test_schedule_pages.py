@@ -239,7 +239,9 @@ def test_the_sites_view_shows_a_weeks_seats_and_who_sits_there(client, login_as,
     assert "Seats by site, March 2030" in march
     days = sites_table(march)["HEL-CC"]
     assert len(days) == 21  # March 2030's working days
-    assert days[2] == "1 of 3 used, 2 free Ann Aalto Published"  # Fri 1, Mon 4, Tue 5 March
+    assert days[2] == "1 of 3 used, 2 free"  # Fri 1, Mon 4, Tue 5 March: a month counts, its week names
+    assert ('<a href="/schedule/2030/sites?period=2030-W10" aria-label="1 of 3 used, 2 free at HEL-CC on 2030-03-05: '
+            'who">') in march
     assert '<a href="/schedule/2030/sites?period=2030-04">April 2030 →</a>' in march
     assert '<a href="/schedule/2030/sites?period=2030-02">← February 2030</a>' in march
     week = text(client.get(f"/schedule/{YEAR}/sites?period=2030-W11"))

@@ -23,7 +23,7 @@ from rotation.people.models import Person, in_rotation_clause
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 
 WORKING_DAYS = 5
-NAMES_SHOWN = 8  # holders named per slot in the sites view; the site's own page names every one
+NAMES_SHOWN = 8  # holders named per slot in a week of the sites view; the site's own page names every one
 KIND_LETTERS = {CUSTOMER_SERVICE: "C", "warehouse": "W"}
 
 
@@ -291,37 +291,27 @@ class SiteRow:
     by_day: dict[date, list[SlotSeats]] = field(default_factory=dict)
 
 
-def seats_by_site(first: date, last: date, sites: list[Site]) -> tuple[list[date], list[SiteRow]]:
+def seats_by_site(first: date, last: date, sites: list[Site],
+                  names: int = NAMES_SHOWN) -> tuple[list[date], list[SiteRow]]:
     """The days to show from ``first`` to ``last`` (working days, and any other day a slot starts on) and the
     slots of ``sites`` (a page of them) starting in them with who holds their seats, drafts included (at the slot
-    a draft moves a shift to), as the site's own page counts them; the first ``NAMES_SHOWN`` holders of each slot
-    by name. Two queries: slots, holders."""
+    a draft moves a shift to), as the site's own page counts them; the first ``names`` holders of each slot
+    by name, or none and only the count when ``names`` is 0. Two queries: slots, holders."""
     slots = db.session.scalars(sa.select(Slot).where(Slot.first_day.between(first, last),
                                                      Slot.site_id.in_([site.id for site in sites]))
                                .order_by(Slot.first_day, Slot.site_id, Slot.kind, Slot.id)).all()
     seats = {slot.id: SlotSeats(slot) for slot in slots}
-    if seats:
-        ids = list(seats)
+    if seats and names:
+        _name_holders(seats, names)
+    elif seats:
         slot_id = effective_slot_id()
-        # Every shift holding a seat at these slots, numbered by name within its slot and counted per slot, so that
-        # a month of a large company's sites lists a few names a slot, not thousands.
-        ranked = (
-            sa.select(slot_id.label("slot_id"), Person.full_name.label("name"), Assignment.id.label("assignment_id"),
-                      Assignment.status.label("status"), Assignment.proposal.label("proposal"),
-                      sa.func.row_number().over(partition_by=slot_id, order_by=(Person.full_name, Assignment.id))
-                      .label("place"),
-                      sa.func.count().over(partition_by=slot_id).label("held"))
-            .join(Person, Person.id == Assignment.person_id)
-            .where(holds_a_seat(), sa.or_(Assignment.slot_id.in_(ids), Assignment.proposed_slot_id.in_(ids)))
-            .subquery("ranked"))
-        found = db.session.execute(
-            sa.select(ranked.c.slot_id, ranked.c.name, ranked.c.assignment_id, ranked.c.status, ranked.c.proposal,
-                      ranked.c.held)
-            .where(ranked.c.place <= NAMES_SHOWN).order_by(ranked.c.slot_id, ranked.c.place)).tuples()
-        for held_at, name, assignment_id, status, proposal, held in found:
+        ids = list(seats)
+        for held_at, held in db.session.execute(
+                sa.select(slot_id, sa.func.count()).where(
+                    holds_a_seat(), sa.or_(Assignment.slot_id.in_(ids), Assignment.proposed_slot_id.in_(ids)))
+                .group_by(slot_id)).tuples():
             if held_at in seats:
                 seats[held_at].used = held
-                seats[held_at].holders.append(Holder(name, assignment_id, status, proposal == MOVE))
     rows = {site.id: SiteRow(site) for site in sites}
     for slot in slots:
         rows[slot.site_id].by_day.setdefault(slot.first_day, []).append(seats[slot.id])
@@ -329,3 +319,27 @@ def seats_by_site(first: date, last: date, sites: list[Site]) -> tuple[list[date
     days = [first + timedelta(days=offset) for offset in range((last - first).days + 1)]
     days = [day for day in days if day.weekday() < WORKING_DAYS or day in starting]
     return days, list(rows.values())
+
+
+def _name_holders(seats: dict[int, SlotSeats], names: int) -> None:
+    """Every shift holding a seat at these slots, numbered by name within its slot and counted per slot, so that
+    a page lists a few names a slot, not thousands."""
+    ids = list(seats)
+    slot_id = effective_slot_id()
+    ranked = (
+        sa.select(slot_id.label("slot_id"), Person.full_name.label("name"), Assignment.id.label("assignment_id"),
+                  Assignment.status.label("status"), Assignment.proposal.label("proposal"),
+                  sa.func.row_number().over(partition_by=slot_id, order_by=(Person.full_name, Assignment.id))
+                  .label("place"),
+                  sa.func.count().over(partition_by=slot_id).label("held"))
+        .join(Person, Person.id == Assignment.person_id)
+        .where(holds_a_seat(), sa.or_(Assignment.slot_id.in_(ids), Assignment.proposed_slot_id.in_(ids)))
+        .subquery("ranked"))
+    found = db.session.execute(
+        sa.select(ranked.c.slot_id, ranked.c.name, ranked.c.assignment_id, ranked.c.status, ranked.c.proposal,
+                  ranked.c.held)
+        .where(ranked.c.place <= names).order_by(ranked.c.slot_id, ranked.c.place)).tuples()
+    for held_at, name, assignment_id, status, proposal, held in found:
+        if held_at in seats:
+            seats[held_at].used = held
+            seats[held_at].holders.append(Holder(name, assignment_id, status, proposal == MOVE))

@@ -181,8 +181,11 @@ def sites(year: int):
     period = period or _default_period(year)
     per_page = SITES_PER_MONTH if period.is_month else SITES_PER_WEEK
     page = paginate(queries.sites_statement(), per_page=per_page)
-    days, rows = queries.seats_by_site(period.first, period.last, page.items)
+    # A month says how many seats are used each day, each day's count opening its week, which names who.
+    days, rows = queries.seats_by_site(period.first, period.last, page.items,
+                                       names=0 if period.is_month else queries.NAMES_SHOWN)
     months = [_month_period(year, month) for month in range(1, 13)]
     return render_template("schedule/sites.html", year=year, period=period, error=error, days=days, rows=rows,
                            page=page, weeks=weeks_of(year), months=months, links=current_user.has_role(HR),
-                           short_label=_short_label, kinds=KIND_LABELS, first_year=FIRST_YEAR, last_year=LAST_YEAR)
+                           short_label=_short_label, week_key=queries.week_key, kinds=KIND_LABELS,
+                           first_year=FIRST_YEAR, last_year=LAST_YEAR)
