@@ -92,13 +92,27 @@ def test_hr_moves_one_assignment_and_withdraws_another(page, make_user, company)
         .to_be_visible()
     assert fits_the_screen(page)
     screenshot(page, "withdrawn-phone")
+    db.session.expire_all()
+    withdrawn = db.session.get(Assignment, week.id)
+    assert (withdrawn.status, withdrawn.sequence) == (CANCELLED, 1)
+
+    # Taken back at once: he never heard of it, so his shift returns and its invitation is queued again.
+    expect(page.get_by_text("Undoing puts it back exactly as it was (published) if no message about this change")) \
+        .to_be_visible()
+    page.get_by_role("button", name="Undo: put it back in TMP-WH").click()
+    expect(page.get_by_text("Undone: Bo Berg's warehouse week is published at TMP-WH")).to_be_visible()
+    expect(page.get_by_text("never received is sent again.")).to_be_visible()
+    expect(page.get_by_role("button", name="Undo: put it back in TMP-WH")).to_have_count(0)
+    assert fits_the_screen(page)
+    screenshot(page, "undone-phone")
     assert page.console_errors == []
 
     db.session.expire_all()
-    moved, withdrawn = db.session.get(Assignment, service_day.id), db.session.get(Assignment, week.id)
+    moved, put_back = db.session.get(Assignment, service_day.id), db.session.get(Assignment, week.id)
     assert (moved.status, moved.sequence) == (PUBLISHED, 1)
-    assert (withdrawn.status, withdrawn.sequence) == (CANCELLED, 1)
+    assert (put_back.status, put_back.sequence) == (PUBLISHED, 0)
     assert outbox_of(moved.id)[-1] == ("invitation", 1, "queued")
+    assert outbox_of(put_back.id)[-1] == ("invitation", 0, "queued")
 
 
 @pytest.mark.parametrize("size", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])

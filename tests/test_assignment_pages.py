@@ -200,7 +200,7 @@ def test_hr_moves_an_assignment_from_its_page(client, login_as, post_form, compa
     page = text(response)
     assert f"Moved Ann Aalto's customer-service day to TLL-CC, Tue {day(11, 2)}, 09:00–17:00 EET. An updated " \
            f"invitation will be sent to {ann.email}." in page
-    assert "Undo" not in page  # announced: the attendee is being told, so it is not taken back silently
+    assert f"Undo: move it back to HEL-CC, Mon {day(10)}" in page  # while the updated invitation waits
     assert '<p class="flash flash-warning">Ann Aalto is not at their home site HEL-CC.</p>' in page
     moved = reloaded(assignment.id)
     assert (moved.slot_id, moved.sequence, moved.status) == (target.id, 1, PUBLISHED)
@@ -244,9 +244,10 @@ def test_hr_undoes_moving_a_draft(client, login_as, post_form, company):
     assert "It is a draft, so nobody was told." in page
     assert f"Undo: move it back to HEL-CC, Mon {day(10)}" in page
     assert reloaded(draft.id).slot_id == target.id
-    undo = re.search(r'name="slot" value="(\d+)"', page.split("Undo")[0].split("<h2>Move</h2>")[1]).group(1)
-    back = text(post_form(f"{url}/move", {"slot": undo, "confirmed": "yes"}, page=url, follow_redirects=True))
-    assert f"Moved Bo Berg's customer-service day to HEL-CC, Mon {day(10)}" in back
+    assert "Nobody was told, so it simply goes back." in page
+    back = text(post_form(f"{url}/undo", {}, page=url, follow_redirects=True))
+    assert f"Undone: Bo Berg's customer-service day is draft at HEL-CC, Mon {day(10)}" in back
+    assert "Undo:" not in back  # once
     moved_back = reloaded(draft.id)
     assert (moved_back.slot_id, moved_back.status, moved_back.sequence) == (slot_at("HEL-CC", day(10)).id, DRAFT, 0)
     assert outbox_of(draft.id) == []

@@ -107,7 +107,8 @@ def test_hr_moves_a_shift(page, company, make_user, viewport):
     assert reloaded(draft.id).slot_id == target_id
 
     page.get_by_role("button", name=f"Undo: move it back to HEL-CC, Mon {day(10)}").click()
-    expect(page.get_by_text(f"Moved Bo Berg's customer-service day to HEL-CC, Mon {day(10)}")).to_be_visible()
+    expect(page.get_by_text(f"Undone: Bo Berg's customer-service day is draft at HEL-CC, Mon {day(10)}")) \
+        .to_be_visible()
     look(page, viewport, "undone")
     assert reloaded(draft.id).slot_id == slot_at("HEL-CC", day(10)).id
     assert outbox_of(draft.id) == []

@@ -48,6 +48,10 @@ class WithdrawForm(Form):
         return self.confirmed.data == "yes"
 
 
+class UndoForm(Form):
+    """Taking back the change just made: what it was is in the session, so the form carries only its token."""
+
+
 class BulkWithdrawForm(Form):
     """The assignments the confirmation listed, to withdraw together."""
 

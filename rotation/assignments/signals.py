@@ -22,3 +22,9 @@ withdrawal_notice = _signals.signal("withdrawal-notice", doc="""\
 Whether withdrawing a shift e-mails its attendee a cancellation, for the confirmation page and HR's message.
 Sender: the assignment (not yet withdrawn). Answer: a dict with ``cancellation_sent`` (bool) and, when not,
 ``no_cancellation_because`` (words) from the outbox.""")
+
+news_taken_back = _signals.signal("news-taken-back", doc="""\
+A change to a shift is being taken back. Sender: the assignment; keyword ``sequence``: the sequence the change
+gave it. The outbox supersedes the calendar messages about that sequence still queued, in the same transaction.
+Answer: a dict with ``gone`` (a message about that sequence was sent or is being sent: the attendee may have
+heard of the change) and ``told_before`` (an invitation about an earlier sequence was sent).""")

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -15,7 +15,7 @@ from rotation.assignments.changes import (
 )
 from rotation.assignments.export import COLUMNS, STATUS_FILTERS, AssignmentFilter, export_rows
 from rotation.assignments.finder import find_slots, preview, search_from
-from rotation.assignments.forms import MoveForm, WithdrawForm
+from rotation.assignments.forms import MoveForm, UndoForm, WithdrawForm
 from rotation.assignments.models import (
     ANSWER_LABELS,
     DRAFT,
@@ -26,6 +26,7 @@ from rotation.assignments.models import (
 )
 from rotation.assignments.queries import with_slot_and_site
 from rotation.assignments.signals import shift_page, withdrawal_notice
+from rotation.assignments.undo import MOVED, WITHDRAWN, Change, before, made, problem_with_undoing, undo, undo_label
 from rotation.db import utc_today
 from rotation.exports import download
 from rotation.extensions import db
@@ -42,6 +43,7 @@ from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 from rotation.sites.views import requested_year, site_zone, slot_hours
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
+UNDO_KEY = "undo"  # the session's record of the change just made (rotation.assignments.undo.Change)
 menu_entry("Assignments", "assignments.assignment_list", {HR}, position=70, group=PLAN)
 
 
@@ -175,21 +177,21 @@ def assignment_move(assignment_id: int):
             return _confirm_page(assignment, slot, form)
         if slot is not None:
             announced = assignment.status != DRAFT
-            before = assignment.slot_id
+            was = before(assignment)
             try:
                 with all_or_nothing():
                     warnings = move_assignment(assignment, slot, current_user.id)
             except FieldRefusal as problem:
                 form.show_refusal(problem)
             else:
+                _remember(made(MOVED, assignment, was))
                 sent = (f" An updated invitation will be sent to {assignment.person.email}." if announced
                         else " It is a draft, so nobody was told.")
                 flash(f"Moved {_whose(assignment)} to {slot.site.code}, {ShiftTime.of(slot, slot.site)}.{sent}",
                       "success")
                 for warning in warnings:
                     flash(warning, "warning")
-                return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id,
-                                        undo=None if announced else before))
+                return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id))
     return _finder_page(assignment, form)
 
 
@@ -220,12 +222,15 @@ def assignment_withdraw(assignment_id: int):
             return render_template("assignments/confirm_withdraw.html", assignment=assignment, form=form,
                                    when=ShiftTime.of(assignment.slot, assignment.slot.site), **notice)
         was_draft, whose, year = assignment.status == DRAFT, _whose(assignment), assignment.year
+        was = before(assignment)
         try:
             with all_or_nothing():
                 withdraw_assignment(assignment, current_user.id)
         except FieldRefusal as error:
             problem = error.message
         else:
+            if not was_draft:
+                _remember(made(WITHDRAWN, assignment, was))
             if was_draft:
                 flash(f"Withdrew {whose}; the draft is gone from the plan.", "success")
                 return redirect(url_for("assignments.assignment_list", year=year))
@@ -264,11 +269,11 @@ def _whose(assignment: Assignment) -> str:
     return f"{assignment.person.full_name}'s {assignment.kind_label.lower()}"
 
 
-def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str | None = None) -> str:
-    undo = _undo_slot(assignment)
+def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str | None = None,
+                 undo_problem: str | None = None) -> str:
     return render_template(
         "assignments/detail.html", assignment=assignment, form=form, withdraw_form=WithdrawForm(formdata=None),
-        undo=undo, undo_when=ShiftTime.of(undo, undo.site) if undo else None,
+        undo_form=UndoForm(formdata=None), undo_problem=undo_problem, **_undo_offer(assignment),
         change_problem=problem_with_changing(assignment), withdraw_problem=withdraw_problem,
         when=ShiftTime.of(assignment.slot, assignment.slot.site),
         proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
@@ -285,15 +290,60 @@ def _withdrawal_notice(assignment: Assignment) -> dict:
     return notice
 
 
-def _undo_slot(assignment: Assignment) -> Slot | None:
-    """The slot a draft was just moved from (``?undo=``), while it is still a draft and the move can go back."""
+def _remember(change: Change) -> None:
+    """Keep the change just made in the signed session, for its page to offer taking it back."""
+    session[UNDO_KEY] = change.as_dict()
+
+
+def _remembered(assignment: Assignment) -> Change | None:
+    change = Change.from_dict(session.get(UNDO_KEY))
+    return change if change is not None and change.assignment_id == assignment.id else None
+
+
+def _undo_offer(assignment: Assignment) -> dict:
+    """The change just made to ``assignment`` that can still be taken back, as the page offers it."""
+    change = _remembered(assignment)
+    if change is None or problem_with_undoing(assignment, change):
+        return {"undo_change": None}
+    old = db.session.get_one(Slot, change.slot_before, options=[joinedload(Slot.site)])
+    place = f"{old.site.code}, {ShiftTime.of(old, old.site).days}"
+    told = change.status_before != DRAFT and change.sequence_after != change.sequence_before
+    return {"undo_change": change, "undo_label": undo_label(change, place),
+            "undo_says": (f"Undoing puts it back exactly as it was ({change.status_before}) if no message about "
+                          "this change has gone out yet; then none will." if told
+                          else "Nobody was told, so it simply goes back.")}
+
+
+@bp.post("/<int:assignment_id>/undo")
+@roles_required(HR)
+def assignment_undo(assignment_id: int):
+    """Take back the move or withdrawal just made to this assignment (kept in the session), or say why not."""
+    assignment = _load(assignment_id)
+    form = UndoForm()
+    change = _remembered(assignment)
+    if not form.validate_on_submit():
+        return _detail_page(assignment, MoveForm(formdata=None))
+    if change is None:
+        return _detail_page(assignment, MoveForm(formdata=None),
+                            undo_problem="There is no change of yours to this shift to undo.")
     try:
-        slot_id = int(request.args.get("undo", ""))
-    except ValueError:
-        return None
-    if assignment.status != DRAFT or slot_id == assignment.slot_id or problem_with_changing(assignment):
-        return None
-    return db.session.get(Slot, slot_id, options=[joinedload(Slot.site)])
+        with all_or_nothing():
+            invited_again = undo(assignment, change, current_user.id)
+    except FieldRefusal as problem:
+        session.pop(UNDO_KEY, None)
+        assignment = _load(assignment_id)
+        return _detail_page(assignment, MoveForm(formdata=None), undo_problem=problem.message)
+    session.pop(UNDO_KEY, None)
+    slot = db.session.get_one(Slot, assignment.slot_id, options=[joinedload(Slot.site)])
+    if invited_again:
+        told = f" The invitation {assignment.person.email} never received is sent again."
+    elif change.status_before == DRAFT:
+        told = " It is a draft, so nobody was told."
+    else:
+        told = f" Nothing is sent: {assignment.person.full_name}'s calendar already shows it there."
+    flash(f"Undone: {_whose(assignment)} is {assignment.status_label.lower()} at {slot.site.code}, "
+          f"{ShiftTime.of(slot, slot.site)} again.{told}", "success")
+    return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id))
 
 
 def _from_other_areas(assignment: Assignment) -> dict:

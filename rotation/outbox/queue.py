@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from rotation.assignments.models import CONFIRMED, NOTICE_CANCEL, NOTICE_REQUEST, PUBLISHED, Assignment
-from rotation.assignments.signals import notices_set, withdrawal_notice
+from rotation.assignments.signals import news_taken_back, notices_set, withdrawal_notice
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.outbox.models import (
@@ -96,6 +96,28 @@ def _withdrawal_notice(assignment: Assignment) -> dict:
                                 .where(Assignment.id == assignment.id))
     return {"cancellation_sent": bool(reaches),
             "no_cancellation_because": None if reaches else "no invitation had been sent"}
+
+
+@news_taken_back.connect
+def _take_back_news(assignment: Assignment, sequence: int) -> dict:
+    """HR takes back the change that gave ``assignment`` its ``sequence``: the calendar messages about it still
+    queued are superseded (first, so that one a sender is sending now counts as gone once it is sent); whether
+    one went out anyway, and whether the attendee had received an invitation before it."""
+    calendar = OutboxMessage.purpose.in_(CALENDAR_PURPOSES)
+    mine = OutboxMessage.assignment_id == assignment.id
+    db.session.execute(
+        sa.update(OutboxMessage).where(mine, calendar, OutboxMessage.sequence == sequence,
+                                       OutboxMessage.status == QUEUED)
+        .values(status=SUPERSEDED).execution_options(synchronize_session=False))
+    gone = db.session.scalar(sa.select(sa.exists().where(
+        mine, calendar, OutboxMessage.sequence == sequence, OutboxMessage.status == SENT)))
+    # Told: an earlier invitation was sent, or none was ever queued (it was announced some other way, as
+    # cancellation_reaches counts it), or the person takes their shifts from the feed alone.
+    earlier = sa.and_(mine, OutboxMessage.purpose == INVITATION, OutboxMessage.sequence < sequence)
+    told_before = db.session.scalar(sa.select(sa.or_(
+        sa.exists().where(earlier, OutboxMessage.status == SENT), ~sa.exists().where(earlier))))
+    by_feed = db.session.get_one(Person, assignment.person_id).calendar_delivery not in INVITED_BY_EMAIL
+    return {"gone": bool(gone), "told_before": bool(told_before) or by_feed}
 
 
 def drop_queued_calendar_messages(person_id: int) -> int:
