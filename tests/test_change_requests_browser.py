@@ -1,10 +1,12 @@
 """Change requests in the browser: a manager asks to move a shift; HR approves one request and declines another."""
+import re
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
 
+from rotation.assignments.models import Assignment
 from rotation.change_requests.models import APPROVED, DECLINED, PENDING, ChangeRequest
 from rotation.change_requests.services import ask_for_change
 from rotation.extensions import db
@@ -108,3 +110,30 @@ def test_hr_approves_one_request_and_declines_another(page, manager, make_person
     menu_link(page, "My rotation").click()
     expect(page.locator("article.shift", has=page.get_by_role("heading", name="Warehouse week"))) \
         .to_contain_text("HR declined")
+
+
+def test_hr_takes_back_an_approval_from_the_queue(page, manager, make_user):
+    day_shift = shift(manager, "customer_service")
+    was = day_shift.slot_id
+    change = ask_for_change(day_shift, None, "Quarter close", date(next_year() - 1, 12, 1))
+    db.session.commit()
+    change_id = change.id
+    make_user(roles=["hr"], email="hr@example.com")
+    sign_in(page, "hr@example.com", PASSWORD)
+    page.goto(f"/changes/{change_id}")
+    page.locator(".slot-choices input[type=radio]:not([disabled])").first.check()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="Approve and move").click()
+    page.get_by_text("Approved: Maija Manager's customer-service day moves to").wait_for()
+    undo = page.get_by_role("button", name=re.compile(r"^Undo the approval: Maija Manager's shift back to "))
+    expect(undo).to_be_visible()
+    check_layout(page, DESKTOP, "queue_with_undo")
+    page.set_viewport_size(PHONE)
+    check_layout(page, PHONE, "queue_with_undo")
+    undo.click()
+    page.get_by_text("Undone: Maija Manager's shift is back where it was and the request waits again").wait_for()
+    expect(page.get_by_role("link", name="Request of Maija Manager, customer-service day")).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get_one(ChangeRequest, change_id).status == PENDING
+    assert db.session.get_one(Assignment, day_shift.id).slot_id == was
+    assert page.console_errors == []

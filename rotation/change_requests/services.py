@@ -124,6 +124,10 @@ def latest_requests(assignment_ids: list[int]) -> dict[int, ChangeRequest]:
 
 # --- HR's side ----------------------------------------------------------------------------------------
 
+# How the person's News and e-mail about an approval begin (taking an approval back finds its News by it).
+APPROVED_NEWS = "HR approved your change request."
+
+
 def approve(request: ChangeRequest, slot: Slot, decided_by: str, note: str | None,
             today: date | None = None) -> Approval:
     """Approve ``request`` by moving its shift to ``slot``; flush.
@@ -146,7 +150,7 @@ def approve(request: ChangeRequest, slot: Slot, decided_by: str, note: str | Non
     _decide(request, decided_by, note)
     assignment = _assignment(request.assignment_id)
     new_place = f"{summary(assignment)}, {when_text(assignment)}"
-    _tell(assignment, "approved", f"HR approved your change request. Your shift is now: {new_place}.",
+    _tell(assignment, "approved", f"{APPROVED_NEWS} Your shift is now: {new_place}.",
           "Your updated calendar invitation comes in a separate e-mail; accept it to replace the old one.", note)
     current_app.logger.info("%s approved change request %s: assignment %s to slot %s", decided_by, request.id,
                             assignment.uid, slot.id)
