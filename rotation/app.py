@@ -27,6 +27,7 @@ from rotation.accounts.sign_ins import renew_on_cookie
 from rotation.accounts.signed_in import load_signed_in
 from rotation.accounts.views import bp as accounts
 from rotation.assignments import (
+    bulk_move_views,  # noqa: F401  (adds moving several to the assignments blueprint)
     bulk_views,  # noqa: F401  (adds withdrawing several to the assignments blueprint)
     roster_effects,  # noqa: F401  (what leavers and blackouts mean for shifts)
 )

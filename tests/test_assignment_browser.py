@@ -1,4 +1,5 @@
 """HR changes a published plan in the browser: moves one assignment, withdraws another, on a desktop and a phone."""
+import re
 from datetime import date
 
 import pytest
@@ -8,6 +9,7 @@ from playwright.sync_api import expect
 from rotation.assignments.models import CANCELLED, PUBLISHED, Assignment
 from rotation.extensions import db
 from rotation.plans.runs import plan_run, start_run
+from rotation.sites.models import Site, Slot
 from tests.fixtures.shifts import next_year
 from tests.helpers import PASSWORD, PHONE, outbox_of, page_width, save_screenshot, sign_in
 
@@ -139,3 +141,37 @@ def test_hr_withdraws_two_assignments_at_once_after_reading_what_each_does(page,
     page.get_by_text("Withdrew 2 assignments; nothing is sent, as none had reached anyone by e-mail.").wait_for()
     db.session.expire_all()
     assert {db.session.get(Assignment, first.id).status, db.session.get(Assignment, second.id).status} == {CANCELLED}
+
+
+@pytest.mark.parametrize("size", [PHONE, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
+def test_hr_moves_two_assignments_at_once_after_seeing_where_each_goes(page, make_user, company, size):
+    ann, cai = company["managers"][0], company["managers"][2]  # Operations and Finance: no department limit
+    first = published_plan(ann.id, "customer_service")
+    second = db.session.scalar(sa.select(Assignment).where(Assignment.person_id == cai.id,
+                                                           Assignment.kind == "customer_service"))
+    make_user(roles=["hr"], email="hr@example.com")
+    page.set_viewport_size(size)
+    sign_in(page, "hr@example.com", PASSWORD)
+    page.goto(f"/assignments/?year={next_year()}&kind=customer_service")
+    page.get_by_label(f"Select {ann.full_name}, customer-service day").check()
+    page.get_by_label(f"Select {cai.full_name}, customer-service day").check()
+    page.get_by_role("button", name="Move selected…").click()
+    page.get_by_role("heading", name="Move 2 assignments").wait_for()
+    expect(page.locator("#bulk-lines")).to_contain_text("Choose the days above.")
+    page.get_by_label("From", exact=True).fill(f"{next_year()}-10-04")
+    page.get_by_label("To", exact=True).fill(f"{next_year()}-10-08")
+    page.get_by_label("Site").select_option("TLL-CC")
+    page.get_by_role("button", name="Find their slots").click()
+    expect(page.locator("#bulk-lines")).to_contain_text(f"{ann.full_name} ({ann.email}) is sent an updated invitation")
+    expect(page.locator("#bulk-lines")).to_contain_text("TLL-CC, Wed")
+    assert fits_the_screen(page)
+    screenshot(page, f"move-several-{size['width']}")
+    page.get_by_role("button", name="Move 2 assignments").click()
+    page.get_by_text(re.compile(r"^Moved 2 shifts: .*TLL-CC.* Updated invitations go to 2 of them\.$")).wait_for()
+    assert fits_the_screen(page)
+    db.session.expire_all()
+    moved = db.session.scalars(sa.select(Site.code).join(Slot, Slot.site_id == Site.id)
+                               .join(Assignment, Assignment.slot_id == Slot.id)
+                               .where(Assignment.id.in_([first.id, second.id]))).all()
+    assert moved == ["TLL-CC", "TLL-CC"]
+    assert page.console_errors == []

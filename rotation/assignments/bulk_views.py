@@ -29,7 +29,7 @@ def bulk_withdraw_confirm():
     if not ids:
         flash("Tick the assignments to withdraw first.", "error")
         return redirect(url_for("assignments.assignment_list", year=request.args.get("year") or None))
-    return _bulk_page(_chosen(ids), BulkWithdrawForm(formdata=None))
+    return _bulk_page(chosen_assignments(ids), BulkWithdrawForm(formdata=None))
 
 
 @bp.post("/withdraw-several")
@@ -42,7 +42,7 @@ def bulk_withdraw():
     if not valid or not wanted:
         flash("Nothing was withdrawn: choose at least one assignment.", "error")
         return redirect(url_for("assignments.assignment_list"))
-    chosen = _chosen(wanted)
+    chosen = chosen_assignments(wanted)
     if len(chosen) != len(wanted):
         flash("Nothing was withdrawn: some of the assignments are no longer there. Check the list and confirm "
               "again.", "error")
@@ -55,7 +55,7 @@ def bulk_withdraw():
     except Refusal as refusal:
         flash(f"Nothing was withdrawn: {len(refusal.reasons)} of the {len(chosen)} assignments cannot be withdrawn "
               "now (listed below with the reason). Leave them out and confirm again.", "error")
-        return _bulk_page(_chosen(wanted), form)
+        return _bulk_page(chosen_assignments(wanted), form)
     sent = sum(1 for notice in notices if notice["cancellation_sent"])
     what = (f"{sent} {'cancellation' if sent == 1 else 'cancellations'} will be sent" if sent else
             "nothing is sent, as none had reached anyone by e-mail")
@@ -63,13 +63,13 @@ def bulk_withdraw():
     return redirect(url_for("assignments.assignment_list", year=year))
 
 
-def _chosen(ids: list[int]) -> list[Assignment]:
+def chosen_assignments(ids: list[int], limit: int = BULK_LIMIT) -> list[Assignment]:
     """The assignments with these ids, by day, with person, slot and site, in one query; at most the limit (+1)."""
     return list(db.session.scalars(
         sa.select(Assignment).where(Assignment.id.in_(ids))
         .options(joinedload(Assignment.person), joinedload(Assignment.slot).joinedload(Slot.site))
         .join(Slot, Slot.id == Assignment.slot_id).order_by(Slot.first_day, Assignment.id)
-        .limit(BULK_LIMIT + 1).execution_options(populate_existing=True)).unique())
+        .limit(limit + 1).execution_options(populate_existing=True)).unique())
 
 
 def _notice(assignment: Assignment) -> dict:

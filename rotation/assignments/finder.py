@@ -202,6 +202,11 @@ def preview(assignment: Assignment, slot: Slot, today: date | None = None, compa
                    drops_proposal=drops, better=better)
 
 
+def ranked_slots(assignment: Assignment, search: Search, today: date | None = None) -> list[Candidate]:
+    """Every slot with a free seat ``assignment`` could move to within ``search``, best first (see the module)."""
+    return _candidates(assignment, search, today or utc_today())
+
+
 def _candidates(assignment: Assignment, search: Search, today: date, only_slot: int | None = None,
                 keep_full: bool = False) -> list[Candidate]:
     limits = limits_for(assignment)

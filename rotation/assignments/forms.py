@@ -57,3 +57,10 @@ class BulkWithdrawForm(Form):
 
     assignment = SelectMultipleField("Assignments", coerce=int, validate_choice=False,
                                      validators=[InputRequired("Choose at least one assignment to withdraw.")])
+
+
+class BulkMoveForm(Form):
+    """The moves the confirmation listed, each ``assignment:slot``, to make together."""
+
+    move = SelectMultipleField("Moves", validate_choice=False,
+                               validators=[InputRequired("Choose at least one assignment to move.")])
