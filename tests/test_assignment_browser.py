@@ -12,6 +12,7 @@ from rotation.plans.runs import plan_run, start_run
 from rotation.sites.models import Site, Slot
 from tests.fixtures.shifts import next_year
 from tests.helpers import PASSWORD, PHONE, outbox_of, page_width, save_screenshot, sign_in
+from tests.test_accessibility_browser import violations
 
 pytestmark = pytest.mark.browser
 
@@ -101,6 +102,7 @@ def test_hr_moves_one_assignment_and_withdraws_another(page, make_user, company)
     # Taken back at once: he never heard of it, so his shift returns and its invitation is queued again.
     expect(page.get_by_text("Undoing puts it back exactly as it was (published) if no message about this change")) \
         .to_be_visible()
+    assert violations(page) == []
     page.get_by_role("button", name="Undo: put it back in TMP-WH").click()
     expect(page.get_by_text("Undone: Bo Berg's warehouse week is published at TMP-WH")).to_be_visible()
     expect(page.get_by_text("never received is sent again.")).to_be_visible()
@@ -165,6 +167,7 @@ def test_hr_moves_two_assignments_at_once_after_seeing_where_each_goes(page, mak
     expect(page.locator("#bulk-lines")).to_contain_text(f"{ann.full_name} ({ann.email}) is sent an updated invitation")
     expect(page.locator("#bulk-lines")).to_contain_text("TLL-CC, Wed")
     assert fits_the_screen(page)
+    assert violations(page) == []
     screenshot(page, f"move-several-{size['width']}")
     page.get_by_role("button", name="Move 2 assignments").click()
     page.get_by_text(re.compile(r"^Moved 2 shifts: .*TLL-CC.* Updated invitations go to 2 of them\.$")).wait_for()

@@ -13,6 +13,7 @@ from rotation.extensions import db
 from rotation.sites.models import Slot
 from tests.fixtures.my_rotation import next_year, shift
 from tests.helpers import DESKTOP, PASSWORD, PHONE, menu_link, page_width, save_screenshot, sign_in
+from tests.test_accessibility_browser import violations
 
 pytestmark = pytest.mark.browser
 
@@ -127,6 +128,7 @@ def test_hr_takes_back_an_approval_from_the_queue(page, manager, make_user):
     page.get_by_text("Approved: Maija Manager's customer-service day moves to").wait_for()
     undo = page.get_by_role("button", name=re.compile(r"^Undo the approval: Maija Manager's shift back to "))
     expect(undo).to_be_visible()
+    assert violations(page) == []
     check_layout(page, DESKTOP, "queue_with_undo")
     page.set_viewport_size(PHONE)
     check_layout(page, PHONE, "queue_with_undo")
