@@ -181,6 +181,29 @@ def test_the_grid_pages_through_people_fifty_at_a_time_in_a_fixed_number_of_quer
     assert "Showing 101–124 of 124 people." in last and 'rel="next"' not in last
 
 
+def test_a_managers_tree_pages_forwards_backwards_and_to_its_end_and_sees_a_newcomer(
+        client, login_as, schedule_world):
+    login_as("hr")
+    db.session.add_all(Person(employee_id=f"P{number:03d}", full_name=f"Zed {number:03d}",
+                              email=f"p{number:03d}@example.com", department="Sales",
+                              manager_id=schedule_world["ann"].id, in_rotation_override=True)
+                       for number in range(120))
+    db.session.commit()
+    first = text(client.get(f"/schedule/{YEAR}?manager=E1"))
+    second = text(client.get(next_page_url(first)))
+    back = re.search(r'<a href="([^"]+)" rel="prev">', second).group(1).replace("&amp;", "&")
+    assert grid(text(client.get(back))) == grid(first)
+    last = text(client.get(f"/schedule/{YEAR}?manager=E1&page=last"))
+    assert "Showing 75–124 of 124 people." in last and list(grid(last))[-1] == "Zed 119"
+    db.session.add(Person(employee_id="P500", full_name="Zed 500", email="p500@example.com", department="Sales",
+                          manager_id=schedule_world["bob"].id, in_rotation_override=True))
+    db.session.commit()
+    again = text(client.get(f"/schedule/{YEAR}?manager=E1&page=last"))  # the kept tree follows the roster
+    assert "Showing 76–125 of 125 people." in again and list(grid(again))[-1] == "Zed 500"
+    other = text(client.get(f"/schedule/{YEAR}?manager=E1&department=Sales"))
+    assert "Cleo Chief" not in grid(other) and "Zed 000" in grid(other)
+
+
 @pytest.mark.parametrize("role", ["manager", "owner"])
 def test_managers_and_process_owners_are_refused(client, login_as, schedule_world, role):
     login_as(role)

@@ -8,6 +8,7 @@ in one query each.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -18,7 +19,7 @@ from rotation.assignments.models import CANCELLED, KIND_LABELS, MOVE, STATUS_LAB
 from rotation.coverage.scope import organisation
 from rotation.data_versions import kept
 from rotation.extensions import db
-from rotation.pagination import count_rows
+from rotation.pagination import COUNT_LIMIT, count_rows, decode_cursor
 from rotation.people.models import Person, in_rotation_clause
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
 
@@ -147,6 +148,36 @@ def people_count(filters: ScheduleFilter) -> int:
     key = ("schedule people", filters.year, filters.department, filters.site, filters.status,
            filters.manager.id if filters.manager is not None else None)
     return kept(key, tables, lambda: count_rows(people_statement(filters)))
+
+
+def tree_statement(filters: ScheduleFilter, arguments: Mapping[str, str], per_page: int) -> tuple[sa.Select, int]:
+    """The grid's rows for a line manager's tree (without a site or status filter), for ``paginate``, and their
+    number. The tree's members are read once in name order and kept until the roster changes; each page then
+    reads only the people around the page's cursor, instead of walking the tree and sorting it every time."""
+    manager = filters.manager
+    assert manager is not None
+    everyone = ScheduleFilter(filters.year, department=filters.department, manager=manager)
+    members: list[int] = kept(("schedule tree", manager.id, filters.department), ("person",), lambda: list(
+        db.session.scalars(people_statement(everyone).with_only_columns(Person.id))))
+    window = _window(members, arguments, per_page)
+    rows = people_statement(ScheduleFilter(filters.year, department=filters.department)).where(Person.id.in_(window))
+    return rows, min(len(members), COUNT_LIMIT + 1)
+
+
+def _window(members: list[int], arguments: Mapping[str, str], per_page: int) -> list[int]:
+    """The ids of ``members`` (in the grid's order) that the page the arguments ask for, and its neighbours on
+    either side, can show."""
+    for name, forward in (("after", True), ("before", False)):
+        cursor = decode_cursor(arguments[name], 2) if arguments.get(name) else None
+        if cursor is not None:
+            try:
+                at = members.index(int(cursor[0][1]))
+            except (ValueError, TypeError):
+                break  # the roster changed under the cursor: the first page
+            return members[at + 1: at + per_page + 2] if forward else members[max(0, at - per_page - 1): at]
+    if arguments.get("page") == "last":
+        return members[-(per_page + 1):]
+    return members[:per_page + 1]
 
 
 @dataclass(frozen=True)

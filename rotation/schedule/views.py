@@ -82,9 +82,12 @@ def grid(year: int):
     if errors:
         page, cells = None, {}
     else:
-        counted = queries.people_count(filters)
-        page = paginate(queries.people_statement(filters, many=counted > queries.MANY), per_page=PEOPLE_PER_PAGE,
-                        rows=True, known_total=counted)
+        if filters.manager is not None and not filters.narrows_by_shift:
+            statement, counted = queries.tree_statement(filters, request.args, PEOPLE_PER_PAGE)
+        else:
+            counted = queries.people_count(filters)
+            statement = queries.people_statement(filters, many=counted > queries.MANY)
+        page = paginate(statement, per_page=PEOPLE_PER_PAGE, rows=True, known_total=counted)
         cells = queries.shifts_of([row.id for row in page.items], filters)
     weeks = weeks_of(year)
     keys, blanks = [week.key for week in weeks], empty_cells(weeks)
