@@ -30,6 +30,7 @@ from rotation.assignments import (
     bulk_move_views,  # noqa: F401  (adds moving several to the assignments blueprint)
     bulk_views,  # noqa: F401  (adds withdrawing several to the assignments blueprint)
     roster_effects,  # noqa: F401  (what leavers and blackouts mean for shifts)
+    undo_views,  # noqa: F401  (adds taking back a change to the assignments blueprint)
 )
 from rotation.assignments.cli import assignments_cli
 from rotation.assignments.views import bp as assignments

@@ -13,7 +13,8 @@ from rotation.assignments.bulk_move import MOVE_LIMIT, PlannedMove, move_many, p
 from rotation.assignments.bulk_views import chosen_assignments
 from rotation.assignments.finder import ANY_SITE, MAX_DAYS, Search
 from rotation.assignments.forms import BulkMoveForm
-from rotation.assignments.views import ShiftTime, bp, slot_when
+from rotation.assignments.shift_time import ShiftTime, slot_when
+from rotation.assignments.views import bp
 from rotation.extensions import db
 from rotation.refusals import Refusal, all_or_nothing
 from rotation.roles import HR

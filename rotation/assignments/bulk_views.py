@@ -11,8 +11,9 @@ from rotation.assignments.bulk import BULK_LIMIT, withdraw_many
 from rotation.assignments.changes import problem_with_changing
 from rotation.assignments.forms import BulkWithdrawForm
 from rotation.assignments.models import Assignment
+from rotation.assignments.shift_time import ShiftTime
 from rotation.assignments.signals import withdrawal_notice
-from rotation.assignments.views import ShiftTime, bp
+from rotation.assignments.views import bp
 from rotation.extensions import db
 from rotation.refusals import Refusal, all_or_nothing
 from rotation.roles import HR

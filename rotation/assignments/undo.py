@@ -17,7 +17,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from rotation.assignments.changes import ANNOUNCED, effective_slot_id, holds_a_seat
-from rotation.assignments.models import CANCELLED, DRAFT, NOTICE_REQUEST, Assignment
+from rotation.assignments.models import CANCELLED, NOTICE_REQUEST, Assignment
 from rotation.assignments.signals import news_taken_back, notices_set
 from rotation.db import utc_today
 from rotation.extensions import db
@@ -122,7 +122,3 @@ def undo_label(change: Change, place: str) -> str:
     if change.what == WITHDRAWN:
         return f"Undo: put it back in {place}"
     return f"Undo: move it back to {place}"
-
-
-def is_draft_change(change: Change) -> bool:
-    return change.status_before == DRAFT

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -25,8 +25,10 @@ from rotation.assignments.models import (
     Assignment,
 )
 from rotation.assignments.queries import with_slot_and_site
+from rotation.assignments.shift_time import ShiftTime, slot_when
 from rotation.assignments.signals import shift_page, withdrawal_notice
-from rotation.assignments.undo import MOVED, WITHDRAWN, Change, before, made, problem_with_undoing, undo, undo_label
+from rotation.assignments.undo import MOVED, WITHDRAWN, before, made
+from rotation.assignments.undo_offer import remember, undo_offer
 from rotation.db import utc_today
 from rotation.exports import download
 from rotation.extensions import db
@@ -40,33 +42,10 @@ from rotation.roles import HR
 from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.models import CUSTOMER_SERVICE, Site, Slot
-from rotation.sites.views import requested_year, site_zone, slot_hours
+from rotation.sites.views import requested_year
 
 bp = Blueprint("assignments", __name__, url_prefix="/assignments")
-UNDO_KEY = "undo"  # the session's record of the change just made (rotation.assignments.undo.Change)
 menu_entry("Assignments", "assignments.assignment_list", {HR}, position=70, group=PLAN)
-
-
-@dataclass(frozen=True)
-class ShiftTime:
-    """When a slot is, in its site's local time: its first and last day, and the hours with the zone."""
-
-    first: str  # e.g. "Mon 2027-03-01"
-    last: str | None  # the last day of a warehouse week; None for a single day
-    hours: str
-
-    @classmethod
-    def of(cls, slot: Slot, site: Site) -> ShiftTime:
-        last = None if slot.last_day == slot.first_day else f"{slot.last_day:%a} {slot.last_day.isoformat()}"
-        return cls(first=f"{slot.first_day:%a} {slot.first_day.isoformat()}", last=last,
-                   hours=slot_hours(slot, site_zone(site)))
-
-    @property
-    def days(self) -> str:
-        return f"{self.first} to {self.last}" if self.last else self.first
-
-    def __str__(self) -> str:
-        return f"{self.days}, {self.hours}"
 
 
 @dataclass(frozen=True)
@@ -144,15 +123,15 @@ def _filters() -> AssignmentFilter:
 @roles_required(HR)
 def assignment_detail(assignment_id: int):
     """One assignment with the forms to move and withdraw it."""
-    assignment = _load(assignment_id)
-    return _detail_page(assignment, MoveForm())
+    assignment = load_assignment(assignment_id)
+    return detail_page(assignment, MoveForm())
 
 
 @bp.get("/<int:assignment_id>/find")
 @roles_required(HR)
 def assignment_find(assignment_id: int):
     """The slot finder for moving one assignment: slots by days and site, best first, each with its checks."""
-    return _finder_page(_load(assignment_id), MoveForm(formdata=None))
+    return _finder_page(load_assignment(assignment_id), MoveForm(formdata=None))
 
 
 def _finder_page(assignment: Assignment, form: MoveForm) -> str:
@@ -169,7 +148,7 @@ def assignment_move(assignment_id: int):
     """Without ``confirmed``: the page saying what moving to the chosen slot will do. With it: the move, then the
     assignment's page saying what happened (with an undo for a draft, which nobody was told about). On any problem
     the slot finder again, with the sentence beside the slots."""
-    assignment = _load(assignment_id)
+    assignment = load_assignment(assignment_id)
     form = MoveForm()
     if form.validate_on_submit():
         slot = _chosen_slot(form)
@@ -184,10 +163,10 @@ def assignment_move(assignment_id: int):
             except FieldRefusal as problem:
                 form.show_refusal(problem)
             else:
-                _remember(made(MOVED, assignment, was))
+                remember(made(MOVED, assignment, was))
                 sent = (f" An updated invitation will be sent to {assignment.person.email}." if announced
                         else " It is a draft, so nobody was told.")
-                flash(f"Moved {_whose(assignment)} to {slot.site.code}, {ShiftTime.of(slot, slot.site)}.{sent}",
+                flash(f"Moved {whose_shift(assignment)} to {slot.site.code}, {ShiftTime.of(slot, slot.site)}.{sent}",
                       "success")
                 for warning in warnings:
                     flash(warning, "warning")
@@ -203,17 +182,11 @@ def _confirm_page(assignment: Assignment, slot: Slot, form: MoveForm) -> str:
                            to_text=f"{slot.site.code}, {ShiftTime.of(slot, slot.site)}")
 
 
-def slot_when(slot: Slot, site: Site) -> str:
-    """When a slot is, as the slot finder lists it: a warehouse week by its days, a day with its hours."""
-    when = ShiftTime.of(slot, site)
-    return when.days if slot.kind != CUSTOMER_SERVICE else str(when)
-
-
 @bp.post("/<int:assignment_id>/withdraw")
 @roles_required(HR)
 def assignment_withdraw(assignment_id: int):
     """First a page asking to confirm; the assignment is withdrawn only when that page's button is pressed."""
-    assignment = _load(assignment_id)
+    assignment = load_assignment(assignment_id)
     form = WithdrawForm()
     problem = problem_with_changing(assignment)
     if form.validate_on_submit() and problem is None:
@@ -221,7 +194,7 @@ def assignment_withdraw(assignment_id: int):
         if not form.is_confirmed:
             return render_template("assignments/confirm_withdraw.html", assignment=assignment, form=form,
                                    when=ShiftTime.of(assignment.slot, assignment.slot.site), **notice)
-        was_draft, whose, year = assignment.status == DRAFT, _whose(assignment), assignment.year
+        was_draft, whose, year = assignment.status == DRAFT, whose_shift(assignment), assignment.year
         was = before(assignment)
         try:
             with all_or_nothing():
@@ -230,7 +203,7 @@ def assignment_withdraw(assignment_id: int):
             problem = error.message
         else:
             if not was_draft:
-                _remember(made(WITHDRAWN, assignment, was))
+                remember(made(WITHDRAWN, assignment, was))
             if was_draft:
                 flash(f"Withdrew {whose}; the draft is gone from the plan.", "success")
                 return redirect(url_for("assignments.assignment_list", year=year))
@@ -239,10 +212,10 @@ def assignment_withdraw(assignment_id: int):
             else:
                 flash(f"Withdrew {whose}; {notice['no_cancellation_because']}, so nothing is sent.", "success")
             return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id))
-    return _detail_page(assignment, MoveForm(formdata=None), withdraw_problem=problem)
+    return detail_page(assignment, MoveForm(formdata=None), withdraw_problem=problem)
 
 
-def _load(assignment_id: int) -> Assignment:
+def load_assignment(assignment_id: int) -> Assignment:
     assignment = db.session.scalar(
         sa.select(Assignment)
         .options(joinedload(Assignment.person).joinedload(Person.home_site),
@@ -264,16 +237,16 @@ def _chosen_slot(form: MoveForm) -> Slot | None:
     return slot
 
 
-def _whose(assignment: Assignment) -> str:
+def whose_shift(assignment: Assignment) -> str:
     """E.g. ``Ann Example's customer-service day``."""
     return f"{assignment.person.full_name}'s {assignment.kind_label.lower()}"
 
 
-def _detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str | None = None,
+def detail_page(assignment: Assignment, form: MoveForm, withdraw_problem: str | None = None,
                  undo_problem: str | None = None) -> str:
     return render_template(
         "assignments/detail.html", assignment=assignment, form=form, withdraw_form=WithdrawForm(formdata=None),
-        undo_form=UndoForm(formdata=None), undo_problem=undo_problem, **_undo_offer(assignment),
+        undo_form=UndoForm(formdata=None), undo_problem=undo_problem, **undo_offer(assignment),
         change_problem=problem_with_changing(assignment), withdraw_problem=withdraw_problem,
         when=ShiftTime.of(assignment.slot, assignment.slot.site),
         proposed_when=(ShiftTime.of(assignment.proposed_slot, assignment.proposed_slot.site)
@@ -288,62 +261,6 @@ def _withdrawal_notice(assignment: Assignment) -> dict:
     for answer in answers(withdrawal_notice, assignment):
         notice.update(answer)
     return notice
-
-
-def _remember(change: Change) -> None:
-    """Keep the change just made in the signed session, for its page to offer taking it back."""
-    session[UNDO_KEY] = change.as_dict()
-
-
-def _remembered(assignment: Assignment) -> Change | None:
-    change = Change.from_dict(session.get(UNDO_KEY))
-    return change if change is not None and change.assignment_id == assignment.id else None
-
-
-def _undo_offer(assignment: Assignment) -> dict:
-    """The change just made to ``assignment`` that can still be taken back, as the page offers it."""
-    change = _remembered(assignment)
-    if change is None or problem_with_undoing(assignment, change):
-        return {"undo_change": None}
-    old = db.session.get_one(Slot, change.slot_before, options=[joinedload(Slot.site)])
-    place = f"{old.site.code}, {ShiftTime.of(old, old.site).days}"
-    told = change.status_before != DRAFT and change.sequence_after != change.sequence_before
-    return {"undo_change": change, "undo_label": undo_label(change, place),
-            "undo_says": (f"Undoing puts it back exactly as it was ({change.status_before}) if no message about "
-                          "this change has gone out yet; then none will." if told
-                          else "Nobody was told, so it simply goes back.")}
-
-
-@bp.post("/<int:assignment_id>/undo")
-@roles_required(HR)
-def assignment_undo(assignment_id: int):
-    """Take back the move or withdrawal just made to this assignment (kept in the session), or say why not."""
-    assignment = _load(assignment_id)
-    form = UndoForm()
-    change = _remembered(assignment)
-    if not form.validate_on_submit():
-        return _detail_page(assignment, MoveForm(formdata=None))
-    if change is None:
-        return _detail_page(assignment, MoveForm(formdata=None),
-                            undo_problem="There is no change of yours to this shift to undo.")
-    try:
-        with all_or_nothing():
-            invited_again = undo(assignment, change, current_user.id)
-    except FieldRefusal as problem:
-        session.pop(UNDO_KEY, None)
-        assignment = _load(assignment_id)
-        return _detail_page(assignment, MoveForm(formdata=None), undo_problem=problem.message)
-    session.pop(UNDO_KEY, None)
-    slot = db.session.get_one(Slot, assignment.slot_id, options=[joinedload(Slot.site)])
-    if invited_again:
-        told = f" The invitation {assignment.person.email} never received is sent again."
-    elif change.status_before == DRAFT:
-        told = " It is a draft, so nobody was told."
-    else:
-        told = f" Nothing is sent: {assignment.person.full_name}'s calendar already shows it there."
-    flash(f"Undone: {_whose(assignment)} is {assignment.status_label.lower()} at {slot.site.code}, "
-          f"{ShiftTime.of(slot, slot.site)} again.{told}", "success")
-    return redirect(url_for("assignments.assignment_detail", assignment_id=assignment.id))
 
 
 def _from_other_areas(assignment: Assignment) -> dict:

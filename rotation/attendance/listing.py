@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.models import KIND_LABELS, Assignment, AssignmentStatus
-from rotation.assignments.views import ShiftTime
+from rotation.assignments.shift_time import ShiftTime
 from rotation.attendance.services import OUTCOME_LABELS, RECORDED, TO_RECORD
 from rotation.data_versions import kept
 from rotation.db import utcnow

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
 from rotation.assignments.models import ANNOUNCED, COMPLETED, KIND_LABELS, NO_SHOW, Assignment
-from rotation.assignments.views import ShiftTime
+from rotation.assignments.shift_time import ShiftTime
 from rotation.attendance import listing
 from rotation.attendance.forms import BulkForm, RecordForm, field_name, host_form
 from rotation.attendance.links import EXPIRED, INVALID, LIFETIME, USED, open_link, spend_link

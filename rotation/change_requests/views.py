@@ -10,8 +10,8 @@ from rotation.assignments.finder import find_slots, preview, search_from
 from rotation.assignments.forms import UndoForm
 from rotation.assignments.models import Assignment
 from rotation.assignments.queries import shift_of
+from rotation.assignments.shift_time import ShiftTime, slot_when
 from rotation.assignments.undo import MOVED, Change, before, made, problem_with_undoing
-from rotation.assignments.views import ShiftTime, slot_when
 from rotation.change_requests import services
 from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, BulkDeclineForm, DeclineForm
 from rotation.change_requests.models import APPROVED, FROM_DECLINE, PENDING, REQUEST_STATUS_LABELS, ChangeRequest

@@ -9,7 +9,7 @@ from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
 from rotation.assignments.models import Assignment
-from rotation.assignments.views import ShiftTime
+from rotation.assignments.shift_time import ShiftTime
 from rotation.feeds import polls, services
 from rotation.feeds.forms import DeliveryForm
 from rotation.feeds.services import DELIVERY_LABELS, FEED_CACHE_CONTROL, DeliveryChange, FeedLinks

@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
-from rotation.assignments.views import ShiftTime
+from rotation.assignments.shift_time import ShiftTime
 from rotation.db import rowcount, utcnow
 from rotation.extensions import db
 from rotation.navigation import FOLLOW_UP, menu_entry

@@ -22,7 +22,7 @@ from rotation.navigation import PLAN, menu_entry
 from rotation.pagination import paginate
 from rotation.people.lookup import look_up
 from rotation.roles import ADMIN, HR
-from rotation.schedule import queries
+from rotation.schedule import queries, seats
 from rotation.schedule.grid import empty_cells, row_pieces
 from rotation.schedule.queries import ScheduleFilter, parse_week, weeks_of
 from rotation.security import roles_required
@@ -183,10 +183,10 @@ def sites(year: int):
     error = f"Choose a week or a month of {year} from the list." if asked and period is None else None
     period = period or _default_period(year)
     per_page = SITES_PER_MONTH if period.is_month else SITES_PER_WEEK
-    page = paginate(queries.sites_statement(), per_page=per_page)
+    page = paginate(seats.sites_statement(), per_page=per_page)
     # A month says how many seats are used each day, each day's count opening its week, which names who.
-    days, rows = queries.seats_by_site(period.first, period.last, page.items,
-                                       names=0 if period.is_month else queries.NAMES_SHOWN)
+    days, rows = seats.seats_by_site(period.first, period.last, page.items,
+                                     names=0 if period.is_month else seats.NAMES_SHOWN)
     months = [_month_period(year, month) for month in range(1, 13)]
     return render_template("schedule/sites.html", year=year, period=period, error=error, days=days, rows=rows,
                            page=page, weeks=weeks_of(year), months=months, links=current_user.has_role(HR),
