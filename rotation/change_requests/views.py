@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -11,10 +11,16 @@ from rotation.assignments.forms import UndoForm
 from rotation.assignments.models import Assignment
 from rotation.assignments.queries import shift_of
 from rotation.assignments.shift_time import ShiftTime, slot_when
-from rotation.assignments.undo import MOVED, Change, before, made, problem_with_undoing
+from rotation.assignments.undo import MOVED, before, made
 from rotation.change_requests import services
+from rotation.change_requests.approval_undo import (
+    approval_undo_offer,
+    forget_approval,
+    remember_approval,
+    remembered_approval,
+)
 from rotation.change_requests.forms import HR_CHOOSES, ApproveForm, AskForChangeForm, BulkDeclineForm, DeclineForm
-from rotation.change_requests.models import APPROVED, FROM_DECLINE, PENDING, REQUEST_STATUS_LABELS, ChangeRequest
+from rotation.change_requests.models import FROM_DECLINE, PENDING, REQUEST_STATUS_LABELS, ChangeRequest
 from rotation.change_requests.taking_back import take_back_approval
 from rotation.db import utc_today
 from rotation.extensions import db
@@ -29,7 +35,6 @@ from rotation.security import roles_required, signed_in
 from rotation.sites.models import Slot
 
 bp = Blueprint("change_requests", __name__, url_prefix="/changes")
-UNDO_KEY = "undo_approval"  # the session's record of the approval just given: the request and its shift's change
 menu_entry("Change requests", "change_requests.queue", {HR}, position=80, group=FOLLOW_UP)
 
 
@@ -102,7 +107,7 @@ def queue():
     counts = dict(db.session.execute(
         sa.select(ChangeRequest.status, sa.func.count()).group_by(ChangeRequest.status)).tuples().all())
     return render_template("change_requests/queue.html", page=page, status=status, counts=counts,
-                           statuses=REQUEST_STATUS_LABELS, shift_time=_shift_time, **_undo_offer())
+                           statuses=REQUEST_STATUS_LABELS, shift_time=_shift_time, **approval_undo_offer())
 
 
 @bp.get("/<int:request_id>")
@@ -135,8 +140,7 @@ def approve(request_id: int):
                 change = _load(request_id)
                 form.show_refusal(problem)
             else:
-                shift = db.session.get_one(Assignment, change.assignment_id)
-                session[UNDO_KEY] = {"request": change.id, "change": made(MOVED, shift, was).as_dict()}
+                remember_approval(change, made(MOVED, db.session.get_one(Assignment, change.assignment_id), was))
                 flash(f"Approved: {change.assignment.person.full_name}'s {change.assignment.kind_label.lower()} "
                       f"moves to {slot.site.code}, {_shift_time(slot)}. The updated invitation and the answer "
                       f"are on their way to {change.assignment.person.email}.", "success")
@@ -146,38 +150,13 @@ def approve(request_id: int):
     return _detail_page(change, form, DeclineForm(formdata=None))
 
 
-def _remembered() -> tuple[int, Change] | None:
-    record = session.get(UNDO_KEY)
-    if not isinstance(record, dict) or not isinstance(record.get("request"), int):
-        return None
-    change = Change.from_dict(record.get("change"))
-    return (record["request"], change) if change is not None else None
-
-
-def _undo_offer() -> dict:
-    """The approval just given that can still be taken back, as the queue offers it on top."""
-    remembered = _remembered()
-    if remembered is None:
-        return {"undo_request": None}
-    change = db.session.get(ChangeRequest, remembered[0])
-    if change is None or change.status != APPROVED:
-        return {"undo_request": None}
-    shift = db.session.get_one(Assignment, change.assignment_id, options=[joinedload(Assignment.person)])
-    if problem_with_undoing(shift, remembered[1]):
-        return {"undo_request": None}
-    old = db.session.get_one(Slot, remembered[1].slot_before, options=[joinedload(Slot.site)])
-    return {"undo_request": change, "undo_form": UndoForm(formdata=None),
-            "undo_label": f"Undo the approval: {shift.person.full_name}'s shift back to {old.site.code}, "
-                          f"{ShiftTime.of(old, old.site).days}"}
-
-
 @bp.post("/<int:request_id>/undo-approval")
 @roles_required(HR)
 def undo_approval(request_id: int):
     """Take back the approval just given (kept in the session): the shift back, the request waiting again."""
     change = _load(request_id)
     form = UndoForm()
-    remembered = _remembered()
+    remembered = remembered_approval()
     if form.validate_on_submit():
         if remembered is None or remembered[0] != change.id:
             flash("There is no approval of yours to undo for this request.", "error")
@@ -190,7 +169,7 @@ def undo_approval(request_id: int):
         else:
             flash(f"Undone: {change.assignment.person.full_name}'s shift is back where it was and the request "
                   "waits again; nothing is sent about the approval.", "success")
-        session.pop(UNDO_KEY, None)
+        forget_approval()
     return redirect(url_for("change_requests.queue"))
 
 
