@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from rotation.assignments.models import CANCELLED, CONFIRMED, PUBLISHED
 from rotation.db import utcnow
 from rotation.extensions import db
-from rotation.outbox.models import INVITATION, QUEUED, SENT, SUPERSEDED, OutboxMessage
+from rotation.outbox.models import INVITATION, QUEUED, REMINDER, SENT, SUPERSEDED, OutboxMessage
 from tests.fixtures.shifts import assign, day, reloaded, slot_at
 from tests.helpers import csrf_token, outbox_of
 
@@ -76,6 +76,22 @@ def test_undoing_a_move_of_a_confirmed_shift_puts_it_back_as_it_was_and_sends_no
     assert (after.slot_id, after.status, after.sequence, after.notice) == (home.id, CONFIRMED, 0, None)
     assert outbox_of(shift.id) == [(INVITATION, 0, SENT), (INVITATION, 1, SUPERSEDED)]
     assert "Undo:" not in back  # once
+
+
+def test_undoing_a_move_queues_again_the_reminder_the_move_had_dropped(client, login_as, post_form, company):
+    ann = company["managers"][0]
+    shift = assign(ann, slot_at("HEL-CC", day(10)))
+    invitation(shift, 0, SENT)
+    now = utcnow()
+    db.session.add(OutboxMessage(purpose=REMINDER, recipient=ann.email, recipient_name=ann.full_name,
+                                 assignment_id=shift.id, sequence=0, reminder_days=7, status=QUEUED, attempts=0,
+                                 created_at=now, next_attempt_at=now))
+    db.session.commit()
+    login_as("hr")
+    move(post_form, shift, slot_at("TLL-CC", day(11, 2)))
+    assert (REMINDER, 0, SUPERSEDED) in outbox_of(shift.id)  # the week-before reminder of the old day
+    undo(post_form, shift)
+    assert outbox_of(shift.id) == [(INVITATION, 0, SENT), (REMINDER, 0, QUEUED), (INVITATION, 1, SUPERSEDED)]
 
 
 def test_an_undo_is_refused_once_the_updated_invitation_has_gone_out(client, login_as, post_form, company):

@@ -24,7 +24,9 @@ Sender: the assignment (not yet withdrawn). Answer: a dict with ``cancellation_s
 ``no_cancellation_because`` (words) from the outbox.""")
 
 news_taken_back = _signals.signal("news-taken-back", doc="""\
-A change to a shift is being taken back. Sender: the assignment; keyword ``sequence``: the sequence the change
-gave it. The outbox supersedes the calendar messages about that sequence still queued, in the same transaction.
+A change to a shift is being taken back. Sender: the assignment; keywords ``sequence``: the sequence the change
+gave it, and ``back_to``: the sequence it returns to. The outbox supersedes the calendar messages about that
+sequence still queued and queues again the reminders of the version it returns to that the change had superseded,
+in the same transaction.
 Answer: a dict with ``gone`` (a message about that sequence was sent or is being sent: the attendee may have
 heard of the change) and ``told_before`` (an invitation about an earlier sequence was sent).""")

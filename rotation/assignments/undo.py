@@ -95,7 +95,8 @@ def undo(assignment: Assignment, change: Change, acting_user_id: int | None, tod
         raise FieldRefusal("undo", problem)
     news = {"gone": False, "told_before": False}
     if change.sequence_after != change.sequence_before:
-        for answer in answers(news_taken_back, assignment, sequence=change.sequence_after):
+        for answer in answers(news_taken_back, assignment, sequence=change.sequence_after,
+                              back_to=change.sequence_before):
             news.update(answer)
     if news["gone"]:
         message = ("The cancellation has gone out already; book the shift again from the plan."

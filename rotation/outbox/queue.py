@@ -12,6 +12,7 @@ from rotation.outbox.models import (
     CANCELLATION,
     INVITATION,
     QUEUED,
+    REMINDER,
     SENT,
     SHIFT_NEWS_PURPOSES,
     SUPERSEDED,
@@ -99,10 +100,12 @@ def _withdrawal_notice(assignment: Assignment) -> dict:
 
 
 @news_taken_back.connect
-def _take_back_news(assignment: Assignment, sequence: int) -> dict:
+def _take_back_news(assignment: Assignment, sequence: int, back_to: int) -> dict:
     """HR takes back the change that gave ``assignment`` its ``sequence``: the calendar messages about it still
-    queued are superseded (first, so that one a sender is sending now counts as gone once it is sent); whether
-    one went out anyway, and whether the attendee had received an invitation before it."""
+    queued are superseded (first, so that one a sender is sending now counts as gone once it is sent), and the
+    reminders of the version it returns to (``back_to``) that the change superseded are queued again (reminders
+    are unique per version, so the reminder job would not); whether a message about the change went out anyway,
+    and whether the attendee had received an invitation before it."""
     calendar = OutboxMessage.purpose.in_(CALENDAR_PURPOSES)
     mine = OutboxMessage.assignment_id == assignment.id
     db.session.execute(
@@ -111,6 +114,10 @@ def _take_back_news(assignment: Assignment, sequence: int) -> dict:
         .values(status=SUPERSEDED).execution_options(synchronize_session=False))
     gone = db.session.scalar(sa.select(sa.exists().where(
         mine, calendar, OutboxMessage.sequence == sequence, OutboxMessage.status == SENT)))
+    db.session.execute(
+        sa.update(OutboxMessage).where(mine, OutboxMessage.purpose == REMINDER, OutboxMessage.sequence == back_to,
+                                       OutboxMessage.status == SUPERSEDED)
+        .values(status=QUEUED).execution_options(synchronize_session=False))
     # Told: an earlier invitation was sent, or none was ever queued (it was announced some other way, as
     # cancellation_reaches counts it), or the person takes their shifts from the feed alone.
     earlier = sa.and_(mine, OutboxMessage.purpose == INVITATION, OutboxMessage.sequence < sequence)
