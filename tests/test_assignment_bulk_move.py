@@ -2,30 +2,19 @@
 where each goes and who is e-mailed, then every one of them or none."""
 from __future__ import annotations
 
-import html
 import re
 
-import pytest
 import sqlalchemy as sa
 
 from rotation.assignments.models import DRAFT, PUBLISHED, Assignment
 from rotation.extensions import db
+from tests import test_assignment_bulk as withdrawing
 from tests.fixtures.shifts import assign, day, next_year, reloaded, slot_at
 from tests.helpers import outbox_of
+from tests.test_assignment_bulk import lines, text
 
+company = withdrawing.company  # the same company as withdrawing several
 
-@pytest.fixture
-def company(five_managers):
-    return five_managers
-
-
-def text(response) -> str:
-    return html.unescape(response.get_data(as_text=True))
-
-
-def lines(page: str) -> list[str]:
-    table = page.split('id="bulk-lines"', 1)[1].split("</table>", 1)[0]
-    return [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)][1:]
 
 
 def ask(client, shifts, start, end, site="any") -> str:

@@ -13,6 +13,7 @@ from rotation.assignments.bulk_move import MOVE_LIMIT, PlannedMove, move_many, p
 from rotation.assignments.bulk_views import chosen_assignments
 from rotation.assignments.finder import ANY_SITE, MAX_DAYS, Search
 from rotation.assignments.forms import BulkMoveForm
+from rotation.assignments.models import DRAFT
 from rotation.assignments.shift_time import ShiftTime, slot_when
 from rotation.assignments.views import bp
 from rotation.extensions import db
@@ -52,7 +53,7 @@ def bulk_move():
         flash("Nothing was moved: some of the assignments or slots are no longer there. Choose again.", "error")
         return redirect(url_for("assignments.assignment_list"))
     moves = [(chosen[assignment_id], slots[slot_id]) for assignment_id, slot_id in pairs.items()]
-    told = [assignment.person.full_name for assignment, _ in moves if assignment.status != "draft"]
+    told = [assignment for assignment, _ in moves if assignment.status != DRAFT]
     try:
         with all_or_nothing():
             move_many(moves, current_user.id)
