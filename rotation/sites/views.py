@@ -19,7 +19,7 @@ from rotation.roles import HR
 from rotation.security import roles_required
 from rotation.signals import answers
 from rotation.sites.forms import CreateSlotsForm, SiteSlotsForm, YearForm
-from rotation.sites.models import CONTACT_CENTER, Site, Slot
+from rotation.sites.models import CONTACT_CENTER, WAREHOUSE_WEEK, Site, Slot
 from rotation.sites.signals import SeatHolder, seat_holders, seats_taken
 from rotation.sites.slots import FIRST_YEAR, LAST_YEAR, SiteSlotSummary, generate_slots, preview_slots
 
@@ -79,6 +79,10 @@ def customer_service_hours(site: Site) -> str:
     return f"{site.shift_start:%H:%M}–{site.shift_end:%H:%M}"
 
 
+# How a warehouse week's hours read: its calendar events are all-day, Monday to Friday.
+WHOLE_WORKING_DAYS = "whole working days"
+
+
 def local_days(slot: Slot) -> str:
     if slot.first_day == slot.last_day:
         return f"{slot.first_day:%a} {slot.first_day.isoformat()}"
@@ -105,7 +109,12 @@ def site_zone(site: Site) -> ZoneInfo | None:
 
 
 def slot_hours(slot: Slot, zone: ZoneInfo | None) -> str:
-    """The slot's local hours with the zone, or its UTC hours when the site's zone is unknown."""
+    """The slot's local hours with the zone, or its UTC hours when the site's zone is unknown.
+
+    A warehouse week is whole working days (all-day events in calendars), not midnight to midnight.
+    """
+    if slot.kind == WAREHOUSE_WEEK:
+        return WHOLE_WORKING_DAYS
     return local_hours(slot, zone) if zone else f"{slot.starts_at:%H:%M}–{slot.ends_at:%H:%M} UTC"
 
 
