@@ -49,7 +49,7 @@ def test_the_list_shows_the_years_assignments_in_local_time(client, login_as, co
     assert rows(page)[1:] == [
         f"Ann Aalto E100 Customer-service day AMS-CC Tue {day(10, 2)} 09:00–17:00 CET Published "
         f"Move to HEL-CC, Mon {day(11)}",
-        f"Bo Berg E101 Warehouse week TMP-WH Mon {day(12)} to Fri {day(12, 5)} whole working days Draft "
+        f"Bo Berg E101 Warehouse week TMP-WH Mon {day(12)} to Fri {day(12, 5)} all day Draft "
         "Needs re-planning",
         f"Cai Castro E102 Customer-service day TLL-CC Wed {day(30, 3)} 09:00–17:00 EEST Published Withdraw",
     ]

@@ -271,8 +271,8 @@ def test_warehouse_page_shows_its_weeks(client, login_as, make_site):
     db.session.commit()
     page = client.get("/sites/RNO-WH?year=2027&month=3").get_data(as_text=True)
     assert "52 warehouse weeks in 2027" in page
-    assert row_with(page, "Mon 2027-03-08 to Fri 2027-03-12", "whole working days", "2")
-    assert row_with(page, "Mon 2027-03-15 to Fri 2027-03-19", "whole working days", "2")
+    assert row_with(page, "Mon 2027-03-08 to Fri 2027-03-12", "all day", "2")
+    assert row_with(page, "Mon 2027-03-15 to Fri 2027-03-19", "all day", "2")
 
 
 def test_site_page_without_slots_previews_them_and_creates_them_for_that_site_alone(client, login_as, make_site,

@@ -79,8 +79,8 @@ def customer_service_hours(site: Site) -> str:
     return f"{site.shift_start:%H:%M}–{site.shift_end:%H:%M}"
 
 
-# How a warehouse week's hours read: its calendar events are all-day, Monday to Friday.
-WHOLE_WORKING_DAYS = "whole working days"
+# How a warehouse week's hours read, as on My rotation: its calendar events are all-day, Monday to Friday.
+WHOLE_WORKING_DAYS = "all day"
 
 
 def local_days(slot: Slot) -> str:
