@@ -3,8 +3,8 @@ from rotation.roles import ADMIN, HR, MANAGER, OWNER
 
 DEMO_PASSWORD = "frontline-demo"
 
-# (email, display name, roles). Each is a person in the demo roster too; those in
-# the rotation (the chief executive, Maria and Olli) sign in as managers as well.
+# (email, display name, roles). Each is a person in the demo roster too, and in the rotation, so each
+# signs in as a manager as well and has a shift to try today.
 DEMO_ACCOUNTS = [
     ("hr@example.com", "Henna Salo", [HR]),
     ("manager@example.com", "Maria Jansen", [MANAGER]),
