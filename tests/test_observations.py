@@ -422,6 +422,24 @@ def test_a_me_too_from_a_draft_leaves_no_draft_and_takes_its_text_as_the_note(co
     assert db.session.scalars(sa.select(Observation.id).where(Observation.status == DRAFT)).all() == []
 
 
+def test_a_me_too_from_an_observations_page_leaves_no_untouched_draft_behind(company):
+    """"File an observation" begins a draft; saying "me too" instead on the observation's own page removes that
+    empty draft, while a draft with something written in it stays for its author to finish or delete."""
+    from rotation.observations.services import second
+
+    original, another = submitted_of(company), submitted_of(company)
+    empty = draft_of(company, "bo")
+    second(original, company["bo"], company["bo_shift"], "Same here.", now())
+    db.session.commit()
+    assert db.session.get(Observation, empty.id) is None
+    written = bos_draft(company, title="Supervisor for refunds")
+    someone_elses = draft_of(company, "ann")
+    second(another, company["bo"], company["bo_shift"], None, now())
+    db.session.commit()
+    assert set(db.session.scalars(sa.select(Observation.id).where(Observation.status == DRAFT))) == \
+        {written.id, someone_elses.id}
+
+
 def test_a_me_too_from_a_shift_of_another_kind_and_area_is_refused(company):
     from rotation.observations.services import second, second_instead
     from rotation.sites.models import WAREHOUSE_WEEK

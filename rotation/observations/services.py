@@ -323,10 +323,25 @@ def second(observation: Observation, person: Person, assignment: Assignment | No
     seconded = Second(observation_id=observation.id, person_id=person.id, assignment_id=assignment.id, note=note,
                       created_at=now)
     db.session.add(seconded)
+    _drop_untouched_drafts(person, assignment)
     db.session.flush()
     notify(observation.author_id, f"{person.full_name} saw it too: “{observation.title}”.",
            link=f"/observations/{observation.id}")
     return seconded
+
+
+def _drop_untouched_drafts(person: Person, assignment: Assignment) -> None:
+    """The drafts "File an observation" began on this shift with nothing written in them yet: a "me too" said
+    instead of filing leaves none of them behind as "Draft · No area yet". A phone's draft (its device key) may
+    still be filled in without signal, so it stays."""
+    untouched = (sa.select(Observation.id)
+                 .where(Observation.author_id == person.id, Observation.assignment_id == assignment.id,
+                        Observation.status == DRAFT, Observation.area_id.is_(None), Observation.kind.is_(None),
+                        Observation.title == "", Observation.what_happened == "",
+                        Observation.device_key.is_(None),
+                        ~sa.exists().where(Evidence.observation_id == Observation.id)))
+    for draft in db.session.scalars(sa.select(Observation).where(Observation.id.in_(untouched))):
+        db.session.delete(draft)
 
 
 def second_instead(observation: Observation, draft: Observation, person: Person, now: datetime) -> Second:
