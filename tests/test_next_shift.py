@@ -89,9 +89,13 @@ def test_buttons_and_links_are_named_by_their_visible_words(client, maija, make_
 def test_the_managers_home_shows_the_same_next_shift_and_action(client, maija, make_site):
     html = client.get("/").get_data(as_text=True)
     assert "Your next shift:" in html and ">Confirm</button>" in html
+    first = min((shift(maija, "customer_service"), shift(maija, "warehouse")),
+                key=lambda found: db.session.get_one(Slot, found.slot_id).starts_at)
+    assert f'href="/my/shifts/{first.uid}/briefing"' in html and ">Open the briefing</a>" in html
     done = worked_today(make_site, maija, "customer_service", 3, COMPLETED)
     html = client.get("/").get_data(as_text=True)
     assert f'href="/observations/new?assignment={done.uid}"' in html and "File an observation" in html
+    assert f'href="/my/shifts/{done.uid}/briefing"' in html  # what the last leaders there saw, beside the form
     assert ">Confirm</button>" not in html  # one action: next year's shifts wait on My rotation
 
 
