@@ -174,17 +174,18 @@ def test_my_rotation_links_each_shifts_briefing(client, briefed, login_as):
 
 
 @pytest.mark.dates
-def test_the_day_before_reminder_names_the_sites_three_worst_problems_and_links_the_briefing(briefed):
+def test_the_day_before_reminder_names_the_briefings_first_three_problems_and_links_it(briefed):
     shift = briefed["shift"]
     starts = db.session.get_one(Slot, shift.slot_id).starts_at
     assert queue_due_reminders(starts - timedelta(hours=20)) == 1
     db.session.commit()
     body = db.session.scalars(sa.select(OutboxMessage.body_text).where(
         OutboxMessage.purpose == REMINDER, OutboxMessage.assignment_id == shift.id)).one()
-    listed = body[body.index("Open problems at Helsinki contact centre to look out for:"):]
+    listed = body[body.index("Open problems to look out for at Helsinki contact centre"):]
     listed = listed[:listed.index("\n\n")]
-    assert listed.splitlines()[1:] == ["- Refund screen freezes", "- Callbacks get lost overnight",
-                                       "- Hold music loops the same ten seconds"]
+    # The briefing's first three, in its order: Tallinn's problem is in an area customer-service days touch.
+    assert listed.splitlines()[1:] == ["- Address change needs a supervisor", "- Refund screen freezes",
+                                       "- Callbacks get lost overnight"]
     assert f"{BASE_URL}/my/shifts/{quote(shift.uid, safe='')}/briefing" in body
 
 

@@ -280,8 +280,9 @@ def test_one_query_finds_every_due_reminder_and_one_statement_queues_them(compan
     db.session.expire_all()
     with count_queries() as statements:
         assert queue_due_reminders(now) == 6
-    # The candidates, the sites' open problems (none: so no pain to weigh), the insert.
-    assert len(statements) == 3, statements
+    # The candidates; where problems were seen, the areas each kind touches, the open problems among them (none:
+    # so no pain to weigh); the insert.
+    assert len(statements) == 5, statements
     db.session.commit()
     with count_queries() as statements:
         assert queue_due_reminders(now) == 0

@@ -58,6 +58,11 @@ def _seen_at(site_ids) -> sa.Select:
             .where(Slot.site_id.in_(site_ids), Observation.problem_id.is_not(None)))
 
 
+def _briefing_order(problem: Problem, pains: dict[int, Pain], seen_here: bool) -> tuple:
+    """Most painful first; of equal pain, those seen at the site first."""
+    return (pains[problem.id].sort_key, 0 if seen_here else 1, problem.id)
+
+
 def open_problems(site_id: int, kind: str, checked: list[Problem]) -> list[BriefedProblem]:
     """The open problems at the site and in the areas shifts of ``kind`` touch, most painful first, but for those
     the shift is asked to ``check`` (listed on their own); four queries."""
@@ -73,25 +78,39 @@ def open_problems(site_id: int, kind: str, checked: list[Problem]) -> list[Brief
     rows = db.session.execute(statement).tuples().all()
     pains = pain_of([problem for problem, _ in rows])
     paths = area_paths()
-    ranked = sorted(rows, key=lambda row: (pains[row[0].id].sort_key, 0 if row[1] else 1, row[0].id))
+    ranked = sorted(rows, key=lambda row: _briefing_order(row[0], pains, bool(row[1])))
     return [BriefedProblem(problem, pains[problem.id], paths.get(problem.area_id, ""), bool(at_site))
             for problem, at_site in ranked[:MOST_PROBLEMS]]
 
 
-def top_problems_at(site_ids: set[int]) -> dict[int, list[str]]:
-    """The titles of the most painful open problems seen at each site, up to three a site (three queries)."""
-    if not site_ids:
+def _touched_by_kind() -> sa.Select:
+    """The process areas observations (filed, with an area) from shifts of each kind were filed in."""
+    return (sa.select(Assignment.kind, Observation.area_id).join(Assignment, Assignment.id == Observation.assignment_id)
+            .where(Observation.status != DRAFT, Observation.area_id.is_not(None)).distinct())
+
+
+def top_problems_for(shifts: set[tuple[int, str]]) -> dict[tuple[int, str], list[str]]:
+    """For each ``(site id, kind of shift)``, the titles of the first open problems the briefing of such a shift
+    lists, up to three, in its order; five queries for all the pairs."""
+    if not shifts:
         return {}
-    seen = _seen_at(site_ids).subquery()
-    rows = db.session.execute(
-        sa.select(seen.c.site_id, Problem.id, Problem.title, Problem.severity, Problem.safety)
-        .join(Problem, Problem.id == seen.c.problem_id).where(Problem.status.not_in(CLOSED))).all()
-    pains = pain_of({row.id: row for row in rows}.values())
-    found: dict[int, list[str]] = {}
-    for row in sorted(rows, key=lambda row: (pains[row.id].sort_key, row.id)):
-        titles = found.setdefault(row.site_id, [])
-        if len(titles) < MOST_IN_REMINDER:
-            titles.append(row.title)
+    seen_at: dict[int, set[int]] = {}
+    for site_id, problem_id in db.session.execute(_seen_at({site_id for site_id, _ in shifts})):
+        seen_at.setdefault(site_id, set()).add(problem_id)
+    touched: dict[str, set[int]] = {}
+    for kind, area_id in db.session.execute(_touched_by_kind()):
+        touched.setdefault(kind, set()).add(area_id)
+    seen_ids = set().union(*seen_at.values())
+    area_ids = set().union(*touched.values())
+    problems = list(db.session.scalars(sa.select(Problem).where(
+        Problem.status.not_in(CLOSED), sa.or_(Problem.id.in_(seen_ids), Problem.area_id.in_(area_ids)))))
+    pains = pain_of(problems)
+    found: dict[tuple[int, str], list[str]] = {}
+    for site_id, kind in shifts:
+        here, areas = seen_at.get(site_id, set()), touched.get(kind, set())
+        listed = [problem for problem in problems if problem.id in here or problem.area_id in areas]
+        listed.sort(key=lambda problem: _briefing_order(problem, pains, problem.id in here))
+        found[(site_id, kind)] = [problem.title for problem in listed[:MOST_IN_REMINDER]]
     return found
 
 

@@ -48,5 +48,5 @@ def briefing(uid: str):
 
 
 @reminder_problems.connect
-def _reminder_problems(_sender, site_ids: set[int]) -> dict[int, list[str]]:
-    return queries.top_problems_at(site_ids)
+def _reminder_problems(_sender, shifts: set[tuple[int, str]]) -> dict[tuple[int, str], list[str]]:
+    return queries.top_problems_for(shifts)

@@ -58,8 +58,8 @@ def queue_due_reminders(now: datetime) -> int:
     if not candidates:
         return 0
     queued_at = utcnow()  # as queue_text_message does: ready to send at once, whatever ``now`` says
-    problems = problems_at({assignment.slot.site_id for assignment, _ in candidates})
-    rows = [_message(assignment, lead, now, queued_at, problems.get(assignment.slot.site_id, []))
+    problems = problems_for({(assignment.slot.site_id, assignment.kind) for assignment, _ in candidates})
+    rows = [_message(assignment, lead, now, queued_at, problems.get((assignment.slot.site_id, assignment.kind), []))
             for assignment, lead in candidates]
     table = OutboxMessage.__table__
     statement = (
@@ -107,11 +107,12 @@ def _due(now: datetime, leads: tuple[int, ...]) -> list[tuple[Assignment, int]]:
     return [(assignment, days) for assignment, days in db.session.execute(query)]
 
 
-def problems_at(site_ids: set[int]) -> dict[int, list[str]]:
-    """Up to three open problems at each site, most painful first, as the areas above answer (none if no one does)."""
-    found: dict[int, list[str]] = {}
-    if site_ids:
-        for answer in answers(reminder_problems, None, site_ids=site_ids):
+def problems_for(shifts: set[tuple[int, str]]) -> dict[tuple[int, str], list[str]]:
+    """Up to three open problems for shifts of each ``(site id, kind)``, the first the briefing lists, as the areas
+    above answer (none if no one does)."""
+    found: dict[tuple[int, str], list[str]] = {}
+    if shifts:
+        for answer in answers(reminder_problems, None, shifts=shifts):
             found.update(answer)
     return found
 

@@ -6,6 +6,6 @@ from blinker import Namespace
 _signals = Namespace()
 
 reminder_problems = _signals.signal("reminder-problems", doc="""\
-The most painful open problems at each site, for the reminders before a shift. Sender: None; ``site_ids``: the
-sites of the reminders being queued. Answer: a dict of site id to up to three problem titles, most painful
-first, in a fixed number of queries for all the sites.""")
+The first open problems a shift's briefing lists, for the reminders before a shift. Sender: None; ``shifts``:
+the ``(site id, kind of shift)`` pairs of the reminders being queued. Answer: a dict of such a pair to up to three
+problem titles, most painful first, as the briefing orders them.""")
