@@ -69,6 +69,10 @@ def test_signing_out_clears_what_the_device_kept(signed_in):
     response = signed_in.post("/logout", data={"csrf_token": csrf_token(page)})
     assert response.status_code == 302
     assert response.headers["Clear-Site-Data"] == '"cache", "storage"'
+    # The log-in page right after tells the page's script to forget the kept observations too, once: a log-in page
+    # reached otherwise (a sign-in that expired) keeps them to send after signing in again.
+    assert "<html lang=\"en\" data-clear-device>" in signed_in.get("/login").get_data(as_text=True)
+    assert "data-clear-device" not in signed_in.get("/login").get_data(as_text=True)
 
 
 def test_signing_out_everywhere_clears_this_device_too(signed_in):

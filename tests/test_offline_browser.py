@@ -116,6 +116,19 @@ def test_without_signal_the_kept_pages_open_and_others_show_the_offline_page(pho
     phone.get_by_role("heading", name="My observations").wait_for()
 
 
+def eventually(page, expression: str, expected, tries: int = 50) -> bool:
+    """Whether the promise ``expression`` resolves to ``expected`` within a few seconds (wait_for_function takes
+    a pending promise for a truthy answer)."""
+    for _ in range(tries):
+        if page.evaluate(expression) == expected:
+            return True
+        page.wait_for_timeout(100)
+    return False
+
+
+KEPT_DRAFTS = "indexedDB.databases().then((found) => found.some((database) => database.name === 'rotation-device'))"
+
+
 def test_signing_out_leaves_no_page_and_no_worker_on_the_device(phone, network, make_user):
     user = make_user(roles=["manager"], name="Dana Field")
     sign_in(phone, user.email, PASSWORD)
@@ -128,12 +141,52 @@ def test_signing_out_leaves_no_page_and_no_worker_on_the_device(phone, network, 
     open_account_menu(phone, "Dana Field")
     phone.get_by_role("button", name="Sign out").click()
     phone.get_by_text("You are signed out.").wait_for()
-    phone.wait_for_function("caches.keys().then((names) => names.length === 0)")
+    assert eventually(phone, "caches.keys().then((names) => names.length)", 0)
     assert phone.evaluate("navigator.serviceWorker.getRegistrations().then((r) => r.length)") == 0
 
     network.cut(phone.context)
     with pytest.raises(PlaywrightError, match="ERR_INTERNET_DISCONNECTED"):  # nothing answers from the device
         phone.goto("/my/")
+
+
+def test_signing_out_forgets_the_kept_observations_even_where_the_browser_ignores_clear_site_data(
+        chromium, network, make_user):
+    # Without the service worker, so that the browser's requests pass through the route that drops the header.
+    context = chromium.new_context(viewport=PHONE, is_mobile=True, has_touch=True, base_url=network.url,
+                                   service_workers="block")
+    context.set_default_timeout(30_000)
+    try:
+        _forgets_kept_observations(context.new_page(), make_user)
+    finally:
+        context.close()
+
+
+def _forgets_kept_observations(phone, make_user):
+    user = make_user(roles=["manager"], name="Dana Field")
+    sign_in(phone, user.email, PASSWORD)
+    phone.get_by_role("heading", name="Welcome, Dana Field").wait_for()
+    phone.wait_for_function("window.rotationDevice !== undefined")
+    phone.evaluate("window.rotationDevice.put({id: 'kept-1', answers: {what_happened: 'Pallet wrap ran out'}})")
+    assert phone.evaluate(KEPT_DRAFTS)
+
+    def without_clear_site_data(route):
+        answer = route.fetch(max_redirects=0)
+        headers = {name: value for name, value in answer.headers.items() if name.lower() != "clear-site-data"}
+        route.fulfill(response=answer, headers=headers)
+
+    phone.route("**/logout", without_clear_site_data)
+    open_account_menu(phone, "Dana Field")
+    phone.get_by_role("button", name="Sign out").click()
+    phone.get_by_text("You are signed out.").wait_for()
+    assert eventually(phone, KEPT_DRAFTS, False)
+    # A log-in page reached otherwise (a sign-in that expired) keeps what waits to be sent.
+    phone.evaluate("new Promise((done) => { const r = indexedDB.open('rotation-device', 1);"
+                   " r.onupgradeneeded = () => r.result.createObjectStore('observations', {keyPath: 'id'});"
+                   " r.onsuccess = () => { r.result.close(); done(); }; })")
+    phone.reload()
+    phone.get_by_role("heading", name="Sign in").wait_for()
+    phone.wait_for_timeout(300)  # app.js has run
+    assert phone.evaluate(KEPT_DRAFTS)
 
 
 def test_an_observation_filed_without_signal_is_submitted_once_with_its_photos_when_it_returns(

@@ -5,7 +5,7 @@ import time
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
 from rotation.accounts import links, services, sign_ins
@@ -61,7 +61,8 @@ def login():
         else:
             sign_ins.sign_in(attempt.user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form,
+                           clear_device=session.pop(CLEAR_DEVICE, False)), status
 
 
 @bp.post("/logout")
@@ -74,11 +75,15 @@ def logout():
 # Signing out also removes what the app kept on the device for use without signal (its service worker, the
 # pages and drafts it stored): the next person to use this browser finds nothing of the last one.
 CLEAR_THE_DEVICE = ("Clear-Site-Data", '"cache", "storage"')
+# Marks the log-in page shown right after signing out (session key).
+CLEAR_DEVICE = "clear_device"
 
 
 def _signed_out(message: str):
-    """This browser forgets the account (its sign-in already ended) and shows the log-in page."""
+    """This browser forgets the account (its sign-in already ended) and shows the log-in page, which clears the
+    device itself too (app.js) for a browser that ignores Clear-Site-Data."""
     logout_user()
+    session[CLEAR_DEVICE] = True
     flash(message, "info")
     response = redirect(url_for("accounts.login"))
     response.headers.set(*CLEAR_THE_DEVICE)

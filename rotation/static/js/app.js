@@ -45,7 +45,14 @@ function foldMenu() {
 const KEEP_FRESH_FOR = 30 * 60 * 1000;
 const MOST_LINKS_KEPT = 8;
 
+// The observations kept on the device without signal (device_drafts.js), forgotten on signing out even by a
+// browser that ignores the Clear-Site-Data header; a sign-in that merely expired keeps them to send later.
+const DEVICE_DRAFTS = "rotation-device";
+
 async function keepForOffline() {
+  if (document.documentElement.hasAttribute("data-clear-device") && window.indexedDB) {
+    indexedDB.deleteDatabase(DEVICE_DRAFTS);
+  }
   if (!("serviceWorker" in navigator) || !("caches" in window)) return;
   if (!document.documentElement.hasAttribute("data-signed-in")) {
     const registrations = await navigator.serviceWorker.getRegistrations();

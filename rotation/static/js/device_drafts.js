@@ -1,7 +1,7 @@
 // Observations kept on this device while there is no network: what was typed, the photos added (shrunk on the
 // device, which also drops their metadata) and a Submit pressed. They are sent when the network returns, each
 // once: the draft's own number keys its answers and its submission, and the server keeps one copy of a photo per
-// observation. Signing out clears them with everything else the app kept (Clear-Site-Data).
+// observation. Signing out clears them with everything else the app kept (Clear-Site-Data, and app.js).
 window.rotationDevice = (() => {
   const DATABASE = "rotation-device";
   const STORE = "observations";
