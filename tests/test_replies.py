@@ -13,8 +13,9 @@ import sqlalchemy as sa
 
 from rotation.assignments.changes import move_assignment, valid_slots
 from rotation.assignments.models import CONFIRMED, PUBLISHED, Assignment
-from rotation.change_requests.models import FROM_COUNTER, FROM_DECLINE, PENDING, ChangeRequest
-from rotation.change_requests.services import decline
+from rotation.change_requests.models import FROM_COUNTER, FROM_DECLINE, PENDING, WITHDRAWN, ChangeRequest
+from rotation.change_requests.services import ask_for_change, decline
+from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.outbox.models import FAILED, REMINDER, OutboxMessage
 from rotation.outbox.reminders import queue_due_reminders
@@ -108,6 +109,40 @@ def test_a_google_decline_with_a_comment_reaches_hrs_change_queue_and_stops_the_
     queue_due_reminders(the_day_before)
     db.session.commit()
     assert shift.id in reminded()
+
+
+def test_a_decline_stops_a_reminder_already_queued_and_a_later_accept_takes_its_request_back(sent, runner, mailbox):
+    raw, shift = invitation(sent)
+    the_day_before = db.session.get_one(Slot, shift.slot_id).starts_at - timedelta(hours=23)
+    queue_due_reminders(the_day_before)
+    db.session.commit()
+    assert shift.id in reminded()  # queued, not sent yet
+    mailbox.deliver(google_reply(raw, "DECLINED", comment="Parental leave"))
+    fetch(runner)
+    assert shift.id not in reminded()
+    [change] = requests()
+    assert change.status == PENDING
+
+    mailbox.deliver(outlook_reply(raw, "ACCEPTED"))  # they thought better of it
+    fetch(runner)
+    assert reloaded(shift).status == CONFIRMED
+    assert db.session.get_one(ChangeRequest, change.id).status == WITHDRAWN
+    assert "The change request their earlier decline filed is withdrawn." in replies()[-1].outcome
+    queue_due_reminders(the_day_before)
+    db.session.commit()
+    assert shift.id in reminded()  # reminded again, as for any confirmed shift
+
+
+def test_a_decline_while_their_own_request_waits_is_listed_beside_it_without_a_second(sent, runner, mailbox):
+    raw, shift = invitation(sent)
+    ask_for_change(reloaded(shift), None, "A customer visit that day", utc_today())
+    db.session.commit()
+    mailbox.deliver(google_reply(raw, "DECLINED", comment="See my request"))
+    fetch(runner)
+    [change] = requests()
+    [reply] = replies()
+    assert (change.source, reply.change_request_id) == ("app", change.id)
+    assert reply.outcome.startswith("Reminders stop. No new change request: one from them already waits for HR")
 
 
 def reminded() -> set[int | None]:

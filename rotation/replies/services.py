@@ -5,9 +5,11 @@ The rules (docs/calendar.md, "Answers from calendar apps"):
 - An answer is trusted only when its ATTENDEE and its sender (From) are both the
   shift's person; anything else is recorded as not matched for HR to look at.
 - An answer to an older version of the shift (a lower SEQUENCE) is recorded and changes nothing.
-- ACCEPTED confirms the shift exactly as the Confirm button on My rotation does;
-  DECLINED records the answer (its reminders stop) and files a change request
-  for HR with the person's comment; TENTATIVE is recorded for HR to see.
+- ACCEPTED confirms the shift exactly as the Confirm button on My rotation does
+  (and withdraws a change request an earlier decline filed, while HR has not
+  decided it); DECLINED records the answer (its reminders stop, queued ones
+  too) and files a change request for HR with the person's comment, or points
+  to the one of theirs that already waits; TENTATIVE is recorded for HR to see.
 - A COUNTER (a proposed new time) files a change request for the slot that
   takes the proposed day, checked as a request made in Rotation is; with no
   such slot HR is asked to choose.
@@ -39,11 +41,11 @@ from rotation.assignments.models import (
     Assignment,
 )
 from rotation.change_requests.models import FROM_COUNTER, FROM_DECLINE
-from rotation.change_requests.services import ask_for_change, problem_with_asking
+from rotation.change_requests.services import ask_for_change, pending_request, problem_with_asking, withdraw_request
 from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.my_rotation.services import confirm_shift
-from rotation.outbox.models import FAILED, SENT, OutboxMessage
+from rotation.outbox.models import FAILED, QUEUED, REMINDER, SENT, OutboxMessage
 from rotation.refusals import Refusal, all_or_nothing
 from rotation.replies.models import CalendarReply, ReplyKind
 from rotation.replies.reading import COUNTER, REPLY, Bounce, CalendarAnswer, Reading
@@ -120,14 +122,33 @@ def _partstat(reply: CalendarReply, assignment: Assignment, kind: ReplyKind, ans
     reply.kind = kind
     assignment.answer, assignment.answer_sequence = ANSWER_FOR[kind], assignment.sequence
     if kind == ReplyKind.ACCEPTED:
-        reply.outcome = _confirm(assignment, today)
+        reply.outcome = _confirm(assignment, today) + _take_back_decline(assignment)
     elif kind == ReplyKind.DECLINED:
+        _stop_reminders(assignment)
         reply.outcome = "Reminders stop. " + _ask_hr(
             reply, assignment, FROM_DECLINE, None,
             f"Declined the invitation: {answer.comment}" if answer.comment
             else "Declined the invitation without a comment.", today)
     else:
         reply.outcome = "Shown to HR as tentative; the shift stays as it is."
+
+
+def _stop_reminders(assignment: Assignment) -> None:
+    """Reminders of the shift already queued (or waiting to be retried) are not sent after a decline. They are
+    removed rather than marked superseded: should HR keep the shift, the next pass queues them again."""
+    db.session.execute(
+        sa.delete(OutboxMessage).where(OutboxMessage.assignment_id == assignment.id,
+                                       OutboxMessage.purpose == REMINDER, OutboxMessage.status == QUEUED)
+        .execution_options(synchronize_session=False))
+
+
+def _take_back_decline(assignment: Assignment) -> str:
+    """An acceptance after a decline takes back the change request the decline filed, if HR has not decided it."""
+    waiting = pending_request(assignment.id)
+    if waiting is None or waiting.source != FROM_DECLINE:
+        return ""
+    withdraw_request(waiting)
+    return " The change request their earlier decline filed is withdrawn."
 
 
 def _confirm(assignment: Assignment, today: date) -> str:
@@ -163,6 +184,11 @@ def _counter(reply: CalendarReply, assignment: Assignment, answer: CalendarAnswe
 def _ask_hr(reply: CalendarReply, assignment: Assignment, source: str, wanted_slot_id: int | None, reason: str,
             today: date) -> str:
     """File the change request for HR, unless the shift cannot be moved now; the sentence says which."""
+    waiting = pending_request(assignment.id)
+    if waiting is not None:
+        reply.change_request_id = waiting.id
+        return ("No new change request: one from them already waits for HR, who can answer both there "
+                "(this answer is listed beside it on the Replies page).")
     problem = problem_with_asking(assignment, today)
     if problem:
         return f"No change request filed: {problem}"
