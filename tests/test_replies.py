@@ -17,7 +17,7 @@ from rotation.change_requests.models import FROM_COUNTER, FROM_DECLINE, PENDING,
 from rotation.change_requests.services import ask_for_change, decline
 from rotation.db import utc_today
 from rotation.extensions import db
-from rotation.outbox.models import FAILED, REMINDER, OutboxMessage
+from rotation.outbox.models import FAILED, REMINDER, SENT, OutboxMessage
 from rotation.outbox.reminders import queue_due_reminders
 from rotation.replies import mailbox as mailbox_module
 from rotation.replies.background import replies_pass
@@ -240,6 +240,18 @@ def test_a_bounce_marks_the_invitation_failed_with_the_remote_servers_reason(sen
     person_page = client.get(f"/people/{shift.person_id}").get_data(as_text=True)
     assert "E-mail that could not be delivered" in person_page
     assert "User unknown in virtual mailbox table" in person_page
+
+
+def test_a_read_receipt_is_not_taken_for_a_bounce(sent, runner, mailbox):
+    raw, shift = invitation(sent)
+    report = delivery_status_notification(raw, "maria@example.com")
+    receipt = report.replace(b"report-type=delivery-status", b"report-type=disposition-notification") \
+        .replace(b"message/delivery-status", b"message/disposition-notification")
+    mailbox.deliver(receipt)
+
+    assert fetch(runner).output.strip() == "0 accepted, 0 declined, 0 tentative, 0 proposed, 0 bounced, 1 not matched"
+    message = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.assignment_id == shift.id))
+    assert message.status == SENT
 
 
 def test_two_workers_reading_at_once_act_on_each_reply_once(sent, mailbox, app):

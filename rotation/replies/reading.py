@@ -78,8 +78,9 @@ def read(raw: bytes) -> Reading:
     subject = " ".join(str(message.get("Subject", "") or "").split())[:300]
     received_at = _date(message)
     basics = Reading(key=key, sender=sender, subject=subject, received_at=received_at)
-    if message.get_content_type() == "multipart/report":
-        return replace(basics, bounce=_bounce(message))
+    if message.get_content_type() == "multipart/report" \
+            and str(message.get_param("report-type", "", header="content-type")).lower() == "delivery-status":
+        return replace(basics, bounce=_bounce(message))  # a read receipt (disposition-notification) is not one
     calendar = _calendar_part(message)
     if calendar is None:
         return basics
