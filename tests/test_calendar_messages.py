@@ -353,6 +353,19 @@ def test_the_texts_say_what_the_calendar_will_do_and_what_is_left_to_do(book):
         assert "use the button on this message to remove it" in " ".join(text.split())
 
 
+def test_with_answers_read_the_texts_say_that_accepting_confirms_and_declining_reaches_hr(app, book):
+    app.config["ROTATION_IMAP_HOST"] = "imap.example.com"
+    assignment = book()
+
+    invitation = parts(received(queue(assignment)))
+
+    for text in (invitation["text/plain"].get_content(), invitation["text/html"].get_content()):
+        words = " ".join(text.split())
+        assert "Accepting the invitation puts it in your calendar and tells HR you will be there" in words
+        assert "decline it or propose another time in your calendar, saying why: HR sees your answer" in words
+        assert "to tell HR you will be there, confirm it on" not in words
+
+
 def test_the_first_invitation_a_person_gets_is_never_called_an_update(book):
     """Its earlier versions were replaced before they left (a draft moved before publishing, a move soon after):
     the person has heard nothing yet, so this is an invitation, whatever the shift's sequence."""

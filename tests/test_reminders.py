@@ -94,6 +94,15 @@ def test_a_week_and_a_day_before_each_shift_one_reminder_is_queued_once(company)
         assert "{{" not in text and "{%" not in text
 
 
+def test_with_answers_read_a_reminder_offers_accepting_the_invitation_as_well(app, company):
+    app.config["ROTATION_IMAP_HOST"] = "imap.example.com"
+    shift = assign(company["managers"][0], slot_at("HEL-CC", day(10, 2)))
+    assert queue(starts_at(shift) - DAY) == 1
+    [reminder] = reminders(shift.id)
+    assert "Please accept the invitation in your calendar or confirm it on My rotation, or ask for a change " \
+           f"there\nif the date does not work:\n{BASE_URL}/my/\n" in reminder.body_text
+
+
 def test_a_warehouse_week_is_reminded_from_its_monday_and_a_confirmed_shift_is_not_asked_to_confirm(company):
     ann = company["managers"][0]
     week = assign(ann, slot_at("TMP-WH", day(20)), status=CONFIRMED, sequence=3)

@@ -30,7 +30,7 @@ from rotation.db import utcnow
 from rotation.extensions import db
 from rotation.outbox.models import QUEUED, REMINDER, OutboxMessage
 from rotation.outbox.signals import reminder_problems
-from rotation.outbox.texts import shift_facts
+from rotation.outbox.texts import answers_are_read, shift_facts
 from rotation.people.models import Person
 from rotation.signals import answers
 from rotation.sites.models import Site, Slot
@@ -126,6 +126,7 @@ def _message(assignment: Assignment, lead: int, now: datetime, queued_at: dateti
     subject = f"Reminder: {facts.summary}, {facts.short_when}"
     body = current_app.jinja_env.get_template("email/reminder.txt").render(
         facts=facts, how_soon=how_soon(days_to_go), confirmed=assignment.status == CONFIRMED, problems=problems,
+        answers_read=answers_are_read(),
         my_rotation_url=f"{current_app.config['ROTATION_BASE_URL'].rstrip('/')}/my/")
     person = assignment.person
     return {"purpose": REMINDER, "recipient": person.email, "recipient_name": person.full_name or "",

@@ -279,9 +279,17 @@ def _render_texts(facts: ShiftFacts, method: str, updated: bool, moved: str = ""
         subject = f"Updated invitation: {facts.summary}, {facts.short_when}"
     else:
         subject = f"Invitation: {facts.summary}, {facts.short_when}"
-    context = {"facts": facts, "cancelled": cancelled, "updated": updated, "moved": moved, "subject": subject}
+    # With the organizer mailbox read (ROTATION_IMAP_HOST), the calendar's buttons reach HR, and the texts say so.
+    context = {"facts": facts, "cancelled": cancelled, "updated": updated, "moved": moved, "subject": subject,
+               "answers_read": answers_are_read()}
     return ShiftTexts(subject=subject, plain=_render("email/shift.txt", **context),
                       html=_render("email/shift.html", **context))
+
+
+def answers_are_read() -> bool:
+    """Whether Rotation reads the attendees' answers from the organizer mailbox: then accepting an invitation
+    confirms the shift, and declining it or proposing a new time reaches HR as a change request."""
+    return bool(current_app.config.get("ROTATION_IMAP_HOST"))
 
 
 def _blanks(text: str) -> str:
