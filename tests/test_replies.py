@@ -5,6 +5,10 @@ deliver it into the organizer mailbox, fetch.
 """
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +23,6 @@ from rotation.db import utc_today
 from rotation.extensions import db
 from rotation.outbox.models import FAILED, REMINDER, SENT, OutboxMessage
 from rotation.outbox.reminders import queue_due_reminders
-from rotation.replies import mailbox as mailbox_module
 from rotation.replies.background import replies_pass
 from rotation.replies.fetching import fetch_replies
 from rotation.replies.mailbox import HANDLED_FOLDER, ImapSettings
@@ -284,24 +287,49 @@ def test_two_workers_reading_at_once_act_on_each_reply_once(sent, mailbox, app):
     assert mailbox.messages("INBOX") == []
 
 
-def test_a_worker_stopped_after_acting_but_before_putting_away_does_not_act_twice(sent, runner, mailbox, app,
-                                                                                monkeypatch):
-    raw, _shift = invitation(sent)
+# A worker process killed outright (SIGKILL: no clean-up runs) at a chosen point of its pass.
+KILLED_WORKER = """
+import json, os, signal, sys
+from rotation import create_app
+from rotation.extensions import db
+from rotation.replies import fetching, mailbox
+config, where = json.loads(sys.argv[1]), sys.argv[2]
+app = create_app(config)
+def die(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+if where == "before the commit":
+    acting = fetching.handle
+    def act_then_die(reading, today):
+        acting(reading, today)
+        db.session.flush()
+        die()
+    fetching.handle = act_then_die
+else:
+    mailbox.Mailbox.put_away = die
+with app.app_context():
+    fetching.fetch_replies(mailbox.ImapSettings.from_config(app.config))
+"""
+
+
+@pytest.mark.parametrize("where", ["before the commit", "after the commit"])
+def test_a_worker_process_killed_mid_fetch_loses_nothing_and_acts_once(sent, runner, mailbox, app, where):
+    raw, shift = invitation(sent)
     mailbox.deliver(google_reply(raw, "DECLINED", comment="Away"))
-
-    def killed(self, uid):
-        raise KeyboardInterrupt  # the process stops between the commit and the move
-
-    with monkeypatch.context() as patch:
-        patch.setattr(mailbox_module.Mailbox, "put_away", killed)
-        with pytest.raises(KeyboardInterrupt):
-            fetch_replies(ImapSettings.from_config(app.config))
+    shift_id = shift.id
+    db.session.commit()
+    db.session.close()  # the worker process gets the database to itself
+    config = {name: app.config[name] for name in app.config
+              if name.startswith("ROTATION_") or name in ("SQLALCHEMY_DATABASE_URI", "SECRET_KEY")}
+    killed = subprocess.run([sys.executable, "-c", KILLED_WORKER, json.dumps(config, default=str), where],
+                            capture_output=True, timeout=60)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
     db.session.expire_all()
-    assert len(requests()) == 1
-    assert len(mailbox.messages("INBOX")) == 1
+    assert len(requests()) == (1 if where == "after the commit" else 0)
+    assert len(mailbox.messages("INBOX")) == 1  # still there, for the next pass
 
-    assert fetch(runner).output.strip() == NOTHING  # handled before: only put away now
-    assert len(requests()) == 1
+    fetch(runner)
+    assert len(requests()) == 1 and len(replies()) == 1
+    assert db.session.get_one(Assignment, shift_id).current_answer == "declined"
     assert mailbox.messages("INBOX") == [] and len(mailbox.messages(HANDLED_FOLDER)) == 1
 
 
