@@ -30,6 +30,7 @@ from rotation.replies.models import CalendarReply
 from rotation.sites.models import Slot
 from tests.calendar_replies import (
     delivery_status_notification,
+    google_counter,
     google_reply,
     outlook_counter,
     outlook_reply,
@@ -174,6 +175,21 @@ def test_an_outlook_counter_becomes_a_change_request_for_the_slot_of_the_propose
     assert (change.source, change.wanted_slot_id, change.status) == (FROM_COUNTER, target.id, PENDING)
     assert "The week after suits me" in change.reason
     assert reloaded(shift).slot_id == shift.slot_id  # HR decides
+
+
+def test_a_google_counter_and_an_outlook_counter_for_a_warehouse_week_become_change_requests(sent, runner, mailbox):
+    raw, day_shift = invitation(sent)
+    day_target = valid_slots(day_shift)[1].slot
+    mailbox.deliver(google_counter(raw, day_target.starts_at, day_target.ends_at, comment="Later that month"))
+    raw_week, week_shift = invitation(sent, kind="warehouse")
+    week_target = valid_slots(week_shift)[0].slot
+    mailbox.deliver(outlook_counter(raw_week, week_target.first_day, week_target.last_day + timedelta(days=1),
+                                    comment="A week with no board meeting"))
+
+    assert fetch(runner).output.strip() == "0 accepted, 0 declined, 0 tentative, 2 proposed, 0 bounced, 0 not matched"
+    wanted = {change.assignment_id: (change.source, change.wanted_slot_id, change.status) for change in requests()}
+    assert wanted == {day_shift.id: (FROM_COUNTER, day_target.id, PENDING),
+                      week_shift.id: (FROM_COUNTER, week_target.id, PENDING)}
 
 
 def test_a_counter_for_a_day_without_a_free_slot_asks_hr_to_choose(sent, runner, mailbox):
