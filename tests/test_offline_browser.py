@@ -263,13 +263,22 @@ def test_an_observation_begun_without_signal_is_filed_once_when_it_returns(
     phone.get_by_role("button", name="File an observation").click()
     phone.get_by_role("heading", name="New observation", level=1).wait_for()
     assert phone.url.endswith(kept_form)
+    phone.get_by_label("What happened").fill("Refund slips")  # begun, then Submit before choosing the rest
     phone.get_by_role("button", name="Submit").click()
-    expect(phone.get_by_role("alert")).to_have_text("Choose the process area.")
+    # Each missing answer beside its question, the first in focus; nothing kept yet.
+    expect(phone.get_by_role("alert")).to_have_text("Choose the process area. Say what you saw.")
+    expect(phone.get_by_label("Process area")).to_be_focused()
+    expect(phone.locator("#area_id-error")).to_have_text("Choose the process area.")
+    expect(phone.locator("#kind-error")).to_have_text("Say what you saw.")
+    expect(phone.get_by_label("Process area")).to_have_attribute("aria-invalid", "true")
+    expect(phone.locator("#what_happened-error")).to_have_count(0)
+    expect(phone.locator("#offline-status")).to_have_text("")
     phone.get_by_label("Process area").select_option(label="Customer service › Refunds")
     phone.get_by_label("A quality defect").check()
     phone.get_by_label("What happened").fill("Refund slips run out by noon every day.")
     phone.locator("#photo").set_input_files([photo_with_location(tmp_path)])
     phone.get_by_role("button", name="Submit").click()
+    expect(phone.locator("#area_id-error, #kind-error")).to_have_count(0)
     expect(phone.locator("#offline-status")).to_have_text("Kept on this device: it is filed when the network returns.")
     phone.reload()  # still no signal: what waits is said on every page
     expect(phone.locator("#device-waiting")).to_contain_text("1 observation kept on this device")

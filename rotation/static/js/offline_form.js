@@ -21,19 +21,52 @@ document.addEventListener("DOMContentLoaded", () => {
     camera.value = "";
   });
 
-  const missing = () => {
-    if (!form.querySelector("[name='area_id']").value) return "Choose the process area.";
-    if (!form.querySelector("[name='kind']:checked")) return "Say what you saw.";
-    if (!form.querySelector("[name='what_happened']").value.trim()) return "Say what happened.";
-    return "";
+  // Each missing answer is said beside its question, as the server's form says it; the first gets the focus.
+  const questions = [
+    { name: "area_id", answered: () => form.querySelector("[name='area_id']").value, message: "Choose the process area." },
+    { name: "kind", answered: () => form.querySelector("[name='kind']:checked"), message: "Say what you saw." },
+    { name: "what_happened", answered: () => form.querySelector("[name='what_happened']").value.trim(),
+      message: "Say what happened." },
+  ];
+  const controls = (name) => [...form.querySelectorAll(`[name='${name}']`)];
+  const mark = ({ name, message }, missing) => {
+    const id = `${name}-error`;
+    let note = document.getElementById(id);
+    const fields = controls(name);
+    if (!missing) {
+      if (note) note.remove();
+      fields.forEach((field) => field.removeAttribute("aria-invalid"));
+      return;
+    }
+    if (!note) {
+      note = document.createElement("small");
+      note.id = id;
+      note.className = "field-error";
+      const last = fields[fields.length - 1];
+      const after = name === "kind" ? last.closest("fieldset") : last;
+      const help = after.nextElementSibling;
+      (help && help.classList.contains("help") ? help : after).after(note);  // below the hint, as the server puts it
+    }
+    note.textContent = message;
+    fields.forEach((field) => {
+      field.setAttribute("aria-invalid", "true");
+      const described = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+      if (!described.includes(id)) field.setAttribute("aria-describedby", [...described, id].join(" "));
+    });
   };
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
-    const answer = missing();
-    problem.textContent = answer;
-    problem.hidden = !answer;
-    if (answer) return;
+    const missing = questions.filter((question) => !question.answered());
+    questions.forEach((question) => mark(question, missing.includes(question)));
+    problem.textContent = missing.length ? missing.map((question) => question.message).join(" ") : "";
+    problem.hidden = missing.length === 0;
+    if (missing.length) {
+      const first = controls(missing[0].name)[0];
+      first.focus();
+      first.scrollIntoView({ block: "center" });
+      return;
+    }
     await window.rotationDevice.keepNew(form, crypto.randomUUID(), photos);
     form.querySelectorAll("input, select, textarea, button").forEach((element) => { element.disabled = true; });
     status.textContent = navigator.onLine
