@@ -85,3 +85,55 @@ def test_every_page_is_accessible_and_fits_a_phone(app, runner, page, role):
                 queue.append(link.split("#", 1)[0])
     assert len(visited) >= (5 if ROLES[role] else 2), f"the walk found too few pages: {visited}"
     assert not problems, "\n".join(problems)
+
+
+# An unbroken word longer than a phone is wide, as real data holds them (addresses, names, pasted references).
+LONG_WORD = "Frontlinecoordination" * 4
+
+
+def test_a_leaders_pages_fit_the_narrowest_phone_in_every_state_with_long_words(app, runner, page):
+    """The pages of a shift on the floor, including those reached by a button (the observation form) or kept for
+    use without signal, with the menu unfolded, every disclosure open and words longer than the screen."""
+    import sqlalchemy as sa
+
+    from rotation.extensions import db
+    from rotation.people.models import Person
+    from rotation.sites.models import Site
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    for site in db.session.scalars(sa.select(Site)):
+        site.host_email = f"{LONG_WORD}@example.com"
+        site.address = f"Dock {LONG_WORD}, Rotterdam"
+    maria = db.session.scalar(sa.select(Person).where(Person.email == ROLES["manager"]))
+    maria.department = LONG_WORD
+    db.session.commit()
+    page.set_viewport_size(NARROWEST)
+    sign_in(page, ROLES["manager"], DEMO_PASSWORD)
+    problems: list[str] = []
+
+    def check(state: str) -> None:
+        page.wait_for_load_state("load")
+        page.eval_on_selector_all("details", "all => all.forEach(element => { element.open = true; })")
+        width = page_width(page)
+        if width > NARROWEST["width"]:
+            problems.append(f"{state}: {width} px wide at {NARROWEST['width']} px")
+        problems.extend(f"{state}: {line}" for line in violations(page))
+
+    page.get_by_role("button", name="Menu").click()
+    check("home with the menu unfolded")
+    page.goto("/my/")
+    check("My rotation")
+    offline_form = page.locator("[data-offline-form]").first.get_attribute("data-offline-form")
+    page.get_by_role("link", name="Open the briefing").first.click()
+    page.get_by_role("heading", level=1).wait_for()
+    check("the briefing")
+    page.goto("/my/")
+    page.get_by_role("button", name="File an observation").first.click()
+    page.get_by_role("button", name="Submit").first.click()  # with every answer missing
+    page.locator(".field-error").first.wait_for()
+    check("the observation form with its messages")
+    page.goto(offline_form)
+    page.get_by_role("button", name="Submit").click()
+    page.locator("#area_id-error").wait_for()
+    check("the form kept for use without signal, with its messages")
+    assert not problems, "\n".join(problems)
