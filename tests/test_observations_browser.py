@@ -200,6 +200,7 @@ def test_a_photo_is_added_without_leaving_the_page_and_the_text_stays(page, comp
     expect(page.locator("#files-error")).to_contain_text("not-a-photo.jpg is not a photo")
     expect(page.get_by_label("What happened")).to_have_value(typed)
     fits(page)
+    assert violations(page) == []  # the photo list and its Remove buttons too, tap targets included
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Evidence)) == 1
     assert page.evaluate("window.stillHere") is True
@@ -249,6 +250,7 @@ def test_a_me_too_is_given_in_place_instead_of_a_draft_and_taken_back(page, comp
     assert db.session.scalar(sa.select(Second.note)) == typed
     assert db.session.scalars(sa.select(Observation.status)).all() == [SUBMITTED]  # no draft left behind
     fits(page)
+    assert violations(page) == []  # the "me too" panel and its Take back button too, tap targets included
     save_screenshot(page, "observation_me_too_phone")
 
     done.get_by_role("button", name="Take back").click()
