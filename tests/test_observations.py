@@ -324,13 +324,18 @@ def test_another_manager_seconds_from_their_own_shift_once(client, company, logi
     login_as("manager", email=company["bo"].email)
     page = client.get(f"/observations/{observation.id}")
     assert "Did you see it too?" in text(page)
+    html = page.get_data(as_text=True)
+    # The way to the form comes before the details, which fill screens on a phone.
+    assert html.index('href="#me-too"') < html.index("<dt>Kind</dt>") < html.index('id="me-too"')
     response = post_form(f"/observations/{observation.id}/second",
                          {"assignment_id": str(company["bo_shift"].id), "note": "Same on my day"},
                          page=f"/observations/{observation.id}")
     assert response.status_code == 302
     assert [(s.person_id, s.note) for s in db.session.scalars(sa.select(Second))] == [(company["bo"].id,
                                                                                        "Same on my day")]
+    after = client.get(f"/observations/{observation.id}").get_data(as_text=True)
     assert "Did you see it too?" not in text(client.get(f"/observations/{observation.id}"))
+    assert after.index("You said “me too”: take it back") < after.index("<dt>Kind</dt>")
     news = db.session.scalars(sa.select(Notification.text).where(Notification.person_id == company["ann"].id)).all()
     assert news == ["Bo Second saw it too: “Refund needs a supervisor for every order”."]
 
