@@ -149,6 +149,18 @@ def test_a_decline_while_their_own_request_waits_is_listed_beside_it_without_a_s
     assert reply.outcome.startswith("Reminders stop. No new change request: one from them already waits for HR")
 
 
+def test_a_decline_for_a_shift_being_replanned_tells_hr_why_no_request_was_filed(sent, runner, mailbox):
+    raw, shift = invitation(sent)
+    reloaded(shift).needs_replan = True  # it fell in one of their blackouts
+    db.session.commit()
+    mailbox.deliver(google_reply(raw, "DECLINED"))
+    fetch(runner)
+    assert requests() == []
+    [reply] = replies()
+    assert reply.outcome == ("Reminders stop. No change request filed: the shift falls in one of their blackouts and "
+                             "is waiting to be re-planned.")
+
+
 def reminded() -> set[int | None]:
     return set(db.session.scalars(sa.select(OutboxMessage.assignment_id).where(OutboxMessage.purpose == REMINDER)))
 
