@@ -67,3 +67,18 @@ def test_each_demo_login_can_file_today_and_confirm_tomorrow(runner, client, pos
         assert "File an observation" in home, email
         client.post("/logout", data={"csrf_token": _token(client)})
     assert CONFIRM == "confirm"
+
+
+def test_the_demo_shows_answers_from_calendar_apps_closing_the_loop(runner, client, post_form):
+    from rotation.change_requests.models import FROM_COUNTER, FROM_DECLINE, PENDING, ChangeRequest
+    from rotation.replies.models import CalendarReply
+
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    kinds = [reply.kind for reply in db.session.scalars(sa.select(CalendarReply).order_by(CalendarReply.id))]
+    assert kinds == ["accepted", "declined", "proposed", "tentative", "not_matched"]
+    waiting = db.session.scalars(sa.select(ChangeRequest).where(ChangeRequest.status == PENDING,
+                                                                ChangeRequest.source != "app")).all()
+    assert sorted(request.source for request in waiting) == sorted([FROM_DECLINE, FROM_COUNTER])
+    post_form("/login", {"email": "hr@example.com", "password": DEMO_PASSWORD})
+    queue = client.get("/changes/").get_data(as_text=True)
+    assert "parental leave from March to May" in queue and "Our quarterly review is that day" in queue

@@ -13,6 +13,7 @@ from rotation.demo.history import play_the_year
 from rotation.demo.observations import file_demo_observations
 from rotation.demo.problems import triage_demo_observations
 from rotation.demo.process_map import load_process_map
+from rotation.demo.replies import answer_demo_invitations
 from rotation.demo.today import give_demo_logins_their_next_shifts
 from rotation.extensions import db
 from rotation.imports.plan import apply
@@ -52,6 +53,8 @@ def load_demo(today: date | None = None) -> None:
     # Each demo log-in's warehouse week just worked (observations can be filed) and a day tomorrow to confirm.
     now = utcnow() if today == utc_today() else datetime.combine(today, time(12), tzinfo=UTC)
     give_demo_logins_their_next_shifts(now)
+    # What people's calendar apps answered to next year's invitations: accepted, declined, a new time proposed.
+    answer_demo_invitations(today, now)
     # The process map, and what managers saw on their recent shifts.
     load_process_map()
     file_demo_observations(today)
