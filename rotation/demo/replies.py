@@ -25,7 +25,7 @@ from rotation.sites.models import CUSTOMER_SERVICE, Slot
 ANSWERS = [
     (REPLY, "ACCEPTED", None, None),
     (REPLY, "DECLINED", "I am on parental leave from March to May; any day from June works.", None),
-    (COUNTER, "TENTATIVE", "Our quarterly review is that day; the week after is free.", None),
+    (COUNTER, "TENTATIVE", "Our quarterly review is that day; the day I propose is free.", None),
     (REPLY, "TENTATIVE", "Waiting to hear whether the customer visit moves.", None),
     (REPLY, "ACCEPTED", None, "assistant.office@example.com"),
 ]
