@@ -334,13 +334,12 @@ def _drop_untouched_drafts(person: Person, assignment: Assignment) -> None:
     """The drafts "File an observation" began on this shift with nothing written in them yet: a "me too" said
     instead of filing leaves none of them behind as "Draft · No area yet". A phone's draft (its device key) may
     still be filled in without signal, so it stays."""
-    untouched = (sa.select(Observation.id)
-                 .where(Observation.author_id == person.id, Observation.assignment_id == assignment.id,
-                        Observation.status == DRAFT, Observation.area_id.is_(None), Observation.kind.is_(None),
-                        Observation.title == "", Observation.what_happened == "",
-                        Observation.device_key.is_(None),
-                        ~sa.exists().where(Evidence.observation_id == Observation.id)))
-    for draft in db.session.scalars(sa.select(Observation).where(Observation.id.in_(untouched))):
+    untouched = sa.select(Observation).where(
+        Observation.author_id == person.id, Observation.assignment_id == assignment.id, Observation.status == DRAFT,
+        Observation.area_id.is_(None), Observation.kind.is_(None), Observation.title == "",
+        Observation.what_happened == "", Observation.device_key.is_(None),
+        ~sa.exists().where(Evidence.observation_id == Observation.id))
+    for draft in db.session.scalars(untouched):
         db.session.delete(draft)
 
 
