@@ -243,6 +243,28 @@ def test_an_observation_filed_without_signal_is_submitted_once_with_its_photos_w
         assert not stored.getexif()
 
 
+def test_photos_and_answers_kept_at_the_same_moment_are_all_kept(phone, filing_company, make_user):
+    """Two photos chosen in quick succession while the answers are saved: each change is made on the record as
+    the one before left it, so neither photo is lost."""
+    ann = filing_company["ann"]
+    make_user(roles=["manager"], email=ann.email)
+    sign_in(phone, ann.email, PASSWORD)
+    phone.goto("/my/")
+    phone.get_by_role("button", name="File an observation").click()
+    phone.get_by_role("heading", name="New observation", level=1).wait_for()
+    kept = phone.evaluate("""async () => {
+        const form = document.getElementById("observation-form");
+        const file = (name) => new File([new Uint8Array([1, 2, 3])], name, {type: "text/plain"});
+        await Promise.all([window.rotationDevice.keepPhotos(form, {}, [file("first.txt")]),
+                           window.rotationDevice.keepAnswers(form, {}),
+                           window.rotationDevice.keepPhotos(form, {}, [file("second.txt")])]);
+        const record = await window.rotationDevice.get(form.dataset.observation);
+        await window.rotationDevice.forget(form.dataset.observation);
+        return {photos: record.photos.map((photo) => photo.name).sort(), answers: record.fields !== null};
+    }""")
+    assert kept == {"photos": ["first.txt", "second.txt"], "answers": True}
+
+
 def test_an_observation_begun_without_signal_is_filed_once_when_it_returns(
         phone, network, filing_company, make_user, tmp_path):
     ann, shift = filing_company["ann"], filing_company["ann_shift"]

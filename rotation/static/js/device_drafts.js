@@ -39,14 +39,29 @@ window.rotationDevice = (() => {
     return fields;
   };
 
+  // Changes to a kept observation are made one after another, each on the record as the last one left it: two
+  // photos chosen in quick succession (or a photo while the answers are autosaved) both stay.
+  let changes = Promise.resolve();
+  const change = (id, urls, edit) => {
+    const next = changes.then(async () => {
+      const record = (await get(id)) || blank(id, urls);
+      record.urls = urls;
+      edit(record);
+      await put(record);
+      return record;
+    });
+    changes = next.catch(() => undefined);
+    return next;
+  };
+
   // What was typed, and whether Submit was pressed.
   const keepAnswers = async (form, urls, { submit = false } = {}) => {
-    const record = (await get(form.dataset.observation)) || blank(form.dataset.observation, urls);
-    record.urls = urls;
-    record.fields = answersOf(form);
-    record.submit = record.submit || submit;
-    record.problem = "";
-    await put(record);
+    const fields = answersOf(form);
+    const record = await change(form.dataset.observation, urls, (kept) => {
+      kept.fields = fields;
+      kept.submit = kept.submit || submit;
+      kept.problem = "";
+    });
     announce();
     return record;
   };
@@ -70,10 +85,9 @@ window.rotationDevice = (() => {
   };
 
   const keepPhotos = async (form, urls, files) => {
-    const record = (await get(form.dataset.observation)) || blank(form.dataset.observation, urls);
-    record.urls = urls;
-    for (const file of files) record.photos.push(await shrink(file));
-    await put(record);
+    const photos = [];
+    for (const file of files) photos.push(await shrink(file));  // the slow part, before taking a turn
+    const record = await change(form.dataset.observation, urls, (kept) => { kept.photos.push(...photos); });
     announce();
     return record;
   };

@@ -210,9 +210,11 @@ document.addEventListener("DOMContentLoaded", () => {
 
   const upload = async (input) => {
     if (!input.files || input.files.length === 0) return;
+    // The files chosen now: the field may be cleared, or hold the next choice, before this upload is answered.
+    const files = Array.from(input.files);
     const data = new FormData();
     data.set("csrf_token", csrfToken);
-    Array.from(input.files).forEach((file) => data.append("files", file));
+    files.forEach((file) => data.append("files", file));
     showUploadError("");
     if (uploadStatus) uploadStatus.textContent = "Uploading…";
     try {
@@ -234,7 +236,7 @@ document.addEventListener("DOMContentLoaded", () => {
     } catch {
       // No network: the photos are kept on this device (shrunk) and sent when it returns.
       if (window.rotationDevice && form.dataset.autosaveUrl) {
-        const record = await window.rotationDevice.keepPhotos(form, deviceUrls(), Array.from(input.files));
+        const record = await window.rotationDevice.keepPhotos(form, deviceUrls(), files);
         showKept(record);
         if (uploadStatus) uploadStatus.textContent = "No connection: kept on this device, sent when the network returns.";
       } else {
