@@ -24,16 +24,19 @@ def give_demo_logins_their_next_shifts(now: datetime) -> None:
     """Move each demo log-in's warehouse week of this year to the latest week that has started, and their
     customer-service day to tomorrow, unconfirmed; flush. Log-ins without such shifts are left alone."""
     today = now.date()
-    tomorrow = today + timedelta(days=1)
     emails = [email for email, _name, _roles in DEMO_ACCOUNTS]
     for person in db.session.scalars(sa.select(Person).where(Person.email.in_(emails)).order_by(Person.id)):
         week = _shift_of(person, today.year, WAREHOUSE_WEEK)
         week_site = _site(person, WAREHOUSE)
         if week is not None and week_site is not None:
             _move(week, _worked_week(week_site, now), CONFIRMED)
-        day = _shift_of(person, tomorrow.year, CUSTOMER_SERVICE)
         day_site = _site(person, CONTACT_CENTER)
-        if day is not None and day_site is not None:
+        if day_site is None:
+            continue
+        # Tomorrow at the site: in Sydney, UTC's tomorrow may have begun already.
+        tomorrow = now.astimezone(ZoneInfo(day_site.timezone)).date() + timedelta(days=1)
+        day = _shift_of(person, tomorrow.year, CUSTOMER_SERVICE)
+        if day is not None:
             _move(day, _day_slot(day_site, tomorrow), PUBLISHED)
     db.session.flush()
 
