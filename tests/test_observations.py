@@ -172,6 +172,20 @@ def test_a_draft_keeps_whatever_was_typed_and_submitting_asks_for_the_rest(clien
     assert submitted.why_1.startswith("The refund tool") and submitted.reference_numbers == "T-1001, T-1002"
 
 
+def test_a_draft_opened_to_be_checked_shows_what_it_lacks_beside_each_answer(client, company, ann, post_form):
+    """The phone's "needs a look" link (a submission sent in the background was refused) opens the form with
+    the messages Submit would give, and changes nothing."""
+    observation = draft_of(company)
+    url = f"/observations/{observation.id}/edit"
+    post_form(url, {"what_happened": "Refunds wait for a supervisor.", "action": "save"})
+    checked = client.get(f"{url}?check=1").get_data(as_text=True)
+    assert 'id="area_id-error"' in checked and "Choose the process area where you saw it." in checked
+    assert "Choose what kind of observation this is." in checked
+    assert "Say what happened" not in checked  # answered
+    assert 'id="area_id-error"' not in client.get(url).get_data(as_text=True)  # opened plainly: no messages
+    assert reloaded(observation.id).status == DRAFT
+
+
 def test_a_minimal_observation_needs_three_answers_and_gets_a_title_and_the_middle_severity(client, company, ann,
                                                                                           post_form):
     observation = draft_of(company)

@@ -265,6 +265,24 @@ def test_photos_and_answers_kept_at_the_same_moment_are_all_kept(phone, filing_c
     assert kept == {"photos": ["first.txt", "second.txt"], "answers": True}
 
 
+def test_a_kept_observation_refused_in_the_background_opens_with_its_messages_beside_the_answers(
+        phone, filing_company, make_user):
+    ann = filing_company["ann"]
+    make_user(roles=["manager"], email=ann.email)
+    sign_in(phone, ann.email, PASSWORD)
+    phone.goto("/my/")
+    phone.get_by_role("button", name="File an observation").click()
+    phone.get_by_role("heading", name="New observation", level=1).wait_for()
+    edit = phone.url
+    phone.evaluate("""(edit) => window.rotationDevice.put({id: "41", urls: {edit}, fields: [], submit: false,
+        photos: [], problem: "It needs a look before it can be submitted."})""", edit)
+    phone.goto("/my/")
+    link = phone.locator("#device-waiting").get_by_role("link", name="Observation 41")
+    expect(link).to_have_attribute("href", f"{edit}?check=1")
+    link.click()
+    expect(phone.locator("#area_id-error")).to_have_text("Choose the process area where you saw it.")
+
+
 def test_an_observation_begun_without_signal_is_filed_once_when_it_returns(
         phone, network, filing_company, make_user, tmp_path):
     ann, shift = filing_company["ann"], filing_company["ann_shift"]

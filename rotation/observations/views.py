@@ -193,6 +193,12 @@ def edit(observation_id: int):
             flash("Saved." if observation.status != DRAFT else "Draft saved. Submit it when it is complete.",
                   "success")
             return redirect(url_for("observations.edit", observation_id=observation.id))
+    elif request.method == "GET" and request.args.get("check") and observation.status == DRAFT:
+        # Opened from "needs a look" (a submission the phone sent in the background was refused): what is
+        # missing, beside each field, as pressing Submit here would say.
+        problems = services.completeness_problems(observation)
+        if problems:
+            form.show_refusal(Refusal(problems))
     return _edit_page(observation, form)
 
 

@@ -229,7 +229,10 @@ window.rotationDevice = (() => {
     problems.forEach((record) => {
       const text = document.createElement("p");
       const link = document.createElement("a");
-      link.href = record.urls.edit;
+      // The form opens with what it lacks beside each answer (?check=1), where the phone's copy was refused.
+      const target = new URL(record.urls.edit, window.location.href);
+      if (/^\/observations\/\d+\/edit$/.test(target.pathname)) target.searchParams.set("check", "1");
+      link.href = target.href;
       link.textContent = `Observation ${record.id}`;
       text.append(link, `: ${record.problem}`);
       line.append(text);
