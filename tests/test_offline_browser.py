@@ -243,15 +243,20 @@ def test_an_observation_filed_without_signal_is_submitted_once_with_its_photos_w
         assert not stored.getexif()
 
 
-def test_photos_and_answers_kept_at_the_same_moment_are_all_kept(phone, filing_company, make_user):
-    """Two photos chosen in quick succession while the answers are saved: each change is made on the record as
-    the one before left it, so neither photo is lost."""
+def new_observation_form(phone, filing_company, make_user) -> None:
+    """Ann, signed in with signal, on the form "File an observation" opens for her shift."""
     ann = filing_company["ann"]
     make_user(roles=["manager"], email=ann.email)
     sign_in(phone, ann.email, PASSWORD)
     phone.goto("/my/")
     phone.get_by_role("button", name="File an observation").click()
     phone.get_by_role("heading", name="New observation", level=1).wait_for()
+
+
+def test_photos_and_answers_kept_at_the_same_moment_are_all_kept(phone, filing_company, make_user):
+    """Two photos chosen in quick succession while the answers are saved: each change is made on the record as
+    the one before left it, so neither photo is lost."""
+    new_observation_form(phone, filing_company, make_user)
     kept = phone.evaluate("""async () => {
         const form = document.getElementById("observation-form");
         const file = (name) => new File([new Uint8Array([1, 2, 3])], name, {type: "text/plain"});
@@ -267,12 +272,7 @@ def test_photos_and_answers_kept_at_the_same_moment_are_all_kept(phone, filing_c
 
 def test_a_kept_observation_refused_in_the_background_opens_with_its_messages_beside_the_answers(
         phone, filing_company, make_user):
-    ann = filing_company["ann"]
-    make_user(roles=["manager"], email=ann.email)
-    sign_in(phone, ann.email, PASSWORD)
-    phone.goto("/my/")
-    phone.get_by_role("button", name="File an observation").click()
-    phone.get_by_role("heading", name="New observation", level=1).wait_for()
+    new_observation_form(phone, filing_company, make_user)
     edit = phone.url
     phone.evaluate("""(edit) => window.rotationDevice.put({id: "41", urls: {edit}, fields: [], submit: false,
         photos: [], problem: "It needs a look before it can be submitted."})""", edit)
