@@ -459,6 +459,17 @@ def test_a_me_too_from_an_observations_page_leaves_no_untouched_draft_behind(com
         {written.id, someone_elses.id}
 
 
+def test_a_me_too_from_a_draft_with_nothing_written_yet_leaves_no_draft(company):
+    from rotation.observations.services import second_instead
+
+    original = submitted_of(company)
+    empty = draft_of(company, "bo")
+    seconded = second_instead(original, empty, company["bo"], now())
+    db.session.commit()
+    assert (seconded.person_id, seconded.note) == (company["bo"].id, None)
+    assert db.session.scalars(sa.select(Observation.id).where(Observation.status == DRAFT)).all() == []
+
+
 def test_a_me_too_from_a_shift_of_another_kind_and_area_is_refused(company):
     from rotation.observations.services import second, second_instead
     from rotation.sites.models import WAREHOUSE_WEEK

@@ -360,8 +360,9 @@ def second_instead(observation: Observation, draft: Observation, person: Person,
     for evidence in photos:
         evidence.observation_id, evidence.second_id = observation.id, seconded.id
     db.session.flush()
-    db.session.delete(draft)
-    db.session.flush()
+    if not sa.inspect(draft).deleted:  # an empty draft went already with the others "me too" removes
+        db.session.delete(draft)
+        db.session.flush()
     return seconded
 
 
