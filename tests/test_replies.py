@@ -157,7 +157,7 @@ def test_a_decline_for_a_shift_being_replanned_tells_hr_why_no_request_was_filed
     fetch(runner)
     assert requests() == []
     [reply] = replies()
-    assert reply.outcome == ("Reminders stop. No change request filed: the shift falls in one of their blackouts and "
+    assert reply.outcome == ("Reminders stop. No change request filed: The shift falls in one of their blackouts and "
                              "is waiting to be re-planned.")
 
 

@@ -53,16 +53,20 @@ class Approval:
 
 # --- The manager's side -----------------------------------------------------------------------------
 
-def problem_with_asking(shift: Assignment, today: date) -> str | None:
-    """Why the person cannot ask to move ``shift`` now, or None when they can."""
+def problem_with_asking(shift: Assignment, today: date, *, to_hr: bool = False) -> str | None:
+    """Why the person cannot ask to move ``shift`` now, or None when they can; said to them, or ``to_hr`` about
+    them (an answer from their calendar app that could not become a request)."""
     if shift.status not in (PUBLISHED, CONFIRMED):
         return "Only a published or confirmed shift can be moved."
     if db.session.get_one(Slot, shift.slot_id).first_day <= today:
-        return "This shift has started or is over, so it can no longer be moved."
+        return "The shift has started or is over." if to_hr \
+            else "This shift has started or is over, so it can no longer be moved."
     if shift.needs_replan:
-        return "This shift falls in one of your blackouts and HR is moving it already; wait for the new invitation."
+        return "The shift falls in one of their blackouts and is waiting to be re-planned." if to_hr \
+            else "This shift falls in one of your blackouts and HR is moving it already; wait for the new invitation."
     if pending_request(shift.id) is not None:
-        return "You have already asked to move this shift; HR has not answered yet."
+        return "A request of theirs already waits for you." if to_hr \
+            else "You have already asked to move this shift; HR has not answered yet."
     return None
 
 

@@ -189,12 +189,7 @@ def _ask_hr(reply: CalendarReply, assignment: Assignment, source: str, wanted_sl
         reply.change_request_id = waiting.id
         return ("No new change request: one from them already waits for HR, who can answer both there "
                 "(this answer is listed beside it on the Replies page).")
-    # Said to HR, who reads the Replies page, rather than in the words the manager's own form uses.
-    if assignment.needs_replan:
-        return "No change request filed: the shift falls in one of their blackouts and is waiting to be re-planned."
-    if assignment.slot.first_day <= today:
-        return "No change request filed: the shift has started or is over."
-    problem = problem_with_asking(assignment, today)
+    problem = problem_with_asking(assignment, today, to_hr=True)  # HR reads it on the Replies page
     if problem:
         return f"No change request filed: {problem}"
     try:
