@@ -132,3 +132,21 @@ def test_scrolling_to_the_foot_of_the_grid_brings_in_the_next_people(page, make_
     page.get_by_role("link", name=ANN_DAY).click()
     page.wait_for_url(f"**/assignments/{schedule_world['ann_day'].id}")
     assert page.console_errors == []
+
+
+def test_a_department_typed_before_the_page_finished_loading_is_still_offered(page, make_user, schedule_world):
+    hr = make_user(roles=["hr"])
+    sign_in(page, hr.email, PASSWORD)
+    held = []  # the grid's script, held back until the text is in the field, as on a slow connection
+    page.route("**/static/js/schedule.js", lambda route: held.append(route))
+    page.goto(f"/schedule/{YEAR}", wait_until="commit")
+    department = page.get_by_label("Department")
+    department.fill("sal")
+    for _ in range(200):  # the browser asks for the script once the page's head is read
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    expect(page.locator("#department-options option")).to_have_count(1)
+    assert page.locator("#department-options option").get_attribute("value") == "Sales"
+    assert page.console_errors == []

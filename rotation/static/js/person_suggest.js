@@ -111,5 +111,7 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
     input.addEventListener("blur", close);
+    // Text typed while the page was still loading, before this script ran, is answered at once.
+    if (input.value !== input.defaultValue && document.activeElement === input) ask();
   }
 });

@@ -59,7 +59,7 @@ document.addEventListener("DOMContentLoaded", () => {
   if (!list) return;
   let timer = null;
   let asked = 0;
-  input.addEventListener("input", () => {
+  const offer = () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
       const text = input.value.trim();
@@ -80,7 +80,10 @@ document.addEventListener("DOMContentLoaded", () => {
         // offline or refused: the field still takes a name as typed
       }
     }, 150);
-  });
+  };
+  input.addEventListener("input", offer);
+  // Text typed while the page was still loading, before this script ran, is offered for at once.
+  if (input.value !== input.defaultValue) offer();
 });
 
 // Scrolling to the foot of the grid's box brings the next 50 people into it, up to MOST_ROWS rows on the page;
