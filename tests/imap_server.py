@@ -12,6 +12,7 @@ its mail kept, as a mailbox that is down for a while.
 """
 from __future__ import annotations
 
+import contextlib
 import grp
 import imaplib
 import os
@@ -116,26 +117,37 @@ class ImapServer:
         return self.process is not None
 
     def start(self) -> None:
-        """Start Dovecot and return once it greets a client on ``port``."""
+        """Start Dovecot and return once it greets a client on ``port``.
+
+        A master that exits at once is started again until the deadline: on a busy machine the processes of the
+        server stopped a moment ago may still hold the port (Dovecot then says "Address already in use")."""
         assert self.process is None, "already running"
-        with open(self.directory / "stderr", "ab") as stderr:
-            self.process = subprocess.Popen([*_WITH_PARENT, DOVECOT, "-F", "-c", str(self.configuration)],
-                                            stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
-                                            start_new_session=True)
         deadline = time.monotonic() + START_SECONDS
+        self.process = self._launch()
         while not self._greets():
-            if self.process.poll() is not None or time.monotonic() > deadline:
+            if time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"Dovecot did not start on port {self.port}:\n"
                                    f"{(self.directory / 'stderr').read_text(errors='replace')}{self.log}")
+            if self.process.poll() is not None:
+                time.sleep(0.1)
+                self.process = self._launch()
             time.sleep(0.01)
+
+    def _launch(self) -> subprocess.Popen:
+        with open(self.directory / "stderr", "ab") as stderr:
+            return subprocess.Popen([*_WITH_PARENT, DOVECOT, "-F", "-c", str(self.configuration)],
+                                    stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr,
+                                    start_new_session=True)
 
     def stop(self) -> None:
         """Stop Dovecot at once, as a crash or a pulled cable would: every connection to it drops and the
         port refuses connections until ``start()``. (Asked politely, Dovecot takes a second to go.)"""
         if self.process is None:
             return
-        os.killpg(self.process.pid, signal.SIGKILL)  # the master and every process it started
+        # The master and every process it started (gone already when the master had exited).
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         self.process = None
         (self.directory / "run" / "master.pid").unlink(missing_ok=True)
