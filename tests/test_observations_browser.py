@@ -206,6 +206,37 @@ def test_a_photo_is_added_without_leaving_the_page_and_the_text_stays(page, comp
     assert page.evaluate("window.stillHere") is True
 
 
+def test_answers_given_before_the_form_finished_loading_are_saved_as_a_draft(page, company, make_user):
+    ann = company["ann"]
+    make_user(roles=["manager"], email=ann.email)
+    page.set_viewport_size(PHONE)
+    sign_in(page, ann.email, PASSWORD)
+    page.goto("/my/")
+    held = []  # the form's script, held back as on a slow connection on the floor
+    page.route("**/static/js/observation_form.js", lambda route: held.append(route))
+    page.get_by_role("button", name="File an observation").click()
+    page.get_by_label("What happened").fill("The label printer jams.")
+    page.get_by_label("A quality defect").check()
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    expect(page.locator("#autosave-status")).to_contain_text("Saved at", timeout=20_000)
+    db.session.expire_all()
+    draft = db.session.scalar(sa.select(Observation))
+    assert (draft.what_happened, draft.kind, draft.status) == ("The label printer jams.", "defect", "draft")
+    # Opened again with nothing given while it loaded, the form saves nothing until something changes.
+    page.unroute("**/static/js/observation_form.js")
+    saves = []
+    page.on("request", lambda request: saves.append(request) if request.method == "POST" else None)
+    page.reload()
+    page.get_by_role("heading", name="New observation", level=1).wait_for()
+    page.wait_for_timeout(2500)  # longer than the form waits after a change before saving it
+    assert saves == [] and page.locator("#autosave-status").inner_text() == ""
+    assert page.console_errors == []
+
+
 def test_a_failed_submit_brings_the_first_missing_answer_into_view_and_focus(page, company, make_user):
     ann = company["ann"]
     make_user(roles=["manager"], email=ann.email)

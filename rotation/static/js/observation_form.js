@@ -319,6 +319,19 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   form.addEventListener("input", edited);
   form.addEventListener("change", edited);
+  // Answers given while the page was still loading, before this file ran (a slow connection on the floor), are
+  // saved like the ones typed after.
+  const givenBeforeLoading = [...form.elements].some((element) => {
+    if (!element.name || element.type === "file" || element.type === "hidden") return false;
+    if (element.type === "checkbox" || element.type === "radio") return element.checked !== element.defaultChecked;
+    if (element.tagName === "SELECT") {
+      const options = [...element.options];
+      const initial = options.find((option) => option.defaultSelected) || (element.multiple ? null : options[0]);
+      return options.some((option) => option.selected !== (option === initial));
+    }
+    return "defaultValue" in element && element.value !== element.defaultValue;
+  });
+  if (givenBeforeLoading) { changed = true; saveSoon(); }
   form.addEventListener("submit", (event) => {
     saveSoon.cancel();
     changed = false;
