@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from markupsafe import Markup, escape
+
 from rotation.navigation import grouped_navigation, navigation
 from rotation.roles import LABELS
 
@@ -25,9 +27,18 @@ def datetime_utc(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def address(value: str | None) -> Markup:
+    """An e-mail address that a narrow column breaks before its "@" rather than inside a name (escaped)."""
+    local, at, domain = (value or "").rpartition("@")
+    if not at:
+        return escape(value or "")
+    return escape(local) + Markup("<wbr>@") + escape(domain)
+
+
 def init_app(app) -> None:
     app.jinja_env.globals["navigation"] = navigation
     app.jinja_env.globals["grouped_navigation"] = grouped_navigation
     app.jinja_env.filters["role_label"] = role_label
     app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.filters["datetime_utc"] = datetime_utc
+    app.jinja_env.filters["address"] = address

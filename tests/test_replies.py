@@ -415,6 +415,7 @@ def test_hr_sees_every_reply_with_what_rotation_did(sent, runner, mailbox, clien
     page = client.get("/outbox/replies/").get_data(as_text=True)
     assert "Parental leave" in page and "A change request waits for HR." in page
     assert "Out of office" in page and "no calendar part" in page
+    assert "someone<wbr>@example.org" in page  # a narrow column breaks the address before its "@"
     assert "Not matched <span class=\"count\">1</span>" in page
 
 
