@@ -44,6 +44,10 @@ def test_an_executive_sees_only_their_organisation_on_a_phone(page, make_user, o
     assert page.get_by_text("Bob Berg").first.is_visible()
     assert page.get_by_text("Cleo Chief").count() == 0
     assert page_width(page) <= PHONE["width"]
+    # The years line up with the heading, not half into the page's margin.
+    heading = page.get_by_role("heading", level=1).bounding_box()
+    years = page.get_by_role("navigation", name="Years").locator("ul").bounding_box()
+    assert heading and years and years["x"] == heading["x"]
     save_screenshot(page, "coverage-manager-phone")
     page.set_viewport_size(DESKTOP)
     assert page.console_errors == []
