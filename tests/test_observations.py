@@ -147,6 +147,21 @@ def test_the_invitations_link_names_the_shift_and_starting_makes_a_draft(client,
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 1
 
 
+def test_starting_again_on_a_shift_opens_the_empty_draft_instead_of_a_second(company):
+    """"File an observation" tapped twice (or again after going back) leaves no stray "Draft · No area yet"; once
+    anything is in the draft, even only a detail, starting again begins another observation."""
+    from rotation.observations.services import save
+
+    first = draft_of(company)
+    assert draft_of(company).id == first.id
+    save(first, {"why_1": "The refund tool asks for approval."}, now())
+    db.session.commit()
+    second = draft_of(company)
+    assert second.id != first.id
+    assert draft_of(company, "bo").id not in (first.id, second.id)  # someone else's shift: their own draft
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Observation)) == 3
+
+
 # --- Drafts and submitting --------------------------------------------------------------------------------------
 
 def test_a_draft_keeps_whatever_was_typed_and_submitting_asks_for_the_rest(client, company, ann, post_form):
@@ -452,11 +467,13 @@ def test_a_me_too_from_an_observations_page_leaves_no_untouched_draft_behind(com
     db.session.commit()
     assert db.session.get(Observation, empty.id) is None
     written = bos_draft(company, title="Supervisor for refunds")
+    detail_only = start_draft(company["bo_shift"], company["bo"], now())
+    detail_only.why_2 = "Nobody trusts the tool's limit."
     someone_elses = draft_of(company, "ann")
     second(another, company["bo"], company["bo_shift"], None, now())
     db.session.commit()
     assert set(db.session.scalars(sa.select(Observation.id).where(Observation.status == DRAFT))) == \
-        {written.id, someone_elses.id}
+        {written.id, detail_only.id, someone_elses.id}
 
 
 def test_a_me_too_from_a_draft_with_nothing_written_yet_leaves_no_draft(company):

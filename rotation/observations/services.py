@@ -122,6 +122,10 @@ def start_draft(assignment: Assignment | None, person: Person, now: datetime,
     if problem:
         raise Refusal({None: problem})
     assert assignment is not None, "filing_problem refuses a missing shift"
+    if not device_key:  # "File an observation" tapped again opens the empty draft it began, not a second one
+        empty = db.session.scalars(_untouched_drafts(person, assignment).order_by(Observation.id).limit(1)).first()
+        if empty is not None:
+            return empty
     observation = Observation(assignment_id=assignment.id, author_id=person.id, status=DRAFT, created_at=now,
                               updated_at=now, device_key=device_key or None)
     db.session.add(observation)
@@ -330,16 +334,21 @@ def second(observation: Observation, person: Person, assignment: Assignment | No
     return seconded
 
 
-def _drop_untouched_drafts(person: Person, assignment: Assignment) -> None:
-    """The drafts "File an observation" began on this shift with nothing written in them yet: a "me too" said
-    instead of filing leaves none of them behind as "Draft · No area yet". A phone's draft (its device key) may
-    still be filled in without signal, so it stays."""
-    untouched = sa.select(Observation).where(
+def _untouched_drafts(person: Person, assignment: Assignment) -> sa.Select:
+    """The person's drafts on this shift with nothing in them yet: no answer given and no photo. A phone's draft
+    (its device key) may still be filled in without signal, so it is never one of them."""
+    columns = Observation.__table__.c
+    empty = [sa.or_(columns[name].is_(None), columns[name] == "") if isinstance(columns[name].type, sa.String)
+             else columns[name].is_(None) for name in FIELDS]
+    return sa.select(Observation).where(
         Observation.author_id == person.id, Observation.assignment_id == assignment.id, Observation.status == DRAFT,
-        Observation.area_id.is_(None), Observation.kind.is_(None), Observation.title == "",
-        Observation.what_happened == "", Observation.device_key.is_(None),
-        ~sa.exists().where(Evidence.observation_id == Observation.id))
-    for draft in db.session.scalars(untouched):
+        Observation.device_key.is_(None), *empty, ~sa.exists().where(Evidence.observation_id == Observation.id))
+
+
+def _drop_untouched_drafts(person: Person, assignment: Assignment) -> None:
+    """The drafts "File an observation" began on this shift with nothing in them yet: a "me too" said instead of
+    filing leaves none of them behind as "Draft · No area yet"."""
+    for draft in db.session.scalars(_untouched_drafts(person, assignment)):
         db.session.delete(draft)
 
 
