@@ -33,6 +33,10 @@ def test_hr_records_one_shift_as_came_and_one_as_no_show(page, recent, make_user
     expect(page.get_by_text("Showing 1–3 of 3 shifts waiting for their attendance")).to_be_visible()
     fits(page, DESKTOP)
     shot(page, "list_desktop")
+    # A row's two answers side by side, each on one line: a screen shows more rows.
+    came = page.get_by_role("button", name="Came: Ann Aalto").bounding_box()
+    no_show = page.get_by_role("button", name="No-show: Ann Aalto").bounding_box()
+    assert came and no_show and came["y"] == no_show["y"] and came["height"] == no_show["height"]
 
     page.get_by_role("button", name="Came: Ann Aalto").click()
     expect(page.get_by_text("Recorded: Ann Aalto came to the customer-service day at HEL-CC")).to_be_visible()
