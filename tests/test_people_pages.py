@@ -43,7 +43,7 @@ def test_people_list_searches_filters_and_paginates(client, login_as, make_perso
     by_department = client.get("/people?q=finance").get_data(as_text=True)
     assert "Ben Expert" in by_department and "Maria Jansen" not in by_department
     by_email = client.get("/people?q=e3@example").get_data(as_text=True)
-    assert "Anna Worker" in by_email and "Showing 1–1 of 1 people." in by_email
+    assert "Anna Worker" in by_email and "1 person." in by_email
 
 
 def test_people_list_renders_in_a_bounded_number_of_queries(client, login_as, make_person, make_site):
