@@ -1,3 +1,4 @@
+import re
 from datetime import UTC
 
 import pytest
@@ -67,8 +68,8 @@ def test_home_page_query_count_is_bounded(client, login_as, make_user, make_pers
     # the account: 2; the admin's counts: 2; the tables' versions: 1; HR's roster figures and to-dos: 6;
     # the manager's record: 3; their shifts: 1; an executive's organisation: 3 and triage's health: 1;
     # HR's plan states: 1; the people unbooked each year: 1; mail waiting for a worker: 1; the unread news in the
-    # menu: 1
-    assert len(queries) <= 23, "\n".join(q[:80] for q in queries)
+    # menu: 1; the process owner's areas: 2 and triage in them: 1
+    assert len(queries) <= 26, "\n".join(q[:80] for q in queries)
     with count_queries() as again:
         assert client.get("/").status_code == 200
     # HR's roster figures, what is left to publish and the organisation's coverage are kept while their tables
@@ -163,3 +164,48 @@ def test_hr_home_figures_follow_the_roster_and_the_clock(client, login_as, make_
     assert figure("People in the roster") == 2
     monkeypatch.setattr(overview, "utcnow", lambda: now + timedelta(hours=2))
     assert figure("Shifts without attendance") == 1
+
+
+def test_a_process_owner_sees_triage_in_their_own_areas_first(client, post_form, filing_company, login_as):
+    from datetime import timedelta
+
+    from rotation.db import utc_today, utcnow
+    from rotation.extensions import db
+    from rotation.observations.models import SUBMITTED, Observation
+    from rotation.problems.models import Problem
+    from rotation.process_map.models import ProcessArea
+    from tests.helpers import PASSWORD, csrf_token
+
+    company = filing_company
+    warehouse = ProcessArea(name="Warehouse")
+    db.session.add(warehouse)
+    db.session.flush()
+
+    def filed(area, *, andon=False, days_ago=0):
+        db.session.add(Observation(assignment_id=company["ann_shift"].id, author_id=company["ann"].id, area_id=area.id,
+                                   status=SUBMITTED, kind="blocked", title="Seen", what_happened="Seen", severity=3,
+                                   andon=andon, submitted_at=utcnow() - timedelta(days=days_ago)))
+
+    filed(company["refunds"], andon=True, days_ago=3)  # below the area Olli owns
+    filed(company["refunds"])
+    filed(warehouse)  # not his
+    late = utc_today() - timedelta(days=1)
+    db.session.add_all([
+        Problem(title="In his area, late", area_id=company["refunds"].id, severity=3, due_on=late),
+        Problem(title="His, elsewhere", area_id=warehouse.id, owner_id=company["owner"].id, severity=2,
+                due_on=utc_today() + timedelta(days=30)),
+        Problem(title="Someone else's", area_id=warehouse.id, severity=2, due_on=late)])
+    db.session.commit()
+
+    post_form("/login", {"email": company["owner"].email, "password": PASSWORD})
+    page = client.get("/").get_data(as_text=True)
+    card = page[page.index('id="role-owner"'):]
+    assert ">Triage 2 observations</a>" in card  # the next action on top
+    figures = re.findall(r'<th scope="row"><a href="[^"]*">([^<]+)</a></th><td class="number">(?:<strong>)?(\d+)', card)
+    assert figures == [("Andon alerts waiting for triage", "1"), ("Observations waiting for triage", "2"),
+                       ("Open problems, yours or in your areas", "2"), ("Of them past their due date", "1")]
+    assert "(oldest 3 days)" in card
+
+    client.post("/logout", data={"csrf_token": csrf_token(page)})
+    login_as("owner", email="nobody.owns@example.com")
+    assert "You own no process area yet" in client.get("/").get_data(as_text=True)

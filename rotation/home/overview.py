@@ -115,8 +115,8 @@ def my_roster_entry(email: str, today: date) -> RosterEntry | None:
 
 @dataclass(frozen=True)
 class Improvement:
-    """How triage keeps up, over the whole company: andon alerts and observations waiting for triage, the
-    oldest of them, and the open problems past their due date."""
+    """How triage keeps up, over the whole company or in a process owner's areas: andon alerts and observations
+    waiting for triage, the oldest of them, the open problems and those past their due date."""
 
     andon_waiting: int
     waiting: int
@@ -141,10 +141,20 @@ class OrganisationSummary:
 
 def organisation_summary(person: Person, today: date) -> OrganisationSummary:
     """What an executive (a manager with people below them) sees first: their organisation's standing this year
-    (coverage's kept tally: two queries when it is not kept) and triage's health (one query)."""
+    (coverage's kept tally: two queries when it is not kept) and triage's health across the company."""
     figures = coverage(Scope(person), today.year, today).total
+    return OrganisationSummary(person=person, year=today.year, coverage=figures, improvement=improvement(today))
+
+
+def improvement(today: date, areas: set[int] | None = None, owner_id: int | None = None) -> Improvement:
+    """Triage's health in one query: across the company, or with ``areas`` (a process owner's areas and those
+    below them) the observations filed in them and the problems in them or owned by ``owner_id``."""
     waiting = sa.select(sa.func.count()).select_from(Observation).where(Observation.status == OBSERVATION_SUBMITTED)
     still_open = sa.select(sa.func.count()).select_from(Problem).where(Problem.status.not_in(CLOSED))
+    if areas is not None:
+        waiting = waiting.where(Observation.area_id.in_(areas))
+        theirs = Problem.area_id.in_(areas)
+        still_open = still_open.where(theirs if owner_id is None else sa.or_(theirs, Problem.owner_id == owner_id))
     andon, count, oldest, open_problems, overdue = db.session.execute(sa.select(
         waiting.where(Observation.andon.is_(True)).scalar_subquery(),
         waiting.scalar_subquery(),
@@ -152,6 +162,5 @@ def organisation_summary(person: Person, today: date) -> OrganisationSummary:
         still_open.scalar_subquery(),
         still_open.where(Problem.due_on < today).scalar_subquery(),
     )).one()
-    return OrganisationSummary(person=person, year=today.year, coverage=figures, improvement=Improvement(
-        andon_waiting=andon or 0, waiting=count or 0, oldest_waiting=_instant(oldest),
-        open_problems=open_problems or 0, overdue_problems=overdue or 0))
+    return Improvement(andon_waiting=andon or 0, waiting=count or 0, oldest_waiting=_instant(oldest),
+                       open_problems=open_problems or 0, overdue_problems=overdue or 0)
