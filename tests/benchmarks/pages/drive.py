@@ -89,7 +89,7 @@ def pages(note: dict) -> list[Page]:
         "/changes/", "/changes/?status=approved", "/attendance/", ("/attendance/", True), "/sites",
         f"/sites/{site}?year={year}", "/blackouts", "/imports", "/process-map/"]
     admin = ["/", "/accounts", ("/accounts", True)]
-    owner = ["/problems/", ("/problems/", True), "/problems/triage", ("/problems/triage", True),
+    owner = ["/", "/problems/", ("/problems/", True), "/problems/triage", ("/problems/triage", True),
              f"/problems/{samples['problem_id']}", "/observations/areas", ("/observations/areas", True),
              "/insights/"]
     daily = {"/", "/my/", "/observations/", "/observations/new", "/news/", "/calendar"}
